@@ -1,0 +1,37 @@
+# Kirim: `make run` starts it locally on moto, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+STAGE ?= dev
+
+.PHONY: install run test lint bench deploy package clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m local.run
+
+lint: install
+	$(VENV)/bin/cfn-lint infra/template.yaml
+
+test: lint
+	$(PY) -m pytest -q -n 2
+
+bench: install
+	$(PY) -m bench
+
+deploy: install
+	$(PY) infra/deploy.py --stage $(STAGE)
+
+package: install
+	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/chalice-merge.yaml build/
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .kirim

@@ -1,0 +1,16 @@
+"""Kirim: creates the Chalice app and registers blueprints and middleware. Nothing else."""
+from aws_lambda_powertools import Logger
+from chalice import Chalice
+
+from chalicelib.api import middleware
+from chalicelib.api.channels_v1 import v1
+from chalicelib.api.channels_v2 import v2
+from chalicelib.api.console import console
+
+app = Chalice(app_name="kirim")
+logger = Logger(service="kirim")
+
+middleware.register(app, logger)
+app.register_blueprint(console)
+app.register_blueprint(v1)
+app.register_blueprint(v2)

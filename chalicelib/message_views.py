@@ -1,0 +1,63 @@
+"""Messages as OCA shows them: one status shape per channel, exactly as documented."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
+from chalicelib.errors import not_found
+from chalicelib.store import Message
+
+MESSAGE_NOT_FOUND = "Message not found"
+
+
+def find(application_id: str, channel: str, message_id: str) -> Message:
+    """One GetItem by id; a message of another application or channel does not exist here."""
+    if not message_id or len(message_id) > 64:
+        raise not_found(MESSAGE_NOT_FOUND)
+    try:
+        message = Message.get(message_id)
+    except Message.DoesNotExist:
+        raise not_found(MESSAGE_NOT_FOUND) from None
+    if message.application_id != application_id or message.channel != channel:
+        raise not_found(MESSAGE_NOT_FOUND)
+    return message
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
+
+
+def _history(message: Message) -> list[dict[str, Any]]:
+    return [{"status": h["status"], "at": h["at"], "provider_status": h.get("provider_status")}
+            for h in map(_plain, message.history or [])]
+
+
+def _details(message: Message) -> dict[str, Any]:
+    return _plain(message.details) if message.details else {}
+
+
+def status_body(message: Message) -> dict[str, Any]:
+    d = _details(message)
+    if message.channel in (SMS, WHATSAPP):
+        return {"status": True, "data": {
+            "application": message.application_id, "phone_number": message.target,
+            "message_body": d.get("message_body"), "status": message.status,
+            "total_sms": int(d.get("total_sms", 1)), "created_at": message.created_at,
+            "updated_at": message.updated_at, "msgid": message.message_id,
+            "history_status": _history(message)}}
+    if message.channel == SMS_OTP:
+        return {"total_sms": int(d.get("total_sms", 1)), "sender_id": d.get("sender_id"),
+                "recipient_number": message.target, "status": message.status, "country": d.get("country"),
+                "created_at": message.created_at, "updated_at": message.updated_at,
+                "msg_id": message.message_id, "history_status": _history(message)}
+    if message.channel == EMAIL:
+        return {"status": True, "data": {
+            "msgid": message.message_id, "email": message.target, "status": message.status,
+            "created_at": message.created_at, "history": _history(message), "source": d.get("source", "api")}}
+    if message.channel == IVR:
+        fields = ("from_number", "ivr_id", "call_start", "call_answer", "call_end", "duration",
+                  "talk_duration", "hangup_cause")
+        return {**{f: d.get(f) for f in fields}, "to_number": message.target, "call_id": message.message_id,
+                "application_id": message.application_id, "status": message.status,
+                "created_at": message.created_at, "updated_at": message.updated_at}
+    raise not_found(MESSAGE_NOT_FOUND)

@@ -1,0 +1,65 @@
+"""Environment variables -> one typed, immutable settings object.
+
+Resource names default to what `infra/template.yaml` creates for the stage
+(`kirim-<stage>-<x>`), and the deploy script writes the stack outputs into
+the same variables, so either source gives the same answer.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _name(env: str, stage: str, suffix: str) -> str:
+    return os.environ.get(env) or f"kirim-{stage}-{suffix}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    users_table: str
+    sessions_table: str
+    applications_table: str
+    tokens_table: str
+    limits_table: str
+    messages_table: str
+    idempotency_table: str
+    report_queue_name: str
+    report_bucket: str
+    provider_events_topic_arn: str
+    default_quota: int
+    session_ttl_seconds: int
+    max_body_bytes: int
+    basic_auth_cache_seconds: int
+    login_max_failures: int
+    login_window_seconds: int
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    stage = os.environ.get("KIRIM_STAGE", "local")
+    region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+    return Settings(
+        stage=stage,
+        region=region,
+        users_table=_name("USERS_TABLE", stage, "users"),
+        sessions_table=_name("SESSIONS_TABLE", stage, "sessions"),
+        applications_table=_name("APPLICATIONS_TABLE", stage, "applications"),
+        tokens_table=_name("TOKENS_TABLE", stage, "tokens"),
+        limits_table=_name("LIMITS_TABLE", stage, "limits"),
+        messages_table=_name("MESSAGES_TABLE", stage, "messages"),
+        idempotency_table=_name("IDEMPOTENCY_TABLE", stage, "idempotency"),
+        report_queue_name=_name("REPORT_QUEUE_NAME", stage, "reports"),
+        report_bucket=os.environ.get("REPORT_BUCKET", ""),
+        provider_events_topic_arn=os.environ.get("PROVIDER_EVENTS_TOPIC_ARN", ""),
+        # Prod starts every application at 0: quota is bought, never assumed.
+        default_quota=int(os.environ.get("DEFAULT_QUOTA", "0" if stage == "prod" else "1000")),
+        session_ttl_seconds=int(os.environ.get("SESSION_TTL_SECONDS", str(12 * 3600))),
+        # API Gateway's own limit is 10 MB; OCA emails with attachments fit well inside 6 MB.
+        max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", str(6 * 1024 * 1024))),
+        basic_auth_cache_seconds=int(os.environ.get("BASIC_AUTH_CACHE_SECONDS", "60")),
+        login_max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        login_window_seconds=int(os.environ.get("LOGIN_WINDOW_SECONDS", str(15 * 60))),
+    )

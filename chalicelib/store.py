@@ -1,0 +1,145 @@
+"""PynamoDB models: the only code that knows table layouts.
+
+Each table serves named access patterns; none is ever scanned:
+- users:        GetItem by email (login, Basic auth); Query `by_kind` to list accounts (admin).
+- sessions:     GetItem by sha256(session token); TTL removes expired ones.
+- applications: GetItem by id; Query `by_owner` for "my applications". Quota and the
+                current token hash of each channel live here, so a token change is one
+                transaction over this item and two token items.
+- tokens:       GetItem (strongly consistent) by sha256(channel token): the whole V2 auth.
+- limits:       short-lived counters (login throttling), removed by TTL.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (ListAttribute, MapAttribute, NumberAttribute,
+                                 UnicodeAttribute, UnicodeSetAttribute)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+_settings = get_settings()
+
+
+class _Meta:
+    region = _settings.region
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+    max_retry_attempts = 3
+
+
+def connection() -> Connection:
+    """A connection for transactions, configured like the models'."""
+    return Connection(region=_settings.region, connect_timeout_seconds=2, read_timeout_seconds=5)
+
+
+class UsersByKind(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_kind"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class User(Model):
+    class Meta(_Meta):
+        table_name = _settings.users_table
+
+    email = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    kind = UnicodeAttribute(default="user")
+    created_at = UnicodeAttribute()
+    by_kind = UsersByKind()
+
+
+class Session(Model):
+    class Meta(_Meta):
+        table_name = _settings.sessions_table
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    expires_ttl = NumberAttribute()
+
+
+class ApplicationsByOwner(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_owner"
+        projection = AllProjection()
+
+    owner_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class Application(Model):
+    """`channels` maps a channel word to
+    {quota: int, token_hash: str|None, token_prefix: str|None, token_issued_at: str|None}."""
+
+    class Meta(_Meta):
+        table_name = _settings.applications_table
+
+    application_id = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    channels = MapAttribute()
+    sender_ids = UnicodeSetAttribute(null=True)
+    timezone = UnicodeAttribute(default="Asia/Jakarta")
+    by_owner = ApplicationsByOwner()
+
+
+class Token(Model):
+    class Meta(_Meta):
+        table_name = _settings.tokens_table
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    application_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    issued_at = UnicodeAttribute()
+
+
+class Limit(Model):
+    """A short-lived counter; `events` holds epoch seconds of recent events."""
+
+    class Meta(_Meta):
+        table_name = _settings.limits_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    events = ListAttribute(of=NumberAttribute, null=True)
+    expires_ttl = NumberAttribute(null=True)
+
+
+class MessagesByAppChannel(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_app_channel"
+        projection = AllProjection()
+
+    app_channel = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)
+
+
+class Message(Model):
+    """One message of any channel. `message_id` is a ULID, so ids sort by time and a
+    callback carrying the id finds the message with one GetItem, without an index.
+    `details` holds the channel's own fields; `history` holds {status, at, provider_status}."""
+
+    class Meta(_Meta):
+        table_name = _settings.messages_table
+
+    message_id = UnicodeAttribute(hash_key=True)
+    application_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    app_channel = UnicodeAttribute()
+    target = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    details = MapAttribute(null=True)
+    history = ListAttribute(of=MapAttribute, null=True)
+    by_app_channel = MessagesByAppChannel()

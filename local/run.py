@@ -1,0 +1,150 @@
+"""`make run`: moto on 127.0.0.1:4566 with infra/ deployed, the API on 127.0.0.1:8000
+(`chalice local`), and the local worker; then a demo login and a curl that works.
+Ctrl-C stops all three."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+# Overridable so the end-to-end test can run beside a developer's `make run`.
+MOTO_PORT = int(os.environ.get("KIRIM_MOTO_PORT", "4566"))
+API_PORT = int(os.environ.get("KIRIM_API_PORT", "8000"))
+ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
+API = f"http://127.0.0.1:{API_PORT}"
+DEMO_ENV = Path(os.environ.get("KIRIM_DEMO_ENV", ROOT / ".kirim" / "demo.env"))
+
+
+def _port_busy(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_for(url: str, seconds: float, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f}s")
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"AWS_ENDPOINT_URL": ENDPOINT, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "KIRIM_STAGE": "local",
+                "PYTHONUNBUFFERED": "1"})
+    env.pop("AWS_SESSION_TOKEN", None)
+    env.pop("AWS_PROFILE", None)
+    return env
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    # Own process group, so Ctrl-C here stops each child and everything it started.
+    return subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def main() -> int:
+    for port in (MOTO_PORT, API_PORT):
+        if _port_busy(port):
+            print(f"Port {port} on 127.0.0.1 is in use; stop whatever holds it (an earlier `make run`?).")
+            return 1
+    env = _environment()
+    os.environ.update(env)
+    processes: list[subprocess.Popen] = []
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        processes.append(_start([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(MOTO_PORT)], env))
+        _wait_for(ENDPOINT + "/moto-api/", 30, processes[0])
+
+        import boto3
+
+        sys.path.insert(0, str(ROOT))
+        from infra.deploy import deploy_stack, outputs_to_env
+
+        outputs = deploy_stack(boto3.client("cloudformation"), "local", str(ROOT / "infra" / "template.yaml"))
+        env.update(outputs_to_env(outputs))
+        os.environ.update(env)
+        print(f"moto    | {ENDPOINT}: stack kirim-local deployed ({len(outputs)} outputs)")
+
+        from local.seed import seed
+
+        demo = seed()
+        _write_demo_env(demo)
+        processes.append(_start([str(BIN / "chalice"), "local", "--stage", "local", "--host", "127.0.0.1",
+                                 "--port", str(API_PORT)], env))
+        _wait_for(API + "/applications", 60, processes[-1])
+        processes.append(_start([sys.executable, "-m", "local.worker"], env))
+        _print_demo(demo)
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        failed = next(p for p in processes if p.poll() is not None)
+        print(f"{failed.args[0]} stopped (exit {failed.returncode}); stopping the rest.")
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping Kirim...")
+        return 0
+    finally:
+        _stop(processes)
+
+
+def _write_demo_env(demo) -> None:
+    DEMO_ENV.parent.mkdir(parents=True, exist_ok=True)
+    lines = {"KIRIM": API, "KIRIM_EMAIL": demo.email, "KIRIM_PASSWORD": demo.password,
+             "KIRIM_SESSION": demo.session_token, "KIRIM_APP": demo.application_id,
+             **{f"KIRIM_{channel.upper()}_TOKEN": token for channel, token in demo.tokens.items()}}
+    DEMO_ENV.write_text("".join(f"export {k}='{v}'\n" for k, v in lines.items()))
+
+
+def _print_demo(demo) -> None:
+    shown_env = DEMO_ENV.relative_to(ROOT) if DEMO_ENV.is_relative_to(ROOT) else DEMO_ENV
+    check = urllib.request.Request(f"{API}/applications/{demo.application_id}",
+                                   headers={"Authorization": f"Bearer {demo.session_token}"})
+    with urllib.request.urlopen(check, timeout=10) as response:
+        assert json.load(response)["application_id"] == demo.application_id
+    print(f"""
+Kirim is running.
+  API     {API}
+  moto    {ENDPOINT}
+  worker  polling the report queue and the provider events topic
+
+Demo login:  {demo.email} / {demo.password}
+Application: {demo.application_id}
+Channel tokens (shown once; also in {shown_env}):
+""" + "".join(f"  {channel:<9}{token}\n" for channel, token in demo.tokens.items()) + f"""
+Try it (or `source {shown_env}` and use the README's curls):
+  curl -s {API}/applications/{demo.application_id} -H 'Authorization: Bearer {demo.session_token}'
+  curl -s {API}/sms/v2/number -H 'Authorization: {demo.tokens['sms_otp']}'
+  curl -s -u '{demo.email}:{demo.password}' {API}/sms/api/v1/number
+
+Ctrl-C stops everything.
+""", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

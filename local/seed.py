@@ -1,0 +1,35 @@
+"""The demo account that `make run` prints: one application with all five channels."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib import accounts, applications, tokens
+from chalicelib.channels import CHANNELS
+from chalicelib.store import Application
+
+DEMO_EMAIL = "demo@kirim.dev"
+DEMO_PASSWORD = "kirim-demo-pass"
+DEMO_SENDER_IDS = {"KIRIM", "KIRIM OTP"}
+
+
+@dataclass
+class Demo:
+    email: str
+    password: str
+    session_token: str
+    application_id: str
+    tokens: dict[str, str]
+
+
+def seed() -> Demo:
+    try:
+        accounts.register(DEMO_EMAIL, DEMO_PASSWORD, "Kirim Demo")
+    except Exception as exc:  # noqa: BLE001 - a second seed into a kept moto keeps the account
+        if getattr(exc, "status", None) != 409:
+            raise
+    session_token, _ = accounts.login(DEMO_EMAIL, DEMO_PASSWORD)
+    owner = accounts.session_principal(session_token)
+    app = applications.create(owner, "Demo Shop", list(CHANNELS))
+    Application(app.application_id).update(actions=[Application.sender_ids.set(DEMO_SENDER_IDS)])
+    issued = {channel: tokens.generate(applications.get(app.application_id), channel)[0] for channel in CHANNELS}
+    return Demo(DEMO_EMAIL, DEMO_PASSWORD, session_token, app.application_id, issued)

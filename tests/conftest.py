@@ -1,0 +1,108 @@
+"""Shared fixtures: moto with the real infra/ template deployed, and the Chalice test client.
+
+The environment is set before anything from chalicelib is imported, because the PynamoDB
+models take their table names from it.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "KIRIM_STAGE": "local",
+    "DEFAULT_QUOTA": "1000", "POWERTOOLS_LOG_LEVEL": "WARNING",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from moto import mock_aws  # noqa: E402
+
+STAGE = "local"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def aws():
+    """One moto account for the session, with the stack from infra/template.yaml."""
+    import boto3
+
+    from infra.deploy import deploy_stack
+
+    with mock_aws():
+        outputs = deploy_stack(boto3.client("cloudformation"), STAGE, str(ROOT / "infra" / "template.yaml"))
+        yield outputs
+
+
+@pytest.fixture(scope="session")
+def client(aws):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name=STAGE, project_dir=str(ROOT)) as test_client:
+        yield test_client
+
+
+class Api:
+    """Small helpers over the Chalice test client, so tests read as the API does."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def call(self, method: str, path: str, body=None, headers=None, raw: bytes | None = None):
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        data = raw if raw is not None else (None if body is None else __import__("json").dumps(body))
+        return getattr(self.client.http, method.lower())(path, headers=all_headers, body=data)
+
+    def register(self, email: str | None = None, password: str = PASSWORD) -> str:
+        email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
+        response = self.call("POST", "/auth/register", {"email": email, "password": password, "name": "Test"})
+        assert response.status_code == 201, response.json_body
+        return email
+
+    def login(self, email: str, password: str = PASSWORD) -> dict[str, str]:
+        response = self.call("POST", "/auth/login", {"email": email, "password": password})
+        assert response.status_code == 200, response.json_body
+        return {"Authorization": "Bearer " + response.json_body["session_token"]}
+
+    def user(self) -> tuple[str, dict[str, str]]:
+        email = self.register()
+        return email, self.login(email)
+
+    def application(self, session: dict[str, str], channels=("sms", "email", "sms_otp", "ivr", "whatsapp")) -> dict:
+        response = self.call("POST", "/applications", {"name": "Shop", "channels": list(channels)}, session)
+        assert response.status_code == 201, response.json_body
+        return response.json_body
+
+    def token(self, session: dict[str, str], application_id: str, channel: str) -> str:
+        response = self.call("POST", f"/applications/{application_id}/channels/{channel}/token", None, session)
+        assert response.status_code == 201, response.json_body
+        return response.json_body["token"]
+
+
+def basic(email: str, password: str = PASSWORD) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()}
+
+
+@pytest.fixture
+def api(client) -> Api:
+    return Api(client)
+
+
+def assert_oca_error(response, status: int, code: int, field: str | None = None) -> None:
+    """Every error is OCA's body with an integer code (and the field, for validation errors)."""
+    assert response.status_code == status, (response.status_code, response.body)
+    body = response.json_body
+    assert isinstance(body, dict) and list(body) == ["errors"], body
+    error = body["errors"][0]
+    assert error["code"] == code and isinstance(error["message"], str) and error["message"], body
+    if field is not None:
+        assert error.get("field") == field, body
