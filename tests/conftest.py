@@ -6,7 +6,6 @@ models take their table names from it.
 from __future__ import annotations
 
 import base64
-import os
 import sys
 import uuid
 from pathlib import Path
@@ -16,28 +15,17 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "KIRIM_STAGE": "local",
-    "DEFAULT_QUOTA": "1000", "POWERTOOLS_LOG_LEVEL": "WARNING",
-})
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from local.moto_stack import STAGE, deployed_stack, use_fake_aws_env  # noqa: E402
 
-from moto import mock_aws  # noqa: E402
+use_fake_aws_env()
 
-STAGE = "local"
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
 def aws():
     """One moto account for the session, with the stack from infra/template.yaml."""
-    import boto3
-
-    from infra.deploy import deploy_stack
-
-    with mock_aws():
-        outputs = deploy_stack(boto3.client("cloudformation"), STAGE, str(ROOT / "infra" / "template.yaml"))
+    with deployed_stack() as outputs:
         yield outputs
 
 
@@ -106,3 +94,9 @@ def assert_oca_error(response, status: int, code: int, field: str | None = None)
     assert error["code"] == code and isinstance(error["message"], str) and error["message"], body
     if field is not None:
         assert error.get("field") == field, body
+
+
+# Counting AWS calls needs the hook before the first botocore client exists.
+from local import call_counter  # noqa: E402
+
+call_counter.install()

@@ -1,0 +1,6 @@
+"""`make bench`: every benchmark, one after another."""
+from bench import auth_paths, cold_import
+
+if __name__ == "__main__":
+    cold_import.run()
+    auth_paths.run()

@@ -1,0 +1,36 @@
+"""Counts AWS API calls through a botocore event hook, by service and operation.
+
+The hook is added to botocore's built-in handlers, so every client created afterwards
+(PynamoDB's included) reports to it. Install it before the first client is made.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import botocore.handlers
+
+_counts: Counter[tuple[str, str]] = Counter()
+
+
+def _count(model: Any, **_: Any) -> None:
+    _counts[(model.service_model.service_name, model.name)] += 1
+
+
+def install() -> None:
+    entry = ("before-call", _count)
+    if entry not in botocore.handlers.BUILTIN_HANDLERS:
+        botocore.handlers.BUILTIN_HANDLERS.append(entry)
+
+
+@contextmanager
+def counting() -> Iterator[Counter[tuple[str, str]]]:
+    """Yields a Counter filled with the calls made inside the block."""
+    install()
+    before = Counter(_counts)
+    seen: Counter[tuple[str, str]] = Counter()
+    try:
+        yield seen
+    finally:
+        seen.update(_counts - before)

@@ -1,0 +1,36 @@
+"""The designed number of DynamoDB calls on the hot paths, counted with a botocore hook."""
+from __future__ import annotations
+
+from local.call_counter import counting
+from tests.conftest import basic
+
+
+def test_a_v2_token_check_is_one_getitem_and_nothing_scans(api):
+    _, session = api.user()
+    app_id = api.application(session, ["sms"])["application_id"]
+    token = api.token(session, app_id, "sms")
+    with counting() as calls:
+        response = api.call("GET", "/sms/v2/sms/status/01UNKNOWN", headers={"Authorization": token})
+    assert response.status_code == 404
+    # One GetItem for the token, one for the message.
+    assert calls == {("dynamodb", "GetItem"): 2}
+
+
+def test_a_warm_v1_request_pays_no_kdf_and_makes_two_calls(api):
+    email, session = api.user()
+    api.application(session, ["sms"])
+    api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=basic(email))  # warms the credential cache
+    with counting() as calls:
+        response = api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=basic(email))
+    assert response.status_code == 404
+    assert calls == {("dynamodb", "Query"): 1, ("dynamodb", "GetItem"): 1}
+
+
+def test_token_generation_is_one_read_and_one_transaction(api):
+    _, session = api.user()
+    app_id = api.application(session, ["sms"])["application_id"]
+    api.token(session, app_id, "sms")
+    with counting() as calls:
+        api.token(session, app_id, "sms")
+    # Session check, application read, then the swap in one TransactWriteItems.
+    assert calls == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}
