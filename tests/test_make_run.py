@@ -10,7 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 
 from tests.conftest import ROOT
@@ -45,15 +45,19 @@ def test_make_run_starts_everything_prints_working_curls_and_stops_cleanly(tmp_p
     process = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     output: list[str] = []
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line and process.poll() is not None:
-                break
+    ready = threading.Event()
+
+    def read() -> None:  # drain the pipe all along, or the children block writing their logs
+        for line in process.stdout:
             output.append(line)
             if line.startswith("Ctrl-C stops everything"):
-                break
+                ready.set()
+        ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        ready.wait(180)
         text = "".join(output)
         assert "Kirim is running." in text, text[-3000:]
         curls = [line.strip() for line in output if line.strip().startswith("curl ")]
@@ -66,8 +70,8 @@ def test_make_run_starts_everything_prints_working_curls_and_stops_cleanly(tmp_p
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
-    rest = process.stdout.read()
-    assert "Stopping Kirim" in rest
+        reader.join(timeout=10)
+    assert "Stopping Kirim" in "".join(output)
     for port in (moto_port, api_port):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open after Ctrl-C"
