@@ -1,0 +1,1 @@
+"""One adapter per real service, plus a simulator, behind the small interface in base.py."""

@@ -1,0 +1,70 @@
+"""The interface every provider adapter implements, and the normalised status event.
+
+Sending: `Provider.send(Outbound) -> provider message id`, or one of two exceptions:
+- ProviderRejected: the provider refused this message for good (bad number, invalid
+  parameter...). Kirim marks it Failed and refunds the quota.
+- ProviderUnavailable: timeout, throttling, 5xx, network. Nothing is known; the message
+  stays pending and the send is retried later.
+
+Status events from any source are parsed into StatusEvent, carrying Kirim's message id
+(taken from the provider's echo field) and the raw provider status word.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Outbound:
+    message_id: str                 # Kirim's ULID: goes into the provider's echo field
+    channel: str                    # sms | sms_otp | ivr | email | whatsapp
+    target: str                     # E.164 (+628...) for phone channels; an address for email
+    # sms, sms_otp
+    text: str | None = None
+    sender_id: str | None = None    # sms_otp masking name -> OriginationIdentity
+    # email
+    sender_email: str | None = None
+    sender_name: str | None = None
+    subject: str | None = None
+    html: str | None = None
+    attachment: Attachment | None = None
+    # ivr
+    ssml: str | None = None
+    from_number: str | None = None  # E.164 caller id -> OriginationIdentity
+    # whatsapp: Meta's "template" object {name, language: {code}, components: [...]}
+    template: dict[str, Any] | None = None
+
+
+class ProviderRejected(Exception):
+    def __init__(self, reason: str, provider_status: str = "REJECTED") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.provider_status = provider_status
+
+
+class ProviderUnavailable(Exception):
+    """Timeout, throttling or a server error: retry later."""
+
+
+class Provider(Protocol):
+    name: str
+
+    def send(self, message: Outbound) -> str:
+        """Hand the message to the provider; return the provider's message id."""
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    message_id: str                 # Kirim's id, from the echo field
+    provider_status: str            # the provider's own word, kept in the history (e.g. TEXT_DELIVERED)
+    at: str                         # ISO 8601 UTC with Z
+    provider_message_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # extra facts (error text, durations...)
