@@ -6,11 +6,17 @@ from chalicelib.api import middleware
 from chalicelib.api.channels_v1 import v1
 from chalicelib.api.channels_v2 import v2
 from chalicelib.api.console import console
+from chalicelib.api.webhooks import webhooks
+from chalicelib.workers import workers
 
 app = Chalice(app_name="kirim")
 logger = Logger(service="kirim")
+# OCA's email route takes multipart form data with a file: API Gateway must pass it as binary.
+app.api.binary_types.append("multipart/form-data")
 
 middleware.register(app, logger)
 app.register_blueprint(console)
 app.register_blueprint(v1)
 app.register_blueprint(v2)
+app.register_blueprint(webhooks)
+app.register_blueprint(workers)

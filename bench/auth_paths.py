@@ -35,7 +35,7 @@ def _setup(client):
     token, _ = tokens.generate(applications.get(app.application_id), "sms")
     Message("01BENCHMESSAGE", application_id=app.application_id, channel="sms",
             app_channel=f"{app.application_id}#sms", target="+6281234567890", status="Delivered",
-            created_at="2026-11-27T00:00:00.000Z", updated_at="2026-11-27T00:00:01.000Z",
+            created_at="2026-11-27T00:00:00.000Z", updated_at="2026-11-27T00:00:01.000Z", day="2026-11-27",
             details={"message_body": "Halo", "total_sms": 1}, history=[]).save()
     v1 = {"Authorization": "Basic " + base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()}
     v2 = {"Authorization": f"Bearer {token}"}

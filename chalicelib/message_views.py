@@ -61,3 +61,31 @@ def status_body(message: Message) -> dict[str, Any]:
                 "application_id": message.application_id, "status": message.status,
                 "created_at": message.created_at, "updated_at": message.updated_at}
     raise not_found(MESSAGE_NOT_FOUND)
+
+
+def history_item(message: Message) -> dict[str, Any]:
+    """One row of the SMS and Email history routes (OCA's fields)."""
+    d = _details(message)
+    if message.channel == EMAIL:
+        return {"msgid": message.message_id, "email": message.target, "subject": d.get("subject"),
+                "sender_email": d.get("sender_email"), "status": message.status,
+                "created_at": message.created_at, "updated_at": message.updated_at,
+                "history": _history(message), "source": d.get("source", "api")}
+    last = (_history(message) or [{}])[-1]
+    return {"phone_number": message.target, "message_body": d.get("message_body"), "status": message.status,
+            "status_description": (last.get("provider_status") or ""), "operator_cell": d.get("operator_cell"),
+            "country": d.get("country"), "source": d.get("source", "api"),
+            "total_sms": int(d.get("total_sms", 1)), "created_at": message.created_at,
+            "updated_at": message.updated_at, "msgid": message.message_id, "history_status": _history(message)}
+
+
+def history_page(application_id: str, channel: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """Newest first, one Query per page; next_cursor is opaque and bound to this listing."""
+    from chalicelib import cursors
+
+    scope = f"history:{application_id}:{channel}"
+    start = cursors.decode(cursor, scope)
+    results = Message.by_app_channel.query(f"{application_id}#{channel}", scan_index_forward=False, limit=limit,
+                                           last_evaluated_key=start)
+    items = [history_item(message) for message in results]
+    return {"status": True, "data": items, "next_cursor": cursors.encode(results.last_evaluated_key, scope)}

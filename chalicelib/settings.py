@@ -26,6 +26,16 @@ class Settings:
     limits_table: str
     messages_table: str
     idempotency_table: str
+    counters_table: str
+    ivr_table: str
+    dispatch_queue_name: str
+    simulator_queue_name: str
+    email_configuration_set: str
+    sms_configuration_set: str
+    providers: dict[str, str]
+    owner_manages_limits: bool
+    default_rate_limit: int
+    cursor_secret: bytes
     report_queue_name: str
     report_bucket: str
     provider_events_topic_arn: str
@@ -35,6 +45,15 @@ class Settings:
     basic_auth_cache_seconds: int
     login_max_failures: int
     login_window_seconds: int
+
+
+CHANNEL_WORDS = ("whatsapp", "sms", "sms_otp", "ivr", "email")
+
+
+def _providers() -> dict[str, str]:
+    """Which provider serves each channel: PROVIDERS sets all, PROVIDER_<CHANNEL> one."""
+    default = os.environ.get("PROVIDERS", "simulator")
+    return {c: os.environ.get(f"PROVIDER_{c.upper()}", default) for c in CHANNEL_WORDS}
 
 
 @lru_cache(maxsize=1)
@@ -51,6 +70,19 @@ def get_settings() -> Settings:
         limits_table=_name("LIMITS_TABLE", stage, "limits"),
         messages_table=_name("MESSAGES_TABLE", stage, "messages"),
         idempotency_table=_name("IDEMPOTENCY_TABLE", stage, "idempotency"),
+        counters_table=_name("COUNTERS_TABLE", stage, "counters"),
+        ivr_table=_name("IVR_TABLE", stage, "ivr"),
+        dispatch_queue_name=_name("DISPATCH_QUEUE_NAME", stage, "dispatch"),
+        simulator_queue_name=_name("SIMULATOR_QUEUE_NAME", stage, "simulator"),
+        email_configuration_set=_name("EMAIL_CONFIGURATION_SET", stage, "email"),
+        sms_configuration_set=_name("SMS_CONFIGURATION_SET", stage, "sms"),
+        providers=_providers(),
+        # In a shared deployment the operator sells throughput and sender names: then only the
+        # admin CLI may change rate_limit and sender_ids.
+        owner_manages_limits=os.environ.get("OWNER_MANAGES_LIMITS", "true").lower() == "true",
+        default_rate_limit=int(os.environ.get("DEFAULT_RATE_LIMIT", "25")),
+        # Signs list cursors so they cannot be forged; set CURSOR_SECRET on shared stages.
+        cursor_secret=os.environ.get("CURSOR_SECRET", f"kirim-{stage}-cursors").encode(),
         report_queue_name=_name("REPORT_QUEUE_NAME", stage, "reports"),
         report_bucket=os.environ.get("REPORT_BUCKET", ""),
         provider_events_topic_arn=os.environ.get("PROVIDER_EVENTS_TOPIC_ARN", ""),

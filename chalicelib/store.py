@@ -7,7 +7,11 @@ Each table serves named access patterns; none is ever scanned:
                 current token hash of each channel live here, so a token change is one
                 transaction over this item and two token items.
 - tokens:       GetItem (strongly consistent) by sha256(channel token): the whole V2 auth.
-- limits:       short-lived counters (login throttling), removed by TTL.
+- limits:       short-lived counters (login throttling, rate-limit windows), removed by TTL.
+- messages:     GetItem by id (status routes, provider callbacks); Query `by_app_channel` for history.
+- counters:     one item per application+channel and local day+status, moved by ADD inside the
+                transaction that changes the message; Query by pk and a day range for overviews.
+- ivr:          GetItem by application and ivr id; Query to list an application's scripts.
 """
 from __future__ import annotations
 
@@ -90,6 +94,8 @@ class Application(Model):
     channels = MapAttribute()
     sender_ids = UnicodeSetAttribute(null=True)
     timezone = UnicodeAttribute(default="Asia/Jakarta")
+    rate_limit = NumberAttribute(null=True)
+    callback_url = UnicodeAttribute(null=True)
     by_owner = ApplicationsByOwner()
 
 
@@ -102,6 +108,9 @@ class Token(Model):
     channel = UnicodeAttribute()
     owner_id = UnicodeAttribute()
     issued_at = UnicodeAttribute()
+    # A copy of the application's sending settings (rate_limit, timezone, sender_ids), kept in
+    # step by the settings transaction, so a V2 send needs no read of the application.
+    settings = MapAttribute(null=True)
 
 
 class Limit(Model):
@@ -112,6 +121,7 @@ class Limit(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     events = ListAttribute(of=NumberAttribute, null=True)
+    hits = NumberAttribute(null=True)
     expires_ttl = NumberAttribute(null=True)
 
 
@@ -140,6 +150,33 @@ class Message(Model):
     status = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    day = UnicodeAttribute()                # local day of created_at: the counter it counts in
+    cost = NumberAttribute(default=1)       # quota units debited (SMS segments), refunded on rejection
+    provider = UnicodeAttribute(null=True)
+    provider_message_id = UnicodeAttribute(null=True)
     details = MapAttribute(null=True)
     history = ListAttribute(of=MapAttribute, null=True)
     by_app_channel = MessagesByAppChannel()
+
+
+class Counter(Model):
+    """pk "<application_id>#<channel>", sk "<YYYY-MM-DD>#<status word>", n = messages."""
+
+    class Meta(_Meta):
+        table_name = _settings.counters_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    n = NumberAttribute(default=0)
+
+
+class IvrScript(Model):
+    class Meta(_Meta):
+        table_name = _settings.ivr_table
+
+    application_id = UnicodeAttribute(hash_key=True)
+    ivr_id = UnicodeAttribute(range_key=True)
+    ivr_name = UnicodeAttribute()
+    script = UnicodeAttribute()
+    required_variable = ListAttribute(of=UnicodeAttribute)
+    created_at = UnicodeAttribute()

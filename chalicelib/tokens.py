@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import applications, clock, opaque_tokens
+from chalicelib import app_settings, applications, clock, opaque_tokens
 from chalicelib.channels import TOKEN_PREFIX
 from chalicelib.errors import CONFLICT, TOKEN_INVALID, TOKEN_MISSING, ApiError
 from chalicelib.store import Application, Token, connection
@@ -27,6 +27,7 @@ class ChannelPrincipal:
     application_id: str
     channel: str
     owner_id: str
+    settings: dict  # the application's sending settings (app_settings.snapshot)
 
 
 def _swap(app: Application, channel: str, new_hash: str | None, new_token: Token | None,
@@ -74,7 +75,7 @@ def generate(app: Application, channel: str) -> tuple[str, str]:
 
     def attempt(current: Application) -> None:
         record = Token(token_hash, application_id=current.application_id, channel=channel,
-                       owner_id=current.owner_id, issued_at=issued_at)
+                       owner_id=current.owner_id, issued_at=issued_at, settings=app_settings.snapshot(current))
         _swap(current, channel, token_hash, record, prefix, issued_at)
 
     _with_retries(app, channel, attempt)
@@ -110,4 +111,5 @@ def authenticate(header: str | None, channel: str) -> ChannelPrincipal:
         raise ApiError(TOKEN_INVALID) from None
     if record.channel != channel:
         raise ApiError(TOKEN_INVALID, f"This token is for the {record.channel} channel")
-    return ChannelPrincipal(record.application_id, record.channel, record.owner_id)
+    settings = record.settings.as_dict() if record.settings else {}
+    return ChannelPrincipal(record.application_id, record.channel, record.owner_id, settings)

@@ -77,7 +77,10 @@ def main() -> int:
     env = _environment()
     os.environ.update(env)
     processes: list[subprocess.Popen] = []
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # A shell that starts us in the background sets SIGINT to "ignore", and Python keeps that;
+    # Ctrl-C (and SIGTERM) must always stop everything.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         processes.append(_start([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(MOTO_PORT)], env))
         _wait_for(ENDPOINT + "/moto-api/", 30, processes[0])

@@ -12,18 +12,18 @@ def test_a_v2_token_check_is_one_getitem_and_nothing_scans(api):
     with counting() as calls:
         response = api.call("GET", "/sms/v2/sms/status/01UNKNOWN", headers={"Authorization": token})
     assert response.status_code == 404
-    # One GetItem for the token, one for the message.
-    assert calls == {("dynamodb", "GetItem"): 2}
+    # GetItem for the token, UpdateItem for the rate-limit window, GetItem for the message.
+    assert calls == {("dynamodb", "GetItem"): 2, ("dynamodb", "UpdateItem"): 1}
 
 
-def test_a_warm_v1_request_pays_no_kdf_and_makes_two_calls(api):
+def test_a_warm_v1_request_pays_no_kdf_and_makes_three_calls(api):
     email, session = api.user()
     api.application(session, ["sms"])
     api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=basic(email))  # warms the credential cache
     with counting() as calls:
         response = api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=basic(email))
     assert response.status_code == 404
-    assert calls == {("dynamodb", "Query"): 1, ("dynamodb", "GetItem"): 1}
+    assert calls == {("dynamodb", "Query"): 1, ("dynamodb", "UpdateItem"): 1, ("dynamodb", "GetItem"): 1}
 
 
 def test_token_generation_is_one_read_and_one_transaction(api):

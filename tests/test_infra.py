@@ -61,7 +61,7 @@ def load_template():
     return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
 
 
-# name suffix -> (hash key, {gsi name: (hash, range)}, ttl attribute or None)
+# name suffix -> (hash key or (hash, range), {gsi name: (hash, range)}, ttl attribute or None)
 TABLES = {
     "users": ("email", {"by_kind": ("kind", "created_at")}, None),
     "sessions": ("token_hash", {}, "expires_ttl"),
@@ -70,6 +70,8 @@ TABLES = {
     "limits": ("pk", {}, "expires_ttl"),
     "messages": ("message_id", {"by_app_channel": ("app_channel", "message_id")}, None),
     "idempotency": ("id", {}, "expiration"),
+    "counters": (("pk", "sk"), {}, None),
+    "ivr": (("application_id", "ivr_id"), {}, None),
 }
 
 EXPECTED_ENV = {
@@ -86,6 +88,15 @@ EXPECTED_ENV = {
     "REPORT_DLQ_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-reports-dlq",
     "REPORT_BUCKET": f"kirim-{STAGE}-reports-{ACCOUNT}",
     "PROVIDER_EVENTS_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:kirim-{STAGE}-provider-events",
+    "COUNTERS_TABLE": f"kirim-{STAGE}-counters",
+    "IVR_TABLE": f"kirim-{STAGE}-ivr",
+    "DISPATCH_QUEUE_NAME": f"kirim-{STAGE}-dispatch",
+    "DISPATCH_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-dispatch",
+    "DISPATCH_DLQ_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-dispatch-dlq",
+    "SIMULATOR_QUEUE_NAME": f"kirim-{STAGE}-simulator",
+    "SIMULATOR_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-simulator",
+    "EMAIL_CONFIGURATION_SET": f"kirim-{STAGE}-email",
+    "SMS_CONFIGURATION_SET": f"kirim-{STAGE}-sms",
 }
 
 
@@ -142,7 +153,8 @@ def test_deploy_stack_creates_resources(stack):
     template = load_template()["Resources"]
     for suffix, (hash_key, gsis, ttl_attr) in TABLES.items():
         table = ddb.describe_table(TableName=f"kirim-{STAGE}-{suffix}")["Table"]
-        assert table["KeySchema"] == [{"AttributeName": hash_key, "KeyType": "HASH"}], suffix
+        keys = hash_key if isinstance(hash_key, tuple) else (hash_key,)
+        assert table["KeySchema"] == [{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"))], suffix
         assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
         got = {
             g["IndexName"]: (g["KeySchema"], g["Projection"]["ProjectionType"])
@@ -198,7 +210,7 @@ def test_deploy_stack_creates_resources(stack):
         "Prefix": "reports/",
         "ExpirationInDays": {"Ref": "ReportRetentionDays"},
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-    }]
+    }, {"Id": "expire-outbox", "Status": "Enabled", "Prefix": "outbox/", "ExpirationInDays": 3}]
     assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
         ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True
     )
@@ -280,6 +292,8 @@ def test_template_outputs_are_the_documented_set():
         "UsersTable", "SessionsTable", "ApplicationsTable", "TokensTable", "LimitsTable",
         "MessagesTable", "IdempotencyTable", "ReportQueueName", "ReportQueueUrl",
         "ReportQueueArn", "ReportDlqUrl", "ReportBucket", "ProviderEventsTopicArn",
+        "CountersTable", "IvrTable", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
+        "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
     }
     assert all("Export" not in o for o in outputs.values())
 

@@ -101,7 +101,7 @@ def test_channel_the_application_lacks_and_unknown_channel(api):
 
 def _store_message(app_id: str, channel: str, message_id: str) -> None:
     Message(message_id, application_id=app_id, channel=channel, app_channel=f"{app_id}#{channel}",
-            target="+6281234567890", status="Delivered", created_at="2026-11-27T01:00:00.000Z",
+            target="+6281234567890", status="Delivered", created_at="2026-11-27T01:00:00.000Z", day="2026-11-27",
             updated_at="2026-11-27T01:00:05.000Z",
             details={"message_body": "Halo", "total_sms": 1},
             history=[{"status": "Sent", "at": "2026-11-27T01:00:00.000Z", "provider_status": "TEXT_SENT"},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib import accounts, applications, tokens, validation
+from chalicelib import accounts, app_settings, applications, ivr_scripts, tokens, validation
 from chalicelib.api.http import json_body, session_principal, session_token
 from chalicelib.channels import CHANNELS, parse_channel
 
@@ -79,3 +79,32 @@ def revoke_token(application_id: str, channel: str) -> Response:
     app = applications.get_owned(owner, application_id)
     tokens.revoke(app, parse_channel(channel))
     return Response(body="", status_code=204)
+
+
+@console.route("/applications/{application_id}/settings", methods=["GET"])
+def get_settings(application_id: str) -> dict:
+    owner = session_principal(_request())
+    return app_settings.render(applications.get_owned(owner, application_id))
+
+
+@console.route("/applications/{application_id}/settings", methods=["PUT"])
+def put_settings(application_id: str) -> dict:
+    owner = session_principal(_request())
+    app = applications.get_owned(owner, application_id)
+    return app_settings.render(app_settings.update(app, json_body(_request())))
+
+
+@console.route("/applications/{application_id}/ivr", methods=["POST"])
+def create_ivr(application_id: str) -> Response:
+    owner = session_principal(_request())
+    app = applications.get_owned(owner, application_id)
+    applications.channel_state(app, "ivr")
+    script = ivr_scripts.create(app.application_id, json_body(_request()))
+    return Response(ivr_scripts.render(script), status_code=201)
+
+
+@console.route("/applications/{application_id}/ivr", methods=["GET"])
+def list_ivr(application_id: str) -> dict:
+    owner = session_principal(_request())
+    app = applications.get_owned(owner, application_id)
+    return {"items": [ivr_scripts.render(script) for script in ivr_scripts.list_for(app.application_id)]}

@@ -6,7 +6,7 @@ from typing import Callable
 from aws_lambda_powertools import Logger
 from chalice.app import Chalice, Request, Response
 
-from chalicelib import errors
+from chalicelib import errors, rate_limit
 
 
 def _request_id(request: Request) -> str:
@@ -20,6 +20,7 @@ def register(app: Chalice, logger: Logger) -> None:
     def render_errors_and_log(request: Request, get_response: Callable[[Request], Response]) -> Response:
         request_id = _request_id(request)
         logger.append_keys(request_id=request_id)
+        rate_limit.current_headers.set(None)
         try:
             response = get_response(request)
         except errors.ApiError as exc:
@@ -29,6 +30,8 @@ def register(app: Chalice, logger: Logger) -> None:
             response = errors.ApiError(errors.INTERNAL).to_response()
         response = errors.normalise(response)
         response.headers["X-Request-Id"] = request_id
+        for name, value in (rate_limit.current_headers.get() or {}).items():
+            response.headers.setdefault(name, value)
         # Method, path and status only: headers and bodies carry credentials.
         logger.info("request", method=request.method, path=request.context.get("resourcePath"),
                     status=response.status_code)

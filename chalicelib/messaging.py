@@ -1,0 +1,77 @@
+"""The send pipeline shared by every channel:
+
+  validated draft -> one transaction (quota debit, message, counter) -> provider
+  -> rejected: Failed + refund | unavailable: deferred to the dispatch queue, still pending.
+
+DynamoDB calls on the way: the caller's auth and rate limit, then one TransactWriteItems.
+Nothing is written after a successful provider call: the provider's events find the message
+by Kirim's id in their echo field, so the provider's own id needs no extra write.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ulid import ULID
+
+from chalicelib import clock, message_ledger, outbox, status_updates
+from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
+from chalicelib.providers.registry import provider_for
+from chalicelib.status_rules import RULES
+from chalicelib.store import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sends: an application's channel and the settings that shape its sends."""
+    application_id: str
+    channel: str
+    timezone: str = "Asia/Jakarta"
+    rate_limit: int = 25
+    sender_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, application_id: str, channel: str, settings: dict[str, Any]) -> "Sender":
+        return cls(application_id, channel, settings.get("timezone") or "Asia/Jakarta",
+                   int(settings.get("rate_limit") or 25), frozenset(settings.get("sender_ids") or ()))
+
+
+@dataclass
+class Draft:
+    """A validated message: its target, quota cost, stored details and how to build the
+    provider's request once the id is known."""
+    target: str
+    outbound: Callable[[str], Outbound]
+    cost: int = 1
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def send(sender: Sender, draft: Draft) -> Message:
+    provider = provider_for(sender.channel)
+    now = clock.now()
+    at = clock.iso(now)
+    initial = RULES[sender.channel].initial
+    message = Message(str(ULID.from_datetime(now)), application_id=sender.application_id, channel=sender.channel,
+                      app_channel=f"{sender.application_id}#{sender.channel}", target=draft.target,
+                      status=initial, created_at=at, updated_at=at,
+                      day=message_ledger.local_day(now, sender.timezone), cost=draft.cost,
+                      provider=provider.name, details=draft.details,
+                      history=[{"status": initial, "at": at, "provider_status": "ACCEPTED"}])
+    message_ledger.record_send(message, draft.cost)
+    deliver(message, draft.outbound(message.message_id), provider)
+    return message
+
+
+def deliver(message: Message, outbound: Outbound, provider: Any) -> None:
+    """The first provider attempt, made while the client waits."""
+    try:
+        provider.send(outbound)
+    except ProviderRejected as rejected:
+        status_updates.reject(message, rejected.provider_status, rejected.reason)
+    except ProviderUnavailable as unavailable:
+        log.warning("provider unavailable; deferring", extra={"message_id": message.message_id,
+                                                               "reason": str(unavailable)[:200]})
+        outbox.defer(outbound)

@@ -1,0 +1,108 @@
+"""The simulator: a provider that moves each message through its channel's real lifecycle,
+on a clock, in the real providers' own status vocabulary (End User Messaging, SES, Meta),
+so its events take the same mapping path as real ones.
+
+Each step is a delayed message on the simulator queue; the worker applies it when SQS makes
+it visible. Magic targets choose the outcome, like Twilio's test numbers (README lists them):
+phone channels by the number's last four digits, email by the address's local part.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
+from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
+from chalicelib.settings import get_settings
+
+REJECT, TIMEOUT = "reject", "timeout"
+
+# (delay seconds after the send, provider status) steps per outcome.
+_TEXT = {
+    "0000": REJECT,
+    "0001": [(1, "TEXT_SENT"), (3, "TEXT_UNKNOWN")],
+    "0002": [(1, "TEXT_PENDING")],
+    "0003": [(1, "TEXT_SENT")],
+    "0004": [(1, "TEXT_BLOCKED")],
+    "0005": TIMEOUT,
+    "0006": [(1, "TEXT_DELIVERED"), (2, "TEXT_SENT")],  # out of order: Delivered stays
+    None: [(1, "TEXT_SENT"), (3, "TEXT_DELIVERED")],
+}
+_VOICE = {
+    "0000": REJECT,
+    "0001": [(1, "VOICE_INITIATED"), (2, "VOICE_RINGING"), (8, "VOICE_NO_ANSWER")],
+    "0002": [(1, "VOICE_INITIATED"), (2, "VOICE_BUSY")],
+    "0003": [(1, "VOICE_INITIATED"), (2, "VOICE_FAILED")],
+    "0004": [(1, "VOICE_INITIATED"), (2, "VOICE_RINGING")],
+    "0005": TIMEOUT,
+    None: [(1, "VOICE_INITIATED"), (2, "VOICE_RINGING"), (4, "VOICE_ANSWERED"), (12, "VOICE_COMPLETED")],
+}
+_WHATSAPP = {
+    "0000": REJECT,
+    "0001": [(1, "failed:131026")],
+    "0002": [(1, "sent"), (2, "failed:131000")],
+    "0003": [(1, "sent")],
+    "0004": [(1, "sent"), (2, "delivered")],
+    "0005": TIMEOUT,
+    "0006": [(1, "sent"), (2, "read"), (3, "delivered")],  # out of order: Read stays
+    None: [(1, "sent"), (2, "delivered"), (5, "read")],
+}
+_EMAIL = {
+    "reject": REJECT,
+    "timeout": TIMEOUT,
+    "bounce": [(1, "Send"), (2, "Bounce:Permanent")],
+    "complaint": [(1, "Send"), (2, "Complaint")],
+    "renderfail": [(1, "Rendering Failure")],
+    "delay": [(1, "Send"), (3, "DeliveryDelay:MailboxFull")],
+    "open": [(1, "Send"), (2, "Delivery"), (4, "Open")],
+    "click": [(1, "Send"), (2, "Delivery"), (4, "Open"), (6, "Click")],
+    None: [(1, "Send"), (2, "Delivery")],
+}
+PLANS = {SMS: _TEXT, SMS_OTP: _TEXT, IVR: _VOICE, WHATSAPP: _WHATSAPP, EMAIL: _EMAIL}
+
+
+def plan_for(channel: str, target: str) -> Any:
+    plans = PLANS[channel]
+    key = target.split("@", 1)[0].lower() if channel == EMAIL else target[-4:]
+    return plans.get(key, plans[None])
+
+
+@lru_cache(maxsize=1)
+def _queue() -> tuple[Any, str]:
+    import boto3
+
+    sqs = boto3.client("sqs")
+    return sqs, sqs.get_queue_url(QueueName=get_settings().simulator_queue_name)["QueueUrl"]
+
+
+class SimulatorProvider:
+    name = "simulator"
+
+    def __init__(self) -> None:
+        # A "timeout" target fails its first attempt in each process, then succeeds, so the
+        # dispatch retry path is exercised end to end.
+        self._timed_out: set[str] = set()
+        self._lock = threading.Lock()
+
+    def send(self, message: Outbound) -> str:
+        plan = plan_for(message.channel, message.target)
+        if plan == REJECT:
+            raise ProviderRejected("Simulated rejection (magic target)", provider_status="SIMULATED_REJECT")
+        if plan == TIMEOUT:
+            with self._lock:
+                first = message.message_id not in self._timed_out
+                self._timed_out.add(message.message_id)
+            if first:
+                raise ProviderUnavailable("Simulated provider timeout (magic target)")
+            plan = PLANS[message.channel][None]
+        sqs, url = _queue()
+        # SIMULATOR_TIME_SCALE=0 makes every step visible at once (tests); 1 is real time.
+        scale = float(os.environ.get("SIMULATOR_TIME_SCALE", "1"))
+        entries = [{"Id": str(i), "DelaySeconds": min(int(delay * scale), 900),
+                    "MessageBody": json.dumps({"message_id": message.message_id, "provider_status": status})}
+                   for i, (delay, status) in enumerate(plan)]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        return f"sim-{message.message_id}"
