@@ -38,6 +38,9 @@ def counter_key(message: Message, status: str) -> Counter:
 
 
 def _reasons(error: TransactWriteError) -> list[str | None]:
+    # PynamoDB groups a transaction's items by kind (puts before updates), so reasons are
+    # matched by code, not position. Each transaction here has one condition that can fail
+    # (a fresh ULID never collides with an existing message).
     return [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
 
 
@@ -57,7 +60,7 @@ def record_send(message: Message, cost: int) -> None:
             return
         except TransactWriteError as error:
             reasons = _reasons(error)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            if "ConditionalCheckFailed" in reasons:
                 raise ApiError(QUOTA_LOW, f"Quota not enough: this message needs {cost}") from None
             if "TransactionConflict" not in reasons:
                 raise
@@ -85,7 +88,7 @@ def move(message: Message, new_status: str, entry: dict[str, Any], *, refund: bo
             return True
         except TransactWriteError as error:
             reasons = _reasons(error)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            if "ConditionalCheckFailed" in reasons:
                 return False
             if "TransactionConflict" not in reasons:
                 raise

@@ -63,3 +63,10 @@ def normalise_phone(value: object, field: str, default_region: str = "ID") -> st
         if phonenumbers.is_valid_number(parsed):
             return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     raise bad_parameter(field, f"{field} is not a valid phone number")
+
+
+def country_of(e164: str) -> str | None:
+    """ISO country code of a normalised number (OCA's `country` field), e.g. "ID"."""
+    import phonenumbers
+
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164))

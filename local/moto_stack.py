@@ -28,7 +28,12 @@ def deployed_stack() -> Iterator[dict[str, str]]:
     import boto3
     from moto import mock_aws
 
-    from infra.deploy import deploy_stack
+    from chalicelib.settings import get_settings
+    from infra.deploy import deploy_stack, outputs_to_env
 
     with mock_aws():
-        yield deploy_stack(boto3.client("cloudformation"), STAGE, str(ROOT / "infra" / "template.yaml"))
+        outputs = deploy_stack(boto3.client("cloudformation"), STAGE, str(ROOT / "infra" / "template.yaml"))
+        # As the deploy script does for a stage: the stack's outputs become the app's environment.
+        os.environ.update(outputs_to_env(outputs))
+        get_settings.cache_clear()
+        yield outputs

@@ -100,3 +100,73 @@ def assert_oca_error(response, status: int, code: int, field: str | None = None)
 from local import call_counter  # noqa: E402
 
 call_counter.install()
+
+
+@pytest.fixture(scope="session")
+def worker(client):
+    """The local worker over moto: drives the simulator clock, dispatch retries and SNS events."""
+    import boto3
+
+    from app import app
+    from local.worker import LocalWorker
+
+    return LocalWorker(app, boto3.client("sqs"), boto3.client("sns"))
+
+
+def drain(worker) -> int:
+    """Deliver queued events until every queue is empty (the simulator runs with no delays)."""
+    total = 0
+    for _ in range(50):
+        delivered = worker.poll_once()
+        total += delivered
+        if not delivered:
+            return total
+    raise AssertionError("queues did not drain")
+
+
+class Shop:
+    """An account with one application on all five channels, a token for each, two OTP sender
+    ids and an IVR script: what most sending tests start from."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.email, self.session = api.user()
+        self.app_id = api.application(self.session)["application_id"]
+        self.tokens = {c: api.token(self.session, self.app_id, c)
+                       for c in ("sms", "sms_otp", "email", "ivr", "whatsapp")}
+        response = api.call("PUT", f"/applications/{self.app_id}/settings", {"sender_ids": ["KIRIM", "TOKO"], "rate_limit": 1000},
+                            self.session)
+        assert response.status_code == 200, response.json_body
+        # Settings changed after the tokens were issued: their copies must have followed.
+        response = api.call("POST", f"/applications/{self.app_id}/ivr",
+                            {"name": "Order", "script": "Halo {{name}}, pesanan {{order}} sudah dikirim."},
+                            self.session)
+        assert response.status_code == 201, response.json_body
+        self.ivr_id = response.json_body["ivr_id"]
+
+    def v2(self, channel: str, bare: bool = False) -> dict[str, str]:
+        return {"Authorization": self.tokens[channel] if bare else f"Bearer {self.tokens[channel]}"}
+
+    def v1(self) -> dict[str, str]:
+        return basic(self.email)
+
+    def quota(self, channel: str) -> int:
+        app = self.api.call("GET", f"/applications/{self.app_id}", headers=self.session).json_body
+        return next(c["quota_remaining"] for c in app["channels"] if c["channel"] == channel)
+
+
+@pytest.fixture(scope="module")
+def shop(client) -> Shop:
+    """Shared by a module's tests: they compare quota before and after, never absolute."""
+    return Shop(Api(client))
+
+
+def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
+    """(counters, recount of the messages), both as {"day#status": n} without zeros."""
+    from collections import Counter as Tally
+
+    from chalicelib.store import Counter, Message
+
+    counted = {c.sk: int(c.n) for c in Counter.query(f"{app_id}#{channel}") if int(c.n)}
+    actual = Tally(f"{m.day}#{m.status}" for m in Message.by_app_channel.query(f"{app_id}#{channel}"))
+    return counted, dict(actual)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.messaging import Draft, Sender
-from chalicelib.phone_numbers import normalise_phone
+from chalicelib.phone_numbers import country_of, normalise_phone
 from chalicelib.providers.base import Outbound
 from chalicelib.sms_segments import check_sms_text
 
@@ -13,7 +13,8 @@ def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
     phone = normalise_phone(fields.get("phone"), "phone")
     text, info = check_sms_text(fields.get("message"), "message")
     return Draft(target=phone, cost=info.segments,
-                 details={"message_body": text, "total_sms": info.segments, "encoding": info.encoding},
+                 details={"message_body": text, "total_sms": info.segments, "encoding": info.encoding,
+                          "country": country_of(phone)},
                  outbound=lambda message_id: Outbound(message_id, sender.channel, phone, text=text))
 
 

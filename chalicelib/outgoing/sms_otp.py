@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.errors import bad_parameter
 from chalicelib.messaging import Draft, Sender
-from chalicelib.phone_numbers import normalise_phone
+from chalicelib.phone_numbers import country_of, normalise_phone
 from chalicelib.providers.base import Outbound
 from chalicelib.sms_segments import check_sms_text
 
@@ -25,15 +25,9 @@ def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
     text, info = check_sms_text(fields.get("message_body"), "message_body")
     return Draft(target=phone, cost=info.segments,
                  details={"message_body": text, "total_sms": info.segments, "sender_id": sender_id,
-                          "encoding": info.encoding, "country": _country(phone)},
+                          "encoding": info.encoding, "country": country_of(phone)},
                  outbound=lambda message_id: Outbound(message_id, sender.channel, phone, text=text,
                                                       sender_id=sender_id))
-
-
-def _country(e164: str) -> str | None:
-    import phonenumbers
-
-    return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
 
 
 def response(message_id: str) -> dict[str, Any]:

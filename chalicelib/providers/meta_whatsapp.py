@@ -123,7 +123,8 @@ def classify_http_error(status: int, answer: Any) -> Exception:
     code = error.get("code")
     code = code if isinstance(code, int) else None
     message = str(error.get("message") or f"HTTP {status}")
-    details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+    error_data = error.get("error_data")
+    details = error_data.get("details") if isinstance(error_data, dict) else None
     logger.warning("meta error", extra={
         "http_status": status, "meta_code": code, "meta_subcode": error.get("error_subcode"),
         "fbtrace_id": error.get("fbtrace_id"),
