@@ -38,9 +38,8 @@ def counter_key(message: Message, status: str) -> Counter:
 
 
 def _reasons(error: TransactWriteError) -> list[str | None]:
-    # PynamoDB groups a transaction's items by kind (puts before updates), so reasons are
-    # matched by code, not position. Each transaction here has one condition that can fail
-    # (a fresh ULID never collides with an existing message).
+    # PynamoDB sends a transaction's items grouped by kind: condition checks, deletes, puts,
+    # then updates, each group in the order it was added. Reasons follow that order.
     return [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
 
 
@@ -53,15 +52,20 @@ def record_send(message: Message, cost: int) -> None:
     for attempt in range(_CONFLICT_ATTEMPTS):
         try:
             with TransactWrite(connection=connection()) as transaction:
+                transaction.save(message, condition=Message.message_id.does_not_exist())
                 transaction.update(Application(message.application_id), actions=[quota.add(-cost)],
                                    condition=quota >= cost)
-                transaction.save(message, condition=Message.message_id.does_not_exist())
                 transaction.update(counter_key(message, message.status), actions=[Counter.n.add(1)])
             return
         except TransactWriteError as error:
-            reasons = _reasons(error)
-            if "ConditionalCheckFailed" in reasons:
+            put_message, debit_quota = (_reasons(error) + [None, None])[:2]
+            if put_message == "ConditionalCheckFailed":
+                # The message exists: an earlier attempt of this very transaction committed and
+                # its answer was lost (a timeout, then a retry). The send is done.
+                return
+            if debit_quota == "ConditionalCheckFailed":
                 raise ApiError(QUOTA_LOW, f"Quota not enough: this message needs {cost}") from None
+            reasons = _reasons(error)
             if "TransactionConflict" not in reasons:
                 raise
             _backoff(attempt)

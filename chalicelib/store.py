@@ -15,6 +15,8 @@ Each table serves named access patterns; none is ever scanned:
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pynamodb.attributes import (ListAttribute, MapAttribute, NumberAttribute,
                                  UnicodeAttribute, UnicodeSetAttribute)
 from pynamodb.connection import Connection
@@ -33,8 +35,10 @@ class _Meta:
     max_retry_attempts = 3
 
 
+@lru_cache(maxsize=1)
 def connection() -> Connection:
-    """A connection for transactions, configured like the models'."""
+    """The connection for transactions, configured like the models' and made once: a new
+    Connection would build a new botocore session and client, tens of milliseconds each."""
     return Connection(region=_settings.region, connect_timeout_seconds=2, read_timeout_seconds=5)
 
 

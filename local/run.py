@@ -82,7 +82,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        processes.append(_start([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(MOTO_PORT)], env))
+        processes.append(_start([sys.executable, "-m", "local.moto_server", "--port", str(MOTO_PORT)], env))
         _wait_for(ENDPOINT + "/moto-api/", 30, processes[0])
 
         import boto3

@@ -1,0 +1,59 @@
+"""moto's server, with each request handled whole before the next.
+
+moto's DynamoDB backend checks a transaction's conditions and applies its writes without a
+lock, so under concurrent requests two transactions can interleave (seen here: 200 racing
+sends against a quota of 100 stored 101 messages). Real DynamoDB makes transactions
+atomic and serialisable; one lock around the WSGI app gives moto the same guarantee, while
+connections are still accepted by many threads.
+
+`python -m local.moto_server [--host H] [--port P]` runs it; `start(host, port)` runs it in a
+thread and returns a stop function.
+"""
+from __future__ import annotations
+
+import argparse
+import threading
+from typing import Any, Callable, Iterable
+
+
+def _serialised(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
+    lock = threading.Lock()
+
+    def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with lock:
+            return list(app(environ, start_response))  # the body too, inside the lock
+
+    return handle
+
+
+def make(host: str, port: int):
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    app = _serialised(DomainDispatcherApplication(create_backend_app))
+    return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+def start(host: str, port: int) -> Callable[[], None]:
+    server = make(host, port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(5)
+
+    return stop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    args = parser.parse_args()
+    print(f"moto    | serving on http://{args.host}:{args.port}", flush=True)
+    make(args.host, args.port).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
