@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, one after another."""
-from bench import auth_paths, cold_import
+from bench import auth_paths, cold_import, send_path
 
 if __name__ == "__main__":
     cold_import.run()
     auth_paths.run()
+    send_path.run()

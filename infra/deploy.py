@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
 MERGE_TEMPLATE = ROOT / "infra" / "chalice-merge.yaml"
 CONFIG = ROOT / ".chalice" / "config.json"
-REPORT_WORKER = "report_worker"  # name= of the app's @app.on_sqs_message handler
+REPORT_WORKER = "report_worker"  # name= of the app's @app.on_sqs_message handlers
+SQS_WORKERS = (REPORT_WORKER, "dispatch_worker", "simulator_clock")
 
 # CloudFormation's waiters poll every 30 s by default; 5 s keeps a small
 # update snappy, 360 attempts still allow 30 minutes.
@@ -177,18 +178,23 @@ def _deployed_resource(project_dir, stage, resource_type, name=None):
     return None
 
 
-def enable_batch_item_failures(lambda_client, project_dir, stage):
-    """Set ReportBatchItemFailures on the report worker's SQS mapping.
+def enable_batch_item_failures(lambda_client, project_dir, stage, names=SQS_WORKERS):
+    """Set ReportBatchItemFailures on the SQS mappings of the app's queue workers.
 
-    chalice deploy creates the mapping but has no option for the flag. Without
-    it Lambda ignores the worker's batchItemFailures answer: a batch of 10
+    chalice deploy creates the mappings but has no option for the flag. Without
+    it Lambda ignores a worker's batchItemFailures answer: a batch of 10
     either all succeeds or is all retried.
     """
-    worker = _deployed_resource(project_dir, stage, "lambda_function", REPORT_WORKER)
-    if not worker:
-        print(f"note: no '{REPORT_WORKER}' function in .chalice/deployed/{stage}.json; "
-              "ReportBatchItemFailures not set")
-        return
+    for name in names:
+        worker = _deployed_resource(project_dir, stage, "lambda_function", name)
+        if not worker:
+            print(f"note: no '{name}' function in .chalice/deployed/{stage}.json; "
+                  "ReportBatchItemFailures not set")
+            continue
+        _enable_on(lambda_client, worker)
+
+
+def _enable_on(lambda_client, worker):
     mappings = lambda_client.list_event_source_mappings(FunctionName=worker["lambda_arn"])
     for mapping in mappings["EventSourceMappings"]:
         if ":sqs:" not in mapping.get("EventSourceArn", ""):

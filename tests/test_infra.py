@@ -438,8 +438,15 @@ def test_apply_gateway_responses_sets_the_oca_bodies(aws, tmp_path):
 
 def test_merge_template_targets_chalice_resource_names():
     fragment = yaml.safe_load(MERGE.read_text())  # plain YAML: deploy.py reads it too
-    # No handler named report_worker exists yet, so nothing may target it (see the fragment's notes).
-    assert set(fragment["Resources"]) == {"RestAPI"}
+    # Only handlers the app declares may be targeted (see the fragment's notes).
+    assert set(fragment["Resources"]) == {"RestAPI", "DispatchWorker", "SimulatorClock"}
+    from app import app
+    declared = {config.name for config in app.event_sources}
+    for resource, event in (("DispatchWorker", "dispatch_worker"), ("SimulatorClock", "simulator_clock")):
+        assert event in declared
+        events = fragment["Resources"][resource]["Properties"]["Events"]
+        assert events[f"{resource}SqsEventSource"]["Properties"]["FunctionResponseTypes"] == [
+            "ReportBatchItemFailures"]
     responses = fragment["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
         "x-amazon-apigateway-gateway-responses"
     ]
@@ -465,8 +472,10 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
         "app = Chalice(app_name='kirim')\n\n"
         "@app.route('/')\n"
         "def index():\n    return {}\n\n"
-        "@app.on_sqs_message(queue='kirim-dev-reports', batch_size=10, name='report_worker')\n"
-        "def report_worker(event):\n    return None\n"
+        "@app.on_sqs_message(queue='kirim-dev-dispatch', batch_size=10, name='dispatch_worker')\n"
+        "def dispatch_worker(event):\n    return None\n\n"
+        "@app.on_sqs_message(queue='kirim-dev-simulator', batch_size=10, name='simulator_clock')\n"
+        "def simulator_clock(event):\n    return None\n"
     )
     out = tmp_path / "build"
     result = subprocess.run(
@@ -477,6 +486,10 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
 
     sam = yaml.safe_load((out / "sam.yaml").read_text())  # YAML because the fragment is YAML
     assert all("Type" in resource for resource in sam["Resources"].values())
+    for name in ("DispatchWorker", "SimulatorClock"):
+        event = sam["Resources"][name]["Properties"]["Events"][f"{name}SqsEventSource"]
+        assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == 10  # chalice's keys survive
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     api = sam["Resources"]["RestAPI"]
     assert api["Type"] == "AWS::Serverless::Api"
     body = api["Properties"]["DefinitionBody"]

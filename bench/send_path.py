@@ -1,0 +1,130 @@
+"""A V2 SMS send, in-process on moto with the simulator provider:
+- AWS calls per send, counted with a botocore event hook (goal: at most 3 DynamoDB calls,
+  token check and rate limit included, and no Scan anywhere in the run);
+- median time of the send through the Chalice test client against the bare boto3 calls it
+  makes (GetItem token, UpdateItem rate window, TransactWriteItems, SQS SendMessageBatch),
+  alternated in one run (goal: <= 1.5x)."""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from local.moto_stack import deployed_stack, use_fake_aws_env  # noqa: E402
+
+use_fake_aws_env()
+
+from local import call_counter  # noqa: E402
+
+call_counter.install()
+ROUNDS = 300
+BODY = {"phone": "081234567890", "message": "Halo dari Kirim"}
+
+
+def _setup():
+    from chalicelib import accounts, app_settings, applications, tokens
+    from chalicelib.store import Application
+
+    accounts.register("send-bench@kirim.dev", "bench password 123", "Bench")
+    owner = accounts.session_principal(accounts.login("send-bench@kirim.dev", "bench password 123")[0])
+    app = applications.create(owner, "Bench", ["sms"])
+    Application(app.application_id).update(actions=[Application.channels["sms"]["quota"].set(10**9)])
+    app_settings.update(applications.get(app.application_id), {"rate_limit": 1000})
+    token, _ = tokens.generate(applications.get(app.application_id), "sms")
+    return app.application_id, token
+
+
+def _bare_calls(app_id: str, token: str):
+    """The same AWS work as one send, with plain boto3 and hand-written requests."""
+    import hashlib
+
+    import boto3
+    from ulid import ULID
+
+    ddb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
+    queue = sqs.get_queue_url(QueueName="kirim-local-simulator")["QueueUrl"]
+    token_key = {"token_hash": {"S": hashlib.sha256(token.encode()).hexdigest()}}
+
+    def once() -> None:
+        ddb.get_item(TableName="kirim-local-tokens", Key=token_key, ConsistentRead=True)
+        window = int(time.time())
+        ddb.update_item(TableName="kirim-local-limits", Key={"pk": {"S": f"rl#{app_id}#{window}"}},
+                        UpdateExpression="ADD hits :one SET expires_ttl = :ttl",
+                        ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(window + 120)}},
+                        ReturnValues="ALL_NEW")
+        message_id = str(ULID())
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "kirim-local-messages", "Item": {
+                "message_id": {"S": message_id}, "application_id": {"S": app_id}, "channel": {"S": "sms"},
+                "app_channel": {"S": f"{app_id}#sms"}, "target": {"S": "+6281234567890"},
+                "status": {"S": "Submitted"}, "created_at": {"S": "2026-11-27T00:00:00.000Z"},
+                "updated_at": {"S": "2026-11-27T00:00:00.000Z"}, "day": {"S": "2026-11-27"}, "cost": {"N": "1"},
+                "details": {"M": {"message_body": {"S": BODY["message"]}, "total_sms": {"N": "1"}}},
+                "history": {"L": [{"M": {"status": {"S": "Submitted"}, "at": {"S": "2026-11-27T00:00:00.000Z"},
+                                         "provider_status": {"S": "ACCEPTED"}}}]}},
+                "ConditionExpression": "attribute_not_exists(message_id)"}},
+            {"Update": {"TableName": "kirim-local-applications", "Key": {"application_id": {"S": app_id}},
+                        "UpdateExpression": "ADD #c.#s.#q :minus",
+                        "ConditionExpression": "#c.#s.#q >= :one",
+                        "ExpressionAttributeNames": {"#c": "channels", "#s": "sms", "#q": "quota"},
+                        "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":one": {"N": "1"}}}},
+            {"Update": {"TableName": "kirim-local-counters",
+                        "Key": {"pk": {"S": f"{app_id}#sms"}, "sk": {"S": "2026-11-27#Submitted"}},
+                        "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        ])
+        sqs.send_message_batch(QueueUrl=queue, Entries=[
+            {"Id": str(i), "DelaySeconds": 0, "MessageBody": json.dumps({"message_id": message_id, "provider_status": s})}
+            for i, s in enumerate(("TEXT_SENT", "TEXT_DELIVERED"))])
+
+    return once
+
+
+def run() -> dict[str, float]:
+    from chalice.test import Client
+
+    from app import app
+    from local.call_counter import counting
+
+    with deployed_stack(), Client(app, stage_name="local", project_dir=str(ROOT)) as client:
+        app_id, token = _setup()
+        headers = {"Authorization": token, "Content-Type": "application/json"}
+        payload = json.dumps(BODY)
+
+        def send() -> None:
+            response = client.http.post("/sms/v2/sms", headers=headers, body=payload)
+            assert response.status_code == 200, response.body
+
+        bare = _bare_calls(app_id, token)
+        for _ in range(30):  # warm both paths
+            send(), bare()
+        with counting() as everything:
+            with counting() as one_send:
+                send()
+            kirim, direct = [], []
+            for _ in range(ROUNDS):
+                start = time.perf_counter()
+                send()
+                kirim.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                bare()
+                direct.append(time.perf_counter() - start)
+        dynamodb = {op: n for (service, op), n in one_send.items() if service == "dynamodb"}
+        scans = sum(n for (service, op), n in everything.items() if op == "Scan")
+        print(f"V2 SMS send: {sum(dynamodb.values())} DynamoDB calls {dynamodb} + "
+              f"{sum(n for (s, _), n in one_send.items() if s != 'dynamodb')} other AWS call(s) "
+              f"{ {op: n for (s, op), n in one_send.items() if s != 'dynamodb'} } (goal <= 3); "
+              f"Scans in {ROUNDS + 1} sends: {scans} (goal 0)")
+        kirim_ms, direct_ms = statistics.median(kirim) * 1000, statistics.median(direct) * 1000
+        ratio = kirim_ms / direct_ms
+        print(f"V2 SMS send: Kirim {kirim_ms:.2f} ms vs the bare boto3 calls {direct_ms:.2f} ms "
+              f"(median of {ROUNDS}, alternated) -> {ratio:.2f}x (goal <= 1.5x)")
+    return {"send_dynamodb_calls": sum(dynamodb.values()), "scans": scans, "send_ratio": ratio}
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,111 @@
+"""Dashboard routes that feed sending: application settings and IVR scripts."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.errors import BAD_PARAMETER, NOT_FOUND
+from tests.conftest import assert_oca_error
+
+
+def test_settings_round_trip_and_reach_live_tokens(api):
+    _, session = api.user()
+    app_id = api.application(session, ["sms_otp"])["application_id"]
+    token = api.token(session, app_id, "sms_otp")
+    got = api.call("GET", f"/applications/{app_id}/settings", headers=session).json_body
+    assert got == {"application_id": app_id, "rate_limit": 25, "timezone": "Asia/Jakarta", "sender_ids": [],
+                   "callback_url": None}
+    put = api.call("PUT", f"/applications/{app_id}/settings",
+                   {"sender_ids": ["KIRIM", "Toko 2"], "timezone": "Asia/Makassar", "rate_limit": 40,
+                    "callback_url": "https://shop.example/kirim"}, session)
+    assert put.status_code == 200 and put.json_body["timezone"] == "Asia/Makassar"
+    # The token issued before the change sees the new sender ids and rate limit at once.
+    number = api.call("GET", "/sms/v2/number", headers={"Authorization": token})
+    assert number.json_body == {"sender_id": ["KIRIM", "Toko 2"]}
+    assert number.headers["X-RateLimit-Limit"] == "40"
+    # A token issued after the change starts with the same copy.
+    fresh = api.token(session, app_id, "sms_otp")
+    assert api.call("GET", "/sms/v2/number", headers={"Authorization": fresh}).json_body["sender_id"] == [
+        "KIRIM", "Toko 2"]
+    cleared = api.call("PUT", f"/applications/{app_id}/settings", {"sender_ids": [], "callback_url": None}, session)
+    assert cleared.json_body["sender_ids"] == [] and cleared.json_body["callback_url"] is None
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"timezone": 7}, "timezone"),
+    ({"rate_limit": 0}, "rate_limit"),
+    ({"rate_limit": 1001}, "rate_limit"),
+    ({"rate_limit": "25"}, "rate_limit"),
+    ({"rate_limit": True}, "rate_limit"),
+    ({"sender_ids": "KIRIM"}, "sender_ids"),
+    ({"sender_ids": ["TWELVE CHARS"]}, "sender_ids"),
+    ({"sender_ids": ["bad/char"]}, "sender_ids"),
+    ({"sender_ids": [f"S{i}" for i in range(21)]}, "sender_ids"),
+    ({"callback_url": "http://insecure.example"}, "callback_url"),
+    ({"callback_url": "https://"}, "callback_url"),
+    ({"colour": "blue"}, "colour"),
+    ({}, "body"),
+])
+def test_settings_refuse_bad_values(api, body, field):
+    _, session = api.user()
+    app_id = api.application(session, ["sms"])["application_id"]
+    assert_oca_error(api.call("PUT", f"/applications/{app_id}/settings", body, session), 406, BAD_PARAMETER, field)
+
+
+def test_operator_managed_limits(api, monkeypatch):
+    from chalicelib import settings
+    _, session = api.user()
+    app_id = api.application(session, ["sms"])["application_id"]
+    monkeypatch.setenv("OWNER_MANAGES_LIMITS", "false")
+    settings.get_settings.cache_clear()
+    try:
+        refused = api.call("PUT", f"/applications/{app_id}/settings", {"rate_limit": 500}, session)
+        assert_oca_error(refused, 403, BAD_PARAMETER, "rate_limit")
+        assert api.call("PUT", f"/applications/{app_id}/settings", {"timezone": "UTC"}, session).status_code == 200
+    finally:
+        monkeypatch.delenv("OWNER_MANAGES_LIMITS")
+        settings.get_settings.cache_clear()
+
+
+def test_ivr_scripts_create_and_list(api):
+    _, session = api.user()
+    app_id = api.application(session, ["ivr"])["application_id"]
+    created = api.call("POST", f"/applications/{app_id}/ivr",
+                       {"name": "Reminder", "script": "Halo {{ name }}, tagihan {{amount}} jatuh tempo. {{name}}!"},
+                       session)
+    assert created.status_code == 201
+    assert created.json_body["ivr_name"] == "Reminder" and created.json_body["required_variable"] == ["name", "amount"]
+    listed = api.call("GET", f"/applications/{app_id}/ivr", headers=session).json_body["items"]
+    assert listed == [created.json_body]
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"script": "Halo"}, "name"),
+    ({"name": "x"}, "script"),
+    ({"name": "x", "script": "x" * 3001}, "script"),
+    ({"name": "x", "script": "Halo {{1bad}}"}, "script"),
+    ({"name": "x", "script": "Halo {{name"}, "script"),
+])
+def test_ivr_scripts_refuse_bad_input(api, body, field):
+    _, session = api.user()
+    app_id = api.application(session, ["ivr"])["application_id"]
+    assert_oca_error(api.call("POST", f"/applications/{app_id}/ivr", body, session), 406, BAD_PARAMETER, field)
+
+
+def test_another_users_settings_and_ivr_are_404(api):
+    _, alice = api.user()
+    _, mallory = api.user()
+    app_id = api.application(alice, ["ivr", "sms"])["application_id"]
+    for method, path, body in (("GET", f"/applications/{app_id}/settings", None),
+                               ("PUT", f"/applications/{app_id}/settings", {"rate_limit": 1000}),
+                               ("POST", f"/applications/{app_id}/ivr", {"name": "x", "script": "y"}),
+                               ("GET", f"/applications/{app_id}/ivr", None)):
+        assert_oca_error(api.call(method, path, body, mallory), 404, NOT_FOUND)
+    assert api.call("GET", f"/applications/{app_id}/settings", headers=alice).json_body["rate_limit"] == 25
+
+
+def test_ivr_needs_the_ivr_channel(api):
+    _, session = api.user()
+    app_id = api.application(session, ["sms"])["application_id"]
+    assert_oca_error(api.call("POST", f"/applications/{app_id}/ivr", {"name": "x", "script": "y"}, session), 404,
+                     NOT_FOUND)
