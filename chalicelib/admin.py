@@ -9,7 +9,7 @@ import json
 import sys
 from typing import Sequence
 
-from chalicelib import applications
+from chalicelib import app_settings, applications
 from chalicelib.channels import CHANNELS
 from chalicelib.errors import ApiError
 from chalicelib.store import Application, User
@@ -27,6 +27,16 @@ def _top_up(args: argparse.Namespace) -> None:
     print(json.dumps({"application_id": args.application, "channel": args.channel, "quota_remaining": balance}))
 
 
+def _settings(args: argparse.Namespace) -> None:
+    body = {}
+    if args.rate_limit is not None:
+        body["rate_limit"] = args.rate_limit
+    if args.sender_id is not None:
+        body["sender_ids"] = args.sender_id
+    app = app_settings.update(applications.get(args.application), body, by_operator=True)
+    print(json.dumps(app_settings.render(app)))
+
+
 def _show(args: argparse.Namespace) -> None:
     print(json.dumps(applications.render(applications.get(args.application)), indent=2))
 
@@ -42,6 +52,11 @@ def parser() -> argparse.ArgumentParser:
     top_up.add_argument("channel", choices=CHANNELS)
     top_up.add_argument("amount", type=int)
     top_up.set_defaults(run=_top_up)
+    settings = commands.add_parser("settings", help="set an application's rate limit and OTP sender ids")
+    settings.add_argument("application")
+    settings.add_argument("--rate-limit", type=int)
+    settings.add_argument("--sender-id", action="append", help="repeat for each name; replaces the list")
+    settings.set_defaults(run=_settings)
     show = commands.add_parser("show", help="print an application")
     show.add_argument("application")
     show.set_defaults(run=_show)

@@ -64,14 +64,14 @@ def _callback_url(value: Any) -> str | None:
     return value
 
 
-def update(app: Application, body: dict[str, Any]) -> Application:
+def update(app: Application, body: dict[str, Any], *, by_operator: bool = False) -> Application:
     known = {"sender_ids", "timezone", "rate_limit", "callback_url"}
     unknown = sorted(set(body) - known)
     if unknown:
         raise bad_parameter(unknown[0], f"Unknown setting {unknown[0]!r}; settable: {', '.join(sorted(known))}")
     if not body:
         raise bad_parameter("body", "Give at least one of: " + ", ".join(sorted(known)))
-    if not get_settings().owner_manages_limits:
+    if not by_operator and not get_settings().owner_manages_limits:
         for field in ("sender_ids", "rate_limit"):
             if field in body:
                 raise ApiError(39, f"{field} is managed by the operator in this deployment", field=field,

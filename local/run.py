@@ -99,8 +99,10 @@ def main() -> int:
 
         demo = seed()
         _write_demo_env(demo)
+        # Reloading on file changes suits a developer; KIRIM_NO_AUTORELOAD=1 keeps a test's server steady.
+        reload = ["--no-autoreload"] if os.environ.get("KIRIM_NO_AUTORELOAD") else []
         processes.append(_start([str(BIN / "chalice"), "local", "--stage", "local", "--host", "127.0.0.1",
-                                 "--port", str(API_PORT)], env))
+                                 "--port", str(API_PORT), *reload], env))
         _wait_for(API + "/applications", 60, processes[-1])
         processes.append(_start([sys.executable, "-m", "local.worker"], env))
         _print_demo(demo)
@@ -144,6 +146,9 @@ Try it (or `source {shown_env}` and use the README's curls):
   curl -s {API}/applications/{demo.application_id} -H 'Authorization: Bearer {demo.session_token}'
   curl -s {API}/sms/v2/number -H 'Authorization: {demo.tokens['sms_otp']}'
   curl -s -u '{demo.email}:{demo.password}' {API}/sms/api/v1/number
+  curl -s {API}/sms/v2/sms -H 'Authorization: {demo.tokens['sms']}' -H 'Content-Type: application/json' -d '{{"phone": "081234567890", "message": "Halo dari Kirim"}}'
+then, a few seconds later, with the msg_uid it answered:
+  curl -s {API}/sms/v2/sms/status/<msg_uid> -H 'Authorization: {demo.tokens['sms']}'
 
 Ctrl-C stops everything.
 """, flush=True)

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 
 from tests.conftest import ROOT
@@ -40,7 +41,7 @@ def _run_curl(command: str) -> dict:
 def test_make_run_starts_everything_prints_working_curls_and_stops_cleanly(tmp_path):
     moto_port, api_port = _free_port(), _free_port()
     env = {**os.environ, "KIRIM_MOTO_PORT": str(moto_port), "KIRIM_API_PORT": str(api_port),
-           "KIRIM_DEMO_ENV": str(tmp_path / "demo.env")}
+           "KIRIM_DEMO_ENV": str(tmp_path / "demo.env"), "KIRIM_NO_AUTORELOAD": "1"}
     env.pop("AWS_SESSION_TOKEN", None)
     process = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -61,10 +62,20 @@ def test_make_run_starts_everything_prints_working_curls_and_stops_cleanly(tmp_p
         text = "".join(output)
         assert "Kirim is running." in text, text[-3000:]
         curls = [line.strip() for line in output if line.strip().startswith("curl ")]
-        assert len(curls) == 3, text
+        assert len(curls) == 5, text
         application = _run_curl(curls[0])
         assert len(application["channels"]) == 5 and all(c["status"] == "Active" for c in application["channels"])
         assert _run_curl(curls[1]) == _run_curl(curls[2]) == {"sender_id": ["KIRIM", "KIRIM OTP"]}
+        if shutil.which("curl"):
+            # A real send, and the local worker moving it through the simulator on its clock.
+            sent = _run_curl(curls[3])
+            assert sent["status"] == "sent"
+            status_curl = curls[4].replace("<msg_uid>", sent["msg_uid"])
+            deadline = time.monotonic() + 30
+            while _run_curl(status_curl)["data"]["status"] != "Delivered" and time.monotonic() < deadline:
+                time.sleep(0.5)
+            history = _run_curl(status_curl)["data"]["history_status"]
+            assert [h["status"] for h in history] == ["Submitted", "Sent", "Delivered"]
         demo_env = (tmp_path / "demo.env").read_text()
         assert re.search(r"export KIRIM_SMS_TOKEN='kirim_sms_", demo_env)
     finally:

@@ -62,6 +62,12 @@ def test_operator_managed_limits(api, monkeypatch):
         refused = api.call("PUT", f"/applications/{app_id}/settings", {"rate_limit": 500}, session)
         assert_oca_error(refused, 403, BAD_PARAMETER, "rate_limit")
         assert api.call("PUT", f"/applications/{app_id}/settings", {"timezone": "UTC"}, session).status_code == 200
+        # The operator sets them with the admin CLI.
+        from chalicelib import admin
+        assert admin.main(["settings", app_id, "--rate-limit", "500", "--sender-id", "KIRIM", "--sender-id", "BANK"]) == 0
+        got = api.call("GET", f"/applications/{app_id}/settings", headers=session).json_body
+        assert got["rate_limit"] == 500 and got["sender_ids"] == ["BANK", "KIRIM"] and got["timezone"] == "UTC"
+        assert admin.main(["settings", app_id, "--rate-limit", "0"]) == 1
     finally:
         monkeypatch.delenv("OWNER_MANAGES_LIMITS")
         settings.get_settings.cache_clear()
