@@ -9,8 +9,6 @@ import re
 from functools import lru_cache
 from typing import Any, Iterator
 
-from ulid import ULID
-
 from chalicelib import clock, validation
 from chalicelib.errors import bad_parameter
 from chalicelib.store import IvrScript
@@ -30,6 +28,8 @@ def create(application_id: str, body: dict[str, Any]) -> IvrScript:
     script = validation.string(body, "script", max_len=MAX_SCRIPT)
     if "{{" in PLACEHOLDER.sub("", script) or "}}" in PLACEHOLDER.sub("", script):
         raise bad_parameter("script", "Placeholders are {{name}}: letters, digits and _, starting with a letter")
+    from ulid import ULID
+
     item = IvrScript(application_id, str(ULID()), ivr_name=name, script=script,
                      required_variable=required_variables(script), created_at=clock.now_iso())
     item.save(condition=IvrScript.ivr_id.does_not_exist())

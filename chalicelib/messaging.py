@@ -10,43 +10,18 @@ by Kirim's id in their echo field, so the provider's own id needs no extra write
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ulid import ULID
 
 from chalicelib import clock, message_ledger, outbox, status_updates
+from chalicelib.drafts import Draft, Sender
 from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
 from chalicelib.providers.registry import provider_for
 from chalicelib.status_rules import RULES
 from chalicelib.store import Message
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Sender:
-    """Who sends: an application's channel and the settings that shape its sends."""
-    application_id: str
-    channel: str
-    timezone: str = "Asia/Jakarta"
-    rate_limit: int = 25
-    sender_ids: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_settings(cls, application_id: str, channel: str, settings: dict[str, Any]) -> "Sender":
-        return cls(application_id, channel, settings.get("timezone") or "Asia/Jakarta",
-                   int(settings.get("rate_limit") or 25), frozenset(settings.get("sender_ids") or ()))
-
-
-@dataclass
-class Draft:
-    """A validated message: its target, quota cost, stored details and how to build the
-    provider's request once the id is known."""
-    target: str
-    outbound: Callable[[str], Outbound]
-    cost: int = 1
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 def send(sender: Sender, draft: Draft) -> Message:

@@ -5,25 +5,39 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
-from chalicelib import clock, outbox, status_updates
-from chalicelib.providers.base import StatusEvent
-from chalicelib.providers.events import parse_sns_record_message
 from chalicelib.settings import get_settings
 
+# The handlers' own imports are made on their first event: an API cold start never needs them.
 workers = Blueprint(__name__)
 log = logging.getLogger(__name__)
 _settings = get_settings()
-_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def _processor() -> Any:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.SQS)
+
+
+def _partial_batch(event: Any, record_handler: Any) -> dict:
+    """Powertools' BatchProcessor: failed records are reported, the rest are done."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    return process_partial_response(event=event.to_dict(), record_handler=record_handler,
+                                    processor=_processor(), context=event.context)
 
 
 @workers.on_sns_message(topic=f"kirim-{_settings.stage}-provider-events", name="provider_events")
 def provider_events(event: Any) -> None:
+    from chalicelib import status_updates
+    from chalicelib.providers.events import parse_sns_record_message
+
     try:
         message = json.loads(event.message)
     except ValueError:
@@ -34,7 +48,9 @@ def provider_events(event: Any) -> None:
         status_updates.apply(status_event)
 
 
-def _dispatch_record(record: SQSRecord) -> None:
+def _dispatch_record(record: Any) -> None:
+    from chalicelib import outbox
+
     body = json.loads(record.body)
     attempt = int(record.attributes.approximate_receive_count or 1)
     outbox.retry(body["message_id"], attempt)
@@ -42,11 +58,13 @@ def _dispatch_record(record: SQSRecord) -> None:
 
 @workers.on_sqs_message(queue=_settings.dispatch_queue_name, batch_size=10, name="dispatch_worker")
 def dispatch_worker(event: Any) -> dict:
-    return process_partial_response(event=event.to_dict(), record_handler=_dispatch_record,
-                                    processor=_processor, context=event.context)
+    return _partial_batch(event, _dispatch_record)
 
 
-def _simulator_record(record: SQSRecord) -> None:
+def _simulator_record(record: Any) -> None:
+    from chalicelib import clock, status_updates
+    from chalicelib.providers.base import StatusEvent
+
     body = json.loads(record.body)
     status_updates.apply(StatusEvent(message_id=body["message_id"], provider_status=body["provider_status"],
                                      at=clock.now_iso()))
@@ -54,5 +72,4 @@ def _simulator_record(record: SQSRecord) -> None:
 
 @workers.on_sqs_message(queue=_settings.simulator_queue_name, batch_size=10, name="simulator_clock")
 def simulator_clock(event: Any) -> dict:
-    return process_partial_response(event=event.to_dict(), record_handler=_simulator_record,
-                                    processor=_processor, context=event.context)
+    return _partial_batch(event, _simulator_record)

@@ -7,11 +7,10 @@ from typing import Any, Callable
 
 from chalice.app import Request, Response
 
-from chalicelib import app_settings, applications, idempotency, messaging, rate_limit, tokens
+from chalicelib import app_settings, applications, idempotency, rate_limit, tokens
 from chalicelib.api.http import basic_principal, json_body
-from chalicelib.email_content import parse_form
 from chalicelib.errors import bad_parameter, too_large
-from chalicelib.messaging import Draft, Sender
+from chalicelib.drafts import Draft, Sender
 from chalicelib.settings import get_settings
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -38,6 +37,8 @@ def fields_and_files(request: Request) -> tuple[dict[str, Any], dict[str, tuple[
         limit = get_settings().max_body_bytes
         if len(request.raw_body or b"") > limit:
             raise too_large(limit)
+        from chalicelib.email_content import parse_form
+
         return parse_form(content_type, request.raw_body or b"")
     return json_body(request), {}
 
@@ -45,6 +46,9 @@ def fields_and_files(request: Request) -> tuple[dict[str, Any], dict[str, tuple[
 def send(request: Request, sender: Sender, make_draft: Callable[..., Draft],
          respond: Callable[[str], dict[str, Any]], with_files: bool = False) -> Response:
     key = idempotency.check_key(request.headers.get("idempotency-key"))
+
+    # The send pipeline is imported on the first send, not on every cold start.
+    from chalicelib import messaging
 
     def produce() -> dict[str, Any]:
         fields, files = fields_and_files(request)

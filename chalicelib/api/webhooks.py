@@ -12,9 +12,7 @@ import os
 
 from chalice import Blueprint, Response
 
-from chalicelib import status_updates
 from chalicelib.errors import INVALID_CREDENTIALS, ApiError, bad_parameter
-from chalicelib.providers.meta_whatsapp import parse_webhook, verify_signature
 
 webhooks = Blueprint(__name__)
 log = logging.getLogger(__name__)
@@ -34,6 +32,9 @@ def verify_subscription() -> Response:
 
 @webhooks.route(PATH, methods=["POST"])
 def receive() -> dict:
+    from chalicelib import status_updates
+    from chalicelib.providers.meta_whatsapp import parse_webhook, verify_signature
+
     request = webhooks.current_request
     raw = request.raw_body or b""
     secret = os.environ.get("META_APP_SECRET", "").encode()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import email_content, validation
-from chalicelib.messaging import Draft, Sender
+from chalicelib import validation
+from chalicelib.drafts import Draft, Sender
 from chalicelib.providers.base import Attachment, Outbound
 
 
 def draft(sender: Sender, fields: dict[str, Any], files: dict[str, tuple[str, str, bytes]] | None = None) -> Draft:
+    from chalicelib import email_content  # lazy: MIME and base64 handling only email sends need
+
     to = validation.email_address(fields.get("email"), "email")
     sender_email = validation.email_address(fields.get("sender_email"), "sender_email")
     sender_name = email_content.check_sender_name(fields.get("sender_name"))

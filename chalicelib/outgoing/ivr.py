@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import ivr_scripts
-from chalicelib.messaging import Draft, Sender
+from chalicelib.drafts import Draft, Sender
 from chalicelib.phone_numbers import normalise_phone
 from chalicelib.providers.base import Outbound
-from chalicelib.providers.eum_sms import build_ssml
 
 
 def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
@@ -16,6 +15,8 @@ def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
     to_number = normalise_phone(fields.get("to_number"), "to_number")
     script = ivr_scripts.get(sender.application_id, fields.get("ivr_id"))
     variables = ivr_scripts.variables_for(script, fields.get("variable"))
+    from chalicelib.providers.eum_sms import build_ssml  # lazy: only calls need it
+
     ssml = build_ssml(script.script, variables)
     return Draft(target=to_number,
                  details={"from_number": from_number, "ivr_id": script.ivr_id, "variable": variables},

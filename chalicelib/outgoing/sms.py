@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.messaging import Draft, Sender
+from chalicelib.drafts import Draft, Sender
 from chalicelib.phone_numbers import country_of, normalise_phone
 from chalicelib.providers.base import Outbound
 from chalicelib.sms_segments import check_sms_text

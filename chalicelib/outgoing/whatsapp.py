@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.errors import bad_parameter
-from chalicelib.messaging import Draft, Sender
+from chalicelib.drafts import Draft, Sender
 from chalicelib.phone_numbers import normalise_phone
 from chalicelib.providers.base import Outbound
 

@@ -1,0 +1,33 @@
+"""The two values every channel's send passes around, kept light so routes can import them
+without the send pipeline's heavier modules."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chalicelib.providers.base import Outbound
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sends: an application's channel and the settings that shape its sends."""
+    application_id: str
+    channel: str
+    timezone: str = "Asia/Jakarta"
+    rate_limit: int = 25
+    sender_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, application_id: str, channel: str, settings: dict[str, Any]) -> "Sender":
+        return cls(application_id, channel, settings.get("timezone") or "Asia/Jakarta",
+                   int(settings.get("rate_limit") or 25), frozenset(settings.get("sender_ids") or ()))
+
+
+@dataclass
+class Draft:
+    """A validated message: its target, quota cost, stored details and how to build the
+    provider's request once the id is known."""
+    target: str
+    outbound: Callable[[str], Outbound]
+    cost: int = 1
+    details: dict[str, Any] = field(default_factory=dict)
