@@ -36,6 +36,32 @@ def _details(message: Message) -> dict[str, Any]:
     return _plain(message.details) if message.details else {}
 
 
+_CALL_ENDS = ("VOICE_COMPLETED", "VOICE_NO_ANSWER", "VOICE_BUSY", "VOICE_FAILED", "VOICE_TTL_EXPIRED")
+
+
+def _seconds_between(start: str | None, end: str | None) -> int | None:
+    from datetime import datetime
+
+    if not start or not end:
+        return None
+    delta = datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(start.replace("Z", "+00:00"))
+    return max(0, round(delta.total_seconds()))
+
+
+def _call_times(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """OCA's call timings, read from the voice events in the history (nothing stored twice)."""
+    first = {}
+    for entry in history:
+        first.setdefault(entry.get("provider_status"), entry.get("at"))
+    start = first.get("VOICE_INITIATED") or first.get("VOICE_RINGING")
+    answer = first.get("VOICE_ANSWERED")
+    ended = next((entry for entry in reversed(history) if entry.get("provider_status") in _CALL_ENDS), None)
+    end = ended.get("at") if ended else None
+    return {"call_start": start, "call_answer": answer, "call_end": end,
+            "duration": _seconds_between(start, end), "talk_duration": _seconds_between(answer, end),
+            "hangup_cause": ended.get("provider_status") if ended else None}
+
+
 def status_body(message: Message) -> dict[str, Any]:
     d = _details(message)
     if message.channel in (SMS, WHATSAPP):
@@ -55,10 +81,9 @@ def status_body(message: Message) -> dict[str, Any]:
             "msgid": message.message_id, "email": message.target, "status": message.status,
             "created_at": message.created_at, "history": _history(message), "source": d.get("source", "api")}}
     if message.channel == IVR:
-        fields = ("from_number", "ivr_id", "call_start", "call_answer", "call_end", "duration",
-                  "talk_duration", "hangup_cause")
-        return {**{f: d.get(f) for f in fields}, "to_number": message.target, "call_id": message.message_id,
-                "application_id": message.application_id, "status": message.status,
+        return {"from_number": d.get("from_number"), "to_number": message.target, "ivr_id": d.get("ivr_id"),
+                "call_id": message.message_id, "application_id": message.application_id,
+                **_call_times(_history(message)), "status": message.status,
                 "created_at": message.created_at, "updated_at": message.updated_at}
     raise not_found(MESSAGE_NOT_FOUND)
 

@@ -134,6 +134,18 @@ def test_email_bounce_is_failed_by_mail_server(shop, client):
     _consistent(shop, "email")
 
 
+def test_ivr_status_reports_call_times_from_the_voice_events(shop, client):
+    msg = _send(shop, "ivr", "/call/v2/call", _call(shop))
+    t = 1_795_000_000_000
+    for event_type, offset in (("VOICE_INITIATED", 0), ("VOICE_RINGING", 2000), ("VOICE_ANSWERED", 7000),
+                               ("VOICE_COMPLETED", 49000)):
+        _sns(client, _eum(msg, event_type, t + offset, voice=True))
+    status = shop.api.call("GET", f"/call/v2/call-status/{msg}", headers=shop.v2("ivr")).json_body
+    assert status["status"] == "Answered" and status["duration"] == 49 and status["talk_duration"] == 42
+    assert status["hangup_cause"] == "VOICE_COMPLETED"
+    assert status["call_start"] < status["call_answer"] < status["call_end"]
+
+
 @pytest.mark.parametrize("events,expected", [
     (["VOICE_ANSWERED", "VOICE_COMPLETED", "VOICE_INITIATED", "VOICE_RINGING"], "Answered"),
     (["VOICE_RINGING", "VOICE_NO_ANSWER", "VOICE_ANSWERED"], "RNA"),
