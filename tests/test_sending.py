@@ -319,3 +319,32 @@ def test_oversized_send_body_is_413(shop, monkeypatch):
     finally:
         monkeypatch.delenv("MAX_BODY_BYTES")
         settings.get_settings.cache_clear()
+
+
+def test_history_pages_newest_first_with_opaque_cursors(api):
+    from tests.conftest import Shop
+    shop = Shop(api)
+    sent = [shop.api.call("POST", "/sms/v2/sms", _sms(message=f"m{i}"), shop.v2("sms")).json_body["msg_uid"]
+            for i in range(5)]
+    seen, cursor = [], None
+    while True:
+        path = "/sms/v2/sms/history?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = shop.api.call("GET", path, headers=shop.v2("sms")).json_body
+        assert len(page["data"]) <= 2
+        seen += [row["msgid"] for row in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(sent))
+    # V1 walks the same listing; a cursor is bound to it and cannot be forged.
+    first = shop.api.call("GET", "/api/v1/sms?limit=2", headers=shop.v1()).json_body
+    assert [row["msgid"] for row in first["data"]] == seen[:2]
+    email_cursor_reuse = shop.api.call("GET", f"/email/v2/email/history?cursor={first['next_cursor']}",
+                                       headers=shop.v2("email"))
+    assert_oca_error(email_cursor_reuse, 406, BAD_PARAMETER, "cursor")
+    tampered = first["next_cursor"][:-2] + ("AA" if not first["next_cursor"].endswith("AA") else "BB")
+    assert_oca_error(shop.api.call("GET", f"/sms/v2/sms/history?cursor={tampered}", headers=shop.v2("sms")), 406,
+                     BAD_PARAMETER, "cursor")
+    for limit in ("0", "201", "x"):
+        assert_oca_error(shop.api.call("GET", f"/sms/v2/sms/history?limit={limit}", headers=shop.v2("sms")), 406,
+                         BAD_PARAMETER, "limit")
