@@ -12,15 +12,17 @@ Each table serves named access patterns; none is ever scanned:
 - counters:     one item per application+channel and local day+status, moved by ADD inside the
                 transaction that changes the message; Query by pk and a day range for overviews.
 - ivr:          GetItem by application and ivr id; Query to list an application's scripts.
+- templates:    GetItem by application and "tpl#<id>"; Query "tpl#" to list; "name#<name>#<language>"
+                items keep names unique; Query `by_provider_template` for Meta's review webhook.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from pynamodb.attributes import (ListAttribute, MapAttribute, NumberAttribute,
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  UnicodeAttribute, UnicodeSetAttribute)
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
@@ -184,3 +186,34 @@ class IvrScript(Model):
     script = UnicodeAttribute()
     required_variable = ListAttribute(of=UnicodeAttribute)
     created_at = UnicodeAttribute()
+
+
+class TemplatesByProviderId(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_provider_template"
+        projection = KeysOnlyProjection()
+
+    provider_template_id = UnicodeAttribute(hash_key=True)
+
+
+class Template(Model):
+    """A WhatsApp template (sk "tpl#<template_id>") or a name lock (sk "name#<name>#<language>").
+    `content` holds header, body, footer, buttons and authentication (docs/whatsapp-templates.md)."""
+
+    class Meta(_Meta):
+        table_name = _settings.templates_table
+
+    application_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    template_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    content = MapAttribute(null=True)
+    accept_terms = BooleanAttribute(null=True)
+    rejection_reason = UnicodeAttribute(null=True)
+    provider_template_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    by_provider_template = TemplatesByProviderId()

@@ -62,10 +62,14 @@ def dispatch_worker(event: Any) -> dict:
 
 
 def _simulator_record(record: Any) -> None:
-    from chalicelib import clock, status_updates
+    from chalicelib import clock, status_updates, templates
     from chalicelib.providers.base import StatusEvent
 
     body = json.loads(record.body)
+    if "template_review" in body:
+        review = body["template_review"]
+        templates.apply_review(review["application_id"], review["template_id"], review["event"], review["reason"])
+        return
     status_updates.apply(StatusEvent(message_id=body["message_id"], provider_status=body["provider_status"],
                                      at=clock.now_iso()))
 

@@ -143,6 +143,13 @@ class Shop:
                             self.session)
         assert response.status_code == 201, response.json_body
         self.ivr_id = response.json_body["ivr_id"]
+        self.template = approved_template(api, self.session, self.app_id)
+        self.whatsapp_code = self.template["template_code_id"]
+
+    def fill(self, body: dict) -> dict:
+        """A send body with the shop's approved template in place of SHOP_TEMPLATE."""
+        import json
+        return json.loads(json.dumps(body).replace("SHOP_TEMPLATE", self.whatsapp_code))
 
     def v2(self, channel: str, bare: bool = False) -> dict[str, str]:
         return {"Authorization": self.tokens[channel] if bare else f"Bearer {self.tokens[channel]}"}
@@ -170,3 +177,21 @@ def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
     counted = {c.sk: int(c.n) for c in Counter.query(f"{app_id}#{channel}") if int(c.n)}
     actual = Tally(f"{m.day}#{m.status}" for m in Message.by_app_channel.query(f"{app_id}#{channel}"))
     return counted, dict(actual)
+
+
+ORDER_TEMPLATE = {"name": "order_update", "language": "id", "category": "UTILITY",
+                  "body": {"text": "Halo {{1}}, pesanan Anda sudah dikirim.", "examples": ["Budi"]},
+                  "footer": {"text": "Toko Kirim"}, "accept_terms": True}
+
+
+def approved_template(api: Api, session: dict[str, str], app_id: str, template: dict | None = None) -> dict:
+    """Create and submit a template, then approve it as a review would (the simulator's
+    review path itself is tested in test_templates)."""
+    from chalicelib import templates
+
+    response = api.call("POST", f"/applications/{app_id}/whatsapp/templates",
+                        {**(template or ORDER_TEMPLATE), "submit": True}, session)
+    assert response.status_code == 201, response.json_body
+    created = response.json_body
+    assert templates.apply_review(app_id, created["template_id"], "APPROVED") == "APPROVED"
+    return {**created, "status": "APPROVED"}

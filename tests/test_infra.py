@@ -72,6 +72,7 @@ TABLES = {
     "idempotency": ("id", {}, "expiration"),
     "counters": (("pk", "sk"), {}, None),
     "ivr": (("application_id", "ivr_id"), {}, None),
+    "templates": (("application_id", "sk"), {"by_provider_template": ("provider_template_id", None)}, None),
 }
 
 EXPECTED_ENV = {
@@ -90,6 +91,7 @@ EXPECTED_ENV = {
     "PROVIDER_EVENTS_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:kirim-{STAGE}-provider-events",
     "COUNTERS_TABLE": f"kirim-{STAGE}-counters",
     "IVR_TABLE": f"kirim-{STAGE}-ivr",
+    "TEMPLATES_TABLE": f"kirim-{STAGE}-templates",
     "DISPATCH_QUEUE_NAME": f"kirim-{STAGE}-dispatch",
     "DISPATCH_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-dispatch",
     "DISPATCH_DLQ_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-dispatch-dlq",
@@ -161,7 +163,8 @@ def test_deploy_stack_creates_resources(stack):
             for g in table.get("GlobalSecondaryIndexes", [])
         }
         want = {
-            name: ([{"AttributeName": h, "KeyType": "HASH"}, {"AttributeName": r, "KeyType": "RANGE"}], "ALL")
+            name: ([{"AttributeName": h, "KeyType": "HASH"}] + ([{"AttributeName": r, "KeyType": "RANGE"}] if r else []),
+                   "ALL" if r else "KEYS_ONLY")
             for name, (h, r) in gsis.items()
         }
         assert got == want, suffix
@@ -292,7 +295,7 @@ def test_template_outputs_are_the_documented_set():
         "UsersTable", "SessionsTable", "ApplicationsTable", "TokensTable", "LimitsTable",
         "MessagesTable", "IdempotencyTable", "ReportQueueName", "ReportQueueUrl",
         "ReportQueueArn", "ReportDlqUrl", "ReportBucket", "ProviderEventsTopicArn",
-        "CountersTable", "IvrTable", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
+        "CountersTable", "IvrTable", "TemplatesTable", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
         "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
     }
     assert all("Export" not in o for o in outputs.values())

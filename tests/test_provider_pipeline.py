@@ -115,7 +115,7 @@ def meta():
 def test_whatsapp_through_the_cloud_api_and_its_webhook(shop, monkeypatch, meta):
     _use(monkeypatch, MetaWhatsAppProvider("1234567890", meta.access_token, base_url=meta.base_url))
     monkeypatch.setenv("META_APP_SECRET", "s3cret")
-    msg_id = shop.api.call("POST", "/api/v2/push/message", _whatsapp(), shop.v2("whatsapp")).json_body["msgid"]
+    msg_id = shop.api.call("POST", "/api/v2/push/message", shop.fill(_whatsapp()), shop.v2("whatsapp")).json_body["msgid"]
     [request] = meta.sent
     assert request == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "6281234567890",
                        "type": "template", "biz_opaque_callback_data": msg_id,
@@ -136,7 +136,7 @@ def test_a_cloud_api_timeout_keeps_the_message_and_retries_it(shop, worker, monk
     _use(monkeypatch, provider)
     meta.delay_next(1.0)
     before = shop.quota("whatsapp")
-    msg_id = shop.api.call("POST", "/api/v2/push/message", _whatsapp(), shop.v2("whatsapp")).json_body["msgid"]
+    msg_id = shop.api.call("POST", "/api/v2/push/message", shop.fill(_whatsapp()), shop.v2("whatsapp")).json_body["msgid"]
     assert Message.get(msg_id).status == "Submitted" and shop.quota("whatsapp") == before - 1
     assert outbox.load(msg_id).template["name"] == "order_update"  # the payload waits for the retry
     # The dispatch worker's retry reaches the provider (the registry gives it the same adapter).
@@ -155,7 +155,7 @@ def test_a_cloud_api_rejection_fails_and_refunds(shop, monkeypatch, meta):
     _use(monkeypatch, MetaWhatsAppProvider("1234567890", meta.access_token, base_url=meta.base_url))
     meta.fail_next(400, 131009, "Parameter value is not valid")
     before = shop.quota("whatsapp")
-    msg_id = shop.api.call("POST", "/api/v2/push/message", _whatsapp(), shop.v2("whatsapp")).json_body["msgid"]
+    msg_id = shop.api.call("POST", "/api/v2/push/message", shop.fill(_whatsapp()), shop.v2("whatsapp")).json_body["msgid"]
     message = Message.get(msg_id)
     assert message.status == "Failed" and message.history[-1]["provider_status"] == "meta:131009"
     assert shop.quota("whatsapp") == before

@@ -31,7 +31,7 @@ def _call(shop, to="+6281234567890"):
 
 def _whatsapp(phone="081234567890"):
     return {"phone_number": phone, "message": {"type": "template", "template": {
-        "template_code_id": "0d9c6f1e_8b7a_4c55_9b1e_2f0c1a2b3c4d:order_update",
+        "template_code_id": "SHOP_TEMPLATE",
         "payload": [{"position": "body", "parameters": [{"type": "text", "text": "Budi"}]}]}}}
 
 
@@ -162,7 +162,7 @@ def test_ivr_call_list_and_status(shop, worker, version):
 
 
 def test_whatsapp_send_and_status(shop, worker):
-    sent = shop.api.call("POST", "/api/v2/push/message", _whatsapp(), shop.v2("whatsapp"))
+    sent = shop.api.call("POST", "/api/v2/push/message", shop.fill(_whatsapp()), shop.v2("whatsapp"))
     assert sent.status_code == 200 and sent.json_body["success"] is True
     drain(worker)
     status = shop.api.call("GET", f"/api/v2/message/status/{sent.json_body['msgid']}",
@@ -174,7 +174,7 @@ def test_whatsapp_send_and_status(shop, worker):
 
 def test_a_token_of_one_channel_cannot_send_on_another(shop):
     for route, body in (("/sms/v2/sms", _sms()), ("/email/v2/send-single", _email()),
-                        ("/api/v2/push/message", _whatsapp())):
+                        ("/api/v2/push/message", shop.fill(_whatsapp()))):
         assert_oca_error(shop.api.call("POST", route, body, shop.v2("ivr")), 401, TOKEN_INVALID)
 
 
@@ -200,7 +200,7 @@ def test_a_token_of_one_channel_cannot_send_on_another(shop):
     ("whatsapp", "/api/v2/push/message", _whatsapp("081200000006"), "Read"),
 ])
 def test_simulator_outcomes(shop, worker, channel, route, body, expected):
-    sent = shop.api.call("POST", route, body, shop.v2(channel))
+    sent = shop.api.call("POST", route, shop.fill(body), shop.v2(channel))
     assert sent.status_code == 200, sent.json_body
     msg_id = next(v for k, v in sent.json_body.items() if k in ("msg_uid", "msg_id", "msgid"))
     drain(worker)
@@ -226,7 +226,7 @@ def test_simulator_ivr_outcomes(shop, worker, to, expected):
 ])
 def test_an_outright_provider_rejection_ends_failed_and_refunds(shop, channel, route, body):
     before = shop.quota(channel)
-    sent = shop.api.call("POST", route, body, shop.v2(channel))
+    sent = shop.api.call("POST", route, shop.fill(body), shop.v2(channel))
     assert sent.status_code == 200
     msg_id = next(v for k, v in sent.json_body.items() if k in ("msg_uid", "msg_id", "msgid"))
     from chalicelib.store import Message
@@ -294,7 +294,7 @@ BAD_INPUTS = [
 @pytest.mark.parametrize("channel,route,body,field", BAD_INPUTS)
 def test_bad_inputs_are_406_with_the_field_named(shop, channel, route, body, field):
     before = shop.quota(channel)
-    assert_oca_error(shop.api.call("POST", route, body, shop.v2(channel)), 406, BAD_PARAMETER, field)
+    assert_oca_error(shop.api.call("POST", route, shop.fill(body), shop.v2(channel)), 406, BAD_PARAMETER, field)
     assert shop.quota(channel) == before
 
 

@@ -169,7 +169,7 @@ def _webhook(shop, payload: dict, secret: bytes = SECRET, tamper: bool = False):
 
 
 def test_whatsapp_webhook_read_is_not_undone(shop):
-    msg = _send(shop, "whatsapp", "/api/v2/push/message", _whatsapp())
+    msg = _send(shop, "whatsapp", "/api/v2/push/message", shop.fill(_whatsapp()))
     t = int(time.time())
     payload = status_webhook([status_update(msg, "read", timestamp=t + 5, wamid="wamid.A"),
                               status_update(msg, "delivered", timestamp=t + 3, wamid="wamid.A"),
@@ -185,14 +185,14 @@ def test_whatsapp_webhook_read_is_not_undone(shop):
 
 
 def test_whatsapp_failed_not_on_whatsapp_is_rejected(shop):
-    msg = _send(shop, "whatsapp", "/api/v2/push/message", _whatsapp())
+    msg = _send(shop, "whatsapp", "/api/v2/push/message", shop.fill(_whatsapp()))
     payload = status_webhook([status_update(msg, "failed", errors=[meta_error(131026)])])
     assert _webhook(shop, payload).status_code == 200
     assert _status(msg) == "Rejected"
 
 
 def test_a_forged_webhook_changes_nothing(shop):
-    msg = _send(shop, "whatsapp", "/api/v2/push/message", _whatsapp())
+    msg = _send(shop, "whatsapp", "/api/v2/push/message", shop.fill(_whatsapp()))
     payload = status_webhook([status_update(msg, "read")])
     for response in (_webhook(shop, payload, secret=b"not-the-secret"), _webhook(shop, payload, tamper=True)):
         assert_oca_error(response, 401, INVALID_CREDENTIALS)

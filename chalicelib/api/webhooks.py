@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 import os
 
 from chalice import Blueprint, Response
@@ -15,7 +14,6 @@ from chalice import Blueprint, Response
 from chalicelib.errors import INVALID_CREDENTIALS, ApiError, bad_parameter
 
 webhooks = Blueprint(__name__)
-log = logging.getLogger(__name__)
 PATH = "/webhooks/whatsapp"
 
 
@@ -32,7 +30,7 @@ def verify_subscription() -> Response:
 
 @webhooks.route(PATH, methods=["POST"])
 def receive() -> dict:
-    from chalicelib import status_updates
+    from chalicelib import status_updates, templates
     from chalicelib.providers.meta_whatsapp import parse_webhook, verify_signature
 
     request = webhooks.current_request
@@ -48,6 +46,6 @@ def receive() -> dict:
         raise bad_parameter("body", "The body must be a JSON object")
     events, reviews = parse_webhook(payload)
     applied = sum(status_updates.apply(event) is not None for event in events)
-    if reviews:
-        log.info("template review updates received", extra={"count": len(reviews)})
-    return {"received": len(events), "applied": applied}
+    reviewed = sum(templates.apply_provider_review(review.get("message_template_id"), review.get("event"),
+                                                   review.get("reason")) is not None for review in reviews)
+    return {"received": len(events) + len(reviews), "applied": applied + reviewed}

@@ -44,3 +44,22 @@ def provider_for(channel: str) -> Provider:
 def reset() -> None:
     """Forget built adapters (tests switch providers through the environment)."""
     _build.cache_clear()
+
+
+class _MetaTemplateReviewer:
+    """Submits to Meta (POST /{waba-id}/message_templates); the result arrives by webhook."""
+
+    def __init__(self, provider, waba_id: str) -> None:
+        self.provider, self.waba_id = provider, waba_id
+
+    def submit(self, application_id: str, template_id: str, meta_template: dict) -> str | None:
+        return str(self.provider.create_template(self.waba_id, meta_template)["id"])
+
+
+def template_reviewer():
+    """Who reviews WhatsApp templates: the simulator, or Meta for the `meta` provider."""
+    kind = get_settings().providers["whatsapp"]
+    if kind == "meta":
+        return _MetaTemplateReviewer(_build("meta"), os.environ["META_WABA_ID"])
+    from chalicelib.providers.simulator import SimulatorTemplateReviewer
+    return SimulatorTemplateReviewer()

@@ -106,3 +106,20 @@ class SimulatorProvider:
                    for i, (delay, status) in enumerate(plan)]
         sqs.send_message_batch(QueueUrl=url, Entries=entries)
         return f"sim-{message.message_id}"
+
+
+class SimulatorTemplateReviewer:
+    """Reviews templates like Meta, after a short delay: a name starting `reject_` is rejected
+    (reason INVALID_FORMAT), `pending_` is never reviewed, anything else is approved."""
+
+    def submit(self, application_id: str, template_id: str, meta_template: dict[str, Any]) -> str | None:
+        name = meta_template.get("name", "")
+        if name.startswith("pending_"):
+            return None
+        event, reason = ("REJECTED", "INVALID_FORMAT") if name.startswith("reject_") else ("APPROVED", "NONE")
+        sqs, url = _queue()
+        scale = float(os.environ.get("SIMULATOR_TIME_SCALE", "1"))
+        review = {"application_id": application_id, "template_id": template_id, "event": event, "reason": reason}
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"template_review": review}),
+                         DelaySeconds=min(int(3 * scale), 900))
+        return None
