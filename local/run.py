@@ -122,7 +122,8 @@ def _write_demo_env(demo) -> None:
     DEMO_ENV.parent.mkdir(parents=True, exist_ok=True)
     lines = {"KIRIM": API, "KIRIM_EMAIL": demo.email, "KIRIM_PASSWORD": demo.password,
              "KIRIM_SESSION": demo.session_token, "KIRIM_APP": demo.application_id,
-             **{f"KIRIM_{channel.upper()}_TOKEN": token for channel, token in demo.tokens.items()}}
+             **{f"KIRIM_{channel.upper()}_TOKEN": token for channel, token in demo.tokens.items()},
+             "KIRIM_WHATSAPP_TEMPLATE": demo.whatsapp_template}
     DEMO_ENV.write_text("".join(f"export {k}='{v}'\n" for k, v in lines.items()))
 
 

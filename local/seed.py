@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib import accounts, applications, tokens
+from chalicelib import accounts, applications, templates, tokens
 from chalicelib.channels import CHANNELS
 from chalicelib.store import Application
 
@@ -19,6 +19,7 @@ class Demo:
     session_token: str
     application_id: str
     tokens: dict[str, str]
+    whatsapp_template: str
 
 
 def seed() -> Demo:
@@ -32,4 +33,9 @@ def seed() -> Demo:
     app = applications.create(owner, "Demo Shop", list(CHANNELS))
     Application(app.application_id).update(actions=[Application.sender_ids.set(DEMO_SENDER_IDS)])
     issued = {channel: tokens.generate(applications.get(app.application_id), channel)[0] for channel in CHANNELS}
-    return Demo(DEMO_EMAIL, DEMO_PASSWORD, session_token, app.application_id, issued)
+    # An approved template, so a WhatsApp send works at once (reviews otherwise take a few seconds).
+    template = templates.create(app.application_id, {
+        "name": "order_update", "language": "id", "category": "UTILITY",
+        "body": {"text": "Halo {{1}}, pesanan Anda sudah dikirim.", "examples": ["Budi"]}})
+    templates.apply_review(app.application_id, template.template_id, "APPROVED")
+    return Demo(DEMO_EMAIL, DEMO_PASSWORD, session_token, app.application_id, issued, templates.code_id(template))
