@@ -37,6 +37,12 @@ def _settings(args: argparse.Namespace) -> None:
     print(json.dumps(app_settings.render(app)))
 
 
+def _recount(args: argparse.Namespace) -> None:
+    from chalicelib.recount import recount
+
+    print(json.dumps(recount(applications.get(args.application).application_id)))
+
+
 def _show(args: argparse.Namespace) -> None:
     print(json.dumps(applications.render(applications.get(args.application)), indent=2))
 
@@ -57,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
     settings.add_argument("--rate-limit", type=int)
     settings.add_argument("--sender-id", action="append", help="repeat for each name; replaces the list")
     settings.set_defaults(run=_settings)
+    recount = commands.add_parser("recount", help="recompute an application's daily counters from its messages")
+    recount.add_argument("application")
+    recount.set_defaults(run=_recount)
     show = commands.add_parser("show", help="print an application")
     show.add_argument("application")
     show.set_defaults(run=_show)

@@ -81,8 +81,11 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
         names = _sender_ids(body["sender_ids"])
         app.sender_ids = names or None
         actions.append(Application.sender_ids.set(names) if names else Application.sender_ids.remove())
+    zone_changed = False
     if "timezone" in body:
-        app.timezone = _timezone(body["timezone"])
+        zone = _timezone(body["timezone"])
+        zone_changed = zone != (app.timezone or "Asia/Jakarta")
+        app.timezone = zone
         actions.append(Application.timezone.set(app.timezone))
     if "rate_limit" in body:
         app.rate_limit = _rate_limit(body["rate_limit"])
@@ -105,6 +108,10 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
         if error.cause_response_code != "TransactionCanceledException":
             raise
         raise ApiError(CONFLICT, "A token of this application changed meanwhile; send the settings again") from None
+    if zone_changed:
+        # Counters are per local day: regroup them for the new zone in the background.
+        from chalicelib import outbox
+        outbox.enqueue_job({"recount": app.application_id})
     return app
 
 

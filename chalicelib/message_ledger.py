@@ -75,7 +75,9 @@ def record_send(message: Message, cost: int) -> None:
 def move(message: Message, new_status: str, entry: dict[str, Any], *, refund: bool = False,
          provider_message_id: str | None = None) -> bool:
     """Returns False when the message's status changed since it was read (read again, retry)."""
-    actions = [Message.status.set(new_status), Message.updated_at.set(entry["at"]),
+    actions = [Message.status.set(new_status),
+               Message.app_channel_status.set(f"{message.application_id}#{message.channel}#{new_status}"),
+               Message.updated_at.set(entry["at"]),
                Message.history.set((Message.history | []).append([entry]))]
     if provider_message_id:
         actions.append(Message.provider_message_id.set(provider_message_id))

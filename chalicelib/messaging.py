@@ -30,7 +30,8 @@ def send(sender: Sender, draft: Draft) -> Message:
     at = clock.iso(now)
     initial = RULES[sender.channel].initial
     message = Message(str(ULID.from_datetime(now)), application_id=sender.application_id, channel=sender.channel,
-                      app_channel=f"{sender.application_id}#{sender.channel}", target=draft.target,
+                      app_channel=f"{sender.application_id}#{sender.channel}",
+                      app_channel_status=f"{sender.application_id}#{sender.channel}#{initial}", target=draft.target,
                       status=initial, created_at=at, updated_at=at,
                       day=message_ledger.local_day(now, sender.timezone), cost=draft.cost,
                       provider=provider.name, details=draft.details,

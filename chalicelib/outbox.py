@@ -61,6 +61,12 @@ def defer(outbound: Outbound) -> None:
                      DelaySeconds=FIRST_RETRY_DELAY)
 
 
+def enqueue_job(job: dict[str, Any]) -> None:
+    """Other background work on the dispatch queue (e.g. {"recount": application_id})."""
+    _, sqs, url = _clients()
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(job))
+
+
 def load(message_id: str) -> Outbound | None:
     s3, _, _ = _clients()
     try:

@@ -8,7 +8,8 @@ Each table serves named access patterns; none is ever scanned:
                 transaction over this item and two token items.
 - tokens:       GetItem (strongly consistent) by sha256(channel token): the whole V2 auth.
 - limits:       short-lived counters (login throttling, rate-limit windows), removed by TTL.
-- messages:     GetItem by id (status routes, provider callbacks); Query `by_app_channel` for history.
+- messages:     GetItem by id (status routes, provider callbacks); Query `by_app_channel` (history),
+                `by_app` (all channels) and `by_status` (one channel and status) for monitoring.
 - counters:     one item per application+channel and local day+status, moved by ADD inside the
                 transaction that changes the message; Query by pk and a day range for overviews.
 - ivr:          GetItem by application and ivr id; Query to list an application's scripts.
@@ -140,6 +141,24 @@ class MessagesByAppChannel(GlobalSecondaryIndex):
     message_id = UnicodeAttribute(range_key=True)
 
 
+class MessagesByApp(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_app"
+        projection = AllProjection()
+
+    application_id = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)
+
+
+class MessagesByStatus(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    app_channel_status = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)
+
+
 class Message(Model):
     """One message of any channel. `message_id` is a ULID, so ids sort by time and a
     callback carrying the id finds the message with one GetItem, without an index.
@@ -152,6 +171,7 @@ class Message(Model):
     application_id = UnicodeAttribute()
     channel = UnicodeAttribute()
     app_channel = UnicodeAttribute()
+    app_channel_status = UnicodeAttribute(null=True)   # "<app>#<channel>#<status>", kept with status
     target = UnicodeAttribute()
     status = UnicodeAttribute()
     created_at = UnicodeAttribute()
@@ -163,6 +183,8 @@ class Message(Model):
     details = MapAttribute(null=True)
     history = ListAttribute(of=MapAttribute, null=True)
     by_app_channel = MessagesByAppChannel()
+    by_app = MessagesByApp()
+    by_status = MessagesByStatus()
 
 
 class Counter(Model):

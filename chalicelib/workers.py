@@ -52,6 +52,10 @@ def _dispatch_record(record: Any) -> None:
     from chalicelib import outbox
 
     body = json.loads(record.body)
+    if "recount" in body:
+        from chalicelib.recount import recount
+        recount(body["recount"])
+        return
     attempt = int(record.attributes.approximate_receive_count or 1)
     outbox.retry(body["message_id"], attempt)
 

@@ -1,0 +1,40 @@
+"""Dashboard routes for watching traffic (session auth, owner only): the overview, the message
+list and one message with its history."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import applications, monitoring
+from chalicelib.api.http import session_principal
+from chalicelib.store import Application
+
+monitoring_api = Blueprint(__name__)
+
+
+def _application(application_id: str) -> Application:
+    return applications.get_owned(session_principal(monitoring_api.current_request), application_id)
+
+
+def _query() -> dict[str, str]:
+    return dict(monitoring_api.current_request.query_params or {})
+
+
+def _channels(app: Application) -> list[str]:
+    return list(app.channels.as_dict()) if app.channels else []
+
+
+@monitoring_api.route("/applications/{application_id}/overview", methods=["GET"])
+def overview(application_id: str) -> dict:
+    app = _application(application_id)
+    return monitoring.overview(app.application_id, _channels(app), _query(), app.timezone or "Asia/Jakarta")
+
+
+@monitoring_api.route("/applications/{application_id}/messages", methods=["GET"])
+def messages(application_id: str) -> dict:
+    app = _application(application_id)
+    return monitoring.list_messages(app.application_id, _channels(app), _query(), app.timezone or "Asia/Jakarta")
+
+
+@monitoring_api.route("/applications/{application_id}/messages/{message_id}", methods=["GET"])
+def message(application_id: str, message_id: str) -> dict:
+    return monitoring.message_detail(_application(application_id).application_id, message_id)
