@@ -3,7 +3,8 @@
 - record_send: debit the quota (on condition it covers the cost), put the message, and count
   it under its day and first status. Quota cannot go below zero, whatever the concurrency.
 - move: change a message's status (on condition nobody moved it meanwhile), move one count
-  from the old status to the new, and refund the quota when the failure is not billed.
+  from the old status to the new (one update of the day's counter item), and refund the
+  quota when the failure is not billed.
 - note: append a provider event that changes no status word to the history.
 
 Counters count messages by the local day they were created on and their current status, so
@@ -33,8 +34,8 @@ def local_day(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
 
 
-def counter_key(message: Message, status: str) -> Counter:
-    return Counter(f"{message.application_id}#{message.channel}", f"{message.day}#{status}")
+def counter_key(message: Message) -> Counter:
+    return Counter(f"{message.application_id}#{message.channel}", message.day)
 
 
 def _reasons(error: TransactWriteError) -> list[str | None]:
@@ -55,7 +56,7 @@ def record_send(message: Message, cost: int) -> None:
                 transaction.save(message, condition=Message.message_id.does_not_exist())
                 transaction.update(Application(message.application_id), actions=[quota.add(-cost)],
                                    condition=quota >= cost)
-                transaction.update(counter_key(message, message.status), actions=[Counter.n.add(1)])
+                transaction.update(counter_key(message), actions=[Counter.of(message.status).add(1)])
             return
         except TransactWriteError as error:
             put_message, debit_quota = (_reasons(error) + [None, None])[:2]
@@ -86,8 +87,8 @@ def move(message: Message, new_status: str, entry: dict[str, Any], *, refund: bo
             with TransactWrite(connection=connection()) as transaction:
                 transaction.update(Message(message.message_id), actions=actions,
                                    condition=Message.status == message.status)
-                transaction.update(counter_key(message, message.status), actions=[Counter.n.add(-1)])
-                transaction.update(counter_key(message, new_status), actions=[Counter.n.add(1)])
+                transaction.update(counter_key(message), actions=[Counter.of(message.status).add(-1),
+                                                                  Counter.of(new_status).add(1)])
                 if refund:
                     quota = Application.channels[message.channel]["quota"]
                     transaction.update(Application(message.application_id), actions=[quota.add(message.cost)])

@@ -1,8 +1,8 @@
 """Monitoring: the overview (from the daily counters) and the message list (from the indexes).
 
 Cost is designed, not discovered:
-- The overview reads counter items only: one Query per channel over "<day>#<status>" keys,
-  so it grows with the days in the range and the channel's status words, never with messages.
+- The overview reads counter items only: one Query per channel over the days of the range,
+  one item per day, so it grows with the days, never with the messages.
 - The message list reads one index partition per (channel, status) asked for, each from a key
   range on the time-ordered message id, at most limit+1 items per partition per page; a page
   resumes right after the last id returned, so page 1000 costs what page 1 costs.
@@ -96,11 +96,9 @@ def overview(application_id: str, app_channels: list[str], query: dict[str, str]
     for channel in wanted:
         rules = RULES[channel]
         by_day: dict[str, dict[str, int]] = {day: {} for day in days}
-        for item in Counter.query(f"{application_id}#{channel}",
-                                  Counter.sk.between(f"{days[0]}#", f"{days[-1]}#~")):
-            day, status = item.sk.split("#", 1)
-            if day in by_day and int(item.n):
-                by_day[day][status] = by_day[day].get(status, 0) + int(item.n)
+        for item in Counter.query(f"{application_id}#{channel}", Counter.sk.between(days[0], days[-1])):
+            if item.sk in by_day:
+                by_day[item.sk] = item.counts()
         by_status = {word: sum(d.get(word, 0) for d in by_day.values()) for word in rules.words}
         total = sum(by_status.values())
         success = sum(by_status[w] for w in rules.success)

@@ -21,21 +21,25 @@ def recount(application_id: str) -> dict[str, Any]:
     zone = app.timezone or "Asia/Jakarta"
     summary: dict[str, Any] = {"application_id": application_id, "timezone": zone, "channels": {}}
     for channel in (app.channels.as_dict() if app.channels else {}):
-        tally: Tally[str] = Tally()
+        tally: dict[str, Tally[str]] = {}
         moved = 0
         for message in Message.by_app_channel.query(f"{application_id}#{channel}"):
             day = local_day(datetime.fromisoformat(message.created_at.replace("Z", "+00:00")), zone)
             if message.day != day:
                 Message(message.message_id).update(actions=[Message.day.set(day)])
                 moved += 1
-            tally[f"{day}#{message.status}"] += 1
+            tally.setdefault(day, Tally())[message.status] += 1
         pk = f"{application_id}#{channel}"
-        existing = {item.sk: int(item.n) for item in Counter.query(pk)}
+        existing = {item.sk: item.counts() for item in Counter.query(pk)}
         changed = 0
-        for sk in set(existing) | set(tally):
-            if existing.get(sk, 0) != tally.get(sk, 0):
-                Counter(pk, sk, n=tally.get(sk, 0)).save()
+        for day in set(existing) | set(tally):
+            counts = dict(tally.get(day, {}))
+            if existing.get(day, {}) != counts:
+                item = Counter(pk, day)
+                for word, n in counts.items():
+                    item.set_count(word, n)
+                item.save()  # replaces the whole item: words no longer counted go back to nothing
                 changed += 1
-        summary["channels"][channel] = {"messages": sum(tally.values()), "days_moved": moved,
-                                        "counters_changed": changed}
+        summary["channels"][channel] = {"messages": sum(sum(t.values()) for t in tally.values()),
+                                        "days_moved": moved, "days_changed": changed}
     return summary

@@ -188,14 +188,47 @@ class Message(Model):
 
 
 class Counter(Model):
-    """pk "<application_id>#<channel>", sk "<YYYY-MM-DD>#<status word>", n = messages."""
+    """One item per application channel and local day: pk "<application_id>#<channel>",
+    sk "<YYYY-MM-DD>", and one number per status word (stored under the word itself), so an
+    overview reads one item per day, whatever the traffic, and a status change is one update."""
 
     class Meta(_Meta):
         table_name = _settings.counters_table
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    n = NumberAttribute(default=0)
+    # Every status word of every channel (status_rules.RULES; a test keeps the two in step).
+    submitted = NumberAttribute(attr_name="Submitted", null=True)
+    sent = NumberAttribute(attr_name="Sent", null=True)
+    delivered = NumberAttribute(attr_name="Delivered", null=True)
+    read = NumberAttribute(attr_name="Read", null=True)
+    rejected = NumberAttribute(attr_name="Rejected", null=True)
+    failed = NumberAttribute(attr_name="Failed", null=True)
+    undelivered = NumberAttribute(attr_name="Undelivered", null=True)
+    in_call = NumberAttribute(attr_name="In Call", null=True)
+    answered = NumberAttribute(attr_name="Answered", null=True)
+    rna = NumberAttribute(attr_name="RNA", null=True)
+    accepted = NumberAttribute(attr_name="Accepted", null=True)
+    opened = NumberAttribute(attr_name="Opened", null=True)
+    clicked = NumberAttribute(attr_name="Clicked", null=True)
+    failed_by_mail_server = NumberAttribute(attr_name="Failed by mail server", null=True)
+
+    @classmethod
+    def of(cls, word: str) -> NumberAttribute:
+        """The attribute that counts a status word."""
+        return _COUNTER_WORDS[word]
+
+    def set_count(self, word: str, n: int) -> None:
+        setattr(self, _COUNTER_NAMES[word][0], n)
+
+    def counts(self) -> dict[str, int]:
+        """{status word: messages}, without zeros."""
+        return {word: int(getattr(self, name)) for word, (name, _) in _COUNTER_NAMES.items() if getattr(self, name)}
+
+
+_COUNTER_NAMES = {attribute.attr_name: (name, attribute) for name, attribute in Counter.get_attributes().items()
+                  if isinstance(attribute, NumberAttribute)}
+_COUNTER_WORDS = {word: attribute for word, (_, attribute) in _COUNTER_NAMES.items()}
 
 
 class IvrScript(Model):

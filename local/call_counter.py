@@ -12,16 +12,27 @@ from typing import Any, Iterator
 import botocore.handlers
 
 _counts: Counter[tuple[str, str]] = Counter()
+ITEMS = ("items", "read")  # the key under which DynamoDB items read are tallied
 
 
 def _count(model: Any, **_: Any) -> None:
     _counts[(model.service_model.service_name, model.name)] += 1
 
 
+def _items(model: Any, parsed: dict | None = None, **_: Any) -> None:
+    """DynamoDB items read: ScannedCount of a Query, 1 for a GetItem that found its item."""
+    if model.service_model.service_name != "dynamodb" or not isinstance(parsed, dict):
+        return
+    if model.name == "Query":
+        _counts[ITEMS] += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
+    elif model.name == "GetItem" and "Item" in parsed:
+        _counts[ITEMS] += 1
+
+
 def install() -> None:
-    entry = ("before-call", _count)
-    if entry not in botocore.handlers.BUILTIN_HANDLERS:
-        botocore.handlers.BUILTIN_HANDLERS.append(entry)
+    for entry in (("before-call", _count), ("after-call", _items)):
+        if entry not in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.append(entry)
 
 
 @contextmanager

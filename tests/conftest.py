@@ -174,7 +174,7 @@ def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
 
     from chalicelib.store import Counter, Message
 
-    counted = {c.sk: int(c.n) for c in Counter.query(f"{app_id}#{channel}") if int(c.n)}
+    counted = {f"{c.sk}#{word}": n for c in Counter.query(f"{app_id}#{channel}") for word, n in c.counts().items()}
     actual = Tally(f"{m.day}#{m.status}" for m in Message.by_app_channel.query(f"{app_id}#{channel}"))
     return counted, dict(actual)
 

@@ -1,7 +1,7 @@
 """The designed number of DynamoDB calls on the hot paths, counted with a botocore hook."""
 from __future__ import annotations
 
-from local.call_counter import counting
+from local.call_counter import ITEMS, counting
 from tests.conftest import basic
 
 
@@ -13,6 +13,7 @@ def test_a_v2_token_check_is_one_getitem_and_nothing_scans(api):
         response = api.call("GET", "/sms/v2/sms/status/01UNKNOWN", headers={"Authorization": token})
     assert response.status_code == 404
     # GetItem for the token, UpdateItem for the rate-limit window, GetItem for the message.
+    calls.pop(ITEMS, None)
     assert calls == {("dynamodb", "GetItem"): 2, ("dynamodb", "UpdateItem"): 1}
 
 
@@ -23,6 +24,7 @@ def test_a_warm_v1_request_pays_no_kdf_and_makes_three_calls(api):
     with counting() as calls:
         response = api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=basic(email))
     assert response.status_code == 404
+    calls.pop(ITEMS, None)
     assert calls == {("dynamodb", "Query"): 1, ("dynamodb", "UpdateItem"): 1, ("dynamodb", "GetItem"): 1}
 
 
@@ -33,4 +35,5 @@ def test_token_generation_is_one_read_and_one_transaction(api):
     with counting() as calls:
         api.token(session, app_id, "sms")
     # Session check, application read, then the swap in one TransactWriteItems.
+    calls.pop(ITEMS, None)
     assert calls == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}

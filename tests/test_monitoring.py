@@ -213,7 +213,7 @@ def test_recount_repairs_counters_and_follows_a_time_zone_change(seeded, worker,
     counted, actual = recount(shop.app_id, "sms")
     assert counted == actual
     # Break a counter, as a bug might; the admin recount puts it right.
-    Counter(f"{shop.app_id}#sms", "2026-11-21#Failed", n=99).save()
+    Counter(f"{shop.app_id}#sms", "2026-11-21").update(actions=[Counter.of("Failed").set(99)])
     assert admin.main(["recount", shop.app_id]) == 0
     capsys.readouterr()
     counted, actual = recount(shop.app_id, "sms")

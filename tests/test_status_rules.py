@@ -47,3 +47,9 @@ def test_no_cycles_and_finals_are_final(channel, data):
     assert not (rules.allows(a, b) and rules.allows(b, a))
     if a in rules.failure or a == rules.success[-1]:
         assert not rules.allows(a, b)
+
+
+def test_the_counter_table_has_a_number_for_every_status_word():
+    from chalicelib.store import Counter
+    words = set().union(*(rules.words for rules in RULES.values()))
+    assert {word for word in words if Counter.of(word)} == words
