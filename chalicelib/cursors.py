@@ -9,14 +9,34 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 from typing import Any
+
+from functools import lru_cache
 
 from chalicelib.errors import bad_parameter
 from chalicelib.settings import get_settings
 
 
+@lru_cache(maxsize=1)
+def _key() -> bytes:
+    """The HMAC key: CURSOR_SECRET if set, else the stack's Secrets Manager secret (read once
+    per container), else a key derived from the stage, which is only fit for local use."""
+    if os.environ.get("CURSOR_SECRET"):
+        return os.environ["CURSOR_SECRET"].encode()
+    settings = get_settings()
+    if settings.cursor_secret_arn:
+        import boto3
+
+        secret = boto3.client("secretsmanager").get_secret_value(SecretId=settings.cursor_secret_arn)
+        return secret["SecretString"].encode()
+    if settings.stage not in ("local", "test"):
+        raise RuntimeError("CURSOR_SECRET_ARN (from the stack) or CURSOR_SECRET must be set outside local")
+    return f"kirim-{settings.stage}-cursors".encode()
+
+
 def _sign(payload: bytes) -> bytes:
-    return hmac.new(get_settings().cursor_secret, payload, hashlib.sha256).digest()[:16]
+    return hmac.new(_key(), payload, hashlib.sha256).digest()[:16]
 
 
 def encode(last_key: dict[str, Any] | None, scope: str) -> str | None:

@@ -36,7 +36,7 @@ class Settings:
     providers: dict[str, str]
     owner_manages_limits: bool
     default_rate_limit: int
-    cursor_secret: bytes
+    cursor_secret_arn: str
     report_queue_name: str
     report_bucket: str
     provider_events_topic_arn: str
@@ -83,8 +83,7 @@ def get_settings() -> Settings:
         # admin CLI may change rate_limit and sender_ids.
         owner_manages_limits=os.environ.get("OWNER_MANAGES_LIMITS", "true").lower() == "true",
         default_rate_limit=int(os.environ.get("DEFAULT_RATE_LIMIT", "25")),
-        # Signs list cursors so they cannot be forged; set CURSOR_SECRET on shared stages.
-        cursor_secret=os.environ.get("CURSOR_SECRET", f"kirim-{stage}-cursors").encode(),
+        cursor_secret_arn=os.environ.get("CURSOR_SECRET_ARN", ""),
         report_queue_name=_name("REPORT_QUEUE_NAME", stage, "reports"),
         report_bucket=os.environ.get("REPORT_BUCKET", ""),
         provider_events_topic_arn=os.environ.get("PROVIDER_EVENTS_TOPIC_ARN", ""),

@@ -297,7 +297,7 @@ def test_template_outputs_are_the_documented_set():
         "UsersTable", "SessionsTable", "ApplicationsTable", "TokensTable", "LimitsTable",
         "MessagesTable", "IdempotencyTable", "ReportQueueName", "ReportQueueUrl",
         "ReportQueueArn", "ReportDlqUrl", "ReportBucket", "ProviderEventsTopicArn",
-        "CountersTable", "IvrTable", "TemplatesTable", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
+        "CountersTable", "IvrTable", "TemplatesTable", "CursorSecretArn", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
         "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
     }
     assert all("Export" not in o for o in outputs.values())
