@@ -29,7 +29,7 @@ def _plain(value: Any) -> dict[str, Any]:
 
 def _history(message: Message) -> list[dict[str, Any]]:
     return [{"status": h["status"], "at": h["at"], "provider_status": h.get("provider_status")}
-            for h in map(_plain, message.history or [])]
+            for h in message.history_entries()]
 
 
 def _details(message: Message) -> dict[str, Any]:

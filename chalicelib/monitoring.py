@@ -218,7 +218,6 @@ def message_detail(application_id: str, message_id: str) -> dict[str, Any]:
         raise not_found("Message not found") from None
     if message.application_id != application_id:
         raise not_found("Message not found")
-    history = [h.as_dict() if hasattr(h, "as_dict") else dict(h) for h in (message.history or [])]
     return {**list_item(message),
             "history": [{"status": h.get("status"), "at": h.get("at"), "provider_status": h.get("provider_status")}
-                        for h in history]}
+                        for h in message.history_entries()]}

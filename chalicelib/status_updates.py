@@ -8,7 +8,6 @@ in the history; an exact duplicate (same provider status and time) is dropped.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from chalicelib import clock, message_ledger
 from chalicelib.providers.base import StatusEvent
@@ -20,10 +19,6 @@ log = logging.getLogger(__name__)
 _ATTEMPTS = 5
 
 
-def _history(message: Message) -> list[dict[str, Any]]:
-    return [h.as_dict() if hasattr(h, "as_dict") else dict(h) for h in (message.history or [])]
-
-
 def apply(event: StatusEvent) -> str | None:
     """Returns the message's status afterwards, or None when the message is unknown."""
     for _ in range(_ATTEMPTS):
@@ -32,7 +27,7 @@ def apply(event: StatusEvent) -> str | None:
         except Message.DoesNotExist:
             log.warning("status event for an unknown message", extra={"message_id": event.message_id})
             return None
-        history = _history(message)
+        history = message.history_entries()
         if any(h.get("provider_status") == event.provider_status and h.get("at") == event.at for h in history):
             return message.status
         rules = RULES[message.channel]

@@ -186,6 +186,10 @@ class Message(Model):
     by_app = MessagesByApp()
     by_status = MessagesByStatus()
 
+    def history_entries(self) -> list[dict]:
+        """The history as plain dicts (PynamoDB gives MapAttributes or dicts, depending on origin)."""
+        return [h.as_dict() if hasattr(h, "as_dict") else dict(h) for h in (self.history or [])]
+
 
 class Counter(Model):
     """One item per application channel and local day: pk "<application_id>#<channel>",
