@@ -87,7 +87,7 @@ def run() -> dict[str, float]:
         started = time.perf_counter()
         small, big = _seed(owner, 1_000), _seed(owner, 100_000)
         print(f"(seeded 101,000 messages in {time.perf_counter() - started:.0f} s)")
-        window = "from=2026-10-01&to=2026-10-30"
+        window = "from=2026-10-01&to=2026-10-31"  # the 30 seeded UTC days end on Oct 31 in Jakarta
         figures = {}
         for name, app_id in (("1,000", small), ("100,000", big)):
             _, cost = _measure(client, f"/applications/{app_id}/overview?{window}", headers)
@@ -103,7 +103,8 @@ def run() -> dict[str, float]:
         base = f"/applications/{big}/messages?{window}&status=Failed&limit={LIMIT}"
         page, first = _measure(client, base, headers)
         cursor = page["next_cursor"]
-        for _ in range(198):
+        for page_number in range(2, 200):
+            assert cursor, f"the list ended at page {page_number - 1}"
             page = client.http.get(f"{base}&cursor={cursor}", headers=headers).json_body
             cursor = page["next_cursor"]
         page, last = _measure(client, f"{base}&cursor={cursor}", headers)
