@@ -7,6 +7,7 @@ from chalicelib.api.channels_v1 import v1
 from chalicelib.api.channels_v2 import v2
 from chalicelib.api.console import console
 from chalicelib.api.monitoring import monitoring_api
+from chalicelib.api.reports import reports_api
 from chalicelib.api.webhooks import webhooks
 from chalicelib.api.whatsapp_templates import whatsapp_templates
 from chalicelib.workers import workers
@@ -22,5 +23,6 @@ app.register_blueprint(v1)
 app.register_blueprint(v2)
 app.register_blueprint(whatsapp_templates)
 app.register_blueprint(monitoring_api)
+app.register_blueprint(reports_api)
 app.register_blueprint(webhooks)
 app.register_blueprint(workers)

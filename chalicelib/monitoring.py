@@ -221,3 +221,16 @@ def message_detail(application_id: str, message_id: str) -> dict[str, Any]:
     return {**list_item(message),
             "history": [{"status": h.get("status"), "at": h.get("at"), "provider_status": h.get("provider_status")}
                         for h in message.history_entries()]}
+
+
+def iter_messages(application_id: str, channel: str, statuses: list[str], start: datetime, end: datetime,
+                  page_size: int = 500) -> Iterator[Message]:
+    """Every message of the channel in these statuses and [start, end), oldest first, read page by
+    page from the status index (never Scan); memory holds one page per status."""
+    low, high = _ulid_bound(start, False), _ulid_bound(end - timedelta(milliseconds=1), True)
+    streams = [iter(Message.by_status.query(f"{application_id}#{channel}#{status}",
+                                            Message.message_id.between(low, high), page_size=page_size))
+               for status in statuses]
+    for message in heapq.merge(*streams, key=lambda m: m.message_id):
+        if start <= datetime.fromisoformat(message.created_at.replace("Z", "+00:00")) < end:
+            yield message

@@ -32,7 +32,8 @@ Decisions:
   (openpyxl's ILLEGAL_CHARACTERS_RE) plus lone surrogates, U+FFFE and U+FFFF, which openpyxl
   does not catch and Excel would call a corrupt file. They are removed (then the text is
   neutralised, so "\\x01=cmd" cannot turn into a live "=cmd"). A cell keeps at most 32,767
-  characters, Excel's limit (openpyxl truncates). CSV keeps the text as it is.
+  characters, Excel's limit (openpyxl truncates). A bare CR in XLSX text reads back as LF (XML's
+  line-end handling). CSV keeps the text as it is.
 - Times (datetime) are written as ISO 8601 UTC text ending in "Z", as the API shows them; naive
   datetimes are taken as UTC.
 - XLSX: openpyxl's write-only workbook (imported on first use, never at module import, for Lambda
@@ -212,12 +213,12 @@ class CsvWriter(_Writer):
         self._stream = io.TextIOWrapper(buffered, encoding="utf-8", errors="replace", newline="")
         self._stream.write("\ufeff")
         writer = csv.writer(self._stream, lineterminator="\r\n")
-        self._writerow, self._writerows = writer.writerow, writer.writerows
+        self._writerow = writer.writerow
         self._width = len(self.columns)
         self._writerow([neutralise(name) for name in self.columns])
 
     def write_row(self, values: list, _danger=_DANGER_FIRST, _str=str, _int=int, _slow=_csv_value) -> None:
-        """Write one row, `values` in column order."""
+        """Write one row, `values` in column order. (The `_` parameters are local bindings, not API.)"""
         if self._closed or len(values) != self._width:
             self._check_row(values)
         # The hot loop, inlined (it is most of the cost over a bare csv.writer): safe text and ints
@@ -225,17 +226,6 @@ class CsvWriter(_Writer):
         self._writerow([(v if not v or v[0] not in _danger else "'" + v) if v.__class__ is _str
                         else (v if v.__class__ is _int or v is None else _slow(v)) for v in values])
         self.rows += 1
-
-    def write_rows(self, rows: list[list], _danger=_DANGER_FIRST, _str=str, _int=int, _slow=_csv_value) -> None:
-        """Write many rows (a Query page) at once: the same as write_row on each, a little faster."""
-        width = self._width
-        if self._closed or any(map(width.__ne__, map(len, rows))):
-            for values in rows:
-                self._check_row(values)
-        self._writerows([[(v if not v or v[0] not in _danger else "'" + v) if v.__class__ is _str
-                          else (v if v.__class__ is _int or v is None else _slow(v)) for v in values]
-                         for values in rows])
-        self.rows += len(rows)
 
     def close(self) -> None:
         """Flush every byte left to the sink (the sink itself stays open). Safe to call twice."""

@@ -29,6 +29,7 @@ class Settings:
     counters_table: str
     ivr_table: str
     templates_table: str
+    reports_table: str
     dispatch_queue_name: str
     simulator_queue_name: str
     email_configuration_set: str
@@ -74,6 +75,7 @@ def get_settings() -> Settings:
         counters_table=_name("COUNTERS_TABLE", stage, "counters"),
         ivr_table=_name("IVR_TABLE", stage, "ivr"),
         templates_table=_name("TEMPLATES_TABLE", stage, "templates"),
+        reports_table=_name("REPORTS_TABLE", stage, "reports"),
         dispatch_queue_name=_name("DISPATCH_QUEUE_NAME", stage, "dispatch"),
         simulator_queue_name=_name("SIMULATOR_QUEUE_NAME", stage, "simulator"),
         email_configuration_set=_name("EMAIL_CONFIGURATION_SET", stage, "email"),

@@ -18,6 +18,7 @@ Each table serves named access patterns; none is ever scanned:
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
@@ -31,10 +32,15 @@ from chalicelib.settings import get_settings
 _settings = get_settings()
 
 
+# Lambda answers within seconds, so DynamoDB calls fail fast; a test that floods a local moto
+# server with 200 threads can allow more (DYNAMODB_READ_TIMEOUT).
+_READ_TIMEOUT = float(os.environ.get("DYNAMODB_READ_TIMEOUT", "5"))
+
+
 class _Meta:
     region = _settings.region
     connect_timeout_seconds = 2
-    read_timeout_seconds = 5
+    read_timeout_seconds = _READ_TIMEOUT
     max_retry_attempts = 3
 
 
@@ -42,7 +48,7 @@ class _Meta:
 def connection() -> Connection:
     """The connection for transactions, configured like the models' and made once: a new
     Connection would build a new botocore session and client, tens of milliseconds each."""
-    return Connection(region=_settings.region, connect_timeout_seconds=2, read_timeout_seconds=5)
+    return Connection(region=_settings.region, connect_timeout_seconds=2, read_timeout_seconds=_READ_TIMEOUT)
 
 
 class UsersByKind(GlobalSecondaryIndex):
@@ -276,3 +282,31 @@ class Template(Model):
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
     by_provider_template = TemplatesByProviderId()
+
+
+class Report(Model):
+    """A report job: Processing -> Preparing -> Done | Failed; the file is reports/<app>/<id>.<ext>."""
+
+    class Meta(_Meta):
+        table_name = _settings.reports_table
+
+    application_id = UnicodeAttribute(hash_key=True)
+    report_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    statuses = ListAttribute(of=UnicodeAttribute)
+    format = UnicodeAttribute()
+    start = UnicodeAttribute()          # the range, resolved in the application's zone (UTC ISO)
+    end = UnicodeAttribute()
+    from_text = UnicodeAttribute()      # the range as the owner gave it
+    to_text = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    status = UnicodeAttribute()
+    rows = NumberAttribute(default=0)
+    expected_rows = NumberAttribute(default=0)
+    size = NumberAttribute(null=True)
+    s3_key = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)

@@ -1,5 +1,5 @@
-"""Non-HTTP handlers: provider status events (SNS), deferred sends (SQS dispatch queue) and
-the simulator's clock (SQS simulator queue). Each SQS batch reports partial failures, so
+"""Non-HTTP handlers: provider status events (SNS), deferred sends (SQS dispatch queue), the
+simulator's clock (SQS simulator queue) and report jobs (SQS report queue). Each SQS batch reports partial failures, so
 only the failed records are retried."""
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ _settings = get_settings()
 def _processor() -> Any:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
-    return BatchProcessor(event_type=EventType.SQS)
+    # Report failures even when every record failed (no exception): with ReportBatchItemFailures
+    # the answer alone tells SQS which messages to keep.
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _partial_batch(event: Any, record_handler: Any) -> dict:
@@ -81,3 +83,18 @@ def _simulator_record(record: Any) -> None:
 @workers.on_sqs_message(queue=_settings.simulator_queue_name, batch_size=10, name="simulator_clock")
 def simulator_clock(event: Any) -> dict:
     return _partial_batch(event, _simulator_record)
+
+
+def _report_record(record: Any) -> None:
+    from chalicelib import report_jobs
+
+    body = json.loads(record.body)
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    outcome = report_jobs.run(body["application_id"], body["report_id"], attempt)
+    log.info("report job", extra={"report_id": body["report_id"], "outcome": outcome, "attempt": attempt})
+
+
+# One report per invocation: each has the whole Lambda timeout and its own visibility timeout.
+@workers.on_sqs_message(queue=_settings.report_queue_name, batch_size=1, name="report_worker")
+def report_worker(event: Any) -> dict:
+    return _partial_batch(event, _report_record)

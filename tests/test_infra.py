@@ -74,6 +74,7 @@ TABLES = {
     "idempotency": ("id", {}, "expiration"),
     "counters": (("pk", "sk"), {}, None),
     "ivr": (("application_id", "ivr_id"), {}, None),
+    "reports": (("application_id", "report_id"), {}, None),
     "templates": (("application_id", "sk"), {"by_provider_template": ("provider_template_id", None)}, None),
 }
 
@@ -94,6 +95,7 @@ EXPECTED_ENV = {
     "COUNTERS_TABLE": f"kirim-{STAGE}-counters",
     "IVR_TABLE": f"kirim-{STAGE}-ivr",
     "TEMPLATES_TABLE": f"kirim-{STAGE}-templates",
+    "REPORTS_TABLE": f"kirim-{STAGE}-reports",
     "DISPATCH_QUEUE_NAME": f"kirim-{STAGE}-dispatch",
     "DISPATCH_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-dispatch",
     "DISPATCH_DLQ_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-dispatch-dlq",
@@ -297,7 +299,7 @@ def test_template_outputs_are_the_documented_set():
         "UsersTable", "SessionsTable", "ApplicationsTable", "TokensTable", "LimitsTable",
         "MessagesTable", "IdempotencyTable", "ReportQueueName", "ReportQueueUrl",
         "ReportQueueArn", "ReportDlqUrl", "ReportBucket", "ProviderEventsTopicArn",
-        "CountersTable", "IvrTable", "TemplatesTable", "CursorSecretArn", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
+        "CountersTable", "IvrTable", "TemplatesTable", "ReportsTable", "CursorSecretArn", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
         "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
     }
     assert all("Export" not in o for o in outputs.values())
@@ -444,10 +446,11 @@ def test_apply_gateway_responses_sets_the_oca_bodies(aws, tmp_path):
 def test_merge_template_targets_chalice_resource_names():
     fragment = yaml.safe_load(MERGE.read_text())  # plain YAML: deploy.py reads it too
     # Only handlers the app declares may be targeted (see the fragment's notes).
-    assert set(fragment["Resources"]) == {"RestAPI", "DispatchWorker", "SimulatorClock"}
+    assert set(fragment["Resources"]) == {"RestAPI", "ReportWorker", "DispatchWorker", "SimulatorClock"}
     from app import app
     declared = {config.name for config in app.event_sources}
-    for resource, event in (("DispatchWorker", "dispatch_worker"), ("SimulatorClock", "simulator_clock")):
+    for resource, event in (("ReportWorker", "report_worker"), ("DispatchWorker", "dispatch_worker"),
+                            ("SimulatorClock", "simulator_clock")):
         assert event in declared
         events = fragment["Resources"][resource]["Properties"]["Events"]
         assert events[f"{resource}SqsEventSource"]["Properties"]["FunctionResponseTypes"] == [
@@ -480,7 +483,9 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
         "@app.on_sqs_message(queue='kirim-dev-dispatch', batch_size=10, name='dispatch_worker')\n"
         "def dispatch_worker(event):\n    return None\n\n"
         "@app.on_sqs_message(queue='kirim-dev-simulator', batch_size=10, name='simulator_clock')\n"
-        "def simulator_clock(event):\n    return None\n"
+        "def simulator_clock(event):\n    return None\n\n"
+        "@app.on_sqs_message(queue='kirim-dev-reports', batch_size=1, name='report_worker')\n"
+        "def report_worker(event):\n    return None\n"
     )
     out = tmp_path / "build"
     result = subprocess.run(
@@ -491,9 +496,9 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
 
     sam = yaml.safe_load((out / "sam.yaml").read_text())  # YAML because the fragment is YAML
     assert all("Type" in resource for resource in sam["Resources"].values())
-    for name in ("DispatchWorker", "SimulatorClock"):
+    for name, batch in (("DispatchWorker", 10), ("SimulatorClock", 10), ("ReportWorker", 1)):
         event = sam["Resources"][name]["Properties"]["Events"][f"{name}SqsEventSource"]
-        assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == 10  # chalice's keys survive
+        assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == batch  # chalice's keys survive
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     api = sam["Resources"]["RestAPI"]
     assert api["Type"] == "AWS::Serverless::Api"
