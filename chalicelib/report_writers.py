@@ -38,9 +38,11 @@ Decisions:
   datetimes are taken as UTC.
 - XLSX: openpyxl's write-only workbook (imported on first use, never at module import, for Lambda
   cold starts) streams each sheet's XML to a temporary file in the temp directory; `close()` zips
-  them into one more temporary file and copies that to the sink in 8 MiB chunks. Memory stays flat,
-  but the temp directory (Lambda's /tmp, 512 MB unless the function's ephemeral storage is raised)
-  must hold the uncompressed sheet XML (roughly 0.5-1 KB a row) plus the finished file.
+  them into one more temporary file and copies that to the sink in 8 MiB chunks. Memory stays flat
+  (about 26 MB for the process plus one chunk), but the temp directory must hold the uncompressed
+  sheet XML, about 560 bytes a row for SMS rows (a full sheet: ~590 MB), plus the finished file
+  (about a tenth of that). Lambda's /tmp is 512 MB unless the report function's ephemeral storage
+  is raised, which a report of a million rows needs.
   A sheet holds at most 1,048,575 data rows under its header (Excel's 1,048,576 rows); further
   rows go to "Messages 2", "Messages 3"..., each with the header again.
 """
@@ -95,7 +97,7 @@ def columns_for(channel: str) -> list[str]:
 
 
 def canonical_format(fmt: str) -> str:
-    """"csv" or "xlsx" from a format name as a user may give it ("CSV", "xls", "XLSX")."""
+    """The canonical format, "csv" or "xlsx", from a name as a user may give it ("CSV", "xls")."""
     name = str(fmt).strip().lower()
     if name == "csv":
         return "csv"
@@ -330,8 +332,12 @@ class XlsxWriter(_Writer):
             with tempfile.TemporaryFile(dir=self._tmp_dir, prefix="kirim-report-", suffix=".xlsx") as finished:
                 self._workbook.save(finished)  # zips each sheet's temp file, then removes it
                 finished.seek(0)
-                while chunk := finished.read(self._copy_chunk):
+                while True:
+                    chunk = finished.read(self._copy_chunk)
+                    if not chunk:
+                        break
                     self._sink.write(chunk)
+                    del chunk  # so that two chunks never live at once
         finally:
             self._remove_sheet_files()
 

@@ -210,3 +210,34 @@ def test_an_expired_report_says_so(seeded, monkeypatch):
     assert got["status"] == "Done" and got["expired"] is True
     response = shop.api.call("GET", f"/applications/{shop.app_id}/reports/{report_id}/download", headers=shop.session)
     assert_oca_error(response, 410, NOT_FOUND)
+
+
+def test_after_three_failed_attempts_the_job_is_in_the_dlq(seeded, aws, monkeypatch):
+    """The real queue and its redrive policy: each failed attempt is made visible again at once
+    (instead of after the 5,400 s visibility timeout), and the fourth receive finds it in the DLQ."""
+    from app import app
+    from local.worker import LocalWorker
+    shop, _, _ = seeded
+    monkeypatch.setattr(report_jobs, "build", lambda *a, **k: (_ for _ in ()).throw(OSError("S3 unreachable")))
+    sqs = boto3.client("sqs")
+    queue, dlq = aws["ReportQueueUrl"], aws["ReportDlqUrl"]
+    for stale in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=stale["ReceiptHandle"])  # other tests' jobs
+    report_id = _create(shop).json_body["report_id"]
+    source = next(s for s in LocalWorker(app, sqs, boto3.client("sns")).sources if s.name == "report_worker")
+    for attempt in (1, 2, 3):
+        [message] = sqs.receive_message(QueueUrl=queue, AttributeNames=["All"]).get("Messages", [])
+        assert message["Attributes"]["ApproximateReceiveCount"] == str(attempt)
+        event = {"Records": [{"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                              "body": message["Body"], "attributes": message["Attributes"],
+                              "messageAttributes": {}, "md5OfBody": message["MD5OfBody"], "eventSource": "aws:sqs",
+                              "eventSourceARN": aws["ReportQueueArn"], "awsRegion": "us-east-1"}]}
+        from chalice.local import LambdaContext
+        answer = source.handler(event, LambdaContext("report_worker", 1024, 900_000))
+        assert answer == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+        sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    assert sqs.receive_message(QueueUrl=queue).get("Messages", []) == []
+    [dead] = sqs.receive_message(QueueUrl=dlq).get("Messages", [])
+    assert json.loads(dead["Body"])["report_id"] == report_id
+    failed = Report.get(shop.app_id, report_id)
+    assert failed.status == "Failed" and "S3 unreachable" in failed.error
