@@ -83,6 +83,7 @@ def build(report: Report, s3: Any, bucket: str, *, rows_per_sheet: int | None = 
         writer.close()
         sink.close()
     except BaseException:
+        writer.abort()  # deletes openpyxl's temp files, or a warm container's /tmp fills up
         sink.abort()
         raise
     report.update(actions=[Report.status.set(reports.DONE), Report.rows.set(count), Report.size.set(sink.size),

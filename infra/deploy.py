@@ -194,6 +194,18 @@ def enable_batch_item_failures(lambda_client, project_dir, stage, names=SQS_WORK
         _enable_on(lambda_client, worker)
 
 
+def size_report_storage(lambda_client, project_dir, stage, megabytes=2048):
+    """Give the report worker the /tmp that big XLSX reports need (chalice cannot set it;
+    chalice-merge.yaml does the same for `chalice package`)."""
+    worker = _deployed_resource(project_dir, stage, "lambda_function", REPORT_WORKER)
+    if not worker:
+        print(f"note: no '{REPORT_WORKER}' function deployed; ephemeral storage not set")
+        return
+    lambda_client.update_function_configuration(FunctionName=worker["lambda_arn"],
+                                                EphemeralStorage={"Size": megabytes})
+    print(f"{REPORT_WORKER}: /tmp set to {megabytes} MB")
+
+
 def _enable_on(lambda_client, worker):
     mappings = lambda_client.list_event_source_mappings(FunctionName=worker["lambda_arn"])
     for mapping in mappings["EventSourceMappings"]:
@@ -288,6 +300,7 @@ def main(argv=None):
                    cwd=project_dir, env=child_env, check=True)
 
     enable_batch_item_failures(client("lambda"), project_dir, args.stage)
+    size_report_storage(client("lambda"), project_dir, args.stage)
     apply_gateway_responses(client("apigateway"), project_dir, args.stage)
     return 0
 
