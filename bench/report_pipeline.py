@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from local.moto_stack import deployed_stack, use_fake_aws_env  # noqa: E402
 
 use_fake_aws_env()
-MESSAGES = 10_000
+MESSAGES = 100_000
 
 
 class _Timed:

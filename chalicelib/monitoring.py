@@ -224,7 +224,7 @@ def message_detail(application_id: str, message_id: str) -> dict[str, Any]:
 
 
 def iter_messages(application_id: str, channel: str, statuses: list[str], start: datetime, end: datetime,
-                  page_size: int = 500) -> Iterator[Message]:
+                  page_size: int = 2000) -> Iterator[Message]:
     """Every message of the channel in these statuses and [start, end), oldest first, read page by
     page from the status index (never Scan); memory holds one page per status."""
     low, high = _ulid_bound(start, False), _ulid_bound(end - timedelta(milliseconds=1), True)
