@@ -32,7 +32,7 @@ def _history(message: Message) -> list[dict[str, Any]]:
             for h in message.history_entries()]
 
 
-def _details(message: Message) -> dict[str, Any]:
+def details_of(message: Message) -> dict[str, Any]:
     return _plain(message.details) if message.details else {}
 
 
@@ -48,7 +48,7 @@ def _seconds_between(start: str | None, end: str | None) -> int | None:
     return max(0, round(delta.total_seconds()))
 
 
-def _call_times(history: list[dict[str, Any]]) -> dict[str, Any]:
+def call_times(history: list[dict[str, Any]]) -> dict[str, Any]:
     """OCA's call timings, read from the voice events in the history (nothing stored twice)."""
     first = {}
     for entry in history:
@@ -63,7 +63,7 @@ def _call_times(history: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def status_body(message: Message) -> dict[str, Any]:
-    d = _details(message)
+    d = details_of(message)
     if message.channel in (SMS, WHATSAPP):
         return {"status": True, "data": {
             "application": message.application_id, "phone_number": message.target,
@@ -83,14 +83,14 @@ def status_body(message: Message) -> dict[str, Any]:
     if message.channel == IVR:
         return {"from_number": d.get("from_number"), "to_number": message.target, "ivr_id": d.get("ivr_id"),
                 "call_id": message.message_id, "application_id": message.application_id,
-                **_call_times(_history(message)), "status": message.status,
+                **call_times(_history(message)), "status": message.status,
                 "created_at": message.created_at, "updated_at": message.updated_at}
     raise not_found(MESSAGE_NOT_FOUND)
 
 
 def history_item(message: Message) -> dict[str, Any]:
     """One row of the SMS and Email history routes (OCA's fields)."""
-    d = _details(message)
+    d = details_of(message)
     if message.channel == EMAIL:
         return {"msgid": message.message_id, "email": message.target, "subject": d.get("subject"),
                 "sender_email": d.get("sender_email"), "status": message.status,

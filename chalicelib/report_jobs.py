@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock, monitoring, reports
-from chalicelib.message_views import _call_times, _details
+from chalicelib.message_views import call_times, details_of
 from chalicelib.settings import get_settings
 from chalicelib.store import Message, Report
 
@@ -49,11 +49,11 @@ def _local(iso: str, zone: ZoneInfo) -> str:
 
 
 def row(message: Message, columns: list[str], zone: ZoneInfo) -> list[Any]:
-    details = {**_details(message), "message_id": message.message_id, "channel": message.channel,
+    details = {**details_of(message), "message_id": message.message_id, "channel": message.channel,
                "target": message.target, "status": message.status,
                "created_at": _local(message.created_at, zone), "updated_at": _local(message.updated_at, zone)}
     if message.channel == "ivr":
-        details.update(_call_times(message.history_entries()))
+        details.update(call_times(message.history_entries()))
     return [details.get(column) for column in columns]
 
 
