@@ -54,6 +54,11 @@ def get_owned(owner: Principal, application_id: str) -> Application:
     return app
 
 
+def channel_names(app: Application) -> list[str]:
+    """The channels the application was created with."""
+    return list(app.channels.as_dict()) if app.channels else []
+
+
 def channel_state(app: Application, channel: str) -> dict[str, Any]:
     """The stored state of one of the application's channels, or 404 when it has not got it."""
     state = app.channels.as_dict().get(channel) if app.channels else None
@@ -104,7 +109,7 @@ def for_channel(owner: Principal, channel: str, application_id: str | None) -> A
         app = get_owned(owner, application_id)
         channel_state(app, channel)
         return app
-    candidates = [app for app in list_owned(owner) if app.channels and channel in app.channels.as_dict()]
+    candidates = [app for app in list_owned(owner) if channel in channel_names(app)]
     if not candidates:
         raise not_found(f"No application of this account has the {channel} channel")
     if len(candidates) > 1:

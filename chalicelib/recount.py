@@ -12,6 +12,7 @@ from collections import Counter as Tally
 from datetime import datetime
 from typing import Any
 
+from chalicelib import applications
 from chalicelib.message_ledger import local_day
 from chalicelib.store import Application, Counter, Message
 
@@ -20,7 +21,7 @@ def recount(application_id: str) -> dict[str, Any]:
     app = Application.get(application_id, consistent_read=True)
     zone = app.timezone or "Asia/Jakarta"
     summary: dict[str, Any] = {"application_id": application_id, "timezone": zone, "channels": {}}
-    for channel in (app.channels.as_dict() if app.channels else {}):
+    for channel in applications.channel_names(app):
         tally: dict[str, Tally[str]] = {}
         moved = 0
         for message in Message.by_app_channel.query(f"{application_id}#{channel}"):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.test_template_rules import marketing as marketing_template
+
 import pytest
 
 from chalicelib.errors import ApiError
@@ -10,18 +12,8 @@ from chalicelib.template_preview import preview
 
 
 def marketing() -> dict[str, Any]:
-    return {
-        "name": "order_update", "language": "id", "category": "MARKETING",
-        "header": {"format": "TEXT", "text": "Pesanan {{1}}", "example": "INV-7"},
-        "body": {"text": "Halo {{1}}, pesanan {{2}} dikirim.", "examples": ["Budi", "INV-7"]},
-        "footer": {"text": "Kirim"},
-        "buttons": [
-            {"type": "QUICK_REPLY", "text": "Stop"},
-            {"type": "URL", "text": "Lacak", "url": "https://x.id/{{1}}", "example": "https://x.id/INV-7"},
-            {"type": "PHONE_NUMBER", "text": "Telepon", "phone_number": "+6281234567890"},
-            {"type": "COPY_CODE", "example": "KIRIM10"},
-        ],
-    }
+    """The same full MARKETING template the rules tests use."""
+    return marketing_template()
 
 
 def auth(language: str = "en", **settings: Any) -> dict[str, Any]:

@@ -19,20 +19,16 @@ def _query() -> dict[str, str]:
     return dict(monitoring_api.current_request.query_params or {})
 
 
-def _channels(app: Application) -> list[str]:
-    return list(app.channels.as_dict()) if app.channels else []
-
-
 @monitoring_api.route("/applications/{application_id}/overview", methods=["GET"])
 def overview(application_id: str) -> dict:
     app = _application(application_id)
-    return monitoring.overview(app.application_id, _channels(app), _query(), app.timezone or "Asia/Jakarta")
+    return monitoring.overview(app.application_id, applications.channel_names(app), _query(), app.timezone or "Asia/Jakarta")
 
 
 @monitoring_api.route("/applications/{application_id}/messages", methods=["GET"])
 def messages(application_id: str) -> dict:
     app = _application(application_id)
-    return monitoring.list_messages(app.application_id, _channels(app), _query(), app.timezone or "Asia/Jakarta")
+    return monitoring.list_messages(app.application_id, applications.channel_names(app), _query(), app.timezone or "Asia/Jakarta")
 
 
 @monitoring_api.route("/applications/{application_id}/messages/{message_id}", methods=["GET"])

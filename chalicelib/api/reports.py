@@ -18,8 +18,7 @@ def _application(application_id: str) -> Application:
 @reports_api.route(BASE, methods=["POST"])
 def create(application_id: str) -> Response:
     app = _application(application_id)
-    channels = list(app.channels.as_dict()) if app.channels else []
-    report = reports.create(app.application_id, channels, app.timezone or "Asia/Jakarta",
+    report = reports.create(app.application_id, applications.channel_names(app), app.timezone or "Asia/Jakarta",
                             json_body(reports_api.current_request))
     return Response(reports.render(report), status_code=202)
 
