@@ -6,6 +6,7 @@ from chalicelib.api import middleware
 from chalicelib.api.channels_v1 import v1
 from chalicelib.api.channels_v2 import v2
 from chalicelib.api.console import console
+from chalicelib.api.console_static import console_static
 from chalicelib.api.monitoring import monitoring_api
 from chalicelib.api.reports import reports_api
 from chalicelib.api.webhooks import webhooks
@@ -19,6 +20,7 @@ app.api.binary_types.append("multipart/form-data")
 
 middleware.register(app, logger)
 app.register_blueprint(console)
+app.register_blueprint(console_static)
 app.register_blueprint(v1)
 app.register_blueprint(v2)
 app.register_blueprint(whatsapp_templates)

@@ -63,6 +63,13 @@ def login(email: str, password: str) -> tuple[str, str]:
     return token, clock.iso(expires)
 
 
+def get_user(email: str) -> User:
+    try:
+        return User.get(email)
+    except User.DoesNotExist:
+        raise ApiError(TOKEN_INVALID, "Session is not valid") from None
+
+
 def logout(token: str) -> None:
     Session(opaque_tokens.digest(token)).delete()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib import accounts, app_settings, applications, ivr_scripts, tokens, validation
-from chalicelib.api.http import json_body, session_principal, session_token
+from chalicelib.api.http import from_console, json_body, session_cookie, session_principal, session_token
+from chalicelib.settings import get_settings as stage_settings
 from chalicelib.channels import CHANNELS, parse_channel
 
 console = Blueprint(__name__)
@@ -30,7 +31,19 @@ def login() -> dict:
     email = validation.string(body, "email", max_len=254).lower()
     password = validation.string(body, "password", max_len=1024, strip=False)
     token, expires_at = accounts.login(email, password)
-    return {"session_token": token, "expires_at": expires_at}
+    headers = {"Cache-Control": "no-store"}
+    if from_console(_request()):
+        # The console keeps its session in an HttpOnly cookie: its scripts never see the token.
+        headers["Set-Cookie"] = session_cookie(token, stage_settings().session_ttl_seconds)
+        return Response({"expires_at": expires_at}, status_code=200, headers=headers)
+    return Response({"session_token": token, "expires_at": expires_at}, status_code=200, headers=headers)
+
+
+@console.route("/auth/me", methods=["GET"])
+def me() -> dict:
+    principal = session_principal(_request())
+    user = accounts.get_user(principal.email)
+    return {"user_id": user.user_id, "email": user.email, "name": user.name}
 
 
 @console.route("/auth/logout", methods=["POST"])
@@ -38,7 +51,7 @@ def logout() -> Response:
     request = _request()
     session_principal(request)
     accounts.logout(session_token(request))
-    return Response(body="", status_code=204)
+    return Response(body="", status_code=204, headers={"Set-Cookie": session_cookie("", 0)})
 
 
 @console.route("/applications", methods=["POST"])

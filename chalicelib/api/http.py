@@ -37,8 +37,44 @@ def _authorization(request: Request) -> str:
     return header.strip()
 
 
+SESSION_COOKIE = "kirim_session"
+# The console adds this header to every request. A cross-site form cannot set a header, and a
+# cross-origin script would need a CORS preflight that the dashboard API never grants.
+CONSOLE_HEADER = "x-kirim-console"
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def cookie(request: Request, name: str) -> str | None:
+    from http.cookies import CookieError, SimpleCookie
+
+    raw = request.headers.get("cookie")
+    if not raw or len(raw) > 8192:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None and morsel.value else None
+
+
+def from_console(request: Request) -> bool:
+    return request.headers.get(CONSOLE_HEADER) == "1"
+
+
 def session_token(request: Request) -> str:
-    scheme, _, token = _authorization(request).partition(" ")
+    """The session from `Authorization: Bearer` (scripts) or the console's HttpOnly cookie.
+    A cookie alone authenticates unsafe methods only with the console's header (CSRF)."""
+    header = request.headers.get("authorization")
+    if header is None or not header.strip():
+        token = cookie(request, SESSION_COOKIE)
+        if token is None:
+            raise ApiError(AUTH_HEADER_MISSING)
+        if request.method not in _SAFE_METHODS and not from_console(request):
+            raise ApiError(INVALID_CREDENTIALS, "A cookie session needs the X-Kirim-Console: 1 header", status=403)
+        return token
+    scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(INVALID_CREDENTIALS, "Use Authorization: Bearer <session token>")
     return token.strip()
@@ -46,6 +82,13 @@ def session_token(request: Request) -> str:
 
 def session_principal(request: Request) -> accounts.Principal:
     return accounts.session_principal(session_token(request))
+
+
+def session_cookie(token: str, max_age: int) -> str:
+    """HttpOnly (no script reads it), SameSite=Strict (no cross-site request carries it), Secure
+    outside the local stage (chalice local serves plain HTTP)."""
+    secure = "" if get_settings().stage in ("local", "test") else "; Secure"
+    return f"{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
 
 
 def basic_principal(request: Request) -> accounts.Principal:

@@ -9,6 +9,16 @@ from chalice.app import Chalice, Request, Response
 from chalicelib import errors, rate_limit
 
 
+# On every answer: JSON never runs as a page, and nothing may frame Kirim. The console's page
+# sets its own Content-Security-Policy first (setdefault keeps it).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
+
+
 def _request_id(request: Request) -> str:
     context = getattr(request, "lambda_context", None)
     return (getattr(context, "aws_request_id", None)
@@ -30,6 +40,8 @@ def register(app: Chalice, logger: Logger) -> None:
             response = errors.ApiError(errors.INTERNAL).to_response()
         response = errors.normalise(response)
         response.headers["X-Request-Id"] = request_id
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         for name, value in (rate_limit.current_headers.get() or {}).items():
             response.headers.setdefault(name, value)
         # Method, path and status only: headers and bodies carry credentials.
