@@ -253,3 +253,21 @@ def test_life_cycle_through_meta_with_signed_reviews(shop, meta, monkeypatch):
     assert sent.status_code == 200
     assert meta.sent[-1]["template"] == {"name": "meta_reviewed", "language": {"code": "id"}, "components": [
         {"type": "body", "parameters": [{"type": "text", "text": "Budi"}]}]}
+
+
+def test_unsaved_form_preview_uses_the_same_renderer_and_saves_nothing(api):
+    from chalicelib.template_preview import preview
+    from tests.test_template_rules import marketing
+
+    _, session = api.user()
+    app_id = api.application(session, channels=("whatsapp",))["application_id"]
+    base = f"/applications/{app_id}/whatsapp/templates"
+    form = marketing()
+    response = api.call("POST", base + "/preview", {**form, "masking_name": "Toko Budi"}, session)
+    assert response.status_code == 200 and response.json_body == preview(form, "Toko Budi")
+    half_typed = api.call("POST", base + "/preview", {"category": "MARKETING", "body": {"text": "Halo {{1}"}}, session)
+    assert half_typed.status_code == 200 and half_typed.json_body["masking_name"] == "Shop"
+    assert half_typed.json_body["body"] == "Halo {{1}"
+    assert api.call("GET", base, headers=session).json_body["items"] == []
+    other_session = api.user()[1]
+    assert api.call("POST", base + "/preview", form, other_session).status_code == 404

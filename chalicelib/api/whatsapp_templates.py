@@ -34,6 +34,17 @@ def list_templates(application_id: str) -> dict:
     return {"items": [templates.render(t) for t in templates.list_for(app.application_id, status)]}
 
 
+@whatsapp_templates.route(BASE + "/preview", methods=["POST"])
+def preview_unsaved(application_id: str) -> dict:
+    """The live preview of a form being typed: the same renderer, nothing saved."""
+    from chalicelib.template_preview import preview as render_preview
+
+    app = _application(application_id)
+    body = json_body(whatsapp_templates.current_request, max_bytes=64 * 1024)
+    masking_name = body.pop("masking_name", None) or app.name
+    return render_preview(body, masking_name)
+
+
 @whatsapp_templates.route(BASE + "/{template_id}", methods=["GET"])
 def get_template(application_id: str, template_id: str) -> dict:
     return templates.render(templates.get(_application(application_id).application_id, template_id))
