@@ -2,15 +2,15 @@
 from aws_lambda_powertools import Logger
 from chalice import Chalice
 
-from chalicelib.api import middleware
-from chalicelib.api.channels_v1 import v1
-from chalicelib.api.channels_v2 import v2
-from chalicelib.api.console import console
-from chalicelib.api.console_static import console_static
-from chalicelib.api.monitoring import monitoring_api
-from chalicelib.api.reports import reports_api
-from chalicelib.api.webhooks import webhooks
-from chalicelib.api.whatsapp_templates import whatsapp_templates
+from chalicelib.web import middleware
+from chalicelib.sending.routes_v1 import v1
+from chalicelib.sending.routes_v2 import v2
+from chalicelib.applications.routes import console
+from chalicelib.web.console_routes import console_static
+from chalicelib.monitoring.routes import monitoring_api
+from chalicelib.reports.routes import reports_api
+from chalicelib.providers.meta_webhook_routes import webhooks
+from chalicelib.templates.routes import whatsapp_templates
 from chalicelib.workers import workers
 
 app = Chalice(app_name="kirim")

@@ -26,13 +26,16 @@ EMAIL, PASSWORD = "bench@kirim.dev", "bench password 123"
 
 
 def _setup(client):
-    from chalicelib import accounts, app_settings, applications, tokens
-    from chalicelib.store import Message
+    from chalicelib.accounts import service as accounts
+    from chalicelib.applications import sending_settings
+    from chalicelib.applications import service as applications
+    from chalicelib.applications import tokens
+    from chalicelib.core.db import Message
 
     accounts.register(EMAIL, PASSWORD, "Bench")
     owner = accounts.session_principal(accounts.login(EMAIL, PASSWORD)[0])
     app = applications.create(owner, "Bench", ["sms"])
-    app_settings.update(app, {"rate_limit": 1000})  # the benchmark itself must not be throttled
+    sending_settings.update(app, {"rate_limit": 1000})  # the benchmark itself must not be throttled
     token, _ = tokens.generate(applications.get(app.application_id), "sms")
     Message("01BENCHMESSAGE", application_id=app.application_id, channel="sms",
             app_channel=f"{app.application_id}#sms", target="+6281234567890", status="Delivered",
@@ -55,7 +58,7 @@ def run() -> dict[str, float]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import tokens
+    from chalicelib.applications import tokens
     from local.call_counter import counting
 
     with deployed_stack(), Client(app, stage_name="local", project_dir=str(ROOT)) as client:

@@ -32,8 +32,8 @@ def _seed(owner, count: int) -> str:
     import boto3
     from ulid import ULID
 
-    from chalicelib import applications
-    from chalicelib.message_ledger import local_day
+    from chalicelib.applications import service as applications
+    from chalicelib.sending.ledger import local_day
 
     app_id = applications.create(owner, f"Bench {count}", ["sms"]).application_id
     table = boto3.resource("dynamodb").Table("kirim-local-messages")
@@ -77,7 +77,7 @@ def run() -> dict[str, float]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import accounts
+    from chalicelib.accounts import service as accounts
 
     with deployed_stack(), Client(app, stage_name="local", project_dir=str(ROOT)) as client:
         accounts.register("monitor-bench@kirim.dev", "bench password 123", "Bench")

@@ -43,8 +43,11 @@ def run() -> dict[str, float]:
     import boto3
 
     from bench.monitoring import _seed
-    from chalicelib import accounts, monitoring, report_jobs, reports
-    from chalicelib.store import Report
+    from chalicelib.accounts import service as accounts
+    from chalicelib.monitoring import message_list as monitoring
+    from chalicelib.reports import worker as report_jobs
+    from chalicelib.reports import service as reports
+    from chalicelib.core.db import Report
 
     with deployed_stack():
         accounts.register("report-bench@kirim.dev", "bench password 123", "Bench")

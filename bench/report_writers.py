@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.report_writers import CsvWriter, XlsxWriter, columns_for  # noqa: E402
+from chalicelib.reports.writers import CsvWriter, XlsxWriter, columns_for  # noqa: E402
 
 CSV_ROUNDS, XLSX_ROUNDS = 5, 3  # CSV rounds are short, and a shared machine is noisy
 CSV_ROWS = 200_000

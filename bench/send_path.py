@@ -27,14 +27,17 @@ BODY = {"phone": "081234567890", "message": "Halo dari Kirim"}
 
 
 def _setup():
-    from chalicelib import accounts, app_settings, applications, tokens
-    from chalicelib.store import Application
+    from chalicelib.accounts import service as accounts
+    from chalicelib.applications import sending_settings
+    from chalicelib.applications import service as applications
+    from chalicelib.applications import tokens
+    from chalicelib.core.db import Application
 
     accounts.register("send-bench@kirim.dev", "bench password 123", "Bench")
     owner = accounts.session_principal(accounts.login("send-bench@kirim.dev", "bench password 123")[0])
     app = applications.create(owner, "Bench", ["sms"])
     Application(app.application_id).update(actions=[Application.channels["sms"]["quota"].set(10**9)])
-    app_settings.update(applications.get(app.application_id), {"rate_limit": 1000})
+    sending_settings.update(applications.get(app.application_id), {"rate_limit": 1000})
     token, _ = tokens.generate(applications.get(app.application_id), "sms")
     return app.application_id, token
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.settings import get_settings
+from chalicelib.core.config import get_settings
 
 # The handlers' own imports are made on their first event: an API cold start never needs them.
 workers = Blueprint(__name__)
@@ -37,7 +37,7 @@ def _partial_batch(event: Any, record_handler: Any) -> dict:
 
 @workers.on_sns_message(topic=f"kirim-{_settings.stage}-provider-events", name="provider_events")
 def provider_events(event: Any) -> None:
-    from chalicelib import status_updates
+    from chalicelib.messages import status_updates
     from chalicelib.providers.events import parse_sns_record_message
 
     try:
@@ -51,11 +51,11 @@ def provider_events(event: Any) -> None:
 
 
 def _dispatch_record(record: Any) -> None:
-    from chalicelib import outbox
+    from chalicelib.sending import outbox
 
     body = json.loads(record.body)
     if "recount" in body:
-        from chalicelib.recount import recount
+        from chalicelib.messages.recount import recount
         recount(body["recount"])
         return
     attempt = int(record.attributes.approximate_receive_count or 1)
@@ -68,7 +68,9 @@ def dispatch_worker(event: Any) -> dict:
 
 
 def _simulator_record(record: Any) -> None:
-    from chalicelib import clock, status_updates, templates
+    from chalicelib.core import clock
+    from chalicelib.messages import status_updates
+    from chalicelib.templates import service as templates
     from chalicelib.providers.base import StatusEvent
 
     body = json.loads(record.body)
@@ -86,7 +88,7 @@ def simulator_clock(event: Any) -> dict:
 
 
 def _report_record(record: Any) -> None:
-    from chalicelib import report_jobs
+    from chalicelib.reports import worker as report_jobs
 
     body = json.loads(record.body)
     attempt = int(record.attributes.approximate_receive_count or 1)

@@ -28,7 +28,7 @@ def deployed_stack() -> Iterator[dict[str, str]]:
     import boto3
     from moto import mock_aws
 
-    from chalicelib.settings import get_settings
+    from chalicelib.core.config import get_settings
     from infra.deploy import deploy_stack, outputs_to_env
 
     with mock_aws():

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib import accounts, applications, templates, tokens
-from chalicelib.channels import CHANNELS
-from chalicelib.store import Application
+from chalicelib.accounts import service as accounts
+from chalicelib.applications import service as applications
+from chalicelib.templates import service as templates
+from chalicelib.applications import tokens
+from chalicelib.core.channels import CHANNELS
+from chalicelib.core.db import Application
 
 DEMO_EMAIL = "demo@kirim.dev"
 DEMO_PASSWORD = "kirim-demo-pass"

@@ -172,7 +172,7 @@ def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
     """(counters, recount of the messages), both as {"day#status": n} without zeros."""
     from collections import Counter as Tally
 
-    from chalicelib.store import Counter, Message
+    from chalicelib.core.db import Counter, Message
 
     counted = {f"{c.sk}#{word}": n for c in Counter.query(f"{app_id}#{channel}") for word, n in c.counts().items()}
     actual = Tally(f"{m.day}#{m.status}" for m in Message.by_app_channel.query(f"{app_id}#{channel}"))
@@ -187,7 +187,7 @@ ORDER_TEMPLATE = {"name": "order_update", "language": "id", "category": "UTILITY
 def approved_template(api: Api, session: dict[str, str], app_id: str, template: dict | None = None) -> dict:
     """Create and submit a template, then approve it as a review would (the simulator's
     review path itself is tested in test_templates)."""
-    from chalicelib import templates
+    from chalicelib.templates import service as templates
 
     response = api.call("POST", f"/applications/{app_id}/whatsapp/templates",
                         {**(template or ORDER_TEMPLATE), "submit": True}, session)

@@ -5,8 +5,8 @@ import uuid
 
 import boto3
 
-from chalicelib import clock
-from chalicelib.errors import (AUTH_HEADER_MISSING, BAD_PARAMETER, CONFLICT, INVALID_CREDENTIALS,
+from chalicelib.core import clock
+from chalicelib.core.errors import (AUTH_HEADER_MISSING, BAD_PARAMETER, CONFLICT, INVALID_CREDENTIALS,
                                TOKEN_INVALID, TOO_MANY_REQUESTS)
 from tests.conftest import PASSWORD, assert_oca_error
 

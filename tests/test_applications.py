@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from chalicelib import admin
-from chalicelib.errors import BAD_PARAMETER, NOT_FOUND
+from chalicelib.applications import admin
+from chalicelib.core.errors import BAD_PARAMETER, NOT_FOUND
 from tests.conftest import assert_oca_error
 
 

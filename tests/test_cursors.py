@@ -4,8 +4,9 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from chalicelib import cursors, settings
-from chalicelib.errors import ApiError
+from chalicelib.core import cursors
+from chalicelib.core import config
+from chalicelib.core.errors import ApiError
 
 
 @pytest.fixture
@@ -15,11 +16,11 @@ def fresh_key(monkeypatch):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        settings.get_settings.cache_clear()
+        config.get_settings.cache_clear()
         cursors._key.cache_clear()
     yield use
     monkeypatch.undo()
-    settings.get_settings.cache_clear()
+    config.get_settings.cache_clear()
     cursors._key.cache_clear()
 
 

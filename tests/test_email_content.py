@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.email_content import (
+from chalicelib.sending.email_rules import (
     MAX_HTML_BYTES, attachment_from_json, attachment_from_part, check_sender_name, check_subject,
     decode_html, parse_form,
 )
-from chalicelib.errors import ApiError
+from chalicelib.core.errors import ApiError
 from chalicelib.providers.base import Attachment
 
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from chalicelib import applications
-from chalicelib.errors import BAD_PARAMETER, INTERNAL, NOT_FOUND, ApiError
+from chalicelib.applications import service as applications
+from chalicelib.core.errors import BAD_PARAMETER, INTERNAL, NOT_FOUND, ApiError
 from tests.conftest import assert_oca_error
 
 POST_ROUTES = ["/auth/register", "/auth/login", "/applications"]
@@ -27,14 +27,14 @@ def test_malformed_bodies_are_406(api, session, path, raw):
 @pytest.mark.parametrize("path", POST_ROUTES)
 def test_oversized_bodies_are_413(api, session, path, monkeypatch):
     monkeypatch.setenv("MAX_BODY_BYTES", "1024")
-    from chalicelib import settings
-    settings.get_settings.cache_clear()
+    from chalicelib.core import config
+    config.get_settings.cache_clear()
     try:
         raw = json.dumps({"name": "x" * 2000}).encode()
         assert_oca_error(api.call("POST", path, raw=raw, headers=session), 413, BAD_PARAMETER, "body")
     finally:
         monkeypatch.delenv("MAX_BODY_BYTES")
-        settings.get_settings.cache_clear()
+        config.get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("method,path", [("DELETE", "/applications"), ("PUT", "/auth/login"),
@@ -58,7 +58,7 @@ def test_an_unexpected_crash_is_an_oca_500_without_details(api, session, monkeyp
 
 
 def test_every_error_code_has_a_status_and_message():
-    from chalicelib import errors
+    from chalicelib.core import errors
     for code, status in errors.HTTP_STATUS.items():
         error = ApiError(code)
         assert error.status == status and error.body()["errors"][0]["code"] == code

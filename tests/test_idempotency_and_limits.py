@@ -5,8 +5,9 @@ import threading
 
 import pytest
 
-from chalicelib import idempotency, rate_limit
-from chalicelib.errors import BAD_PARAMETER, CONFLICT, TOO_MANY_REQUESTS, UNPROCESSABLE, ApiError
+from chalicelib.sending import idempotency
+from chalicelib.sending import rate_limit
+from chalicelib.core.errors import BAD_PARAMETER, CONFLICT, TOO_MANY_REQUESTS, UNPROCESSABLE, ApiError
 from tests.conftest import assert_oca_error, recount
 
 SMS = {"phone": "081234567890", "message": "Halo"}

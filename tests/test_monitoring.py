@@ -6,10 +6,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib import admin, clock, messaging, status_updates
-from chalicelib.errors import BAD_PARAMETER, NOT_FOUND
+from chalicelib.applications import admin
+from chalicelib.core import clock
+from chalicelib.sending import pipeline
+from chalicelib.messages import status_updates
+from chalicelib.core.errors import BAD_PARAMETER, NOT_FOUND
 from chalicelib.providers.base import StatusEvent
-from chalicelib.store import Counter
+from chalicelib.core.db import Counter
 from tests.conftest import Shop, assert_oca_error, drain, recount
 from tests.test_sending import _email, _sms
 
@@ -23,7 +26,7 @@ class QuietProvider:
 
 @pytest.fixture(autouse=True)
 def quiet(monkeypatch):
-    monkeypatch.setattr(messaging, "provider_for", lambda channel: QuietProvider())
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
 
 
 def _at(text: str) -> datetime:
@@ -51,7 +54,7 @@ def seeded(client):
     from tests.conftest import Api
     shop = Shop(Api(client))
     patch = pytest.MonkeyPatch()
-    patch.setattr(messaging, "provider_for", lambda channel: QuietProvider())
+    patch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
     ids = {}
     try:
         plan = [
@@ -144,7 +147,7 @@ def test_every_filter_walks_every_match_once_in_order(seeded):
               "w1": ("whatsapp", "Read")}
     for channel, statuses, order, limit in itertools.product(
             (None, "sms", "email"), (None, ["Delivered"], ["Failed", "Delivered"], ["Read"]), ("asc", "desc"), (1, 2, 7)):
-        from chalicelib.status_rules import RULES
+        from chalicelib.messages.status_rules import RULES
         if channel and statuses and not set(statuses) <= set(RULES[channel].words):
             continue  # refused as a bad filter; test_list_parameters_are_checked covers it
         query = f"from=2026-11-20&to=2026-11-23&order={order}&limit={limit}"

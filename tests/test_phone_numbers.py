@@ -5,8 +5,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from chalicelib.errors import ApiError
-from chalicelib.phone_numbers import MAX_INPUT_LEN, normalise_phone
+from chalicelib.core.errors import ApiError
+from chalicelib.sending.phone_numbers import MAX_INPUT_LEN, normalise_phone
 
 
 def refused(value: object, field: str = "phone", **kwargs) -> ApiError:

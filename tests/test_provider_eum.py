@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
-from chalicelib.providers.eum_sms import EumSmsProvider, MissingVariables, build_ssml, xml_text
+from chalicelib.providers.end_user_messaging import EumSmsProvider, MissingVariables, build_ssml, xml_text
 
 KIRIM_ID = "01J9Z3K6W8QF2M4T7V0XYZABCD"
 OTP_ARN = "arn:aws:sms-voice:us-east-1:111122223333:sender-id/KIRIM/ID"

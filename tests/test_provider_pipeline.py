@@ -8,18 +8,19 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from chalicelib import messaging, outbox
-from chalicelib.providers.eum_sms import EumSmsProvider
+from chalicelib.sending import pipeline
+from chalicelib.sending import outbox
+from chalicelib.providers.end_user_messaging import EumSmsProvider
 from chalicelib.providers.meta_whatsapp import MetaWhatsAppProvider
 from chalicelib.providers.ses_email import SesEmailProvider
-from chalicelib.store import Message
+from chalicelib.core.db import Message
 from tests.conftest import drain, recount
 from tests.fakes.meta_server import FakeMeta, signed_webhook, status_update, status_webhook
 from tests.test_sending import HTML, _call, _otp, _sms, _whatsapp
 
 
 def _use(monkeypatch, provider) -> None:
-    monkeypatch.setattr(messaging, "provider_for", lambda channel: provider)
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: provider)
 
 
 def test_email_through_ses_on_moto_and_its_events_back(shop, client, monkeypatch):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import report_writers
-from chalicelib.report_writers import (
+from chalicelib.reports import writers
+from chalicelib.reports.writers import (
     COLUMNS_COMMON,
     CONTENT_TYPES,
     EXTENSIONS,
@@ -121,7 +121,7 @@ def test_writer_for_picks_the_writer_and_xls_means_xlsx():
 
 
 def test_importing_the_module_does_not_import_openpyxl():
-    code = "import sys, chalicelib.report_writers; assert 'openpyxl' not in sys.modules, 'openpyxl imported'"
+    code = "import sys, chalicelib.reports.writers; assert 'openpyxl' not in sys.modules, 'openpyxl imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
 
 
@@ -181,9 +181,9 @@ def test_csv_writes_other_types_as_text():
     assert rows[1][2] == "2" and rows[1][7] == "2026-10-01T03:04:05.678Z"
     rows = csv_rows(write_csv([sms_row(message_body=b"bytes")]))
     assert rows[1][7] == "bytes"
-    assert {"message_id", "status", "created_at"} <= report_writers.SAFE_COLUMNS
+    assert {"message_id", "status", "created_at"} <= writers.SAFE_COLUMNS
     assert not {"target", "message_body", "subject", "sender_email", "sender_id", "template_name",
-                "attachment", "hangup_cause"} & report_writers.SAFE_COLUMNS
+                "attachment", "hangup_cause"} & writers.SAFE_COLUMNS
 
 
 def test_empty_csv_report_is_just_the_header():
@@ -198,7 +198,7 @@ def test_csv_bytes_reach_the_sink_in_chunks_as_rows_are_written():
     for row in rows:
         writer.write_row(row)
     assert len(sink.chunks) >= 2, "bytes must leave before close(), or memory grows with the report"
-    assert max(map(len, sink.chunks)) <= report_writers.CSV_CHUNK
+    assert max(map(len, sink.chunks)) <= writers.CSV_CHUNK
     writer.close()
     assert len(sink.chunks) >= 3
     assert csv_rows(sink.data)[1:] == [[str(v) for v in row] for row in rows]

@@ -12,10 +12,14 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 
-from chalicelib import clock, messaging, report_jobs, reports, status_updates
-from chalicelib.errors import BAD_PARAMETER, CONFLICT, NOT_FOUND
+from chalicelib.core import clock
+from chalicelib.sending import pipeline
+from chalicelib.reports import worker as report_jobs
+from chalicelib.reports import service as reports
+from chalicelib.messages import status_updates
+from chalicelib.core.errors import BAD_PARAMETER, CONFLICT, NOT_FOUND
 from chalicelib.providers.base import StatusEvent
-from chalicelib.store import Report
+from chalicelib.core.db import Report
 from tests.conftest import Shop, assert_oca_error, drain
 from tests.test_sending import _email, _sms
 
@@ -44,7 +48,7 @@ def seeded(client):
     from tests.conftest import Api
     shop = Shop(Api(client))
     patch = pytest.MonkeyPatch()
-    patch.setattr(messaging, "provider_for", lambda channel: QuietProvider())
+    patch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
     sent = []
     try:
         plan = [("2026-11-20T16:59:59Z", _sms(message="=HYPERLINK(\"http://evil\")"), ["TEXT_DELIVERED"]),

@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from chalicelib.errors import BAD_PARAMETER, QUOTA_LOW, TOKEN_INVALID
+from chalicelib.core.errors import BAD_PARAMETER, QUOTA_LOW, TOKEN_INVALID
 from tests.conftest import assert_oca_error, drain, recount
 
 HTML = base64.b64encode("<h1>Halo</h1><p>Pesanan Anda sudah dikirim.</p>".encode()).decode()
@@ -138,7 +138,7 @@ def test_email_as_multipart_form_with_attachment(shop):
     sent = shop.api.call("POST", "/email/v2/send-single", raw=body,
                          headers={**shop.v2("email"), "Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert sent.status_code == 200, sent.json_body
-    from chalicelib.store import Message
+    from chalicelib.core.db import Message
     message = Message.get(sent.json_body["msg_id"])
     assert message.details.as_dict()["attachment"] == "faktur.pdf"
 
@@ -204,7 +204,7 @@ def test_simulator_outcomes(shop, worker, channel, route, body, expected):
     assert sent.status_code == 200, sent.json_body
     msg_id = next(v for k, v in sent.json_body.items() if k in ("msg_uid", "msg_id", "msgid"))
     drain(worker)
-    from chalicelib.store import Message
+    from chalicelib.core.db import Message
     assert Message.get(msg_id).status == expected
     counted, actual = recount(shop.app_id, channel)
     assert counted == actual
@@ -229,7 +229,7 @@ def test_an_outright_provider_rejection_ends_failed_and_refunds(shop, channel, r
     sent = shop.api.call("POST", route, shop.fill(body), shop.v2(channel))
     assert sent.status_code == 200
     msg_id = next(v for k, v in sent.json_body.items() if k in ("msg_uid", "msg_id", "msgid"))
-    from chalicelib.store import Message
+    from chalicelib.core.db import Message
     message = Message.get(msg_id)
     assert message.status == "Failed" and message.history[-1]["provider_status"] == "SIMULATED_REJECT"
     assert shop.quota(channel) == before
@@ -241,7 +241,7 @@ def test_a_provider_timeout_keeps_the_message_pending_and_retries(shop, worker):
     before = shop.quota("sms")
     sent = shop.api.call("POST", "/sms/v2/sms", _sms("081200000005"), shop.v2("sms"))
     msg_id = sent.json_body["msg_uid"]
-    from chalicelib.store import Message
+    from chalicelib.core.db import Message
     assert Message.get(msg_id).status == "Submitted"  # pending, not lost
     assert shop.quota("sms") == before - 1
     # The dispatch worker retries after the queue's delay; the simulator succeeds the second time.
@@ -255,7 +255,7 @@ def test_a_provider_timeout_keeps_the_message_pending_and_retries(shop, worker):
 
 
 def test_quota_short_is_402_code_55_and_nothing_is_stored(api):
-    from chalicelib.store import Application
+    from chalicelib.core.db import Application
 
     from tests.conftest import Shop
     shop = Shop(api)
@@ -309,16 +309,16 @@ def test_ivr_bad_inputs(shop):
 
 
 def test_oversized_send_body_is_413(shop, monkeypatch):
-    from chalicelib import settings
+    from chalicelib.core import config
     monkeypatch.setenv("MAX_BODY_BYTES", "2048")
-    settings.get_settings.cache_clear()
+    config.get_settings.cache_clear()
     try:
         big = {**_email(), "message": base64.b64encode(b"x" * 4000).decode()}
         assert_oca_error(shop.api.call("POST", "/email/v2/send-single", big, shop.v2("email")), 413,
                          BAD_PARAMETER, "body")
     finally:
         monkeypatch.delenv("MAX_BODY_BYTES")
-        settings.get_settings.cache_clear()
+        config.get_settings.cache_clear()
 
 
 def test_history_pages_newest_first_with_opaque_cursors(api):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.errors import BAD_PARAMETER, NOT_FOUND
+from chalicelib.core.errors import BAD_PARAMETER, NOT_FOUND
 from tests.conftest import assert_oca_error
 
 
@@ -53,24 +53,24 @@ def test_settings_refuse_bad_values(api, body, field):
 
 
 def test_operator_managed_limits(api, monkeypatch):
-    from chalicelib import settings
+    from chalicelib.core import config
     _, session = api.user()
     app_id = api.application(session, ["sms"])["application_id"]
     monkeypatch.setenv("OWNER_MANAGES_LIMITS", "false")
-    settings.get_settings.cache_clear()
+    config.get_settings.cache_clear()
     try:
         refused = api.call("PUT", f"/applications/{app_id}/settings", {"rate_limit": 500}, session)
         assert_oca_error(refused, 403, BAD_PARAMETER, "rate_limit")
         assert api.call("PUT", f"/applications/{app_id}/settings", {"timezone": "UTC"}, session).status_code == 200
         # The operator sets them with the admin CLI.
-        from chalicelib import admin
+        from chalicelib.applications import admin
         assert admin.main(["settings", app_id, "--rate-limit", "500", "--sender-id", "KIRIM", "--sender-id", "BANK"]) == 0
         got = api.call("GET", f"/applications/{app_id}/settings", headers=session).json_body
         assert got["rate_limit"] == 500 and got["sender_ids"] == ["BANK", "KIRIM"] and got["timezone"] == "UTC"
         assert admin.main(["settings", app_id, "--rate-limit", "0"]) == 1
     finally:
         monkeypatch.delenv("OWNER_MANAGES_LIMITS")
-        settings.get_settings.cache_clear()
+        config.get_settings.cache_clear()
 
 
 def test_ivr_scripts_create_and_list(api):

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.errors import ApiError
-from chalicelib.sms_segments import GSM7_BASIC, GSM7_EXTENSION, SegmentInfo, check_sms_text, count_segments
+from chalicelib.core.errors import ApiError
+from chalicelib.sending.sms_segments import GSM7_BASIC, GSM7_EXTENSION, SegmentInfo, check_sms_text, count_segments
 
 BASIC = "".join(sorted(GSM7_BASIC))
 EXTENSION = "".join(sorted(GSM7_EXTENSION))

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from chalicelib import messaging
-from chalicelib.errors import INVALID_CREDENTIALS
-from chalicelib.store import Message
+from chalicelib.sending import pipeline
+from chalicelib.core.errors import INVALID_CREDENTIALS
+from chalicelib.core.db import Message
 from tests.conftest import assert_oca_error, recount
 from tests.fakes.meta_server import meta_error, sign, signed_webhook, status_update, status_webhook
 from tests.test_sending import _call, _email, _otp, _sms, _whatsapp
@@ -28,7 +28,7 @@ class QuietProvider:
 
 @pytest.fixture(autouse=True)
 def quiet(monkeypatch):
-    monkeypatch.setattr(messaging, "provider_for", lambda channel: QuietProvider())
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
     monkeypatch.setenv("META_APP_SECRET", SECRET.decode())
     monkeypatch.setenv("META_VERIFY_TOKEN", "verify-me")
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.status_rules import RULES
+from chalicelib.messages.status_rules import RULES
 
 
 def test_words_match_ocas_table():
@@ -50,6 +50,6 @@ def test_no_cycles_and_finals_are_final(channel, data):
 
 
 def test_the_counter_table_has_a_number_for_every_status_word():
-    from chalicelib.store import Counter
+    from chalicelib.core.db import Counter
     words = set().union(*(rules.words for rules in RULES.values()))
     assert {word for word in words if Counter.of(word)} == words

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import ApiError
-from chalicelib.template_messages import build
+from chalicelib.core.errors import ApiError
+from chalicelib.templates.payloads import build
 
 P = "message.template.payload"
 

@@ -7,8 +7,8 @@ from tests.test_template_rules import marketing as marketing_template
 
 import pytest
 
-from chalicelib.errors import ApiError
-from chalicelib.template_preview import preview
+from chalicelib.core.errors import ApiError
+from chalicelib.templates.preview import preview
 
 
 def marketing() -> dict[str, Any]:

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import template_rules as rules
-from chalicelib.errors import ApiError
-from chalicelib.template_rules import check_draft, check_submit, to_meta
+from chalicelib.templates import rules as rules
+from chalicelib.core.errors import ApiError
+from chalicelib.templates.rules import check_draft, check_submit, to_meta
 
 
 def refused(field: str, call: Callable[..., Any], *args: Any) -> ApiError:

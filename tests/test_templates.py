@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chalicelib.errors import BAD_PARAMETER, CONFLICT, NOT_FOUND, TEMPLATE_NOT_FOUND
+from chalicelib.core.errors import BAD_PARAMETER, CONFLICT, NOT_FOUND, TEMPLATE_NOT_FOUND
 from tests.conftest import ORDER_TEMPLATE, Shop, assert_oca_error, drain
 from tests.fakes.meta_server import FakeMeta, signed_webhook, template_review_webhook
 
@@ -205,7 +205,7 @@ def test_another_users_templates_are_404(shop, api):
 
 @pytest.fixture
 def meta(monkeypatch):
-    from chalicelib import settings
+    from chalicelib.core import config
     from chalicelib.providers import registry
 
     with FakeMeta() as fake:
@@ -215,10 +215,10 @@ def meta(monkeypatch):
         monkeypatch.setenv("META_PHONE_NUMBER_ID", "1234567890")
         monkeypatch.setenv("META_WABA_ID", "102290129340398")
         monkeypatch.setenv("META_APP_SECRET", "app-secret")
-        settings.get_settings.cache_clear()
+        config.get_settings.cache_clear()
         registry.reset()
         yield fake
-    settings.get_settings.cache_clear()
+    config.get_settings.cache_clear()
     registry.reset()
 
 
@@ -256,7 +256,7 @@ def test_life_cycle_through_meta_with_signed_reviews(shop, meta, monkeypatch):
 
 
 def test_unsaved_form_preview_uses_the_same_renderer_and_saves_nothing(api):
-    from chalicelib.template_preview import preview
+    from chalicelib.templates.preview import preview
     from tests.test_template_rules import marketing
 
     _, session = api.user()

@@ -6,10 +6,11 @@ import hashlib
 
 import boto3
 
-from chalicelib import accounts, passwords
-from chalicelib.errors import (AUTH_HEADER_MISSING, BAD_PARAMETER, INVALID_CREDENTIALS, NOT_FOUND,
+from chalicelib.accounts import service as accounts
+from chalicelib.accounts import passwords
+from chalicelib.core.errors import (AUTH_HEADER_MISSING, BAD_PARAMETER, INVALID_CREDENTIALS, NOT_FOUND,
                                TOKEN_INVALID, TOKEN_MISSING)
-from chalicelib.store import Message
+from chalicelib.core.db import Message
 from tests.conftest import PASSWORD, assert_oca_error, basic
 
 SMS_STATUS = "/sms/v2/sms/status/{}"
@@ -184,7 +185,7 @@ def test_v1_pays_the_kdf_once_then_uses_the_cache(api, monkeypatch):
 def test_otp_sender_ids_v1_and_v2(api):
     email, session = api.user()
     app_id = api.application(session, ["sms_otp"])["application_id"]
-    from chalicelib.store import Application
+    from chalicelib.core.db import Application
     Application(app_id).update(actions=[Application.sender_ids.set({"KIRIM", "TOKO"})])
     token = api.token(session, app_id, "sms_otp")
     v2 = api.call("GET", "/sms/v2/number", headers={"Authorization": token})

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ..clock import iso, now_iso
+from chalicelib.core.clock import iso, now_iso
 from .base import StatusEvent
 
 KIRIM_ID = "kirim_id"

@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 
 from chalicelib.providers.base import Provider
-from chalicelib.settings import get_settings
+from chalicelib.core.config import get_settings
 
 
 @lru_cache(maxsize=None)
@@ -23,7 +23,7 @@ def _build(kind: str) -> Provider:
         from chalicelib.providers.ses_email import SesEmailProvider
         return SesEmailProvider(configuration_set=settings.email_configuration_set)
     if kind == "eum":
-        from chalicelib.providers.eum_sms import EumSmsProvider
+        from chalicelib.providers.end_user_messaging import EumSmsProvider
         return EumSmsProvider(
             configuration_set=settings.sms_configuration_set,
             sender_identities=json.loads(os.environ.get("EUM_SENDER_IDENTITIES", "{}")),

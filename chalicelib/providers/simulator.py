@@ -14,9 +14,9 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
+from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
 from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
-from chalicelib.settings import get_settings
+from chalicelib.core.config import get_settings
 
 REJECT, TIMEOUT = "reject", "timeout"
 

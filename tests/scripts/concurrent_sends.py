@@ -35,11 +35,12 @@ def main() -> None:
 
     os.environ.update(outputs_to_env(deploy_stack(boto3.client("cloudformation"), "local",
                                                   str(ROOT / "infra" / "template.yaml"))))
-    from chalicelib import applications, messaging
-    from chalicelib.accounts import Principal
-    from chalicelib.errors import ApiError
-    from chalicelib.outgoing import sms
-    from chalicelib.store import Application, Message
+    from chalicelib.applications import service as applications
+    from chalicelib.sending import pipeline
+    from chalicelib.accounts.service import Principal
+    from chalicelib.core.errors import ApiError
+    from chalicelib.sending.request_rules import sms
+    from chalicelib.core.db import Application, Message
 
     class Quiet:
         name = "quiet"
@@ -47,13 +48,13 @@ def main() -> None:
         def send(self, outbound):
             return "ok"
 
-    messaging.provider_for = lambda channel: Quiet()
+    pipeline.provider_for = lambda channel: Quiet()
     app = applications.create(Principal("owner", "owner@example.com"), "Race", ["sms"])
     Application(app.application_id).update(actions=[Application.channels["sms"]["quota"].set(QUOTA)])
-    sender = messaging.Sender(app.application_id, "sms")
+    sender = pipeline.Sender(app.application_id, "sms")
     # Build the shared botocore client once, as a warm Lambda has it; otherwise all 200
     # threads would build their own at the barrier.
-    from chalicelib.store import connection
+    from chalicelib.core.db import connection
     assert connection().client is not None
     start = threading.Barrier(THREADS)
     outcomes: Counter[str] = Counter()
@@ -63,7 +64,7 @@ def main() -> None:
         draft = sms.draft(sender, {"phone": "081234567890", "message": "race"})
         start.wait()
         try:
-            messaging.send(sender, draft)
+            pipeline.send(sender, draft)
             result = "accepted"
         except ApiError as error:
             result = f"code {error.code}"

@@ -1,0 +1,87 @@
+"""Operator CLI: `python -m chalicelib.applications.admin --help`.
+
+Uses the same settings as the app (KIRIM_STAGE, AWS_ENDPOINT_URL for moto).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from chalicelib.applications import sending_settings
+from chalicelib.applications import service as applications
+from chalicelib.core.channels import CHANNELS
+from chalicelib.core.errors import ApiError
+from chalicelib.core.db import Application, User
+
+
+def _accounts(args: argparse.Namespace) -> None:
+    for user in User.by_kind.query("user", scan_index_forward=False, limit=args.limit):
+        apps = [a.application_id for a in Application.by_owner.query(user.user_id)]
+        print(json.dumps({"email": user.email, "user_id": user.user_id, "name": user.name,
+                          "created_at": user.created_at, "applications": apps}))
+
+
+def _top_up(args: argparse.Namespace) -> None:
+    balance = applications.top_up(args.application, args.channel, args.amount)
+    print(json.dumps({"application_id": args.application, "channel": args.channel, "quota_remaining": balance}))
+
+
+def _settings(args: argparse.Namespace) -> None:
+    body = {}
+    if args.rate_limit is not None:
+        body["rate_limit"] = args.rate_limit
+    if args.sender_id is not None:
+        body["sender_ids"] = args.sender_id
+    app = sending_settings.update(applications.get(args.application), body, by_operator=True)
+    print(json.dumps(sending_settings.render(app)))
+
+
+def _recount(args: argparse.Namespace) -> None:
+    from chalicelib.messages.recount import recount
+
+    print(json.dumps(recount(applications.get(args.application).application_id)))
+
+
+def _show(args: argparse.Namespace) -> None:
+    print(json.dumps(applications.render(applications.get(args.application)), indent=2))
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m chalicelib.applications.admin", description="Kirim operator commands")
+    commands = root.add_subparsers(dest="command", required=True)
+    accounts = commands.add_parser("accounts", help="list accounts, newest first, with their applications")
+    accounts.add_argument("--limit", type=int, default=100)
+    accounts.set_defaults(run=_accounts)
+    top_up = commands.add_parser("topup", help="add quota to one channel of an application")
+    top_up.add_argument("application")
+    top_up.add_argument("channel", choices=CHANNELS)
+    top_up.add_argument("amount", type=int)
+    top_up.set_defaults(run=_top_up)
+    settings = commands.add_parser("settings", help="set an application's rate limit and OTP sender ids")
+    settings.add_argument("application")
+    settings.add_argument("--rate-limit", type=int)
+    settings.add_argument("--sender-id", action="append", help="repeat for each name; replaces the list")
+    settings.set_defaults(run=_settings)
+    recount = commands.add_parser("recount", help="recompute an application's daily counters from its messages")
+    recount.add_argument("application")
+    recount.set_defaults(run=_recount)
+    show = commands.add_parser("show", help="print an application")
+    show.add_argument("application")
+    show.set_defaults(run=_show)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except ApiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""PUT /applications/{id}/settings: sender ids (OTP masking names), time zone, rate limit and
+callback URL. The application and the settings copy on each of its live tokens change in one
+transaction, so a V2 request never needs to read the application."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core.errors import CONFLICT, ApiError, bad_parameter
+from chalicelib.core.config import get_settings
+from chalicelib.core.db import Application, Token, connection
+
+MAX_SENDER_IDS = 20
+MAX_RATE_LIMIT = 1000
+
+
+def snapshot(app: Application) -> dict[str, Any]:
+    """What a token carries of its application's settings."""
+    return {"rate_limit": int(app.rate_limit or get_settings().default_rate_limit),
+            "timezone": app.timezone or "Asia/Jakarta",
+            "sender_ids": sorted(app.sender_ids or [])}
+
+
+def _sender_ids(value: Any) -> set[str]:
+    if not isinstance(value, list) or len(value) > MAX_SENDER_IDS:
+        raise bad_parameter("sender_ids", f"sender_ids must be a list of at most {MAX_SENDER_IDS} names")
+    names = set()
+    for name in value:
+        # Alphanumeric sender ids are at most 11 characters on the handset (GSM 03.40).
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 11 or not all(
+                c.isascii() and (c.isalnum() or c in " -_.") for c in name):
+            raise bad_parameter("sender_ids", "each sender id is 1 to 11 letters, digits, spaces, - _ or .")
+        names.add(name.strip())
+    return names
+
+
+def _timezone(value: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(value, str) or not value or len(value) > 64:
+        raise bad_parameter("timezone", "timezone must be an IANA name such as Asia/Jakarta")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad_parameter("timezone", f"Unknown time zone {value!r}; use an IANA name such as Asia/Jakarta") from None
+    return value
+
+
+def _rate_limit(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RATE_LIMIT:
+        raise bad_parameter("rate_limit", f"rate_limit must be a whole number from 1 to {MAX_RATE_LIMIT}")
+    return value
+
+
+def _callback_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    parsed = urlparse(value) if isinstance(value, str) else None
+    if parsed is None or parsed.scheme != "https" or not parsed.netloc or len(value) > 2048:
+        raise bad_parameter("callback_url", "callback_url must be an https URL of at most 2048 characters")
+    return value
+
+
+def update(app: Application, body: dict[str, Any], *, by_operator: bool = False) -> Application:
+    known = {"sender_ids", "timezone", "rate_limit", "callback_url"}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise bad_parameter(unknown[0], f"Unknown setting {unknown[0]!r}; settable: {', '.join(sorted(known))}")
+    if not body:
+        raise bad_parameter("body", "Give at least one of: " + ", ".join(sorted(known)))
+    if not by_operator and not get_settings().owner_manages_limits:
+        for field in ("sender_ids", "rate_limit"):
+            if field in body:
+                raise ApiError(39, f"{field} is managed by the operator in this deployment", field=field,
+                               status=403)
+    actions = []
+    if "sender_ids" in body:
+        names = _sender_ids(body["sender_ids"])
+        app.sender_ids = names or None
+        actions.append(Application.sender_ids.set(names) if names else Application.sender_ids.remove())
+    zone_changed = False
+    if "timezone" in body:
+        zone = _timezone(body["timezone"])
+        zone_changed = zone != (app.timezone or "Asia/Jakarta")
+        app.timezone = zone
+        actions.append(Application.timezone.set(app.timezone))
+    if "rate_limit" in body:
+        app.rate_limit = _rate_limit(body["rate_limit"])
+        actions.append(Application.rate_limit.set(app.rate_limit))
+    if "callback_url" in body:
+        app.callback_url = _callback_url(body["callback_url"])
+        actions.append(Application.callback_url.set(app.callback_url) if app.callback_url
+                       else Application.callback_url.remove())
+    copy = snapshot(app)
+    token_hashes = [state["token_hash"] for state in (app.channels.as_dict() if app.channels else {}).values()
+                    if state.get("token_hash")]
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(Application(app.application_id), actions=actions,
+                               condition=Application.owner_id == app.owner_id)
+            for token_hash in token_hashes:
+                transaction.update(Token(token_hash), actions=[Token.settings.set(copy)],
+                                   condition=Token.token_hash.exists())
+    except TransactWriteError as error:
+        if error.cause_response_code != "TransactionCanceledException":
+            raise
+        raise ApiError(CONFLICT, "A token of this application changed meanwhile; send the settings again") from None
+    if zone_changed:
+        # Counters are per local day: regroup them for the new zone in the background.
+        from chalicelib.sending import outbox
+        outbox.enqueue_job({"recount": app.application_id})
+    return app
+
+
+def render(app: Application) -> dict[str, Any]:
+    return {"application_id": app.application_id, **snapshot(app), "callback_url": app.callback_url}

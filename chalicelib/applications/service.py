@@ -1,0 +1,119 @@
+"""Applications: create, list, fetch for their owner only, render, and top up quota."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterator
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.core import clock
+from chalicelib.accounts.service import Principal
+from chalicelib.core.channels import CHANNELS
+from chalicelib.core.errors import bad_parameter, not_found
+from chalicelib.core.config import get_settings
+from chalicelib.core.db import Application
+
+APP_NOT_FOUND = "Application not found"
+
+
+def create(owner: Principal, name: str, channels: list[str]) -> Application:
+    quota = get_settings().default_quota
+    app = Application(str(uuid.uuid4()), owner_id=owner.user_id, name=name, created_at=clock.now_iso(),
+                      channels={channel: {"quota": quota} for channel in channels})
+    app.save(condition=Application.application_id.does_not_exist())
+    return app
+
+
+def list_owned(owner: Principal, limit: int = 100) -> Iterator[Application]:
+    """Newest first, through the by_owner index: one Query per page."""
+    return Application.by_owner.query(owner.user_id, scan_index_forward=False, limit=limit)
+
+
+def _valid_id(application_id: str) -> bool:
+    try:
+        uuid.UUID(application_id)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def get(application_id: str) -> Application:
+    if not _valid_id(application_id):
+        raise not_found(APP_NOT_FOUND)
+    try:
+        return Application.get(application_id, consistent_read=True)
+    except Application.DoesNotExist:
+        raise not_found(APP_NOT_FOUND) from None
+
+
+def get_owned(owner: Principal, application_id: str) -> Application:
+    """404, never 403: another user's application does not exist as far as the caller knows."""
+    app = get(application_id)
+    if app.owner_id != owner.user_id:
+        raise not_found(APP_NOT_FOUND)
+    return app
+
+
+def channel_names(app: Application) -> list[str]:
+    """The channels the application was created with."""
+    return list(app.channels.as_dict()) if app.channels else []
+
+
+def channel_state(app: Application, channel: str) -> dict[str, Any]:
+    """The stored state of one of the application's channels, or 404 when it has not got it."""
+    state = app.channels.as_dict().get(channel) if app.channels else None
+    if state is None:
+        raise not_found(f"This application has no {channel} channel")
+    return state
+
+
+def render(app: Application) -> dict[str, Any]:
+    states = app.channels.as_dict() if app.channels else {}
+    channels = []
+    for channel in CHANNELS:
+        state = states.get(channel)
+        if state is None:
+            continue
+        token = None
+        if state.get("token_hash"):
+            token = {"prefix": state["token_prefix"], "issued_at": state["token_issued_at"]}
+        channels.append({
+            "channel": channel,
+            "status": "Active" if token else "Inactive",
+            "quota_remaining": int(state.get("quota", 0)),
+            "token": token,
+        })
+    return {"application_id": app.application_id, "name": app.name, "created_at": app.created_at,
+            "channels": channels}
+
+
+def top_up(application_id: str, channel: str, amount: int) -> int:
+    """Adds quota atomically (an ADD, safe beside concurrent sends); returns the new balance."""
+    if amount <= 0:
+        raise bad_parameter("amount", "amount must be positive")
+    app = Application(application_id)
+    path = Application.channels[channel]["quota"]
+    try:
+        app.update(actions=[path.add(amount)], condition=path.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise not_found(f"Application {application_id} has no {channel} channel") from None
+        raise
+    return int(app.channels.as_dict()[channel]["quota"])
+
+
+def for_channel(owner: Principal, channel: str, application_id: str | None) -> Application:
+    """OCA V1 names no application: use X-Application-Id when given, else the caller's only
+    application that has the channel."""
+    if application_id:
+        app = get_owned(owner, application_id)
+        channel_state(app, channel)
+        return app
+    candidates = [app for app in list_owned(owner) if channel in channel_names(app)]
+    if not candidates:
+        raise not_found(f"No application of this account has the {channel} channel")
+    if len(candidates) > 1:
+        raise bad_parameter("X-Application-Id",
+                            f"This account has {len(candidates)} applications with the {channel} channel; "
+                            "name one in the X-Application-Id header")
+    return candidates[0]

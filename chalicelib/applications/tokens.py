@@ -1,0 +1,118 @@
+"""Per-application, per-channel API tokens (OCA V2).
+
+A token is shown once; the tokens table holds only its SHA-256, which is also the key, so
+checking a token is one strongly consistent GetItem. The application item records the
+current hash of each channel, and every change swaps both in one transaction, so the old
+token is dead the moment the new one exists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.applications import sending_settings
+from chalicelib.applications import service as applications
+from chalicelib.core import clock
+from chalicelib.core import opaque_tokens
+from chalicelib.core.channels import TOKEN_PREFIX
+from chalicelib.core.errors import CONFLICT, TOKEN_INVALID, TOKEN_MISSING, ApiError
+from chalicelib.core.db import Application, Token, connection
+
+# Shown in the dashboard so an owner can tell tokens apart: the channel prefix and 4 characters.
+VISIBLE_CHARS = 4
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ChannelPrincipal:
+    application_id: str
+    channel: str
+    owner_id: str
+    settings: dict  # the application's sending settings (sending_settings.snapshot)
+
+
+def _swap(app: Application, channel: str, new_hash: str | None, new_token: Token | None,
+          prefix: str | None, issued_at: str | None) -> None:
+    """One TransactWriteItems: put the new token, delete the old one, and move the application's
+    record of the channel from the old hash to the new, on condition nobody swapped it meanwhile."""
+    state = applications.channel_state(app, channel)
+    old_hash = state.get("token_hash")
+    path = Application.channels[channel]
+    condition = path["token_hash"] == old_hash if old_hash else path["token_hash"].does_not_exist()
+    condition = condition & Application.owner_id.exists()
+    if new_hash:
+        actions = [path["token_hash"].set(new_hash), path["token_prefix"].set(prefix),
+                   path["token_issued_at"].set(issued_at)]
+    else:
+        actions = [path["token_hash"].remove(), path["token_prefix"].remove(), path["token_issued_at"].remove()]
+    with TransactWrite(connection=connection()) as transaction:
+        if new_token is not None:
+            transaction.save(new_token, condition=Token.token_hash.does_not_exist())
+        if old_hash:
+            transaction.delete(Token(old_hash))
+        transaction.update(Application(app.application_id), actions=actions, condition=condition)
+
+
+def _with_retries(app: Application, channel: str, attempt) -> None:
+    for _ in range(_ATTEMPTS):
+        try:
+            attempt(app)
+            return
+        except TransactWriteError as exc:
+            if exc.cause_response_code != "TransactionCanceledException":
+                raise
+            # Someone changed this channel's token between our read and write: read again.
+            app = applications.get(app.application_id)
+    raise ApiError(CONFLICT, "The token changed concurrently; try again")
+
+
+def generate(app: Application, channel: str) -> tuple[str, str]:
+    """Issue a new token for the channel and revoke the old one. Returns (token, issued_at)."""
+    applications.channel_state(app, channel)
+    token = opaque_tokens.new_token(TOKEN_PREFIX[channel])
+    token_hash = opaque_tokens.digest(token)
+    issued_at = clock.now_iso()
+    prefix = token[: len(TOKEN_PREFIX[channel]) + VISIBLE_CHARS]
+
+    def attempt(current: Application) -> None:
+        record = Token(token_hash, application_id=current.application_id, channel=channel,
+                       owner_id=current.owner_id, issued_at=issued_at, settings=sending_settings.snapshot(current))
+        _swap(current, channel, token_hash, record, prefix, issued_at)
+
+    _with_retries(app, channel, attempt)
+    return token, issued_at
+
+
+def revoke(app: Application, channel: str) -> None:
+    applications.channel_state(app, channel)
+    _with_retries(app, channel, lambda current: _swap(current, channel, None, None, None, None))
+
+
+def parse_authorization(header: str | None) -> str:
+    """OCA clients send `Bearer <token>` or the bare token; both are accepted."""
+    if header is None or not header.strip():
+        raise ApiError(TOKEN_MISSING)
+    value = header.strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        value = rest.strip()
+    if not value:
+        raise ApiError(TOKEN_MISSING)
+    if " " in value or len(value) > 200:
+        raise ApiError(TOKEN_INVALID)
+    return value
+
+
+def authenticate(header: str | None, channel: str) -> ChannelPrincipal:
+    """The whole V2 check: one strongly consistent GetItem by the token's hash."""
+    token = parse_authorization(header)
+    try:
+        record = Token.get(opaque_tokens.digest(token), consistent_read=True)
+    except Token.DoesNotExist:
+        raise ApiError(TOKEN_INVALID) from None
+    if record.channel != channel:
+        raise ApiError(TOKEN_INVALID, f"This token is for the {record.channel} channel")
+    settings = record.settings.as_dict() if record.settings else {}
+    return ChannelPrincipal(record.application_id, record.channel, record.owner_id, settings)

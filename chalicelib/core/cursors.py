@@ -1,0 +1,62 @@
+"""Opaque page cursors: DynamoDB's LastEvaluatedKey plus the filter it belongs to, signed.
+
+A cursor replayed with another filter, or altered, is refused with 406 code 39 rather than
+silently reading the wrong page.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from typing import Any
+
+from functools import lru_cache
+
+from chalicelib.core.errors import bad_parameter
+from chalicelib.core.config import get_settings
+
+
+@lru_cache(maxsize=1)
+def _key() -> bytes:
+    """The HMAC key: CURSOR_SECRET if set, else the stack's Secrets Manager secret (read once
+    per container), else a key derived from the stage, which is only fit for local use."""
+    if os.environ.get("CURSOR_SECRET"):
+        return os.environ["CURSOR_SECRET"].encode()
+    settings = get_settings()
+    if settings.cursor_secret_arn:
+        import boto3
+
+        secret = boto3.client("secretsmanager").get_secret_value(SecretId=settings.cursor_secret_arn)
+        return secret["SecretString"].encode()
+    if settings.stage not in ("local", "test"):
+        raise RuntimeError("CURSOR_SECRET_ARN (from the stack) or CURSOR_SECRET must be set outside local")
+    return f"kirim-{settings.stage}-cursors".encode()
+
+
+def _sign(payload: bytes) -> bytes:
+    return hmac.new(_key(), payload, hashlib.sha256).digest()[:16]
+
+
+def encode(last_key: dict[str, Any] | None, scope: str) -> str | None:
+    if not last_key:
+        return None
+    payload = json.dumps({"k": last_key, "s": scope}, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(_sign(payload) + payload).decode().rstrip("=")
+
+
+def decode(cursor: str | None, scope: str) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        signature, payload = raw[:16], raw[16:]
+        if len(cursor) > 2048 or not hmac.compare_digest(signature, _sign(payload)):
+            raise ValueError
+        data = json.loads(payload)
+    except (ValueError, TypeError):
+        raise bad_parameter("cursor", "cursor is not valid; use next_cursor from the previous page") from None
+    if data.get("s") != scope:
+        raise bad_parameter("cursor", "cursor belongs to another listing or filter")
+    return data["k"]

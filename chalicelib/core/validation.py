@@ -1,0 +1,58 @@
+"""Checks for values read from requests; each failure names its field (406, code 39)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.core.errors import bad_parameter
+
+
+def string(body: dict[str, Any], field: str, *, min_len: int = 1, max_len: int = 255,
+           required: bool = True, strip: bool = True) -> str | None:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise bad_parameter(field, f"{field} is required")
+        return None
+    if not isinstance(value, str):
+        raise bad_parameter(field, f"{field} must be a string")
+    if strip:
+        value = value.strip()
+    if len(value) < min_len:
+        raise bad_parameter(field, f"{field} must be at least {min_len} characters")
+    if len(value) > max_len:
+        raise bad_parameter(field, f"{field} must be at most {max_len} characters")
+    return value
+
+
+def email_address(value: Any, field: str = "email") -> str:
+    """A normalised address (the domain lowercased and IDNA-checked) or a 406 naming the field."""
+    if not isinstance(value, str) or not value.strip():
+        raise bad_parameter(field, f"{field} is required")
+    if len(value) > 254:
+        raise bad_parameter(field, f"{field} must be at most 254 characters")
+    import email_validator  # lazy: not every cold start needs it
+
+    try:
+        result = email_validator.validate_email(value.strip(), check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise bad_parameter(field, f"{field} is not a valid email address: {exc}") from None
+    return result.normalized
+
+
+def string_list(body: dict[str, Any], field: str, *, allowed: tuple[str, ...] | None = None,
+                min_items: int = 1, max_items: int = 50, max_len: int = 100) -> list[str]:
+    value = body.get(field)
+    if value is None:
+        raise bad_parameter(field, f"{field} is required")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise bad_parameter(field, f"{field} must be a list of strings")
+    if not min_items <= len(value) <= max_items:
+        raise bad_parameter(field, f"{field} must have {min_items} to {max_items} items")
+    if len(set(value)) != len(value):
+        raise bad_parameter(field, f"{field} must not repeat an item")
+    for item in value:
+        if allowed is not None and item not in allowed:
+            raise bad_parameter(field, f"{field} items must be from: {', '.join(allowed)}")
+        if not item or len(item) > max_len:
+            raise bad_parameter(field, f"{field} items must be 1 to {max_len} characters")
+    return value

@@ -1,0 +1,83 @@
+"""IVR scripts: the text a call speaks, with {{variable}} placeholders the caller fills in.
+
+Scripts never change once created and their ids are made here, so a warm container keeps
+what it has read (misses too: an id that did not exist never will), bounded by an LRU.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Iterator
+
+from chalicelib.core import clock
+from chalicelib.core import validation
+from chalicelib.core.errors import bad_parameter
+from chalicelib.core.db import IvrScript
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
+MAX_SCRIPT = 3000      # End User Messaging takes 3000 characters of text (6000 of SSML)
+MAX_VALUE = 500
+
+
+def required_variables(script: str) -> list[str]:
+    """The placeholder names in order of first use, each once."""
+    return list(dict.fromkeys(PLACEHOLDER.findall(script)))
+
+
+def create(application_id: str, body: dict[str, Any]) -> IvrScript:
+    name = validation.string(body, "name", max_len=100)
+    script = validation.string(body, "script", max_len=MAX_SCRIPT)
+    if "{{" in PLACEHOLDER.sub("", script) or "}}" in PLACEHOLDER.sub("", script):
+        raise bad_parameter("script", "Placeholders are {{name}}: letters, digits and _, starting with a letter")
+    from ulid import ULID
+
+    item = IvrScript(application_id, str(ULID()), ivr_name=name, script=script,
+                     required_variable=required_variables(script), created_at=clock.now_iso())
+    item.save(condition=IvrScript.ivr_id.does_not_exist())
+    return item
+
+
+def list_for(application_id: str) -> Iterator[IvrScript]:
+    return IvrScript.query(application_id)
+
+
+@lru_cache(maxsize=1024)
+def _get(application_id: str, ivr_id: str) -> IvrScript | None:
+    try:
+        return IvrScript.get(application_id, ivr_id)
+    except IvrScript.DoesNotExist:
+        return None
+
+
+def get(application_id: str, ivr_id: Any) -> IvrScript:
+    if not isinstance(ivr_id, str) or not ivr_id or len(ivr_id) > 64:
+        raise bad_parameter("ivr_id", "ivr_id is required")
+    script = _get(application_id, ivr_id)
+    if script is None:
+        raise bad_parameter("ivr_id", f"No IVR script {ivr_id!r} in this application")
+    return script
+
+
+def variables_for(script: IvrScript, value: Any) -> dict[str, str]:
+    """The caller's `variable` object, checked against what the script needs."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise bad_parameter("variable", "variable must be an object of name: value")
+    for name in script.required_variable:
+        if name not in value:
+            raise bad_parameter(f"variable.{name}", f"The IVR script needs variable {name!r}")
+    clean = {}
+    for name in script.required_variable:
+        text = value[name]
+        if isinstance(text, (int, float)) and not isinstance(text, bool):
+            text = str(text)
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_VALUE:
+            raise bad_parameter(f"variable.{name}", f"variable {name!r} must be text of 1 to {MAX_VALUE} characters")
+        clean[name] = text
+    return clean
+
+
+def render(script: IvrScript) -> dict[str, Any]:
+    return {"ivr_id": script.ivr_id, "ivr_name": script.ivr_name, "required_variable": list(script.required_variable),
+            "created_at": script.created_at}

@@ -1,0 +1,60 @@
+"""Applying provider status events to messages: idempotent, forward only, counters kept.
+
+Events arrive at least once and out of order (SNS, the Meta webhook, the simulator). Each is
+matched to its message by Kirim's id from the provider's echo field, mapped to the channel's
+word, and applied only if status_rules allows the move. An event that moves nothing is kept
+in the history; an exact duplicate (same provider status and time) is dropped.
+"""
+from __future__ import annotations
+
+import logging
+
+from chalicelib.core import clock
+from chalicelib.sending import ledger
+from chalicelib.providers.base import StatusEvent
+from chalicelib.providers.events import word_for
+from chalicelib.messages.status_rules import RULES
+from chalicelib.core.db import Message
+
+log = logging.getLogger(__name__)
+_ATTEMPTS = 5
+
+
+def apply(event: StatusEvent) -> str | None:
+    """Returns the message's status afterwards, or None when the message is unknown."""
+    for _ in range(_ATTEMPTS):
+        try:
+            message = Message.get(event.message_id, consistent_read=True)
+        except Message.DoesNotExist:
+            log.warning("status event for an unknown message", extra={"message_id": event.message_id})
+            return None
+        history = message.history_entries()
+        if any(h.get("provider_status") == event.provider_status and h.get("at") == event.at for h in history):
+            return message.status
+        rules = RULES[message.channel]
+        word = word_for(message.channel, event.provider_status, [h.get("provider_status") for h in history])
+        entry = {"at": event.at, "provider_status": event.provider_status}
+        if event.details:
+            entry["details"] = {k: str(v)[:500] for k, v in event.details.items() if v is not None}
+        if word is not None and rules.allows(message.status, word):
+            entry["status"] = word
+            if ledger.move(message, word, entry, refund=word in rules.refunded,
+                                   provider_message_id=event.provider_message_id):
+                return word
+        else:
+            entry["status"] = message.status
+            if ledger.note(message, entry):
+                return message.status
+        # The message moved between our read and write: read it again.
+    raise RuntimeError(f"could not apply {event.provider_status} to {event.message_id}")
+
+
+def reject(message: Message, provider_status: str, reason: str) -> None:
+    """The provider refused the message outright: Failed, and the quota comes back."""
+    entry = {"status": "Failed", "at": clock.now_iso(), "provider_status": provider_status,
+             "details": {"reason": reason[:500]}}
+    for _ in range(_ATTEMPTS):
+        if message.status == "Failed" or ledger.move(message, "Failed", entry, refund=True):
+            message.status = "Failed"
+            return
+        message = Message.get(message.message_id, consistent_read=True)

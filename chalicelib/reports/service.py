@@ -1,0 +1,132 @@
+"""Reports: what the owner asks for, its state, and the expiring download link.
+
+POST stores the report as Processing and puts one job on the report queue (the worker in
+report_jobs.py writes the file); GET shows progress; download presigns a fresh 15-minute URL.
+Files expire from S3 after RETENTION_DAYS (bucket lifecycle); the report then reads as expired.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any, Iterator
+
+from chalicelib.core import clock
+from chalicelib.monitoring import message_list as monitoring
+from chalicelib.core import validation
+from chalicelib.core.errors import CONFLICT, NOT_FOUND, ApiError, bad_parameter, not_found
+from chalicelib.core.config import get_settings
+from chalicelib.messages.status_rules import RULES
+from chalicelib.core.db import Counter, Report
+
+PROCESSING, PREPARING, DONE, FAILED = "Processing", "Preparing", "Done", "Failed"
+FORMATS = {"csv": "csv", "xlsx": "xlsx", "xls": "xlsx"}
+RETENTION_DAYS = 7
+LINK_SECONDS = 15 * 60
+
+
+@lru_cache(maxsize=1)
+def _clients() -> tuple[Any, Any]:
+    import boto3
+
+    return boto3.client("s3"), boto3.client("sqs")
+
+
+def expected_rows(application_id: str, channel: str, statuses: list[str], span: monitoring.Range) -> int:
+    """An estimate for the progress bar, from the daily counters (whole days)."""
+    days = span.days()
+    return sum(item.counts().get(word, 0)
+               for item in Counter.query(f"{application_id}#{channel}", Counter.sk.between(days[0], days[-1]))
+               for word in statuses)
+
+
+def create(application_id: str, app_channels: list[str], timezone_name: str, body: dict[str, Any]) -> Report:
+    name = validation.string(body, "name", max_len=100)
+    channel = body.get("channel")
+    if channel not in app_channels:
+        raise bad_parameter("channel", f"channel must be one of this application's: {', '.join(app_channels)}")
+    statuses = body.get("statuses")
+    words = RULES[channel].words
+    if not isinstance(statuses, list) or not statuses or not all(isinstance(s, str) for s in statuses):
+        raise bad_parameter("statuses", f"statuses is a non-empty list of: {', '.join(words)}")
+    unknown = [s for s in statuses if s not in words]
+    if unknown:
+        raise bad_parameter("statuses", f"{unknown[0]!r} is not a {channel} status; use: {', '.join(words)}")
+    fmt = body.get("format")
+    if not isinstance(fmt, str) or fmt.lower() not in FORMATS:
+        raise bad_parameter("format", "format is csv or xlsx (xls means xlsx)")
+    for field in ("from", "to"):
+        if not isinstance(body.get(field), str):
+            raise bad_parameter(field, f"{field} is required: a date (2026-11-27) or an ISO 8601 time")
+    span = monitoring.parse_range({"from": body["from"], "to": body["to"]}, timezone_name)
+    statuses = sorted(set(statuses), key=words.index)
+    from ulid import ULID
+
+    report = Report(application_id, str(ULID()), name=name, channel=channel, statuses=statuses,
+                    format=FORMATS[fmt.lower()], start=span.start.isoformat(), end=span.end.isoformat(),
+                    from_text=body["from"], to_text=body["to"], timezone=timezone_name, status=PROCESSING,
+                    rows=0, expected_rows=expected_rows(application_id, channel, statuses, span),
+                    created_at=clock.now_iso())
+    report.save(condition=Report.report_id.does_not_exist())
+    s3, sqs = _clients()
+    queue = sqs.get_queue_url(QueueName=get_settings().report_queue_name)["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"application_id": application_id,
+                                                             "report_id": report.report_id}))
+    return report
+
+
+def get(application_id: str, report_id: str) -> Report:
+    if not report_id or len(report_id) > 40:
+        raise not_found("Report not found")
+    try:
+        return Report.get(application_id, report_id, consistent_read=True)
+    except Report.DoesNotExist:
+        raise not_found("Report not found") from None
+
+
+def list_for(application_id: str) -> Iterator[Report]:
+    return Report.query(application_id, scan_index_forward=False, limit=100)
+
+
+def expired(report: Report) -> bool:
+    if report.status != DONE or not report.finished_at:
+        return False
+    finished = datetime.fromisoformat(report.finished_at.replace("Z", "+00:00"))
+    return finished + timedelta(days=RETENTION_DAYS) <= datetime.now(timezone.utc)
+
+
+def progress(report: Report) -> int:
+    if report.status == DONE:
+        return 100
+    if not report.expected_rows:
+        return 0
+    return min(99, int(int(report.rows) * 100 / int(report.expected_rows)))
+
+
+def render(report: Report) -> dict[str, Any]:
+    rendered = {"report_id": report.report_id, "name": report.name, "channel": report.channel,
+                "statuses": list(report.statuses), "format": report.format, "from": report.from_text,
+                "to": report.to_text, "status": report.status, "rows": int(report.rows),
+                "progress": progress(report), "created_at": report.created_at}
+    if report.error:
+        rendered["error"] = report.error
+    if report.finished_at:
+        rendered["finished_at"] = report.finished_at
+    if report.size is not None:
+        rendered["size"] = int(report.size)
+    if report.status == DONE:
+        rendered["expired"] = expired(report)
+    return rendered
+
+
+def download(report: Report) -> dict[str, str]:
+    if report.status != DONE:
+        raise ApiError(CONFLICT, f"The report is {report.status}; it can be downloaded once Done")
+    if expired(report):
+        raise ApiError(NOT_FOUND, f"The report expired {RETENTION_DAYS} days after it was made; make it again",
+                       status=410)
+    s3, _ = _clients()
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": get_settings().report_bucket,
+                                                          "Key": report.s3_key}, ExpiresIn=LINK_SECONDS)
+    expires = clock.now() + timedelta(seconds=LINK_SECONDS)
+    return {"url": url, "expires_at": clock.iso(expires)}

@@ -1,0 +1,34 @@
+"""Email: {email, message (base64 HTML), sender_email, sender_name, subject, attachment?},
+as JSON or OCA's multipart form. V2 answers {"success": true, "msg_id"}, V1 {"status": true, "msg_uid"}."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.core import validation
+from chalicelib.sending.prepared import Draft, Sender
+from chalicelib.providers.base import Attachment, Outbound
+
+
+def draft(sender: Sender, fields: dict[str, Any], files: dict[str, tuple[str, str, bytes]] | None = None) -> Draft:
+    from chalicelib.sending import email_rules  # lazy: MIME and base64 handling only email sends need
+
+    to = validation.email_address(fields.get("email"), "email")
+    sender_email = validation.email_address(fields.get("sender_email"), "sender_email")
+    sender_name = email_rules.check_sender_name(fields.get("sender_name"))
+    subject = email_rules.check_subject(fields.get("subject"))
+    html = email_rules.decode_html(fields.get("message"), "message")
+    attachment: Attachment | None
+    if files and "attachment" in files:
+        attachment = email_rules.attachment_from_part(*files["attachment"])
+    else:
+        attachment = email_rules.attachment_from_json(fields.get("attachment"))
+    details = {"subject": subject, "sender_email": sender_email, "sender_name": sender_name,
+               "attachment": attachment.filename if attachment else None, "source": "api"}
+    return Draft(target=to, details={k: v for k, v in details.items() if v is not None},
+                 outbound=lambda message_id: Outbound(message_id, sender.channel, to, sender_email=sender_email,
+                                                      sender_name=sender_name, subject=subject, html=html,
+                                                      attachment=attachment))
+
+
+def response(message_id: str, version: int) -> dict[str, Any]:
+    return {"success": True, "msg_id": message_id} if version == 2 else {"status": True, "msg_uid": message_id}

@@ -1,0 +1,34 @@
+"""SMS OTP: {sender_id, recipient_number (V1 also spells it receipent_number), message_body}
+-> {"success": true, "msg_id": ...}. The sender id must be one of the application's names."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.core.errors import bad_parameter
+from chalicelib.sending.prepared import Draft, Sender
+from chalicelib.sending.phone_numbers import country_of, normalise_phone
+from chalicelib.providers.base import Outbound
+from chalicelib.sending.sms_segments import check_sms_text
+
+
+def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
+    sender_id = fields.get("sender_id")
+    if not isinstance(sender_id, str) or not sender_id.strip():
+        raise bad_parameter("sender_id", "sender_id is required")
+    if sender_id not in sender.sender_ids:
+        known = ", ".join(sorted(sender.sender_ids)) or "none yet (PUT /applications/{id}/settings)"
+        raise bad_parameter("sender_id", f"Unknown sender_id {sender_id!r}; this application's are: {known}")
+    # OCA's V1 docs spell it receipent_number; accept both, prefer the right spelling.
+    field = "receipent_number" if "receipent_number" in fields and "recipient_number" not in fields \
+        else "recipient_number"
+    phone = normalise_phone(fields.get(field), field)
+    text, info = check_sms_text(fields.get("message_body"), "message_body")
+    return Draft(target=phone, cost=info.segments,
+                 details={"message_body": text, "total_sms": info.segments, "sender_id": sender_id,
+                          "encoding": info.encoding, "country": country_of(phone)},
+                 outbound=lambda message_id: Outbound(message_id, sender.channel, phone, text=text,
+                                                      sender_id=sender_id))
+
+
+def response(message_id: str) -> dict[str, Any]:
+    return {"success": True, "msg_id": message_id}

@@ -1,0 +1,228 @@
+"""Sending by template: OCA's `payload` checked against an approved template, turned into Meta's `template`.
+
+OCA: payload = [{"position": "header"|"body"|"button", "parameters": [{"type": "text", "text"} |
+{"type": "image"|"video"|"document", <type>: {"url"}}]}]; None or [] means no parameters.
+
+Decisions:
+- LOCATION headers: Meta needs the place at send time and OCA has no type for it, so Kirim takes
+  {"type": "location", "location": {"latitude", "longitude", "name"?, "address"?}} (a Kirim extension).
+- Button entries are matched in order: first the URL buttons whose url ends in {{1}}, then COPY_CODE
+  buttons (which Meta needs a coupon for at send time). Quick replies take no entry.
+- Text parameters follow Meta's send rules: no newline or tab, no more than 4 spaces in a row.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.core.errors import bad_parameter
+from chalicelib.templates.rules import (BODY_MAX, COUPON_MAX, HEADER_MAX, MEDIA_FORMATS, URL_MAX, body_variables,
+                                       header_has_variable, is_https_url, url_buttons_with_variable)
+
+PAYLOAD = "message.template.payload"
+POSITIONS = ("header", "body", "button")
+OTP_MAX = 15
+_OTP = re.compile(r"[A-Za-z0-9]{1,%d}" % OTP_MAX)
+_BAD_SPACING = re.compile(r"[\n\r\t]| {5,}")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    index: int  # where it sits in the payload, for field paths
+    position: str
+    parameters: list[dict[str, Any]]
+
+
+def build(t: dict[str, Any], payload: object, field: str = PAYLOAD) -> dict[str, Any]:
+    """Meta's `template` object {"name", "language": {"code"}, "components"} for an APPROVED template `t`.
+    Each mismatch between payload and template raises a 406 naming the payload field."""
+    entries = _entries(payload, field)
+    if _upper(t.get("category")) == "AUTHENTICATION":
+        components = _authentication(entries, field)
+    else:
+        components = _header(t, entries, field) + _body(t, entries, field) + _buttons(t, entries, field)
+    return {"name": t.get("name"), "language": {"code": t.get("language")}, "components": components}
+
+
+def _entries(payload: object, field: str) -> list[_Entry]:
+    if payload is None:
+        return []
+    if not isinstance(payload, list):
+        raise bad_parameter(field, f"{field} must be a list of {{position, parameters}} entries")
+    entries: list[_Entry] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(payload):
+        at = f"{field}[{i}]"
+        if not isinstance(item, dict):
+            raise bad_parameter(at, f"{at} must be an object with position and parameters")
+        position = item.get("position")
+        if not isinstance(position, str) or position.lower() not in POSITIONS:
+            raise bad_parameter(f"{at}.position", f"{at}.position must be one of {', '.join(POSITIONS)}")
+        position = position.lower()
+        if position in seen and position != "button":  # one entry per button, but one header and one body
+            raise bad_parameter(f"{at}.position", f"only one {position} entry is allowed; "
+                                                  f"{field}[{seen[position]}] is one already")
+        seen.setdefault(position, i)
+        parameters = item.get("parameters")
+        if not isinstance(parameters, list):
+            raise bad_parameter(f"{at}.parameters", f"{at}.parameters must be a list")
+        for j, p in enumerate(parameters):
+            if not isinstance(p, dict):
+                raise bad_parameter(f"{at}.parameters[{j}]", f"{at}.parameters[{j}] must be an object")
+            if not isinstance(p.get("type"), str):
+                raise bad_parameter(f"{at}.parameters[{j}].type", f"{at}.parameters[{j}].type is required")
+        entries.append(_Entry(i, position, parameters))
+    return entries
+
+
+def _find(entries: list[_Entry], position: str) -> list[_Entry]:
+    return [e for e in entries if e.position == position]
+
+
+def _single(entry: _Entry, field: str, kind: str, where: str) -> tuple[dict[str, Any], str]:
+    """The entry's one parameter, of type `kind`, and its field path."""
+    at = f"{field}[{entry.index}].parameters"
+    if len(entry.parameters) != 1:
+        raise bad_parameter(at, f"the {where} takes exactly 1 {kind} parameter, got {len(entry.parameters)}")
+    p = entry.parameters[0]
+    if p["type"].lower() != kind:
+        raise bad_parameter(f"{at}[0].type", f"the {where} takes a {kind} parameter, not {p['type']}")
+    return p, f"{at}[0]"
+
+
+def _text(value: Any, field: str, max_len: int, *, spaces: bool = True) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise bad_parameter(field, f"{field} is required")
+    if len(value) > max_len:
+        raise bad_parameter(field, f"{field} must be at most {max_len} characters, got {len(value)}")
+    if _BAD_SPACING.search(value):
+        raise bad_parameter(field, f"{field} cannot have newlines, tabs or more than 4 spaces in a row")
+    if not spaces and " " in value:
+        raise bad_parameter(field, f"{field} cannot have spaces")
+    return value
+
+
+def _header(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[str, Any]]:
+    header = t.get("header") if isinstance(t.get("header"), dict) else {}
+    fmt = _upper(header.get("format"))
+    need = ("text" if fmt == "TEXT" and header_has_variable(t) else
+            fmt.lower() if fmt in MEDIA_FORMATS else "location" if fmt == "LOCATION" else None)
+    found = _find(entries, "header")
+    if need is None:
+        if found:
+            raise bad_parameter(f"{field}[{found[0].index}].position", "this template's header takes no parameters")
+        return []
+    if not found:
+        raise bad_parameter(field, f"this template's header needs 1 {need} parameter: add a header entry")
+    p, at = _single(found[0], field, need, "header")
+    if need == "text":
+        parameter: dict[str, Any] = {"type": "text", "text": _text(p.get("text"), f"{at}.text", HEADER_MAX)}
+    elif need == "location":
+        parameter = {"type": "location", "location": _location(p.get("location"), f"{at}.location")}
+    else:
+        parameter = {"type": need, need: _media(p.get(need), f"{at}.{need}")}
+    return [{"type": "header", "parameters": [parameter]}]
+
+
+def _media(obj: Any, field: str) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise bad_parameter(field, f"{field} must be an object with a url")
+    if not is_https_url(obj.get("url")):
+        raise bad_parameter(f"{field}.url", f"{field}.url must be an https:// URL of at most {URL_MAX} characters")
+    media: dict[str, Any] = {"link": obj["url"]}
+    if field.endswith("document") and isinstance(obj.get("filename"), str) and obj["filename"]:
+        media["filename"] = obj["filename"]  # the name the phone shows; Meta takes it on documents only
+    return media
+
+
+def _location(obj: Any, field: str) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise bad_parameter(field, f"{field} must be an object with latitude and longitude")
+    place = {"latitude": _coordinate(obj.get("latitude"), f"{field}.latitude", 90),
+             "longitude": _coordinate(obj.get("longitude"), f"{field}.longitude", 180)}
+    for key in ("name", "address"):
+        if obj.get(key) is not None:
+            if not isinstance(obj[key], str):
+                raise bad_parameter(f"{field}.{key}", f"{field}.{key} must be a string")
+            place[key] = obj[key]
+    return place
+
+
+def _coordinate(value: Any, field: str, limit: int) -> float:
+    try:
+        number = float(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else math.nan
+    except ValueError:
+        number = math.nan
+    if not -limit <= number <= limit:  # also false for nan
+        raise bad_parameter(field, f"{field} must be a number from -{limit} to {limit}")
+    return number
+
+
+def _body(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[str, Any]]:
+    body = t.get("body") if isinstance(t.get("body"), dict) else {}
+    count = len(set(body_variables(body.get("text"))))
+    found = _find(entries, "body")
+    if count == 0:
+        if found:
+            raise bad_parameter(f"{field}[{found[0].index}].position", "this template's body takes no parameters")
+        return []
+    if not found:
+        raise bad_parameter(field, f"this template's body needs {count} text parameter{'s' if count > 1 else ''}: "
+                                   "add a body entry")
+    entry = found[0]
+    at = f"{field}[{entry.index}].parameters"
+    if len(entry.parameters) != count:
+        raise bad_parameter(at, f"the body takes exactly {count} text parameter{'s' if count > 1 else ''}, "
+                                f"one for each variable, got {len(entry.parameters)}")
+    parameters = []
+    for j, p in enumerate(entry.parameters):
+        if p["type"].lower() != "text":
+            raise bad_parameter(f"{at}[{j}].type", f"the body takes text parameters, not {p['type']}")
+        parameters.append({"type": "text", "text": _text(p.get("text"), f"{at}[{j}].text", BODY_MAX)})
+    return [{"type": "body", "parameters": parameters}]
+
+
+def _buttons(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[str, Any]]:
+    buttons = t.get("buttons") if isinstance(t.get("buttons"), list) else []
+    expected = [(i, "url") for i in url_buttons_with_variable(t)] + [
+        (i, "copy_code") for i, b in enumerate(buttons) if isinstance(b, dict) and _upper(b.get("type")) == "COPY_CODE"]
+    found = _find(entries, "button")
+    if len(found) != len(expected):
+        wanted = ", then ".join(f"one for the {'URL' if kind == 'url' else 'COPY_CODE'} button at index {i}"
+                                for i, kind in expected) or "none"
+        entries = "entry" if len(expected) == 1 else "entries"
+        raise bad_parameter(field, f"this template takes {len(expected)} button {entries} ({wanted}), got {len(found)}")
+    components = []
+    for (index, kind), entry in zip(expected, found):
+        p, at = _single(entry, field, "text", "button")
+        if kind == "url":
+            value = _text(p.get("text"), f"{at}.text", URL_MAX, spaces=False)
+            parameter = {"type": "text", "text": value}
+        else:
+            value = _text(p.get("text"), f"{at}.text", COUPON_MAX, spaces=False)
+            parameter = {"type": "coupon_code", "coupon_code": value}
+        components.append({"type": "button", "sub_type": kind, "index": str(index), "parameters": [parameter]})
+    return components
+
+
+def _authentication(entries: list[_Entry], field: str) -> list[dict[str, Any]]:
+    for entry in entries:
+        if entry.position != "body":
+            raise bad_parameter(f"{field}[{entry.index}].position",
+                                "authentication templates take only the code, as the one body parameter")
+    if not entries:
+        raise bad_parameter(field, "authentication templates need the code: a body entry with 1 text parameter")
+    p, at = _single(entries[0], field, "text", "body")
+    code = p.get("text")
+    if not isinstance(code, str) or not _OTP.fullmatch(code):
+        raise bad_parameter(f"{at}.text", f"the code must be 1 to {OTP_MAX} letters or digits")
+    parameter = [{"type": "text", "text": code}]
+    # Meta needs the code twice: in the body and as the OTP button's url parameter (button index 0).
+    return [{"type": "body", "parameters": parameter},
+            {"type": "button", "sub_type": "url", "index": "0", "parameters": [dict(parameter[0])]}]
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value

@@ -1,0 +1,222 @@
+"""WhatsApp templates: drafts, Meta's rules on submit, review by the provider, and the
+APPROVED templates that sends may use.
+
+Life cycle: DRAFT -> SUBMITTED -> APPROVED | REJECTED (with a reason). Only DRAFT and REJECTED
+templates can be edited; resubmitting a rejected one makes it SUBMITTED again. Names are unique
+per application and language through a name item written in the same transaction.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Iterator
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core import clock
+from chalicelib.templates import rules
+from chalicelib.core.errors import CONFLICT, TEMPLATE_NOT_FOUND, ApiError, bad_parameter, not_found
+from chalicelib.core.db import Template, connection
+
+DRAFT, SUBMITTED, APPROVED, REJECTED = "DRAFT", "SUBMITTED", "APPROVED", "REJECTED"
+STATUSES = (DRAFT, SUBMITTED, APPROVED, REJECTED)
+EDITABLE = (DRAFT, REJECTED)
+CONTENT_KEYS = ("header", "body", "footer", "buttons", "authentication")
+TEMPLATE_NOT_FOUND_MESSAGE = "Template not found"
+# Sends keep an APPROVED template for up to a minute (one GetItem saved per send); a template
+# paused or disabled by Meta stops being usable within that time. Nothing else is cached, so
+# a template is usable the moment it is approved.
+SEND_CACHE_SECONDS = 60
+_send_cache: dict[tuple[str, str], tuple[float, Template | None]] = {}
+
+
+def _sk(template_id: str) -> str:
+    return f"tpl#{template_id}"
+
+
+def _name_key(name: str, language: str) -> str:
+    return f"name#{name}#{language}"
+
+
+def code_id(template: Template) -> str:
+    """OCA's form: the template's UUID with _ for -, then ':', then the name."""
+    return f"{template.template_id.replace('-', '_')}:{template.name}"
+
+
+def as_dict(template: Template) -> dict[str, Any]:
+    """The template in the shape the rules, preview and send builder read."""
+    content = template.content.as_dict() if template.content else {}
+    return {"name": template.name, "language": template.language, "category": template.category,
+            "accept_terms": bool(template.accept_terms), **{k: content[k] for k in CONTENT_KEYS if k in content}}
+
+
+def render(template: Template) -> dict[str, Any]:
+    data = as_dict(template)
+    rendered = {"template_id": template.template_id, "template_code_id": code_id(template),
+                "name": template.name, "language": template.language, "category": template.category,
+                "status": template.status, **{k: data.get(k) for k in CONTENT_KEYS},
+                "components": rules.to_meta(data)["components"] if template.status != DRAFT else None,
+                "created_at": template.created_at, "updated_at": template.updated_at}
+    if template.rejection_reason:
+        rendered["rejection_reason"] = template.rejection_reason
+    return rendered
+
+
+def get(application_id: str, template_id: str) -> Template:
+    try:
+        uuid.UUID(template_id)
+        return Template.get(application_id, _sk(template_id), consistent_read=True)
+    except (ValueError, Template.DoesNotExist):
+        raise not_found(TEMPLATE_NOT_FOUND_MESSAGE) from None
+
+
+def list_for(application_id: str, status: str | None = None) -> Iterator[Template]:
+    if status is not None and status not in STATUSES:
+        raise bad_parameter("status", f"status must be one of: {', '.join(STATUSES)}")
+    for template in Template.query(application_id, Template.sk.startswith("tpl#")):
+        if status is None or template.status == status:
+            yield template
+
+
+def _content(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in CONTENT_KEYS if data.get(k) is not None}
+
+
+def _write(template: Template, *, old_name_key: str | None, new_name_key: str | None, create: bool) -> None:
+    """Save the template and move its name item, all or nothing."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            if new_name_key:
+                transaction.save(Template(template.application_id, new_name_key, template_id=template.template_id),
+                                 condition=Template.sk.does_not_exist())
+            if old_name_key:
+                transaction.delete(Template(template.application_id, old_name_key))
+            condition = Template.sk.does_not_exist() if create else Template.status.is_in(*EDITABLE)
+            transaction.save(template, condition=condition)
+    except TransactWriteError as error:
+        if error.cause_response_code != "TransactionCanceledException":
+            raise
+        # PynamoDB sends deletes before puts: the new name item comes after the old one's delete.
+        reasons = [r.code if r else None for r in error.cancellation_reasons or []]
+        name_index = 1 if old_name_key else 0
+        if new_name_key and len(reasons) > name_index and reasons[name_index] == "ConditionalCheckFailed":
+            raise ApiError(CONFLICT, f"A template named {template.name!r} in {template.language!r} already exists",
+                           field="name") from None
+        raise ApiError(CONFLICT, "Only DRAFT and REJECTED templates can be edited") from None
+
+
+def create(application_id: str, body: dict[str, Any]) -> Template:
+    data = rules.check_draft(body)
+    now = clock.now_iso()
+    template = Template(application_id, "", template_id=str(uuid.uuid4()), name=data["name"],
+                        language=data["language"], category=data.get("category"), status=DRAFT,
+                        content=_content(data), accept_terms=bool(body.get("accept_terms")),
+                        created_at=now, updated_at=now)
+    template.sk = _sk(template.template_id)
+    if body.get("submit") is True:
+        rules.check_submit(as_dict(template))
+    _write(template, old_name_key=None, new_name_key=_name_key(template.name, template.language), create=True)
+    if body.get("submit") is True:
+        return submit(application_id, template.template_id, {})
+    return template
+
+
+def edit(application_id: str, template_id: str, body: dict[str, Any]) -> Template:
+    template = get(application_id, template_id)
+    if template.status not in EDITABLE:
+        raise ApiError(CONFLICT, f"A {template.status} template cannot be edited; only DRAFT and REJECTED can")
+    merged = {**as_dict(template), **{k: v for k, v in body.items() if k != "submit"}}
+    data = rules.check_draft(merged)
+    old_key = _name_key(template.name, template.language)
+    new_key = _name_key(data["name"], data["language"])
+    template.name, template.language, template.category = data["name"], data["language"], data.get("category")
+    template.content = _content(data)
+    template.accept_terms = bool(merged.get("accept_terms"))
+    template.updated_at = clock.now_iso()
+    moved = old_key != new_key
+    _write(template, old_name_key=old_key if moved else None, new_name_key=new_key if moved else None, create=False)
+    if body.get("submit") is True:
+        return submit(application_id, template_id, {})
+    return template
+
+
+def submit(application_id: str, template_id: str, body: dict[str, Any]) -> Template:
+    """Check Meta's rules, hand the template to the provider for review, mark it SUBMITTED."""
+    from chalicelib.providers.registry import template_reviewer
+
+    template = get(application_id, template_id)
+    if template.status not in EDITABLE:
+        raise ApiError(CONFLICT, f"A {template.status} template cannot be submitted again")
+    data = as_dict(template)
+    if body.get("accept_terms") is True:
+        data["accept_terms"] = True
+    rules.check_submit(data)
+    provider_id = template_reviewer().submit(application_id, template.template_id, rules.to_meta(data))
+    actions = [Template.status.set(SUBMITTED), Template.accept_terms.set(True), Template.rejection_reason.remove(),
+               Template.updated_at.set(clock.now_iso())]
+    if provider_id:
+        actions.append(Template.provider_template_id.set(provider_id))
+    template.update(actions=actions, condition=Template.status.is_in(*EDITABLE))
+    return template
+
+
+def delete(application_id: str, template_id: str) -> None:
+    template = get(application_id, template_id)
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.delete(Template(application_id, _sk(template_id)))
+        transaction.delete(Template(application_id, _name_key(template.name, template.language)))
+    _send_cache.pop((application_id, template_id), None)
+
+
+def apply_review(application_id: str, template_id: str, event: str, reason: str | None = None) -> str | None:
+    """A review result (Meta's webhook or the simulator). APPROVED approves; REJECTED, PAUSED and
+    DISABLED leave the template unusable, with the reason kept. Returns the new status."""
+    try:
+        template = Template.get(application_id, _sk(template_id), consistent_read=True)
+    except Template.DoesNotExist:
+        return None
+    reason = reason if reason and reason != "NONE" else None
+    if event == "APPROVED":
+        status, why = APPROVED, None
+    elif event == "REJECTED":
+        status, why = REJECTED, reason or "REJECTED"
+    elif event in ("PAUSED", "DISABLED"):
+        status, why = REJECTED, f"{event}: {reason}" if reason else event
+    else:
+        return template.status  # PENDING, IN_APPEAL...: nothing to change
+    actions = [Template.status.set(status), Template.updated_at.set(clock.now_iso())]
+    actions.append(Template.rejection_reason.set(why) if why else Template.rejection_reason.remove())
+    template.update(actions=actions)
+    _send_cache.pop((application_id, template_id), None)
+    return status
+
+
+def apply_provider_review(provider_template_id: str, event: str, reason: str | None) -> str | None:
+    """Meta's review webhook names only its own template id: find ours through the index."""
+    for key in Template.by_provider_template.query(str(provider_template_id)):
+        return apply_review(key.application_id, key.sk.removeprefix("tpl#"), event, reason)
+    return None
+
+
+def for_send(application_id: str, template_code_id: Any) -> dict[str, Any]:
+    """The APPROVED template a send names, or code 59."""
+    field = "message.template.template_code_id"
+    if not isinstance(template_code_id, str) or ":" not in template_code_id or len(template_code_id) > 600:
+        raise bad_parameter(field, "template_code_id is '<template id with _ for ->:<template name>'")
+    id_part, name = template_code_id.split(":", 1)
+    template_id = id_part.replace("_", "-")
+    key = (application_id, template_id)
+    cached = _send_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        template = cached[1]
+    else:
+        try:
+            template = get(application_id, template_id)
+        except ApiError:
+            template = None
+        if template is not None and template.status == APPROVED:
+            _send_cache[key] = (time.monotonic() + SEND_CACHE_SECONDS, template)
+    if template is None or template.name != name or template.status != APPROVED:
+        raise ApiError(TEMPLATE_NOT_FOUND, "No APPROVED template with this template_code_id in this application")
+    return as_dict(template)
