@@ -2,15 +2,16 @@
 from aws_lambda_powertools import Logger
 from chalice import Chalice
 
+from chalicelib.accounts.routes import auth_routes
+from chalicelib.applications.routes import application_routes
+from chalicelib.ivr.routes import ivr_routes
+from chalicelib.monitoring.routes import monitoring_routes
+from chalicelib.providers.meta_webhook_routes import meta_webhook_routes
+from chalicelib.reports.routes import report_routes
+from chalicelib.sending.routes import channel_routes
+from chalicelib.templates.routes import template_routes
 from chalicelib.web import middleware
-from chalicelib.sending.routes_v1 import v1
-from chalicelib.sending.routes_v2 import v2
-from chalicelib.applications.routes import console
-from chalicelib.web.console_routes import console_static
-from chalicelib.monitoring.routes import monitoring_api
-from chalicelib.reports.routes import reports_api
-from chalicelib.providers.meta_webhook_routes import webhooks
-from chalicelib.templates.routes import whatsapp_templates
+from chalicelib.web.console_routes import console_routes
 from chalicelib.workers import workers
 
 app = Chalice(app_name="kirim")
@@ -19,12 +20,6 @@ logger = Logger(service="kirim")
 app.api.binary_types.append("multipart/form-data")
 
 middleware.register(app, logger)
-app.register_blueprint(console)
-app.register_blueprint(console_static)
-app.register_blueprint(v1)
-app.register_blueprint(v2)
-app.register_blueprint(whatsapp_templates)
-app.register_blueprint(monitoring_api)
-app.register_blueprint(reports_api)
-app.register_blueprint(webhooks)
-app.register_blueprint(workers)
+for blueprint in (auth_routes, application_routes, ivr_routes, template_routes, monitoring_routes, report_routes,
+                  channel_routes, meta_webhook_routes, console_routes, workers):
+    app.register_blueprint(blueprint)

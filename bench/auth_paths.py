@@ -27,10 +27,9 @@ EMAIL, PASSWORD = "bench@kirim.dev", "bench password 123"
 
 def _setup(client):
     from chalicelib.accounts import service as accounts
-    from chalicelib.applications import sending_settings
+    from chalicelib.applications import sending_settings, tokens
     from chalicelib.applications import service as applications
-    from chalicelib.applications import tokens
-    from chalicelib.core.db import Message
+    from chalicelib.messages.models import Message
 
     accounts.register(EMAIL, PASSWORD, "Bench")
     owner = accounts.session_principal(accounts.login(EMAIL, PASSWORD)[0])

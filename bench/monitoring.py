@@ -33,7 +33,7 @@ def _seed(owner, count: int) -> str:
     from ulid import ULID
 
     from chalicelib.applications import service as applications
-    from chalicelib.sending.ledger import local_day
+    from chalicelib.messages.transitions import local_day
 
     app_id = applications.create(owner, f"Bench {count}", ["sms"]).application_id
     table = boto3.resource("dynamodb").Table("kirim-local-messages")

@@ -45,9 +45,9 @@ def run() -> dict[str, float]:
     from bench.monitoring import _seed
     from chalicelib.accounts import service as accounts
     from chalicelib.monitoring import message_list as monitoring
-    from chalicelib.reports import worker as report_jobs
     from chalicelib.reports import service as reports
-    from chalicelib.core.db import Report
+    from chalicelib.reports import worker as report_jobs
+    from chalicelib.reports.models import Report
 
     with deployed_stack():
         accounts.register("report-bench@kirim.dev", "bench password 123", "Bench")

@@ -28,10 +28,9 @@ BODY = {"phone": "081234567890", "message": "Halo dari Kirim"}
 
 def _setup():
     from chalicelib.accounts import service as accounts
-    from chalicelib.applications import sending_settings
+    from chalicelib.applications import sending_settings, tokens
     from chalicelib.applications import service as applications
-    from chalicelib.applications import tokens
-    from chalicelib.core.db import Application
+    from chalicelib.applications.models import Application
 
     accounts.register("send-bench@kirim.dev", "bench password 123", "Bench")
     owner = accounts.session_principal(accounts.login("send-bench@kirim.dev", "bench password 123")[0])

@@ -51,13 +51,15 @@ def provider_events(event: Any) -> None:
 
 
 def _dispatch_record(record: Any) -> None:
-    from chalicelib.sending import outbox
+    from chalicelib.core import jobs
 
     body = json.loads(record.body)
-    if "recount" in body:
+    if body.get("job") == jobs.RECOUNT:
         from chalicelib.messages.recount import recount
-        recount(body["recount"])
+        recount(body["application_id"])
         return
+    from chalicelib.sending import outbox
+
     attempt = int(record.attributes.approximate_receive_count or 1)
     outbox.retry(body["message_id"], attempt)
 
@@ -70,8 +72,8 @@ def dispatch_worker(event: Any) -> dict:
 def _simulator_record(record: Any) -> None:
     from chalicelib.core import clock
     from chalicelib.messages import status_updates
-    from chalicelib.templates import service as templates
     from chalicelib.providers.base import StatusEvent
+    from chalicelib.templates import service as templates
 
     body = json.loads(record.body)
     if "template_review" in body:

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from chalicelib.accounts import service as accounts
 from chalicelib.applications import service as applications
-from chalicelib.templates import service as templates
 from chalicelib.applications import tokens
+from chalicelib.applications.models import Application
 from chalicelib.core.channels import CHANNELS
-from chalicelib.core.db import Application
+from chalicelib.templates import service as templates
 
 DEMO_EMAIL = "demo@kirim.dev"
 DEMO_PASSWORD = "kirim-demo-pass"

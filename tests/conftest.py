@@ -172,7 +172,7 @@ def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
     """(counters, recount of the messages), both as {"day#status": n} without zeros."""
     from collections import Counter as Tally
 
-    from chalicelib.core.db import Counter, Message
+    from chalicelib.messages.models import Counter, Message
 
     counted = {f"{c.sk}#{word}": n for c in Counter.query(f"{app_id}#{channel}") for word, n in c.counts().items()}
     actual = Tally(f"{m.day}#{m.status}" for m in Message.by_app_channel.query(f"{app_id}#{channel}"))
@@ -195,3 +195,47 @@ def approved_template(api: Api, session: dict[str, str], app_id: str, template: 
     created = response.json_body
     assert templates.apply_review(app_id, created["template_id"], "APPROVED") == "APPROVED"
     return {**created, "status": "APPROVED"}
+
+
+def refused(call, field: str):
+    """The call raises a 406 code 39 ApiError naming `field`."""
+    from chalicelib.core.errors import ApiError
+
+    with pytest.raises(ApiError) as info:
+        call()
+    error = info.value
+    assert (error.code, error.status, error.field) == (39, 406, field), error.body()
+    return error
+
+
+class FrozenClock:
+    """Kirim's clock (chalicelib.core.clock), stopped where a test puts it and moved only by it."""
+
+    def __init__(self, at: "datetime") -> None:
+        self.at = at
+
+    def __call__(self) -> "datetime":
+        return self.at
+
+    def set(self, at: "datetime") -> None:
+        self.at = at
+
+    def advance(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def frozen_clock():
+    """The one place tests freeze time: every read of the time in chalicelib goes through it."""
+    from datetime import datetime, timezone
+
+    from chalicelib.core import clock
+
+    frozen = FrozenClock(datetime.now(timezone.utc).replace(microsecond=0))
+    clock.use(frozen)
+    try:
+        yield frozen
+    finally:
+        clock.use(None)

@@ -10,9 +10,9 @@ import hashlib
 import math
 
 from chalicelib.core import clock
-from chalicelib.core.errors import TOO_MANY_REQUESTS, ApiError
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import Limit
+from chalicelib.core.errors import TOO_MANY_REQUESTS, ApiError
+from chalicelib.core.limits import Limit
 
 # Keep the item small: only this many recent failures matter for any window.
 _KEEP = 50
@@ -20,7 +20,7 @@ _KEEP = 50
 
 def _key(email: str) -> str:
     # Hashing keeps the address itself out of this table.
-    return "login#" + hashlib.sha256(email.lower().encode()).hexdigest()
+    return Limit.key("login", hashlib.sha256(email.lower().encode()).hexdigest())
 
 
 def _recent(item: Limit | None, now: float, window: int) -> list[float]:

@@ -7,14 +7,12 @@ from datetime import timedelta
 
 from pynamodb.exceptions import PutError
 
-from chalicelib.core import clock
-from chalicelib.accounts import login_throttle
-from chalicelib.core import opaque_tokens
-from chalicelib.accounts import passwords
+from chalicelib.accounts import login_throttle, passwords
 from chalicelib.accounts.credential_cache import CredentialCache
-from chalicelib.core.errors import CONFLICT, INVALID_CREDENTIALS, TOKEN_INVALID, ApiError, bad_parameter
+from chalicelib.accounts.models import Session, User
+from chalicelib.core import clock, opaque_tokens
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import Session, User
+from chalicelib.core.errors import CONFLICT, INVALID_CREDENTIALS, TOKEN_INVALID, ApiError, bad_parameter
 
 SESSION_PREFIX = "kirim_sess_"
 MIN_PASSWORD, MAX_PASSWORD = 10, 256
@@ -88,20 +86,27 @@ def session_principal(token: str) -> Principal:
     return Principal(session.user_id, session.email)
 
 
-_basic_cache = CredentialCache(lambda: get_settings().basic_auth_cache_seconds)
+_basic_cache: CredentialCache | None = None
+
+
+def _credential_cache() -> CredentialCache:
+    global _basic_cache
+    if _basic_cache is None:
+        _basic_cache = CredentialCache(get_settings().basic_auth_cache_seconds)
+    return _basic_cache
 
 
 def basic_principal(email: str, password: str) -> Principal:
     """V1 Basic auth. A verified credential is remembered briefly (see CredentialCache), so a
     client sending the same credential many times a second pays the KDF once a minute."""
-    cached = _basic_cache.get(email, password)
+    cached = _credential_cache().get(email, password)
     if cached is not None:
         return cached
     user = _verify(email, password)
     principal = Principal(user.user_id, user.email)
-    _basic_cache.put(email, password, principal)
+    _credential_cache().put(email, password, principal)
     return principal
 
 
 def forget_cached_credentials() -> None:
-    _basic_cache.clear()
+    _credential_cache().clear()

@@ -9,11 +9,12 @@ import json
 import sys
 from typing import Sequence
 
+from chalicelib.accounts.models import User
 from chalicelib.applications import sending_settings
 from chalicelib.applications import service as applications
+from chalicelib.applications.models import Application
 from chalicelib.core.channels import CHANNELS
 from chalicelib.core.errors import ApiError
-from chalicelib.core.db import Application, User
 
 
 def _accounts(args: argparse.Namespace) -> None:

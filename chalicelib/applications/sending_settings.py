@@ -9,9 +9,12 @@ from urllib.parse import urlparse
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.errors import CONFLICT, ApiError, bad_parameter
+from chalicelib.applications.models import Application, Token
+from chalicelib.core import jobs
+from chalicelib.core.clock import DEFAULT_TIMEZONE
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import Application, Token, connection
+from chalicelib.core.db import connection
+from chalicelib.core.errors import CONFLICT, ApiError, bad_parameter
 
 MAX_SENDER_IDS = 20
 MAX_RATE_LIMIT = 1000
@@ -20,7 +23,7 @@ MAX_RATE_LIMIT = 1000
 def snapshot(app: Application) -> dict[str, Any]:
     """What a token carries of its application's settings."""
     return {"rate_limit": int(app.rate_limit or get_settings().default_rate_limit),
-            "timezone": app.timezone or "Asia/Jakarta",
+            "timezone": app.zone(),
             "sender_ids": sorted(app.sender_ids or [])}
 
 
@@ -41,11 +44,11 @@ def _timezone(value: Any) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not isinstance(value, str) or not value or len(value) > 64:
-        raise bad_parameter("timezone", "timezone must be an IANA name such as Asia/Jakarta")
+        raise bad_parameter("timezone", f"timezone must be an IANA name such as {DEFAULT_TIMEZONE}")
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise bad_parameter("timezone", f"Unknown time zone {value!r}; use an IANA name such as Asia/Jakarta") from None
+        raise bad_parameter("timezone", f"Unknown time zone {value!r}; use an IANA name such as {DEFAULT_TIMEZONE}") from None
     return value
 
 
@@ -84,7 +87,7 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
     zone_changed = False
     if "timezone" in body:
         zone = _timezone(body["timezone"])
-        zone_changed = zone != (app.timezone or "Asia/Jakarta")
+        zone_changed = zone != app.zone()
         app.timezone = zone
         actions.append(Application.timezone.set(app.timezone))
     if "rate_limit" in body:
@@ -110,8 +113,7 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
         raise ApiError(CONFLICT, "A token of this application changed meanwhile; send the settings again") from None
     if zone_changed:
         # Counters are per local day: regroup them for the new zone in the background.
-        from chalicelib.sending import outbox
-        outbox.enqueue_job({"recount": app.application_id})
+        jobs.enqueue(jobs.RECOUNT, {"application_id": app.application_id})
     return app
 
 

@@ -6,12 +6,12 @@ from typing import Any, Iterator
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.core import clock
 from chalicelib.accounts.service import Principal
+from chalicelib.applications.models import Application
+from chalicelib.core import clock
 from chalicelib.core.channels import CHANNELS
-from chalicelib.core.errors import bad_parameter, not_found
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import Application
+from chalicelib.core.errors import bad_parameter, not_found
 
 APP_NOT_FOUND = "Application not found"
 

@@ -14,11 +14,12 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.applications import sending_settings
 from chalicelib.applications import service as applications
-from chalicelib.core import clock
-from chalicelib.core import opaque_tokens
+from chalicelib.applications.models import Application, Token
+from chalicelib.core import clock, opaque_tokens
 from chalicelib.core.channels import TOKEN_PREFIX
-from chalicelib.core.errors import CONFLICT, TOKEN_INVALID, TOKEN_MISSING, ApiError
-from chalicelib.core.db import Application, Token, connection
+from chalicelib.core.db import connection
+from chalicelib.core.errors import CONFLICT, TOKEN_INVALID, ApiError
+from chalicelib.web.credentials import channel_token
 
 # Shown in the dashboard so an owner can tell tokens apart: the channel prefix and 4 characters.
 VISIBLE_CHARS = 4
@@ -90,24 +91,9 @@ def revoke(app: Application, channel: str) -> None:
     _with_retries(app, channel, lambda current: _swap(current, channel, None, None, None, None))
 
 
-def parse_authorization(header: str | None) -> str:
-    """OCA clients send `Bearer <token>` or the bare token; both are accepted."""
-    if header is None or not header.strip():
-        raise ApiError(TOKEN_MISSING)
-    value = header.strip()
-    scheme, _, rest = value.partition(" ")
-    if scheme.lower() == "bearer":
-        value = rest.strip()
-    if not value:
-        raise ApiError(TOKEN_MISSING)
-    if " " in value or len(value) > 200:
-        raise ApiError(TOKEN_INVALID)
-    return value
-
-
 def authenticate(header: str | None, channel: str) -> ChannelPrincipal:
     """The whole V2 check: one strongly consistent GetItem by the token's hash."""
-    token = parse_authorization(header)
+    token = channel_token(header)
     try:
         record = Token.get(opaque_tokens.digest(token), consistent_read=True)
     except Token.DoesNotExist:

@@ -10,12 +10,11 @@ import hashlib
 import hmac
 import json
 import os
+from functools import lru_cache
 from typing import Any
 
-from functools import lru_cache
-
-from chalicelib.core.errors import bad_parameter
 from chalicelib.core.config import get_settings
+from chalicelib.core.errors import bad_parameter
 
 
 @lru_cache(maxsize=1)

@@ -56,3 +56,10 @@ def string_list(body: dict[str, Any], field: str, *, allowed: tuple[str, ...] | 
         if not item or len(item) > max_len:
             raise bad_parameter(field, f"{field} items must be 1 to {max_len} characters")
     return value
+
+
+def whole_number(value: Any, field: str, low: int, high: int) -> int:
+    """A query parameter such as `limit`: ASCII digits only ("²" is a digit to str.isdigit)."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+        raise bad_parameter(field, f"{field} must be a whole number from {low} to {high}")
+    return int(value)

@@ -9,10 +9,9 @@ import re
 from functools import lru_cache
 from typing import Any, Iterator
 
-from chalicelib.core import clock
-from chalicelib.core import validation
+from chalicelib.core import clock, validation
 from chalicelib.core.errors import bad_parameter
-from chalicelib.core.db import IvrScript
+from chalicelib.ivr.models import IvrScript
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
 MAX_SCRIPT = 3000      # End User Messaging takes 3000 characters of text (6000 of SSML)

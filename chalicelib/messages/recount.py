@@ -9,28 +9,29 @@ when traffic is quiet, for an exact result.
 from __future__ import annotations
 
 from collections import Counter as Tally
-from datetime import datetime
 from typing import Any
 
 from chalicelib.applications import service as applications
-from chalicelib.sending.ledger import local_day
-from chalicelib.core.db import Application, Counter, Message
+from chalicelib.applications.models import Application
+from chalicelib.core import clock
+from chalicelib.messages.models import Counter, Message, app_channel_key
+from chalicelib.messages.transitions import local_day
 
 
 def recount(application_id: str) -> dict[str, Any]:
     app = Application.get(application_id, consistent_read=True)
-    zone = app.timezone or "Asia/Jakarta"
+    zone = app.zone()
     summary: dict[str, Any] = {"application_id": application_id, "timezone": zone, "channels": {}}
     for channel in applications.channel_names(app):
         tally: dict[str, Tally[str]] = {}
         moved = 0
-        for message in Message.by_app_channel.query(f"{application_id}#{channel}"):
-            day = local_day(datetime.fromisoformat(message.created_at.replace("Z", "+00:00")), zone)
+        pk = app_channel_key(application_id, channel)
+        for message in Message.by_app_channel.query(pk):
+            day = local_day(clock.parse_iso(message.created_at), zone)
             if message.day != day:
                 Message(message.message_id).update(actions=[Message.day.set(day)])
                 moved += 1
             tally.setdefault(day, Tally())[message.status] += 1
-        pk = f"{application_id}#{channel}"
         existing = {item.sk: item.counts() for item in Counter.query(pk)}
         changed = 0
         for day in set(existing) | set(tally):

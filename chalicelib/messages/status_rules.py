@@ -50,3 +50,5 @@ RULES = {
     EMAIL: Rules(pending=("Accepted",), success=("Delivered", "Opened", "Clicked"),
                  failure=("Failed", "Failed by mail server"), refunded=("Failed",)),
 }
+# Every word of every channel, once, in table order (the counters hold one number per word).
+ALL_WORDS = tuple(dict.fromkeys(word for rules in RULES.values() for word in rules.words))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 
 from chalicelib.core import clock
-from chalicelib.sending import ledger
+from chalicelib.messages import transitions
+from chalicelib.messages.models import Message
+from chalicelib.messages.status_rules import RULES
 from chalicelib.providers.base import StatusEvent
 from chalicelib.providers.events import word_for
-from chalicelib.messages.status_rules import RULES
-from chalicelib.core.db import Message
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 5
@@ -38,12 +38,12 @@ def apply(event: StatusEvent) -> str | None:
             entry["details"] = {k: str(v)[:500] for k, v in event.details.items() if v is not None}
         if word is not None and rules.allows(message.status, word):
             entry["status"] = word
-            if ledger.move(message, word, entry, refund=word in rules.refunded,
+            if transitions.move(message, word, entry, refund=word in rules.refunded,
                                    provider_message_id=event.provider_message_id):
                 return word
         else:
             entry["status"] = message.status
-            if ledger.note(message, entry):
+            if transitions.note(message, entry):
                 return message.status
         # The message moved between our read and write: read it again.
     raise RuntimeError(f"could not apply {event.provider_status} to {event.message_id}")
@@ -54,7 +54,7 @@ def reject(message: Message, provider_status: str, reason: str) -> None:
     entry = {"status": "Failed", "at": clock.now_iso(), "provider_status": provider_status,
              "details": {"reason": reason[:500]}}
     for _ in range(_ATTEMPTS):
-        if message.status == "Failed" or ledger.move(message, "Failed", entry, refund=True):
+        if message.status == "Failed" or transitions.move(message, "Failed", entry, refund=True):
             message.status = "Failed"
             return
         message = Message.get(message.message_id, consistent_read=True)

@@ -5,26 +5,9 @@ from typing import Any
 
 from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
 from chalicelib.core.errors import not_found
-from chalicelib.core.db import Message
-
-MESSAGE_NOT_FOUND = "Message not found"
-
-
-def find(application_id: str, channel: str, message_id: str) -> Message:
-    """One GetItem by id; a message of another application or channel does not exist here."""
-    if not message_id or len(message_id) > 64:
-        raise not_found(MESSAGE_NOT_FOUND)
-    try:
-        message = Message.get(message_id)
-    except Message.DoesNotExist:
-        raise not_found(MESSAGE_NOT_FOUND) from None
-    if message.application_id != application_id or message.channel != channel:
-        raise not_found(MESSAGE_NOT_FOUND)
-    return message
-
-
-def _plain(value: Any) -> dict[str, Any]:
-    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
+from chalicelib.messages import queries
+from chalicelib.messages.models import Message
+from chalicelib.messages.queries import MESSAGE_NOT_FOUND
 
 
 def _history(message: Message) -> list[dict[str, Any]]:
@@ -33,7 +16,7 @@ def _history(message: Message) -> list[dict[str, Any]]:
 
 
 def details_of(message: Message) -> dict[str, Any]:
-    return _plain(message.details) if message.details else {}
+    return message.details_dict()
 
 
 _CALL_ENDS = ("VOICE_COMPLETED", "VOICE_NO_ANSWER", "VOICE_BUSY", "VOICE_FAILED", "VOICE_TTL_EXPIRED")
@@ -110,7 +93,6 @@ def history_page(application_id: str, channel: str, limit: int, cursor: str | No
 
     scope = f"history:{application_id}:{channel}"
     start = cursors.decode(cursor, scope)
-    results = Message.by_app_channel.query(f"{application_id}#{channel}", scan_index_forward=False, limit=limit,
-                                           last_evaluated_key=start)
+    results = queries.history(application_id, channel, limit, start)
     items = [history_item(message) for message in results]
     return {"status": True, "data": items, "next_cursor": cursors.encode(results.last_evaluated_key, scope)}

@@ -5,33 +5,30 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.applications import service as applications
-from chalicelib.monitoring import message_list as monitoring
-from chalicelib.web.credentials import session_principal
-from chalicelib.core.db import Application
+from chalicelib.applications.access import owned_application
+from chalicelib.monitoring import message_list
+from chalicelib.monitoring.overview import overview as overview_of
 
-monitoring_api = Blueprint(__name__)
-
-
-def _application(application_id: str) -> Application:
-    return applications.get_owned(session_principal(monitoring_api.current_request), application_id)
+monitoring_routes = Blueprint(__name__)
 
 
 def _query() -> dict[str, str]:
-    return dict(monitoring_api.current_request.query_params or {})
+    return dict(monitoring_routes.current_request.query_params or {})
 
 
-@monitoring_api.route("/applications/{application_id}/overview", methods=["GET"])
+@monitoring_routes.route("/applications/{application_id}/overview", methods=["GET"])
 def overview(application_id: str) -> dict:
-    app = _application(application_id)
-    return monitoring.overview(app.application_id, applications.channel_names(app), _query(), app.timezone or "Asia/Jakarta")
+    app = owned_application(monitoring_routes.current_request, application_id)
+    return overview_of(app.application_id, applications.channel_names(app), _query(), app.zone())
 
 
-@monitoring_api.route("/applications/{application_id}/messages", methods=["GET"])
+@monitoring_routes.route("/applications/{application_id}/messages", methods=["GET"])
 def messages(application_id: str) -> dict:
-    app = _application(application_id)
-    return monitoring.list_messages(app.application_id, applications.channel_names(app), _query(), app.timezone or "Asia/Jakarta")
+    app = owned_application(monitoring_routes.current_request, application_id)
+    return message_list.list_messages(app.application_id, applications.channel_names(app), _query(), app.zone())
 
 
-@monitoring_api.route("/applications/{application_id}/messages/{message_id}", methods=["GET"])
+@monitoring_routes.route("/applications/{application_id}/messages/{message_id}", methods=["GET"])
 def message(application_id: str, message_id: str) -> dict:
-    return monitoring.message_detail(_application(application_id).application_id, message_id)
+    app = owned_application(monitoring_routes.current_request, application_id)
+    return message_list.message_detail(app.application_id, message_id)

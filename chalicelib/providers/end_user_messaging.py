@@ -17,37 +17,25 @@ Error classification (see base.py for what each exception means):
 """
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
-
-from .base import Outbound, ProviderRejected, ProviderUnavailable
-
-logger = logging.getLogger(__name__)
+from chalicelib.providers.aws_adapter import COMMON_TRANSIENT_CODES, AwsAdapter
+from chalicelib.providers.base import Outbound, ProviderRejected
 
 CONTEXT_KEY = "kirim_id"
-SSML_MAX = 6000  # VoiceMessageBody's limit for SSML in the service model
 
-TRANSIENT_CODES = frozenset({
-    "ThrottlingException", "ServiceQuotaExceededException", "InternalServerException",
-    "AccessDeniedException", "Throttling", "TooManyRequestsException", "RequestTimeout",
-    "RequestTimeoutException", "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure",
-    "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
-})
-
-# One retry at most: a read timeout may hide a message the service already accepted.
-DEFAULT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 2})
+TRANSIENT_CODES = COMMON_TRANSIENT_CODES | frozenset({"ServiceQuotaExceededException"})
 
 # Context values: 1-800 characters, no leading or trailing whitespace (service model).
 _CONTEXT_VALUE = re.compile(r"\S(?:.{0,798}\S)?", re.DOTALL)
 
 
-class EumSmsProvider:
+class EumSmsProvider(AwsAdapter):
     name = "eum"
+    service = "pinpoint-sms-voice-v2"
+    transient_codes = TRANSIENT_CODES
 
     def __init__(
         self,
@@ -60,22 +48,13 @@ class EumSmsProvider:
         sms_message_type: str = "TRANSACTIONAL",
         voice_id: str | None = None,
     ) -> None:
-        self._client = client
+        super().__init__(client)
         self.configuration_set = configuration_set
         self.sender_identities = dict(sender_identities or {})
         self.default_origination_identity = default_origination_identity
         self.default_voice_identity = default_voice_identity
         self.sms_message_type = sms_message_type
         self.voice_id = voice_id
-
-    @property
-    def client(self) -> Any:
-        # Created on first use, so importing or constructing costs nothing on a cold start.
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("pinpoint-sms-voice-v2", config=DEFAULT_CONFIG)
-        return self._client
 
     def send(self, message: Outbound) -> str:
         if message.channel in ("sms", "sms_otp"):
@@ -84,16 +63,7 @@ class EumSmsProvider:
             operation, request = "send_voice_message", self.voice_request(message)
         else:
             raise ProviderRejected(f"channel {message.channel!r} is not sent through End User Messaging", "Channel")
-        try:
-            answer = getattr(self.client, operation)(**request)
-        except ClientError as error:
-            raise classify_client_error(error) from error
-        except ParamValidationError as error:
-            raise ProviderRejected(f"invalid request: {error}", "ParamValidation") from error
-        except BotoCoreError as error:  # timeouts, connection errors, credentials
-            logger.warning("eum send failed before an answer", extra={"error": type(error).__name__})
-            raise ProviderUnavailable(type(error).__name__) from error
-        return answer["MessageId"]
+        return self.call(operation, request)["MessageId"]
 
     def text_request(self, message: Outbound) -> dict[str, Any]:
         """send_text_message arguments. OTP is always TRANSACTIONAL and goes out under its masking."""
@@ -113,7 +83,7 @@ class EumSmsProvider:
         return self._common(request, message)
 
     def voice_request(self, message: Outbound) -> dict[str, Any]:
-        """send_voice_message arguments; the body is SSML (see build_ssml)."""
+        """send_voice_message arguments; the body is SSML (chalicelib.ivr.ssml)."""
         origination = message.from_number or self.default_voice_identity
         if not origination:
             raise ProviderRejected("no caller id for the call", "MissingOriginationIdentity")
@@ -138,65 +108,3 @@ class EumSmsProvider:
             request["ConfigurationSetName"] = self.configuration_set
         request["Context"] = {CONTEXT_KEY: message.message_id}
         return request
-
-
-def classify_client_error(error: ClientError) -> Exception:
-    """A ClientError as ProviderRejected (final) or ProviderUnavailable (retry later)."""
-    info = error.response.get("Error", {})
-    code = str(info.get("Code") or "Unknown")
-    text = str(info.get("Message") or code)
-    reason = error.response.get("Reason") or info.get("Reason")
-    if reason:
-        text = f"{text} ({reason})"
-    http_status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    if code in TRANSIENT_CODES or http_status >= 500 or http_status == 429:
-        logger.warning("eum unavailable", extra={"code": code, "http_status": http_status})
-        return ProviderUnavailable(f"{code}: {text}")
-    return ProviderRejected(text, code)
-
-
-# --- SSML for IVR calls ---
-
-class MissingVariables(ValueError):
-    """The script names variables that were not given; `names` lists all of them, sorted."""
-
-    def __init__(self, names: list[str]) -> None:
-        super().__init__("missing variables: " + ", ".join(names))
-        self.names = names
-
-
-_PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
-# Characters XML 1.0 forbids even when escaped: they are dropped, not escaped.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\r": "&#13;"}
-_SPECIAL = re.compile("[&<>\"'\r]")
-
-
-def xml_text(value: str) -> str:
-    """Text safe inside an XML element: escaped, with XML-forbidden characters removed.
-    A CR is written as &#13; so a parser keeps it rather than turning it into LF."""
-    return _SPECIAL.sub(lambda match: _ENTITIES[match.group()], _NOT_XML.sub("", value))
-
-
-def build_ssml(script: str, variables: Mapping[str, str]) -> str:
-    """`<speak>script</speak>` with each `{{name}}` replaced by its value.
-
-    The script and the values are plain text: both are escaped, so the result is valid XML
-    and no value can inject SSML tags. Substitution is one pass: a value that itself looks
-    like `{{x}}` is spoken as written. Raises MissingVariables (a ValueError) naming every
-    placeholder without a value, and ValueError when the SSML exceeds 6000 characters.
-    """
-    missing = sorted({name for name in _PLACEHOLDER.findall(script) if name not in variables})
-    if missing:
-        raise MissingVariables(missing)
-    parts: list[str] = []
-    last = 0
-    for match in _PLACEHOLDER.finditer(script):
-        parts.append(xml_text(script[last:match.start()]))
-        parts.append(xml_text(str(variables[match.group(1)])))
-        last = match.end()
-    parts.append(xml_text(script[last:]))
-    ssml = "<speak>" + "".join(parts) + "</speak>"
-    if len(ssml) > SSML_MAX:
-        raise ValueError(f"SSML is {len(ssml)} characters; the limit is {SSML_MAX}")
-    return ssml

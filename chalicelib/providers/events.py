@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.clock import iso, now_iso
+
 from .base import StatusEvent
 
 KIRIM_ID = "kirim_id"

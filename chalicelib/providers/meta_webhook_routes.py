@@ -13,13 +13,13 @@ from chalice import Blueprint, Response
 
 from chalicelib.core.errors import INVALID_CREDENTIALS, ApiError, bad_parameter
 
-webhooks = Blueprint(__name__)
+meta_webhook_routes = Blueprint(__name__)
 PATH = "/webhooks/whatsapp"
 
 
-@webhooks.route(PATH, methods=["GET"])
+@meta_webhook_routes.route(PATH, methods=["GET"])
 def verify_subscription() -> Response:
-    query = webhooks.current_request.query_params or {}
+    query = meta_webhook_routes.current_request.query_params or {}
     expected = os.environ.get("META_VERIFY_TOKEN", "")
     given = query.get("hub.verify_token", "")
     if query.get("hub.mode") == "subscribe" and expected and hmac.compare_digest(given.encode(), expected.encode()):
@@ -28,13 +28,13 @@ def verify_subscription() -> Response:
                     status_code=403)
 
 
-@webhooks.route(PATH, methods=["POST"])
+@meta_webhook_routes.route(PATH, methods=["POST"])
 def receive() -> dict:
     from chalicelib.messages import status_updates
-    from chalicelib.templates import service as templates
     from chalicelib.providers.meta_whatsapp import parse_webhook, verify_signature
+    from chalicelib.templates import service as templates
 
-    request = webhooks.current_request
+    request = meta_webhook_routes.current_request
     raw = request.raw_body or b""
     secret = os.environ.get("META_APP_SECRET", "").encode()
     if not secret or not verify_signature(secret, raw, request.headers.get("x-hub-signature-256")):

@@ -29,6 +29,7 @@ from typing import Any
 import urllib3
 
 from chalicelib.core.clock import iso, now_iso
+
 from .base import Outbound, ProviderRejected, ProviderUnavailable, StatusEvent
 
 logger = logging.getLogger(__name__)

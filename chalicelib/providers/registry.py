@@ -9,8 +9,8 @@ import json
 import os
 from functools import lru_cache
 
-from chalicelib.providers.base import Provider
 from chalicelib.core.config import get_settings
+from chalicelib.providers.base import Provider
 
 
 @lru_cache(maxsize=None)

@@ -15,17 +15,12 @@ Error classification (see base.py for what each exception means):
 """
 from __future__ import annotations
 
-import logging
 import re
 from email.utils import formataddr
 from typing import Any
 
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
-
-from .base import Outbound, ProviderRejected, ProviderUnavailable
-
-logger = logging.getLogger(__name__)
+from chalicelib.providers.aws_adapter import COMMON_TRANSIENT_CODES, AwsAdapter
+from chalicelib.providers.base import Outbound, ProviderRejected
 
 TAG_NAME = "kirim_id"
 CHARSET = "UTF-8"
@@ -35,49 +30,25 @@ _TAG_VALUE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # A CR or LF in a display name would let a caller inject headers; other controls are noise.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
-# Transient: retrying the same request later can succeed.
-TRANSIENT_CODES = frozenset({
-    "TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException",
-    "ThrottledException", "RequestThrottled", "RequestLimitExceeded", "RequestTimeout",
-    "RequestTimeoutException", "ServiceUnavailable", "ServiceUnavailableException",
-    "InternalFailure", "InternalServerError", "InternalServerException",
-    # Kirim's own setup: an operator fixes it, the message itself is fine.
-    "SendingPausedException", "NotFoundException", "AccessDenied", "AccessDeniedException",
-    "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
+# Transient beyond the common ones: SES's own throttling words, and problems of Kirim's own setup
+# that an operator fixes without the message changing.
+TRANSIENT_CODES = COMMON_TRANSIENT_CODES | frozenset({
+    "LimitExceededException", "ThrottledException", "RequestThrottled", "RequestLimitExceeded",
+    "InternalServerError", "SendingPausedException", "NotFoundException",
 })
 
-# One retry at most: a read timeout may hide an email SES already accepted.
-DEFAULT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 2})
 
-
-class SesEmailProvider:
+class SesEmailProvider(AwsAdapter):
     name = "ses"
+    service = "sesv2"
+    transient_codes = TRANSIENT_CODES
 
     def __init__(self, client: Any | None = None, configuration_set: str | None = None) -> None:
-        self._client = client
+        super().__init__(client)
         self.configuration_set = configuration_set
 
-    @property
-    def client(self) -> Any:
-        # Created on first use, so importing or constructing costs nothing on a cold start.
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sesv2", config=DEFAULT_CONFIG)
-        return self._client
-
     def send(self, message: Outbound) -> str:
-        request = self.build_request(message)
-        try:
-            answer = self.client.send_email(**request)
-        except ClientError as error:
-            raise classify_client_error(error) from error
-        except ParamValidationError as error:
-            raise ProviderRejected(f"invalid request: {error}", "ParamValidation") from error
-        except BotoCoreError as error:  # timeouts, connection errors, credentials
-            logger.warning("ses send failed before an answer", extra={"error": type(error).__name__})
-            raise ProviderUnavailable(type(error).__name__) from error
-        return answer["MessageId"]
+        return self.call("send_email", self.build_request(message))["MessageId"]
 
     def build_request(self, message: Outbound) -> dict[str, Any]:
         """The exact send_email arguments for a message (public so tests and tools can inspect it)."""
@@ -116,15 +87,3 @@ def from_address(name: str | None, address: str) -> str:
         return formataddr((clean_name, address.strip()), charset="utf-8")
     except UnicodeEncodeError as error:  # the address part must be ASCII (punycode domains)
         raise ProviderRejected("sender address is not ASCII", "InvalidSender") from error
-
-
-def classify_client_error(error: ClientError) -> Exception:
-    """A ClientError from SES as ProviderRejected (final) or ProviderUnavailable (retry later)."""
-    info = error.response.get("Error", {})
-    code = str(info.get("Code") or "Unknown")
-    text = str(info.get("Message") or code)
-    http_status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    if code in TRANSIENT_CODES or http_status >= 500 or http_status == 429:
-        logger.warning("ses unavailable", extra={"code": code, "http_status": http_status})
-        return ProviderUnavailable(f"{code}: {text}")
-    return ProviderRejected(text, code)

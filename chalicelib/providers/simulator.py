@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import threading
-from functools import lru_cache
 from typing import Any
 
+from chalicelib.core import aws
 from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
-from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
 from chalicelib.core.config import get_settings
+from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
 
 REJECT, TIMEOUT = "reject", "timeout"
 
@@ -70,12 +70,9 @@ def plan_for(channel: str, target: str) -> Any:
     return plans.get(key, plans[None])
 
 
-@lru_cache(maxsize=1)
-def _queue() -> tuple[Any, str]:
-    import boto3
-
-    sqs = boto3.client("sqs")
-    return sqs, sqs.get_queue_url(QueueName=get_settings().simulator_queue_name)["QueueUrl"]
+def _scaled(seconds: float) -> int:
+    """SIMULATOR_TIME_SCALE=0 makes every step visible at once (tests); 1 is real time."""
+    return min(int(seconds * float(os.environ.get("SIMULATOR_TIME_SCALE", "1"))), 900)
 
 
 class SimulatorProvider:
@@ -98,13 +95,11 @@ class SimulatorProvider:
             if first:
                 raise ProviderUnavailable("Simulated provider timeout (magic target)")
             plan = PLANS[message.channel][None]
-        sqs, url = _queue()
-        # SIMULATOR_TIME_SCALE=0 makes every step visible at once (tests); 1 is real time.
-        scale = float(os.environ.get("SIMULATOR_TIME_SCALE", "1"))
-        entries = [{"Id": str(i), "DelaySeconds": min(int(delay * scale), 900),
+        entries = [{"Id": str(i), "DelaySeconds": _scaled(delay),
                     "MessageBody": json.dumps({"message_id": message.message_id, "provider_status": status})}
                    for i, (delay, status) in enumerate(plan)]
-        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        aws.client("sqs").send_message_batch(QueueUrl=aws.queue_url(get_settings().simulator_queue_name),
+                                             Entries=entries)
         return f"sim-{message.message_id}"
 
 
@@ -117,9 +112,7 @@ class SimulatorTemplateReviewer:
         if name.startswith("pending_"):
             return None
         event, reason = ("REJECTED", "INVALID_FORMAT") if name.startswith("reject_") else ("APPROVED", "NONE")
-        sqs, url = _queue()
-        scale = float(os.environ.get("SIMULATOR_TIME_SCALE", "1"))
         review = {"application_id": application_id, "template_id": template_id, "event": event, "reason": reason}
-        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"template_review": review}),
-                         DelaySeconds=min(int(3 * scale), 900))
+        aws.send_to_queue(get_settings().simulator_queue_name, {"template_review": review},
+                          delay_seconds=_scaled(3))
         return None

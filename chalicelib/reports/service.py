@@ -1,42 +1,31 @@
 """Reports: what the owner asks for, its state, and the expiring download link.
 
-POST stores the report as Processing and puts one job on the report queue (the worker in
-report_jobs.py writes the file); GET shows progress; download presigns a fresh 15-minute URL.
+POST stores the report as Processing and puts one job on the report queue (reports.worker
+writes the file); GET shows progress; download presigns a fresh 15-minute URL.
 Files expire from S3 after RETENTION_DAYS (bucket lifecycle); the report then reads as expired.
 """
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import timedelta
 from typing import Any, Iterator
 
-from chalicelib.core import clock
-from chalicelib.monitoring import message_list as monitoring
-from chalicelib.core import validation
-from chalicelib.core.errors import CONFLICT, NOT_FOUND, ApiError, bad_parameter, not_found
+from chalicelib.core import aws, clock, validation
 from chalicelib.core.config import get_settings
+from chalicelib.core.errors import CONFLICT, NOT_FOUND, ApiError, bad_parameter, not_found
+from chalicelib.messages.queries import daily_counts
 from chalicelib.messages.status_rules import RULES
-from chalicelib.core.db import Counter, Report
+from chalicelib.monitoring.ranges import Range, parse_range
+from chalicelib.reports.models import Report
+from chalicelib.reports.writers import FORMATS
 
 PROCESSING, PREPARING, DONE, FAILED = "Processing", "Preparing", "Done", "Failed"
-FORMATS = {"csv": "csv", "xlsx": "xlsx", "xls": "xlsx"}
 RETENTION_DAYS = 7
 LINK_SECONDS = 15 * 60
 
 
-@lru_cache(maxsize=1)
-def _clients() -> tuple[Any, Any]:
-    import boto3
-
-    return boto3.client("s3"), boto3.client("sqs")
-
-
-def expected_rows(application_id: str, channel: str, statuses: list[str], span: monitoring.Range) -> int:
+def expected_rows(application_id: str, channel: str, statuses: list[str], span: Range) -> int:
     """An estimate for the progress bar, from the daily counters (whole days)."""
-    days = span.days()
-    return sum(item.counts().get(word, 0)
-               for item in Counter.query(f"{application_id}#{channel}", Counter.sk.between(days[0], days[-1]))
+    return sum(counts.get(word, 0) for counts in daily_counts(application_id, channel, span.days()).values()
                for word in statuses)
 
 
@@ -58,7 +47,7 @@ def create(application_id: str, app_channels: list[str], timezone_name: str, bod
     for field in ("from", "to"):
         if not isinstance(body.get(field), str):
             raise bad_parameter(field, f"{field} is required: a date (2026-11-27) or an ISO 8601 time")
-    span = monitoring.parse_range({"from": body["from"], "to": body["to"]}, timezone_name)
+    span = parse_range({"from": body["from"], "to": body["to"]}, timezone_name)
     statuses = sorted(set(statuses), key=words.index)
     from ulid import ULID
 
@@ -68,10 +57,8 @@ def create(application_id: str, app_channels: list[str], timezone_name: str, bod
                     rows=0, expected_rows=expected_rows(application_id, channel, statuses, span),
                     created_at=clock.now_iso())
     report.save(condition=Report.report_id.does_not_exist())
-    s3, sqs = _clients()
-    queue = sqs.get_queue_url(QueueName=get_settings().report_queue_name)["QueueUrl"]
-    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"application_id": application_id,
-                                                             "report_id": report.report_id}))
+    aws.send_to_queue(get_settings().report_queue_name,
+                      {"application_id": application_id, "report_id": report.report_id})
     return report
 
 
@@ -91,8 +78,7 @@ def list_for(application_id: str) -> Iterator[Report]:
 def expired(report: Report) -> bool:
     if report.status != DONE or not report.finished_at:
         return False
-    finished = datetime.fromisoformat(report.finished_at.replace("Z", "+00:00"))
-    return finished + timedelta(days=RETENTION_DAYS) <= datetime.now(timezone.utc)
+    return clock.parse_iso(report.finished_at) + timedelta(days=RETENTION_DAYS) <= clock.now()
 
 
 def progress(report: Report) -> int:
@@ -125,8 +111,7 @@ def download(report: Report) -> dict[str, str]:
     if expired(report):
         raise ApiError(NOT_FOUND, f"The report expired {RETENTION_DAYS} days after it was made; make it again",
                        status=410)
-    s3, _ = _clients()
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": get_settings().report_bucket,
+    url = aws.client("s3").generate_presigned_url("get_object", Params={"Bucket": get_settings().report_bucket,
                                                           "Key": report.s3_key}, ExpiresIn=LINK_SECONDS)
     expires = clock.now() + timedelta(seconds=LINK_SECONDS)
     return {"url": url, "expires_at": clock.iso(expires)}

@@ -11,19 +11,19 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.core import clock
-from chalicelib.monitoring import message_list as monitoring
-from chalicelib.reports import service as reports
-from chalicelib.messages.views import call_times, details_of
+from chalicelib.core import aws, clock
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import Message, Report
+from chalicelib.messages import queries
+from chalicelib.messages.models import Message
+from chalicelib.messages.views import call_times, details_of
+from chalicelib.reports import service as reports
+from chalicelib.reports.models import Report
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 900          # the report worker's Lambda timeout
@@ -32,7 +32,7 @@ MAX_ATTEMPTS = 3             # the report queue's maxReceiveCount
 
 
 def _claim(report: Report) -> bool:
-    now = time.time()
+    now = clock.epoch()
     condition = (Report.status == reports.PROCESSING) | (
         (Report.status == reports.PREPARING) & (Report.lease_until < now))
     try:
@@ -47,7 +47,7 @@ def _claim(report: Report) -> bool:
 
 
 def _local(iso: str, zone: ZoneInfo) -> str:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone).isoformat(timespec="seconds")
+    return clock.parse_iso(iso).astimezone(zone).isoformat(timespec="seconds")
 
 
 def row(message: Message, columns: list[str], zone: ZoneInfo) -> list[Any]:
@@ -64,7 +64,7 @@ def build(report: Report, s3: Any, bucket: str, *, rows_per_sheet: int | None = 
     from chalicelib.reports import writers
     from chalicelib.reports.s3_sink import MultipartSink
 
-    extension = writers.EXTENSIONS[report.format]
+    extension = writers.FORMATS[report.format]
     key = f"reports/{report.application_id}/{report.report_id}.{extension}"
     filename = "".join(c if c.isalnum() or c in " -_." else "_" for c in report.name).strip() or "report"
     sink = MultipartSink(s3, bucket, key, content_type=writers.CONTENT_TYPES[report.format],
@@ -75,13 +75,13 @@ def build(report: Report, s3: Any, bucket: str, *, rows_per_sheet: int | None = 
     zone = ZoneInfo(report.timezone)
     try:
         count = 0
-        for message in monitoring.iter_messages(report.application_id, report.channel, list(report.statuses),
+        for message in queries.iter_messages(report.application_id, report.channel, list(report.statuses),
                                                 datetime.fromisoformat(report.start),
                                                 datetime.fromisoformat(report.end)):
             writer.write_row(row(message, columns, zone))
             count += 1
             if count % PROGRESS_EVERY == 0:
-                report.update(actions=[Report.rows.set(count), Report.lease_until.set(time.time() + LEASE_SECONDS)])
+                report.update(actions=[Report.rows.set(count), Report.lease_until.set(clock.epoch() + LEASE_SECONDS)])
         writer.close()
         sink.close()
     except BaseException:
@@ -95,8 +95,6 @@ def build(report: Report, s3: Any, bucket: str, *, rows_per_sheet: int | None = 
 
 def run(application_id: str, report_id: str, attempt: int) -> str:
     """Handle one delivery of a report job; returns what happened (for logs and tests)."""
-    import boto3
-
     try:
         report = Report.get(application_id, report_id, consistent_read=True)
     except Report.DoesNotExist:
@@ -106,7 +104,7 @@ def run(application_id: str, report_id: str, attempt: int) -> str:
     if not _claim(report):
         return "in progress elsewhere"
     try:
-        build(report, boto3.client("s3"), get_settings().report_bucket)
+        build(report, aws.client("s3"), get_settings().report_bucket)
     except Exception as error:  # noqa: BLE001 - recorded, then retried or failed for good
         log.exception("report failed", extra={"report_id": report_id, "attempt": attempt})
         if attempt >= MAX_ATTEMPTS:

@@ -71,9 +71,9 @@ DETAIL_COLUMNS = {
 }
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Keys are the canonical formats; "xls" is accepted as a name for xlsx (see canonical_format).
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_CONTENT_TYPE, "xls": XLSX_CONTENT_TYPE}
-EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "xls": "xlsx"}  # without the dot: f"{name}.{EXTENSIONS[fmt]}"
+# A format as a user may name it -> the canonical format, which is also the file's extension.
+FORMATS = {"csv": "csv", "xlsx": "xlsx", "xls": "xlsx"}
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_CONTENT_TYPE}
 
 MAX_XLSX_ROWS_PER_SHEET = 1_048_575  # Excel's 1,048,576 rows, less the header
 SHEET_TITLE = "Messages"
@@ -102,12 +102,10 @@ def columns_for(channel: str) -> list[str]:
 
 def canonical_format(fmt: str) -> str:
     """The canonical format, "csv" or "xlsx", from a name as a user may give it ("CSV", "xls")."""
-    name = str(fmt).strip().lower()
-    if name == "csv":
-        return "csv"
-    if name in ("xlsx", "xls"):
-        return "xlsx"
-    raise ValueError(f"unknown report format {fmt!r}")
+    try:
+        return FORMATS[str(fmt).strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown report format {fmt!r}") from None
 
 
 def _text(value: Any) -> str:

@@ -7,17 +7,14 @@ from typing import Any, Callable
 
 from chalice.app import Request, Response
 
-from chalicelib.applications import sending_settings
+from chalicelib.accounts.request_auth import basic_principal
+from chalicelib.applications import sending_settings, tokens
 from chalicelib.applications import service as applications
-from chalicelib.sending import idempotency
-from chalicelib.sending import rate_limit
-from chalicelib.applications import tokens
-from chalicelib.web.credentials import basic_principal, json_body
-from chalicelib.core.errors import bad_parameter, too_large
-from chalicelib.sending.prepared import Draft, Sender
-from chalicelib.core.config import get_settings
+from chalicelib.core import validation
+from chalicelib.sending import idempotency, rate_limit
+from chalicelib.sending.prepared import Prepared, Sender
+from chalicelib.web.bodies import fields_and_files
 
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 MAX_PAGE = 200
 
 
@@ -35,19 +32,7 @@ def v1_sender(request: Request, channel: str) -> Sender:
     return sender
 
 
-def fields_and_files(request: Request) -> tuple[dict[str, Any], dict[str, tuple[str, str, bytes]]]:
-    content_type = request.headers.get("content-type", "application/json")
-    if content_type.split(";")[0].strip().lower() in FORM_TYPES:
-        limit = get_settings().max_body_bytes
-        if len(request.raw_body or b"") > limit:
-            raise too_large(limit)
-        from chalicelib.sending.email_rules import parse_form
-
-        return parse_form(content_type, request.raw_body or b"")
-    return json_body(request), {}
-
-
-def send(request: Request, sender: Sender, make_draft: Callable[..., Draft],
+def send(request: Request, sender: Sender, prepare: Callable[..., Prepared],
          respond: Callable[[str], dict[str, Any]], with_files: bool = False) -> Response:
     key = idempotency.check_key(request.headers.get("idempotency-key"))
 
@@ -56,8 +41,8 @@ def send(request: Request, sender: Sender, make_draft: Callable[..., Draft],
 
     def produce() -> dict[str, Any]:
         fields, files = fields_and_files(request)
-        draft = make_draft(sender, fields, files) if with_files else make_draft(sender, fields)
-        message = pipeline.send(sender, draft)
+        prepared = prepare(sender, fields, files) if with_files else prepare(sender, fields)
+        message = pipeline.send(sender, prepared)
         return {"body": respond(message.message_id)}
 
     scope = f"{sender.application_id}:{sender.channel}:{request.method}:{request.context.get('resourcePath')}"
@@ -68,7 +53,5 @@ def send(request: Request, sender: Sender, make_draft: Callable[..., Draft],
 
 def page_params(request: Request) -> tuple[int, str | None]:
     query = request.query_params or {}
-    raw = query.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise bad_parameter("limit", f"limit must be a whole number from 1 to {MAX_PAGE}")
-    return int(raw), query.get("cursor")
+    limit = validation.whole_number(query.get("limit", "50"), "limit", 1, MAX_PAGE)
+    return limit, query.get("cursor")

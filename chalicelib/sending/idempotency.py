@@ -12,8 +12,8 @@ import hashlib
 from functools import lru_cache
 from typing import Any, Callable
 
-from chalicelib.core.errors import CONFLICT, UNPROCESSABLE, ApiError, bad_parameter
 from chalicelib.core.config import get_settings
+from chalicelib.core.errors import CONFLICT, UNPROCESSABLE, ApiError, bad_parameter
 
 MAX_KEY_LENGTH = 255
 TTL_SECONDS = 24 * 3600
@@ -28,8 +28,11 @@ def _mark_replayed(response: dict[str, Any], _record: Any) -> dict[str, Any]:
 def _runner() -> tuple[Callable[..., dict[str, Any]], Any]:
     # Imported on first use: boto3 and Powertools' idempotency module cost cold-start time
     # that requests without the header should not pay.
-    from aws_lambda_powertools.utilities.idempotency import (DynamoDBPersistenceLayer, IdempotencyConfig,
-                                                             idempotent_function)
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
     from botocore.config import Config
 
     persistence = DynamoDBPersistenceLayer(
@@ -59,8 +62,10 @@ def once(key: str | None, scope: str, raw_body: bytes, produce: Callable[[], dic
     """Run `produce` once per (scope, key); `produce` returns a JSON-serialisable answer."""
     if key is None:
         return produce()
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (IdempotencyAlreadyInProgressError,
-                                                                        IdempotencyValidationError)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
     run, config = _runner()
     if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):

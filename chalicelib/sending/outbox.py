@@ -10,27 +10,17 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from functools import lru_cache
-from typing import Any
 
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
 from chalicelib.messages import status_updates
+from chalicelib.messages.models import Message
+from chalicelib.messages.status_rules import RULES
 from chalicelib.providers.base import Attachment, Outbound, ProviderRejected, ProviderUnavailable
 from chalicelib.providers.registry import provider_for
-from chalicelib.core.config import get_settings
-from chalicelib.messages.status_rules import RULES
-from chalicelib.core.db import Message
 
 MAX_ATTEMPTS = 6
 FIRST_RETRY_DELAY = 5
-
-
-@lru_cache(maxsize=1)
-def _clients() -> tuple[Any, Any, str]:
-    import boto3
-
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=get_settings().dispatch_queue_name)["QueueUrl"]
-    return boto3.client("s3"), sqs, url
 
 
 def _key(message_id: str) -> str:
@@ -54,21 +44,15 @@ def decode(raw: bytes) -> Outbound:
 
 
 def defer(outbound: Outbound) -> None:
-    s3, sqs, url = _clients()
-    s3.put_object(Bucket=get_settings().report_bucket, Key=_key(outbound.message_id), Body=encode(outbound),
-                  ContentType="application/json")
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"message_id": outbound.message_id}),
-                     DelaySeconds=FIRST_RETRY_DELAY)
-
-
-def enqueue_job(job: dict[str, Any]) -> None:
-    """Other background work on the dispatch queue (e.g. {"recount": application_id})."""
-    _, sqs, url = _clients()
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(job))
+    settings = get_settings()
+    aws.client("s3").put_object(Bucket=settings.report_bucket, Key=_key(outbound.message_id), Body=encode(outbound),
+                                ContentType="application/json")
+    aws.send_to_queue(settings.dispatch_queue_name, {"message_id": outbound.message_id},
+                      delay_seconds=FIRST_RETRY_DELAY)
 
 
 def load(message_id: str) -> Outbound | None:
-    s3, _, _ = _clients()
+    s3 = aws.client("s3")
     try:
         raw = s3.get_object(Bucket=get_settings().report_bucket, Key=_key(message_id))["Body"].read()
     except s3.exceptions.NoSuchKey:
@@ -77,8 +61,7 @@ def load(message_id: str) -> Outbound | None:
 
 
 def done(message_id: str) -> None:
-    s3, _, _ = _clients()
-    s3.delete_object(Bucket=get_settings().report_bucket, Key=_key(message_id))
+    aws.client("s3").delete_object(Bucket=get_settings().report_bucket, Key=_key(message_id))
 
 
 def retry(message_id: str, attempt: int) -> None:

@@ -1,6 +1,6 @@
 """The send pipeline shared by every channel:
 
-  validated draft -> one transaction (quota debit, message, counter) -> provider
+  prepared request -> one transaction (quota debit, message, counter) -> provider
   -> rejected: Failed + refund | unavailable: deferred to the dispatch queue, still pending.
 
 DynamoDB calls on the way: the caller's auth and rate limit, then one TransactWriteItems.
@@ -15,32 +15,32 @@ from typing import Any
 from ulid import ULID
 
 from chalicelib.core import clock
-from chalicelib.sending import ledger
-from chalicelib.sending import outbox
 from chalicelib.messages import status_updates
-from chalicelib.sending.prepared import Draft, Sender
+from chalicelib.messages.models import Message, app_channel_key, status_key
+from chalicelib.messages.status_rules import RULES
+from chalicelib.messages.transitions import local_day
 from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
 from chalicelib.providers.registry import provider_for
-from chalicelib.messages.status_rules import RULES
-from chalicelib.core.db import Message
+from chalicelib.sending import ledger, outbox
+from chalicelib.sending.prepared import Prepared, Sender
 
 log = logging.getLogger(__name__)
 
 
-def send(sender: Sender, draft: Draft) -> Message:
+def send(sender: Sender, prepared: Prepared) -> Message:
     provider = provider_for(sender.channel)
     now = clock.now()
     at = clock.iso(now)
     initial = RULES[sender.channel].initial
     message = Message(str(ULID.from_datetime(now)), application_id=sender.application_id, channel=sender.channel,
-                      app_channel=f"{sender.application_id}#{sender.channel}",
-                      app_channel_status=f"{sender.application_id}#{sender.channel}#{initial}", target=draft.target,
-                      status=initial, created_at=at, updated_at=at,
-                      day=ledger.local_day(now, sender.timezone), cost=draft.cost,
-                      provider=provider.name, details=draft.details,
+                      app_channel=app_channel_key(sender.application_id, sender.channel),
+                      app_channel_status=status_key(sender.application_id, sender.channel, initial),
+                      target=prepared.target, status=initial, created_at=at, updated_at=at,
+                      day=local_day(now, sender.timezone), cost=prepared.cost,
+                      provider=provider.name, details=prepared.details,
                       history=[{"status": initial, "at": at, "provider_status": "ACCEPTED"}])
-    ledger.record_send(message, draft.cost)
-    deliver(message, draft.outbound(message.message_id), provider)
+    ledger.record_send(message, prepared.cost)
+    deliver(message, prepared.outbound(message.message_id), provider)
     return message
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from chalicelib.core.clock import DEFAULT_TIMEZONE
+from chalicelib.core.config import get_settings
 from chalicelib.providers.base import Outbound
 
 
@@ -13,20 +15,21 @@ class Sender:
     """Who sends: an application's channel and the settings that shape its sends."""
     application_id: str
     channel: str
-    timezone: str = "Asia/Jakarta"
+    timezone: str = DEFAULT_TIMEZONE
     rate_limit: int = 25
     sender_ids: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, application_id: str, channel: str, settings: dict[str, Any]) -> "Sender":
-        return cls(application_id, channel, settings.get("timezone") or "Asia/Jakarta",
-                   int(settings.get("rate_limit") or 25), frozenset(settings.get("sender_ids") or ()))
+        return cls(application_id, channel, settings.get("timezone") or DEFAULT_TIMEZONE,
+                   int(settings.get("rate_limit") or get_settings().default_rate_limit),
+                   frozenset(settings.get("sender_ids") or ()))
 
 
 @dataclass
-class Draft:
-    """A validated message: its target, quota cost, stored details and how to build the
-    provider's request once the id is known."""
+class Prepared:
+    """A validated send request: its target, quota cost, stored details and how to build the
+    provider's request once the message id is known."""
     target: str
     outbound: Callable[[str], Outbound]
     cost: int = 1

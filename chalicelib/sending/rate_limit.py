@@ -1,30 +1,25 @@
 """Requests per second per application: a fixed one-second window counted in DynamoDB.
 
 One UpdateItem (ADD, returning the new count) per request; the item expires by TTL.
-The X-RateLimit-* headers of the current request are kept in a context variable, so the
-HTTP middleware can put them on every response, errors included.
+The X-RateLimit-* headers go on the request's answer, errors included (web.response_headers).
 """
 from __future__ import annotations
 
-import contextvars
-import time
-
+from chalicelib.core import clock
 from chalicelib.core.errors import TOO_MANY_REQUESTS, ApiError
-from chalicelib.core.db import Limit
-
-current_headers: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
-    "rate_limit_headers", default=None)
+from chalicelib.core.limits import Limit
+from chalicelib.web import response_headers
 
 
 def hit(application_id: str, limit: int) -> dict[str, str]:
-    now = time.time()
+    now = clock.epoch()
     window = int(now)
-    item = Limit(f"rl#{application_id}#{window}")
+    item = Limit(Limit.key("rl", application_id, window))
     item.update(actions=[Limit.hits.add(1), Limit.expires_ttl.set(window + 120)])
     count = int(item.hits)
     headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(0, limit - count)),
                "X-RateLimit-Reset": str(window + 1)}
-    current_headers.set(headers)
+    response_headers.add(headers)
     if count > limit:
         retry_after = max(1, int(window + 1 - now + 0.999))
         raise ApiError(TOO_MANY_REQUESTS, f"Rate limit of {limit} requests per second exceeded",

@@ -18,8 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core.errors import bad_parameter
-from chalicelib.templates.rules import (BODY_MAX, COUPON_MAX, HEADER_MAX, MEDIA_FORMATS, URL_MAX, body_variables,
-                                       header_has_variable, is_https_url, url_buttons_with_variable)
+from chalicelib.templates.rules import (
+    BODY_MAX,
+    COUPON_MAX,
+    HEADER_MAX,
+    MEDIA_FORMATS,
+    URL_MAX,
+    body_variables,
+    header_has_variable,
+    is_https_url,
+    url_buttons_with_variable,
+)
 
 PAYLOAD = "message.template.payload"
 POSITIONS = ("header", "body", "button")

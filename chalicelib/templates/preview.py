@@ -8,8 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.errors import bad_parameter
-from chalicelib.templates.rules import (VARIABLE, copy_code_text, expiry_line, preset_body, security_line,
-                                       variable_number)
+from chalicelib.templates.rules import (
+    VARIABLE,
+    copy_code_text,
+    expiry_line,
+    preset_body,
+    security_line,
+    variable_number,
+)
 
 MASKING_NAME_MAX = 50
 BUTTONS_SHOWN = 3  # the rest sit behind "See all options"

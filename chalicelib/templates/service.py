@@ -7,17 +7,18 @@ per application and language through a name item written in the same transaction
 """
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any, Iterator
 
+from cachetools import TTLCache
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
-from chalicelib.templates import rules
+from chalicelib.core.db import connection
 from chalicelib.core.errors import CONFLICT, TEMPLATE_NOT_FOUND, ApiError, bad_parameter, not_found
-from chalicelib.core.db import Template, connection
+from chalicelib.templates import rules
+from chalicelib.templates.models import TEMPLATE_PREFIX, Template
 
 DRAFT, SUBMITTED, APPROVED, REJECTED = "DRAFT", "SUBMITTED", "APPROVED", "REJECTED"
 STATUSES = (DRAFT, SUBMITTED, APPROVED, REJECTED)
@@ -28,15 +29,7 @@ TEMPLATE_NOT_FOUND_MESSAGE = "Template not found"
 # paused or disabled by Meta stops being usable within that time. Nothing else is cached, so
 # a template is usable the moment it is approved.
 SEND_CACHE_SECONDS = 60
-_send_cache: dict[tuple[str, str], tuple[float, Template | None]] = {}
-
-
-def _sk(template_id: str) -> str:
-    return f"tpl#{template_id}"
-
-
-def _name_key(name: str, language: str) -> str:
-    return f"name#{name}#{language}"
+_send_cache: TTLCache = TTLCache(maxsize=1024, ttl=SEND_CACHE_SECONDS, timer=clock.monotonic)
 
 
 def code_id(template: Template) -> str:
@@ -66,7 +59,7 @@ def render(template: Template) -> dict[str, Any]:
 def get(application_id: str, template_id: str) -> Template:
     try:
         uuid.UUID(template_id)
-        return Template.get(application_id, _sk(template_id), consistent_read=True)
+        return Template.get(application_id, Template.template_key(template_id), consistent_read=True)
     except (ValueError, Template.DoesNotExist):
         raise not_found(TEMPLATE_NOT_FOUND_MESSAGE) from None
 
@@ -74,7 +67,7 @@ def get(application_id: str, template_id: str) -> Template:
 def list_for(application_id: str, status: str | None = None) -> Iterator[Template]:
     if status is not None and status not in STATUSES:
         raise bad_parameter("status", f"status must be one of: {', '.join(STATUSES)}")
-    for template in Template.query(application_id, Template.sk.startswith("tpl#")):
+    for template in Template.query(application_id, Template.sk.startswith(TEMPLATE_PREFIX)):
         if status is None or template.status == status:
             yield template
 
@@ -113,10 +106,10 @@ def create(application_id: str, body: dict[str, Any]) -> Template:
                         language=data["language"], category=data.get("category"), status=DRAFT,
                         content=_content(data), accept_terms=bool(body.get("accept_terms")),
                         created_at=now, updated_at=now)
-    template.sk = _sk(template.template_id)
+    template.sk = Template.template_key(template.template_id)
     if body.get("submit") is True:
         rules.check_submit(as_dict(template))
-    _write(template, old_name_key=None, new_name_key=_name_key(template.name, template.language), create=True)
+    _write(template, old_name_key=None, new_name_key=Template.name_key(template.name, template.language), create=True)
     if body.get("submit") is True:
         return submit(application_id, template.template_id, {})
     return template
@@ -128,8 +121,8 @@ def edit(application_id: str, template_id: str, body: dict[str, Any]) -> Templat
         raise ApiError(CONFLICT, f"A {template.status} template cannot be edited; only DRAFT and REJECTED can")
     merged = {**as_dict(template), **{k: v for k, v in body.items() if k != "submit"}}
     data = rules.check_draft(merged)
-    old_key = _name_key(template.name, template.language)
-    new_key = _name_key(data["name"], data["language"])
+    old_key = Template.name_key(template.name, template.language)
+    new_key = Template.name_key(data["name"], data["language"])
     template.name, template.language, template.category = data["name"], data["language"], data.get("category")
     template.content = _content(data)
     template.accept_terms = bool(merged.get("accept_terms"))
@@ -164,8 +157,8 @@ def submit(application_id: str, template_id: str, body: dict[str, Any]) -> Templ
 def delete(application_id: str, template_id: str) -> None:
     template = get(application_id, template_id)
     with TransactWrite(connection=connection()) as transaction:
-        transaction.delete(Template(application_id, _sk(template_id)))
-        transaction.delete(Template(application_id, _name_key(template.name, template.language)))
+        transaction.delete(Template(application_id, Template.template_key(template_id)))
+        transaction.delete(Template(application_id, Template.name_key(template.name, template.language)))
     _send_cache.pop((application_id, template_id), None)
 
 
@@ -173,7 +166,7 @@ def apply_review(application_id: str, template_id: str, event: str, reason: str 
     """A review result (Meta's webhook or the simulator). APPROVED approves; REJECTED, PAUSED and
     DISABLED leave the template unusable, with the reason kept. Returns the new status."""
     try:
-        template = Template.get(application_id, _sk(template_id), consistent_read=True)
+        template = Template.get(application_id, Template.template_key(template_id), consistent_read=True)
     except Template.DoesNotExist:
         return None
     reason = reason if reason and reason != "NONE" else None
@@ -195,7 +188,7 @@ def apply_review(application_id: str, template_id: str, event: str, reason: str 
 def apply_provider_review(provider_template_id: str, event: str, reason: str | None) -> str | None:
     """Meta's review webhook names only its own template id: find ours through the index."""
     for key in Template.by_provider_template.query(str(provider_template_id)):
-        return apply_review(key.application_id, key.sk.removeprefix("tpl#"), event, reason)
+        return apply_review(key.application_id, key.sk.removeprefix(TEMPLATE_PREFIX), event, reason)
     return None
 
 
@@ -207,16 +200,14 @@ def for_send(application_id: str, template_code_id: Any) -> dict[str, Any]:
     id_part, name = template_code_id.split(":", 1)
     template_id = id_part.replace("_", "-")
     key = (application_id, template_id)
-    cached = _send_cache.get(key)
-    if cached is not None and cached[0] > time.monotonic():
-        template = cached[1]
-    else:
+    template = _send_cache.get(key)
+    if template is None:
         try:
             template = get(application_id, template_id)
         except ApiError:
             template = None
         if template is not None and template.status == APPROVED:
-            _send_cache[key] = (time.monotonic() + SEND_CACHE_SECONDS, template)
+            _send_cache[key] = template
     if template is None or template.name != name or template.status != APPROVED:
         raise ApiError(TEMPLATE_NOT_FOUND, "No APPROVED template with this template_code_id in this application")
     return as_dict(template)

@@ -11,7 +11,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.core.errors import not_found
 
-console_static = Blueprint(__name__)
+console_routes = Blueprint(__name__)
 DIST = Path(os.environ.get("CONSOLE_DIST") or Path(__file__).resolve().parent.parent / "console_dist")
 _ASSET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
@@ -30,7 +30,7 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-@console_static.route("/console", methods=["GET"])
+@console_routes.route("/console", methods=["GET"])
 def index() -> Response:
     page = _read(DIST / "index.html")
     if page is None:
@@ -40,7 +40,7 @@ def index() -> Response:
                              "Content-Security-Policy": CSP})
 
 
-@console_static.route("/console/assets/{name}", methods=["GET"])
+@console_routes.route("/console/assets/{name}", methods=["GET"])
 def asset(name: str) -> Response:
     if not _ASSET.fullmatch(name) or ".." in name:
         raise not_found()

@@ -1,33 +1,23 @@
-"""Reading requests: bounded JSON bodies and the three kinds of Authorization header."""
+"""Reading credentials from requests: the three kinds of Authorization header (Basic, Bearer,
+a bare channel token) and the console's session cookie. Parsing only: the accounts and
+applications slices decide what a credential is worth."""
 from __future__ import annotations
 
 import base64
 import binascii
-import json
-from typing import Any
 
 from chalice.app import Request
 
-from chalicelib.accounts import service as accounts
-from chalicelib.core.errors import AUTH_HEADER_MISSING, INVALID_CREDENTIALS, ApiError, bad_parameter, too_large
 from chalicelib.core.config import get_settings
+from chalicelib.core.errors import AUTH_HEADER_MISSING, INVALID_CREDENTIALS, TOKEN_INVALID, TOKEN_MISSING, ApiError
 
-
-def json_body(request: Request, *, max_bytes: int | None = None) -> dict[str, Any]:
-    """The body as a JSON object, or a clear 4xx: 413 past the size limit, 406 otherwise."""
-    limit = max_bytes or get_settings().max_body_bytes
-    raw = request.raw_body or b""
-    if len(raw) > limit:
-        raise too_large(limit)
-    if not raw.strip():
-        raise bad_parameter("body", "A JSON object body is required")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_parameter("body", "The body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise bad_parameter("body", "The body must be a JSON object")
-    return body
+SESSION_COOKIE = "kirim_session"
+# The console adds this header to every request. A cross-site form cannot set a header, and a
+# cross-origin script would need a CORS preflight that the dashboard API never grants.
+CONSOLE_HEADER = "x-kirim-console"
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+MAX_TOKEN_LENGTH = 200
+MAX_BASIC_LENGTH = 600
 
 
 def _authorization(request: Request) -> str:
@@ -37,20 +27,13 @@ def _authorization(request: Request) -> str:
     return header.strip()
 
 
-SESSION_COOKIE = "kirim_session"
-# The console adds this header to every request. A cross-site form cannot set a header, and a
-# cross-origin script would need a CORS preflight that the dashboard API never grants.
-CONSOLE_HEADER = "x-kirim-console"
-_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
 def cookie(request: Request, name: str) -> str | None:
     from http.cookies import CookieError, SimpleCookie
 
     raw = request.headers.get("cookie")
     if not raw or len(raw) > 8192:
         return None
-    jar = SimpleCookie()
+    jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(raw)
     except CookieError:
@@ -80,10 +63,6 @@ def session_token(request: Request) -> str:
     return token.strip()
 
 
-def session_principal(request: Request) -> accounts.Principal:
-    return accounts.session_principal(session_token(request))
-
-
 def session_cookie(token: str, max_age: int) -> str:
     """HttpOnly (no script reads it), SameSite=Strict (no cross-site request carries it), Secure
     outside the local stage (chalice local serves plain HTTP)."""
@@ -91,7 +70,8 @@ def session_cookie(token: str, max_age: int) -> str:
     return f"{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
 
 
-def basic_principal(request: Request) -> accounts.Principal:
+def basic_credentials(request: Request) -> tuple[str, str]:
+    """(email lowercased, password) from `Authorization: Basic base64(email:password)`."""
     scheme, _, encoded = _authorization(request).partition(" ")
     if scheme.lower() != "basic":
         raise ApiError(INVALID_CREDENTIALS, "Use Authorization: Basic base64(email:password)")
@@ -100,6 +80,21 @@ def basic_principal(request: Request) -> accounts.Principal:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise ApiError(INVALID_CREDENTIALS) from None
     email, sep, password = decoded.partition(":")
-    if not sep or not email or not password or len(decoded) > 600:
+    if not sep or not email or not password or len(decoded) > MAX_BASIC_LENGTH:
         raise ApiError(INVALID_CREDENTIALS)
-    return accounts.basic_principal(email.strip().lower(), password)
+    return email.strip().lower(), password
+
+
+def channel_token(header: str | None) -> str:
+    """OCA clients send `Bearer <token>` or the bare token; both are accepted."""
+    if header is None or not header.strip():
+        raise ApiError(TOKEN_MISSING)
+    value = header.strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        value = rest.strip()
+    if not value:
+        raise ApiError(TOKEN_MISSING)
+    if " " in value or len(value) > MAX_TOKEN_LENGTH:
+        raise ApiError(TOKEN_INVALID)
+    return value

@@ -7,17 +7,7 @@ from aws_lambda_powertools import Logger
 from chalice.app import Chalice, Request, Response
 
 from chalicelib.core import errors
-from chalicelib.sending import rate_limit
-
-
-# On every answer: JSON never runs as a page, and nothing may frame Kirim. The console's page
-# sets its own Content-Security-Policy first (setdefault keeps it).
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-}
+from chalicelib.web import response_headers
 
 
 def _request_id(request: Request) -> str:
@@ -31,7 +21,7 @@ def register(app: Chalice, logger: Logger) -> None:
     def render_errors_and_log(request: Request, get_response: Callable[[Request], Response]) -> Response:
         request_id = _request_id(request)
         logger.append_keys(request_id=request_id)
-        rate_limit.current_headers.set(None)
+        response_headers.reset()
         try:
             response = get_response(request)
         except errors.ApiError as exc:
@@ -41,9 +31,7 @@ def register(app: Chalice, logger: Logger) -> None:
             response = errors.ApiError(errors.INTERNAL).to_response()
         response = errors.normalise(response)
         response.headers["X-Request-Id"] = request_id
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        for name, value in (rate_limit.current_headers.get() or {}).items():
+        for name, value in response_headers.pending().items():
             response.headers.setdefault(name, value)
         # Method, path and status only: headers and bodies carry credentials.
         logger.info("request", method=request.method, path=request.context.get("resourcePath"),

@@ -35,12 +35,13 @@ def main() -> None:
 
     os.environ.update(outputs_to_env(deploy_stack(boto3.client("cloudformation"), "local",
                                                   str(ROOT / "infra" / "template.yaml"))))
-    from chalicelib.applications import service as applications
-    from chalicelib.sending import pipeline
     from chalicelib.accounts.service import Principal
+    from chalicelib.applications import service as applications
+    from chalicelib.applications.models import Application
     from chalicelib.core.errors import ApiError
+    from chalicelib.messages.models import Message
+    from chalicelib.sending import pipeline
     from chalicelib.sending.request_rules import sms
-    from chalicelib.core.db import Application, Message
 
     class Quiet:
         name = "quiet"
@@ -61,10 +62,10 @@ def main() -> None:
     lock = threading.Lock()
 
     def one() -> None:
-        draft = sms.draft(sender, {"phone": "081234567890", "message": "race"})
+        prepared = sms.prepare(sender, {"phone": "081234567890", "message": "race"})
         start.wait()
         try:
-            pipeline.send(sender, draft)
+            pipeline.send(sender, prepared)
             result = "accepted"
         except ApiError as error:
             result = f"code {error.code}"

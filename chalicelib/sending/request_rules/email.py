@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core import validation
-from chalicelib.sending.prepared import Draft, Sender
 from chalicelib.providers.base import Attachment, Outbound
+from chalicelib.sending.prepared import Prepared, Sender
 
 
-def draft(sender: Sender, fields: dict[str, Any], files: dict[str, tuple[str, str, bytes]] | None = None) -> Draft:
+def prepare(sender: Sender, fields: dict[str, Any], files: dict[str, tuple[str, str, bytes]] | None = None) -> Prepared:
     from chalicelib.sending import email_rules  # lazy: MIME and base64 handling only email sends need
 
     to = validation.email_address(fields.get("email"), "email")
@@ -24,7 +24,7 @@ def draft(sender: Sender, fields: dict[str, Any], files: dict[str, tuple[str, st
         attachment = email_rules.attachment_from_json(fields.get("attachment"))
     details = {"subject": subject, "sender_email": sender_email, "sender_name": sender_name,
                "attachment": attachment.filename if attachment else None, "source": "api"}
-    return Draft(target=to, details={k: v for k, v in details.items() if v is not None},
+    return Prepared(target=to, details={k: v for k, v in details.items() if v is not None},
                  outbound=lambda message_id: Outbound(message_id, sender.channel, to, sender_email=sender_email,
                                                       sender_name=sender_name, subject=subject, html=html,
                                                       attachment=attachment))

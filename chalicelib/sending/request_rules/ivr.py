@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.ivr import scripts as ivr_scripts
-from chalicelib.sending.prepared import Draft, Sender
-from chalicelib.sending.phone_numbers import normalise_phone
 from chalicelib.providers.base import Outbound
+from chalicelib.sending.phone_numbers import normalise_phone
+from chalicelib.sending.prepared import Prepared, Sender
 
 
-def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
+def prepare(sender: Sender, fields: dict[str, Any]) -> Prepared:
     from_number = normalise_phone(fields.get("from_number"), "from_number")
     to_number = normalise_phone(fields.get("to_number"), "to_number")
     script = ivr_scripts.get(sender.application_id, fields.get("ivr_id"))
     variables = ivr_scripts.variables_for(script, fields.get("variable"))
-    from chalicelib.providers.end_user_messaging import build_ssml  # lazy: only calls need it
+    from chalicelib.ivr.ssml import build_ssml  # lazy: only calls need it
 
     ssml = build_ssml(script.script, variables)
-    return Draft(target=to_number,
+    return Prepared(target=to_number,
                  details={"from_number": from_number, "ivr_id": script.ivr_id, "variable": variables},
                  outbound=lambda message_id: Outbound(message_id, sender.channel, to_number, ssml=ssml,
                                                       from_number=from_number))

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.sending.prepared import Draft, Sender
-from chalicelib.sending.phone_numbers import country_of, normalise_phone
 from chalicelib.providers.base import Outbound
+from chalicelib.sending.phone_numbers import country_of, normalise_phone
+from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.sending.sms_segments import check_sms_text
 
 
-def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
+def prepare(sender: Sender, fields: dict[str, Any]) -> Prepared:
     phone = normalise_phone(fields.get("phone"), "phone")
     text, info = check_sms_text(fields.get("message"), "message")
-    return Draft(target=phone, cost=info.segments,
+    return Prepared(target=phone, cost=info.segments,
                  details={"message_body": text, "total_sms": info.segments, "encoding": info.encoding,
                           "country": country_of(phone)},
                  outbound=lambda message_id: Outbound(message_id, sender.channel, phone, text=text))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.errors import bad_parameter
-from chalicelib.sending.prepared import Draft, Sender
-from chalicelib.sending.phone_numbers import country_of, normalise_phone
 from chalicelib.providers.base import Outbound
+from chalicelib.sending.phone_numbers import country_of, normalise_phone
+from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.sending.sms_segments import check_sms_text
 
 
-def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
+def prepare(sender: Sender, fields: dict[str, Any]) -> Prepared:
     sender_id = fields.get("sender_id")
     if not isinstance(sender_id, str) or not sender_id.strip():
         raise bad_parameter("sender_id", "sender_id is required")
@@ -23,7 +23,7 @@ def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
         else "recipient_number"
     phone = normalise_phone(fields.get(field), field)
     text, info = check_sms_text(fields.get("message_body"), "message_body")
-    return Draft(target=phone, cost=info.segments,
+    return Prepared(target=phone, cost=info.segments,
                  details={"message_body": text, "total_sms": info.segments, "sender_id": sender_id,
                           "encoding": info.encoding, "country": country_of(phone)},
                  outbound=lambda message_id: Outbound(message_id, sender.channel, phone, text=text,

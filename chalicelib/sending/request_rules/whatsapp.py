@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.templates import service as templates
-from chalicelib.sending.prepared import Draft, Sender
 from chalicelib.core.errors import bad_parameter
-from chalicelib.sending.phone_numbers import normalise_phone
 from chalicelib.providers.base import Outbound
+from chalicelib.sending.phone_numbers import normalise_phone
+from chalicelib.sending.prepared import Prepared, Sender
+from chalicelib.templates import service as templates
 
 
-def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
+def prepare(sender: Sender, fields: dict[str, Any]) -> Prepared:
     from chalicelib.templates import payloads  # lazy: only WhatsApp sends need it
 
     phone = normalise_phone(fields.get("phone_number"), "phone_number")
@@ -28,7 +28,7 @@ def draft(sender: Sender, fields: dict[str, Any]) -> Draft:
         raise bad_parameter("message.template", "message.template is required")
     template = templates.for_send(sender.application_id, request.get("template_code_id"))
     meta_template = payloads.build(template, request.get("payload"))
-    return Draft(target=phone, details={"template_code_id": request["template_code_id"],
+    return Prepared(target=phone, details={"template_code_id": request["template_code_id"],
                                         "template_name": template["name"], "category": template.get("category")},
                  outbound=lambda message_id: Outbound(message_id, sender.channel, phone, template=meta_template))
 

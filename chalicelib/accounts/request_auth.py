@@ -1,0 +1,15 @@
+"""Who is calling: the account behind a request's session (dashboard) or Basic credentials (OCA V1)."""
+from __future__ import annotations
+
+from chalice.app import Request
+
+from chalicelib.accounts import service as accounts
+from chalicelib.web import credentials
+
+
+def session_principal(request: Request) -> accounts.Principal:
+    return accounts.session_principal(credentials.session_token(request))
+
+
+def basic_principal(request: Request) -> accounts.Principal:
+    return accounts.basic_principal(*credentials.basic_credentials(request))

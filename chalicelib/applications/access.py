@@ -1,0 +1,16 @@
+"""The one check every /applications/{id} route makes: the caller's session owns the application
+(404 to anyone else, never 403), and, when asked, that it has the channel."""
+from __future__ import annotations
+
+from chalice.app import Request
+
+from chalicelib.accounts.request_auth import session_principal
+from chalicelib.applications import service as applications
+from chalicelib.applications.models import Application
+
+
+def owned_application(request: Request, application_id: str, channel: str | None = None) -> Application:
+    app = applications.get_owned(session_principal(request), application_id)
+    if channel is not None:
+        applications.channel_state(app, channel)
+    return app

@@ -1,0 +1,56 @@
+"""Applications' tables.
+- applications: GetItem by id; Query `by_owner` for "my applications". Quota and the current
+                token hash of each channel live here, so a token change is one transaction over
+                this item and two token items.
+- tokens:       GetItem (strongly consistent) by sha256(channel token): the whole V2 auth.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.expressions.operand import Path
+from pynamodb.models import Model
+
+from chalicelib.core.clock import DEFAULT_TIMEZONE
+from chalicelib.core.config import get_settings
+from chalicelib.core.db import BaseMeta, index
+
+
+class Application(Model):
+    """`channels` maps a channel word to
+    {quota: int, token_hash: str|None, token_prefix: str|None, token_issued_at: str|None}."""
+
+    class Meta(BaseMeta):
+        table_name = get_settings().applications_table
+
+    application_id = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    channels = MapAttribute()
+    sender_ids = UnicodeSetAttribute(null=True)
+    timezone = UnicodeAttribute(default=DEFAULT_TIMEZONE)
+    rate_limit = NumberAttribute(null=True)
+    callback_url = UnicodeAttribute(null=True)
+    by_owner = index("by_owner", "owner_id", "created_at")
+
+    @staticmethod
+    def quota(channel: str) -> Path:
+        """The path of a channel's remaining quota, for conditions and ADD."""
+        return Application.channels[channel]["quota"]
+
+    def zone(self) -> str:
+        return self.timezone or DEFAULT_TIMEZONE
+
+
+class Token(Model):
+    class Meta(BaseMeta):
+        table_name = get_settings().tokens_table
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    application_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    issued_at = UnicodeAttribute()
+    # A copy of the application's sending settings (rate_limit, timezone, sender_ids), kept in
+    # step by the settings transaction, so a V2 send needs no read of the application.
+    settings = MapAttribute(null=True)

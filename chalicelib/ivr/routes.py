@@ -1,0 +1,26 @@
+"""Dashboard routes for IVR scripts (session auth, owner only)."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.applications.access import owned_application
+from chalicelib.core.channels import IVR
+from chalicelib.ivr import scripts
+from chalicelib.web.bodies import json_body
+
+ivr_routes = Blueprint(__name__)
+BASE = "/applications/{application_id}/ivr"
+
+
+@ivr_routes.route(BASE, methods=["POST"])
+def create_script(application_id: str) -> Response:
+    request = ivr_routes.current_request
+    app = owned_application(request, application_id, IVR)
+    script = scripts.create(app.application_id, json_body(request))
+    return Response(scripts.render(script), status_code=201)
+
+
+@ivr_routes.route(BASE, methods=["GET"])
+def list_scripts(application_id: str) -> dict:
+    app = owned_application(ivr_routes.current_request, application_id, IVR)
+    return {"items": [scripts.render(script) for script in scripts.list_for(app.application_id)]}

@@ -1,0 +1,111 @@
+"""Messages' tables.
+- messages: GetItem by id (status routes, provider callbacks); Query `by_app_channel` (history),
+            `by_app` (all channels) and `by_status` (one channel and status) for monitoring.
+            Message ids are ULIDs, so ids sort by time and a time range is a key range.
+- counters: one item per application+channel and local day, with one number per status word;
+            Query by pk and a day range for overviews.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.core.config import get_settings
+from chalicelib.core.db import BaseMeta, index, plain
+from chalicelib.messages.status_rules import ALL_WORDS
+
+_ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def app_channel_key(application_id: str, channel: str) -> str:
+    return f"{application_id}#{channel}"
+
+
+def status_key(application_id: str, channel: str, status: str) -> str:
+    return f"{application_id}#{channel}#{status}"
+
+
+def _ulid_bound(moment: datetime, high: bool) -> str:
+    """The smallest (or largest) ULID of a millisecond."""
+    millis = int(moment.timestamp() * 1000)
+    chars = []
+    for _ in range(10):
+        chars.append(_ULID_ALPHABET[millis % 32])
+        millis //= 32
+    return "".join(reversed(chars)) + ("Z" if high else "0") * 16
+
+
+def id_range(start: datetime, end: datetime) -> tuple[str, str]:
+    """The message ids of [start, end), as an inclusive key range."""
+    return _ulid_bound(start, False), _ulid_bound(end - timedelta(milliseconds=1), True)
+
+
+class Message(Model):
+    """One message of any channel. `message_id` is a ULID, so a callback carrying the id finds
+    the message with one GetItem, without an index. `details` holds the channel's own fields;
+    `history` holds {status, at, provider_status}."""
+
+    class Meta(BaseMeta):
+        table_name = get_settings().messages_table
+
+    message_id = UnicodeAttribute(hash_key=True)
+    application_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    app_channel = UnicodeAttribute()
+    app_channel_status = UnicodeAttribute(null=True)   # status_key(), kept with status
+    target = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    day = UnicodeAttribute()                # local day of created_at: the counter it counts in
+    cost = NumberAttribute(default=1)       # quota units debited (SMS segments), refunded on rejection
+    provider = UnicodeAttribute(null=True)
+    provider_message_id = UnicodeAttribute(null=True)
+    details = MapAttribute(null=True)
+    history = ListAttribute(of=MapAttribute, null=True)
+    by_app_channel = index("by_app_channel", "app_channel", "message_id")
+    by_app = index("by_app", "application_id", "message_id")
+    by_status = index("by_status", "app_channel_status", "message_id")
+
+    def history_entries(self) -> list[dict[str, Any]]:
+        return [plain(entry) for entry in (self.history or [])]
+
+    def details_dict(self) -> dict[str, Any]:
+        return plain(self.details) if self.details else {}
+
+
+class _CounterItem(Model):
+    """One item per application channel and local day: pk app_channel_key(), sk "<YYYY-MM-DD>",
+    and one number per status word (stored under the word itself, declared below), so an
+    overview reads one item per day, whatever the traffic, and a status change is one update."""
+
+    class Meta(BaseMeta):
+        table_name = get_settings().counters_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+    @classmethod
+    def of(cls, word: str) -> NumberAttribute:
+        """The attribute that counts a status word."""
+        return _COUNTS[word]
+
+    def set_count(self, word: str, n: int) -> None:
+        setattr(self, _python_name(word), n)
+
+    def counts(self) -> dict[str, int]:
+        """{status word: messages}, without zeros."""
+        return {word: int(getattr(self, _python_name(word))) for word in _COUNTS
+                if getattr(self, _python_name(word))}
+
+
+def _python_name(word: str) -> str:
+    return word.lower().replace(" ", "_")
+
+
+_COUNTS = {word: NumberAttribute(attr_name=word, null=True) for word in ALL_WORDS}
+# Every status word of every channel gets its own number attribute.
+Counter = type("Counter", (_CounterItem,), {_python_name(w): a for w, a in _COUNTS.items()})

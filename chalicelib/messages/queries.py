@@ -1,0 +1,56 @@
+"""Reading messages and counters by key: one message, a page of a channel's history, the daily
+counters of a range, and every message of a report's filter. Nothing scans."""
+from __future__ import annotations
+
+import heapq
+from datetime import datetime
+from typing import Any, Iterator
+
+from chalicelib.core import clock
+from chalicelib.core.errors import not_found
+from chalicelib.messages.models import Counter, Message, app_channel_key, id_range, status_key
+
+MESSAGE_NOT_FOUND = "Message not found"
+MAX_ID_LENGTH = 64
+
+
+def find(application_id: str, message_id: str, channel: str | None = None) -> Message:
+    """One GetItem by id; a message of another application (or channel) does not exist here."""
+    if not message_id or len(message_id) > MAX_ID_LENGTH:
+        raise not_found(MESSAGE_NOT_FOUND)
+    try:
+        message = Message.get(message_id)
+    except Message.DoesNotExist:
+        raise not_found(MESSAGE_NOT_FOUND) from None
+    if message.application_id != application_id or (channel is not None and message.channel != channel):
+        raise not_found(MESSAGE_NOT_FOUND)
+    return message
+
+
+def history(application_id: str, channel: str, limit: int, start_key: dict[str, Any] | None) -> Any:
+    """One page of a channel's messages, newest first (a PynamoDB result: iterate it, then read
+    its last_evaluated_key)."""
+    return Message.by_app_channel.query(app_channel_key(application_id, channel), scan_index_forward=False,
+                                        limit=limit, last_evaluated_key=start_key)
+
+
+def daily_counts(application_id: str, channel: str, days: list[str]) -> dict[str, dict[str, int]]:
+    """{day: {status word: messages}} for the given local days (missing days are empty)."""
+    by_day: dict[str, dict[str, int]] = {day: {} for day in days}
+    for item in Counter.query(app_channel_key(application_id, channel), Counter.sk.between(days[0], days[-1])):
+        if item.sk in by_day:
+            by_day[item.sk] = item.counts()
+    return by_day
+
+
+def iter_messages(application_id: str, channel: str, statuses: list[str], start: datetime, end: datetime,
+                  page_size: int = 2000) -> Iterator[Message]:
+    """Every message of the channel in these statuses and [start, end), oldest first, read page by
+    page from the status index; memory holds one page per status."""
+    low, high = id_range(start, end)
+    streams = [iter(Message.by_status.query(status_key(application_id, channel, status),
+                                            Message.message_id.between(low, high), page_size=page_size))
+               for status in statuses]
+    for message in heapq.merge(*streams, key=lambda m: m.message_id):
+        if start <= clock.parse_iso(message.created_at) < end:
+            yield message

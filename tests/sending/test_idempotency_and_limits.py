@@ -1,0 +1,111 @@
+"""Idempotency-Key and the per-application rate limit."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from chalicelib.core.errors import BAD_PARAMETER, CONFLICT, TOO_MANY_REQUESTS, UNPROCESSABLE, ApiError
+from chalicelib.sending import idempotency, rate_limit
+from tests.conftest import assert_oca_error, recount
+
+SMS = {"phone": "081234567890", "message": "Halo"}
+
+
+def _messages(app_id: str) -> int:
+    return sum(recount(app_id, "sms")[1].values())
+
+
+def test_twenty_retries_with_one_key_send_once_and_debit_once(shop):
+    before_quota, before_count = shop.quota("sms"), _messages(shop.app_id)
+    headers = {**shop.v2("sms"), "Idempotency-Key": "order-7781"}
+    answers = [shop.api.call("POST", "/sms/v2/sms", SMS, headers) for _ in range(20)]
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.json_body["msg_uid"] for a in answers}) == 1
+    assert "Idempotent-Replayed" not in answers[0].headers
+    assert all(a.headers["Idempotent-Replayed"] == "true" for a in answers[1:])
+    assert shop.quota("sms") == before_quota - 1 and _messages(shop.app_id) == before_count + 1
+    # V1 and V2 share nothing, and another key is another send.
+    other = shop.api.call("POST", "/sms/v2/sms", SMS, {**shop.v2("sms"), "Idempotency-Key": "order-7782"})
+    assert other.json_body["msg_uid"] != answers[0].json_body["msg_uid"]
+
+
+def test_same_key_with_another_body_is_422(shop):
+    headers = {**shop.v2("sms"), "Idempotency-Key": "key-body-check"}
+    assert shop.api.call("POST", "/sms/v2/sms", SMS, headers).status_code == 200
+    changed = shop.api.call("POST", "/sms/v2/sms", {**SMS, "message": "Lain"}, headers)
+    assert_oca_error(changed, 422, UNPROCESSABLE, "Idempotency-Key")
+
+
+def test_an_error_is_not_remembered(shop):
+    headers = {**shop.v2("sms"), "Idempotency-Key": "fix-and-retry"}
+    assert shop.api.call("POST", "/sms/v2/sms", {**SMS, "phone": "12"}, headers).status_code == 406
+    # The fixed request with the same key sends (a new body is fine after a failure).
+    assert shop.api.call("POST", "/sms/v2/sms", SMS, headers).status_code == 200
+
+
+def test_bad_keys_are_406(shop):
+    for key in ("x" * 256, " ", "tab\there"):
+        response = shop.api.call("POST", "/sms/v2/sms", SMS, {**shop.v2("sms"), "Idempotency-Key": key})
+        assert_oca_error(response, 406, BAD_PARAMETER, "Idempotency-Key")
+
+
+def test_a_duplicate_while_the_first_is_in_flight_is_409(client):
+    entered, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def slow() -> dict:
+        entered.set()
+        release.wait(10)
+        return {"body": {"ok": True}}
+
+    def first() -> None:
+        results["first"] = idempotency.once("in-flight", "scope-1", b"{}", slow)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert entered.wait(10)
+    with pytest.raises(ApiError) as second:
+        idempotency.once("in-flight", "scope-1", b"{}", lambda: {"body": {"ok": "twice"}})
+    release.set()
+    thread.join(10)
+    assert second.value.status == 409 and second.value.code == CONFLICT
+    assert results["first"] == {"body": {"ok": True}}
+    # Once finished, a repeat is answered from the record.
+    assert idempotency.once("in-flight", "scope-1", b"{}", lambda: {"body": {"ok": "again"}}) == {
+        "body": {"ok": True}, "replayed": True}
+
+
+@pytest.fixture
+def frozen_second(frozen_clock):
+    """Pin the clock inside one second, an hour ahead, so the window cannot roll over mid-test."""
+    frozen_clock.advance(3600.25)
+    return frozen_clock().timestamp()
+
+
+def test_rate_limit_headers_and_429(shop, frozen_second):
+    response = shop.api.call("PUT", f"/applications/{shop.app_id}/settings", {"rate_limit": 3}, shop.session)
+    assert response.status_code == 200 and response.json_body["rate_limit"] == 3
+    try:
+        remaining = []
+        for _ in range(3):
+            answer = shop.api.call("GET", "/sms/v2/number", headers=shop.v2("sms_otp"))
+            assert answer.status_code == 200
+            assert answer.headers["X-RateLimit-Limit"] == "3"
+            assert answer.headers["X-RateLimit-Reset"] == str(int(frozen_second) + 1)
+            remaining.append(answer.headers["X-RateLimit-Remaining"])
+        assert remaining == ["2", "1", "0"]
+        # Past the limit: 429 code 9, still with the headers, and nothing is sent.
+        refused = shop.api.call("POST", "/sms/v2/sms", SMS, shop.v2("sms"))
+        assert_oca_error(refused, 429, TOO_MANY_REQUESTS)
+        assert refused.headers["X-RateLimit-Remaining"] == "0" and refused.headers["Retry-After"] == "1"
+        # V1 counts against the same application.
+        assert_oca_error(shop.api.call("GET", "/sms/api/v1/number", headers=shop.v1()), 429, TOO_MANY_REQUESTS)
+        # Errors after authentication carry the headers too.
+    finally:
+        shop.api.call("PUT", f"/applications/{shop.app_id}/settings", {"rate_limit": 1000}, shop.session)
+
+
+def test_errors_after_authentication_carry_rate_limit_headers(shop):
+    response = shop.api.call("POST", "/sms/v2/sms", {"phone": "1"}, shop.v2("sms"))
+    assert response.status_code == 406 and response.headers["X-RateLimit-Limit"] == "1000"
