@@ -7,29 +7,21 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.core.config import get_settings
-from chalicelib.core.db import BaseMeta, index
+from chalicelib.core.db import index, strings, table
 
 
 class User(Model):
-    class Meta(BaseMeta):
-        table_name = get_settings().users_table
+    Meta = table("users_table")
 
     email = UnicodeAttribute(hash_key=True)
-    user_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    password_hash = UnicodeAttribute()
+    user_id, name, password_hash, created_at = strings(4)
     kind = UnicodeAttribute(default="user")
-    created_at = UnicodeAttribute()
     by_kind = index("by_kind", "kind", "created_at")
 
 
 class Session(Model):
-    class Meta(BaseMeta):
-        table_name = get_settings().sessions_table
+    Meta = table("sessions_table")
 
     token_hash = UnicodeAttribute(hash_key=True)
-    user_id = UnicodeAttribute()
-    email = UnicodeAttribute()
-    expires_at = UnicodeAttribute()
+    user_id, email, expires_at = strings(3)
     expires_ttl = NumberAttribute()

@@ -14,13 +14,9 @@ from chalicelib.web.credentials import from_console, session_cookie, session_tok
 auth_routes = Blueprint(__name__)
 
 
-def _request():
-    return auth_routes.current_request
-
-
 @auth_routes.route("/auth/register", methods=["POST"])
 def register() -> Response:
-    body = json_body(_request())
+    body = json_body(auth_routes.current_request)
     email = validation.email_address(body.get("email"), "email").lower()
     password = validation.string(body, "password", min_len=1, max_len=1024, strip=False)
     name = validation.string(body, "name", max_len=100)
@@ -30,12 +26,12 @@ def register() -> Response:
 
 @auth_routes.route("/auth/login", methods=["POST"])
 def login() -> Response:
-    body = json_body(_request())
+    body = json_body(auth_routes.current_request)
     email = validation.string(body, "email", max_len=254).lower()
     password = validation.string(body, "password", max_len=1024, strip=False)
     token, expires_at = accounts.login(email, password)
     headers = {"Cache-Control": "no-store"}
-    if from_console(_request()):
+    if from_console(auth_routes.current_request):
         # The console keeps its session in an HttpOnly cookie: its scripts never see the token.
         headers["Set-Cookie"] = session_cookie(token, get_settings().session_ttl_seconds)
         return Response({"expires_at": expires_at}, status_code=200, headers=headers)
@@ -44,13 +40,13 @@ def login() -> Response:
 
 @auth_routes.route("/auth/me", methods=["GET"])
 def me() -> dict:
-    user = accounts.get_user(session_principal(_request()).email)
+    user = accounts.get_user(session_principal(auth_routes.current_request).email)
     return {"user_id": user.user_id, "email": user.email, "name": user.name}
 
 
 @auth_routes.route("/auth/logout", methods=["POST"])
 def logout() -> Response:
-    request = _request()
+    request = auth_routes.current_request
     session_principal(request)
     accounts.logout(session_token(request))
     return Response(body="", status_code=204, headers={"Set-Cookie": session_cookie("", 0)})

@@ -50,7 +50,8 @@ def _show(args: argparse.Namespace) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m chalicelib.applications.admin", description="Kirim operator commands")
+    root = argparse.ArgumentParser(prog="python -m chalicelib.applications.admin",
+                                   description="Kirim operator commands")
     commands = root.add_subparsers(dest="command", required=True)
     accounts = commands.add_parser("accounts", help="list accounts, newest first, with their applications")
     accounts.add_argument("--limit", type=int, default=100)

@@ -11,21 +11,17 @@ from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 
 from chalicelib.core.clock import DEFAULT_TIMEZONE
-from chalicelib.core.config import get_settings
-from chalicelib.core.db import BaseMeta, index
+from chalicelib.core.db import index, strings, table
 
 
 class Application(Model):
     """`channels` maps a channel word to
     {quota: int, token_hash: str|None, token_prefix: str|None, token_issued_at: str|None}."""
 
-    class Meta(BaseMeta):
-        table_name = get_settings().applications_table
+    Meta = table("applications_table")
 
     application_id = UnicodeAttribute(hash_key=True)
-    owner_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    created_at = UnicodeAttribute()
+    owner_id, name, created_at = strings(3)
     channels = MapAttribute()
     sender_ids = UnicodeSetAttribute(null=True)
     timezone = UnicodeAttribute(default=DEFAULT_TIMEZONE)
@@ -43,14 +39,10 @@ class Application(Model):
 
 
 class Token(Model):
-    class Meta(BaseMeta):
-        table_name = get_settings().tokens_table
+    Meta = table("tokens_table")
 
     token_hash = UnicodeAttribute(hash_key=True)
-    application_id = UnicodeAttribute()
-    channel = UnicodeAttribute()
-    owner_id = UnicodeAttribute()
-    issued_at = UnicodeAttribute()
+    application_id, channel, owner_id, issued_at = strings(4)
     # A copy of the application's sending settings (rate_limit, timezone, sender_ids), kept in
     # step by the settings transaction, so a V2 send needs no read of the application.
     settings = MapAttribute(null=True)

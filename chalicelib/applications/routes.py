@@ -15,14 +15,10 @@ from chalicelib.web.bodies import json_body
 application_routes = Blueprint(__name__)
 
 
-def _request():
-    return application_routes.current_request
-
-
 @application_routes.route("/applications", methods=["POST"])
 def create_application() -> Response:
-    owner = session_principal(_request())
-    body = json_body(_request())
+    owner = session_principal(application_routes.current_request)
+    body = json_body(application_routes.current_request)
     name = validation.string(body, "name", max_len=100)
     channels = validation.string_list(body, "channels", allowed=CHANNELS, max_items=len(CHANNELS))
     app = applications.create(owner, name, channels)
@@ -31,18 +27,18 @@ def create_application() -> Response:
 
 @application_routes.route("/applications", methods=["GET"])
 def list_applications() -> dict:
-    owner = session_principal(_request())
+    owner = session_principal(application_routes.current_request)
     return {"items": [applications.render(app) for app in applications.list_owned(owner)]}
 
 
 @application_routes.route("/applications/{application_id}", methods=["GET"])
 def get_application(application_id: str) -> dict:
-    return applications.render(owned_application(_request(), application_id))
+    return applications.render(owned_application(application_routes.current_request, application_id))
 
 
 @application_routes.route("/applications/{application_id}/channels/{channel}/token", methods=["POST"])
 def generate_token(application_id: str, channel: str) -> Response:
-    app = owned_application(_request(), application_id)
+    app = owned_application(application_routes.current_request, application_id)
     channel = parse_channel(channel)
     token, issued_at = tokens.generate(app, channel)
     return Response({"channel": channel, "token": token, "issued_at": issued_at}, status_code=201,
@@ -51,16 +47,16 @@ def generate_token(application_id: str, channel: str) -> Response:
 
 @application_routes.route("/applications/{application_id}/channels/{channel}/token", methods=["DELETE"])
 def revoke_token(application_id: str, channel: str) -> Response:
-    tokens.revoke(owned_application(_request(), application_id), parse_channel(channel))
+    tokens.revoke(owned_application(application_routes.current_request, application_id), parse_channel(channel))
     return Response(body="", status_code=204)
 
 
 @application_routes.route("/applications/{application_id}/settings", methods=["GET"])
 def get_settings(application_id: str) -> dict:
-    return sending_settings.render(owned_application(_request(), application_id))
+    return sending_settings.render(owned_application(application_routes.current_request, application_id))
 
 
 @application_routes.route("/applications/{application_id}/settings", methods=["PUT"])
 def put_settings(application_id: str) -> dict:
-    app = owned_application(_request(), application_id)
-    return sending_settings.render(sending_settings.update(app, json_body(_request())))
+    app = owned_application(application_routes.current_request, application_id)
+    return sending_settings.render(sending_settings.update(app, json_body(application_routes.current_request)))

@@ -48,7 +48,8 @@ def _timezone(value: Any) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise bad_parameter("timezone", f"Unknown time zone {value!r}; use an IANA name such as {DEFAULT_TIMEZONE}") from None
+        raise bad_parameter("timezone",
+                            f"Unknown time zone {value!r}; use an IANA name such as {DEFAULT_TIMEZONE}") from None
     return value
 
 

@@ -1,20 +1,19 @@
-"""Opaque page cursors: DynamoDB's LastEvaluatedKey plus the filter it belongs to, signed.
+"""Opaque page cursors: DynamoDB's LastEvaluatedKey plus the filter it belongs to, signed with
+itsdangerous (HMAC-SHA1 over URL-safe JSON, keyed by the stack's secret).
 
 A cursor replayed with another filter, or altered, is refused with 406 code 39 rather than
 silently reading the wrong page.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import os
 from functools import lru_cache
 from typing import Any
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import bad_parameter
+
+MAX_CURSOR_LENGTH = 2048
 
 
 @lru_cache(maxsize=1)
@@ -34,27 +33,30 @@ def _key() -> bytes:
     return f"kirim-{settings.stage}-cursors".encode()
 
 
-def _sign(payload: bytes) -> bytes:
-    return hmac.new(_key(), payload, hashlib.sha256).digest()[:16]
+def _serializer() -> Any:
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(_key(), salt="kirim-cursor")
 
 
 def encode(last_key: dict[str, Any] | None, scope: str) -> str | None:
     if not last_key:
         return None
-    payload = json.dumps({"k": last_key, "s": scope}, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(_sign(payload) + payload).decode().rstrip("=")
+    return _serializer().dumps({"k": last_key, "s": scope})
 
 
 def decode(cursor: str | None, scope: str) -> dict[str, Any] | None:
     if not cursor:
         return None
+    from itsdangerous import BadData
+
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        signature, payload = raw[:16], raw[16:]
-        if len(cursor) > 2048 or not hmac.compare_digest(signature, _sign(payload)):
+        if len(cursor) > MAX_CURSOR_LENGTH:
             raise ValueError
-        data = json.loads(payload)
-    except (ValueError, TypeError):
+        data = _serializer().loads(cursor)
+        if not isinstance(data, dict) or not isinstance(data.get("k"), dict):
+            raise ValueError
+    except (BadData, ValueError, TypeError):
         raise bad_parameter("cursor", "cursor is not valid; use next_cursor from the previous page") from None
     if data.get("s") != scope:
         raise bad_parameter("cursor", "cursor belongs to another listing or filter")

@@ -22,11 +22,17 @@ _CONNECT_TIMEOUT = 2
 
 
 class BaseMeta:
-    """Every model's Meta: `class Meta(BaseMeta): table_name = ...`."""
+    """What every model's Meta shares (see table())."""
     region = get_settings().region
     connect_timeout_seconds = _CONNECT_TIMEOUT
     read_timeout_seconds = _READ_TIMEOUT
     max_retry_attempts = 3
+
+
+def table(setting: str) -> type:
+    """A model's Meta for one of the stack's tables, named by its Settings field:
+    `Meta = table("users_table")`."""
+    return type("Meta", (BaseMeta,), {"table_name": getattr(get_settings(), setting)})
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +52,11 @@ def index(name: str, hash_key: str, range_key: str | None = None, *,
         body[range_key] = UnicodeAttribute(range_key=True)
     cls: type[GlobalSecondaryIndex] = type(f"Index_{name}", (GlobalSecondaryIndex,), body)
     return cls()
+
+
+def strings(count: int, **options: Any) -> tuple[UnicodeAttribute, ...]:
+    """Several string attributes alike, declared in one line: `user_id, name, created_at = strings(3)`."""
+    return tuple(UnicodeAttribute(**options) for _ in range(count))
 
 
 def plain(value: Attribute | dict | Any) -> dict[str, Any]:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.core.config import get_settings
-from chalicelib.core.db import BaseMeta
+from chalicelib.core.db import table
 
 
 class Limit(Model):
     """A short-lived counter: `events` holds epoch seconds of recent events, `hits` a count."""
 
-    class Meta(BaseMeta):
-        table_name = get_settings().limits_table
+    Meta = table("limits_table")
 
     pk = UnicodeAttribute(hash_key=True)
     events = ListAttribute(of=NumberAttribute, null=True)

@@ -4,17 +4,13 @@ from __future__ import annotations
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.core.config import get_settings
-from chalicelib.core.db import BaseMeta
+from chalicelib.core.db import strings, table
 
 
 class IvrScript(Model):
-    class Meta(BaseMeta):
-        table_name = get_settings().ivr_table
+    Meta = table("ivr_table")
 
     application_id = UnicodeAttribute(hash_key=True)
     ivr_id = UnicodeAttribute(range_key=True)
-    ivr_name = UnicodeAttribute()
-    script = UnicodeAttribute()
+    ivr_name, script, created_at = strings(3)
     required_variable = ListAttribute(of=UnicodeAttribute)
-    created_at = UnicodeAttribute()

@@ -13,8 +13,7 @@ from typing import Any
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.core.config import get_settings
-from chalicelib.core.db import BaseMeta, index, plain
+from chalicelib.core.db import index, plain, strings, table
 from chalicelib.messages.status_rules import ALL_WORDS
 
 _ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -48,18 +47,12 @@ class Message(Model):
     the message with one GetItem, without an index. `details` holds the channel's own fields;
     `history` holds {status, at, provider_status}."""
 
-    class Meta(BaseMeta):
-        table_name = get_settings().messages_table
+    Meta = table("messages_table")
 
     message_id = UnicodeAttribute(hash_key=True)
-    application_id = UnicodeAttribute()
-    channel = UnicodeAttribute()
-    app_channel = UnicodeAttribute()
+    application_id, channel, target, status, created_at, updated_at = strings(6)
+    app_channel = UnicodeAttribute()                   # app_channel_key()
     app_channel_status = UnicodeAttribute(null=True)   # status_key(), kept with status
-    target = UnicodeAttribute()
-    status = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
     day = UnicodeAttribute()                # local day of created_at: the counter it counts in
     cost = NumberAttribute(default=1)       # quota units debited (SMS segments), refunded on rejection
     provider = UnicodeAttribute(null=True)
@@ -82,8 +75,7 @@ class _CounterItem(Model):
     and one number per status word (stored under the word itself, declared below), so an
     overview reads one item per day, whatever the traffic, and a status change is one update."""
 
-    class Meta(BaseMeta):
-        table_name = get_settings().counters_table
+    Meta = table("counters_table")
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)

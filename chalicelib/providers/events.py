@@ -91,13 +91,8 @@ def _ses_event(event_type: str, message: dict[str, Any]) -> StatusEvent | None:
             provider_status = "DeliveryDelay:expired"
         elif sub.get("delayType"):
             provider_status = f"DeliveryDelay:{sub['delayType']}"
-    return StatusEvent(
-        message_id=kirim_id,
-        provider_status=provider_status,
-        at=iso(at) if at is not None else now_iso(),
-        provider_message_id=mail.get("messageId"),
-        details=details,
-    )
+    at_text = iso(at) if at is not None else now_iso()
+    return StatusEvent(kirim_id, provider_status, at_text, mail.get("messageId"), details)
 
 
 def _eum_event(event_type: str, message: dict[str, Any]) -> StatusEvent | None:
@@ -109,13 +104,8 @@ def _eum_event(event_type: str, message: dict[str, Any]) -> StatusEvent | None:
         details = {key: value for key, value in message.items() if key not in _EUM_ENVELOPE}
     else:
         details = {key: message[key] for key in _EUM_DETAILS if key in message}
-    return StatusEvent(
-        message_id=kirim_id,
-        provider_status=event_type,
-        at=_unix_millis(message.get("eventTimestamp")),
-        provider_message_id=message.get("messageId"),
-        details=details,
-    )
+    at_text = _unix_millis(message.get("eventTimestamp"))
+    return StatusEvent(kirim_id, event_type, at_text, message.get("messageId"), details)
 
 
 def _parse_iso(value: Any) -> datetime | None:

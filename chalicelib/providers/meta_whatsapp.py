@@ -194,13 +194,7 @@ def _status_event(status: dict[str, Any]) -> StatusEvent | None:
     for key in ("recipient_id", "pricing", "conversation"):
         if key in status:
             details[key] = status[key]
-    return StatusEvent(
-        message_id=kirim_id,
-        provider_status=provider_status,
-        at=_unix_seconds(status.get("timestamp")),
-        provider_message_id=status.get("id"),
-        details=details,
-    )
+    return StatusEvent(kirim_id, provider_status, _unix_seconds(status.get("timestamp")), status.get("id"), details)
 
 
 def _error_summary(error: dict[str, Any]) -> dict[str, Any]:

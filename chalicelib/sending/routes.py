@@ -9,6 +9,7 @@ when given (DESIGN.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from chalice import Blueprint
@@ -24,46 +25,32 @@ channel_routes = Blueprint(__name__)
 _SENDERS = {1: v1_sender, 2: v2_sender}
 
 
+# OCA's routes as its docs list them: version, method, path, channel, what the route does.
+ROUTE_TABLE = Path(__file__).with_name("oca_routes.txt")
+RULES = {SMS: sms, SMS_OTP: sms_otp, EMAIL: email, IVR: ivr, WHATSAPP: whatsapp}
+# Email's send takes OCA's form encodings (and a file), and its answer differs per version.
+FORM_CHANNELS = (EMAIL,)
+
+
 @dataclass(frozen=True)
 class Route:
     version: int
     method: str
     path: str
     channel: str
-    action: str                        # send | history | status | sender_ids | ivr_list
-    rules: Any = None                  # send: the channel's request rules module
-    version_in_response: bool = False  # send: the rules' response takes the version (email)
-    forms: bool = False                # send: also takes OCA's form encodings (and files)
+    action: str   # send | history | status | sender_ids | ivr_list
+
+    @property
+    def forms(self) -> bool:
+        return self.action == "send" and self.channel in FORM_CHANNELS
 
 
-ROUTES = (
-    Route(1, "POST", "/api/v1/sms", SMS, "send", sms),
-    Route(1, "GET", "/api/v1/sms", SMS, "history"),
-    Route(1, "GET", "/api/v1/sms/status/{id}", SMS, "status"),
-    Route(1, "POST", "/sms/api/v1/send-otp", SMS_OTP, "send", sms_otp),
-    Route(1, "GET", "/sms/api/v1/otpstatus/{msg_id}", SMS_OTP, "status"),
-    Route(1, "GET", "/sms/api/v1/number", SMS_OTP, "sender_ids"),
-    Route(1, "POST", "/api/v1/send-single", EMAIL, "send", email, version_in_response=True, forms=True),
-    Route(1, "GET", "/api/v1/email/history", EMAIL, "history"),
-    Route(1, "GET", "/api/v1/email/status/{id}", EMAIL, "status"),
-    Route(1, "POST", "/api/v1/call", IVR, "send", ivr),
-    Route(1, "GET", "/api/v1/ivr-list", IVR, "ivr_list"),
-    Route(1, "GET", "/api/v1/call-status/{call_id}", IVR, "status"),
-    Route(2, "POST", "/sms/v2/sms", SMS, "send", sms),
-    Route(2, "GET", "/sms/v2/sms/history", SMS, "history"),
-    Route(2, "GET", "/sms/v2/sms/status/{msg_uid}", SMS, "status"),
-    Route(2, "POST", "/sms/v2/send-otp", SMS_OTP, "send", sms_otp),
-    Route(2, "GET", "/sms/v2/otp-status/{msg_id}", SMS_OTP, "status"),
-    Route(2, "GET", "/sms/v2/number", SMS_OTP, "sender_ids"),
-    Route(2, "POST", "/email/v2/send-single", EMAIL, "send", email, version_in_response=True, forms=True),
-    Route(2, "GET", "/email/v2/email/history", EMAIL, "history"),
-    Route(2, "GET", "/email/v2/email/status/{msgid}", EMAIL, "status"),
-    Route(2, "POST", "/call/v2/call", IVR, "send", ivr),
-    Route(2, "GET", "/call/v2/ivr-list", IVR, "ivr_list"),
-    Route(2, "GET", "/call/v2/call-status/{call_id}", IVR, "status"),
-    Route(2, "POST", "/api/v2/push/message", WHATSAPP, "send", whatsapp),
-    Route(2, "GET", "/api/v2/message/status/{msgid}", WHATSAPP, "status"),
-)
+def _read_table() -> tuple[Route, ...]:
+    lines = [line.split() for line in ROUTE_TABLE.read_text().splitlines() if line.strip() and line[0] != "#"]
+    return tuple(Route(int(version), method, path, channel, action) for version, method, path, channel, action in lines)
+
+
+ROUTES = _read_table()
 
 
 def _view(route: Route) -> Callable[..., Any]:
@@ -71,10 +58,9 @@ def _view(route: Route) -> Callable[..., Any]:
         request = channel_routes.current_request
         sender = _SENDERS[route.version](request, route.channel)
         if route.action == "send":
-            rules = route.rules
-            respond = ((lambda message_id: rules.response(message_id, route.version)) if route.version_in_response
-                       else rules.response)
-            return send(request, sender, rules.prepare, respond, with_files=route.forms)
+            rules = RULES[route.channel]
+            return send(request, sender, rules.prepare, lambda message_id: rules.response(message_id, route.version),
+                        with_files=route.forms)
         if route.action == "status":
             (message_id,) = path_params.values()
             return views.status_body(queries.find(sender.application_id, message_id, route.channel))

@@ -7,8 +7,7 @@ from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.core.config import get_settings
-from chalicelib.core.db import BaseMeta, index
+from chalicelib.core.db import index, strings, table
 
 TEMPLATE_PREFIX = "tpl#"
 
@@ -16,22 +15,15 @@ TEMPLATE_PREFIX = "tpl#"
 class Template(Model):
     """`content` holds header, body, footer, buttons and authentication (docs/whatsapp-templates.md)."""
 
-    class Meta(BaseMeta):
-        table_name = get_settings().templates_table
+    Meta = table("templates_table")
 
     application_id = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    template_id = UnicodeAttribute(null=True)
-    name = UnicodeAttribute(null=True)
-    language = UnicodeAttribute(null=True)
-    category = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(null=True)
+    # A name lock carries only template_id, so every attribute is optional.
+    template_id, name, language, category, status = strings(5, null=True)
+    rejection_reason, provider_template_id, created_at, updated_at = strings(4, null=True)
     content = MapAttribute(null=True)
     accept_terms = BooleanAttribute(null=True)
-    rejection_reason = UnicodeAttribute(null=True)
-    provider_template_id = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute(null=True)
-    updated_at = UnicodeAttribute(null=True)
     by_provider_template = index("by_provider_template", "provider_template_id", projection=KeysOnlyProjection())
 
     @staticmethod

@@ -24,5 +24,5 @@ def prepare(sender: Sender, fields: dict[str, Any]) -> Prepared:
                                                       from_number=from_number))
 
 
-def response(message_id: str) -> dict[str, Any]:
+def response(message_id: str, version: int) -> dict[str, Any]:
     return {"success": True, "call_id": message_id}

@@ -18,5 +18,5 @@ def prepare(sender: Sender, fields: dict[str, Any]) -> Prepared:
                  outbound=lambda message_id: Outbound(message_id, sender.channel, phone, text=text))
 
 
-def response(message_id: str) -> dict[str, Any]:
+def response(message_id: str, version: int) -> dict[str, Any]:
     return {"status": "sent", "msg_uid": message_id}

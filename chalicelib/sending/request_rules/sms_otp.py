@@ -30,5 +30,5 @@ def prepare(sender: Sender, fields: dict[str, Any]) -> Prepared:
                                                       sender_id=sender_id))
 
 
-def response(message_id: str) -> dict[str, Any]:
+def response(message_id: str, version: int) -> dict[str, Any]:
     return {"success": True, "msg_id": message_id}

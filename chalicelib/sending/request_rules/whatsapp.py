@@ -33,5 +33,5 @@ def prepare(sender: Sender, fields: dict[str, Any]) -> Prepared:
                  outbound=lambda message_id: Outbound(message_id, sender.channel, phone, template=meta_template))
 
 
-def response(message_id: str) -> dict[str, Any]:
+def response(message_id: str, version: int) -> dict[str, Any]:
     return {"msgid": message_id, "success": True}
