@@ -20,6 +20,7 @@ run: install
 
 lint: install
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(PY) -m pytest -q -n 2

@@ -6,12 +6,12 @@ from chalicelib.accounts.routes import auth_routes
 from chalicelib.applications.routes import application_routes
 from chalicelib.ivr.routes import ivr_routes
 from chalicelib.monitoring.routes import monitoring_routes
-from chalicelib.providers.meta_webhook_routes import meta_webhook_routes
+from chalicelib.providers.routes import meta_webhook_routes
 from chalicelib.reports.routes import report_routes
 from chalicelib.sending.routes import channel_routes
 from chalicelib.templates.routes import template_routes
 from chalicelib.web import middleware
-from chalicelib.web.console_routes import console_routes
+from chalicelib.web.routes import console_routes
 from chalicelib.workers import workers
 
 app = Chalice(app_name="kirim")

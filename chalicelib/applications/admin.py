@@ -13,6 +13,7 @@ from chalicelib.accounts.models import User
 from chalicelib.applications import sending_settings
 from chalicelib.applications import service as applications
 from chalicelib.applications.models import Application
+from chalicelib.core import jobs
 from chalicelib.core.channels import CHANNELS
 from chalicelib.core.errors import ApiError
 
@@ -40,9 +41,9 @@ def _settings(args: argparse.Namespace) -> None:
 
 
 def _recount(args: argparse.Namespace) -> None:
-    from chalicelib.messages.recount import recount
-
-    print(json.dumps(recount(applications.get(args.application).application_id)))
+    application_id = applications.get(args.application).application_id
+    jobs.enqueue(jobs.RECOUNT, {"application_id": application_id})
+    print(json.dumps({"application_id": application_id, "recount": "queued on the dispatch queue"}))
 
 
 def _show(args: argparse.Namespace) -> None:
@@ -66,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
     settings.add_argument("--rate-limit", type=int)
     settings.add_argument("--sender-id", action="append", help="repeat for each name; replaces the list")
     settings.set_defaults(run=_settings)
-    recount = commands.add_parser("recount", help="recompute an application's daily counters from its messages")
+    recount = commands.add_parser("recount", help="queue a recount of an application's daily counters from its messages")
     recount.add_argument("application")
     recount.set_defaults(run=_recount)
     show = commands.add_parser("show", help="print an application")

@@ -3,7 +3,7 @@ and the built console served from the API's own origin."""
 from __future__ import annotations
 
 from chalicelib.core.errors import AUTH_HEADER_MISSING, INVALID_CREDENTIALS, TOKEN_INVALID
-from chalicelib.web import console_routes as console_routes
+from chalicelib.web import routes as console_routes
 from tests.conftest import PASSWORD, assert_oca_error
 
 CONSOLE = {"X-Kirim-Console": "1"}

@@ -214,7 +214,8 @@ def test_recount_repairs_counters_and_follows_a_time_zone_change(seeded, worker,
     # Break a counter, as a bug might; the admin recount puts it right.
     Counter(f"{shop.app_id}#sms", "2026-11-21").update(actions=[Counter.of("Failed").set(99)])
     assert admin.main(["recount", shop.app_id]) == 0
-    capsys.readouterr()
+    assert "queued" in capsys.readouterr().out
+    drain(worker)
     counted, actual = recount(shop.app_id, "sms")
     assert counted == actual and counted["2026-11-21#Failed"] == 1
     # In UTC, 17:00:00Z on the 20th belongs to the 20th: changing the zone regroups the days.
