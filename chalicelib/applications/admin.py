@@ -67,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
     settings.add_argument("--rate-limit", type=int)
     settings.add_argument("--sender-id", action="append", help="repeat for each name; replaces the list")
     settings.set_defaults(run=_settings)
-    recount = commands.add_parser("recount", help="queue a recount of an application's daily counters from its messages")
+    recount = commands.add_parser("recount", help="queue a recount of an application's daily counters")
     recount.add_argument("application")
     recount.set_defaults(run=_recount)
     show = commands.add_parser("show", help="print an application")

@@ -27,6 +27,7 @@ from chalicelib.templates.rules import (
     body_variables,
     header_has_variable,
     is_https_url,
+    upper,
     url_buttons_with_variable,
 )
 
@@ -48,7 +49,7 @@ def build(t: dict[str, Any], payload: object, field: str = PAYLOAD) -> dict[str,
     """Meta's `template` object {"name", "language": {"code"}, "components"} for an APPROVED template `t`.
     Each mismatch between payload and template raises a 406 naming the payload field."""
     entries = _entries(payload, field)
-    if _upper(t.get("category")) == "AUTHENTICATION":
+    if upper(t.get("category")) == "AUTHENTICATION":
         components = _authentication(entries, field)
     else:
         components = _header(t, entries, field) + _body(t, entries, field) + _buttons(t, entries, field)
@@ -115,7 +116,7 @@ def _text(value: Any, field: str, max_len: int, *, spaces: bool = True) -> str:
 
 def _header(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[str, Any]]:
     header = t.get("header") if isinstance(t.get("header"), dict) else {}
-    fmt = _upper(header.get("format"))
+    fmt = upper(header.get("format"))
     need = ("text" if fmt == "TEXT" and header_has_variable(t) else
             fmt.lower() if fmt in MEDIA_FORMATS else "location" if fmt == "LOCATION" else None)
     found = _find(entries, "header")
@@ -196,7 +197,7 @@ def _body(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[str
 def _buttons(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[str, Any]]:
     buttons = t.get("buttons") if isinstance(t.get("buttons"), list) else []
     expected = [(i, "url") for i in url_buttons_with_variable(t)] + [
-        (i, "copy_code") for i, b in enumerate(buttons) if isinstance(b, dict) and _upper(b.get("type")) == "COPY_CODE"]
+        (i, "copy_code") for i, b in enumerate(buttons) if isinstance(b, dict) and upper(b.get("type")) == "COPY_CODE"]
     found = _find(entries, "button")
     if len(found) != len(expected):
         wanted = ", then ".join(f"one for the {'URL' if kind == 'url' else 'COPY_CODE'} button at index {i}"
@@ -232,6 +233,3 @@ def _authentication(entries: list[_Entry], field: str) -> list[dict[str, Any]]:
     return [{"type": "body", "parameters": parameter},
             {"type": "button", "sub_type": "url", "index": "0", "parameters": [dict(parameter[0])]}]
 
-
-def _upper(value: Any) -> Any:
-    return value.upper() if isinstance(value, str) else value

@@ -14,6 +14,7 @@ from chalicelib.templates.rules import (
     expiry_line,
     preset_body,
     security_line,
+    upper,
     variable_number,
 )
 
@@ -28,7 +29,7 @@ def preview(t: dict[str, Any], masking_name: str) -> dict[str, Any]:
     "buttons": [{"type", "text"}] (first 3), "more_buttons": int}."""
     masking_name = _check_masking_name(masking_name)
     t = t if isinstance(t, dict) else {}
-    if _upper(t.get("category")) == "AUTHENTICATION":
+    if upper(t.get("category")) == "AUTHENTICATION":
         shown = _authentication(t)
     else:
         shown = _message(t)
@@ -72,7 +73,7 @@ def _message(t: dict[str, Any]) -> dict[str, Any]:
 def _header(header: dict[str, Any]) -> dict[str, Any] | None:
     if not header:
         return None
-    shown: dict[str, Any] = {"format": _upper(header.get("format"))}
+    shown: dict[str, Any] = {"format": upper(header.get("format"))}
     if _text(header.get("text")):
         shown["text"] = fill(header["text"], [header.get("example")])
     if _text(header.get("media_url")):
@@ -81,7 +82,7 @@ def _header(header: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _button(button: dict[str, Any]) -> dict[str, Any]:
-    kind = _upper(button.get("type"))
+    kind = upper(button.get("type"))
     text = COPY_OFFER_CODE if kind == "COPY_CODE" else button.get("text")
     return {"type": kind, "text": text}
 
@@ -94,7 +95,7 @@ def _authentication(t: dict[str, Any]) -> dict[str, Any]:
         lines.append(security_line(language))
     minutes = auth.get("code_expiration_minutes")
     has_expiry = isinstance(minutes, int) and not isinstance(minutes, bool)
-    kind = "ONE_TAP" if _upper(auth.get("otp_type")) == "ONE_TAP" else "COPY_CODE"
+    kind = "ONE_TAP" if upper(auth.get("otp_type")) == "ONE_TAP" else "COPY_CODE"
     text = auth.get("button_text") if _text(auth.get("button_text")) else copy_code_text(language)
     return {
         "header": None,
@@ -112,6 +113,3 @@ def _dict(value: Any) -> dict[str, Any]:
 def _text(value: Any) -> bool:
     return isinstance(value, str) and bool(value)
 
-
-def _upper(value: Any) -> Any:
-    return value.upper() if isinstance(value, str) else value

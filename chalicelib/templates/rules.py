@@ -86,7 +86,7 @@ def body_variables(text: Any) -> list[int]:
 
 def header_has_variable(t: Mapping[str, Any]) -> bool:
     header = t.get("header")
-    return (isinstance(header, dict) and _upper(header.get("format")) == "TEXT"
+    return (isinstance(header, dict) and upper(header.get("format")) == "TEXT"
             and bool(body_variables(header.get("text"))))
 
 
@@ -96,7 +96,7 @@ def url_buttons_with_variable(t: Mapping[str, Any]) -> list[int]:
     if not isinstance(buttons, list):
         return []
     return [i for i, b in enumerate(buttons)
-            if isinstance(b, dict) and _upper(b.get("type")) == "URL" and body_variables(b.get("url"))]
+            if isinstance(b, dict) and upper(b.get("type")) == "URL" and body_variables(b.get("url"))]
 
 
 def is_https_url(value: Any) -> bool:
@@ -501,7 +501,8 @@ def _present(obj: dict[str, Any]) -> dict[str, Any]:
 
 # --- small utilities ------------------------------------------------------------------------------------------
 
-def _upper(value: Any) -> Any:
+def upper(value: Any) -> Any:
+    """A template word as Meta spells it (categories, formats, button types), whatever the case given."""
     return value.upper() if isinstance(value, str) else value
 
 
