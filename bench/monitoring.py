@@ -33,6 +33,8 @@ def _seed(owner, count: int) -> str:
     from ulid import ULID
 
     from chalicelib.applications import service as applications
+    from chalicelib.core.clock import DEFAULT_TIMEZONE
+    from chalicelib.messages.models import app_channel_key, status_key
     from chalicelib.messages.transitions import local_day
 
     app_id = applications.create(owner, f"Bench {count}", ["sms"]).application_id
@@ -45,10 +47,11 @@ def _seed(owner, count: int) -> str:
             moment = START + timedelta(seconds=i * step)
             status = "Failed" if i % 100 == 0 else "Delivered"
             message_id = str(ULID.from_timestamp(moment.timestamp() + rng.random() / 1000))
-            day = local_day(moment, "Asia/Jakarta")
+            day = local_day(moment, DEFAULT_TIMEZONE)
             at = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
             batch.put_item(Item={"message_id": message_id, "application_id": app_id, "channel": "sms",
-                                 "app_channel": f"{app_id}#sms", "app_channel_status": f"{app_id}#sms#{status}",
+                                 "app_channel": app_channel_key(app_id, "sms"),
+                                 "app_channel_status": status_key(app_id, "sms", status),
                                  "target": "+6281234567890", "status": status, "created_at": at, "updated_at": at,
                                  "day": day, "cost": 1, "history": []})
             tally[(day, status)] += 1

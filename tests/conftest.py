@@ -6,6 +6,7 @@ models take their table names from it.
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timedelta, timezone
 import sys
 import uuid
 from pathlib import Path
@@ -211,26 +212,22 @@ def refused(call, field: str):
 class FrozenClock:
     """Kirim's clock (chalicelib.core.clock), stopped where a test puts it and moved only by it."""
 
-    def __init__(self, at: "datetime") -> None:
+    def __init__(self, at: datetime) -> None:
         self.at = at
 
-    def __call__(self) -> "datetime":
+    def __call__(self) -> datetime:
         return self.at
 
-    def set(self, at: "datetime") -> None:
+    def set(self, at: datetime) -> None:
         self.at = at
 
     def advance(self, seconds: float) -> None:
-        from datetime import timedelta
-
         self.at += timedelta(seconds=seconds)
 
 
 @pytest.fixture
 def frozen_clock():
     """The one place tests freeze time: every read of the time in chalicelib goes through it."""
-    from datetime import datetime, timezone
-
     from chalicelib.core import clock
 
     frozen = FrozenClock(datetime.now(timezone.utc).replace(microsecond=0))

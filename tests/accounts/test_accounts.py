@@ -5,7 +5,6 @@ import uuid
 
 import boto3
 
-from chalicelib.core import clock
 from chalicelib.core.errors import (
     AUTH_HEADER_MISSING,
     BAD_PARAMETER,

@@ -16,8 +16,8 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from chalicelib.providers.base import Attachment, Outbound, ProviderRejected, ProviderUnavailable
 from chalicelib.providers.aws_adapter import DEFAULT_CONFIG
+from chalicelib.providers.base import Attachment, Outbound, ProviderRejected, ProviderUnavailable
 from chalicelib.providers.ses_email import SesEmailProvider, from_address
 
 REGION = "us-east-1"

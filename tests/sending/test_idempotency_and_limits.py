@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from chalicelib.core.errors import BAD_PARAMETER, CONFLICT, TOO_MANY_REQUESTS, UNPROCESSABLE, ApiError
-from chalicelib.sending import idempotency, rate_limit
+from chalicelib.sending import idempotency
 from tests.conftest import assert_oca_error, recount
 
 SMS = {"phone": "081234567890", "message": "Halo"}
