@@ -97,7 +97,8 @@ function Root() {
     app,
     selectApp: setSelected,
     refreshApps,
-    updateApp: (fresh) => setApps((list) => list?.map((a) => (a.application_id === fresh.application_id ? fresh : a))),
+    updateApp: (fresh) =>
+      setApps((list) => (list?.some((a) => a.application_id === fresh.application_id) ? list.map((a) => (a.application_id === fresh.application_id ? fresh : a)) : [fresh, ...(list || [])])),
     signOut: async () => {
       try {
         await api('POST', '/auth/logout', { anonymous: true });

@@ -94,7 +94,7 @@ function AppList({ openCreate }: { openCreate: boolean }) {
         onCreated={(app) => {
           setCreating(false);
           session.selectApp(app.application_id);
-          loaded.reload();
+          session.refreshApps().catch(() => undefined);
           navigate('/applications/' + app.application_id);
         }}
       />

@@ -32,14 +32,9 @@ export function Reports() {
     setError('');
     try {
       const link = await get<ReportDownload>(`${appPath(app.application_id)}/reports/${r.report_id}/download`);
-      const a = document.createElement('a');
-      a.href = link.url;
-      a.rel = 'noopener';
-      a.target = '_blank';
-      a.setAttribute('data-testid', 'report-link');
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
+      // The file is served as an attachment (Content-Disposition), so the browser saves it and the
+      // console stays where it is.
+      window.location.assign(link.url);
     } catch (err) {
       setError(errorText(err, t));
     }
