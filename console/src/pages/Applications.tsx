@@ -273,7 +273,7 @@ function AppDetails({ applicationId }: { applicationId: string }) {
       </Card>
       <Card title={t('Channels')}>
         <div class="table-wrap">
-          <table class="table" data-testid="channels">
+          <table class="table table-stack" data-testid="channels">
             <thead>
               <tr>
                 <th scope="col">{t('Channel')}</th>
@@ -288,12 +288,12 @@ function AppDetails({ applicationId }: { applicationId: string }) {
             <tbody>
               {app.channels.map((c) => (
                 <tr key={c.channel} data-channel={c.channel}>
-                  <td class="strong">{label(c.channel)}</td>
-                  <td>
+                  <td data-label={t('Channel')} class="strong">{label(c.channel)}</td>
+                  <td data-label={t('Status')}>
                     <StatusBadge status={c.status} label={t(c.status)} />
                   </td>
-                  <td>{formatNumber(c.quota_remaining, lang)}</td>
-                  <td>
+                  <td data-label={t('Remaining quota')}>{formatNumber(c.quota_remaining, lang)}</td>
+                  <td data-label={t('Key')}>
                     {c.token ? (
                       <span>
                         <code>{c.token.prefix}…</code>

@@ -74,7 +74,7 @@ export function Monitoring({ route }: { route: Route }) {
               <Empty>{t('No messages match these filters.')}</Empty>
             ) : (
               <div class="table-wrap">
-                <table class="table table-click" data-testid="messages" aria-busy={loaded.loading}>
+                <table class="table table-stack table-click" data-testid="messages" aria-busy={loaded.loading}>
                   <thead>
                     <tr>
                       <th scope="col">{t('Message ID')}</th>
@@ -93,17 +93,17 @@ export function Monitoring({ route }: { route: Route }) {
                   <tbody>
                     {items.map((m) => (
                       <tr key={m.message_id} onClick={() => navigate('/monitoring/' + m.message_id)}>
-                        <td class="mono">
+                        <td data-label={t('Message ID')} class="mono">
                           <a href={`#/monitoring/${m.message_id}`} onClick={(e) => e.stopPropagation()}>
                             {m.message_id}
                           </a>
                         </td>
-                        <td>{CHANNEL_LABEL[m.channel]}</td>
-                        <td>{m.target}</td>
-                        <td>
+                        <td data-label={t('Channel')}>{CHANNEL_LABEL[m.channel]}</td>
+                        <td data-label={t('Target')}>{m.target}</td>
+                        <td data-label={t('Status')}>
                           <StatusBadge status={m.status} />
                         </td>
-                        <td class="nowrap">{formatTime(m.created_at, lang)}</td>
+                        <td data-label={t('Time')} class="nowrap">{formatTime(m.created_at, lang)}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -137,7 +137,7 @@ export function LatestTable({ items }: { items: MessageItem[] }) {
   if (!items.length) return <Empty>{t('No messages in this range yet.')}</Empty>;
   return (
     <div class="table-wrap">
-      <table class="table" data-testid="latest-messages">
+      <table class="table table-stack" data-testid="latest-messages">
         <thead>
           <tr>
             <th scope="col">{t('Message ID')}</th>
@@ -150,15 +150,15 @@ export function LatestTable({ items }: { items: MessageItem[] }) {
         <tbody>
           {items.map((m) => (
             <tr key={m.message_id}>
-              <td class="mono">
+              <td data-label={t('Message ID')} class="mono">
                 <a href={`#/monitoring/${encodeURIComponent(m.message_id)}`}>{m.message_id}</a>
               </td>
-              <td>{CHANNEL_LABEL[m.channel]}</td>
-              <td>{m.target}</td>
-              <td>
+              <td data-label={t('Channel')}>{CHANNEL_LABEL[m.channel]}</td>
+              <td data-label={t('Target')}>{m.target}</td>
+              <td data-label={t('Status')}>
                 <StatusBadge status={m.status} />
               </td>
-              <td>{formatTime(m.created_at, lang)}</td>
+              <td data-label={t('Time')}>{formatTime(m.created_at, lang)}</td>
             </tr>
           ))}
         </tbody>

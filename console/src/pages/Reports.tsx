@@ -63,7 +63,7 @@ export function Reports() {
           </Empty>
         ) : (
           <div class="table-wrap">
-            <table class="table" data-testid="reports">
+            <table class="table table-stack" data-testid="reports">
               <thead>
                 <tr>
                   <th scope="col">{t('Report name')}</th>
@@ -79,22 +79,22 @@ export function Reports() {
               <tbody>
                 {items.map((r) => (
                   <tr key={r.report_id} data-report={r.name} data-status={r.status}>
-                    <td>
+                    <td data-label={t('Report name')}>
                       <span class="strong">{r.name}</span>
                       <div class="muted small">
                         {r.format === 'xlsx' ? '.XLS' : '.CSV'} · {formatTime(r.created_at, lang)}
                       </div>
                     </td>
-                    <td>{CHANNEL_LABEL[r.channel]}</td>
-                    <td class="nowrap">
+                    <td data-label={t('Channel')}>{CHANNEL_LABEL[r.channel]}</td>
+                    <td data-label={t('Date range')} class="nowrap">
                       {r.from.slice(0, 10)} – {r.to.slice(0, 10)}
                     </td>
-                    <td>
+                    <td data-label={t('Status')}>
                       <StatusBadge status={r.status} label={t(r.status)} />
                       {running(r) && <progress class="progress" max={100} value={r.progress} aria-label={`${t('Progress')} ${r.name}`} />}
                       {r.status === 'Failed' && r.error && <div class="rejection">{r.error}</div>}
                     </td>
-                    <td>{formatNumber(r.rows, lang)}</td>
+                    <td data-label={t('Rows')}>{formatNumber(r.rows, lang)}</td>
                     <td class="right">
                       {r.status === 'Done' &&
                         (r.expired ? (

@@ -90,7 +90,7 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
           </Empty>
         ) : (
           <div class="table-wrap">
-            <table class="table" data-testid="templates">
+            <table class="table table-stack" data-testid="templates">
               <thead>
                 <tr>
                   <th scope="col">{t('Name')}</th>
@@ -106,7 +106,7 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
               <tbody>
                 {items.map((tpl) => (
                   <tr key={tpl.template_id} data-name={tpl.name}>
-                    <td>
+                    <td data-label={t('Name')}>
                       <a class="strong" href={`#/templates/${tpl.template_id}`}>
                         {tpl.name}
                       </a>
@@ -117,12 +117,12 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
                         </div>
                       )}
                     </td>
-                    <td>{tpl.category ? t(CATEGORY_LABEL[tpl.category] || tpl.category) : '—'}</td>
-                    <td>{LANGUAGES[tpl.language] || tpl.language}</td>
-                    <td>
+                    <td data-label={t('Category')}>{tpl.category ? t(CATEGORY_LABEL[tpl.category] || tpl.category) : '—'}</td>
+                    <td data-label={t('Language')}>{LANGUAGES[tpl.language] || tpl.language}</td>
+                    <td data-label={t('Status')}>
                       <StatusBadge status={tpl.status} />
                     </td>
-                    <td>{formatTime(tpl.updated_at, lang)}</td>
+                    <td data-label={t('Updated')}>{formatTime(tpl.updated_at, lang)}</td>
                     <td class="right nowrap">
                       {(tpl.status === 'DRAFT' || tpl.status === 'REJECTED') && (
                         <a class="btn btn-secondary btn-small" href={`#/templates/${tpl.template_id}`} aria-label={`${t('Edit')} ${tpl.name}`}>
