@@ -26,7 +26,7 @@ lint: install
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
 test: lint console
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(PY) -m bench

@@ -1,6 +1,6 @@
 """Browser tests: the real local stack (moto, `chalice local`, the worker) with the built console, driven
 by Playwright through Debian's Chromium. All of them share one stack and one signed-in browser, so they
-run as one xdist group, in file order."""
+run in one xdist worker (`--dist loadfile`), in file order."""
 from __future__ import annotations
 
 import os
@@ -32,8 +32,10 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Beside the rest of the suite on 2 cores, a page may take a while: wait for outcomes generously.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched

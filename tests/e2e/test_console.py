@@ -1,7 +1,8 @@
 """The console end to end, as an owner clicks it: a real browser, the real local stack.
 
-The flows share one signed-in browser and run in file order (one xdist group): each one leaves what the
-next needs in `shared` (the owner, the application, keys, sent messages). Waits poll for an outcome with
+The flows share one signed-in browser and run in file order: each one leaves what the
+next needs in `shared` (the owner, the application, keys, sent messages); `make test` runs with
+`--dist loadfile`, which keeps this file on one worker. Waits poll for an outcome with
 a generous ceiling; no test asserts a duration."""
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import Watched, axe_serious
-
-pytestmark = pytest.mark.xdist_group("browser")
 
 PASSWORD = "a long enough password"
 API_PATH = re.compile(r"^/(auth|applications)(/|$)")
