@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: install run test lint bench deploy package clean
+.PHONY: install console run test lint bench deploy package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,15 +15,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-run: install
+# The web console (console/ -> chalicelib/console_dist/): rebuilt only when its source changed.
+console:
+	$(PYTHON) console/build.py
+
+run: install console
 	$(PY) -m local.run
 
 lint: install
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(VENV)/bin/lint-imports
 
-test: lint
-	$(PY) -m pytest -q -n 2
+test: lint console
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(PY) -m bench

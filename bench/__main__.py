@@ -1,5 +1,5 @@
 """`make bench`: every benchmark, one after another."""
-from bench import auth_paths, cold_import, monitoring, report_pipeline, report_writers, send_path
+from bench import auth_paths, cold_import, console, monitoring, report_pipeline, report_writers, send_path
 
 if __name__ == "__main__":
     cold_import.run()
@@ -8,3 +8,5 @@ if __name__ == "__main__":
     monitoring.run()
     report_writers.run()
     report_pipeline.run()
+    if not console.run()["met"]:
+        raise SystemExit(1)

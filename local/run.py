@@ -136,6 +136,7 @@ def _print_demo(demo) -> None:
     print(f"""
 Kirim is running.
   API     {API}
+  Console {API}/console/   (sign in as {demo.email} / {demo.password})
   moto    {ENDPOINT}
   worker  polling the report queue and the provider events topic
 

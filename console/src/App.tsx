@@ -1,0 +1,153 @@
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { api, get, onUnauthorized } from './api/client';
+import type { Application, ApplicationList, Me } from './api/types';
+import { LangContext, storeLang, storedLang, translator, useT, type Lang } from './i18n';
+import { Layout } from './Layout';
+import { navigate, useRoute } from './router';
+import { SessionContext, type Session } from './state';
+import { ErrorState, Loading, Empty } from './ui';
+import { AuthPage } from './pages/Auth';
+import { Overview } from './pages/Overview';
+import { Applications } from './pages/Applications';
+import { Templates } from './pages/Templates';
+import { Monitoring } from './pages/Monitoring';
+import { Reports } from './pages/Reports';
+import { Settings } from './pages/Settings';
+
+type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'in'; me: Me } | { state: 'error'; error: unknown };
+
+export function App() {
+  const [lang, setLangState] = useState<Lang>(storedLang);
+  const langValue = useMemo(() => ({ lang, t: translator(lang), setLang: (l: Lang) => (storeLang(l), setLangState(l)) }), [lang]);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+  return (
+    <LangContext.Provider value={langValue}>
+      <Root />
+    </LangContext.Provider>
+  );
+}
+
+function Root() {
+  const route = useRoute();
+  const t = useT();
+  const [auth, setAuth] = useState<Auth>({ state: 'checking' });
+  const [apps, setApps] = useState<Application[] | undefined>(undefined);
+  const [appsError, setAppsError] = useState<unknown>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [check, setCheck] = useState(0);
+
+  useEffect(() => {
+    api<Me>('GET', '/auth/me', { anonymous: true }).then(
+      (me) => setAuth({ state: 'in', me }),
+      (error) => setAuth(error?.status === 401 ? { state: 'out' } : { state: 'error', error }),
+    );
+  }, [check]);
+  useEffect(() => {
+    onUnauthorized(() => {
+      setApps(undefined);
+      setAuth({ state: 'out', notice: 'Your session ended. Sign in again.' });
+    });
+  }, []);
+
+  const refreshApps = useCallback(async () => {
+    try {
+      const list = (await get<ApplicationList>('/applications')).items;
+      setApps(list);
+      setAppsError(null);
+      return list;
+    } catch (error) {
+      setAppsError(error);
+      throw error;
+    }
+  }, []);
+  const signedIn = auth.state === 'in';
+  useEffect(() => {
+    if (signedIn) refreshApps().catch(() => undefined);
+  }, [signedIn]);
+
+  const page = route.path[0] || 'overview';
+  // Signed in on the sign-in page: go to the Overview; signed out anywhere else: sign in.
+  useEffect(() => {
+    if (auth.state === 'in' && (page === 'login' || page === 'register')) navigate('/overview');
+  }, [auth.state, page]);
+
+  if (auth.state === 'checking') return <Loading />;
+  if (auth.state === 'error') return <ErrorState error={auth.error} onRetry={() => setCheck((n) => n + 1)} />;
+  if (auth.state === 'out') {
+    return (
+      <AuthPage
+        key={page}
+        mode={page === 'register' ? 'register' : 'login'}
+        notice={auth.notice ? t(auth.notice) : undefined}
+        onSignedIn={(me) => {
+          setAuth({ state: 'in', me });
+          navigate('/overview');
+        }}
+      />
+    );
+  }
+
+  const app = apps?.find((a) => a.application_id === selected) || apps?.[0];
+  const session: Session = {
+    me: auth.me,
+    apps,
+    appsError,
+    app,
+    selectApp: setSelected,
+    refreshApps,
+    updateApp: (fresh) =>
+      setApps((list) => (list?.some((a) => a.application_id === fresh.application_id) ? list.map((a) => (a.application_id === fresh.application_id ? fresh : a)) : [fresh, ...(list || [])])),
+    signOut: async () => {
+      try {
+        await api('POST', '/auth/logout', { anonymous: true });
+      } catch {
+        /* the cookie is gone or the session already ended: signed out either way */
+      }
+      setApps(undefined);
+      setSelected(null);
+      setAuth({ state: 'out' });
+      navigate('/login');
+    },
+  };
+
+  return (
+    <SessionContext.Provider value={session}>
+      <Layout page={page}>
+        <Page page={page} route={route} apps={apps} appsError={appsError} retry={() => refreshApps().catch(() => undefined)} />
+      </Layout>
+    </SessionContext.Provider>
+  );
+}
+
+function Page({ page, route, apps, appsError, retry }: { page: string; route: ReturnType<typeof useRoute>; apps: Application[] | undefined; appsError: unknown; retry: () => void }) {
+  if (page === 'applications') return <Applications route={route} />;
+  if (!apps) return appsError ? <ErrorState error={appsError} onRetry={retry} /> : <Loading />;
+  switch (page) {
+    case 'overview':
+      return <Overview />;
+    case 'templates':
+      return <Templates route={route} />;
+    case 'monitoring':
+      return <Monitoring route={route} />;
+    case 'reports':
+      return <Reports />;
+    case 'settings':
+      return <Settings />;
+    default:
+      return <NotFound />;
+  }
+}
+
+function NotFound() {
+  const t = useT();
+  return (
+    <Empty icon="alert">
+      <p>{t('Page not found.')}</p>
+      <a class="btn btn-primary" href="#/overview">
+        {t('Go to Overview')}
+      </a>
+    </Empty>
+  );
+}

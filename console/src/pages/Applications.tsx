@@ -1,0 +1,402 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, appPath, del, get, post } from '../api/client';
+import type { Application, Channel, GeneratedToken } from '../api/types';
+import { CHANNEL_LABEL, CHANNELS } from '../channels';
+import { formatNumber, formatTime } from '../format';
+import { useLang, useT } from '../i18n';
+import { navigate, type Route } from '../router';
+import { useSession } from '../state';
+import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, TextInput, errorText, useLoad } from '../ui';
+
+export function Applications({ route }: { route: Route }) {
+  const id = route.path[1];
+  return id ? <AppDetails applicationId={id} /> : <AppList openCreate={route.query.get('create') === '1'} />;
+}
+
+function AppList({ openCreate }: { openCreate: boolean }) {
+  const t = useT();
+  const { lang } = useLang();
+  const session = useSession();
+  const loaded = useLoad((_signal) => session.refreshApps(), []);
+  const [creating, setCreating] = useState(openCreate);
+  useEffect(() => setCreating(openCreate), [openCreate]);
+  const apps = loaded.data;
+  return (
+    <>
+      <PageHeader title={t('My Application')}>
+        <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
+          <Icon name="plus" size={18} />
+          {t('Create application')}
+        </button>
+      </PageHeader>
+      <Card>
+        {loaded.error ? (
+          <ErrorState error={loaded.error} onRetry={loaded.reload} />
+        ) : !apps ? (
+          <Loading />
+        ) : !apps.length ? (
+          <Empty icon="apps">
+            <p>{t('You have no application yet.')}</p>
+            <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
+              {t('Create an application')}
+            </button>
+          </Empty>
+        ) : (
+          <div class="table-wrap">
+            <table class="table" data-testid="applications">
+              <thead>
+                <tr>
+                  <th scope="col">{t('Application Name')}</th>
+                  <th scope="col">{t('Channels')}</th>
+                  <th scope="col">{t('Created')}</th>
+                  <th scope="col">
+                    <span class="sr-only">{t('Details')}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {apps.map((a) => (
+                  <tr key={a.application_id}>
+                    <td>
+                      <a href={`#/applications/${a.application_id}`} class="strong">
+                        {a.name}
+                      </a>
+                      <div class="muted mono small">{a.application_id}</div>
+                    </td>
+                    <td>
+                      <div class="chips">
+                        {a.channels.map((c) => (
+                          <span key={c.channel} class={'chip ' + (c.status === 'Active' ? 'chip-on' : '')}>
+                            {CHANNEL_LABEL[c.channel]}
+                          </span>
+                        ))}
+                      </div>
+                    </td>
+                    <td>{formatTime(a.created_at, lang)}</td>
+                    <td class="right">
+                      <a class="btn btn-secondary btn-small" href={`#/applications/${a.application_id}`} aria-label={`${t('Details App')}: ${a.name}`}>
+                        {t('Details App')}
+                      </a>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      <CreateAppDialog
+        open={creating}
+        onClose={() => {
+          setCreating(false);
+          if (openCreate) navigate('/applications');
+        }}
+        onCreated={(app) => {
+          setCreating(false);
+          session.selectApp(app.application_id);
+          session.refreshApps().catch(() => undefined);
+          navigate('/applications/' + app.application_id);
+        }}
+      />
+    </>
+  );
+}
+
+function CreateAppDialog({ open, onClose, onCreated }: { open: boolean; onClose: () => void; onCreated: (a: Application) => void }) {
+  const t = useT();
+  const [name, setName] = useState('');
+  const [channels, setChannels] = useState<Channel[]>([...CHANNELS]);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState('');
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (open) {
+      setName('');
+      setChannels([...CHANNELS]);
+      setErrors({});
+      setGeneral('');
+    }
+  }, [open]);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!channels.length) return setErrors({ channels: t('Choose at least one channel.') });
+    setBusy(true);
+    try {
+      const app = await post<Application>('/applications', { name: name.trim(), channels });
+      onCreated(app);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        setErrors(err.fieldErrors());
+        setGeneral(err.generalMessages().join(' '));
+      } else setGeneral(errorText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog open={open} title={t('Create application')} onClose={onClose}>
+      <form onSubmit={submit} class="stack">
+        {general && <Alert>{general}</Alert>}
+        <TextInput label={t('Application Name')} name="name" value={name} onInput={setName} error={errors.name} required maxLength={100} />
+        <fieldset class={'checks' + (errors.channels ? ' has-error' : '')}>
+          <legend>{t('Channels')}</legend>
+          {CHANNELS.map((c) => (
+            <label key={c} class="check">
+              <input type="checkbox" name="channels" value={c} checked={channels.includes(c)} onChange={(e) => setChannels((e.target as HTMLInputElement).checked ? CHANNELS.filter((x) => x === c || channels.includes(x)) : channels.filter((x) => x !== c))} />
+              {CHANNEL_LABEL[c]}
+            </label>
+          ))}
+          {errors.channels && (
+            <p class="field-error" role="alert">
+              {errors.channels}
+            </p>
+          )}
+        </fieldset>
+        <div class="form-actions">
+          <button type="button" class="btn btn-secondary" onClick={onClose}>
+            {t('Cancel')}
+          </button>
+          <button type="submit" class="btn btn-primary" disabled={busy}>
+            {t('Create')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+type KeyStep = { kind: 'confirm'; channel: Channel } | { kind: 'shown'; token: GeneratedToken } | { kind: 'revoke'; channel: Channel } | null;
+
+function AppDetails({ applicationId }: { applicationId: string }) {
+  const t = useT();
+  const { lang } = useLang();
+  const session = useSession();
+  const loaded = useLoad((signal) => get<Application>(appPath(applicationId), undefined, signal), [applicationId]);
+  const [channel, setChannel] = useState<Channel | ''>('');
+  const [step, setStep] = useState<KeyStep>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const app = loaded.data;
+  useEffect(() => {
+    if (app) session.updateApp(app);
+  }, [app]);
+
+  if (loaded.error) {
+    return (
+      <>
+        <PageHeader title={t('Details App')} />
+        <ErrorState error={loaded.error} onRetry={loaded.reload} />
+        <p>
+          <a href="#/applications">{t('Back to applications')}</a>
+        </p>
+      </>
+    );
+  }
+  if (!app) return <Loading />;
+
+  const label = (c: Channel) => CHANNEL_LABEL[c];
+  const generate = async (c: Channel) => {
+    setBusy(true);
+    setError('');
+    try {
+      const token = await post<GeneratedToken>(`${appPath(app.application_id)}/channels/${c}/token`);
+      setStep({ kind: 'shown', token });
+    } catch (err) {
+      setStep(null);
+      setError(errorText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const revoke = async (c: Channel) => {
+    setBusy(true);
+    setError('');
+    try {
+      await del(`${appPath(app.application_id)}/channels/${c}/token`);
+      setStep(null);
+      loaded.reload();
+    } catch (err) {
+      setStep(null);
+      setError(errorText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const closeShown = () => {
+    // The key leaves memory with the dialog: it can never be shown again.
+    setStep(null);
+    loaded.reload();
+  };
+
+  return (
+    <>
+      <p class="crumb">
+        <a href="#/applications">← {t('Back to applications')}</a>
+      </p>
+      <PageHeader title={t('Details App')} />
+      {error && <Alert>{error}</Alert>}
+      <Card>
+        <dl class="facts">
+          <div>
+            <dt>{t('Application Name')}</dt>
+            <dd class="strong" data-testid="app-name">
+              {app.name}
+            </dd>
+          </div>
+          <div>
+            <dt>{t('Application ID')}</dt>
+            <dd class="with-action">
+              <code data-testid="app-id">{app.application_id}</code>
+              <CopyButton value={app.application_id} label={t('Application ID')} />
+            </dd>
+          </div>
+          <div>
+            <dt>{t('Created')}</dt>
+            <dd>{formatTime(app.created_at, lang)}</dd>
+          </div>
+        </dl>
+      </Card>
+      <Card title={t('Generate Key')}>
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (channel) setStep({ kind: 'confirm', channel });
+          }}
+        >
+          <Select label={t('Select channel')} name="key-channel" value={channel} options={[{ value: '' as const, label: '—' }, ...app.channels.map((c) => ({ value: c.channel, label: label(c.channel) }))]} onChange={setChannel} />
+          <button type="submit" class="btn btn-primary" disabled={!channel}>
+            <Icon name="key" size={18} />
+            {t('Generate Key')}
+          </button>
+        </form>
+      </Card>
+      <Card title={t('Channels')}>
+        <div class="table-wrap">
+          <table class="table table-stack" data-testid="channels">
+            <thead>
+              <tr>
+                <th scope="col">{t('Channel')}</th>
+                <th scope="col">{t('Status')}</th>
+                <th scope="col">{t('Remaining quota')}</th>
+                <th scope="col">{t('Key')}</th>
+                <th scope="col">
+                  <span class="sr-only">{t('Revoke')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {app.channels.map((c) => (
+                <tr key={c.channel} data-channel={c.channel}>
+                  <td data-label={t('Channel')} class="strong">{label(c.channel)}</td>
+                  <td data-label={t('Status')}>
+                    <StatusBadge status={c.status} label={t(c.status)} />
+                  </td>
+                  <td data-label={t('Remaining quota')}>{formatNumber(c.quota_remaining, lang)}</td>
+                  <td data-label={t('Key')}>
+                    {c.token ? (
+                      <span>
+                        <code>{c.token.prefix}…</code>
+                        <span class="muted small block">
+                          {t('Issued')} {formatTime(c.token.issued_at, lang)}
+                        </span>
+                      </span>
+                    ) : (
+                      <span class="muted">{t('No key')}</span>
+                    )}
+                  </td>
+                  <td class="right">
+                    {c.token && (
+                      <button type="button" class="btn btn-danger-ghost btn-small" onClick={() => setStep({ kind: 'revoke', channel: c.channel })} aria-label={`${t('Revoke')} ${label(c.channel)}`}>
+                        {t('Revoke')}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Card>
+
+      <Dialog
+        open={step?.kind === 'confirm'}
+        title={step?.kind === 'confirm' ? t('Generate a new {channel} key?', { channel: label(step.channel) }) : ''}
+        onClose={() => setStep(null)}
+        footer={
+          <>
+            <button type="button" class="btn btn-secondary" onClick={() => setStep(null)}>
+              {t('Cancel')}
+            </button>
+            <button type="button" class="btn btn-primary" disabled={busy} onClick={() => step?.kind === 'confirm' && generate(step.channel)}>
+              {t('Yes, Generate Key')}
+            </button>
+          </>
+        }
+      >
+        <Alert kind="warning">{t('The current key stops working at once. Every system that uses it must switch to the new key.')}</Alert>
+      </Dialog>
+
+      <Dialog
+        open={step?.kind === 'revoke'}
+        title={t('Revoke key?')}
+        onClose={() => setStep(null)}
+        footer={
+          <>
+            <button type="button" class="btn btn-secondary" onClick={() => setStep(null)}>
+              {t('Cancel')}
+            </button>
+            <button type="button" class="btn btn-danger" disabled={busy} onClick={() => step?.kind === 'revoke' && revoke(step.channel)}>
+              {t('Yes, Revoke')}
+            </button>
+          </>
+        }
+      >
+        <p>{step?.kind === 'revoke' ? t('The {channel} key stops working at once and the channel becomes Inactive.', { channel: label(step.channel) }) : ''}</p>
+      </Dialog>
+
+      {step?.kind === 'shown' && <ShownKey token={step.token} appName={app.name} onClose={closeShown} />}
+    </>
+  );
+}
+
+function ShownKey({ token, appName, onClose }: { token: GeneratedToken; appName: string; onClose: () => void }) {
+  const t = useT();
+  const channel = CHANNEL_LABEL[token.channel];
+  const download = () => {
+    const blob = new Blob([token.token + '\n'], { type: 'text/plain' });
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `kirim-${appName.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${token.channel}-key.txt`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+  return (
+    <Dialog
+      open
+      title={t('Your new {channel} key', { channel })}
+      onClose={onClose}
+      footer={
+        <button type="button" class="btn btn-primary" onClick={onClose}>
+          {t("I've saved it")}
+        </button>
+      }
+    >
+      <Alert kind="warning">{t('Copy it now: it is shown only this once and can never be shown again.')}</Alert>
+      <label class="sr-only" for="new-key">
+        {t('Key')}
+      </label>
+      <input id="new-key" class="key-box mono" readOnly value={token.token} data-testid="new-key" onFocus={(e) => (e.target as HTMLInputElement).select()} />
+      <div class="form-actions start">
+        <CopyButton value={token.token} label={t('Key')} />
+        <button type="button" class="btn btn-secondary btn-small" onClick={download}>
+          <Icon name="download" size={16} />
+          {t('Download .txt')}
+        </button>
+      </div>
+    </Dialog>
+  );
+}

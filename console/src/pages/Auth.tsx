@@ -1,0 +1,71 @@
+import { useState } from 'preact/hooks';
+import { ApiError, api } from '../api/client';
+import type { LoginResponse, Me } from '../api/types';
+import { useT } from '../i18n';
+import { navigate } from '../router';
+import { Alert, TextInput, errorText } from '../ui';
+import { Brand, LangSwitch } from '../Layout';
+
+export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'register'; notice?: string; onSignedIn: (me: Me) => void }) {
+  const t = useT();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [name, setName] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState('');
+  const [info, setInfo] = useState(notice || '');
+  const [busy, setBusy] = useState(false);
+  const register = mode === 'register';
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setGeneral('');
+    try {
+      if (register) {
+        await api('POST', '/auth/register', { body: { email: email.trim(), password, name: name.trim() }, anonymous: true });
+      }
+      await api<LoginResponse>('POST', '/auth/login', { body: { email: email.trim(), password }, anonymous: true });
+      const me = await api<Me>('GET', '/auth/me', { anonymous: true });
+      setInfo('');
+      onSignedIn(me);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        setErrors(err.fieldErrors());
+        setGeneral(err.generalMessages().join(' ') || (Object.keys(err.fieldErrors()).length ? '' : err.message));
+      } else setGeneral(errorText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="auth">
+      <div class="auth-card card">
+        <div class="auth-head">
+          <Brand />
+          <LangSwitch />
+        </div>
+        <h1>{register ? t('Create an account') : t('Sign in')}</h1>
+        <p class="muted">{t('Omnichannel messaging console')}</p>
+        {info && <Alert kind="info">{info}</Alert>}
+        {general && <Alert>{general}</Alert>}
+        <form class="stack" onSubmit={submit}>
+          {register && <TextInput label={t('Full name')} name="name" value={name} onInput={setName} error={errors.name} autoComplete="name" required maxLength={100} />}
+          <TextInput label={t('Email')} name="email" type="email" value={email} onInput={setEmail} error={errors.email} autoComplete="email" required />
+          <TextInput label={t('Password')} name="password" type="password" value={password} onInput={setPassword} error={errors.password} autoComplete={register ? 'new-password' : 'current-password'} hint={register ? t('At least 10 characters') : undefined} required />
+          <button type="submit" class="btn btn-primary btn-block" disabled={busy}>
+            {register ? t('Register') : t('Sign in')}
+          </button>
+        </form>
+        <p class="auth-switch">
+          {register ? t('Already have an account?') : t('No account yet?')}{' '}
+          <button type="button" class="link" onClick={() => navigate(register ? '/login' : '/register')}>
+            {register ? t('Sign in') : t('Register')}
+          </button>
+        </p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,168 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { appPath, get } from '../api/client';
+import type { Channel, MessageItem, Overview as OverviewData } from '../api/types';
+import { CHANNEL_LABEL } from '../channels';
+import { formatDate, formatNumber, formatPercent, formatTime } from '../format';
+import { useLang, useT } from '../i18n';
+import { useSession } from '../state';
+import { Card, DateRangePicker, Empty, ErrorState, Loading, PageHeader, Select, StatusBadge, presetRange, useLoad, type DateRange } from '../ui';
+import { NoApplication } from './common';
+import { drawDailyChart } from '../chart';
+
+interface Totals {
+  total: number;
+  success: number;
+  failed: number;
+  pending: number;
+  success_rate: number;
+  failed_rate: number;
+  series: { date: string; success: number; failed: number; pending: number }[];
+}
+
+/** One channel's figures, or all channels added up (rates recomputed, two decimals as the API). */
+export function totals(data: OverviewData): Totals {
+  const byDate = new Map<string, { date: string; success: number; failed: number; pending: number }>();
+  let total = 0,
+    success = 0,
+    failed = 0;
+  for (const c of data.channels) {
+    total += c.total;
+    success += c.success;
+    failed += c.failed;
+    for (const p of c.series) {
+      const point = byDate.get(p.date) || { date: p.date, success: 0, failed: 0, pending: 0 };
+      point.success += p.success;
+      point.failed += p.failed;
+      point.pending += p.total - p.success - p.failed;
+      byDate.set(p.date, point);
+    }
+  }
+  const rate = (n: number) => (total ? Math.round((n / total) * 10000) / 10000 : 0);
+  return { total, success, failed, pending: total - success - failed, success_rate: rate(success), failed_rate: rate(failed), series: [...byDate.values()] };
+}
+
+export function Overview() {
+  const t = useT();
+  const { lang } = useLang();
+  const { app } = useSession();
+  const [channel, setChannel] = useState<'' | Channel>('');
+  const [range, setRange] = useState<DateRange>(() => presetRange('7'));
+  useEffect(() => setChannel(''), [app?.application_id]);
+  const loaded = useLoad<OverviewData>(
+    app
+      ? async (signal) => {
+          const data = await get<OverviewData>(appPath(app.application_id) + '/overview', { channel, from: range.from, to: range.to }, signal);
+          performance.mark('kirim:overview:data');
+          return data;
+        }
+      : null,
+    [app?.application_id, channel, range.from, range.to],
+  );
+  if (!app) return <NoApplication title={t('Overview')} />;
+  const channelOptions = [{ value: '' as const, label: t('All channels') }, ...app.channels.map((c) => ({ value: c.channel, label: CHANNEL_LABEL[c.channel] }))];
+  return (
+    <>
+      <PageHeader title={t('Overview')} />
+      <div class="filters card">
+        <Select label={t('Channel')} name="channel" value={channel} options={channelOptions} onChange={setChannel} />
+        <DateRangePicker value={range} onChange={setRange} />
+      </div>
+      {loaded.error ? <ErrorState error={loaded.error} onRetry={loaded.reload} /> : !loaded.data ? <Loading /> : <OverviewBody data={loaded.data} lang={lang} busy={loaded.loading} />}
+    </>
+  );
+}
+
+function OverviewBody({ data, lang, busy }: { data: OverviewData; lang: 'en' | 'id'; busy: boolean }) {
+  const t = useT();
+  const sum = useMemo(() => totals(data), [data]);
+  return (
+    <div class={'overview' + (busy ? ' is-busy' : '')} aria-busy={busy}>
+      <div class="kpis">
+        <Kpi label={t('Total Transaksi')} value={formatNumber(sum.total, lang)} testid="kpi-total" />
+        <Kpi label={t('Success Rate')} value={formatPercent(sum.success_rate, lang)} note={`${formatNumber(sum.success, lang)} ${t('Success').toLowerCase()}`} tone="success" testid="kpi-success" />
+        <Kpi label={t('Failed Rate')} value={formatPercent(sum.failed_rate, lang)} note={`${formatNumber(sum.failed, lang)} ${t('Failed').toLowerCase()}`} tone="failed" testid="kpi-failed" />
+      </div>
+      <Card title={t('Daily messages by status')}>
+        <DailyChart series={sum.series} lang={lang} />
+      </Card>
+      <Card title={t('Latest messages')}>
+        <LatestTable items={data.latest} />
+      </Card>
+    </div>
+  );
+}
+
+function Kpi({ label, value, note, tone, testid }: { label: string; value: string; note?: string; tone?: string; testid: string }) {
+  return (
+    <div class={'kpi card' + (tone ? ' kpi-' + tone : '')} data-testid={testid}>
+      <div class="kpi-label">{label}</div>
+      <div class="kpi-value">{value}</div>
+      {note && <div class="kpi-note">{note}</div>}
+    </div>
+  );
+}
+
+function DailyChart({ series, lang }: { series: Totals['series']; lang: 'en' | 'id' }) {
+  const t = useT();
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const summary = `${t('Daily messages by status')}: ${series.length} ${lang === 'id' ? 'hari' : 'days'}, ${t('Success')} ${series.reduce((a, p) => a + p.success, 0)}, ${t('Failed')} ${series.reduce((a, p) => a + p.failed, 0)}, ${t('Pending')} ${series.reduce((a, p) => a + p.pending, 0)}`;
+  useEffect(() => {
+    if (!canvas.current) return;
+    const chart = drawDailyChart(canvas.current, {
+      labels: series.map((p) => formatDate(p.date, lang)),
+      datasets: [
+        { label: t('Success'), data: series.map((p) => p.success), color: '#15803d' },
+        { label: t('Failed'), data: series.map((p) => p.failed), color: '#dc2626' },
+        { label: t('Pending'), data: series.map((p) => p.pending), color: '#d97706' },
+      ],
+    });
+    performance.mark('kirim:overview:rendered');
+    try {
+      performance.measure('kirim:overview:render', 'kirim:overview:data', 'kirim:overview:rendered');
+    } catch {
+      /* no data mark (a re-render from a language switch) */
+    }
+    return () => chart.destroy();
+  }, [series, lang]);
+  return (
+    <div class="chart-box">
+      <canvas ref={canvas} role="img" aria-label={summary} data-testid="overview-chart" data-points={series.length} />
+    </div>
+  );
+}
+
+export function LatestTable({ items }: { items: MessageItem[] }) {
+  const t = useT();
+  const { lang } = useLang();
+  if (!items.length) return <Empty>{t('No messages in this range yet.')}</Empty>;
+  return (
+    <div class="table-wrap">
+      <table class="table table-stack" data-testid="latest-messages">
+        <thead>
+          <tr>
+            <th scope="col">{t('Message ID')}</th>
+            <th scope="col">{t('Channel')}</th>
+            <th scope="col">{t('Target')}</th>
+            <th scope="col">{t('Status')}</th>
+            <th scope="col">{t('Time')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((m) => (
+            <tr key={m.message_id}>
+              <td data-label={t('Message ID')} class="mono">
+                <a href={`#/monitoring/${encodeURIComponent(m.message_id)}`}>{m.message_id}</a>
+              </td>
+              <td data-label={t('Channel')}>{CHANNEL_LABEL[m.channel]}</td>
+              <td data-label={t('Target')}>{m.target}</td>
+              <td data-label={t('Status')}>
+                <StatusBadge status={m.status} />
+              </td>
+              <td data-label={t('Time')}>{formatTime(m.created_at, lang)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,220 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, appPath, get, post } from '../api/client';
+import type { Channel, Report, ReportDownload, ReportList } from '../api/types';
+import { CHANNEL_LABEL, STATUS_WORDS } from '../channels';
+import { daysAgo, formatNumber, formatTime, isoDay } from '../format';
+import { useLang, useT } from '../i18n';
+import { useSession } from '../state';
+import { Alert, Card, Dialog, Empty, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, TextInput, errorText, useLoad } from '../ui';
+import { NoApplication } from './common';
+
+const POLL_MS = 1500;
+const running = (r: Report) => r.status === 'Processing' || r.status === 'Preparing';
+
+export function Reports() {
+  const t = useT();
+  const { lang } = useLang();
+  const { app } = useSession();
+  const loaded = useLoad(app ? (signal) => get<ReportList>(appPath(app.application_id) + '/reports', undefined, signal) : null, [app?.application_id]);
+  const [creating, setCreating] = useState(false);
+  const [error, setError] = useState('');
+  const items = loaded.data?.items;
+  const anyRunning = Boolean(items?.some(running));
+  // Poll while a report runs: its status and progress bar move on their own.
+  useEffect(() => {
+    if (!anyRunning || !app) return;
+    const timer = setTimeout(() => loaded.reload(), POLL_MS);
+    return () => clearTimeout(timer);
+  }, [items, anyRunning]);
+  if (!app) return <NoApplication title={t('Generate Report')} />;
+
+  const download = async (r: Report) => {
+    setError('');
+    try {
+      const link = await get<ReportDownload>(`${appPath(app.application_id)}/reports/${r.report_id}/download`);
+      // The file is served as an attachment (Content-Disposition), so the browser saves it and the
+      // console stays where it is.
+      window.location.assign(link.url);
+    } catch (err) {
+      setError(errorText(err, t));
+    }
+  };
+
+  return (
+    <>
+      <PageHeader title={t('Generate Report')}>
+        <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
+          <Icon name="plus" size={18} />
+          {t('Generate New Report')}
+        </button>
+      </PageHeader>
+      {error && <Alert>{error}</Alert>}
+      <Card>
+        {loaded.error && !items ? (
+          <ErrorState error={loaded.error} onRetry={loaded.reload} />
+        ) : !items ? (
+          <Loading />
+        ) : !items.length ? (
+          <Empty icon="report">
+            <p>{t('No reports yet.')}</p>
+            <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
+              {t('Generate New Report')}
+            </button>
+          </Empty>
+        ) : (
+          <div class="table-wrap">
+            <table class="table table-stack" data-testid="reports">
+              <thead>
+                <tr>
+                  <th scope="col">{t('Report name')}</th>
+                  <th scope="col">{t('Channel')}</th>
+                  <th scope="col">{t('Date range')}</th>
+                  <th scope="col">{t('Status')}</th>
+                  <th scope="col">{t('Rows')}</th>
+                  <th scope="col">
+                    <span class="sr-only">{t('Download')}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((r) => (
+                  <tr key={r.report_id} data-report={r.name} data-status={r.status}>
+                    <td data-label={t('Report name')}>
+                      <span class="strong">{r.name}</span>
+                      <div class="muted small">
+                        {r.format === 'xlsx' ? '.XLS' : '.CSV'} · {formatTime(r.created_at, lang)}
+                      </div>
+                    </td>
+                    <td data-label={t('Channel')}>{CHANNEL_LABEL[r.channel]}</td>
+                    <td data-label={t('Date range')} class="nowrap">
+                      {r.from.slice(0, 10)} – {r.to.slice(0, 10)}
+                    </td>
+                    <td data-label={t('Status')}>
+                      <StatusBadge status={r.status} label={t(r.status)} />
+                      {running(r) && <progress class="progress" max={100} value={r.progress} aria-label={`${t('Progress')} ${r.name}`} />}
+                      {r.status === 'Failed' && r.error && <div class="rejection">{r.error}</div>}
+                    </td>
+                    <td data-label={t('Rows')}>{formatNumber(r.rows, lang)}</td>
+                    <td class="right">
+                      {r.status === 'Done' &&
+                        (r.expired ? (
+                          <span class="muted">{t('Expired')}</span>
+                        ) : (
+                          <button type="button" class="btn btn-secondary btn-small" onClick={() => download(r)} aria-label={`${t('Download')} ${r.name}`}>
+                            <Icon name="download" size={16} />
+                            {t('Download')}
+                          </button>
+                        ))}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      <NewReportDialog
+        open={creating}
+        channels={app.channels.map((c) => c.channel)}
+        applicationId={app.application_id}
+        onClose={() => setCreating(false)}
+        onCreated={(report) => {
+          setCreating(false);
+          loaded.setData({ items: [report, ...(items || [])] });
+        }}
+      />
+    </>
+  );
+}
+
+function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: { open: boolean; channels: Channel[]; applicationId: string; onClose: () => void; onCreated: (r: Report) => void }) {
+  const t = useT();
+  const [name, setName] = useState('');
+  const [channel, setChannel] = useState<Channel>(channels[0]);
+  const [statuses, setStatuses] = useState<string[]>([]);
+  const [format, setFormat] = useState<'csv' | 'xlsx'>('xlsx');
+  const [from, setFrom] = useState(daysAgo(29));
+  const [to, setTo] = useState(isoDay(new Date()));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState('');
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (open) {
+      setName('');
+      setChannel(channels[0]);
+      setStatuses([...STATUS_WORDS[channels[0]]]);
+      setErrors({});
+      setGeneral('');
+    }
+  }, [open]);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!statuses.length) return setErrors({ statuses: t('Choose at least one status.') });
+    setBusy(true);
+    setErrors({});
+    setGeneral('');
+    try {
+      const report = await post<Report>(`${appPath(applicationId)}/reports`, { name: name.trim(), channel, statuses, format, from, to });
+      onCreated(report);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        setErrors(err.fieldErrors());
+        setGeneral(err.generalMessages().join(' '));
+      } else setGeneral(errorText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog open={open} title={t('Generate New Report')} onClose={onClose}>
+      <form class="stack" onSubmit={submit}>
+        {general && <Alert>{general}</Alert>}
+        <TextInput label={t('Report name')} name="report-name" value={name} onInput={setName} error={errors.name} required maxLength={100} />
+        <Select
+          label={t('Channel')}
+          name="report-channel"
+          value={channel}
+          options={channels.map((c) => ({ value: c, label: CHANNEL_LABEL[c] }))}
+          onChange={(c) => {
+            setChannel(c);
+            setStatuses([...STATUS_WORDS[c]]);
+          }}
+          error={errors.channel}
+        />
+        <fieldset class={'checks' + (errors.statuses ? ' has-error' : '')}>
+          <legend>{t('Statuses')}</legend>
+          {STATUS_WORDS[channel].map((w) => (
+            <label key={w} class="check">
+              <input type="checkbox" name="report-status" value={w} checked={statuses.includes(w)} onChange={(e) => setStatuses((e.target as HTMLInputElement).checked ? STATUS_WORDS[channel].filter((x) => x === w || statuses.includes(x)) : statuses.filter((x) => x !== w))} />
+              {w}
+            </label>
+          ))}
+          {errors.statuses && <p class="field-error">{errors.statuses}</p>}
+        </fieldset>
+        <fieldset class="radios">
+          <legend>{t('Format')}</legend>
+          <label class="radio-card">
+            <input type="radio" name="report-format" checked={format === 'xlsx'} onChange={() => setFormat('xlsx')} />
+            <span>.XLS</span>
+          </label>
+          <label class="radio-card">
+            <input type="radio" name="report-format" checked={format === 'csv'} onChange={() => setFormat('csv')} />
+            <span>.CSV</span>
+          </label>
+        </fieldset>
+        <div class="two">
+          <TextInput label={t('From')} name="report-from" type="date" value={from} onInput={setFrom} error={errors.from} required />
+          <TextInput label={t('To')} name="report-to" type="date" value={to} onInput={setTo} error={errors.to} required />
+        </div>
+        <div class="form-actions">
+          <button type="button" class="btn btn-secondary" onClick={onClose}>
+            {t('Cancel')}
+          </button>
+          <button type="submit" class="btn btn-primary" disabled={busy}>
+            {t('Done')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,582 @@
+// Add Template: step 1 (name, language, category), step 2 (the content) beside a phone preview that
+// the server renders from the form as typed (POST .../preview saves nothing).
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, api, appPath, get, patch, post } from '../api/client';
+import type { ButtonType, HeaderFormat, Template, TemplateButton, TemplateCategory, TemplateInput, TemplatePreview } from '../api/types';
+import { useT } from '../i18n';
+import { navigate } from '../router';
+import { Alert, Card, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, TextArea, TextInput, errorText, useId, useLoad } from '../ui';
+import { LANGUAGE_OPTIONS } from '../languages';
+
+const MAX_BUTTONS = 10;
+const PREVIEW_DEBOUNCE_MS = 150;
+
+interface Form {
+  name: string;
+  language: string;
+  category: TemplateCategory;
+  headerFormat: '' | HeaderFormat;
+  headerText: string;
+  headerExample: string;
+  headerMedia: string;
+  bodyText: string;
+  bodyExamples: string[];
+  footerText: string;
+  buttons: TemplateButton[];
+  authSecurity: boolean;
+  authExpiry: string;
+  authOtpType: 'COPY_CODE' | 'ONE_TAP';
+  authButtonText: string;
+  authPackage: string;
+  authSignature: string;
+  acceptTerms: boolean;
+}
+
+const EMPTY: Form = {
+  name: '',
+  language: 'id',
+  category: 'UTILITY',
+  headerFormat: '',
+  headerText: '',
+  headerExample: '',
+  headerMedia: '',
+  bodyText: '',
+  bodyExamples: [],
+  footerText: '',
+  buttons: [],
+  authSecurity: true,
+  authExpiry: '10',
+  authOtpType: 'COPY_CODE',
+  authButtonText: '',
+  authPackage: '',
+  authSignature: '',
+  acceptTerms: false,
+};
+
+function fromTemplate(tpl: Template): Form {
+  const auth = tpl.authentication || {};
+  return {
+    ...EMPTY,
+    name: tpl.name,
+    language: tpl.language,
+    category: tpl.category || 'UTILITY',
+    headerFormat: tpl.header?.format || '',
+    headerText: tpl.header?.text || '',
+    headerExample: tpl.header?.example || '',
+    headerMedia: tpl.header?.media_url || '',
+    bodyText: tpl.body?.text || '',
+    bodyExamples: tpl.body?.examples || [],
+    footerText: tpl.footer?.text || '',
+    buttons: tpl.buttons || [],
+    authSecurity: auth.add_security_recommendation ?? true,
+    authExpiry: auth.code_expiration_minutes !== undefined ? String(auth.code_expiration_minutes) : '',
+    authOtpType: auth.otp_type || 'COPY_CODE',
+    authButtonText: auth.button_text || '',
+    authPackage: auth.package_name || '',
+    authSignature: auth.signature_hash || '',
+  };
+}
+
+/** The variable numbers a text uses, e.g. "Hi {{1}} {{2}}" -> [1, 2]. */
+export function variables(text: string): number[] {
+  const found = new Set<number>();
+  for (const m of text.matchAll(/\{\{\s*(\d+)\s*\}\}/g)) found.add(Number(m[1]));
+  return [...found].sort((a, b) => a - b);
+}
+
+/** The form as the API's template JSON (create, edit and preview take the same shape). */
+export function toInput(f: Form): TemplateInput {
+  const input: TemplateInput = { name: f.name.trim(), language: f.language, category: f.category };
+  if (f.category === 'AUTHENTICATION') {
+    const minutes = f.authExpiry.trim() === '' ? undefined : Number(f.authExpiry);
+    input.header = null;
+    input.body = null;
+    input.footer = null;
+    input.buttons = null;
+    input.authentication = {
+      add_security_recommendation: f.authSecurity,
+      otp_type: f.authOtpType,
+      ...(minutes !== undefined && Number.isInteger(minutes) ? { code_expiration_minutes: minutes } : {}),
+      ...(f.authButtonText.trim() ? { button_text: f.authButtonText.trim() } : {}),
+      ...(f.authOtpType === 'ONE_TAP' ? { package_name: f.authPackage.trim(), signature_hash: f.authSignature.trim() } : {}),
+    };
+    return input;
+  }
+  input.authentication = null;
+  if (!f.headerFormat) input.header = null;
+  else if (f.headerFormat === 'TEXT') input.header = { format: 'TEXT', text: f.headerText, ...(variables(f.headerText).length ? { example: f.headerExample } : {}) };
+  else if (f.headerFormat === 'LOCATION') input.header = { format: 'LOCATION' };
+  else input.header = { format: f.headerFormat, media_url: f.headerMedia.trim() };
+  const count = Math.max(0, ...variables(f.bodyText));
+  input.body = f.bodyText ? { text: f.bodyText, examples: Array.from({ length: count }, (_, i) => f.bodyExamples[i] || '') } : null;
+  input.footer = f.footerText ? { text: f.footerText } : null;
+  input.buttons = f.buttons.length
+    ? f.buttons.map((b) => {
+        if (b.type === 'QUICK_REPLY') return { type: b.type, text: b.text || '' };
+        if (b.type === 'URL') return { type: b.type, text: b.text || '', url: b.url || '', ...(variables(b.url || '').length ? { example: b.example || '' } : {}) };
+        if (b.type === 'PHONE_NUMBER') return { type: b.type, text: b.text || '', phone_number: b.phone_number || '' };
+        return { type: b.type, example: b.example || '' };
+      })
+    : null;
+  return input;
+}
+
+export function TemplateEditor({ applicationId, templateId, maskingName }: { applicationId: string; templateId: string | null; maskingName: string }) {
+  const t = useT();
+  const base = appPath(applicationId) + '/whatsapp/templates';
+  const loaded = useLoad<Template | null>(templateId ? (signal) => get<Template>(`${base}/${templateId}`, undefined, signal) : null, [templateId]);
+  if (templateId && loaded.error) {
+    return (
+      <>
+        <PageHeader title={t('WhatsApp Template')} />
+        <ErrorState error={loaded.error} onRetry={loaded.reload} />
+      </>
+    );
+  }
+  if (templateId && !loaded.data) return <Loading />;
+  const tpl = loaded.data || null;
+  if (tpl && tpl.status !== 'DRAFT' && tpl.status !== 'REJECTED') return <TemplateView base={base} tpl={tpl} maskingName={maskingName} />;
+  return <EditorForm base={base} tpl={tpl} maskingName={maskingName} />;
+}
+
+function TemplateView({ base, tpl, maskingName }: { base: string; tpl: Template; maskingName: string }) {
+  const t = useT();
+  const preview = useLoad((signal) => get<TemplatePreview>(`${base}/${tpl.template_id}/preview`, { masking_name: maskingName.slice(0, 50) }, signal), [tpl.template_id]);
+  return (
+    <>
+      <p class="crumb">
+        <a href="#/templates">← {t('WhatsApp Template')}</a>
+      </p>
+      <PageHeader title={tpl.name}>
+        <StatusBadge status={tpl.status} />
+      </PageHeader>
+      <div class="editor">
+        <Card>
+          <dl class="facts">
+            <div>
+              <dt>Template code ID</dt>
+              <dd class="with-action">
+                <code>{tpl.template_code_id}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>{t('Category')}</dt>
+              <dd>{tpl.category}</dd>
+            </div>
+            <div>
+              <dt>{t('Language')}</dt>
+              <dd>{tpl.language}</dd>
+            </div>
+          </dl>
+        </Card>
+        <PhonePreview preview={preview.data || null} error={preview.error} loading={preview.loading} />
+      </div>
+    </>
+  );
+}
+
+function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | null; maskingName: string }) {
+  const t = useT();
+  const [form, setForm] = useState<Form>(() => (tpl ? fromTemplate(tpl) : EMPTY));
+  const [step, setStep] = useState<1 | 2>(tpl ? 2 : 1);
+  const [templateId, setTemplateId] = useState<string | null>(tpl?.template_id || null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [messages, setMessages] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const input = useMemo(() => toInput(form), [form]);
+
+  // ------------------------------------------------------------ live preview (debounced, newest wins)
+  const [preview, setPreview] = useState<TemplatePreview | null>(null);
+  const [previewError, setPreviewError] = useState<unknown>(null);
+  const [previewBusy, setPreviewBusy] = useState(false);
+  const previewBody = JSON.stringify({ ...input, masking_name: maskingName.slice(0, 50) });
+  useEffect(() => {
+    if (step !== 2) return;
+    const controller = new AbortController();
+    setPreviewBusy(true);
+    const timer = setTimeout(() => {
+      api<TemplatePreview>('POST', base + '/preview', { body: JSON.parse(previewBody), signal: controller.signal }).then(
+        (p) => {
+          setPreview(p);
+          setPreviewError(null);
+          setPreviewBusy(false);
+        },
+        (err) => {
+          if (controller.signal.aborted) return;
+          setPreviewError(err);
+          setPreviewBusy(false);
+        },
+      );
+    }, PREVIEW_DEBOUNCE_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [previewBody, step]);
+
+  const fail = (err: unknown) => {
+    if (err instanceof ApiError) {
+      const fields = err.fieldErrors();
+      setErrors(fields);
+      setMessages(err.items.map((i) => (i.field ? `${i.field}: ` : '') + (typeof i.message === 'string' ? i.message : err.message)));
+      if (fields.name || fields.language || fields.category) setStep(1);
+    } else {
+      setErrors({});
+      setMessages([errorText(err, t)]);
+    }
+  };
+
+  const save = async (submit: boolean) => {
+    setBusy(true);
+    setErrors({});
+    setMessages([]);
+    try {
+      const body: TemplateInput = { ...input, ...(submit ? { accept_terms: true, submit: true } : { submit: false }) };
+      let saved: Template;
+      if (templateId) saved = await patch<Template>(`${base}/${templateId}`, body);
+      else {
+        // A draft needs no empty parts: send only what is there.
+        const create = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
+        saved = await post<Template>(base, create);
+      }
+      setTemplateId(saved.template_id);
+      navigate(`/templates?notice=${encodeURIComponent(submit ? 'Template submitted for review.' : 'Template saved as a draft.')}`);
+    } catch (err) {
+      fail(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const err = (...paths: string[]) => paths.map((p) => errors[p]).find(Boolean);
+  const isAuth = form.category === 'AUTHENTICATION';
+
+  return (
+    <>
+      <p class="crumb">
+        <a href="#/templates">← {t('WhatsApp Template')}</a>
+      </p>
+      <PageHeader title={tpl ? `${t('Edit')}: ${tpl.name}` : t('Add Template')}>{tpl && <StatusBadge status={tpl.status} />}</PageHeader>
+      {tpl?.rejection_reason && (
+        <Alert kind="warning">
+          {t('Rejection reason')}: {tpl.rejection_reason}
+        </Alert>
+      )}
+      {messages.length > 0 && (
+        <Alert>
+          <strong>{t('Please fix the highlighted fields.')}</strong>
+          <ul class="error-list">
+            {messages.map((m) => (
+              <li key={m}>{m}</li>
+            ))}
+          </ul>
+        </Alert>
+      )}
+      <ol class="steps" aria-label="Steps">
+        <li class={step === 1 ? 'on' : ''} aria-current={step === 1 ? 'step' : undefined}>
+          1. {t('Template Name')}, {t('Language')}, {t('Category')}
+        </li>
+        <li class={step === 2 ? 'on' : ''} aria-current={step === 2 ? 'step' : undefined}>
+          2. {t('Body')}
+        </li>
+      </ol>
+      {step === 1 ? (
+        <Card>
+          <form
+            class="stack narrow"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!form.name.trim()) return setErrors({ name: 'name is required' });
+              setErrors({});
+              setStep(2);
+            }}
+          >
+            <TextInput label={t('Template Name')} name="template-name" value={form.name} onInput={(v) => set('name', v.toLowerCase().replace(/\s+/g, '_'))} error={err('name')} hint="order_update: a-z, 0-9, _" maxLength={512} required />
+            <Select label={t('Language')} name="template-language" value={form.language} options={LANGUAGE_OPTIONS} onChange={(v) => set('language', v)} error={err('language')} />
+            <fieldset class={'radios' + (err('category') ? ' has-error' : '')}>
+              <legend>{t('Category')}</legend>
+              {(['MARKETING', 'UTILITY', 'AUTHENTICATION'] as TemplateCategory[]).map((c) => (
+                <label key={c} class="radio-card">
+                  <input type="radio" name="category" value={c} checked={form.category === c} onChange={() => set('category', c)} />
+                  <span>{t(c === 'MARKETING' ? 'Marketing' : c === 'UTILITY' ? 'Utility' : 'Authentication')}</span>
+                </label>
+              ))}
+              {err('category') && <p class="field-error">{err('category')}</p>}
+            </fieldset>
+            <div class="form-actions">
+              <a class="btn btn-secondary" href="#/templates">
+                {t('Cancel')}
+              </a>
+              <button type="submit" class="btn btn-primary">
+                {t('Continue')}
+              </button>
+            </div>
+          </form>
+        </Card>
+      ) : (
+        <div class="editor">
+          <Card>
+            <form
+              class="stack"
+              onSubmit={(e) => {
+                e.preventDefault();
+                save(true);
+              }}
+            >
+              <p class="muted">
+                <strong>{form.name}</strong> · {form.language} · {t(form.category === 'MARKETING' ? 'Marketing' : form.category === 'UTILITY' ? 'Utility' : 'Authentication')}{' '}
+                <button type="button" class="link" onClick={() => setStep(1)}>
+                  {t('Edit')}
+                </button>
+              </p>
+              {isAuth ? <AuthFields form={form} set={set} err={err} /> : <MessageFields form={form} set={set} err={err} />}
+              <label class={'check terms' + (err('accept_terms') ? ' has-error' : '')}>
+                <input type="checkbox" name="accept-terms" checked={form.acceptTerms} onChange={(e) => set('acceptTerms', (e.target as HTMLInputElement).checked)} />
+                {t('I accept the Terms of Use')}
+              </label>
+              {err('accept_terms') && <p class="field-error">{err('accept_terms')}</p>}
+              <div class="form-actions">
+                <button type="button" class="btn btn-secondary" disabled={busy} onClick={() => save(false)}>
+                  {t('Save as Draft')}
+                </button>
+                <button type="submit" class="btn btn-primary" disabled={busy || !form.acceptTerms}>
+                  {t('Submit')}
+                </button>
+              </div>
+            </form>
+          </Card>
+          <PhonePreview preview={preview} error={previewError} loading={previewBusy} />
+        </div>
+      )}
+    </>
+  );
+}
+
+type SetField = <K extends keyof Form>(key: K, value: Form[K]) => void;
+type ErrFn = (...paths: string[]) => string | undefined;
+
+function MessageFields({ form, set, err }: { form: Form; set: SetField; err: ErrFn }) {
+  const t = useT();
+  const bodyRef = useRef<HTMLTextAreaElement>(null);
+  const bodyVars = variables(form.bodyText);
+  const count = Math.max(0, ...bodyVars);
+  const addVariable = () => {
+    const next = `{{${count + 1}}}`;
+    const area = bodyRef.current;
+    if (area && document.activeElement === area) {
+      const { selectionStart: s, selectionEnd: e } = area;
+      set('bodyText', form.bodyText.slice(0, s) + next + form.bodyText.slice(e));
+    } else set('bodyText', form.bodyText + (form.bodyText && !form.bodyText.endsWith(' ') ? ' ' : '') + next);
+  };
+  const setButton = (i: number, patchValue: Partial<TemplateButton>) => set('buttons', form.buttons.map((b, j) => (j === i ? { ...b, ...patchValue } : b)));
+  const headerFormats: { value: '' | HeaderFormat; label: string }[] = [
+    { value: '', label: t('None') },
+    { value: 'TEXT', label: t('Text') },
+    { value: 'IMAGE', label: t('Image') },
+    { value: 'VIDEO', label: t('Video') },
+    { value: 'DOCUMENT', label: t('Document') },
+    { value: 'LOCATION', label: t('Location') },
+  ];
+  const buttonTypes: { value: ButtonType; label: string }[] = [
+    { value: 'QUICK_REPLY', label: t('Quick reply') },
+    { value: 'URL', label: t('Visit website') },
+    { value: 'PHONE_NUMBER', label: t('Call phone number') },
+    ...(form.category === 'MARKETING' ? [{ value: 'COPY_CODE' as ButtonType, label: t('Copy offer code') }] : []),
+  ];
+  return (
+    <>
+      <fieldset class="group">
+        <legend>{t('Header')}</legend>
+        <Select label={t('Header')} name="header-format" value={form.headerFormat} options={headerFormats} onChange={(v) => set('headerFormat', v)} error={err('header.format', 'header')} />
+        {form.headerFormat === 'TEXT' && (
+          <>
+            <TextInput label={t('Header text')} name="header-text" value={form.headerText} onInput={(v) => set('headerText', v)} error={err('header.text')} maxLength={60} hint="≤ 60, {{1}}" />
+            {variables(form.headerText).length > 0 && <TextInput label={t('Example for {{1}}')} name="header-example" value={form.headerExample} onInput={(v) => set('headerExample', v)} error={err('header.example')} />}
+          </>
+        )}
+        {(form.headerFormat === 'IMAGE' || form.headerFormat === 'VIDEO' || form.headerFormat === 'DOCUMENT') && (
+          <TextInput label={t('Example media URL (https)')} name="header-media" type="url" value={form.headerMedia} onInput={(v) => set('headerMedia', v)} error={err('header.media_url')} placeholder="https://" />
+        )}
+      </fieldset>
+      <fieldset class="group">
+        <legend>{t('Body')}</legend>
+        <TextArea label={t('Body')} name="body-text" value={form.bodyText} onInput={(v) => set('bodyText', v)} error={err('body.text', 'body')} maxLength={1024} rows={5} inputRef={bodyRef} hint={`${form.bodyText.length}/1024`} />
+        <div>
+          <button type="button" class="btn btn-secondary btn-small" onClick={addVariable}>
+            <Icon name="plus" size={16} />
+            {t('Add variable')}
+          </button>
+        </div>
+        {count > 0 && (
+          <div class="examples">
+            {Array.from({ length: count }, (_, i) => (
+              <TextInput
+                key={i}
+                label={t('Example for {v}', { v: `{{${i + 1}}}` })}
+                name={`body-example-${i + 1}`}
+                value={form.bodyExamples[i] || ''}
+                onInput={(v) => {
+                  const next = [...form.bodyExamples];
+                  while (next.length < count) next.push('');
+                  next[i] = v;
+                  set('bodyExamples', next);
+                }}
+                error={err(`body.examples[${i}]`) || (i === 0 ? err('body.examples') : undefined)}
+              />
+            ))}
+          </div>
+        )}
+      </fieldset>
+      <fieldset class="group">
+        <legend>{t('Footer')}</legend>
+        <TextInput label={t('Footer')} name="footer-text" value={form.footerText} onInput={(v) => set('footerText', v)} error={err('footer.text', 'footer')} maxLength={60} />
+      </fieldset>
+      <fieldset class="group">
+        <legend>{t('Buttons')}</legend>
+        <p class="hint">{t('Up to 10 buttons.')}</p>
+        {err('buttons') && (
+          <p class="field-error" role="alert">
+            {err('buttons')}
+          </p>
+        )}
+        {form.buttons.map((b, i) => (
+          <div class="button-row" key={i} data-testid={`button-${i}`}>
+            <Select label={`${t('Buttons')} ${i + 1}`} name={`button-${i}-type`} value={b.type} options={buttonTypes} onChange={(v) => setButton(i, { type: v })} error={err(`buttons[${i}].type`)} />
+            {b.type !== 'COPY_CODE' && <TextInput label={t('Button text')} name={`button-${i}-text`} value={b.text || ''} onInput={(v) => setButton(i, { text: v })} error={err(`buttons[${i}].text`)} maxLength={25} />}
+            {b.type === 'URL' && (
+              <>
+                <TextInput label={t('Website URL')} name={`button-${i}-url`} value={b.url || ''} onInput={(v) => setButton(i, { url: v })} error={err(`buttons[${i}].url`)} placeholder="https://" />
+                {variables(b.url || '').length > 0 && <TextInput label={t('Example URL')} name={`button-${i}-example`} value={b.example || ''} onInput={(v) => setButton(i, { example: v })} error={err(`buttons[${i}].example`)} />}
+              </>
+            )}
+            {b.type === 'PHONE_NUMBER' && <TextInput label={t('Phone number')} name={`button-${i}-phone`} type="tel" value={b.phone_number || ''} onInput={(v) => setButton(i, { phone_number: v })} error={err(`buttons[${i}].phone_number`)} />}
+            {b.type === 'COPY_CODE' && <TextInput label={t('Offer code')} name={`button-${i}-example`} value={b.example || ''} onInput={(v) => setButton(i, { example: v })} error={err(`buttons[${i}].example`)} />}
+            <button type="button" class="btn btn-danger-ghost btn-small" aria-label={t('Remove button {n}', { n: i + 1 })} onClick={() => set('buttons', form.buttons.filter((_, j) => j !== i))}>
+              {t('Remove')}
+            </button>
+          </div>
+        ))}
+        <div>
+          <button type="button" class="btn btn-secondary btn-small" disabled={form.buttons.length >= MAX_BUTTONS} onClick={() => set('buttons', [...form.buttons, { type: 'QUICK_REPLY', text: '' }])}>
+            <Icon name="plus" size={16} />
+            {t('Add button')}
+          </button>
+        </div>
+      </fieldset>
+    </>
+  );
+}
+
+function AuthFields({ form, set, err }: { form: Form; set: SetField; err: ErrFn }) {
+  const t = useT();
+  const otpId = useId('otp');
+  return (
+    <fieldset class="group">
+      <legend>{t('Authentication')}</legend>
+      <Alert kind="info">{t('Meta sets the body of an authentication template: "{{1}} is your verification code."')}</Alert>
+      {err('authentication') && <p class="field-error">{err('authentication')}</p>}
+      <label class="check">
+        <input type="checkbox" name="auth-security" checked={form.authSecurity} onChange={(e) => set('authSecurity', (e.target as HTMLInputElement).checked)} />
+        {t('Add security recommendation')}
+      </label>
+      <TextInput label={t('Code expires after (minutes)')} name="auth-expiry" type="number" min={1} max={90} value={form.authExpiry} onInput={(v) => set('authExpiry', v)} error={err('authentication.code_expiration_minutes')} hint="1–90" />
+      <fieldset class="radios" aria-describedby={err('authentication.otp_type') ? otpId : undefined}>
+        <legend>{t('Code delivery')}</legend>
+        <label class="radio-card">
+          <input type="radio" name="otp-type" checked={form.authOtpType === 'COPY_CODE'} onChange={() => set('authOtpType', 'COPY_CODE')} />
+          <span>{t('Copy code')}</span>
+        </label>
+        <label class="radio-card">
+          <input type="radio" name="otp-type" checked={form.authOtpType === 'ONE_TAP'} onChange={() => set('authOtpType', 'ONE_TAP')} />
+          <span>{t('One-tap autofill')}</span>
+        </label>
+        {err('authentication.otp_type') && (
+          <p class="field-error" id={otpId}>
+            {err('authentication.otp_type')}
+          </p>
+        )}
+      </fieldset>
+      <TextInput label={t('Button text')} name="auth-button-text" value={form.authButtonText} onInput={(v) => set('authButtonText', v)} error={err('authentication.button_text')} maxLength={25} />
+      {form.authOtpType === 'ONE_TAP' && (
+        <>
+          <TextInput label={t('Package name')} name="auth-package" value={form.authPackage} onInput={(v) => set('authPackage', v)} error={err('authentication.package_name')} placeholder="com.example.app" />
+          <TextInput label={t('App signature hash')} name="auth-signature" value={form.authSignature} onInput={(v) => set('authSignature', v)} error={err('authentication.signature_hash')} maxLength={11} />
+        </>
+      )}
+    </fieldset>
+  );
+}
+
+const MEDIA_ICON: Record<string, string> = { IMAGE: 'image', VIDEO: 'video', DOCUMENT: 'doc', LOCATION: 'pin' };
+const BUTTON_ICON: Record<string, string> = { URL: 'link', PHONE_NUMBER: 'phone', QUICK_REPLY: 'reply', COPY_CODE: 'copy', ONE_TAP: 'copy' };
+
+export function PhonePreview({ preview, error, loading }: { preview: TemplatePreview | null; error: unknown; loading: boolean }) {
+  const t = useT();
+  return (
+    <aside class="phone-col" aria-label={t('Preview')}>
+      <div class="phone" data-testid="phone-preview" aria-busy={loading}>
+        <div class="phone-top">
+          <span class="phone-avatar" aria-hidden="true">
+            {(preview?.masking_name || 'K').slice(0, 1).toUpperCase()}
+          </span>
+          <span class="phone-name" data-testid="preview-masking">
+            {preview?.masking_name || '…'}
+          </span>
+        </div>
+        <div class="phone-chat">
+          {error ? (
+            <p class="phone-note">{errorText(error, t)}</p>
+          ) : !preview ? (
+            <p class="phone-note">{t('Loading…')}</p>
+          ) : !preview.body && !preview.header ? (
+            <p class="phone-note">{t('Type a body to see the preview.')}</p>
+          ) : (
+            <div class="bubble-wrap">
+              <div class="bubble">
+                {preview.header && (
+                  <div class="bubble-header" data-testid="preview-header">
+                    {preview.header.text ? (
+                      <strong>{preview.header.text}</strong>
+                    ) : (
+                      <div class="media-ph">
+                        <Icon name={MEDIA_ICON[preview.header.format] || 'image'} size={36} />
+                        <span>{preview.header.format}</span>
+                      </div>
+                    )}
+                  </div>
+                )}
+                {preview.body && (
+                  <div class="bubble-body" data-testid="preview-body">
+                    {preview.body}
+                  </div>
+                )}
+                {preview.footer && (
+                  <div class="bubble-footer" data-testid="preview-footer">
+                    {preview.footer}
+                  </div>
+                )}
+                <div class="bubble-time" aria-hidden="true">
+                  12:00
+                </div>
+              </div>
+              {preview.buttons.map((b, i) => (
+                <div class="bubble-button" key={i} data-testid="preview-button">
+                  <Icon name={BUTTON_ICON[b.type] || 'reply'} size={16} />
+                  {b.text || '…'}
+                </div>
+              ))}
+              {preview.more_buttons > 0 && (
+                <div class="bubble-button see-all" data-testid="preview-see-all">
+                  <Icon name="list" size={16} />
+                  {t('See all options')} (+{preview.more_buttons})
+                </div>
+              )}
+            </div>
+          )}
+        </div>
+      </div>
+      <p class="muted small center">{t('Preview')}</p>
+    </aside>
+  );
+}

@@ -1,0 +1,162 @@
+import { useState } from 'preact/hooks';
+import { appPath, del, get } from '../api/client';
+import type { Template, TemplateList, TemplateStatus } from '../api/types';
+import { formatTime } from '../format';
+import { useLang, useT } from '../i18n';
+import type { Route } from '../router';
+import { useSession } from '../state';
+import { Alert, Card, Dialog, Empty, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, errorText, useLoad } from '../ui';
+import { NoApplication } from './common';
+import { LANGUAGES } from '../languages';
+import { TemplateEditor } from './TemplateForm';
+
+export function Templates({ route }: { route: Route }) {
+  const t = useT();
+  const { app } = useSession();
+  if (!app) return <NoApplication title={t('WhatsApp Template')} />;
+  if (!app.channels.some((c) => c.channel === 'whatsapp')) {
+    return (
+      <>
+        <PageHeader title={t('WhatsApp Template')} />
+        <div class="card">
+          <Empty icon="template">{t('This application has no WhatsApp channel.')}</Empty>
+        </div>
+      </>
+    );
+  }
+  const id = route.path[1];
+  if (id) return <TemplateEditor key={app.application_id + id} applicationId={app.application_id} templateId={id === 'new' ? null : id} maskingName={app.name} />;
+  return <TemplateListPage applicationId={app.application_id} notice={route.query.get('notice')} />;
+}
+
+const CATEGORY_LABEL: Record<string, string> = { MARKETING: 'Marketing', UTILITY: 'Utility', AUTHENTICATION: 'Authentication' };
+
+function TemplateListPage({ applicationId, notice }: { applicationId: string; notice: string | null }) {
+  const t = useT();
+  const { lang } = useLang();
+  const [status, setStatus] = useState<'' | TemplateStatus>('');
+  const loaded = useLoad((signal) => get<TemplateList>(appPath(applicationId) + '/whatsapp/templates', { status }, signal), [applicationId, status]);
+  const [deleting, setDeleting] = useState<Template | null>(null);
+  const [error, setError] = useState('');
+  const items = loaded.data?.items;
+  const remove = async (tpl: Template) => {
+    try {
+      await del(`${appPath(applicationId)}/whatsapp/templates/${tpl.template_id}`);
+      setDeleting(null);
+      loaded.reload();
+    } catch (err) {
+      setDeleting(null);
+      setError(errorText(err, t));
+    }
+  };
+  return (
+    <>
+      <PageHeader title={t('WhatsApp Template')}>
+        <a class="btn btn-primary" href="#/templates/new">
+          <Icon name="plus" size={18} />
+          {t('Add Template')}
+        </a>
+      </PageHeader>
+      {notice && <Alert kind="success">{t(notice)}</Alert>}
+      {error && <Alert>{error}</Alert>}
+      <div class="filters card">
+        <Select
+          label={t('Status')}
+          name="template-status"
+          value={status}
+          onChange={setStatus}
+          options={[
+            { value: '', label: t('All statuses') },
+            { value: 'DRAFT', label: 'DRAFT' },
+            { value: 'SUBMITTED', label: 'SUBMITTED' },
+            { value: 'APPROVED', label: 'APPROVED' },
+            { value: 'REJECTED', label: 'REJECTED' },
+          ]}
+        />
+      </div>
+      <Card>
+        {loaded.error ? (
+          <ErrorState error={loaded.error} onRetry={loaded.reload} />
+        ) : !items ? (
+          <Loading />
+        ) : !items.length ? (
+          <Empty icon="template">
+            <p>{status ? t('No templates with this status.') : t('No templates yet.')}</p>
+            {!status && (
+              <a class="btn btn-primary" href="#/templates/new">
+                {t('Add Template')}
+              </a>
+            )}
+          </Empty>
+        ) : (
+          <div class="table-wrap">
+            <table class="table table-stack" data-testid="templates">
+              <thead>
+                <tr>
+                  <th scope="col">{t('Name')}</th>
+                  <th scope="col">{t('Category')}</th>
+                  <th scope="col">{t('Language')}</th>
+                  <th scope="col">{t('Status')}</th>
+                  <th scope="col">{t('Updated')}</th>
+                  <th scope="col">
+                    <span class="sr-only">{t('Edit')}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((tpl) => (
+                  <tr key={tpl.template_id} data-name={tpl.name}>
+                    <td data-label={t('Name')}>
+                      <a class="strong" href={`#/templates/${tpl.template_id}`}>
+                        {tpl.name}
+                      </a>
+                      <div class="muted mono small">{tpl.template_code_id}</div>
+                      {tpl.rejection_reason && (
+                        <div class="rejection">
+                          {t('Rejection reason')}: {tpl.rejection_reason}
+                        </div>
+                      )}
+                    </td>
+                    <td data-label={t('Category')}>{tpl.category ? t(CATEGORY_LABEL[tpl.category] || tpl.category) : '—'}</td>
+                    <td data-label={t('Language')}>{LANGUAGES[tpl.language] || tpl.language}</td>
+                    <td data-label={t('Status')}>
+                      <StatusBadge status={tpl.status} />
+                    </td>
+                    <td data-label={t('Updated')}>{formatTime(tpl.updated_at, lang)}</td>
+                    <td class="right nowrap">
+                      {(tpl.status === 'DRAFT' || tpl.status === 'REJECTED') && (
+                        <a class="btn btn-secondary btn-small" href={`#/templates/${tpl.template_id}`} aria-label={`${t('Edit')} ${tpl.name}`}>
+                          {t('Edit')}
+                        </a>
+                      )}{' '}
+                      <button type="button" class="btn btn-danger-ghost btn-small" onClick={() => setDeleting(tpl)} aria-label={`${t('Delete')} ${tpl.name}`}>
+                        {t('Delete')}
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      <Dialog
+        open={Boolean(deleting)}
+        title={deleting ? t('Delete template {name}?', { name: deleting.name }) : ''}
+        onClose={() => setDeleting(null)}
+        footer={
+          <>
+            <button type="button" class="btn btn-secondary" onClick={() => setDeleting(null)}>
+              {t('Cancel')}
+            </button>
+            <button type="button" class="btn btn-danger" onClick={() => deleting && remove(deleting)}>
+              {t('Yes, Delete')}
+            </button>
+          </>
+        }
+      >
+        <p>{deleting?.template_code_id}</p>
+      </Dialog>
+    </>
+  );
+}
