@@ -32,10 +32,10 @@ test: lint console
 bench: install
 	$(PY) -m bench
 
-deploy: install
+deploy: install console
 	$(PY) infra/deploy.py --stage $(STAGE)
 
-package: install
+package: install console
 	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/chalice-merge.yaml build/
 
 clean:

@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import goals  # noqa: E402
 from local.moto_stack import deployed_stack, use_fake_aws_env  # noqa: E402
 
 use_fake_aws_env()
@@ -67,6 +68,7 @@ def run() -> dict[str, float]:
             tokens.authenticate(v2["Authorization"], "sms")
         token_calls = sum(calls.values())
         print(f"V2 token check: {token_calls} DynamoDB call(s) {dict(calls)} (goal: 1)")
+        goals.check("DynamoDB calls per V2 token check", str(token_calls), "1", token_calls == 1)
 
         for _ in range(30):  # warm: imports, connection pools, the V1 credential cache
             _timed(client, v1_path, v1), _timed(client, v2_path, v2)
@@ -78,6 +80,7 @@ def run() -> dict[str, float]:
         ratio = v1_ms / v2_ms
         print(f"warm request: V1 Basic {v1_ms:.2f} ms vs V2 token {v2_ms:.2f} ms "
               f"(median of {ROUNDS}, alternated) -> {ratio:.2f}x (goal <= 1.5x)")
+        goals.check("warm V1 Basic request vs V2 token request", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
     return {"token_check_calls": token_calls, "v1_v2_ratio": ratio}
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import goals  # noqa: E402
 from local.moto_stack import deployed_stack, use_fake_aws_env  # noqa: E402
 
 use_fake_aws_env()
@@ -102,6 +103,7 @@ def run() -> dict[str, float]:
         ratio = figures["100,000"]["items"] / figures["1,000"]["items"]
         print(f"overview 100,000 vs 1,000 messages: items read {ratio:.2f}x, calls "
               f"{figures['100,000']['calls']} vs {figures['1,000']['calls']} (goal: the same; {'met' if same else 'NOT met'})")
+        goals.check("overview reads at 100,000 vs 1,000 messages", f"{ratio:.2f}x items", "the same", same)
 
         base = f"/applications/{big}/messages?{window}&status=Failed&limit={LIMIT}"
         page, first = _measure(client, base, headers)
@@ -117,6 +119,8 @@ def run() -> dict[str, float]:
               f"items read, page 200 {last['calls']} calls / {last['items']} items read -> {page_ratio:.2f}x "
               f"(goal <= 1.1x; at most limit+1 = {LIMIT + 1} items of messages per page, plus the session and "
               f"application reads)")
+        goals.check("message list page 200 vs page 1 (items read)", f"{page_ratio:.2f}x", "<= 1.1x",
+                    page_ratio <= 1.1 and last["items"] <= LIMIT + 1 + 2)
     return {"overview_items_ratio": ratio, "page_ratio": page_ratio}
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import goals  # noqa: E402
 from chalicelib.reports.writers import CsvWriter, XlsxWriter, columns_for  # noqa: E402
 
 CSV_ROUNDS, XLSX_ROUNDS = 5, 3  # CSV rounds are short, and a shared machine is noisy
@@ -205,11 +206,13 @@ def run() -> dict[str, float]:
     results["csv_writer_ratio"] = kirim / raw
     print(f"CSV writer: {kirim:,.0f} rows/s vs raw csv {raw:,.0f} rows/s -> {kirim / raw:.2f}x "
           f"({CSV_ROWS:,} rows, {CSV_ROUNDS} rounds, alternated by blocks of {CSV_ROWS // 10:,}; goal >= 0.8x)")
+    goals.check("CSV writer vs raw csv.writer", f"{kirim / raw:.2f}x", ">= 0.8x", kirim / raw >= 0.8)
     data = data[:XLSX_ROWS]
     kirim, raw = _paired_rates(_KirimXlsx, _RawXlsx, data, XLSX_ROUNDS)
     results["xlsx_writer_ratio"] = kirim / raw
     print(f"XLSX writer: {kirim:,.0f} rows/s vs raw openpyxl write-only {raw:,.0f} rows/s -> {kirim / raw:.2f}x "
           f"({XLSX_ROWS:,} rows, {XLSX_ROUNDS} rounds, alternated by blocks of {XLSX_ROWS // 10:,}; goal >= 0.8x)")
+    goals.check("XLSX writer vs raw openpyxl", f"{kirim / raw:.2f}x", ">= 0.8x", kirim / raw >= 0.8)
     del data
 
     memory = _memory_cases()
@@ -224,6 +227,8 @@ def run() -> dict[str, float]:
             detail += f"; sheet XML in the temp dir before zipping: {high['sheet_xml'] / 2**20:,.0f} MiB"
         print(f"{fmt.upper()}: peak {high['peak_mb']:.1f} MB at {large:,} rows vs {low['peak_mb']:.1f} MB at "
               f"{small:,} rows -> {extra:+.1f} MB (goal < 30 MB more) [{detail}]")
+        goals.check(f"{fmt.upper()} peak memory, {large:,} vs {small:,} rows", f"{extra:+.1f} MB", "< +30 MB",
+                    extra < 30)
     return results
 
 

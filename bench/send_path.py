@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import goals  # noqa: E402
 from local.moto_stack import deployed_stack, use_fake_aws_env  # noqa: E402
 
 use_fake_aws_env()
@@ -122,10 +123,14 @@ def run() -> dict[str, float]:
               f"{sum(n for (s, _), n in one_send.items() if s != 'dynamodb')} other AWS call(s) "
               f"{ {op: n for (s, op), n in one_send.items() if s != 'dynamodb'} } (goal <= 3); "
               f"Scans in {ROUNDS + 1} sends: {scans} (goal 0)")
+        calls = sum(dynamodb.values())
+        goals.check("DynamoDB calls per V2 SMS send", str(calls), "<= 3", calls <= 3)
+        goals.check("Scans in sends", str(scans), "0", scans == 0)
         kirim_ms, direct_ms = statistics.median(kirim) * 1000, statistics.median(direct) * 1000
         ratio = kirim_ms / direct_ms
         print(f"V2 SMS send: Kirim {kirim_ms:.2f} ms vs the bare boto3 calls {direct_ms:.2f} ms "
               f"(median of {ROUNDS}, alternated) -> {ratio:.2f}x (goal <= 1.5x)")
+        goals.check("V2 SMS send vs its bare boto3 calls", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
     return {"send_dynamodb_calls": sum(dynamodb.values()), "scans": scans, "send_ratio": ratio}
 
 

@@ -6,9 +6,9 @@ models take their table names from it.
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
 import sys
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest

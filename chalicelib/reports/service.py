@@ -15,8 +15,8 @@ from chalicelib.core.errors import CONFLICT, NOT_FOUND, ApiError, bad_parameter,
 from chalicelib.messages.queries import daily_counts
 from chalicelib.messages.status_rules import RULES
 from chalicelib.monitoring.ranges import Range, parse_range
+from chalicelib.reports.formats import FORMATS
 from chalicelib.reports.models import Report
-from chalicelib.reports.writers import FORMATS
 
 PROCESSING, PREPARING, DONE, FAILED = "Processing", "Preparing", "Done", "Failed"
 RETENTION_DAYS = 7

@@ -23,6 +23,7 @@ from chalicelib.messages import queries
 from chalicelib.messages.models import Message
 from chalicelib.messages.views import call_times, details_of
 from chalicelib.reports import service as reports
+from chalicelib.reports.formats import CONTENT_TYPES, FORMATS
 from chalicelib.reports.models import Report
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,10 @@ def build(report: Report, s3: Any, bucket: str, *, rows_per_sheet: int | None = 
     from chalicelib.reports import writers
     from chalicelib.reports.s3_sink import MultipartSink
 
-    extension = writers.FORMATS[report.format]
+    extension = FORMATS[report.format]
     key = f"reports/{report.application_id}/{report.report_id}.{extension}"
     filename = "".join(c if c.isalnum() or c in " -_." else "_" for c in report.name).strip() or "report"
-    sink = MultipartSink(s3, bucket, key, content_type=writers.CONTENT_TYPES[report.format],
+    sink = MultipartSink(s3, bucket, key, content_type=CONTENT_TYPES[report.format],
                          content_disposition=f'attachment; filename="{filename}.{extension}"')
     columns = writers.columns_for(report.channel)
     options = {"max_rows_per_sheet": rows_per_sheet} if rows_per_sheet and report.format == "xlsx" else {}

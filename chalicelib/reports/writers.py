@@ -57,6 +57,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
+from chalicelib.reports.formats import FORMATS
+
 COLUMNS_COMMON = ["message_id", "channel", "target", "status", "created_at", "updated_at"]
 # Columns Kirim itself fills (ULIDs, channel and status words, ISO times, counts): they can never
 # start with a formula character, so the CSV writer does not check them cell by cell.
@@ -70,10 +72,6 @@ DETAIL_COLUMNS = {
     "whatsapp": ["template_name"],
 }
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A format as a user may name it -> the canonical format, which is also the file's extension.
-FORMATS = {"csv": "csv", "xlsx": "xlsx", "xls": "xlsx"}
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_CONTENT_TYPE}
 
 MAX_XLSX_ROWS_PER_SHEET = 1_048_575  # Excel's 1,048,576 rows, less the header
 SHEET_TITLE = "Messages"

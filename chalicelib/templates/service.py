@@ -17,7 +17,6 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core import clock
 from chalicelib.core.db import connection
 from chalicelib.core.errors import CONFLICT, TEMPLATE_NOT_FOUND, ApiError, bad_parameter, not_found
-from chalicelib.templates import rules
 from chalicelib.templates.models import TEMPLATE_PREFIX, Template
 
 DRAFT, SUBMITTED, APPROVED, REJECTED = "DRAFT", "SUBMITTED", "APPROVED", "REJECTED"
@@ -30,6 +29,14 @@ TEMPLATE_NOT_FOUND_MESSAGE = "Template not found"
 # a template is usable the moment it is approved.
 SEND_CACHE_SECONDS = 60
 _send_cache: TTLCache = TTLCache(maxsize=1024, ttl=SEND_CACHE_SECONDS, timer=clock.monotonic)
+
+
+def _rules() -> Any:
+    """Meta's rules (regexes, the language list), imported on first use: a cold start serving a
+    send by an approved template never needs them."""
+    from chalicelib.templates import rules
+
+    return rules
 
 
 def code_id(template: Template) -> str:
@@ -49,7 +56,7 @@ def render(template: Template) -> dict[str, Any]:
     rendered = {"template_id": template.template_id, "template_code_id": code_id(template),
                 "name": template.name, "language": template.language, "category": template.category,
                 "status": template.status, **{k: data.get(k) for k in CONTENT_KEYS},
-                "components": rules.to_meta(data)["components"] if template.status != DRAFT else None,
+                "components": _rules().to_meta(data)["components"] if template.status != DRAFT else None,
                 "created_at": template.created_at, "updated_at": template.updated_at}
     if template.rejection_reason:
         rendered["rejection_reason"] = template.rejection_reason
@@ -100,7 +107,7 @@ def _write(template: Template, *, old_name_key: str | None, new_name_key: str | 
 
 
 def create(application_id: str, body: dict[str, Any]) -> Template:
-    data = rules.check_draft(body)
+    data = _rules().check_draft(body)
     now = clock.now_iso()
     template = Template(application_id, "", template_id=str(uuid.uuid4()), name=data["name"],
                         language=data["language"], category=data.get("category"), status=DRAFT,
@@ -108,7 +115,7 @@ def create(application_id: str, body: dict[str, Any]) -> Template:
                         created_at=now, updated_at=now)
     template.sk = Template.template_key(template.template_id)
     if body.get("submit") is True:
-        rules.check_submit(as_dict(template))
+        _rules().check_submit(as_dict(template))
     _write(template, old_name_key=None, new_name_key=Template.name_key(template.name, template.language), create=True)
     if body.get("submit") is True:
         return submit(application_id, template.template_id, {})
@@ -120,7 +127,7 @@ def edit(application_id: str, template_id: str, body: dict[str, Any]) -> Templat
     if template.status not in EDITABLE:
         raise ApiError(CONFLICT, f"A {template.status} template cannot be edited; only DRAFT and REJECTED can")
     merged = {**as_dict(template), **{k: v for k, v in body.items() if k != "submit"}}
-    data = rules.check_draft(merged)
+    data = _rules().check_draft(merged)
     old_key = Template.name_key(template.name, template.language)
     new_key = Template.name_key(data["name"], data["language"])
     template.name, template.language, template.category = data["name"], data["language"], data.get("category")
@@ -144,8 +151,8 @@ def submit(application_id: str, template_id: str, body: dict[str, Any]) -> Templ
     data = as_dict(template)
     if body.get("accept_terms") is True:
         data["accept_terms"] = True
-    rules.check_submit(data)
-    provider_id = template_reviewer().submit(application_id, template.template_id, rules.to_meta(data))
+    _rules().check_submit(data)
+    provider_id = template_reviewer().submit(application_id, template.template_id, _rules().to_meta(data))
     actions = [Template.status.set(SUBMITTED), Template.accept_terms.set(True), Template.rejection_reason.remove(),
                Template.updated_at.set(clock.now_iso())]
     if provider_id:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib.reports import writers
+from chalicelib.reports.formats import CONTENT_TYPES, FORMATS
 from chalicelib.reports.writers import (
     COLUMNS_COMMON,
-    CONTENT_TYPES,
-    FORMATS,
     CsvWriter,
     XlsxWriter,
     columns_for,
