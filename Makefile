@@ -10,6 +10,8 @@ STAGE ?= dev
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	# phonenumbers and phonenumberslite install the same files; never keep both.
+	$(PY) -m pip uninstall --quiet -y phonenumbers phonenumberslite
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 

@@ -64,7 +64,10 @@ def _dispatch_record(record: Any) -> None:
     outbox.retry(body["message_id"], attempt)
 
 
-@workers.on_sqs_message(queue=_settings.dispatch_queue_name, batch_size=10, name="dispatch_worker")
+# maximum_concurrency caps each worker's Lambda instances (SQS event source scaling), so a
+# burst from one tenant cannot take the account's whole concurrency.
+@workers.on_sqs_message(queue=_settings.dispatch_queue_name, batch_size=10, name="dispatch_worker",
+                        maximum_concurrency=10)
 def dispatch_worker(event: Any) -> dict:
     return _partial_batch(event, _dispatch_record)
 
@@ -84,7 +87,8 @@ def _simulator_record(record: Any) -> None:
                                      at=clock.now_iso()))
 
 
-@workers.on_sqs_message(queue=_settings.simulator_queue_name, batch_size=10, name="simulator_clock")
+@workers.on_sqs_message(queue=_settings.simulator_queue_name, batch_size=10, name="simulator_clock",
+                        maximum_concurrency=5)
 def simulator_clock(event: Any) -> dict:
     return _partial_batch(event, _simulator_record)
 
@@ -99,6 +103,7 @@ def _report_record(record: Any) -> None:
 
 
 # One report per invocation: each has the whole Lambda timeout and its own visibility timeout.
-@workers.on_sqs_message(queue=_settings.report_queue_name, batch_size=1, name="report_worker")
+@workers.on_sqs_message(queue=_settings.report_queue_name, batch_size=1, name="report_worker",
+                        maximum_concurrency=2)
 def report_worker(event: Any) -> dict:
     return _partial_batch(event, _report_record)
