@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: install console run test lint bench deploy package clean
+.PHONY: install console run test lint bench deploy package teardown clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,10 @@ deploy: install console
 	$(PY) infra/deploy.py --stage $(STAGE)
 
 package: install console
-	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/chalice-merge.yaml build/
+	$(PY) infra/package.py --stage $(STAGE) --out build/
+
+teardown: install
+	$(PY) infra/teardown.py --stage $(STAGE)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .kirim

@@ -478,7 +478,8 @@ def main(argv=None):
     parser.add_argument("--stage", required=True, choices=["local", "dev", "prod", "test"])
     parser.add_argument("--region")
     parser.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:4566 for moto server")
-    parser.add_argument("--skip-chalice", action="store_true", help="only the stack and config.json")
+    parser.add_argument("--skip-chalice", action="store_true",
+                        help="only the stack, the secret and config.json (then `make package`)")
     parser.add_argument("--config", default=str(CONFIG), help="Chalice config.json to update")
     parser.add_argument("--template", default=str(TEMPLATE))
     parser.add_argument("--alarm-email", default=os.environ.get("KIRIM_ALARM_EMAIL"),
@@ -509,7 +510,7 @@ def _deploy(args):
         child_env["AWS_ENDPOINT_URL"] = args.endpoint_url
 
     # 0. Everything that can refuse the deploy does so before anything is created.
-    functions = [] if args.skip_chalice else chalice_functions(project_dir, args.stage, {**child_env, **stage_env})
+    functions = chalice_functions(project_dir, args.stage, {**child_env, **stage_env})
     secrets_client = client("secretsmanager")
     stored = stored_settings(secrets_client, args.stage)
     interactive = not args.no_input and sys.stdin is not None and sys.stdin.isatty()
@@ -524,10 +525,10 @@ def _deploy(args):
     print(f"stack {stack_name(args.stage)} ready; wrote {len(env)} variables to {args.config}")
     for key, value in env.items():
         print(f"  {key}={value}")
-    if args.skip_chalice:
-        return 0
     write_roles(args.config, args.stage, functions, outputs)
     print(f"one role per function: {', '.join(functions)}")
+    if args.skip_chalice:
+        return 0
 
     # 4. The app may read the variables at import time (e.g. the queue name for
     # on_sqs_message), and chalice deploy imports it, so they go into its environment too.
