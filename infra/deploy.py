@@ -226,11 +226,13 @@ def _chalice_executable():
     return str(local) if local.exists() else (shutil.which("chalice") or "chalice")
 
 
-def _deployed_resource(project_dir, stage, resource_type, name=None):
+def _deployed_resources(project_dir, stage):
     path = Path(project_dir) / ".chalice" / "deployed" / f"{stage}.json"
-    if not path.exists():
-        return None
-    for resource in json.loads(path.read_text()).get("resources", []):
+    return json.loads(path.read_text()).get("resources", []) if path.exists() else []
+
+
+def _deployed_resource(project_dir, stage, resource_type, name=None):
+    for resource in _deployed_resources(project_dir, stage):
         if resource.get("resource_type") == resource_type and (name is None or resource.get("name") == name):
             return resource
     return None
@@ -336,6 +338,38 @@ def configure_async_failures(lambda_client, project_dir, stage, outputs, destina
             FunctionName=function["lambda_arn"], MaximumRetryAttempts=2, MaximumEventAgeInSeconds=6 * 3600,
             DestinationConfig={"OnFailure": {"Destination": outputs[output]}})
         print(f"{name}: failed events go to {outputs[output]}")
+
+
+def function_name(stage, name):
+    """Chalice's names: the API handler is kirim-<stage>, every other function kirim-<stage>-<name>."""
+    return f"kirim-{stage}" if name == "api_handler" else f"kirim-{stage}-{name}"
+
+
+def reconcile_before_chalice(lambda_client, apigateway_client, project_dir, stage, functions):
+    """Make a re-run after a half-finished chalice deploy safe.
+
+    chalice records what it created in .chalice/deployed/<stage>.json only when it finishes, and
+    plans from that file: after a failure (or from a fresh clone) it would create every SQS
+    event source mapping again, which AWS refuses (ResourceConflictException) and moto
+    duplicates. Mappings it did not record are removed here, to be recreated. REST APIs are
+    only reported: one may be serving traffic, so deleting it is the operator's call.
+    """
+    recorded = {r.get("event_uuid") for r in _deployed_resources(project_dir, stage)}
+    ours = {function_name(stage, name) for name in functions}
+    for page in lambda_client.get_paginator("list_event_source_mappings").paginate():
+        for mapping in page["EventSourceMappings"]:
+            owner = mapping.get("FunctionArn", "").split(":function:")[-1].split(":")[0]
+            if owner in ours and mapping["UUID"] not in recorded:
+                lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
+                print(f"removed event source mapping {mapping['UUID']} of {owner}, "
+                      "left by an unfinished deploy (chalice makes it again)")
+    api = _deployed_resource(project_dir, stage, "rest_api")
+    strays = [a["id"] for a in apigateway_client.get_rest_apis(limit=500).get("items", [])
+              if a.get("name") == "kirim" and (not api or a["id"] != api["rest_api_id"])]
+    if strays:
+        print(f"note: REST APIs named kirim that .chalice/deployed/{stage}.json does not record: "
+              f"{', '.join(strays)}. If none serves another stage, delete them with "
+              "`aws apigateway delete-rest-api --rest-api-id <id>`.")
 
 
 # ----------------------------------------------------------- provider settings
@@ -532,8 +566,9 @@ def _deploy(args):
 
     # 4. The app may read the variables at import time (e.g. the queue name for
     # on_sqs_message), and chalice deploy imports it, so they go into its environment too.
-    run_chalice_deploy(project_dir, args.stage, {**child_env, **env})
     lambda_client = client("lambda")
+    reconcile_before_chalice(lambda_client, client("apigateway"), project_dir, args.stage, functions)
+    run_chalice_deploy(project_dir, args.stage, {**child_env, **env})
     enable_batch_item_failures(lambda_client, project_dir, args.stage)
     size_report_storage(lambda_client, project_dir, args.stage)
     configure_async_failures(lambda_client, project_dir, args.stage, outputs)

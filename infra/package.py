@@ -68,8 +68,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", default="build")
+    parser.add_argument("--config", default=str(CONFIG), help="the project's .chalice/config.json")
     args = parser.parse_args(argv)
-    zip_path = package(args.stage, args.out)
+    zip_path = package(args.stage, args.out, args.config)
     size, unpacked, tops = describe(zip_path)
     print(f"{zip_path}: {size / 1048576:.2f} MB zipped, {unpacked / 1048576:.2f} MB unpacked "
           f"(goal < {GOAL_BYTES / 1048576:.0f} MB zipped)")
