@@ -103,6 +103,10 @@ EXPECTED_ENV = {
     "SIMULATOR_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-simulator",
     "EMAIL_CONFIGURATION_SET": f"kirim-{STAGE}-email",
     "SMS_CONFIGURATION_SET": f"kirim-{STAGE}-sms",
+    "SIMULATOR_DLQ_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-simulator-dlq",
+    "PROVIDER_EVENTS_DLQ_ARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:kirim-{STAGE}-provider-events-dlq",
+    "ALARM_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:kirim-{STAGE}-alarms",
+    # CURSOR_SECRET_ARN and PROVIDER_SECRET_ARN: moto's CloudFormation creates no secrets.
 }
 
 
@@ -301,6 +305,9 @@ def test_template_outputs_are_the_documented_set():
         "ReportQueueArn", "ReportDlqUrl", "ReportBucket", "ProviderEventsTopicArn",
         "CountersTable", "IvrTable", "TemplatesTable", "ReportsTable", "CursorSecretArn", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
         "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
+        "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "AlarmTopicArn",
+        "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",
+        "ProviderEventsRoleArn",
     }
     assert all("Export" not in o for o in outputs.values())
 
@@ -345,14 +352,23 @@ def test_main_skip_chalice_writes_config(aws, tmp_path, monkeypatch):
         raise AssertionError(f"--skip-chalice ran {args}")
 
     monkeypatch.setattr(deploy.subprocess, "run", no_chalice)
+    # A project: the app (chalice validates it and lists its functions) and its config.
+    (tmp_path / "app.py").symlink_to(ROOT / "app.py")
+    (tmp_path / "chalicelib").symlink_to(ROOT / "chalicelib")
     config = tmp_path / ".chalice" / "config.json"
     config.parent.mkdir()
     config.write_text(json.dumps({"version": "2.0", "app_name": "kirim", "stages": {STAGE: {}}}))
 
-    assert deploy.main(["--stage", STAGE, "--skip-chalice", "--config", str(config)]) == 0
+    assert deploy.main(["--stage", STAGE, "--skip-chalice", "--config", str(config), "--no-input"]) == 0
 
-    variables = json.loads(config.read_text())["stages"][STAGE]["environment_variables"]
-    assert variables == EXPECTED_ENV
+    stage = json.loads(config.read_text())["stages"][STAGE]
+    assert stage["environment_variables"] == EXPECTED_ENV
+    # Each function gets its own role from the stack, for `make package` as for chalice deploy.
+    assert stage["lambda_functions"] == {
+        name: {"manage_iam_role": False, "iam_role_arn": f"arn:aws:iam::{ACCOUNT}:role/kirim-{STAGE}-{role}"}
+        for name, role in (("api_handler", "api"), ("provider_events", "provider-events"),
+                           ("dispatch_worker", "dispatch"), ("simulator_clock", "simulator"),
+                           ("report_worker", "reports"))}
 
 
 # ------------------------------------------------------------------ after chalice deploy
