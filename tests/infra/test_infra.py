@@ -24,6 +24,8 @@ import yaml
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.infra.template_yaml import load_template
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 TEMPLATE = INFRA / "template.yaml"
@@ -36,29 +38,6 @@ _spec = importlib.util.spec_from_file_location("kirim_infra_deploy", INFRA / "de
 deploy = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(deploy)
 
-
-class _CfnLoader(yaml.SafeLoader):
-    """YAML loader that keeps CloudFormation tags (!Ref x -> {"Ref": "x"})."""
-
-
-def _cfn_tag(loader, suffix, node):
-    tag = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {tag: value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
-def load_template():
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
 
 
 # name suffix -> (hash key or (hash, range), {gsi name: (hash, range)}, ttl attribute or None)
