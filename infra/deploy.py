@@ -97,14 +97,10 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None):
     """Create or update stack kirim-<stage>; return its outputs as {OutputKey: OutputValue}.
 
     ``parameters`` may override the template's other parameters
-    (e.g. {"ReportRetentionDays": "30"}); Stage always comes from ``stage``.
+    (e.g. {"ReportRetentionDays": "30"}); Stage always comes from ``stage``. A value of None
+    keeps what the stack has (an alarm email given once stays), or the default on a create.
     """
     name = stack_name(stage)
-    params = [{"ParameterKey": "Stage", "ParameterValue": stage}]
-    params += [
-        {"ParameterKey": key, "ParameterValue": str(value)}
-        for key, value in (parameters or {}).items()
-    ]
     body = Path(template_path).read_text()
 
     stack = _describe(cfn_client, name)
@@ -117,6 +113,14 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None):
         )
         stack = None
 
+    params = [{"ParameterKey": "Stage", "ParameterValue": stage}]
+    for key, value in (parameters or {}).items():
+        if value is not None:
+            params.append({"ParameterKey": key, "ParameterValue": str(value)})
+        elif stack:  # the stack's current value, passed back as it is
+            previous = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
+            if previous.get(key) is not None:
+                params.append({"ParameterKey": key, "ParameterValue": previous[key]})
     try:
         if stack is None:
             cfn_client.create_stack(
@@ -551,8 +555,7 @@ def _deploy(args):
     given = gather_settings(args.stage, stage_env, stored, ask=_ask if interactive else None)
 
     # 1-3. The stack, the secret, config.json.
-    parameters = {"AlarmEmail": args.alarm_email} if args.alarm_email else None
-    outputs = deploy_stack(client("cloudformation"), args.stage, args.template, parameters)
+    outputs = deploy_stack(client("cloudformation"), args.stage, args.template, {"AlarmEmail": args.alarm_email})
     store_settings(secrets_client, outputs, stored, given)
     env = outputs_to_env(outputs)
     write_env(args.config, args.stage, env)

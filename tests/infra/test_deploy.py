@@ -82,14 +82,33 @@ def _operator_env() -> dict[str, str]:
     return env
 
 
+def _wait_for(url: str, process: subprocess.Popen) -> None:
+    import time
+    import urllib.request
+
+    for _ in range(300):
+        assert process.poll() is None, "moto server exited"
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")
+
+
 @pytest.fixture(scope="module")
 def moto_deploy(tmp_path_factory):
-    from local.moto_server import start
-
+    # moto's server in its own process: in this one, any test's mock_aws shares and resets its state.
     project = _project(tmp_path_factory.mktemp("deploy"))
     port = _free_port()
-    stop = start("127.0.0.1", port)
+    server = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(port)], cwd=ROOT,
+                              env=_operator_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
+    _wait_for(endpoint + "/moto-api/", server)
+
+    def stop():
+        server.terminate()
+        server.wait(10)
     config = project / ".chalice" / "config.json"
 
     def run():

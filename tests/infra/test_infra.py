@@ -500,3 +500,11 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
     body = api["Properties"]["DefinitionBody"]
     assert "/" in body["paths"]  # chalice's routes survive the merge
     assert body["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+
+
+def test_an_alarm_email_given_once_is_kept_by_later_deploys(stack):
+    cfn = boto3.client("cloudformation")
+    deploy.deploy_stack(cfn, STAGE, TEMPLATE, {"AlarmEmail": "ops@example.com"})
+    deploy.deploy_stack(cfn, STAGE, TEMPLATE, {"AlarmEmail": None})  # make deploy without KIRIM_ALARM_EMAIL
+    parameters = cfn.describe_stacks(StackName=f"kirim-{STAGE}")["Stacks"][0]["Parameters"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in parameters}["AlarmEmail"] == "ops@example.com"

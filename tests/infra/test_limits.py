@@ -156,6 +156,6 @@ def test_teardown_empties_the_bucket_before_deleting_the_stack(monkeypatch):
         assert teardown.main(["--stage", "test", "--skip-chalice", "--yes"]) == 0
         assert emptied == [2]
         assert not [s for s in boto3.client("cloudformation").list_stacks()["StackSummaries"]
-                    if s["StackStatus"] != "DELETE_COMPLETE"]
+                    if s["StackName"] == "kirim-test" and s["StackStatus"] != "DELETE_COMPLETE"]
     with pytest.raises(SystemExit):
         teardown.main(["--stage", "prod", "--yes"])  # prod is not a choice

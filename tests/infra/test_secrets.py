@@ -72,7 +72,8 @@ def test_the_deploy_refuses_before_creating_anything(monkeypatch, tmp_path):
     with mock_aws():
         assert deploy.main(["--stage", "prod", "--config", str(tmp_path / ".chalice" / "config.json"),
                             "--no-input"]) == 2
-        assert boto3.client("cloudformation").list_stacks()["StackSummaries"] == []
+        assert [s for s in boto3.client("cloudformation").list_stacks()["StackSummaries"]
+                if s["StackName"] == "kirim-prod"] == []
     assert json.loads((tmp_path / ".chalice" / "config.json").read_text()) == CONFIG
 
 
