@@ -5,11 +5,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: install console run test lint bench deploy package clean
+.PHONY: install console run test lint bench deploy package teardown clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	# phonenumbers and phonenumberslite install the same files; never keep both.
+	$(PY) -m pip uninstall --quiet -y phonenumbers phonenumberslite
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
@@ -36,7 +38,10 @@ deploy: install console
 	$(PY) infra/deploy.py --stage $(STAGE)
 
 package: install console
-	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/chalice-merge.yaml build/
+	$(PY) infra/package.py --stage $(STAGE) --out build/
+
+teardown: install
+	$(PY) infra/teardown.py --stage $(STAGE)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .kirim

@@ -64,7 +64,13 @@ def _dispatch_record(record: Any) -> None:
     outbox.retry(body["message_id"], attempt)
 
 
-@workers.on_sqs_message(queue=_settings.dispatch_queue_name, batch_size=10, name="dispatch_worker")
+def _sqs_worker(queue: str, name: str, batch_size: int, *, instances: int) -> Any:
+    """An SQS event source run by at most `instances` Lambdas at once (SQS maximum concurrency),
+    so a burst from one tenant cannot take the account's whole concurrency."""
+    return workers.on_sqs_message(queue=queue, batch_size=batch_size, name=name, maximum_concurrency=instances)
+
+
+@_sqs_worker(_settings.dispatch_queue_name, "dispatch_worker", 10, instances=10)
 def dispatch_worker(event: Any) -> dict:
     return _partial_batch(event, _dispatch_record)
 
@@ -84,7 +90,7 @@ def _simulator_record(record: Any) -> None:
                                      at=clock.now_iso()))
 
 
-@workers.on_sqs_message(queue=_settings.simulator_queue_name, batch_size=10, name="simulator_clock")
+@_sqs_worker(_settings.simulator_queue_name, "simulator_clock", 10, instances=5)
 def simulator_clock(event: Any) -> dict:
     return _partial_batch(event, _simulator_record)
 
@@ -99,6 +105,6 @@ def _report_record(record: Any) -> None:
 
 
 # One report per invocation: each has the whole Lambda timeout and its own visibility timeout.
-@workers.on_sqs_message(queue=_settings.report_queue_name, batch_size=1, name="report_worker")
+@_sqs_worker(_settings.report_queue_name, "report_worker", 1, instances=2)
 def report_worker(event: Any) -> dict:
     return _partial_batch(event, _report_record)

@@ -1,20 +1,26 @@
 #!/usr/bin/env python
 """Deploy Kirim: the CloudFormation stack in infra/, then the Chalice app.
 
-    python infra/deploy.py --stage dev [--region R] [--endpoint-url URL]
+    python infra/deploy.py --stage dev [--region R] [--endpoint-url URL] [--alarm-email A]
                            [--skip-chalice] [--config .chalice/config.json]
 
+0. Checks before it changes anything: chalice's own validation of the app and config, every
+   function has its role in the template, and every provider the stage selects has its
+   settings (from the secret already stored, the operator's environment, or a prompt).
 1. Creates or updates the stack ``kirim-<stage>`` from infra/template.yaml.
-2. Writes its outputs (UsersTable -> USERS_TABLE, ...) into the stage's
-   ``environment_variables`` in .chalice/config.json.
-3. Unless --skip-chalice: runs ``chalice deploy --stage <stage>``, then patches
-   what chalice deploy cannot set (ReportBatchItemFailures on the report
-   worker's SQS mapping, and the API Gateway error bodies).
+2. Stores the provider settings the operator gave in the stack's Secrets Manager secret.
+3. Writes the stack outputs (UsersTable -> USERS_TABLE, ...) into the stage's
+   ``environment_variables`` in .chalice/config.json, and each function's role ARN.
+4. Unless --skip-chalice: runs ``chalice deploy --stage <stage>``, then sets what chalice
+   deploy cannot (ReportBatchItemFailures on the SQS mappings, the report worker's /tmp, the
+   provider_events on-failure destination, the API Gateway error bodies).
 
+Every step is idempotent: re-running after a failure picks up where it stopped.
 The stack functions (deploy_stack, outputs_to_env, write_env) are importable,
 so tests and the local runner (moto server) reuse them.
 """
 import argparse
+import getpass
 import json
 import os
 import re
@@ -31,15 +37,34 @@ import yaml
 from botocore.exceptions import ClientError, WaiterError
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # chalicelib: the provider settings each provider needs
 TEMPLATE = ROOT / "infra" / "template.yaml"
 MERGE_TEMPLATE = ROOT / "infra" / "chalice-merge.yaml"
 CONFIG = ROOT / ".chalice" / "config.json"
 REPORT_WORKER = "report_worker"  # name= of the app's @app.on_sqs_message handlers
 SQS_WORKERS = (REPORT_WORKER, "dispatch_worker", "simulator_clock")
+ASYNC_WORKERS = {"provider_events": "ProviderEventsDlqArn"}  # SNS-invoked -> on-failure queue
+# Chalice bundles exactly requirements.txt: boto3/botocore come from the Lambda runtime.
+CHALICE_ENV = {"PIP_NO_DEPS": "1"}
 
 # CloudFormation's waiters poll every 30 s by default; 5 s keeps a small
 # update snappy, 360 attempts still allow 30 minutes.
 WAITER_CONFIG = {"Delay": 5, "MaxAttempts": 360}
+
+
+# Named roles, and the AWS::LanguageExtensions transform (stage-dependent DeletionPolicy).
+CAPABILITIES = ["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+
+class DeployError(SystemExit):
+    """A deploy that stops with a message for the operator (exit status 2)."""
+
+    def __init__(self, message):
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self):
+        return self.message
 
 
 def stack_name(stage):
@@ -72,14 +97,10 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None):
     """Create or update stack kirim-<stage>; return its outputs as {OutputKey: OutputValue}.
 
     ``parameters`` may override the template's other parameters
-    (e.g. {"ReportRetentionDays": "30"}); Stage always comes from ``stage``.
+    (e.g. {"ReportRetentionDays": "30"}); Stage always comes from ``stage``. A value of None
+    keeps what the stack has (an alarm email given once stays), or the default on a create.
     """
     name = stack_name(stage)
-    params = [{"ParameterKey": "Stage", "ParameterValue": stage}]
-    params += [
-        {"ParameterKey": key, "ParameterValue": str(value)}
-        for key, value in (parameters or {}).items()
-    ]
     body = Path(template_path).read_text()
 
     stack = _describe(cfn_client, name)
@@ -92,12 +113,21 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None):
         )
         stack = None
 
+    params = [{"ParameterKey": "Stage", "ParameterValue": stage}]
+    for key, value in (parameters or {}).items():
+        if value is not None:
+            params.append({"ParameterKey": key, "ParameterValue": str(value)})
+        elif stack:  # the stack's current value, passed back as it is
+            previous = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
+            if previous.get(key) is not None:
+                params.append({"ParameterKey": key, "ParameterValue": previous[key]})
     try:
         if stack is None:
             cfn_client.create_stack(
                 StackName=name,
                 TemplateBody=body,
                 Parameters=params,
+                Capabilities=CAPABILITIES,
                 # The tables hold user data: deleting the prod stack takes a
                 # deliberate extra step.
                 EnableTerminationProtection=(stage == "prod"),
@@ -106,7 +136,8 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None):
             waiter = "stack_create_complete"
         else:
             try:
-                cfn_client.update_stack(StackName=name, TemplateBody=body, Parameters=params)
+                cfn_client.update_stack(StackName=name, TemplateBody=body, Parameters=params,
+                                        Capabilities=CAPABILITIES)
             except ClientError as err:
                 # Re-running a deploy with nothing changed is normal, not an error.
                 if "No updates are to be performed" not in str(err):
@@ -131,7 +162,15 @@ def env_name(output_key):
 
 
 def outputs_to_env(outputs):
-    return {env_name(key): value for key, value in sorted(outputs.items())}
+    """The stack outputs the app reads, as variables (role ARNs go to config.json's functions)."""
+    return {env_name(key): value for key, value in sorted(outputs.items()) if not key.endswith("RoleArn")}
+
+
+def read_config(config_path):
+    config_path = Path(config_path)
+    if config_path.exists():
+        return json.loads(config_path.read_text())
+    return {"version": "2.0", "app_name": "kirim"}
 
 
 def write_env(config_path, stage, env):
@@ -140,17 +179,40 @@ def write_env(config_path, stage, env):
     Everything else in the file is kept. The file is replaced atomically so an
     interrupted deploy never leaves a half-written config behind.
     """
+    config = read_config(config_path)
+    config.setdefault("stages", {}).setdefault(stage, {}).setdefault("environment_variables", {}).update(env)
+    _write_config(config_path, config)
+
+
+def role_output(function_name):
+    """The stack output holding a function's role: api_handler -> ApiHandlerRoleArn."""
+    return "".join(part.capitalize() for part in function_name.split("_")) + "RoleArn"
+
+
+def write_roles(config_path, stage, functions, outputs):
+    """Give each function its own role from the stack (manage_iam_role false, iam_role_arn).
+
+    Refuses, before writing anything, a function whose role the template lacks: without it
+    Chalice would make one role for all from a policy file.
+    """
+    missing = [name for name in functions if role_output(name) not in outputs]
+    if missing:
+        raise DeployError(
+            "these functions have no IAM role in infra/template.yaml: " + ", ".join(missing) + "\n"
+            "Add a role with only the calls each makes, and an output named like "
+            + ", ".join(role_output(name) for name in missing) + " (see infra/README.md#iam).")
+    config = read_config(config_path)
+    stage_config = config.setdefault("stages", {}).setdefault(stage, {})
+    stage_config.pop("iam_policy_file", None)
+    functions_config = stage_config.setdefault("lambda_functions", {})
+    for name in functions:
+        functions_config.setdefault(name, {}).update(
+            manage_iam_role=False, iam_role_arn=outputs[role_output(name)])
+    _write_config(config_path, config)
+
+
+def _write_config(config_path, config):
     config_path = Path(config_path)
-    if config_path.exists():
-        config = json.loads(config_path.read_text())
-    else:
-        config = {"version": "2.0", "app_name": "kirim"}
-    variables = (
-        config.setdefault("stages", {})
-        .setdefault(stage, {})
-        .setdefault("environment_variables", {})
-    )
-    variables.update(env)
     config_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=config_path.parent, prefix=".config.", suffix=".json")
     with os.fdopen(fd, "w") as f:
@@ -168,11 +230,13 @@ def _chalice_executable():
     return str(local) if local.exists() else (shutil.which("chalice") or "chalice")
 
 
-def _deployed_resource(project_dir, stage, resource_type, name=None):
+def _deployed_resources(project_dir, stage):
     path = Path(project_dir) / ".chalice" / "deployed" / f"{stage}.json"
-    if not path.exists():
-        return None
-    for resource in json.loads(path.read_text()).get("resources", []):
+    return json.loads(path.read_text()).get("resources", []) if path.exists() else []
+
+
+def _deployed_resource(project_dir, stage, resource_type, name=None):
+    for resource in _deployed_resources(project_dir, stage):
         if resource.get("resource_type") == resource_type and (name is None or resource.get("name") == name):
             return resource
     return None
@@ -263,44 +327,254 @@ def apply_gateway_responses(apigw_client, project_dir, stage, merge_template=MER
     print(f"{len(responses)} gateway responses set on {api['rest_api_id']} ({api_stage})")
 
 
+def configure_async_failures(lambda_client, project_dir, stage, outputs, destinations=ASYNC_WORKERS):
+    """Send events an SNS-invoked function still fails after Lambda's 2 retries to its DLQ.
+
+    chalice deploy cannot set an on-failure destination (chalice-merge.yaml does for
+    `chalice package`); without one a failed asynchronous event is dropped silently.
+    """
+    for name, output in destinations.items():
+        function = _deployed_resource(project_dir, stage, "lambda_function", name)
+        if not function:
+            print(f"note: no '{name}' function deployed; on-failure destination not set")
+            continue
+        lambda_client.put_function_event_invoke_config(
+            FunctionName=function["lambda_arn"], MaximumRetryAttempts=2, MaximumEventAgeInSeconds=6 * 3600,
+            DestinationConfig={"OnFailure": {"Destination": outputs[output]}})
+        print(f"{name}: failed events go to {outputs[output]}")
+
+
+def function_name(stage, name):
+    """Chalice's names: the API handler is kirim-<stage>, every other function kirim-<stage>-<name>."""
+    return f"kirim-{stage}" if name == "api_handler" else f"kirim-{stage}-{name}"
+
+
+def reconcile_before_chalice(lambda_client, apigateway_client, project_dir, stage, functions):
+    """Make a re-run after a half-finished chalice deploy safe.
+
+    chalice records what it created in .chalice/deployed/<stage>.json only when it finishes, and
+    plans from that file: after a failure (or from a fresh clone) it would create every SQS
+    event source mapping again, which AWS refuses (ResourceConflictException) and moto
+    duplicates. Mappings it did not record are removed here, to be recreated. REST APIs are
+    only reported: one may be serving traffic, so deleting it is the operator's call.
+    """
+    recorded = {r.get("event_uuid") for r in _deployed_resources(project_dir, stage)}
+    ours = {function_name(stage, name) for name in functions}
+    for page in lambda_client.get_paginator("list_event_source_mappings").paginate():
+        for mapping in page["EventSourceMappings"]:
+            owner = mapping.get("FunctionArn", "").split(":function:")[-1].split(":")[0]
+            if owner in ours and mapping["UUID"] not in recorded:
+                lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
+                print(f"removed event source mapping {mapping['UUID']} of {owner}, "
+                      "left by an unfinished deploy (chalice makes it again)")
+    api = _deployed_resource(project_dir, stage, "rest_api")
+    strays = [a["id"] for a in apigateway_client.get_rest_apis(limit=500).get("items", [])
+              if a.get("name") == "kirim" and (not api or a["id"] != api["rest_api_id"])]
+    if strays:
+        print(f"note: REST APIs named kirim that .chalice/deployed/{stage}.json does not record: "
+              f"{', '.join(strays)}. If none serves another stage, delete them with "
+              "`aws apigateway delete-rest-api --rest-api-id <id>`.")
+
+
+# ----------------------------------------------------------- provider settings
+
+
+def stage_environment(config, stage):
+    """The variables a stage's functions get: the global ones, then the stage's."""
+    return {**config.get("environment_variables", {}),
+            **config.get("stages", {}).get(stage, {}).get("environment_variables", {})}
+
+
+def needed_settings(stage_env):
+    """{setting: provider} for every required setting of the providers the stage selects."""
+    from chalicelib.core.config import providers_from
+    from chalicelib.providers.registry import SETTINGS
+
+    needed = {}
+    for kind in sorted(set(providers_from(stage_env).values())):
+        if kind not in SETTINGS:
+            raise DeployError(f"the stage selects provider {kind!r}, which Kirim does not have "
+                              f"(known: {', '.join(sorted(SETTINGS))})")
+        needed.update(dict.fromkeys(SETTINGS[kind]["required"], kind))
+    return needed
+
+
+def known_settings():
+    from chalicelib.providers.registry import SETTINGS
+
+    return sorted({name for spec in SETTINGS.values() for name in (*spec["required"], *spec["optional"])})
+
+
+def stored_settings(secrets_client, stage):
+    """The provider settings already in the stage's secret ({} before the first deploy)."""
+    try:
+        value = secrets_client.get_secret_value(SecretId=provider_secret_name(stage))["SecretString"]
+    except ClientError as err:
+        if err.response["Error"]["Code"] in ("ResourceNotFoundException", "InvalidRequestException"):
+            return {}
+        raise
+    return json.loads(value or "{}")
+
+
+def provider_secret_name(stage):
+    return f"kirim-{stage}-providers"
+
+
+def gather_settings(stage, stage_env, stored, environ=None, ask=None):
+    """The settings to store: the operator's environment wins over what is stored; a required
+    one still missing is asked for on a terminal, or the deploy stops before changing anything.
+    Returns only the values the operator gave (what must be written)."""
+    from chalicelib.providers.registry import CREDENTIALS
+
+    environ = os.environ if environ is None else environ
+    given = {name: environ[name] for name in known_settings() if environ.get(name)}
+    needed = needed_settings(stage_env)
+    missing = [name for name in needed if not (given.get(name) or stored.get(name))]
+    if missing and ask is not None:
+        for name in list(missing):
+            value = ask(name, secret=name in CREDENTIALS)
+            if value:
+                given[name] = value
+                missing.remove(name)
+    if missing:
+        raise DeployError(
+            f"stage {stage} selects providers whose settings are missing:\n"
+            + "".join(f"  {name} (provider {needed[name]})\n" for name in missing)
+            + f"Give them once as environment variables, e.g.\n"
+            f"  {' '.join(f'{name}=...' for name in missing)} make deploy STAGE={stage}\n"
+            f"or run make deploy from a terminal to be asked. They are stored in the secret "
+            f"{provider_secret_name(stage)}, never in .chalice/config.json (docs/operating.md#secrets).")
+    return given
+
+
+def _ask(name, secret):
+    prompt = f"{name}: "
+    return (getpass.getpass(prompt) if secret else input(prompt)).strip()
+
+
+def store_settings(secrets_client, outputs, stored, given):
+    """Merge the operator's values into the stack's provider secret (one new version)."""
+    if not given:
+        return False
+    arn = outputs.get("ProviderSecretArn")
+    if not arn:
+        raise DeployError("the stack has no ProviderSecretArn output, so the provider settings "
+                          "cannot be stored (moto's CloudFormation does not create secrets)")
+    secrets_client.put_secret_value(SecretId=arn, SecretString=json.dumps({**stored, **given}, sort_keys=True))
+    print(f"stored {len(given)} provider settings in {arn.split(':')[-1]}: {', '.join(sorted(given))}")
+    return True
+
+
+# ----------------------------------------------------------- chalice
+
+
+def chalice_functions(project_dir, stage, env):
+    """Run chalice's own validation of the app and stage config (what `chalice deploy` checks
+    before calling AWS), and return the app's Lambda function names."""
+    from chalice.cli.factory import CLIFactory
+    from chalice.deploy.validate import validate_configuration
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        config = CLIFactory(str(project_dir)).create_config_obj(chalice_stage_name=stage)
+        try:
+            validate_configuration(config)
+        except ValueError as err:
+            raise DeployError(f"chalice refuses the app for stage {stage}: {err}") from err
+        app = config.chalice_app
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    names = ["api_handler"] if app.routes else []
+    names += [source.name for source in app.event_sources]
+    names += [function.name for function in app.pure_lambda_functions]
+    return names
+
+
+CLEANUP = """
+Nothing is left half-made that a re-run will not finish: run the same command again once the
+cause is fixed. What exists now:
+  - the stack {stack} (tables, queues, bucket, roles): complete, and updated in place by a re-run;
+  - whatever chalice deploy created before it stopped (functions kirim-{stage}*, the REST API
+    "kirim", event source mappings), recorded in .chalice/deployed/{stage}.json when chalice got
+    that far; chalice finds functions by name on a re-run.
+To remove everything of a non-prod stage instead: python infra/teardown.py --stage {stage}
+(docs/operating.md#teardown).
+"""
+
+
+def run_chalice_deploy(project_dir, stage, env):
+    result = subprocess.run([_chalice_executable(), "deploy", "--stage", stage], cwd=project_dir, env=env)
+    if result.returncode != 0:
+        raise DeployError(f"chalice deploy --stage {stage} failed (exit {result.returncode}).\n"
+                          + CLEANUP.format(stack=stack_name(stage), stage=stage))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stage", required=True, choices=["local", "dev", "prod", "test"])
     parser.add_argument("--region")
     parser.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:4566 for moto server")
-    parser.add_argument("--skip-chalice", action="store_true", help="only the stack and config.json")
+    parser.add_argument("--skip-chalice", action="store_true",
+                        help="only the stack, the secret and config.json (then `make package`)")
     parser.add_argument("--config", default=str(CONFIG), help="Chalice config.json to update")
     parser.add_argument("--template", default=str(TEMPLATE))
+    parser.add_argument("--alarm-email", default=os.environ.get("KIRIM_ALARM_EMAIL"),
+                        help="subscribe this address to the stage's alarms (or KIRIM_ALARM_EMAIL)")
+    parser.add_argument("--no-input", action="store_true", help="never prompt; missing settings fail")
     args = parser.parse_args(argv)
+    try:
+        return _deploy(args)
+    except DeployError as err:
+        print(f"\ndeploy stopped: {err}", file=sys.stderr)
+        return 2
 
+
+def _deploy(args):
     session = boto3.session.Session(region_name=args.region)
 
     def client(service):
         return session.client(service, endpoint_url=args.endpoint_url)
 
-    outputs = deploy_stack(client("cloudformation"), args.stage, args.template)
+    # The project is the directory holding .chalice/.
+    project_dir = Path(args.config).resolve().parent.parent
+    config = read_config(args.config)
+    stage_env = stage_environment(config, args.stage)
+    child_env = {**os.environ, **CHALICE_ENV}
+    if args.region:
+        child_env["AWS_DEFAULT_REGION"] = args.region
+    if args.endpoint_url:
+        child_env["AWS_ENDPOINT_URL"] = args.endpoint_url
+
+    # 0. Everything that can refuse the deploy does so before anything is created.
+    functions = chalice_functions(project_dir, args.stage, {**child_env, **stage_env})
+    secrets_client = client("secretsmanager")
+    stored = stored_settings(secrets_client, args.stage)
+    interactive = not args.no_input and sys.stdin is not None and sys.stdin.isatty()
+    given = gather_settings(args.stage, stage_env, stored, ask=_ask if interactive else None)
+
+    # 1-3. The stack, the secret, config.json.
+    outputs = deploy_stack(client("cloudformation"), args.stage, args.template, {"AlarmEmail": args.alarm_email})
+    store_settings(secrets_client, outputs, stored, given)
     env = outputs_to_env(outputs)
     write_env(args.config, args.stage, env)
     print(f"stack {stack_name(args.stage)} ready; wrote {len(env)} variables to {args.config}")
     for key, value in env.items():
         print(f"  {key}={value}")
+    write_roles(args.config, args.stage, functions, outputs)
+    print(f"one role per function: {', '.join(functions)}")
     if args.skip_chalice:
         return 0
 
-    # The project is the directory holding .chalice/. The app may read these
-    # variables at import time (e.g. the queue name for on_sqs_message), and
-    # chalice deploy imports it, so they go into its environment too.
-    project_dir = Path(args.config).resolve().parent.parent
-    child_env = {**os.environ, **env}
-    if args.region:
-        child_env["AWS_DEFAULT_REGION"] = args.region
-    if args.endpoint_url:
-        child_env["AWS_ENDPOINT_URL"] = args.endpoint_url
-    subprocess.run([_chalice_executable(), "deploy", "--stage", args.stage],
-                   cwd=project_dir, env=child_env, check=True)
-
-    enable_batch_item_failures(client("lambda"), project_dir, args.stage)
-    size_report_storage(client("lambda"), project_dir, args.stage)
+    # 4. The app may read the variables at import time (e.g. the queue name for
+    # on_sqs_message), and chalice deploy imports it, so they go into its environment too.
+    lambda_client = client("lambda")
+    reconcile_before_chalice(lambda_client, client("apigateway"), project_dir, args.stage, functions)
+    run_chalice_deploy(project_dir, args.stage, {**child_env, **env})
+    enable_batch_item_failures(lambda_client, project_dir, args.stage)
+    size_report_storage(lambda_client, project_dir, args.stage)
+    configure_async_failures(lambda_client, project_dir, args.stage, outputs)
     apply_gateway_responses(client("apigateway"), project_dir, args.stage)
     return 0
 

@@ -47,6 +47,7 @@ def _environment() -> dict[str, str]:
     env = dict(os.environ)
     env.update({"AWS_ENDPOINT_URL": ENDPOINT, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "KIRIM_STAGE": "local",
+                "POWERTOOLS_METRICS_DISABLED": "true",
                 "PYTHONUNBUFFERED": "1"})
     env.pop("AWS_SESSION_TOKEN", None)
     env.pop("AWS_PROFILE", None)

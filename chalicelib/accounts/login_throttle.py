@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 
-from chalicelib.core import clock
+from chalicelib.core import clock, metrics
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import TOO_MANY_REQUESTS, ApiError
 from chalicelib.core.limits import Limit
@@ -41,6 +41,7 @@ def check(email: str) -> None:
     if len(recent) >= settings.login_max_failures:
         oldest_that_counts = recent[-settings.login_max_failures]
         retry_after = max(1, math.ceil(oldest_that_counts + settings.login_window_seconds - now))
+        metrics.throttled("login")
         raise ApiError(TOO_MANY_REQUESTS, "Too many failed logins; try again later",
                        headers={"Retry-After": str(retry_after)})
 

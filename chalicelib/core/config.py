@@ -7,6 +7,7 @@ the same variables, so either source gives the same answer.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,6 +39,7 @@ class Settings:
     owner_manages_limits: bool
     default_rate_limit: int
     cursor_secret_arn: str
+    provider_secret_arn: str
     report_queue_name: str
     report_bucket: str
     provider_events_topic_arn: str
@@ -52,10 +54,11 @@ class Settings:
 CHANNEL_WORDS = ("whatsapp", "sms", "sms_otp", "ivr", "email")
 
 
-def _providers() -> dict[str, str]:
-    """Which provider serves each channel: PROVIDERS sets all, PROVIDER_<CHANNEL> one."""
-    default = os.environ.get("PROVIDERS", "simulator")
-    return {c: os.environ.get(f"PROVIDER_{c.upper()}", default) for c in CHANNEL_WORDS}
+def providers_from(env: Mapping[str, str]) -> dict[str, str]:
+    """Which provider serves each channel: PROVIDERS sets all, PROVIDER_<CHANNEL> one.
+    (infra/deploy.py asks the same of a stage's configured variables.)"""
+    default = env.get("PROVIDERS", "simulator")
+    return {c: env.get(f"PROVIDER_{c.upper()}", default) for c in CHANNEL_WORDS}
 
 
 @lru_cache(maxsize=1)
@@ -80,12 +83,13 @@ def get_settings() -> Settings:
         simulator_queue_name=_name("SIMULATOR_QUEUE_NAME", stage, "simulator"),
         email_configuration_set=_name("EMAIL_CONFIGURATION_SET", stage, "email"),
         sms_configuration_set=_name("SMS_CONFIGURATION_SET", stage, "sms"),
-        providers=_providers(),
+        providers=providers_from(os.environ),
         # In a shared deployment the operator sells throughput and sender names: then only the
         # admin CLI may change rate_limit and sender_ids.
         owner_manages_limits=os.environ.get("OWNER_MANAGES_LIMITS", "true").lower() == "true",
         default_rate_limit=int(os.environ.get("DEFAULT_RATE_LIMIT", "25")),
         cursor_secret_arn=os.environ.get("CURSOR_SECRET_ARN", ""),
+        provider_secret_arn=os.environ.get("PROVIDER_SECRET_ARN", ""),
         report_queue_name=_name("REPORT_QUEUE_NAME", stage, "reports"),
         report_bucket=os.environ.get("REPORT_BUCKET", ""),
         provider_events_topic_arn=os.environ.get("PROVIDER_EVENTS_TOPIC_ARN", ""),

@@ -24,9 +24,9 @@ def _key() -> bytes:
         return os.environ["CURSOR_SECRET"].encode()
     settings = get_settings()
     if settings.cursor_secret_arn:
-        import boto3
+        from chalicelib.core import aws
 
-        secret = boto3.client("secretsmanager").get_secret_value(SecretId=settings.cursor_secret_arn)
+        secret = aws.client("secretsmanager").get_secret_value(SecretId=settings.cursor_secret_arn)
         return secret["SecretString"].encode()
     if settings.stage not in ("local", "test"):
         raise RuntimeError("CURSOR_SECRET_ARN (from the stack) or CURSOR_SECRET must be set outside local")

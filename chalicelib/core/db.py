@@ -15,10 +15,12 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, Projection
 
 from chalicelib.core.config import get_settings
 
-# Lambda answers within seconds, so DynamoDB calls fail fast; a test that floods a local moto
-# server with 200 threads can allow more (DYNAMODB_READ_TIMEOUT).
-_READ_TIMEOUT = float(os.environ.get("DYNAMODB_READ_TIMEOUT", "5"))
-_CONNECT_TIMEOUT = 2
+# Lambda answers within seconds, so DynamoDB calls fail fast: 2 attempts x (1 s + 3 s) + 1 s
+# backoff = 9 s at worst (docs/operating.md#timeouts); a test that floods a local moto server
+# with 200 threads can allow more (DYNAMODB_READ_TIMEOUT).
+_READ_TIMEOUT = float(os.environ.get("DYNAMODB_READ_TIMEOUT", "3"))
+_CONNECT_TIMEOUT = 1
+MAX_RETRY_ATTEMPTS = 1
 
 
 class BaseMeta:
@@ -26,7 +28,7 @@ class BaseMeta:
     region = get_settings().region
     connect_timeout_seconds = _CONNECT_TIMEOUT
     read_timeout_seconds = _READ_TIMEOUT
-    max_retry_attempts = 3
+    max_retry_attempts = MAX_RETRY_ATTEMPTS
 
 
 def table(setting: str) -> type:
@@ -40,7 +42,7 @@ def connection() -> Connection:
     """The connection for transactions, configured like the models' and made once: a new
     Connection would build a new botocore session and client, tens of milliseconds each."""
     return Connection(region=get_settings().region, connect_timeout_seconds=_CONNECT_TIMEOUT,
-                      read_timeout_seconds=_READ_TIMEOUT)
+                      read_timeout_seconds=_READ_TIMEOUT, max_retry_attempts=MAX_RETRY_ATTEMPTS)
 
 
 def index(name: str, hash_key: str, range_key: str | None = None, *,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib.core import clock
+from chalicelib.core import clock, metrics
 from chalicelib.messages import transitions
 from chalicelib.messages.models import Message
 from chalicelib.messages.status_rules import RULES
@@ -40,6 +40,7 @@ def apply(event: StatusEvent) -> str | None:
             entry["status"] = word
             if transitions.move(message, word, entry, refund=word in rules.refunded,
                                    provider_message_id=event.provider_message_id):
+                metrics.status_event(message.channel, word)
                 return word
         else:
             entry["status"] = message.status

@@ -13,8 +13,9 @@ from chalicelib.providers.base import ProviderRejected, ProviderUnavailable
 
 logger = logging.getLogger(__name__)
 
-# One retry at most: a read timeout may hide a message the service already accepted.
-DEFAULT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 2})
+# One retry at most: a read timeout may hide a message the service already accepted. Worst case
+# 2 x (2 s + 4 s) + 1 s backoff = 13 s, inside the API's budget (docs/operating.md#timeouts).
+DEFAULT_CONFIG = Config(connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 2})
 # Every AWS service answers these for throttling, its own outages and credential trouble.
 COMMON_TRANSIENT_CODES = frozenset({
     "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestTimeout", "RequestTimeoutException",

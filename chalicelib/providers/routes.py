@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 
 from chalice import Blueprint, Response
 
+from chalicelib.core import secrets
 from chalicelib.core.errors import INVALID_CREDENTIALS, ApiError, bad_parameter
 
 meta_webhook_routes = Blueprint(__name__)
@@ -20,7 +20,7 @@ PATH = "/webhooks/whatsapp"
 @meta_webhook_routes.route(PATH, methods=["GET"])
 def verify_subscription() -> Response:
     query = meta_webhook_routes.current_request.query_params or {}
-    expected = os.environ.get("META_VERIFY_TOKEN", "")
+    expected = secrets.provider_setting("META_VERIFY_TOKEN") or ""
     given = query.get("hub.verify_token", "")
     if query.get("hub.mode") == "subscribe" and expected and hmac.compare_digest(given.encode(), expected.encode()):
         return Response(body=query.get("hub.challenge", ""), status_code=200, headers={"Content-Type": "text/plain"})
@@ -36,7 +36,7 @@ def receive() -> dict:
 
     request = meta_webhook_routes.current_request
     raw = request.raw_body or b""
-    secret = os.environ.get("META_APP_SECRET", "").encode()
+    secret = (secrets.provider_setting("META_APP_SECRET") or "").encode()
     if not secret or not verify_signature(secret, raw, request.headers.get("x-hub-signature-256")):
         raise ApiError(INVALID_CREDENTIALS, "Invalid X-Hub-Signature-256")
     try:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.core import aws, clock
+from chalicelib.core import aws, clock, metrics
 from chalicelib.core.config import get_settings
 from chalicelib.messages import queries
 from chalicelib.messages.models import Message
@@ -104,6 +104,7 @@ def run(application_id: str, report_id: str, attempt: int) -> str:
         return f"already {report.status}"
     if not _claim(report):
         return "in progress elsewhere"
+    started = clock.epoch()
     try:
         build(report, aws.client("s3"), get_settings().report_bucket)
     except Exception as error:  # noqa: BLE001 - recorded, then retried or failed for good
@@ -116,4 +117,5 @@ def run(application_id: str, report_id: str, attempt: int) -> str:
         else:
             report.update(actions=[Report.lease_until.set(0)])  # let the retry claim it at once
         raise
+    metrics.report_duration(report.format, clock.epoch() - started)
     return "done"

@@ -37,7 +37,7 @@ def _runner() -> tuple[Callable[..., dict[str, Any]], Any]:
 
     persistence = DynamoDBPersistenceLayer(
         table_name=get_settings().idempotency_table,
-        boto_config=Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}))
+        boto_config=Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 2}))
     config = IdempotencyConfig(event_key_jmespath="scope", payload_validation_jmespath="body",
                                expires_after_seconds=TTL_SECONDS, response_hook=_mark_replayed)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ulid import ULID
 
-from chalicelib.core import clock
+from chalicelib.core import clock, metrics
 from chalicelib.messages import status_updates
 from chalicelib.messages.models import Message, app_channel_key, status_key
 from chalicelib.messages.status_rules import RULES
@@ -40,6 +40,7 @@ def send(sender: Sender, prepared: Prepared) -> Message:
                       provider=provider.name, details=prepared.details,
                       history=[{"status": initial, "at": at, "provider_status": "ACCEPTED"}])
     ledger.record_send(message, prepared.cost)
+    metrics.sent(sender.channel)
     deliver(message, prepared.outbound(message.message_id), provider)
     return message
 

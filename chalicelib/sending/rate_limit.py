@@ -5,7 +5,7 @@ The X-RateLimit-* headers go on the request's answer, errors included (web.respo
 """
 from __future__ import annotations
 
-from chalicelib.core import clock
+from chalicelib.core import clock, metrics
 from chalicelib.core.errors import TOO_MANY_REQUESTS, ApiError
 from chalicelib.core.limits import Limit
 from chalicelib.web import response_headers
@@ -21,6 +21,7 @@ def hit(application_id: str, limit: int) -> dict[str, str]:
                "X-RateLimit-Reset": str(window + 1)}
     response_headers.add(headers)
     if count > limit:
+        metrics.throttled("rate_limit")
         retry_after = max(1, int(window + 1 - now + 0.999))
         raise ApiError(TOO_MANY_REQUESTS, f"Rate limit of {limit} requests per second exceeded",
                        headers={**headers, "Retry-After": str(retry_after)})

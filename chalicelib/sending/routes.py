@@ -19,7 +19,6 @@ from chalicelib.ivr import scripts as ivr_scripts
 from chalicelib.messages import queries, views
 from chalicelib.sending.channel_requests import page_params, send, v1_sender, v2_sender
 from chalicelib.sending.request_rules import email, ivr, sms, sms_otp, whatsapp
-from chalicelib.web.bodies import FORM_TYPES
 
 channel_routes = Blueprint(__name__)
 _SENDERS = {1: v1_sender, 2: v2_sender}
@@ -76,7 +75,9 @@ def _view(route: Route) -> Callable[..., Any]:
 
 def _register() -> None:
     for route in ROUTES:
-        content_types = ["application/json", *FORM_TYPES] if route.forms else None
+        # "*/*": multipart is an API Gateway binary type and JSON is not, and chalice deploy refuses a
+        # route mixing both; the view reads the Content-Type itself (web.bodies.fields_and_files).
+        content_types = ["*/*"] if route.forms else None
         options = {"content_types": content_types} if content_types else {}
         channel_routes.route(route.path, methods=[route.method], **options)(_view(route))
 

@@ -24,6 +24,8 @@ import yaml
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.infra.template_yaml import load_template
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 TEMPLATE = INFRA / "template.yaml"
@@ -36,29 +38,6 @@ _spec = importlib.util.spec_from_file_location("kirim_infra_deploy", INFRA / "de
 deploy = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(deploy)
 
-
-class _CfnLoader(yaml.SafeLoader):
-    """YAML loader that keeps CloudFormation tags (!Ref x -> {"Ref": "x"})."""
-
-
-def _cfn_tag(loader, suffix, node):
-    tag = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {tag: value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
-def load_template():
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
 
 
 # name suffix -> (hash key or (hash, range), {gsi name: (hash, range)}, ttl attribute or None)
@@ -103,6 +82,10 @@ EXPECTED_ENV = {
     "SIMULATOR_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-simulator",
     "EMAIL_CONFIGURATION_SET": f"kirim-{STAGE}-email",
     "SMS_CONFIGURATION_SET": f"kirim-{STAGE}-sms",
+    "SIMULATOR_DLQ_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-simulator-dlq",
+    "PROVIDER_EVENTS_DLQ_ARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:kirim-{STAGE}-provider-events-dlq",
+    "ALARM_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:kirim-{STAGE}-alarms",
+    # CURSOR_SECRET_ARN and PROVIDER_SECRET_ARN: moto's CloudFormation creates no secrets.
 }
 
 
@@ -301,6 +284,9 @@ def test_template_outputs_are_the_documented_set():
         "ReportQueueArn", "ReportDlqUrl", "ReportBucket", "ProviderEventsTopicArn",
         "CountersTable", "IvrTable", "TemplatesTable", "ReportsTable", "CursorSecretArn", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
         "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
+        "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "AlarmTopicArn",
+        "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",
+        "ProviderEventsRoleArn",
     }
     assert all("Export" not in o for o in outputs.values())
 
@@ -345,14 +331,23 @@ def test_main_skip_chalice_writes_config(aws, tmp_path, monkeypatch):
         raise AssertionError(f"--skip-chalice ran {args}")
 
     monkeypatch.setattr(deploy.subprocess, "run", no_chalice)
+    # A project: the app (chalice validates it and lists its functions) and its config.
+    (tmp_path / "app.py").symlink_to(ROOT / "app.py")
+    (tmp_path / "chalicelib").symlink_to(ROOT / "chalicelib")
     config = tmp_path / ".chalice" / "config.json"
     config.parent.mkdir()
     config.write_text(json.dumps({"version": "2.0", "app_name": "kirim", "stages": {STAGE: {}}}))
 
-    assert deploy.main(["--stage", STAGE, "--skip-chalice", "--config", str(config)]) == 0
+    assert deploy.main(["--stage", STAGE, "--skip-chalice", "--config", str(config), "--no-input"]) == 0
 
-    variables = json.loads(config.read_text())["stages"][STAGE]["environment_variables"]
-    assert variables == EXPECTED_ENV
+    stage = json.loads(config.read_text())["stages"][STAGE]
+    assert stage["environment_variables"] == EXPECTED_ENV
+    # Each function gets its own role from the stack, for `make package` as for chalice deploy.
+    assert stage["lambda_functions"] == {
+        name: {"manage_iam_role": False, "iam_role_arn": f"arn:aws:iam::{ACCOUNT}:role/kirim-{STAGE}-{role}"}
+        for name, role in (("api_handler", "api"), ("provider_events", "provider-events"),
+                           ("dispatch_worker", "dispatch"), ("simulator_clock", "simulator"),
+                           ("report_worker", "reports"))}
 
 
 # ------------------------------------------------------------------ after chalice deploy
@@ -505,3 +500,11 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
     body = api["Properties"]["DefinitionBody"]
     assert "/" in body["paths"]  # chalice's routes survive the merge
     assert body["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+
+
+def test_an_alarm_email_given_once_is_kept_by_later_deploys(stack):
+    cfn = boto3.client("cloudformation")
+    deploy.deploy_stack(cfn, STAGE, TEMPLATE, {"AlarmEmail": "ops@example.com"})
+    deploy.deploy_stack(cfn, STAGE, TEMPLATE, {"AlarmEmail": None})  # make deploy without KIRIM_ALARM_EMAIL
+    parameters = cfn.describe_stacks(StackName=f"kirim-{STAGE}")["Stacks"][0]["Parameters"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in parameters}["AlarmEmail"] == "ops@example.com"

@@ -1,0 +1,83 @@
+#!/usr/bin/env python
+"""`make package`: `chalice package` with the merge template, then the zip's size.
+
+    python infra/package.py --stage dev [--out build/]
+
+Chalice runs with PIP_NO_DEPS=1, so the zip holds exactly requirements.txt (boto3 and
+botocore come from the Lambda runtime). The stage's provider_events on-failure destination
+(its DLQ ARN, written into config.json by `deploy.py --skip-chalice`) is added to the merge
+fragment here, because the fragment itself is shared by every stage. Exits non-zero when the
+zip is over GOAL_BYTES.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deploy import CHALICE_ENV, CONFIG, MERGE_TEMPLATE, _chalice_executable, read_config, stage_environment  # noqa: E402
+
+GOAL_BYTES = 10 * 1024 * 1024
+
+
+def merge_fragment(stage_env):
+    """The merge template, plus the on-failure destination when the stage has its DLQ ARN."""
+    fragment = yaml.safe_load(MERGE_TEMPLATE.read_text())
+    dlq = stage_env.get("PROVIDER_EVENTS_DLQ_ARN")
+    if dlq:
+        fragment["Resources"]["ProviderEvents"] = {"Properties": {"EventInvokeConfig": {
+            "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600,
+            "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": dlq}}}}}
+    return fragment
+
+
+def package(stage, out, config_path=CONFIG):
+    project_dir = Path(config_path).resolve().parent.parent
+    config = read_config(config_path)
+    functions = config.get("stages", {}).get(stage, {}).get("lambda_functions", {})
+    if not any("iam_role_arn" in settings for settings in functions.values()):
+        sys.exit(f"stage {stage} has no function roles in {config_path}: deploy its stack first with\n"
+                 f"  python infra/deploy.py --stage {stage} --skip-chalice")
+    stage_env = stage_environment(config, stage)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as merge:
+        yaml.safe_dump(merge_fragment(stage_env), merge, sort_keys=False)
+    try:
+        subprocess.run([_chalice_executable(), "package", "--stage", stage, "--merge-template", merge.name,
+                        str(Path(out).resolve())], cwd=project_dir, env={**os.environ, **CHALICE_ENV}, check=True)
+    finally:
+        os.unlink(merge.name)
+    return Path(out) / "deployment.zip"
+
+
+def describe(zip_path):
+    size = zip_path.stat().st_size
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+        unpacked = sum(info.file_size for info in archive.infolist())
+    tops = sorted({name.split("/")[0] for name in names if "/" in name and not name.endswith(".dist-info/")})
+    return size, unpacked, tops
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--out", default="build")
+    parser.add_argument("--config", default=str(CONFIG), help="the project's .chalice/config.json")
+    args = parser.parse_args(argv)
+    zip_path = package(args.stage, args.out, args.config)
+    size, unpacked, tops = describe(zip_path)
+    print(f"{zip_path}: {size / 1048576:.2f} MB zipped, {unpacked / 1048576:.2f} MB unpacked "
+          f"(goal < {GOAL_BYTES / 1048576:.0f} MB zipped)")
+    print("  " + ", ".join(t for t in tops if not t.endswith(".dist-info")))
+    print(json.dumps({"zipped_bytes": size, "unpacked_bytes": unpacked}))
+    return 0 if size < GOAL_BYTES else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
