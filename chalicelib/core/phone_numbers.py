@@ -18,15 +18,20 @@ _ALLOWED = re.compile(r"\+?[0-9 ().\-]+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+INVALID_COUNTRY_CODE = "Invalid country code"  # OCA's own words for a number without one
+
+
 def normalise_phone(value: object, field: str, default_region: str = "ID") -> str:
     """Return `value` as E.164, or raise bad_parameter(field, ...).
 
-    Without a leading '+', digits starting with the default region's country code (62 for ID)
-    are read as international (62812... -> +62812...) and only that way: reading them as a
-    national number would silently give another, sometimes valid, number (+6262812...).
-    Other digits are read as national in `default_region` (0812... or 812... -> +62812...),
-    then, if that is not a valid number, as international ('+' added: 6591234567 stays
-    Indonesian if valid there, 60123456789 becomes +60123456789).
+    OCA's rule: a number is "country code + phone number", with or without '+'; Indonesia's
+    local form (0812...) is read in `default_region`. So:
+    - "+..." and "62..." are international (62812... -> +62812...);
+    - "0..." is national (0812... -> +62812...);
+    - other digits are a country code and a number (60123456789 -> +60123456789); when they are
+      instead a national number of `default_region` missing its 0 (812..., OCA's example
+      89694353628), they are refused with OCA's "Invalid country code" rather than sent to
+      whichever country their first digits name (+81 is Japan).
     """
     if not isinstance(value, str):
         raise bad_parameter(field, f"{field} must be a string")
@@ -48,21 +53,31 @@ def normalise_phone(value: object, field: str, default_region: str = "ID") -> st
     import phonenumbers
 
     country_code = str(phonenumbers.country_code_for_region(default_region))
-    if text.startswith("+"):
-        candidates = [("+" + digits, None)]
-    elif country_code != "0" and digits.startswith(country_code):
-        candidates = [("+" + digits, None)]
+    if text.startswith("+") or digits.startswith(country_code):
+        number = _valid("+" + digits, None)
+    elif digits.startswith("0"):
+        number = _valid(digits, default_region)
     else:
-        candidates = [(digits, default_region), ("+" + digits, None)]
+        if _valid(digits, default_region) is not None:
+            raise bad_parameter(field, INVALID_COUNTRY_CODE)
+        number = _valid("+" + digits, None)
+        if number is None:
+            raise bad_parameter(field, INVALID_COUNTRY_CODE)
+    if number is None:
+        raise bad_parameter(field, f"{field} is not a valid phone number")
+    return number
 
-    for number, region in candidates:
-        try:
-            parsed = phonenumbers.parse(number, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    raise bad_parameter(field, f"{field} is not a valid phone number")
+
+def _valid(number: str, region: str | None) -> str | None:
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def country_of(e164: str) -> str | None:
@@ -70,3 +85,14 @@ def country_of(e164: str) -> str | None:
     import phonenumbers
 
     return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+
+
+def operator_of(e164: str) -> str | None:
+    """The mobile operator a number was issued to (OCA's `operator_cell`, e.g. "TELKOMSEL"), from
+    libphonenumber's prefix data; None for landlines and unknown prefixes (ported numbers keep
+    their original operator's prefix, so this is a hint, as it is in OCA)."""
+    import phonenumbers
+    from phonenumbers import carrier
+
+    name = carrier.name_for_number(phonenumbers.parse(e164), "en")
+    return name.upper() if name else None
