@@ -72,10 +72,10 @@ def test_make_run_starts_everything_prints_working_curls_and_stops_cleanly(tmp_p
             assert sent["status"] == "sent"
             status_curl = curls[4].replace("<msg_uid>", sent["msg_uid"])
             deadline = time.monotonic() + 30
-            while _run_curl(status_curl)["data"]["status"] != "Delivered" and time.monotonic() < deadline:
+            while _run_curl(status_curl)["data"]["status"] != "delivered" and time.monotonic() < deadline:
                 time.sleep(0.5)
             history = _run_curl(status_curl)["data"]["history_status"]
-            assert [h["status"] for h in history] == ["Submitted", "Sent", "Delivered"]
+            assert [h["status"] for h in history] == ["submitted", "sent", "delivered"]
         demo_env = (tmp_path / "demo.env").read_text()
         assert re.search(r"export KIRIM_SMS_TOKEN='kirim_sms_", demo_env)
     finally:
