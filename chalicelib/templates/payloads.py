@@ -83,7 +83,8 @@ def _entries(payload: object, field: str) -> list[_Entry]:
             # one entry per button, but one header and one body
             raise bad_parameter(f"{at}.position", f"only one {position} entry is allowed; "
                                                   f"{field}[{seen[position]}] is one already")
-        parameters = item.get("parameters")
+        # Absent is empty: PHP's http_build_query writes nothing at all for an empty list.
+        parameters = item.get("parameters", [])
         if not isinstance(parameters, list):
             raise bad_parameter(f"{at}.parameters", f"{at}.parameters must be a list")
         if not parameters:

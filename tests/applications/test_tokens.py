@@ -123,10 +123,11 @@ def test_v1_and_v2_read_the_same_message_in_ocas_shape(api):
     v2 = api.call("GET", SMS_STATUS.format("01KIRIMTESTV1V2"), headers=_auth(api.token(session, app_id, "sms")))
     v1 = api.call("GET", "/api/v1/sms/status/01KIRIMTESTV1V2", headers=basic(email))
     assert v1.status_code == v2.status_code == 200
-    assert v1.json_body["data"].pop("msg_uid") == v2.json_body["data"].pop("msgid") == "01KIRIMTESTV1V2"
-    assert v1.json_body == v2.json_body
-    data = v2.json_body["data"]
-    assert v2.json_body["status"] is True
+    v1_body, v2_body = v1.json_body, v2.json_body
+    assert v1_body["data"].pop("msg_uid") == v2_body["data"].pop("msgid") == "01KIRIMTESTV1V2"
+    assert v1_body == v2_body
+    data = v2_body["data"]
+    assert v2_body["status"] is True
     assert data["application"] == app_id and data["status"] == "delivered" and data["total_sms"] == 1
     assert [h["status"] for h in data["history_status"]] == ["sent", "delivered"]
 
