@@ -3,6 +3,7 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice
 
 from chalicelib.accounts.routes import auth_routes
+from chalicelib.apidocs.routes import apidocs_routes
 from chalicelib.applications.routes import application_routes
 from chalicelib.ivr.routes import ivr_routes
 from chalicelib.monitoring.routes import monitoring_routes
@@ -23,5 +24,5 @@ app.api.binary_types.append("multipart/form-data")
 
 middleware.register(app, logger, oca_table.dialect_of)
 for blueprint in (auth_routes, application_routes, ivr_routes, template_routes, monitoring_routes, report_routes,
-                  channel_routes, meta_webhook_routes, console_routes, workers):
+                  channel_routes, meta_webhook_routes, console_routes, apidocs_routes, workers):
     app.register_blueprint(blueprint)
