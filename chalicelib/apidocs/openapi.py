@@ -226,6 +226,52 @@ def _status_answer(channel: str, version: int) -> Schema:
     return obj({"status": TRUE, "data": data}, ["status", "data"])
 
 
+# What each route answers, in short, and OCA's quirks it keeps on purpose (README's compatibility table).
+# Keys: (channel, action, version); version None = both.
+ANSWERS: dict[tuple[str, str, int | None], tuple[str, str]] = {
+    (SMS, "send", None): ('`{"status": "sent", "msg_uid"}`', "`status` is the string \"sent\" (the table says success)"),
+    (SMS, "history", 1): ("array of `{phone_number, message_body, status, msg_uid, total_sms, created_at, ...}`",
+                          "bare array; id key `msg_uid`"),
+    (SMS, "history", 2): ("array of OCA's V2 history item", "`msgid` and `uuid` (same value), `aditional_data: null`, "
+                                                            "status word `send`"),
+    (SMS, "status", 1): ('`{"status": true, "data": {msg_uid, application, ...}}`', "id key `msg_uid`"),
+    (SMS, "status", 2): ('`{"status": true, "data": {msgid, operator_cell, status_description, country, source, '
+                         '...}}`', "id key `msgid`; `operator_cell` upper case (TELKOMSEL)"),
+    (SMS_OTP, "send", 1): ('`{"sender_id": true, "msg_id"}`', "the success flag is `sender_id`; "
+                                                               "`receipent_number` accepted"),
+    (SMS_OTP, "send", 2): ('`{"success": true, "msg_id"}`', "`recipient_number` and `receipent_number` accepted"),
+    (SMS_OTP, "status", None): ("flat `{total_sms, sender_id, receipent_number, message_body, status, country, "
+                                "msg_id, ...}`", "no wrapper; `receipent_number`; status word `submited`"),
+    (SMS_OTP, "sender_ids", None): ('`{"sender_id": [...]}`', ""),
+    (EMAIL, "send", 1): ('`{"status": true, "msg_uid", "success": true, "msg_id"}`',
+                         "the page's example and its table, side by side; `message` base64 (or text as written)"),
+    (EMAIL, "send", 2): ('`{"success": true, "msg_id"}`', "`message` base64 (or text as written)"),
+    (EMAIL, "history", 1): ("array of `{email, message_body, status, msg_id, created_at, ...}`", "bare array"),
+    (EMAIL, "history", 2): ("array of the V2 status `data` (undocumented by OCA)", "bare array"),
+    (EMAIL, "status", 1): ('`{"status": true, "data": {email, message_body, status, msg_id, ...}}`', ""),
+    (EMAIL, "status", 2): ('`{"status": true, "data": {msgid, attachment, history, source, message_body, ...}}`',
+                           "`attachment` a boolean"),
+    (IVR, "send", None): ('`{"success": true, "call_id", "to_number"}`', "the id under `to_number` too "
+                                                                          "(OCA's example)"),
+    (IVR, "ivr_list", None): ("array of `{ivr_id, ivr_name, required_variable, created_at, deleted_at}`",
+                              "bare array; `deleted_at` null"),
+    (IVR, "status", None): ("flat `{call_id, from_number, to_number, call_start, call_answer, call_end, duration, "
+                            "talk_duration, tta, hangup_cause, status, result, ...}`", "status word `answered`"),
+    (IVR, "audio_upload", None): ("`{id, filename, name, url}`", "multipart field `audio`"),
+    (IVR, "audio_list", None): ("array of `{id, filename, name, url, ...}`", "path is Kirim's (OCA's is unpublished)"),
+    (IVR, "audio_delete", None): ('`{"success": true, "id"}`', "path is Kirim's (OCA's is unpublished)"),
+    (IVR, "caller_ids", None): ('`{"from_number": [...]}`', "path is Kirim's (OCA's is unpublished)"),
+    (IVR, "audio_play", None): ("302 to the file", "the `url` an upload answers"),
+    (WHATSAPP, "send", None): ('`{"msgid", "success": true}`', "id key `msgid`; forms of OCA, Meta and PHP"),
+    (WHATSAPP, "status", None): ('`{"status": true, "data": {msgid, status, history_status, ...}}`',
+                                 "both paths clients call"),
+}
+
+
+def answer_of(route: Route) -> tuple[str, str]:
+    return ANSWERS.get((route.channel, route.action, route.version)) or ANSWERS[(route.channel, route.action, None)]
+
+
 _SUMMARY = {"send": "Send", "history": "History", "status": "Status", "sender_ids": "Sender ids (maskings)",
             "ivr_list": "IVR scripts", "audio_upload": "Upload audio", "audio_list": "Audio files",
             "audio_delete": "Delete an audio file", "caller_ids": "Numbers collection", "audio_play": "Play an audio file"}
@@ -277,7 +323,8 @@ def _oca_operation(route: Route) -> dict[str, Any]:
         "operationId": _operation_id(route.method, route.path),
         "summary": f"{_CHANNEL_NAME[route.channel]}: {_SUMMARY[route.action]} ({version})",
         "tags": [f"OCA {version}" if route.channel != WHATSAPP else "OCA WhatsApp"],
-        "x-oca": {"version": route.version, "channel": route.channel, "action": route.action},
+        "x-oca": {"version": route.version, "channel": route.channel, "action": route.action,
+                  "answer": answer_of(route)[0], "quirks": answer_of(route)[1]},
     }
     if route.authenticated:
         operation["security"] = [{"basicAuth": []}] if route.version == 1 else [{"channelToken": []}]
@@ -482,6 +529,18 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
     }
 
 
+def _page(summary: str, errors: tuple[int, ...]) -> dict[str, Any]:
+    return {"summary": summary, "tags": ["Console and docs"],
+            "responses": {"200": {"description": "its page", "content": {"text/html": {"schema": string()}}},
+                          **_errors(errors, "DashboardError")}}
+
+
+def _file(summary: str) -> dict[str, Any]:
+    return {"summary": summary, "tags": ["Console and docs"],
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": string()}],
+            "responses": {"200": {"description": "a file"}, **_errors((404, 500), "DashboardError")}}
+
+
 def _other_paths() -> dict[str, dict[str, Any]]:
     text = lambda media: {"content": {media: {"schema": string()}}}  # noqa: E731
     return {
@@ -499,26 +558,14 @@ def _other_paths() -> dict[str, dict[str, Any]]:
                      "responses": {"200": {"description": "Applied", "content": {"application/json": {
                          "schema": obj({"received": INT, "applied": INT}, ["received", "applied"])}}},
                          **_errors((401, 406, 413, 415, 500), "DashboardError")}}},
-        "/console": {"get": {"summary": "The web console", "tags": ["Console and docs"],
-                             "responses": {"200": {"description": "its page", **text("text/html")},
-                                           **_errors((404, 500), "DashboardError")}}},
-        "/console/assets/{name}": {"get": {"summary": "The console's files", "tags": ["Console and docs"],
-                                           "parameters": [{"name": "name", "in": "path", "required": True,
-                                                           "schema": string()}],
-                                           "responses": {"200": {"description": "a file"},
-                                                         **_errors((404, 500), "DashboardError")}}},
+        "/console": {"get": _page("The web console", (404, 500))},
+        "/console/assets/{name}": {"get": _file("The console's files")},
         "/openapi.json": {"get": {"summary": "This document", "tags": ["Console and docs"],
                                   "responses": {"200": {"description": "OpenAPI 3.1", "content": {
                                       "application/json": {"schema": obj({})}}},
                                       **_errors((500,), "DashboardError")}}},
-        "/docs": {"get": {"summary": "This document, readable (Swagger UI)", "tags": ["Console and docs"],
-                          "responses": {"200": {"description": "its page", **text("text/html")},
-                                        **_errors((500,), "DashboardError")}}},
-        "/docs/assets/{name}": {"get": {"summary": "The docs page's files", "tags": ["Console and docs"],
-                                        "parameters": [{"name": "name", "in": "path", "required": True,
-                                                        "schema": string()}],
-                                        "responses": {"200": {"description": "a file"},
-                                                      **_errors((404, 500), "DashboardError")}}},
+        "/docs": {"get": _page("This document, readable (Swagger UI)", (500,))},
+        "/docs/assets/{name}": {"get": _file("The docs page's files")},
     }
 
 

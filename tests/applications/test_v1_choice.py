@@ -3,7 +3,6 @@ answers until they do, and X-Application-Id stays an optional override that no O
 from __future__ import annotations
 
 from chalicelib.core.errors import BAD_PARAMETER, NOT_FOUND
-from local.call_counter import ITEMS, counting
 from tests.conftest import assert_dashboard_error, assert_oca_error, basic
 from tests.sends import sms_body
 
@@ -60,17 +59,3 @@ def test_a_v1_call_for_a_channel_no_application_has_is_404(api):
     email, session = api.user()
     _sms_app(api, session, "Shop")
     assert_oca_error(api.call("GET", "/sms/api/v1/number", headers=basic(email)), 404, NOT_FOUND)
-
-
-def test_a_warm_v1_request_with_a_pick_still_makes_three_calls(api):
-    email, session = api.user()
-    _sms_app(api, session, "A")
-    newer = _sms_app(api, session, "B")
-    api.call("PUT", f"/applications/{newer}/settings", {"v1_default_for": ["sms"]}, session)
-    api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=basic(email))  # warms the credential cache
-    with counting() as calls:
-        response = api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=basic(email))
-    assert response.status_code == 404
-    calls.pop(ITEMS, None)
-    # The owner's applications (one Query, picks included), the rate window, the message.
-    assert calls == {("dynamodb", "Query"): 1, ("dynamodb", "UpdateItem"): 1, ("dynamodb", "GetItem"): 1}

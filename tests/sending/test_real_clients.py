@@ -26,8 +26,9 @@ DOCUMENT_TEMPLATE = {
                 {"type": "QUICK_REPLY", "text": "Berhenti"}]}
 
 
-def php_http_build_query(data, prefix: str = "") -> str:
-    """PHP's http_build_query: nested arrays as bracket keys, list items by their index."""
+def form_encode(data, style: str = "php") -> str:
+    """Nested data as bracket keys. PHP's http_build_query indexes every list item (a[0]=x) and writes
+    true/false as 1/0; jQuery's $.param (traditional=false) writes lists of scalars as a[]=x."""
     pairs: list[tuple[str, str]] = []
 
     def walk(value, key: str) -> None:
@@ -36,30 +37,22 @@ def php_http_build_query(data, prefix: str = "") -> str:
                 walk(v, f"{key}[{k}]" if key else str(k))
         elif isinstance(value, list):
             for i, v in enumerate(value):
-                walk(v, f"{key}[{i}]")
-        else:
-            pairs.append((key, "1" if value is True else "0" if value is False else str(value)))
-
-    walk(data, prefix)
-    return urlencode(pairs)
-
-
-def jquery_param(data) -> str:
-    """jQuery's $.param (traditional=false): objects by key, arrays of scalars as key[], arrays of objects by index."""
-    pairs: list[tuple[str, str]] = []
-
-    def walk(value, key: str) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, f"{key}[{k}]" if key else str(k))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{key}[{i if isinstance(v, (dict, list)) else ''}]")
+                walk(v, f"{key}[{'' if style == 'jquery' and not isinstance(v, (dict, list)) else i}]")
+        elif style == "php" and isinstance(value, bool):
+            pairs.append((key, "1" if value else "0"))
         else:
             pairs.append((key, str(value)))
 
     walk(data, "")
     return urlencode(pairs)
+
+
+def php_http_build_query(data) -> str:
+    return form_encode(data, "php")
+
+
+def jquery_param(data) -> str:
+    return form_encode(data, "jquery")
 
 
 def _msg_id(answer) -> str:
