@@ -256,3 +256,11 @@ def frozen_clock():
         yield frozen
     finally:
         clock.use(None)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The schemathesis run's counts (tests/local/test_schemathesis.py), shown by `make test`."""
+    summary = ROOT / ".pytest_cache" / "kirim-schemathesis.txt"
+    if summary.exists():
+        terminalreporter.write_line(summary.read_text())
+        summary.unlink()
