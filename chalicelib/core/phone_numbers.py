@@ -87,12 +87,23 @@ def country_of(e164: str) -> str | None:
     return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
 
 
-def operator_of(e164: str) -> str | None:
-    """The mobile operator a number was issued to (OCA's `operator_cell`, e.g. "TELKOMSEL"), from
-    libphonenumber's prefix data; None for landlines and unknown prefixes (ported numbers keep
-    their original operator's prefix, so this is a hint, as it is in OCA)."""
-    import phonenumbers
-    from phonenumbers import carrier
+# Indonesia's mobile operators by the national prefix they were issued (Kominfo's numbering plan, the
+# same data libphonenumber's carrier module holds; Kirim installs phonenumberslite, which leaves it out).
+_ID_OPERATORS = {
+    **dict.fromkeys(("811", "812", "813", "821", "822", "823", "851", "852", "853"), "TELKOMSEL"),
+    **dict.fromkeys(("814", "815", "816", "855", "856", "857", "858"), "INDOSAT OOREDOO"),
+    **dict.fromkeys(("817", "818", "819", "859", "877", "878"), "XL"),
+    **dict.fromkeys(("831", "832", "833", "838"), "AXIS"),
+    **dict.fromkeys(("895", "896", "897", "898", "899"), "TRI"),
+    **dict.fromkeys(("881", "882", "883", "884", "885", "886", "887", "888", "889"), "SMARTFREN"),
+}
 
-    name = carrier.name_for_number(phonenumbers.parse(e164), "en")
-    return name.upper() if name else None
+
+def operator_of(e164: str) -> str | None:
+    """The mobile operator an Indonesian number was issued to (OCA's `operator_cell`, e.g. "TELKOMSEL"),
+    from its prefix; None for landlines and other countries. Ported numbers keep their first operator's
+    prefix, so this is a hint, and a provider's own report (End User Messaging's carrierName) wins
+    where there is one (messages.views)."""
+    if not e164.startswith("+62"):
+        return None
+    return _ID_OPERATORS.get(e164[3:6])

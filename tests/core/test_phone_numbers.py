@@ -125,3 +125,12 @@ def test_any_written_form_of_a_mobile_normalises_the_same(national: str, form: s
     result = normalise_phone(written, "phone")
     assert result == "+62" + national
     assert normalise_phone(result, "phone") == result  # idempotent
+
+
+@pytest.mark.parametrize("number,operator", [("+6281234567890", "TELKOMSEL"), ("+6285712345678", "INDOSAT OOREDOO"),
+                                             ("+6281712345678", "XL"), ("+6289694353628", "TRI"),
+                                             ("+6288112345678", "SMARTFREN"), ("+62215551234", None),
+                                             ("+60123456789", None)])
+def test_operator_cell_from_the_indonesian_prefix(number: str, operator: str | None) -> None:
+    from chalicelib.core.phone_numbers import operator_of
+    assert operator_of(number) == operator
