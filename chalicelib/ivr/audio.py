@@ -108,8 +108,8 @@ def play(filename: str) -> Response:
         raise not_found(AUDIO_NOT_FOUND)
     s3 = aws.client("s3")
     bucket = get_settings().report_bucket
-    try:
-        s3.head_object(Bucket=bucket, Key=audio_key(filename))
+    try:  # one byte, to answer 404 for a deleted file rather than redirect to S3's error page
+        s3.get_object(Bucket=bucket, Key=audio_key(filename), Range="bytes=0-0")["Body"].close()
     except s3.exceptions.ClientError:
         raise not_found(AUDIO_NOT_FOUND) from None
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": audio_key(filename)},
