@@ -258,9 +258,12 @@ def frozen_clock():
         clock.use(None)
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
-    """The schemathesis run's counts (tests/local/test_schemathesis.py), shown by `make test`."""
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    """The schemathesis run's counts (tests/local/test_schemathesis.py), shown by `make test`; by the
+    process that prints the summary (with xdist, the controller, never a worker)."""
     summary = ROOT / ".pytest_cache" / "kirim-schemathesis.txt"
+    if hasattr(config, "workerinput"):
+        return
     if summary.exists():
         terminalreporter.write_line(summary.read_text())
         summary.unlink()
