@@ -3,11 +3,13 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice
 
 from chalicelib.accounts.routes import auth_routes
+from chalicelib.apidocs.routes import apidocs_routes
 from chalicelib.applications.routes import application_routes
 from chalicelib.ivr.routes import ivr_routes
 from chalicelib.monitoring.routes import monitoring_routes
 from chalicelib.providers.routes import meta_webhook_routes
 from chalicelib.reports.routes import report_routes
+from chalicelib.sending import oca_table
 from chalicelib.sending.routes import channel_routes
 from chalicelib.templates.routes import template_routes
 from chalicelib.web import middleware
@@ -16,10 +18,11 @@ from chalicelib.workers import workers
 
 app = Chalice(app_name="kirim")
 logger = Logger(service="kirim")
-# OCA's email route takes multipart form data with a file: API Gateway must pass it as binary.
+# OCA's form routes take multipart form data with files: API Gateway must pass it as binary. The
+# channel routes accept any type ("*/*") and read JSON, urlencoded and multipart themselves.
 app.api.binary_types.append("multipart/form-data")
 
-middleware.register(app, logger)
+middleware.register(app, logger, oca_table.dialect_of)
 for blueprint in (auth_routes, application_routes, ivr_routes, template_routes, monitoring_routes, report_routes,
-                  channel_routes, meta_webhook_routes, console_routes, workers):
+                  channel_routes, meta_webhook_routes, console_routes, apidocs_routes, workers):
     app.register_blueprint(blueprint)

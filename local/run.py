@@ -102,8 +102,9 @@ def main() -> int:
         _write_demo_env(demo)
         # Reloading on file changes suits a developer; KIRIM_NO_AUTORELOAD=1 keeps a test's server steady.
         reload = ["--no-autoreload"] if os.environ.get("KIRIM_NO_AUTORELOAD") else []
-        processes.append(_start([str(BIN / "chalice"), "local", "--stage", "local", "--host", "127.0.0.1",
-                                 "--port", str(API_PORT), *reload], env))
+        # chalice local, answering unknown paths as the deployed gateway does (local/chalice_local.py).
+        processes.append(_start([sys.executable, str(ROOT / "local" / "chalice_local.py"), "local", "--stage",
+                                 "local", "--host", "127.0.0.1", "--port", str(API_PORT), *reload], env))
         _wait_for(API + "/applications", 60, processes[-1])
         processes.append(_start([sys.executable, "-m", "local.worker"], env))
         _print_demo(demo)

@@ -13,6 +13,7 @@ from chalicelib.templates import service as templates
 DEMO_EMAIL = "demo@kirim.dev"
 DEMO_PASSWORD = "kirim-demo-pass"
 DEMO_SENDER_IDS = {"KIRIM", "KIRIM OTP"}
+DEMO_CALLER_IDS = {"+622150001234"}  # the IVR numbers collection: calls come from this number
 
 
 @dataclass
@@ -34,7 +35,8 @@ def seed() -> Demo:
     session_token, _ = accounts.login(DEMO_EMAIL, DEMO_PASSWORD)
     owner = accounts.session_principal(session_token)
     app = applications.create(owner, "Demo Shop", list(CHANNELS))
-    Application(app.application_id).update(actions=[Application.sender_ids.set(DEMO_SENDER_IDS)])
+    Application(app.application_id).update(actions=[Application.sender_ids.set(DEMO_SENDER_IDS),
+                                                    Application.caller_ids.set(DEMO_CALLER_IDS)])
     issued = {channel: tokens.generate(applications.get(app.application_id), channel)[0] for channel in CHANNELS}
     # An approved template, so a WhatsApp send works at once (reviews otherwise take a few seconds).
     template = templates.create(app.application_id, {

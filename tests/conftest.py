@@ -87,14 +87,33 @@ def api(client) -> Api:
 
 
 def assert_oca_error(response, status: int, code: int, field: str | None = None) -> None:
-    """Every error is OCA's body with an integer code (and the field, for validation errors)."""
+    """An error in one of the two bodies core.errors renders, whichever the route speaks:
+    - OCA's validation error (channel routes, code 39): {"errors": [{"message": [{value?, msg, param,
+      location}], "code": "39"}]}, `param` naming the field;
+    - any other: {"errors": [{"message": str, "code": int, "field"?: str}]} (the dashboard always)."""
     assert response.status_code == status, (response.status_code, response.body)
     body = response.json_body
     assert isinstance(body, dict) and list(body) == ["errors"], body
+    assert len(body["errors"]) == 1, body
     error = body["errors"][0]
+    if isinstance(error["message"], list):
+        assert code == 39 and error["code"] == "39" and set(error) == {"message", "code"}, body
+        (detail,) = error["message"]
+        assert set(detail) - {"value"} == {"msg", "param", "location"}, body
+        assert isinstance(detail["msg"], str) and detail["msg"] and detail["location"] in (
+            "body", "query", "params", "headers"), body
+        if field is not None:
+            assert detail["param"] == field, body
+        return
     assert error["code"] == code and isinstance(error["message"], str) and error["message"], body
     if field is not None:
         assert error.get("field") == field, body
+
+
+def assert_dashboard_error(response, status: int, code: int, field: str | None = None) -> None:
+    """The dashboard API's one shape: {"errors": [{"message": str, "code": int, "field"?: str}]}."""
+    assert not isinstance((response.json_body or {}).get("errors", [{}])[0].get("message"), list), response.body
+    assert_oca_error(response, status, code, field)
 
 
 # Counting AWS calls needs the hook before the first botocore client exists.
@@ -135,7 +154,8 @@ class Shop:
         self.app_id = api.application(self.session)["application_id"]
         self.tokens = {c: api.token(self.session, self.app_id, c)
                        for c in ("sms", "sms_otp", "email", "ivr", "whatsapp")}
-        response = api.call("PUT", f"/applications/{self.app_id}/settings", {"sender_ids": ["KIRIM", "TOKO"], "rate_limit": 1000},
+        response = api.call("PUT", f"/applications/{self.app_id}/settings", {"sender_ids": ["KIRIM", "TOKO"], "rate_limit": 1000,
+                                                                        "caller_ids": ["02150001234"]},
                             self.session)
         assert response.status_code == 200, response.json_body
         # Settings changed after the tokens were issued: their copies must have followed.
@@ -236,3 +256,14 @@ def frozen_clock():
         yield frozen
     finally:
         clock.use(None)
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    """The schemathesis run's counts (tests/local/test_schemathesis.py), shown by `make test`; by the
+    process that prints the summary (with xdist, the controller, never a worker)."""
+    summary = ROOT / ".pytest_cache" / "kirim-schemathesis.txt"
+    if hasattr(config, "workerinput"):
+        return
+    if summary.exists():
+        terminalreporter.write_line(summary.read_text())
+        summary.unlink()

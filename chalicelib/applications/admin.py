@@ -36,6 +36,8 @@ def _settings(args: argparse.Namespace) -> None:
         body["rate_limit"] = args.rate_limit
     if args.sender_id is not None:
         body["sender_ids"] = args.sender_id
+    if args.caller_id is not None:
+        body["caller_ids"] = args.caller_id
     app = sending_settings.update(applications.get(args.application), body, by_operator=True)
     print(json.dumps(sending_settings.render(app)))
 
@@ -62,10 +64,11 @@ def parser() -> argparse.ArgumentParser:
     top_up.add_argument("channel", choices=CHANNELS)
     top_up.add_argument("amount", type=int)
     top_up.set_defaults(run=_top_up)
-    settings = commands.add_parser("settings", help="set an application's rate limit and OTP sender ids")
+    settings = commands.add_parser("settings", help="set an application's rate limit, OTP sender ids and IVR caller numbers")
     settings.add_argument("application")
     settings.add_argument("--rate-limit", type=int)
     settings.add_argument("--sender-id", action="append", help="repeat for each name; replaces the list")
+    settings.add_argument("--caller-id", action="append", help="an IVR caller number; repeat; replaces the list")
     settings.set_defaults(run=_settings)
     recount = commands.add_parser("recount", help="queue a recount of an application's daily counters")
     recount.add_argument("application")

@@ -24,6 +24,9 @@ class Application(Model):
     owner_id, name, created_at = strings(3)
     channels = MapAttribute()
     sender_ids = UnicodeSetAttribute(null=True)
+    caller_ids = UnicodeSetAttribute(null=True)   # E.164 numbers IVR calls may come from
+    # {channel: when the owner picked this application for that channel's V1 calls}
+    v1_default_for = MapAttribute(null=True)
     timezone = UnicodeAttribute(default=DEFAULT_TIMEZONE)
     rate_limit = NumberAttribute(null=True)
     callback_url = UnicodeAttribute(null=True)
@@ -36,6 +39,9 @@ class Application(Model):
 
     def zone(self) -> str:
         return self.timezone or DEFAULT_TIMEZONE
+
+    def v1_picks(self) -> dict[str, str]:
+        return self.v1_default_for.as_dict() if self.v1_default_for else {}
 
 
 class Token(Model):

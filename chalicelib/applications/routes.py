@@ -53,10 +53,12 @@ def revoke_token(application_id: str, channel: str) -> Response:
 
 @application_routes.route("/applications/{application_id}/settings", methods=["GET"])
 def get_settings(application_id: str) -> dict:
-    return sending_settings.render(owned_application(application_routes.current_request, application_id))
+    app = owned_application(application_routes.current_request, application_id)
+    return sending_settings.render(app, applications.v1_channels(app))
 
 
 @application_routes.route("/applications/{application_id}/settings", methods=["PUT"])
 def put_settings(application_id: str) -> dict:
     app = owned_application(application_routes.current_request, application_id)
-    return sending_settings.render(sending_settings.update(app, json_body(application_routes.current_request)))
+    app = sending_settings.update(app, json_body(application_routes.current_request))
+    return sending_settings.render(app, applications.v1_channels(app))

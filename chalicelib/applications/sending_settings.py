@@ -1,6 +1,7 @@
-"""PUT /applications/{id}/settings: sender ids (OTP masking names), time zone, rate limit and
-callback URL. The application and the settings copy on each of its live tokens change in one
-transaction, so a V2 request never needs to read the application."""
+"""PUT /applications/{id}/settings: sender ids (OTP masking names), caller numbers (IVR), time zone,
+rate limit, callback URL, and which channels' V1 calls this application answers. The application
+and the settings copy on each of its live tokens change in one transaction, so a V2 request never
+needs to read the application."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,21 +11,24 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.applications.models import Application, Token
-from chalicelib.core import jobs
+from chalicelib.core import clock, jobs
 from chalicelib.core.clock import DEFAULT_TIMEZONE
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import connection
 from chalicelib.core.errors import CONFLICT, ApiError, bad_parameter
 
 MAX_SENDER_IDS = 20
+MAX_CALLER_IDS = 20
 MAX_RATE_LIMIT = 1000
+OPERATOR_FIELDS = ("sender_ids", "caller_ids", "rate_limit")  # what an operator sells, in a shared deployment
 
 
 def snapshot(app: Application) -> dict[str, Any]:
     """What a token carries of its application's settings."""
     return {"rate_limit": int(app.rate_limit or get_settings().default_rate_limit),
             "timezone": app.zone(),
-            "sender_ids": sorted(app.sender_ids or [])}
+            "sender_ids": sorted(app.sender_ids or []),
+            "caller_ids": sorted(app.caller_ids or [])}
 
 
 def _sender_ids(value: Any) -> set[str]:
@@ -38,6 +42,25 @@ def _sender_ids(value: Any) -> set[str]:
             raise bad_parameter("sender_ids", "each sender id is 1 to 11 letters, digits, spaces, - _ or .")
         names.add(name.strip())
     return names
+
+
+def _caller_ids(value: Any) -> set[str]:
+    from chalicelib.core.phone_numbers import normalise_phone
+
+    if not isinstance(value, list) or len(value) > MAX_CALLER_IDS:
+        raise bad_parameter("caller_ids", f"caller_ids must be a list of at most {MAX_CALLER_IDS} phone numbers")
+    return {normalise_phone(number, f"caller_ids[{i}]") for i, number in enumerate(value)}
+
+
+def _v1_channels(value: Any, app: Application) -> list[str]:
+    channels = list(app.channels.as_dict()) if app.channels else []
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise bad_parameter("v1_default_for", "v1_default_for must be a list of this application's channels")
+    unknown = [c for c in value if c not in channels]
+    if unknown:
+        raise bad_parameter("v1_default_for", f"{unknown[0]!r} is not a channel of this application "
+                                              f"({', '.join(channels)})")
+    return sorted(set(value))
 
 
 def _timezone(value: Any) -> str:
@@ -69,14 +92,14 @@ def _callback_url(value: Any) -> str | None:
 
 
 def update(app: Application, body: dict[str, Any], *, by_operator: bool = False) -> Application:
-    known = {"sender_ids", "timezone", "rate_limit", "callback_url"}
+    known = {"sender_ids", "caller_ids", "timezone", "rate_limit", "callback_url", "v1_default_for"}
     unknown = sorted(set(body) - known)
     if unknown:
         raise bad_parameter(unknown[0], f"Unknown setting {unknown[0]!r}; settable: {', '.join(sorted(known))}")
     if not body:
         raise bad_parameter("body", "Give at least one of: " + ", ".join(sorted(known)))
     if not by_operator and not get_settings().owner_manages_limits:
-        for field in ("sender_ids", "rate_limit"):
+        for field in OPERATOR_FIELDS:
             if field in body:
                 raise ApiError(39, f"{field} is managed by the operator in this deployment", field=field,
                                status=403)
@@ -85,6 +108,18 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
         names = _sender_ids(body["sender_ids"])
         app.sender_ids = names or None
         actions.append(Application.sender_ids.set(names) if names else Application.sender_ids.remove())
+    if "caller_ids" in body:
+        numbers = _caller_ids(body["caller_ids"])
+        app.caller_ids = numbers or None
+        actions.append(Application.caller_ids.set(numbers) if numbers else Application.caller_ids.remove())
+    if "v1_default_for" in body:
+        # A pick is a time: the latest pick of a channel among the owner's applications wins
+        # (applications.for_channel), so no other application's item needs a write.
+        wanted = _v1_channels(body["v1_default_for"], app)
+        picks = {c: at for c, at in app.v1_picks().items() if c in wanted}
+        picks.update({c: clock.now_iso() for c in wanted if c not in picks})
+        app.v1_default_for = picks or None
+        actions.append(Application.v1_default_for.set(picks) if picks else Application.v1_default_for.remove())
     zone_changed = False
     if "timezone" in body:
         zone = _timezone(body["timezone"])
@@ -118,5 +153,9 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
     return app
 
 
-def render(app: Application) -> dict[str, Any]:
-    return {"application_id": app.application_id, **snapshot(app), "callback_url": app.callback_url}
+def render(app: Application, v1_channels: list[str] | None = None) -> dict[str, Any]:
+    """`v1_channels`: the channels whose V1 calls this application answers (applications.v1_channels)."""
+    rendered = {"application_id": app.application_id, **snapshot(app), "callback_url": app.callback_url}
+    if v1_channels is not None:
+        rendered["v1_default_for"] = v1_channels
+    return rendered

@@ -102,18 +102,36 @@ def top_up(application_id: str, channel: str, amount: int) -> int:
     return int(app.channels.as_dict()[channel]["quota"])
 
 
+def v1_choice(apps: list[Application], channel: str) -> Application | None:
+    """Which of an owner's applications (oldest first) answers V1 calls on `channel`: the one
+    picked last for it (settings' v1_default_for), else the oldest that has the channel."""
+    candidates = [app for app in apps if channel in channel_names(app)]
+    picked = [app for app in candidates if channel in app.v1_picks()]
+    if picked:
+        return max(picked, key=lambda app: app.v1_picks()[channel])
+    return candidates[0] if candidates else None
+
+
+def oldest_first(owner_id: str) -> list[Application]:
+    """The owner's applications, oldest first: one Query of the by_owner index."""
+    return list(Application.by_owner.query(owner_id))
+
+
+def v1_channels(app: Application) -> list[str]:
+    """The channels whose V1 calls `app` answers now (`app` as given: the index may lag a write)."""
+    apps = [app if other.application_id == app.application_id else other for other in oldest_first(app.owner_id)]
+    return [c for c in CHANNELS if c in channel_names(app)
+            and (choice := v1_choice(apps, c)) is not None and choice.application_id == app.application_id]
+
+
 def for_channel(owner: Principal, channel: str, application_id: str | None) -> Application:
-    """OCA V1 names no application: use X-Application-Id when given, else the caller's only
-    application that has the channel."""
+    """OCA V1 names no application: X-Application-Id when given (an optional override), else the
+    owner's pick for the channel, else the oldest application with it. One Query either way."""
     if application_id:
         app = get_owned(owner, application_id)
         channel_state(app, channel)
         return app
-    candidates = [app for app in list_owned(owner) if channel in channel_names(app)]
-    if not candidates:
+    app = v1_choice(oldest_first(owner.user_id), channel)
+    if app is None:
         raise not_found(f"No application of this account has the {channel} channel")
-    if len(candidates) > 1:
-        raise bad_parameter("X-Application-Id",
-                            f"This account has {len(candidates)} applications with the {channel} channel; "
-                            "name one in the X-Application-Id header")
-    return candidates[0]
+    return app

@@ -6,6 +6,16 @@ from typing import Any
 from chalicelib.core.errors import bad_parameter
 
 
+def unicode_text(value: str, field: str) -> str:
+    """`value`, unless it holds a lone surrogate ("\\ud800"): no UTF-8 form, so no table or provider takes it."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad_parameter(field, f"{field} is not valid Unicode text (it has a lone surrogate)") from None
+    return value
+
+
 def string(body: dict[str, Any], field: str, *, min_len: int = 1, max_len: int = 255,
            required: bool = True, strip: bool = True) -> str | None:
     value = body.get(field)
@@ -15,6 +25,7 @@ def string(body: dict[str, Any], field: str, *, min_len: int = 1, max_len: int =
         return None
     if not isinstance(value, str):
         raise bad_parameter(field, f"{field} must be a string")
+    unicode_text(value, field)
     if strip:
         value = value.strip()
     if len(value) < min_len:
@@ -30,6 +41,7 @@ def email_address(value: Any, field: str = "email") -> str:
         raise bad_parameter(field, f"{field} is required")
     if len(value) > 254:
         raise bad_parameter(field, f"{field} must be at most 254 characters")
+    unicode_text(value, field)
     import email_validator  # lazy: not every cold start needs it
 
     try:

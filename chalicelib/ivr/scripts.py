@@ -15,7 +15,7 @@ from chalicelib.ivr.models import IvrScript
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
 MAX_SCRIPT = 3000      # End User Messaging takes 3000 characters of text (6000 of SSML)
-MAX_VALUE = 500
+MAX_VALUE = 500        # a variable's value, counted as spoken (escaped in the SSML)
 
 
 def required_variables(script: str) -> list[str]:
@@ -28,6 +28,7 @@ def create(application_id: str, body: dict[str, Any]) -> IvrScript:
     script = validation.string(body, "script", max_len=MAX_SCRIPT)
     if "{{" in PLACEHOLDER.sub("", script) or "}}" in PLACEHOLDER.sub("", script):
         raise bad_parameter("script", "Placeholders are {{name}}: letters, digits and _, starting with a letter")
+    _check_longest_call(script)
     from ulid import ULID
 
     item = IvrScript(application_id, str(ULID()), ivr_name=name, script=script,
@@ -36,8 +37,21 @@ def create(application_id: str, body: dict[str, Any]) -> IvrScript:
     return item
 
 
+def _check_longest_call(script: str) -> None:
+    """Every call of the script must fit End User Messaging's SSML limit, so the limit is checked
+    here, with each variable at its longest (MAX_VALUE characters once escaped), not at call time."""
+    from chalicelib.ivr.ssml import SSML_MAX, build_ssml
+
+    longest = build_ssml(script, {name: "x" * MAX_VALUE for name in required_variables(script)}, limit=None)
+    if len(longest) > SSML_MAX:
+        raise bad_parameter("script", f"With every variable at its longest ({MAX_VALUE} characters), a call's SSML "
+                                      f"would be {len(longest)} characters; End User Messaging takes {SSML_MAX}. "
+                                      "Shorten the script, use fewer variables, or fewer & < > and quotes "
+                                      "(each is spoken as several characters)")
+
+
 def list_for(application_id: str) -> Iterator[IvrScript]:
-    return IvrScript.query(application_id)
+    return IvrScript.scripts_of(application_id)
 
 
 @lru_cache(maxsize=1024)
@@ -66,13 +80,17 @@ def variables_for(script: IvrScript, value: Any) -> dict[str, str]:
     for name in script.required_variable:
         if name not in value:
             raise bad_parameter(f"variable.{name}", f"The IVR script needs variable {name!r}")
+    from chalicelib.ivr.ssml import xml_text  # lazy: only calls need it
+
     clean = {}
     for name in script.required_variable:
         text = value[name]
         if isinstance(text, (int, float)) and not isinstance(text, bool):
             text = str(text)
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_VALUE:
-            raise bad_parameter(f"variable.{name}", f"variable {name!r} must be text of 1 to {MAX_VALUE} characters")
+        if not isinstance(text, str) or not text.strip() or len(xml_text(text)) > MAX_VALUE:
+            raise bad_parameter(f"variable.{name}", f"variable {name!r} must be text of 1 to {MAX_VALUE} characters "
+                                                    "(& < > and quotes count as the several characters SSML spells "
+                                                    "them with)")
         clean[name] = text
     return clean
 

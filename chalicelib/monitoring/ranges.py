@@ -43,9 +43,14 @@ def parse_range(query: dict[str, str], timezone_name: str, *, default_days: int 
     zone = ZoneInfo(timezone_name)
     raw_from, raw_to = query.get("from"), query.get("to")
     end = _parse_moment(raw_to, "to", zone, end=True) if raw_to else clock.now()
-    start = (_parse_moment(raw_from, "from", zone, end=False) if raw_from
-             else datetime.combine(end.astimezone(zone).date() - timedelta(days=default_days - 1), time(), zone
-                                   ).astimezone(timezone.utc))
+    if raw_from:
+        start = _parse_moment(raw_from, "from", zone, end=False)
+    else:
+        try:
+            start = datetime.combine(end.astimezone(zone).date() - timedelta(days=default_days - 1), time(), zone
+                                     ).astimezone(timezone.utc)
+        except (OverflowError, ValueError):  # `to` within a week of year 1
+            raise bad_parameter("to", f"to is too early: the range starts {default_days} days before it") from None
     if start >= end:
         raise bad_parameter("from", "from must be before to")
     first_day = start.astimezone(zone).date()

@@ -11,6 +11,7 @@ from chalicelib.accounts.request_auth import basic_principal
 from chalicelib.applications import sending_settings, tokens
 from chalicelib.applications import service as applications
 from chalicelib.core import validation
+from chalicelib.core.errors import bad_parameter
 from chalicelib.sending import idempotency, rate_limit
 from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.web.bodies import fields_and_files
@@ -41,6 +42,9 @@ def send(request: Request, sender: Sender, prepare: Callable[..., Prepared],
 
     def produce() -> dict[str, Any]:
         fields, files = fields_and_files(request)
+        if files and not with_files:
+            name = next(iter(files))
+            raise bad_parameter(name, f"{name} is a file; this route takes none")
         prepared = prepare(sender, fields, files) if with_files else prepare(sender, fields)
         message = pipeline.send(sender, prepared)
         return {"body": respond(message.message_id)}

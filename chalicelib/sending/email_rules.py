@@ -8,7 +8,7 @@ import binascii
 import re
 from typing import TYPE_CHECKING
 
-from chalicelib.core.errors import bad_parameter
+from chalicelib.core.errors import ApiError, bad_parameter
 from chalicelib.providers.base import Attachment
 
 if TYPE_CHECKING:
@@ -87,6 +87,32 @@ def decode_html(value: object, field: str = "message", max_bytes: int = MAX_HTML
     if not html.strip():
         raise bad_parameter(field, f"{field} is empty once base64-decoded")
     return html
+
+
+STORED_BODY_CHARS = 2000  # what status and history show of the HTML (a message item stays small)
+
+
+def html_body(value: object, field: str = "message", max_bytes: int = MAX_HTML_BYTES) -> str:
+    """OCA's `message` is base64 HTML; some clients (a public Laravel one among them) send the
+    text itself. A value that is not strict base64 of UTF-8 text is taken as written: refusing it
+    would break those clients, and base64 of real text never fails that test. Empty, not a
+    string, or larger than `max_bytes` is still refused."""
+    if not isinstance(value, str) or not value.strip():
+        return decode_html(value, field, max_bytes)  # the refusal, with its usual words
+    try:
+        html = decode_html(value, field, max_bytes)
+    except ApiError:
+        html = None
+    if html is not None and not _CONTROL.search(html):
+        return html
+    text = value.strip()
+    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise bad_parameter(field, f"{field} is larger than {max_bytes} bytes")
+    return text
+
+
+def stored_body(html: str) -> str:
+    return html if len(html) <= STORED_BODY_CHARS else html[:STORED_BODY_CHARS] + "…"
 
 
 # --- header values ----------------------------------------------------------------------------

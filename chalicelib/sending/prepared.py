@@ -18,12 +18,13 @@ class Sender:
     timezone: str = DEFAULT_TIMEZONE
     rate_limit: int = 25
     sender_ids: frozenset[str] = frozenset()
+    caller_ids: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, application_id: str, channel: str, settings: dict[str, Any]) -> "Sender":
         return cls(application_id, channel, settings.get("timezone") or DEFAULT_TIMEZONE,
                    int(settings.get("rate_limit") or get_settings().default_rate_limit),
-                   frozenset(settings.get("sender_ids") or ()))
+                   frozenset(settings.get("sender_ids") or ()), frozenset(settings.get("caller_ids") or ()))
 
 
 @dataclass

@@ -17,7 +17,9 @@ def hit(application_id: str, limit: int) -> dict[str, str]:
     item = Limit(Limit.key("rl", application_id, window))
     item.update(actions=[Limit.hits.add(1), Limit.expires_ttl.set(window + 120)])
     count = int(item.hits)
-    headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(0, limit - count)),
+    remaining = str(max(0, limit - count))
+    # OCA's pages spell one header X-RateLmit-Remaining: both spellings, so either client reads it.
+    headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": remaining, "X-RateLmit-Remaining": remaining,
                "X-RateLimit-Reset": str(window + 1)}
     response_headers.add(headers)
     if count > limit:

@@ -1,85 +1,87 @@
 """OCA's channel routes, V1 (Basic auth with the dashboard login) and V2 (a per-application,
-per-channel token in Authorization, Bearer or bare), from one table.
+per-channel token in Authorization, Bearer or bare), registered from one table (oca_routes.txt).
 
 Tokens are checked here rather than by an API Gateway authorizer: an authorizer's cached answer
 would let a revoked token work until the cache expired, and its refusals could not carry OCA's
-error codes. An account may own several applications with a channel; V1 uses X-Application-Id
-when given (DESIGN.md).
+error codes. Every route takes any Content-Type at the gateway ("*/*", so chalice's deploy-time
+check of binary and text types holds) and web.bodies reads JSON, urlencoded and multipart itself.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlencode
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
+from chalicelib.ivr import audio
 from chalicelib.ivr import scripts as ivr_scripts
-from chalicelib.messages import queries, views
+from chalicelib.messages import views
 from chalicelib.sending.channel_requests import page_params, send, v1_sender, v2_sender
+from chalicelib.sending.oca_table import ROUTES, Route
 from chalicelib.sending.request_rules import email, ivr, sms, sms_otp, whatsapp
+from chalicelib.web.response_headers import CHANNEL_CORS
 
 channel_routes = Blueprint(__name__)
 _SENDERS = {1: v1_sender, 2: v2_sender}
-
-
-# OCA's routes as its docs list them: version, method, path, channel, what the route does.
-ROUTE_TABLE = Path(__file__).with_name("oca_routes.txt")
 RULES = {SMS: sms, SMS_OTP: sms_otp, EMAIL: email, IVR: ivr, WHATSAPP: whatsapp}
-# Email's send takes OCA's form encodings (and a file), and its answer differs per version.
-FORM_CHANNELS = (EMAIL,)
 
 
-@dataclass(frozen=True)
-class Route:
-    version: int
-    method: str
-    path: str
-    channel: str
-    action: str   # send | history | status | sender_ids | ivr_list
-
-    @property
-    def forms(self) -> bool:
-        return self.action == "send" and self.channel in FORM_CHANNELS
-
-
-def _read_table() -> tuple[Route, ...]:
-    lines = [line.split() for line in ROUTE_TABLE.read_text().splitlines() if line.strip() and line[0] != "#"]
-    return tuple(Route(int(version), method, path, channel, action) for version, method, path, channel, action in lines)
-
-
-ROUTES = _read_table()
+def _history(route: Route, sender: Any, request: Any) -> Response:
+    limit, cursor = page_params(request)
+    items, next_cursor = views.history_page(sender.application_id, route.channel, route.version, limit, cursor)
+    headers = {}
+    if next_cursor:
+        # A relative reference (RFC 8288 resolves it against the request's own URL).
+        headers = {"X-Next-Cursor": next_cursor,
+                   "Link": f'<?{urlencode({"limit": limit, "cursor": next_cursor})}>; rel="next"'}
+    return Response(items, status_code=200, headers=headers)
 
 
 def _view(route: Route) -> Callable[..., Any]:
     def view(**path_params: str) -> Any:
         request = channel_routes.current_request
+        if not route.authenticated:
+            return audio.play(*path_params.values())
         sender = _SENDERS[route.version](request, route.channel)
         if route.action == "send":
             rules = RULES[route.channel]
             return send(request, sender, rules.prepare, lambda message_id: rules.response(message_id, route.version),
-                        with_files=route.forms)
+                        with_files=route.takes_files)
         if route.action == "status":
             (message_id,) = path_params.values()
-            return views.status_body(queries.find(sender.application_id, message_id, route.channel))
+            return views.find_status(sender.application_id, message_id, route.channel, route.version)
         if route.action == "history":
-            return views.history_page(sender.application_id, route.channel, *page_params(request))
+            return _history(route, sender, request)
         if route.action == "sender_ids":
             return {"sender_id": sorted(sender.sender_ids)}
-        return [ivr_scripts.render(script) for script in ivr_scripts.list_for(sender.application_id)]
+        if route.action == "caller_ids":
+            return {"from_number": sorted(sender.caller_ids)}
+        if route.action == "ivr_list":
+            return [{**ivr_scripts.render(script), "deleted_at": None}
+                    for script in ivr_scripts.list_for(sender.application_id)]
+        if route.action == "audio_upload":
+            return audio.upload(sender.application_id, request)
+        if route.action == "audio_list":
+            return audio.list_for(sender.application_id, request)
+        (audio_id,) = path_params.values()
+        return audio.delete(sender.application_id, audio_id)
 
-    view.__name__ = f"v{route.version}_{route.channel}_{route.action}"
+    view.__name__ = f"v{route.version}_{route.channel}_{route.action}_{route.method.lower()}"
     return view
 
 
 def _register() -> None:
+    seen: set[str] = set()
     for route in ROUTES:
-        # "*/*": multipart is an API Gateway binary type and JSON is not, and chalice deploy refuses a
-        # route mixing both; the view reads the Content-Type itself (web.bodies.fields_and_files).
-        content_types = ["*/*"] if route.forms else None
-        options = {"content_types": content_types} if content_types else {}
-        channel_routes.route(route.path, methods=[route.method], **options)(_view(route))
+        _view_function = _view(route)
+        name = _view_function.__name__
+        if name in seen:  # two paths for one thing (the WhatsApp status, the OTP maskings)
+            name = f"{name}_{len(seen)}"
+            _view_function.__name__ = name
+        seen.add(name)
+        channel_routes.route(route.path, methods=[route.method], content_types=["*/*"],
+                             cors=CHANNEL_CORS)(_view_function)
 
 
 _register()

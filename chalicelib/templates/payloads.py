@@ -6,8 +6,14 @@ OCA: payload = [{"position": "header"|"body"|"button", "parameters": [{"type": "
 Decisions:
 - LOCATION headers: Meta needs the place at send time and OCA has no type for it, so Kirim takes
   {"type": "location", "location": {"latitude", "longitude", "name"?, "address"?}} (a Kirim extension).
-- Button entries are matched in order: first the URL buttons whose url ends in {{1}}, then COPY_CODE
-  buttons (which Meta needs a coupon for at send time). Quick replies take no entry.
+- Button entries take Meta's form too, {"position": "button", "sub_type", "index", "parameters"}: an entry
+  with an `index` names its button; entries without one fill, in order, first the URL buttons whose url
+  ends in {{1}}, then COPY_CODE buttons (which Meta needs a coupon for at send time). A quick reply takes
+  no entry, or one with a {"type": "payload"} parameter (what Meta echoes back when the user taps it).
+- An entry with an empty `parameters: []` (OCA's media example sends one for a body without variables)
+  is the same as no entry.
+- Media parameters take an http(s) `url` (OCA's table), a `filename` (documents: the name the phone
+  shows) and a `caption` (OCA's media example): Meta's template headers show no caption, so it is dropped.
 - Text parameters follow Meta's send rules: no newline or tab, no more than 4 spaces in a row.
 """
 from __future__ import annotations
@@ -26,7 +32,7 @@ from chalicelib.templates.rules import (
     URL_MAX,
     body_variables,
     header_has_variable,
-    is_https_url,
+    is_web_url,
     upper,
     url_buttons_with_variable,
 )
@@ -43,6 +49,8 @@ class _Entry:
     index: int  # where it sits in the payload, for field paths
     position: str
     parameters: list[dict[str, Any]]
+    button_index: int | None = None   # Meta's form: the button it fills
+    sub_type: str | None = None
 
 
 def build(t: dict[str, Any], payload: object, field: str = PAYLOAD) -> dict[str, Any]:
@@ -71,34 +79,55 @@ def _entries(payload: object, field: str) -> list[_Entry]:
         if not isinstance(position, str) or position.lower() not in POSITIONS:
             raise bad_parameter(f"{at}.position", f"{at}.position must be one of {', '.join(POSITIONS)}")
         position = position.lower()
-        if position in seen and position != "button":  # one entry per button, but one header and one body
+        if position in seen and position != "button" and item.get("parameters"):
+            # one entry per button, but one header and one body
             raise bad_parameter(f"{at}.position", f"only one {position} entry is allowed; "
                                                   f"{field}[{seen[position]}] is one already")
-        seen.setdefault(position, i)
-        parameters = item.get("parameters")
+        # Absent is empty: PHP's http_build_query writes nothing at all for an empty list.
+        parameters = item.get("parameters", [])
         if not isinstance(parameters, list):
             raise bad_parameter(f"{at}.parameters", f"{at}.parameters must be a list")
+        if not parameters:
+            continue  # an empty part is no part (OCA's own media example sends one)
+        seen.setdefault(position, i)
         for j, p in enumerate(parameters):
             if not isinstance(p, dict):
                 raise bad_parameter(f"{at}.parameters[{j}]", f"{at}.parameters[{j}] must be an object")
             if not isinstance(p.get("type"), str):
                 raise bad_parameter(f"{at}.parameters[{j}].type", f"{at}.parameters[{j}].type is required")
-        entries.append(_Entry(i, position, parameters))
+        button_index, sub_type = _button_position(item, at) if position == "button" else (None, None)
+        entries.append(_Entry(i, position, parameters, button_index, sub_type))
     return entries
+
+
+def _button_position(item: dict[str, Any], at: str) -> tuple[int | None, str | None]:
+    """A button entry's `index` (a number, or digits as Meta and form encodings write it) and `sub_type`."""
+    index, sub_type = item.get("index"), item.get("sub_type")
+    if index is not None:
+        if isinstance(index, str) and index.isascii() and index.isdigit() and len(index) <= 2:
+            index = int(index)
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 10:
+            raise bad_parameter(f"{at}.index", f"{at}.index must be the button's position, 0 to 9")
+    if sub_type is not None:
+        if not isinstance(sub_type, str) or sub_type.lower() not in ("url", "copy_code", "quick_reply"):
+            raise bad_parameter(f"{at}.sub_type", f"{at}.sub_type must be url, copy_code or quick_reply")
+        sub_type = sub_type.lower()
+    return index, sub_type
 
 
 def _find(entries: list[_Entry], position: str) -> list[_Entry]:
     return [e for e in entries if e.position == position]
 
 
-def _single(entry: _Entry, field: str, kind: str, where: str) -> tuple[dict[str, Any], str]:
-    """The entry's one parameter, of type `kind`, and its field path."""
+def _single(entry: _Entry, field: str, kind: str | tuple[str, ...], where: str) -> tuple[dict[str, Any], str]:
+    """The entry's one parameter, of type `kind` (or one of them), and its field path."""
+    kinds = (kind,) if isinstance(kind, str) else kind
     at = f"{field}[{entry.index}].parameters"
     if len(entry.parameters) != 1:
-        raise bad_parameter(at, f"the {where} takes exactly 1 {kind} parameter, got {len(entry.parameters)}")
+        raise bad_parameter(at, f"the {where} takes exactly 1 {kinds[0]} parameter, got {len(entry.parameters)}")
     p = entry.parameters[0]
-    if p["type"].lower() != kind:
-        raise bad_parameter(f"{at}[0].type", f"the {where} takes a {kind} parameter, not {p['type']}")
+    if p["type"].lower() not in kinds:
+        raise bad_parameter(f"{at}[0].type", f"the {where} takes a {kinds[0]} parameter, not {p['type']}")
     return p, f"{at}[0]"
 
 
@@ -139,11 +168,14 @@ def _header(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[s
 def _media(obj: Any, field: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise bad_parameter(field, f"{field} must be an object with a url")
-    if not is_https_url(obj.get("url")):
-        raise bad_parameter(f"{field}.url", f"{field}.url must be an https:// URL of at most {URL_MAX} characters")
+    if not is_web_url(obj.get("url")):
+        raise bad_parameter(f"{field}.url", f"{field}.url must be an http(s) URL of at most {URL_MAX} characters")
     media: dict[str, Any] = {"link": obj["url"]}
-    if field.endswith("document") and isinstance(obj.get("filename"), str) and obj["filename"]:
-        media["filename"] = obj["filename"]  # the name the phone shows; Meta takes it on documents only
+    for extra in ("filename", "caption"):
+        if obj.get(extra) is not None and not isinstance(obj[extra], str):
+            raise bad_parameter(f"{field}.{extra}", f"{field}.{extra} must be a string")
+    if field.endswith("document") and obj.get("filename"):
+        media["filename"] = _text(obj["filename"], f"{field}.filename", 240)  # what the phone shows
     return media
 
 
@@ -196,40 +228,66 @@ def _body(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[str
 
 def _buttons(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[str, Any]]:
     buttons = t.get("buttons") if isinstance(t.get("buttons"), list) else []
+    kinds = {i: upper(b.get("type")) for i, b in enumerate(buttons) if isinstance(b, dict)}
     expected = [(i, "url") for i in url_buttons_with_variable(t)] + [
-        (i, "copy_code") for i, b in enumerate(buttons) if isinstance(b, dict) and upper(b.get("type")) == "COPY_CODE"]
+        (i, "copy_code") for i, kind in kinds.items() if kind == "COPY_CODE"]
     found = _find(entries, "button")
-    if len(found) != len(expected):
+    named = {e.button_index: e for e in found if e.button_index is not None}
+    replies = [e for e in found if e.button_index is not None and kinds.get(e.button_index) == "QUICK_REPLY"]
+    for entry in found:
+        if entry.button_index is not None and entry.button_index not in kinds:
+            raise bad_parameter(f"{field}[{entry.index}].index", f"this template has no button {entry.button_index}")
+    # Entries naming their button take it; the others fill the rest in order.
+    free = [e for e in found if e.button_index is None]
+    open_slots = [(i, kind) for i, kind in expected if i not in named]
+    named_expected = [e for e in found if e.button_index is not None and e not in replies]
+    if len(free) != len(open_slots) or len(named_expected) + len(free) != len(expected):
         wanted = ", then ".join(f"one for the {'URL' if kind == 'url' else 'COPY_CODE'} button at index {i}"
                                 for i, kind in expected) or "none"
-        entries = "entry" if len(expected) == 1 else "entries"
-        raise bad_parameter(field, f"this template takes {len(expected)} button {entries} ({wanted}), got {len(found)}")
+        noun = "entry" if len(expected) == 1 else "entries"
+        raise bad_parameter(field, f"this template takes {len(expected)} button {noun} ({wanted}), "
+                                   f"got {len(found) - len(replies)}")
+    assigned = {**{e.button_index: e for e in named_expected}, **dict(zip((i for i, _ in open_slots), free))}
     components = []
-    for (index, kind), entry in zip(expected, found):
-        p, at = _single(entry, field, "text", "button")
+    for index, kind in sorted(expected):
+        entry = assigned[index]
+        if entry.sub_type is not None and entry.sub_type != kind:
+            raise bad_parameter(f"{field}[{entry.index}].sub_type",
+                                f"button {index} is a {kind} button, not {entry.sub_type}")
         if kind == "url":
-            value = _text(p.get("text"), f"{at}.text", URL_MAX, spaces=False)
-            parameter = {"type": "text", "text": value}
+            p, at = _single(entry, field, "text", "button")
+            parameter = {"type": "text", "text": _text(p.get("text"), f"{at}.text", URL_MAX, spaces=False)}
         else:
-            value = _text(p.get("text"), f"{at}.text", COUPON_MAX, spaces=False)
-            parameter = {"type": "coupon_code", "coupon_code": value}
+            p, at = _single(entry, field, ("text", "coupon_code"), "button")
+            value = p.get("coupon_code") if p["type"].lower() == "coupon_code" else p.get("text")
+            parameter = {"type": "coupon_code", "coupon_code": _text(value, f"{at}.text", COUPON_MAX, spaces=False)}
         components.append({"type": "button", "sub_type": kind, "index": str(index), "parameters": [parameter]})
+    for entry in replies:
+        p, at = _single(entry, field, "payload", "quick reply")
+        components.append({"type": "button", "sub_type": "quick_reply", "index": str(entry.button_index),
+                           "parameters": [{"type": "payload", "payload": _text(p.get("payload"), f"{at}.payload",
+                                                                                 1000)}]})
     return components
 
 
 def _authentication(entries: list[_Entry], field: str) -> list[dict[str, Any]]:
+    bodies = _find(entries, "body")
     for entry in entries:
-        if entry.position != "body":
+        if entry.position == "header":
             raise bad_parameter(f"{field}[{entry.index}].position",
                                 "authentication templates take only the code, as the one body parameter")
-    if not entries:
+    if not bodies:
         raise bad_parameter(field, "authentication templates need the code: a body entry with 1 text parameter")
-    p, at = _single(entries[0], field, "text", "body")
+    p, at = _single(bodies[0], field, "text", "body")
     code = p.get("text")
     if not isinstance(code, str) or not _OTP.fullmatch(code):
         raise bad_parameter(f"{at}.text", f"the code must be 1 to {OTP_MAX} letters or digits")
+    # Clients following Meta's own docs repeat the code in a button entry: fine when it is the same code.
+    for entry in _find(entries, "button"):
+        repeated, where = _single(entry, field, "text", "button")
+        if repeated.get("text") != code or entry.button_index not in (None, 0):
+            raise bad_parameter(f"{where}.text", "the button entry must repeat the body's code, for button 0")
     parameter = [{"type": "text", "text": code}]
     # Meta needs the code twice: in the body and as the OTP button's url parameter (button index 0).
     return [{"type": "body", "parameters": parameter},
             {"type": "button", "sub_type": "url", "index": "0", "parameters": [dict(parameter[0])]}]
-

@@ -99,12 +99,17 @@ def url_buttons_with_variable(t: Mapping[str, Any]) -> list[int]:
             if isinstance(b, dict) and upper(b.get("type")) == "URL" and body_variables(b.get("url"))]
 
 
-def is_https_url(value: Any) -> bool:
+def is_web_url(value: Any) -> bool:
+    """An http or https URL (what Meta fetches media from at send time)."""
+    return is_https_url(value, schemes=("http", "https"))
+
+
+def is_https_url(value: Any, schemes: tuple[str, ...] = ("https",)) -> bool:
     if not isinstance(value, str) or not value or len(value) > URL_MAX or any(c.isspace() for c in value):
         return False
     try:
         parts = urlsplit(value)
-        return parts.scheme == "https" and bool(parts.hostname)
+        return parts.scheme in schemes and bool(parts.hostname)
     except ValueError:  # e.g. a malformed [IPv6] host or port
         return False
 

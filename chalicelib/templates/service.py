@@ -166,7 +166,7 @@ def delete(application_id: str, template_id: str) -> None:
     with TransactWrite(connection=connection()) as transaction:
         transaction.delete(Template(application_id, Template.template_key(template_id)))
         transaction.delete(Template(application_id, Template.name_key(template.name, template.language)))
-    _send_cache.pop((application_id, template_id), None)
+    _forget(application_id, template_id)
 
 
 def apply_review(application_id: str, template_id: str, event: str, reason: str | None = None) -> str | None:
@@ -188,7 +188,7 @@ def apply_review(application_id: str, template_id: str, event: str, reason: str 
     actions = [Template.status.set(status), Template.updated_at.set(clock.now_iso())]
     actions.append(Template.rejection_reason.set(why) if why else Template.rejection_reason.remove())
     template.update(actions=actions)
-    _send_cache.pop((application_id, template_id), None)
+    _forget(application_id, template_id)
     return status
 
 
@@ -199,22 +199,57 @@ def apply_provider_review(provider_template_id: str, event: str, reason: str | N
     return None
 
 
+CATEGORIES = ("marketing", "utility", "authentication")
+
+
+def _forget(application_id: str, template_id: str) -> None:
+    """Drop every cached way of naming this template (both template_code_id forms)."""
+    for key, template in list(_send_cache.items()):
+        if key[0] == application_id and template.template_id == template_id:
+            _send_cache.pop(key, None)
+
+
 def for_send(application_id: str, template_code_id: Any) -> dict[str, Any]:
-    """The APPROVED template a send names, or code 59."""
+    """The APPROVED template a send names, or code 59. Two forms name one: Kirim's (and OCA's)
+    "<template id with _ for ->:<name>", and OCA's category form "marketing:<name>" (also utility:,
+    authentication:), found by name among the application's templates of that category."""
     field = "message.template.template_code_id"
     if not isinstance(template_code_id, str) or ":" not in template_code_id or len(template_code_id) > 600:
-        raise bad_parameter(field, "template_code_id is '<template id with _ for ->:<template name>'")
+        raise bad_parameter(field, "template_code_id is '<template id with _ for ->:<template name>' "
+                                   "or '<category>:<template name>'")
     id_part, name = template_code_id.split(":", 1)
-    template_id = id_part.replace("_", "-")
-    key = (application_id, template_id)
+    key = (application_id, template_code_id)
     template = _send_cache.get(key)
     if template is None:
-        try:
-            template = get(application_id, template_id)
-        except ApiError:
-            template = None
-        if template is not None and template.status == APPROVED:
+        if id_part.lower() in CATEGORIES:
+            template = _approved_by_name(application_id, id_part.upper(), name, field)
+        else:
+            try:
+                template = get(application_id, id_part.replace("_", "-"))
+            except ApiError:
+                template = None
+        if template is not None and template.status == APPROVED and template.name == name:
             _send_cache[key] = template
     if template is None or template.name != name or template.status != APPROVED:
         raise ApiError(TEMPLATE_NOT_FOUND, "No APPROVED template with this template_code_id in this application")
     return as_dict(template)
+
+
+def _approved_by_name(application_id: str, category: str, name: str, field: str) -> Template | None:
+    """The APPROVED template of this name and category: one Query of the name locks (one per
+    language), then one GetItem per language. Two languages approved is ambiguous: 406."""
+    if not name or "#" in name:
+        return None
+    found = []
+    for lock in Template.query(application_id, Template.sk.startswith(Template.name_key(name, ""))):
+        try:
+            template = get(application_id, lock.template_id)
+        except ApiError:
+            continue
+        if template.status == APPROVED and (template.category or "").upper() == category:
+            found.append(template)
+    if len(found) > 1:
+        languages = ", ".join(sorted(t.language for t in found))
+        raise bad_parameter(field, f"{name!r} is approved in several languages ({languages}); "
+                                   "send its full template_code_id ('<template id>:<name>')")
+    return found[0] if found else None

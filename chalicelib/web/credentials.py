@@ -71,10 +71,12 @@ def session_cookie(token: str, max_age: int) -> str:
 
 
 def basic_credentials(request: Request) -> tuple[str, str]:
-    """(email lowercased, password) from `Authorization: Basic base64(email:password)`."""
+    """(email lowercased, password) from `Authorization: Basic base64(email:password)`. A header
+    that is absent or of another scheme is OCA's code 19 ("not set properly"); wrong credentials 17."""
     scheme, _, encoded = _authorization(request).partition(" ")
     if scheme.lower() != "basic":
-        raise ApiError(INVALID_CREDENTIALS, "Use Authorization: Basic base64(email:password)")
+        raise ApiError(AUTH_HEADER_MISSING, "Missing Authorization Header: use Authorization: Basic "
+                                            "base64(email:password)")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):

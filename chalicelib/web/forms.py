@@ -3,14 +3,15 @@ application/x-www-form-urlencoded. Every refusal is bad_parameter(field, ...): 4
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.errors import bad_parameter
 
 if TYPE_CHECKING:
     import email.message
 
-MAX_FORM_FIELDS = 50
+MAX_FORM_FIELDS = 200   # a WhatsApp payload as bracket keys is 3 fields per parameter
+MAX_KEY_DEPTH = 16
 _LINE_BREAK = re.compile(r"[\r\n\x85\u2028\u2029]")
 
 
@@ -66,11 +67,66 @@ def _parse_urlencoded(raw_body: bytes) -> dict[str, str]:
 
 
 def _add(target: dict, name: str, value: object, other: dict) -> None:
+    """One field; a name ending in [] (PHP's and jQuery's list items) may repeat and collects a list."""
     if not name:
         raise bad_parameter("body", "form body has a field without a name")
+    if name.endswith("[]") and isinstance(value, str) and name not in other:
+        target.setdefault(name, []).append(value)
+        return
     if name in target or name in other:
         raise bad_parameter(name, f"{name} appears more than once in the form")
     target[name] = value
+
+
+# --- bracket keys -------------------------------------------------------------------------------
+# PHP's http_build_query and jQuery's $.param write nested data as bracket keys:
+# message[template][payload][0][position]=header, tags[]=a&tags[]=b.
+
+_NAME = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
+_STEP = re.compile(r"\[([^\[\]]*)\]")
+
+
+def nest(fields: dict[str, str | list[str]]) -> dict[str, Any]:
+    """Flat form fields -> the object they describe. Plain names stay strings; `a[b]` makes
+    objects, `a[]` appends, and an object whose keys are exactly 0..n-1 becomes a list (as
+    in PHP). A name that is both a value and an object, or nests deeper than MAX_KEY_DEPTH,
+    is refused naming it."""
+    root: dict[str, Any] = {}
+    for name, value in fields.items():
+        match = _NAME.fullmatch(name)
+        if match is None:
+            raise bad_parameter(name, f"{name!r} is not a form field name (unbalanced brackets)")
+        steps = [match.group(1), *_STEP.findall(match.group(2))]
+        if len(steps) > MAX_KEY_DEPTH:
+            raise bad_parameter(name, f"{name} nests deeper than {MAX_KEY_DEPTH} levels")
+        for item in value if isinstance(value, list) else [value]:
+            _put(root, steps, item, name)
+    return {key: _lists(value) for key, value in root.items()}  # the body itself stays an object
+
+
+def _put(node: dict[str, Any], steps: list[str], value: str, name: str) -> None:
+    for position, step in enumerate(steps):
+        last = position == len(steps) - 1
+        if step == "":  # a[]: the next index of this object
+            step = str(sum(1 for key in node if key.isdigit()))
+        if last:
+            if step in node:
+                raise bad_parameter(name, f"{name} appears more than once in the form")
+            node[step] = value
+            return
+        child = node.setdefault(step, {})
+        if not isinstance(child, dict):
+            raise bad_parameter(name, f"{name} is both a value and an object in the form")
+        node = child
+
+
+def _lists(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _lists(value) for key, value in node.items()}
+    if converted and sorted(converted) == sorted(str(i) for i in range(len(converted))):
+        return [converted[str(i)] for i in range(len(converted))]
+    return converted
 
 
 def _parse_multipart(raw_body: bytes, boundary: object

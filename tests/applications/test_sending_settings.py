@@ -13,7 +13,7 @@ def test_settings_round_trip_and_reach_live_tokens(api):
     token = api.token(session, app_id, "sms_otp")
     got = api.call("GET", f"/applications/{app_id}/settings", headers=session).json_body
     assert got == {"application_id": app_id, "rate_limit": 25, "timezone": "Asia/Jakarta", "sender_ids": [],
-                   "callback_url": None}
+                   "caller_ids": [], "callback_url": None, "v1_default_for": ["sms_otp"]}
     put = api.call("PUT", f"/applications/{app_id}/settings",
                    {"sender_ids": ["KIRIM", "Toko 2"], "timezone": "Asia/Makassar", "rate_limit": 40,
                     "callback_url": "https://shop.example/kirim"}, session)

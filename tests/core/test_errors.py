@@ -69,3 +69,38 @@ def test_wrong_content_type_is_a_clear_415(api):
     response = api.call("POST", "/auth/login", raw=b"email=x", headers={"Content-Type": "text/csv"})
     assert_oca_error(response, 415, BAD_PARAMETER)
     assert "application/json" in response.json_body["errors"][0]["message"]
+
+
+# OCA's tables (oca-api-reference.md 0.7), written out literally: (code, dialect) -> (HTTP, code answered).
+OCA_TABLE = {
+    (19, "v1"): (406, 19), (19, "v2"): (401, 19), (19, "whatsapp"): (406, 19),
+    (55, "v1"): (401, 55), (55, "v2"): (401, 5), (55, "whatsapp"): (401, 5),
+    (51, "v1"): (401, 51), (57, "v1"): (401, 57), (17, "v1"): (401, 17),
+    (43, "v2"): (401, 43), (45, "v2"): (401, 45), (43, "whatsapp"): (401, 43),
+    (33, "v2"): (404, 33), (59, "whatsapp"): (406, 59), (9, "v2"): (429, 9), (13, "v1"): (500, 13),
+}
+
+
+@pytest.mark.parametrize("code,dialect", sorted(OCA_TABLE))
+def test_each_code_answers_ocas_status_and_code_per_version(code, dialect):
+    error = ApiError(code)
+    response = error.to_response(dialect)
+    body = response.body
+    assert (response.status_code, body["errors"][0]["code"]) == OCA_TABLE[(code, dialect)]
+    assert isinstance(body["errors"][0]["code"], int) and isinstance(body["errors"][0]["message"], str)
+
+
+def test_a_validation_error_is_ocas_validator_list_on_oca_routes_and_kirims_on_the_dashboard():
+    from chalicelib.core.errors import ABSENT, bad_parameter
+    error = bad_parameter("phone", "Invalid country code")
+    assert error.to_response("v2", location="body", value="89694353628").body == {
+        "errors": [{"message": [{"value": "89694353628", "msg": "Invalid country code", "param": "phone",
+                                 "location": "body"}], "code": "39"}]}
+    # A field that was not sent has no value (express-validator leaves it out).
+    assert error.to_response("v1", value=ABSENT).body["errors"][0]["message"] == [
+        {"msg": "Invalid country code", "param": "phone", "location": "body"}]
+    assert error.to_response("dashboard").body == {
+        "errors": [{"message": "Invalid country code", "code": 39, "field": "phone"}]}
+    # Long values are cut, big objects left out.
+    assert len(error.oca_body("v2", value="x" * 5000)["errors"][0]["message"][0]["value"]) == 257
+    assert error.oca_body("v2", value={"k": "v" * 1000})["errors"][0]["message"][0]["value"] is None

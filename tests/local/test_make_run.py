@@ -38,7 +38,9 @@ def _run_curl(command: str) -> dict:
         return json.load(response)
 
 
-def test_make_run_starts_everything_prints_working_curls_and_stops_cleanly(tmp_path):
+def start_make_run(tmp_path) -> tuple[subprocess.Popen, list[str], threading.Event, int, int]:
+    """`python -m local.run` on free ports, its output read all along (or the children block writing
+    their logs): (process, output lines, ready once the demo is printed, moto port, API port)."""
     moto_port, api_port = _free_port(), _free_port()
     env = {**os.environ, "KIRIM_MOTO_PORT": str(moto_port), "KIRIM_API_PORT": str(api_port),
            "KIRIM_DEMO_ENV": str(tmp_path / "demo.env"), "KIRIM_NO_AUTORELOAD": "1"}
@@ -48,15 +50,19 @@ def test_make_run_starts_everything_prints_working_curls_and_stops_cleanly(tmp_p
     output: list[str] = []
     ready = threading.Event()
 
-    def read() -> None:  # drain the pipe all along, or the children block writing their logs
+    def read() -> None:
         for line in process.stdout:
             output.append(line)
             if line.startswith("Ctrl-C stops everything"):
                 ready.set()
         ready.set()
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    threading.Thread(target=read, daemon=True).start()
+    return process, output, ready, moto_port, api_port
+
+
+def test_make_run_starts_everything_prints_working_curls_and_stops_cleanly(tmp_path):
+    process, output, ready, moto_port, api_port = start_make_run(tmp_path)
     try:
         ready.wait(180)
         text = "".join(output)
@@ -72,16 +78,15 @@ def test_make_run_starts_everything_prints_working_curls_and_stops_cleanly(tmp_p
             assert sent["status"] == "sent"
             status_curl = curls[4].replace("<msg_uid>", sent["msg_uid"])
             deadline = time.monotonic() + 30
-            while _run_curl(status_curl)["data"]["status"] != "Delivered" and time.monotonic() < deadline:
+            while _run_curl(status_curl)["data"]["status"] != "delivered" and time.monotonic() < deadline:
                 time.sleep(0.5)
             history = _run_curl(status_curl)["data"]["history_status"]
-            assert [h["status"] for h in history] == ["Submitted", "Sent", "Delivered"]
+            assert [h["status"] for h in history] == ["submitted", "sent", "delivered"]
         demo_env = (tmp_path / "demo.env").read_text()
         assert re.search(r"export KIRIM_SMS_TOKEN='kirim_sms_", demo_env)
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
-        reader.join(timeout=10)
     assert "Stopping Kirim" in "".join(output)
     for port in (moto_port, api_port):
         with socket.socket() as s:

@@ -136,7 +136,8 @@ def test_ivr_status_reports_call_times_from_the_voice_events(shop, client):
                                ("VOICE_COMPLETED", 49000)):
         _sns(client, _eum(msg, event_type, t + offset, voice=True))
     status = shop.api.call("GET", f"/call/v2/call-status/{msg}", headers=shop.v2("ivr")).json_body
-    assert status["status"] == "Answered" and status["duration"] == 49 and status["talk_duration"] == 42
+    assert status["status"] == "answered" and status["duration"] == 49 and status["talk_duration"] == 42
+    assert status["tta"] == 7  # time to answer: initiated at 0 s, answered at 7 s
     assert status["hangup_cause"] == "VOICE_COMPLETED"
     assert status["call_start"] < status["call_answer"] < status["call_end"]
 

@@ -96,7 +96,7 @@ def test_no_parameters() -> None:
     ([{"parameters": []}], f"{P}[0].position"),
     ([{"position": "footer", "parameters": []}], f"{P}[0].position"),
     ([{"position": 1, "parameters": []}], f"{P}[0].position"),
-    ([{"position": "body"}], f"{P}[0].parameters"),
+    ([{"position": "body"}], P),  # no parameters is none (PHP writes nothing for []): the missing header is named
     ([{"position": "body", "parameters": {"type": "text"}}], f"{P}[0].parameters"),
     ([{"position": "body", "parameters": ["Budi"]}], f"{P}[0].parameters[0]"),
     ([{"position": "body", "parameters": [text("a"), {"text": "b"}]}], f"{P}[0].parameters[1].type"),
@@ -111,7 +111,7 @@ def test_malformed_payload_refused(payload: Any, field: str) -> None:
 
 def test_media_header_needs_one_parameter_of_its_type() -> None:
     refused(P, full(), [body("a", "b"), button("x"), button("y")])
-    refused(f"{P}[0].parameters", full(), [header(), *full_payload()[1:]])
+    refused(P, full(), [header(), *full_payload()[1:]])  # an empty entry is no entry
     refused(f"{P}[0].parameters", full(), [header(IMAGE, IMAGE), *full_payload()[1:]])
     refused(f"{P}[0].parameters[0].type", full(), [header(text("x")), *full_payload()[1:]])
     refused(f"{P}[0].parameters[0].type", full(),
@@ -122,11 +122,11 @@ def test_media_header_needs_one_parameter_of_its_type() -> None:
     ({"type": "image"}, f"{P}[0].parameters[0].image"),
     ({"type": "image", "image": "https://x.id/a.jpg"}, f"{P}[0].parameters[0].image"),
     ({"type": "image", "image": {}}, f"{P}[0].parameters[0].image.url"),
-    ({"type": "image", "image": {"url": "http://x.id/a.jpg"}}, f"{P}[0].parameters[0].image.url"),
+    ({"type": "image", "image": {"url": "ftp://x.id/a.jpg"}}, f"{P}[0].parameters[0].image.url"),
     ({"type": "image", "image": {"link": "https://x.id/a.jpg"}}, f"{P}[0].parameters[0].image.url"),
     ({"type": "image", "image": {"url": "https://x.id/" + "a" * 1988}}, f"{P}[0].parameters[0].image.url"),
 ])
-def test_media_url_must_be_https(parameter: dict[str, Any], field: str) -> None:
+def test_media_url_must_be_http_or_https(parameter: dict[str, Any], field: str) -> None:
     refused(field, full(), [header(parameter), *full_payload()[1:]])
 
 
@@ -228,7 +228,7 @@ def test_button_entries_count() -> None:
 def test_button_entry_shape() -> None:
     base = [header(IMAGE), body("a", "b")]
     refused(f"{P}[2].parameters", full(), base + [button("x", "y"), button("z")])
-    refused(f"{P}[3].parameters", full(), base + [button("x"), button()])
+    refused(P, full(), base + [button("x"), button()])  # an empty entry is no entry
     refused(f"{P}[2].parameters[0].type", full(), base + [{"position": "button", "parameters": [IMAGE]}, button("z")])
     refused(f"{P}[2].parameters[0].text", full(), base + [button("a b"), button("z")])
     refused(f"{P}[2].parameters[0].text", full(), base + [button(""), button("z")])
@@ -271,8 +271,63 @@ def test_authentication_payload_mismatches() -> None:
     refused(P, AUTH, None)
     refused(P, AUTH, [])
     refused(f"{P}[0].parameters", AUTH, [body("1", "2")])
-    refused(f"{P}[0].parameters", AUTH, [body()])
+    refused(P, AUTH, [body()])
     refused(f"{P}[0].parameters[0].type", AUTH, [{"position": "body", "parameters": [IMAGE]}])
     refused(f"{P}[0].position", AUTH, [header(text("x")), body("123456")])
-    refused(f"{P}[1].position", AUTH, [body("123456"), button("123456")])
+    refused(f"{P}[1].parameters[0].text", AUTH, [body("123456"), button("654321")])
     refused(f"{P}[1].position", AUTH, [body("123456"), body("123456")])
+
+
+# --- what real clients send (OCA's examples, Meta's own form) -------------------------------------
+
+def test_an_empty_parameters_list_is_no_entry() -> None:
+    # OCA's media example: {"position": "body", "parameters": []} for a body without variables.
+    t = simple(header={"format": "DOCUMENT", "media_url": "https://cdn.x.id/sample"},
+               body={"text": "Struk Anda terlampir.", "examples": []})
+    payload = [{"position": "header", "parameters": [{"type": "document", "document": {
+        "url": "https://cdn.x.id/struk.pdf", "caption": "Struk Mei", "filename": "struk-mei.pdf"}}]},
+        {"position": "body", "parameters": []}]
+    assert build(t, payload)["components"] == [{"type": "header", "parameters": [
+        {"type": "document", "document": {"link": "https://cdn.x.id/struk.pdf", "filename": "struk-mei.pdf"}}]}]
+
+
+def test_media_over_plain_http_with_a_caption_as_the_jquery_client_sends_it() -> None:
+    got = build(full(), [header({"type": "image", "image": {"url": "http://cdn.x.id/a.jpg", "caption": "Promo"}}),
+                         *full_payload()[1:]])["components"][0]
+    assert got == {"type": "header", "parameters": [{"type": "image", "image": {"link": "http://cdn.x.id/a.jpg"}}]}
+
+
+def test_button_entries_in_metas_form_name_their_button() -> None:
+    base = [header(IMAGE), body("a", "b")]
+    # Given out of order, each names its button: the copy code (3) first, then the URL (2).
+    payload = base + [{"position": "button", "sub_type": "copy_code", "index": "3",
+                       "parameters": [{"type": "coupon_code", "coupon_code": "HEMAT15"}]},
+                      {"position": "button", "sub_type": "url", "index": 2,
+                       "parameters": [{"type": "text", "text": "INV-9"}]}]
+    assert build(full(), payload)["components"][-2:] == [
+        {"type": "button", "sub_type": "url", "index": "2", "parameters": [{"type": "text", "text": "INV-9"}]},
+        {"type": "button", "sub_type": "copy_code", "index": "3",
+         "parameters": [{"type": "coupon_code", "coupon_code": "HEMAT15"}]}]
+    wrong_kind = base + [{"position": "button", "sub_type": "copy_code", "index": "2",
+                          "parameters": [{"type": "text", "text": "x"}]}, button("y")]
+    refused(f"{P}[2].sub_type", full(), wrong_kind)
+    refused(f"{P}[2].index", full(), base + [{"position": "button", "index": "7", "parameters": [text("x")]},
+                                             button("y")])
+    refused(f"{P}[2].index", full(), base + [{"position": "button", "index": "x", "parameters": [text("x")]},
+                                             button("y")])
+
+
+def test_a_quick_reply_may_carry_its_payload() -> None:
+    t = simple(buttons=[{"type": "QUICK_REPLY", "text": "Berhenti"}])
+    entry = {"position": "button", "sub_type": "quick_reply", "index": "0",
+             "parameters": [{"type": "payload", "payload": "STOP-7"}]}
+    assert build(t, [entry])["components"] == [
+        {"type": "button", "sub_type": "quick_reply", "index": "0",
+         "parameters": [{"type": "payload", "payload": "STOP-7"}]}]
+    assert build(t, [])["components"] == []
+
+
+def test_authentication_accepts_the_code_repeated_in_metas_button_entry() -> None:
+    payload = [body("482913"), {"position": "button", "sub_type": "url", "index": "0",
+                                "parameters": [{"type": "text", "text": "482913"}]}]
+    assert build(AUTH, payload)["components"][1]["parameters"] == [{"type": "text", "text": "482913"}]

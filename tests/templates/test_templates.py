@@ -185,8 +185,21 @@ def test_sending_is_refused_unless_the_template_is_approved_and_matches(shop, ap
                                                              {"type": "text", "text": "b"}]}],
                     [{"position": "header", "parameters": [{"type": "text", "text": "a"}]}]):
         response = _send(shop, code, payload)
-        assert response.status_code == 406 and response.json_body["errors"][0]["code"] == BAD_PARAMETER
-        assert response.json_body["errors"][0]["field"].startswith("message.template.payload")
+        assert_oca_error(response, 406, BAD_PARAMETER)
+        assert response.json_body["errors"][0]["message"][0]["param"].startswith("message.template.payload")
+
+
+def test_a_template_is_found_by_oca_category_form(shop, api):
+    # OCA's category form names a template by its category and name, inside the token's application.
+    assert _send(shop, "utility:order_update").status_code == 200
+    assert _send(shop, "UTILITY:order_update").status_code == 200
+    assert_oca_error(_send(shop, "marketing:order_update"), 406, TEMPLATE_NOT_FOUND)   # another category
+    assert_oca_error(_send(shop, "utility:no_such_template"), 406, TEMPLATE_NOT_FOUND)
+    other = Shop(api)  # its own order_update, approved: never reachable from shop's token
+    assert other.whatsapp_code != shop.whatsapp_code
+    from chalicelib.messages.models import Message
+    sent = _send(shop, "utility:order_update").json_body["msgid"]
+    assert Message.get(sent).application_id == shop.app_id
 
 
 def test_another_users_templates_are_404(shop, api):

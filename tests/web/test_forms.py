@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from chalicelib.providers.base import Attachment
 from chalicelib.sending.email_rules import attachment_from_part, decode_html
-from chalicelib.web.forms import parse_form
+from chalicelib.web.forms import MAX_FORM_FIELDS, nest, parse_form
 from tests.conftest import refused
 
 BOUNDARY = "----KirimFormBoundary7MA4YWxkTrZu0gW"
@@ -134,7 +134,7 @@ def test_multipart_text_field_not_utf8() -> None:
     (MULTIPART, multipart(field("a", "1")).replace(b"\r\n", b"\n")),                   # LF line endings
     (MULTIPART, multipart(field("a", "1")).replace(BOUNDARY.encode() + b"\r\n", BOUNDARY.encode() + b"x\r\n", 1)),
     (MULTIPART, multipart(field("a", "1"))[:-10]),                                   # truncated
-    (MULTIPART, multipart(*[field(f"f{i}", "x") for i in range(51)])),
+    (MULTIPART, multipart(*[field(f"f{i}", "x") for i in range(MAX_FORM_FIELDS + 1)])),
     (MULTIPART + "\r\nX-Injected: 1", multipart(field("a", "1"))),
     ("multipart/form-daté; boundary=x", b""),
     ("application/json", b'{"a": 1}'),
@@ -177,7 +177,7 @@ def test_urlencoded_unescaped_plus_in_base64_is_refused_not_corrupted() -> None:
 
 
 @pytest.mark.parametrize("body", [
-    b"email", b"a=1&&b=2", b"a=%ff", "a=é".encode(), b"&".join([b"a%d=1" % i for i in range(60)]),
+    b"email", b"a=1&&b=2", b"a=%ff", "a=é".encode(), b"&".join([b"a%d=1" % i for i in range(MAX_FORM_FIELDS + 1)]),
 ])
 def test_urlencoded_malformed(body: bytes) -> None:
     refused(lambda: parse_form("application/x-www-form-urlencoded", body), "body")
@@ -186,3 +186,47 @@ def test_urlencoded_malformed(body: bytes) -> None:
 def test_urlencoded_duplicates_are_refused() -> None:
     refused(lambda: parse_form("application/x-www-form-urlencoded", b"email=a%40x.id&email=b%40x.id"), "email")
     refused(lambda: parse_form("application/x-www-form-urlencoded", b"=x"), "body")
+
+
+# --- bracket keys, as PHP's http_build_query and jQuery's $.param write them --------------------
+
+def test_php_http_build_query_of_a_whatsapp_push_nests_back() -> None:
+    from urllib.parse import unquote_plus
+    # What PHP's http_build_query($data) writes for OCA's media example (numeric list indexes).
+    body = ("phone_number=6281234567890&message%5Btype%5D=template"
+            "&message%5Btemplate%5D%5Btemplate_code_id%5D=marketing%3Apromo"
+            "&message%5Btemplate%5D%5Bpayload%5D%5B0%5D%5Bposition%5D=header"
+            "&message%5Btemplate%5D%5Bpayload%5D%5B0%5D%5Bparameters%5D%5B0%5D%5Btype%5D=image"
+            "&message%5Btemplate%5D%5Bpayload%5D%5B0%5D%5Bparameters%5D%5B0%5D%5Bimage%5D%5Burl%5D="
+            "https%3A%2F%2Fcdn.x.id%2Fa.jpg"
+            "&message%5Btemplate%5D%5Bpayload%5D%5B1%5D%5Bposition%5D=body"
+            "&message%5Btemplate%5D%5Bpayload%5D%5B1%5D%5Bparameters%5D%5B0%5D%5Btype%5D=text"
+            "&message%5Btemplate%5D%5Bpayload%5D%5B1%5D%5Bparameters%5D%5B0%5D%5Btext%5D=Budi+Santoso")
+    assert "message[template][payload][0][position]=header" in unquote_plus(body)
+    fields, files = parse_form("application/x-www-form-urlencoded", body.encode())
+    assert files == {} and nest(fields) == {"phone_number": "6281234567890", "message": {
+        "type": "template", "template": {"template_code_id": "marketing:promo", "payload": [
+            {"position": "header", "parameters": [{"type": "image", "image": {"url": "https://cdn.x.id/a.jpg"}}]},
+            {"position": "body", "parameters": [{"type": "text", "text": "Budi Santoso"}]}]}}}
+
+
+def test_jquery_param_lists_of_scalars_and_objects() -> None:
+    # $.param({tags: ["a", "b"], items: [{k: 1}]}) -> tags[]=a&tags[]=b&items[0][k]=1
+    fields, _ = parse_form("application/x-www-form-urlencoded", b"tags%5B%5D=a&tags%5B%5D=b&items%5B0%5D%5Bk%5D=1")
+    assert nest(fields) == {"tags": ["a", "b"], "items": [{"k": "1"}]}
+
+
+def test_sparse_indexes_stay_an_object_and_the_body_stays_an_object() -> None:
+    fields, _ = parse_form("application/x-www-form-urlencoded", b"a%5B0%5D=x&a%5B2%5D=y&0=z")
+    assert nest(fields) == {"a": {"0": "x", "2": "y"}, "0": "z"}
+
+
+@pytest.mark.parametrize("body,name", [
+    (b"a=1&a%5Bb%5D=2", "a[b]"),              # a value and an object
+    (b"a%5Bb%5D=1&a%5Bb%5D%5Bc%5D=2", "a[b][c]"),
+    (b"a%5Bb=1", "a[b"),                      # unbalanced
+    (b"a" + b"%5Bx%5D" * 20 + b"=1", "a" + "[x]" * 20),  # deeper than MAX_KEY_DEPTH
+])
+def test_bracket_keys_that_cannot_nest_are_refused_naming_them(body: bytes, name: str) -> None:
+    fields, _ = parse_form("application/x-www-form-urlencoded", body)
+    refused(lambda: nest(fields), name)

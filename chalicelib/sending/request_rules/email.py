@@ -1,5 +1,7 @@
-"""Email: {email, message (base64 HTML), sender_email, sender_name, subject, attachment?},
-as JSON or OCA's multipart form. V2 answers {"success": true, "msg_id"}, V1 {"status": true, "msg_uid"}."""
+"""Email: {email, message (base64 HTML), sender_email, sender_name, subject, attachment?}, in JSON or
+either form encoding. V2 answers {"success": true, "msg_id"}; V1 its page's example {"status": true,
+"msg_uid"} with its table's {"success": true, "msg_id"} beside it (the page shows both).
+A `message` that is not base64 is sent as written (email_rules.html_body)."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,14 +18,15 @@ def prepare(sender: Sender, fields: dict[str, Any], files: dict[str, tuple[str, 
     sender_email = validation.email_address(fields.get("sender_email"), "sender_email")
     sender_name = email_rules.check_sender_name(fields.get("sender_name"))
     subject = email_rules.check_subject(fields.get("subject"))
-    html = email_rules.decode_html(fields.get("message"), "message")
+    html = email_rules.html_body(fields.get("message"), "message")
     attachment: Attachment | None
     if files and "attachment" in files:
         attachment = email_rules.attachment_from_part(*files["attachment"])
     else:
         attachment = email_rules.attachment_from_json(fields.get("attachment"))
     details = {"subject": subject, "sender_email": sender_email, "sender_name": sender_name,
-               "attachment": attachment.filename if attachment else None, "source": "api"}
+               "attachment": attachment.filename if attachment else None, "source": "api",
+               "message_body": email_rules.stored_body(html)}
     return Prepared(target=to, details={k: v for k, v in details.items() if v is not None},
                  outbound=lambda message_id: Outbound(message_id, sender.channel, to, sender_email=sender_email,
                                                       sender_name=sender_name, subject=subject, html=html,
@@ -31,4 +34,6 @@ def prepare(sender: Sender, fields: dict[str, Any], files: dict[str, tuple[str, 
 
 
 def response(message_id: str, version: int) -> dict[str, Any]:
-    return {"success": True, "msg_id": message_id} if version == 2 else {"status": True, "msg_uid": message_id}
+    if version == 2:
+        return {"success": True, "msg_id": message_id}
+    return {"status": True, "msg_uid": message_id, "success": True, "msg_id": message_id}

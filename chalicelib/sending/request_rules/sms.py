@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.providers.base import Outbound
-from chalicelib.sending.phone_numbers import country_of, normalise_phone
+from chalicelib.core.phone_numbers import country_of, normalise_phone, operator_of
 from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.sending.sms_segments import check_sms_text
 
@@ -14,7 +14,7 @@ def prepare(sender: Sender, fields: dict[str, Any]) -> Prepared:
     text, info = check_sms_text(fields.get("message"), "message")
     return Prepared(target=phone, cost=info.segments,
                  details={"message_body": text, "total_sms": info.segments, "encoding": info.encoding,
-                          "country": country_of(phone)},
+                          "country": country_of(phone), "operator_cell": operator_of(phone)},
                  outbound=lambda message_id: Outbound(message_id, sender.channel, phone, text=text))
 
 

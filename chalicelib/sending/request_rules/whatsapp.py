@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.core.errors import bad_parameter
 from chalicelib.providers.base import Outbound
-from chalicelib.sending.phone_numbers import normalise_phone
+from chalicelib.core.phone_numbers import normalise_phone
 from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.templates import service as templates
 

@@ -6,7 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from chalicelib.core.errors import ApiError
-from chalicelib.sending.phone_numbers import MAX_INPUT_LEN, normalise_phone
+from chalicelib.core.phone_numbers import INVALID_COUNTRY_CODE, MAX_INPUT_LEN, normalise_phone
 
 
 def refused(value: object, field: str = "phone", **kwargs) -> ApiError:
@@ -14,7 +14,7 @@ def refused(value: object, field: str = "phone", **kwargs) -> ApiError:
         normalise_phone(value, field, **kwargs)
     error = info.value
     assert (error.code, error.status, error.field) == (39, 406, field)
-    assert field in error.message
+    assert field in error.message or error.message == INVALID_COUNTRY_CODE
     return error
 
 
@@ -22,7 +22,6 @@ def refused(value: object, field: str = "phone", **kwargs) -> ApiError:
     "081234567890", "6281234567890", "+6281234567890",
     "0812-3456-7890", "0812 3456 7890", "(0812) 3456-7890", "0812.3456.7890",
     "+62 812-3456-7890", "+62 (812) 3456 7890", "62 812 3456 7890", "  +6281234567890\t",
-    "81234567890",      # the national number without the trunk 0 (forms with a +62 dropdown)
     "+62081234567890",  # the trunk 0 kept after +62: a common slip that phonenumbers repairs
 ])
 def test_indonesian_forms_mean_the_same_number(written: str) -> None:
@@ -35,6 +34,19 @@ def test_landline_and_foreign_numbers() -> None:
     assert normalise_phone("+1 650-253-0000", "phone") == "+16502530000"
     # Invalid as a national Indonesian number, valid once read as international.
     assert normalise_phone("60123456789", "phone") == "+60123456789"
+
+
+@pytest.mark.parametrize("written", ["89694353628", "81234567890", "8123-4567-890", "6591234567"])
+def test_a_number_without_its_country_code_or_0_is_oca_invalid_country_code(written: str) -> None:
+    # OCA's own example (89694353628): a national number missing its 0 is not read as +62, nor as
+    # whichever country its first digits name (+81 is Japan, +65 Singapore): the client must say.
+    assert refused(written).message == INVALID_COUNTRY_CODE
+
+
+def test_a_number_with_a_country_code_and_no_plus_is_international() -> None:
+    assert normalise_phone("60123456789", "phone") == "+60123456789"
+    assert normalise_phone("16502530000", "phone") == "+16502530000"
+    assert normalise_phone("6289694353628", "phone") == "+6289694353628"
 
 
 def test_default_region() -> None:
@@ -113,3 +125,12 @@ def test_any_written_form_of_a_mobile_normalises_the_same(national: str, form: s
     result = normalise_phone(written, "phone")
     assert result == "+62" + national
     assert normalise_phone(result, "phone") == result  # idempotent
+
+
+@pytest.mark.parametrize("number,operator", [("+6281234567890", "TELKOMSEL"), ("+6285712345678", "INDOSAT OOREDOO"),
+                                             ("+6281712345678", "XL"), ("+6289694353628", "TRI"),
+                                             ("+6288112345678", "SMARTFREN"), ("+62215551234", None),
+                                             ("+60123456789", None)])
+def test_operator_cell_from_the_indonesian_prefix(number: str, operator: str | None) -> None:
+    from chalicelib.core.phone_numbers import operator_of
+    assert operator_of(number) == operator

@@ -1,0 +1,605 @@
+"""The OpenAPI 3.1 document of every route: OCA's channel routes (built from sending's route table, so a
+new line there is a new operation here), the dashboard API, Meta's webhook, the console and these docs.
+
+It is the one description of the API: served at /openapi.json, checked by openapi-spec-validator,
+fuzzed by schemathesis against `make run`'s stack, the source of the README's route table
+(local/readme_routes.py) and of the console's TypeScript types (openapi-typescript).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.core.channels import CHANNELS, EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
+from chalicelib.messages.api_words import API_WORDS, ROUTE_WORDS
+from chalicelib.messages.status_rules import RULES
+from chalicelib.sending.oca_table import ROUTES, Route
+
+Schema = dict[str, Any]
+OPENAPI_VERSION = "3.1.0"
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def string(**extra: Any) -> Schema:
+    return {"type": "string", **extra}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {**schema, "type": [schema["type"], "null"]} if "type" in schema else {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict[str, Schema], required: list[str] | tuple[str, ...] = (), **extra: Any) -> Schema:
+    """An object; Kirim's extras may be added inside objects, so other keys are allowed unless said."""
+    schema: Schema = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def array(items: Schema, **extra: Any) -> Schema:
+    return {"type": "array", "items": items, **extra}
+
+
+TIME = string(format="date-time", description="ISO 8601, UTC, with a Z")
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+TRUE = {"type": "boolean", "const": True}
+
+
+def _api_words(channel: str) -> list[str]:
+    words = set(API_WORDS[channel].values())
+    for (route_channel, _, _), extra in ROUTE_WORDS.items():
+        if route_channel == channel:
+            words.update(extra.values())
+    return sorted(words)
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+ERROR_SCHEMAS: dict[str, Schema] = {
+    "DashboardError": obj({"errors": array(obj(
+        {"message": string(), "code": INT, "field": string(description="the request field at fault")},
+        ["message", "code"]), minItems=1, maxItems=1)}, ["errors"], additionalProperties=False,
+        description="Every error of the dashboard API (Kirim's own shape)."),
+    "OcaValidationDetail": obj(
+        {"value": {"description": "the value sent (left out when the field was not sent; long values cut)"},
+         "msg": string(), "param": string(description="the field, as a path such as message.template.payload[0]"),
+         "location": string(enum=["body", "query", "params", "headers"])},
+        ["msg", "param", "location"], additionalProperties=False),
+    "OcaValidationError": obj({"message": array(ref("OcaValidationDetail"), minItems=1), "code": string(const="39")},
+                              ["message", "code"], additionalProperties=False),
+    "OcaPlainError": obj({"message": string(), "code": INT, "field": string()}, ["message", "code"],
+                         additionalProperties=False),
+    "OcaError": obj({"errors": array({"anyOf": [ref("OcaValidationError"), ref("OcaPlainError")]},
+                                     minItems=1, maxItems=1)}, ["errors"], additionalProperties=False,
+                    description="OCA's error body: a validation error (code \"39\", a list of validator objects) "
+                                "or any other (an integer code, a message)."),
+}
+
+_ERROR_TEXT = {401: "Missing or wrong credentials (OCA codes 17, 43, 45; V2 and WhatsApp quota: 5, V1: 55)",
+               403: "Forbidden (a cookie session without X-Kirim-Console, or a setting the operator manages)",
+               404: "Not found (code 33): another account's data is never shown",
+               405: "Method not allowed (code 33)",
+               406: "Invalid input (code 39, naming the field); V1 and WhatsApp also for code 19",
+               409: "Conflict (an Idempotency-Key still in flight, a name taken, a wrong state)",
+               410: "Gone (an expired report file)",
+               413: "Body larger than the limit (code 39, field body)",
+               415: "Unsupported Content-Type (code 39)",
+               422: "The Idempotency-Key was used with another body",
+               429: "Rate limit (code 9), with Retry-After",
+               500: "Internal error (code 13), never with details"}
+OCA_ERRORS = (401, 404, 406, 409, 413, 415, 422, 429, 500)
+DASHBOARD_ERRORS = (401, 403, 404, 406, 409, 413, 415, 429, 500)
+
+
+def _errors(statuses: tuple[int, ...], schema: str) -> dict[str, Any]:
+    return {str(status): {"description": _ERROR_TEXT[status], "content": {"application/json": {"schema": ref(schema)}}}
+            for status in statuses}
+
+
+RATE_HEADERS = {name: {"description": text, "schema": string()} for name, text in (
+    ("X-RateLimit-Limit", "requests per second allowed to the application"),
+    ("X-RateLimit-Remaining", "requests left in this second"),
+    ("X-RateLmit-Remaining", "the same, as OCA's pages spell it"),
+    ("X-RateLimit-Reset", "Unix time the window ends"))}
+
+
+# --- OCA's channel routes -------------------------------------------------------------------------
+
+def _history_status(channel: str) -> Schema:
+    return array(obj({"status": string(enum=_api_words(channel)), "at": TIME, "provider_status": nullable(string())},
+                     ["status", "at"]))
+
+
+def _sms_record(version: int, action: str, channel: str = SMS) -> Schema:
+    properties = {
+        "application": string(), "phone_number": string(), "message_body": nullable(string()),
+        "status": string(enum=_api_words(channel)), "operator_cell": nullable(string()),
+        "status_description": string(), "country": nullable(string()), "source": string(), "total_sms": INT,
+        "created_at": TIME, "updated_at": TIME, "history_status": _history_status(channel)}
+    required = ["phone_number", "status", "created_at"]
+    if channel == WHATSAPP:
+        for key in ("message_body", "total_sms"):
+            properties.pop(key)
+        properties.update({"msgid": string(), "template_code_id": nullable(string())})
+        return obj(properties, [*required, "msgid"])
+    if version == 1:
+        properties["msg_uid"] = string()
+        return obj(properties, [*required, "msg_uid", "message_body", "total_sms"])
+    properties["msgid"] = string()
+    if action == "history":
+        properties.update({"aditional_data": {"type": "null", "description": "sic: OCA's spelling, always null"},
+                           "uuid": string(description="the same as msgid")})
+    return obj(properties, [*required, "msgid", "message_body", "total_sms"])
+
+
+def _email_record(version: int) -> Schema:
+    id_key = "msg_id" if version == 1 else "msgid"
+    return obj({"email": string(), "message_body": string(description="the HTML, cut at 2,000 characters"),
+                "status": string(enum=_api_words(EMAIL)), "created_at": TIME, "updated_at": TIME,
+                "subject": nullable(string()), "sender_email": nullable(string()), "attachment": BOOL,
+                "source": string(), "history": _history_status(EMAIL), id_key: string()},
+               ["email", "status", "created_at", id_key])
+
+
+OTP_STATUS = obj({"total_sms": INT, "sender_id": nullable(string()), "receipent_number": string(description="sic"),
+                  "recipient_number": string(), "message_body": nullable(string()),
+                  "status": string(enum=_api_words(SMS_OTP)), "country": nullable(string()), "created_at": TIME,
+                  "updated_at": TIME, "msg_id": string(), "history_status": _history_status(SMS_OTP)},
+                 ["sender_id", "receipent_number", "status", "created_at", "updated_at", "msg_id"])
+CALL_STATUS = obj({
+    "from_number": nullable(string()), "to_number": string(), "ivr_id": nullable(string()), "call_id": string(),
+    "application_id": string(), "call_start": nullable(TIME), "call_answer": nullable(TIME), "call_end": nullable(TIME),
+    "duration": nullable(INT), "talk_duration": nullable(INT), "tta": nullable(INT), "hangup_cause": nullable(string()),
+    "status": string(enum=_api_words(IVR)), "created_at": TIME, "updated_at": TIME,
+    "result": array(obj({"question": string(), "type": string(), "answer": array({})}))},
+    ["to_number", "call_id", "status", "created_at", "result"])
+AUDIO = obj({"id": string(), "filename": string(), "name": string(), "url": string(format="uri"), "size": INT,
+             "created_at": TIME}, ["id", "filename", "name", "url"])
+IVR_ITEM = obj({"ivr_id": string(), "ivr_name": string(), "required_variable": array(string()), "created_at": TIME,
+                "deleted_at": {"type": "null"}}, ["ivr_id", "ivr_name", "required_variable", "created_at"])
+
+PAYLOAD_ITEM = obj({
+    "position": string(enum=["header", "body", "button"]),
+    "sub_type": string(enum=["url", "copy_code", "quick_reply"], description="Meta's form: the button's kind"),
+    "index": {"type": ["string", "integer"], "description": "Meta's form: the button's position, 0-9"},
+    "parameters": array(obj({"type": string(enum=["text", "image", "video", "document", "location", "coupon_code",
+                                                  "payload"]),
+                             "text": string(),
+                             **{kind: obj({"url": string(), "caption": string(), "filename": string()}, ["url"])
+                                for kind in ("image", "video", "document")}}, ["type"]))},
+    ["position"])
+SEND_BODIES: dict[str, Schema] = {
+    SMS: obj({"phone": string(description="0812…, 62812… or +62812…"), "message": string(maxLength=1600)},
+             ["phone", "message"], examples=[{"phone": "081234567890", "message": "Halo dari Kirim"}]),
+    SMS_OTP: obj({"sender_id": string(), "recipient_number": string(),
+                  "receipent_number": string(description="OCA's V1 spelling, accepted too"),
+                  "message_body": string()}, ["sender_id", "message_body"],
+                 examples=[{"sender_id": "KIRIM", "recipient_number": "6281234567890",
+                            "message_body": "Kode OTP Anda 123456"}]),
+    EMAIL: obj({"email": string(format="email"), "message": string(description="base64 HTML (text as written "
+                                                                              "when it is not base64)"),
+                "sender_email": string(format="email"), "sender_name": string(), "subject": string(),
+                "attachment": {"description": "a file (multipart), or {filename, content_type?, content: base64}"}},
+               ["email", "message", "sender_email", "subject"],
+               examples=[{"email": "budi@example.com", "message": "PGgxPkhhbG88L2gxPg==",
+                          "sender_email": "noreply@kirim.dev", "sender_name": "Toko", "subject": "Pesanan"}]),
+    IVR: obj({"from_number": string(description="one of the numbers collection"), "to_number": string(),
+              "ivr_id": string(), "variable": obj({}, additionalProperties=string())},
+             ["from_number", "to_number", "ivr_id"]),
+    WHATSAPP: obj({"phone_number": string(), "message": obj({"type": string(const="template"), "template": obj(
+        {"template_code_id": string(description="'<template id, _ for ->:<name>' or '<category>:<name>'"),
+         "payload": array(PAYLOAD_ITEM)}, ["template_code_id"])}, ["type", "template"])},
+        ["phone_number", "message"], examples=[{"phone_number": "6281234567890", "message": {
+            "type": "template", "template": {"template_code_id": "utility:order_update", "payload": [
+                {"position": "body", "parameters": [{"type": "text", "text": "Budi"}]}]}}}]),
+}
+
+
+def _send_answer(channel: str, version: int) -> Schema:
+    if channel == SMS:
+        return obj({"status": string(const="sent"), "msg_uid": string()}, ["status", "msg_uid"])
+    if channel == SMS_OTP:
+        flag = "success" if version == 2 else "sender_id"
+        return obj({flag: TRUE, "msg_id": string()}, [flag, "msg_id"])
+    if channel == EMAIL:
+        if version == 2:
+            return obj({"success": TRUE, "msg_id": string()}, ["success", "msg_id"])
+        return obj({"status": TRUE, "msg_uid": string(), "success": TRUE, "msg_id": string()},
+                   ["status", "msg_uid", "success", "msg_id"])
+    if channel == IVR:
+        return obj({"success": TRUE, "call_id": string(), "to_number": string(description="the call id, as OCA's "
+                                                                                            "example answers it")},
+                   ["success", "call_id", "to_number"])
+    return obj({"msgid": string(), "success": TRUE}, ["msgid", "success"])
+
+
+def _status_answer(channel: str, version: int) -> Schema:
+    if channel == SMS_OTP:
+        return OTP_STATUS
+    if channel == IVR:
+        return CALL_STATUS
+    data = _email_record(version) if channel == EMAIL else _sms_record(version, "status", channel)
+    return obj({"status": TRUE, "data": data}, ["status", "data"])
+
+
+# What each route answers, in short, and OCA's quirks it keeps on purpose (README's compatibility table).
+# Keys: (channel, action, version); version None = both.
+ANSWERS: dict[tuple[str, str, int | None], tuple[str, str]] = {
+    (SMS, "send", None): ('`{"status": "sent", "msg_uid"}`', "`status` is the string \"sent\" (the table says success)"),
+    (SMS, "history", 1): ("array of `{phone_number, message_body, status, msg_uid, total_sms, created_at, ...}`",
+                          "bare array; id key `msg_uid`"),
+    (SMS, "history", 2): ("array of OCA's V2 history item", "`msgid` and `uuid` (same value), `aditional_data: null`, "
+                                                            "status word `send`"),
+    (SMS, "status", 1): ('`{"status": true, "data": {msg_uid, application, ...}}`', "id key `msg_uid`"),
+    (SMS, "status", 2): ('`{"status": true, "data": {msgid, operator_cell, status_description, country, source, '
+                         '...}}`', "id key `msgid`; `operator_cell` upper case (TELKOMSEL)"),
+    (SMS_OTP, "send", 1): ('`{"sender_id": true, "msg_id"}`', "the success flag is `sender_id`; "
+                                                               "`receipent_number` accepted"),
+    (SMS_OTP, "send", 2): ('`{"success": true, "msg_id"}`', "`recipient_number` and `receipent_number` accepted"),
+    (SMS_OTP, "status", None): ("flat `{total_sms, sender_id, receipent_number, message_body, status, country, "
+                                "msg_id, ...}`", "no wrapper; `receipent_number`; status word `submited`"),
+    (SMS_OTP, "sender_ids", None): ('`{"sender_id": [...]}`', ""),
+    (EMAIL, "send", 1): ('`{"status": true, "msg_uid", "success": true, "msg_id"}`',
+                         "the page's example and its table, side by side; `message` base64 (or text as written)"),
+    (EMAIL, "send", 2): ('`{"success": true, "msg_id"}`', "`message` base64 (or text as written)"),
+    (EMAIL, "history", 1): ("array of `{email, message_body, status, msg_id, created_at, ...}`", "bare array"),
+    (EMAIL, "history", 2): ("array of the V2 status `data` (undocumented by OCA)", "bare array"),
+    (EMAIL, "status", 1): ('`{"status": true, "data": {email, message_body, status, msg_id, ...}}`', ""),
+    (EMAIL, "status", 2): ('`{"status": true, "data": {msgid, attachment, history, source, message_body, ...}}`',
+                           "`attachment` a boolean"),
+    (IVR, "send", None): ('`{"success": true, "call_id", "to_number"}`', "the id under `to_number` too "
+                                                                          "(OCA's example)"),
+    (IVR, "ivr_list", None): ("array of `{ivr_id, ivr_name, required_variable, created_at, deleted_at}`",
+                              "bare array; `deleted_at` null"),
+    (IVR, "status", None): ("flat `{call_id, from_number, to_number, call_start, call_answer, call_end, duration, "
+                            "talk_duration, tta, hangup_cause, status, result, ...}`", "status word `answered`"),
+    (IVR, "audio_upload", None): ("`{id, filename, name, url}`", "multipart field `audio`"),
+    (IVR, "audio_list", None): ("array of `{id, filename, name, url, ...}`", "path is Kirim's (OCA's is unpublished)"),
+    (IVR, "audio_delete", None): ('`{"success": true, "id"}`', "path is Kirim's (OCA's is unpublished)"),
+    (IVR, "caller_ids", None): ('`{"from_number": [...]}`', "path is Kirim's (OCA's is unpublished)"),
+    (IVR, "audio_play", None): ("302 to the file", "the `url` an upload answers"),
+    (WHATSAPP, "send", None): ('`{"msgid", "success": true}`', "id key `msgid`; forms of OCA, Meta and PHP"),
+    (WHATSAPP, "status", None): ('`{"status": true, "data": {msgid, status, history_status, ...}}`',
+                                 "both paths clients call"),
+}
+
+
+def answer_of(route: Route) -> tuple[str, str]:
+    return ANSWERS.get((route.channel, route.action, route.version)) or ANSWERS[(route.channel, route.action, None)]
+
+
+_SUMMARY = {"send": "Send", "history": "History", "status": "Status", "sender_ids": "Sender ids (maskings)",
+            "ivr_list": "IVR scripts", "audio_upload": "Upload audio", "audio_list": "Audio files",
+            "audio_delete": "Delete an audio file", "caller_ids": "Numbers collection", "audio_play": "Play an audio file"}
+_CHANNEL_NAME = {SMS: "SMS", SMS_OTP: "SMS OTP", EMAIL: "Email", IVR: "IVR call", WHATSAPP: "WhatsApp"}
+
+
+def _oca_answer(route: Route) -> tuple[str, dict[str, Any]]:
+    """(status, response object) of a route's success."""
+    json_of = lambda schema: {"application/json": {"schema": schema}}  # noqa: E731
+    channel, version, action = route.channel, route.version, route.action
+    if action == "audio_play":
+        return "302", {"description": "A redirect to the file (a presigned URL, valid 15 minutes)",
+                       "headers": {"Location": {"schema": string(format="uri")}}}
+    if action == "history":
+        item = _email_record(version) if channel == EMAIL else _sms_record(version, "history", channel)
+        return "200", {"description": "Newest first, as a bare array (OCA's); the next page's cursor is in headers",
+                       "headers": {**RATE_HEADERS,
+                                   "X-Next-Cursor": {"description": "pass as ?cursor= for the next page",
+                                                     "schema": string()},
+                                   "Link": {"description": 'RFC 8288: <?limit=..&cursor=..>; rel="next"',
+                                            "schema": string()}},
+                       "content": json_of(array(item))}
+    schema = {"send": lambda: _send_answer(channel, version), "status": lambda: _status_answer(channel, version),
+              "sender_ids": lambda: obj({"sender_id": array(string())}, ["sender_id"]),
+              "caller_ids": lambda: obj({"from_number": array(string())}, ["from_number"]),
+              "ivr_list": lambda: array(IVR_ITEM), "audio_upload": lambda: AUDIO,
+              "audio_list": lambda: array(AUDIO),
+              "audio_delete": lambda: obj({"success": TRUE, "id": string()}, ["success", "id"])}[action]()
+    return "200", {"description": "OK", "headers": dict(RATE_HEADERS), "content": json_of(schema)}
+
+
+def _oca_request(route: Route) -> dict[str, Any] | None:
+    if route.action == "audio_upload":
+        return {"required": True, "content": {"multipart/form-data": {"schema": obj(
+            {"audio": string(contentMediaType="audio/mpeg", description="an MP3 or WAV file, at most 4 MiB")},
+            ["audio"])}}}
+    if route.action != "send":
+        return None
+    schema = SEND_BODIES[route.channel]
+    content = {"application/json": {"schema": schema}, "application/x-www-form-urlencoded": {"schema": schema}}
+    if route.channel == EMAIL:
+        content["multipart/form-data"] = {"schema": schema}
+    return {"required": True, "content": content}
+
+
+def _oca_operation(route: Route) -> dict[str, Any]:
+    version = f"V{route.version}"
+    operation: dict[str, Any] = {
+        "operationId": _operation_id(route.method, route.path),
+        "summary": f"{_CHANNEL_NAME[route.channel]}: {_SUMMARY[route.action]} ({version})",
+        "tags": [f"OCA {version}" if route.channel != WHATSAPP else "OCA WhatsApp"],
+        "x-oca": {"version": route.version, "channel": route.channel, "action": route.action,
+                  "answer": answer_of(route)[0], "quirks": answer_of(route)[1]},
+    }
+    if route.authenticated:
+        operation["security"] = [{"basicAuth": []}] if route.version == 1 else [{"channelToken": []}]
+    parameters = [{"name": name, "in": "path", "required": True, "schema": string(minLength=1)}
+                  for name in _path_names(route.path)]
+    if route.action == "history":
+        parameters += [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200,
+                                                                    "default": 50}},
+                       {"name": "cursor", "in": "query", "schema": string(description="X-Next-Cursor of the page "
+                                                                                     "before")}]
+    if route.action == "send":
+        parameters.append({"name": "Idempotency-Key", "in": "header", "schema": string(minLength=1, maxLength=255),
+                           "description": "a retry with the same key answers the first answer and sends nothing"})
+    if route.version == 1 and route.authenticated:
+        parameters.append({"name": "X-Application-Id", "in": "header", "schema": string(),
+                           "description": "optional: which application (else the owner's pick for the channel, "
+                                          "else the oldest)"})
+    if parameters:
+        operation["parameters"] = parameters
+    request = _oca_request(route)
+    if request:
+        operation["requestBody"] = request
+    status, answer = _oca_answer(route)
+    errors = (404, 500) if not route.authenticated else OCA_ERRORS
+    operation["responses"] = {status: answer, **_errors(errors, "OcaError")}
+    return operation
+
+
+def _operation_id(method: str, path: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9]+", "_", f"{method} {path}").strip("_").lower()
+
+
+def _path_names(path: str) -> list[str]:
+    import re
+
+    return re.findall(r"\{([^}]+)\}", path)
+
+
+# --- the dashboard API ----------------------------------------------------------------------------
+
+CHANNEL = string(enum=list(CHANNELS))
+APPLICATION = obj({"application_id": string(), "name": string(), "created_at": TIME, "channels": array(obj({
+    "channel": CHANNEL, "status": string(enum=["Active", "Inactive"]), "quota_remaining": INT,
+    "token": nullable(obj({"prefix": string(), "issued_at": TIME}, ["prefix", "issued_at"]))},
+    ["channel", "status", "quota_remaining", "token"]))}, ["application_id", "name", "created_at", "channels"])
+SETTINGS = obj({"application_id": string(), "rate_limit": INT, "timezone": string(), "sender_ids": array(string()),
+                "caller_ids": array(string()), "callback_url": nullable(string()),
+                "v1_default_for": array(CHANNEL, description="channels whose V1 calls this application answers")},
+               ["application_id", "rate_limit", "timezone", "sender_ids", "caller_ids"])
+SETTINGS_BODY = obj({"sender_ids": array(string(maxLength=11), maxItems=20),
+                     "caller_ids": array(string(), maxItems=20), "timezone": string(),
+                     "rate_limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+                     "callback_url": nullable(string(format="uri")),
+                     "v1_default_for": array(CHANNEL)}, additionalProperties=False, minProperties=1)
+SCRIPT = obj({"ivr_id": string(), "ivr_name": string(), "required_variable": array(string()), "created_at": TIME},
+             ["ivr_id", "ivr_name", "required_variable", "created_at"])
+DASHBOARD_WORDS = sorted({word for rules in RULES.values() for word in rules.words})
+MESSAGE = obj({"message_id": string(), "channel": CHANNEL, "target": string(), "status": string(enum=DASHBOARD_WORDS),
+               "created_at": TIME, "updated_at": TIME}, ["message_id", "channel", "target", "status", "created_at"])
+TEMPLATE = obj({"template_id": string(), "template_code_id": string(), "name": string(), "language": string(),
+                "category": nullable(string()), "status": string(enum=["DRAFT", "SUBMITTED", "APPROVED", "REJECTED"]),
+                "header": nullable(obj({})), "body": nullable(obj({})), "footer": nullable(obj({})),
+                "buttons": nullable(array(obj({}))), "authentication": nullable(obj({})),
+                "components": nullable(array(obj({}))), "created_at": TIME, "updated_at": TIME,
+                "rejection_reason": string()},
+               ["template_id", "template_code_id", "name", "language", "status", "created_at", "updated_at"])
+TEMPLATE_BODY = obj({"name": string(), "language": string(), "category": string(
+    enum=["MARKETING", "UTILITY", "AUTHENTICATION"]), "header": obj({}), "body": obj({}), "footer": obj({}),
+    "buttons": array(obj({})), "authentication": obj({}), "accept_terms": BOOL, "submit": BOOL})
+# A preview shows a form being typed: a button may have no type or text yet.
+PREVIEW = obj({"masking_name": string(), "header": nullable(obj({})), "body": nullable(string()),
+               "footer": nullable(string()), "buttons": array(obj({"type": nullable(string()),
+                                                                   "text": nullable(string())})),
+               "more_buttons": INT}, ["masking_name", "buttons", "more_buttons"])
+REPORT = obj({"report_id": string(), "name": string(), "channel": CHANNEL, "statuses": array(string()),
+              "format": string(enum=["csv", "xlsx"]), "from": string(), "to": string(),
+              "status": string(enum=["Processing", "Preparing", "Done", "Failed"]), "rows": INT,
+              "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "created_at": TIME, "error": string(),
+              "finished_at": TIME, "size": INT, "expired": BOOL},
+             ["report_id", "name", "channel", "statuses", "format", "status", "rows", "progress", "created_at"])
+OVERVIEW = obj({"from": TIME, "to": TIME, "channels": array(obj({
+    "channel": CHANNEL, "total": INT, "success": INT, "failed": INT, "pending": INT, "success_rate": {"type": "number"},
+    "failed_rate": {"type": "number"}, "by_status": obj({}, additionalProperties=INT),
+    "series": array(obj({"date": string(format="date"), "total": INT, "success": INT, "failed": INT}))},
+    ["channel", "total", "success", "failed", "pending", "success_rate", "failed_rate", "by_status", "series"])),
+    "latest": array(MESSAGE)}, ["from", "to", "channels", "latest"])
+RANGE = [{"name": "from", "in": "query", "schema": string(), "description": "a date (2026-11-27) or an ISO 8601 time"},
+         {"name": "to", "in": "query", "schema": string(), "description": "inclusive; a date or an ISO 8601 time"}]
+APP_ID = {"name": "application_id", "in": "path", "required": True, "schema": string()}
+
+
+def _dash(summary: str, answer: tuple[str, Schema | None], *, body: Schema | None = None,
+          parameters: list[dict[str, Any]] | None = None, auth: bool = True, tag: str = "Dashboard",
+          errors: tuple[int, ...] = DASHBOARD_ERRORS, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    status, schema = answer
+    response: dict[str, Any] = {"description": summary}
+    if schema is not None:
+        response["content"] = {"application/json": {"schema": schema}}
+    if headers:
+        response["headers"] = headers
+    operation: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {status: response,
+                                                                                   **_errors(errors, "DashboardError")}}
+    if auth:
+        operation["security"] = [{"session": []}, {"sessionCookie": []}]
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return operation
+
+
+def _dashboard_paths() -> dict[str, dict[str, Any]]:
+    app = [APP_ID]
+    channel_param = {"name": "channel", "in": "path", "required": True, "schema": string()}
+    template_param = {"name": "template_id", "in": "path", "required": True, "schema": string()}
+    report_param = {"name": "report_id", "in": "path", "required": True, "schema": string()}
+    templates_tag = "Dashboard: WhatsApp templates"
+    no_session = (406, 409, 413, 415, 429, 500)
+    return {
+        "/auth/register": {"post": _dash("Register an account", ("201", obj(
+            {"user_id": string(), "email": string(), "name": string()}, ["user_id", "email", "name"])),
+            body=obj({"email": string(format="email"), "password": string(minLength=10), "name": string()},
+                     ["email", "password", "name"]), auth=False, errors=no_session)},
+        "/auth/login": {"post": _dash("Log in: a session token (or, with X-Kirim-Console: 1, an HttpOnly cookie)",
+                                      ("200", obj({"session_token": string(), "expires_at": TIME}, ["expires_at"])),
+                                      body=obj({"email": string(), "password": string()}, ["email", "password"]),
+                                      auth=False, errors=(401, 406, 413, 415, 429, 500),
+                                      headers={"Cache-Control": {"schema": string(const="no-store")}})},
+        "/auth/me": {"get": _dash("Who am I", ("200", obj({"user_id": string(), "email": string(), "name": string()},
+                                                           ["user_id", "email", "name"])), errors=(401, 500))},
+        "/auth/logout": {"post": _dash("Log out", ("204", None), errors=(401, 403, 500))},
+        "/applications": {
+            "post": _dash("Create an application", ("201", APPLICATION), body=obj(
+                {"name": string(maxLength=100), "channels": array(CHANNEL, minItems=1, uniqueItems=True)},
+                ["name", "channels"])),
+            "get": _dash("List my applications, newest first", ("200", obj({"items": array(APPLICATION)},
+                                                                            ["items"])), errors=(401, 500))},
+        "/applications/{application_id}": {"get": _dash("Get an application", ("200", APPLICATION), parameters=app)},
+        "/applications/{application_id}/channels/{channel}/token": {
+            "post": _dash("Generate a channel token (shown once; the old one dies)", ("201", obj(
+                {"channel": CHANNEL, "token": string(), "issued_at": TIME}, ["channel", "token", "issued_at"])),
+                parameters=[APP_ID, channel_param]),
+            "delete": _dash("Revoke a channel token", ("204", None), parameters=[APP_ID, channel_param])},
+        "/applications/{application_id}/settings": {
+            "get": _dash("Sending settings", ("200", SETTINGS), parameters=app),
+            "put": _dash("Change sending settings", ("200", SETTINGS), parameters=app, body=SETTINGS_BODY)},
+        "/applications/{application_id}/ivr": {
+            "post": _dash("Create an IVR script", ("201", SCRIPT), parameters=app, body=obj(
+                {"name": string(maxLength=100), "script": string(maxLength=3000)}, ["name", "script"])),
+            "get": _dash("List IVR scripts", ("200", obj({"items": array(SCRIPT)}, ["items"])), parameters=app)},
+        "/applications/{application_id}/overview": {"get": _dash(
+            "Overview: totals, rates, daily series and the latest messages", ("200", OVERVIEW),
+            parameters=[APP_ID, {"name": "channel", "in": "query", "schema": string()}, *RANGE])},
+        "/applications/{application_id}/messages": {"get": _dash(
+            "Messages, filtered and paged", ("200", obj({"items": array(MESSAGE), "next_cursor": nullable(string())},
+                                                        ["items", "next_cursor"])),
+            parameters=[APP_ID, {"name": "channel", "in": "query", "schema": string()},
+                        {"name": "status", "in": "query", "schema": string(), "description": "comma-separated"},
+                        *RANGE, {"name": "order", "in": "query", "schema": string(enum=["desc", "asc"])},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                        {"name": "cursor", "in": "query", "schema": string()}])},
+        "/applications/{application_id}/messages/{message_id}": {"get": _dash(
+            "One message with its history", ("200", obj({**MESSAGE["properties"], "history": array(obj(
+                {"status": string(), "at": TIME, "provider_status": nullable(string())}))},
+                [*MESSAGE["required"], "history"])),
+            parameters=[APP_ID, {"name": "message_id", "in": "path", "required": True, "schema": string()}])},
+        "/applications/{application_id}/reports": {
+            "post": _dash("Ask for a report", ("202", REPORT), parameters=app, body=obj(
+                {"name": string(), "channel": CHANNEL, "statuses": array(string(), minItems=1),
+                 "format": string(enum=["csv", "xlsx", "xls"]), "from": string(), "to": string()},
+                ["name", "channel", "statuses", "format", "from", "to"])),
+            "get": _dash("List reports", ("200", obj({"items": array(REPORT)}, ["items"])), parameters=app)},
+        "/applications/{application_id}/reports/{report_id}": {"get": _dash(
+            "A report's progress", ("200", REPORT), parameters=[APP_ID, report_param])},
+        "/applications/{application_id}/reports/{report_id}/download": {"get": _dash(
+            "A fresh download link (15 minutes)", ("200", obj({"url": string(format="uri"), "expires_at": TIME},
+                                                               ["url", "expires_at"])),
+            parameters=[APP_ID, report_param], errors=(*DASHBOARD_ERRORS, 410))},
+        "/applications/{application_id}/whatsapp/templates": {
+            "post": _dash("Create a template (a draft, or submitted)", ("201", TEMPLATE), parameters=app,
+                          body=TEMPLATE_BODY, tag=templates_tag),
+            "get": _dash("List templates", ("200", obj({"items": array(TEMPLATE)}, ["items"])), tag=templates_tag,
+                         parameters=[APP_ID, {"name": "status", "in": "query", "schema": string(
+                             enum=["DRAFT", "SUBMITTED", "APPROVED", "REJECTED"])}])},
+        "/applications/{application_id}/whatsapp/templates/preview": {"post": _dash(
+            "Preview a template being typed (nothing saved)", ("200", PREVIEW), parameters=app, tag=templates_tag,
+            body=obj({**TEMPLATE_BODY["properties"], "masking_name": string()}))},
+        "/applications/{application_id}/whatsapp/templates/{template_id}": {
+            "get": _dash("Get a template", ("200", TEMPLATE), parameters=[APP_ID, template_param], tag=templates_tag),
+            "patch": _dash("Edit a DRAFT or REJECTED template", ("200", TEMPLATE), tag=templates_tag,
+                           parameters=[APP_ID, template_param], body=TEMPLATE_BODY),
+            "delete": _dash("Delete a template", ("204", None), parameters=[APP_ID, template_param],
+                            tag=templates_tag)},
+        "/applications/{application_id}/whatsapp/templates/{template_id}/submit": {"post": _dash(
+            "Submit a template to Meta's review", ("200", TEMPLATE), tag=templates_tag,
+            parameters=[APP_ID, template_param], body=obj({"accept_terms": BOOL}))},
+        "/applications/{application_id}/whatsapp/templates/{template_id}/preview": {"get": _dash(
+            "What the phone shows", ("200", PREVIEW), tag=templates_tag, parameters=[
+                APP_ID, template_param, {"name": "masking_name", "in": "query", "schema": string()}])},
+    }
+
+
+def _page(summary: str, errors: tuple[int, ...]) -> dict[str, Any]:
+    return {"summary": summary, "tags": ["Console and docs"],
+            "responses": {"200": {"description": "its page", "content": {"text/html": {"schema": string()}}},
+                          **_errors(errors, "DashboardError")}}
+
+
+def _file(summary: str) -> dict[str, Any]:
+    return {"summary": summary, "tags": ["Console and docs"],
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": string()}],
+            "responses": {"200": {"description": "a file"}, **_errors((404, 500), "DashboardError")}}
+
+
+def _other_paths() -> dict[str, dict[str, Any]]:
+    text = lambda media: {"content": {media: {"schema": string()}}}  # noqa: E731
+    return {
+        "/webhooks/whatsapp": {
+            "get": {"summary": "Meta's subscription check (hub.mode, hub.verify_token, hub.challenge)",
+                    "tags": ["Webhooks"],
+                    "parameters": [{"name": name, "in": "query", "schema": string()}
+                                   for name in ("hub.mode", "hub.verify_token", "hub.challenge")],
+                    "responses": {"200": {"description": "the challenge, echoed", **text("text/plain")},
+                                  **_errors((403, 500), "DashboardError")}},
+            "post": {"summary": "Meta's signed events: message statuses and template reviews", "tags": ["Webhooks"],
+                     "parameters": [{"name": "X-Hub-Signature-256", "in": "header", "required": True,
+                                     "schema": string(), "description": "sha256=HMAC of the raw body"}],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": obj({})}}},
+                     "responses": {"200": {"description": "Applied", "content": {"application/json": {
+                         "schema": obj({"received": INT, "applied": INT}, ["received", "applied"])}}},
+                         **_errors((401, 406, 413, 415, 500), "DashboardError")}}},
+        "/console": {"get": _page("The web console", (404, 500))},
+        "/console/assets/{name}": {"get": _file("The console's files")},
+        "/openapi.json": {"get": {"summary": "This document", "tags": ["Console and docs"],
+                                  "responses": {"200": {"description": "OpenAPI 3.1", "content": {
+                                      "application/json": {"schema": obj({})}}},
+                                      **_errors((500,), "DashboardError")}}},
+        "/docs": {"get": _page("This document, readable (Swagger UI)", (500,))},
+        "/docs/assets/{name}": {"get": _file("The docs page's files")},
+    }
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _oca_operation(route)
+    paths.update(_dashboard_paths())
+    paths.update(_other_paths())
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            operation.setdefault("operationId", _operation_id(method, path))
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": "Kirim", "version": "1.0.0",
+                 "description": "OCA's channel API (V1 with Basic auth, V2 with a channel token; the wire format "
+                                "OCA documents, docs/oca-compatibility.md) and Kirim's dashboard API (a session)."},
+        "servers": [{"url": "/"}],
+        "tags": [{"name": name} for name in ("OCA V1", "OCA V2", "OCA WhatsApp", "Dashboard",
+                                             "Dashboard: WhatsApp templates", "Webhooks", "Console and docs")],
+        "paths": paths,
+        "components": {
+            "schemas": ERROR_SCHEMAS,
+            "securitySchemes": {
+                "basicAuth": {"type": "http", "scheme": "basic",
+                              "description": "OCA V1: the dashboard login, email:password"},
+                "channelToken": {"type": "apiKey", "in": "header", "name": "Authorization",
+                                 "description": "OCA V2: the application's token for the route's channel, "
+                                                "as `Bearer <token>` or bare"},
+                "session": {"type": "http", "scheme": "bearer", "description": "the dashboard's session token"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "kirim_session",
+                                  "description": "the console's HttpOnly cookie (unsafe methods also need "
+                                                 "X-Kirim-Console: 1)"},
+            },
+        },
+    }
