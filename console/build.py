@@ -1,13 +1,17 @@
 """Builds the console into chalicelib/console_dist/ when its source changed; `make run` and `make test`
 call it, so nobody types an npm command.
 
-A hash of the source, the lock file and the config files is kept in a stamp file beside the build;
-`npm ci` runs only when package-lock.json changed (or node_modules is missing). Stdlib only.
+First the API types, src/api/openapi.d.ts, are regenerated from the OpenAPI document when it changed
+(`python -m local.console_types`, with a Python that can import the app; without one, the committed file
+is used). Then a hash of the source, the lock file and the config files, kept in a stamp file beside the
+build, says whether to build; `npm ci` runs only when package-lock.json changed (or node_modules is
+missing); the build type-checks (tsc --noEmit) before Vite bundles. Stdlib only.
 """
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -41,6 +45,31 @@ def _run(args: list[str]) -> None:
     subprocess.run(args, cwd=CONSOLE, check=True)
 
 
+def _install() -> None:
+    lock_hash = _hash([CONSOLE / "package-lock.json"])
+    installed = MODULES_STAMP.read_text().strip() if MODULES_STAMP.exists() else ""
+    if installed != lock_hash:
+        _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        MODULES_STAMP.write_text(lock_hash)
+
+
+def _app_python() -> str | None:
+    """A Python that can import the app (the document is built from it): this one, else the project's .venv."""
+    if importlib.util.find_spec("chalice") is not None:
+        return sys.executable
+    venv = ROOT / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else None
+
+
+def _api_types() -> None:
+    python = _app_python()
+    if python is None:
+        print("console | no Python with the app's packages (make install): using the committed src/api/openapi.d.ts",
+              flush=True)
+        return
+    subprocess.run([python, "-m", "local.console_types"], cwd=ROOT, check=True)
+
+
 def build(force: bool = False) -> bool:
     """Builds if needed; True when it built."""
     if shutil.which("npm") is None:
@@ -48,15 +77,12 @@ def build(force: bool = False) -> bool:
     DIST.parent.mkdir(parents=True, exist_ok=True)
     with open(CONSOLE / ".build.lock", "w") as lock:  # two builds at once (pytest workers) wait in turn
         fcntl.flock(lock, fcntl.LOCK_EX)
+        _install()  # openapi-typescript is one of the packages
+        _api_types()
         wanted = source_hash()
         built = BUILD_STAMP.read_text().strip() if BUILD_STAMP.exists() else ""
         if not force and built == wanted and (DIST / "index.html").exists():
             return False
-        lock_hash = _hash([CONSOLE / "package-lock.json"])
-        installed = MODULES_STAMP.read_text().strip() if MODULES_STAMP.exists() else ""
-        if installed != lock_hash:
-            _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            MODULES_STAMP.write_text(lock_hash)
         _run(["npm", "run", "--silent", "build"])
         BUILD_STAMP.write_text(wanted)
         return True

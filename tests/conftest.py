@@ -20,6 +20,8 @@ from local.moto_stack import STAGE, deployed_stack, use_fake_aws_env  # noqa: E4
 
 use_fake_aws_env()
 
+from tests.contract import check_dashboard_answer  # noqa: E402
+
 PASSWORD = "correct horse battery"
 
 
@@ -49,7 +51,11 @@ class Api:
     def call(self, method: str, path: str, body=None, headers=None, raw: bytes | None = None):
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         data = raw if raw is not None else (None if body is None else __import__("json").dumps(body))
-        return getattr(self.client.http, method.lower())(path, headers=all_headers, body=data)
+        response = getattr(self.client.http, method.lower())(path, headers=all_headers, body=data)
+        # Every dashboard answer must be what the OpenAPI document says (tests/contract.py).
+        check_dashboard_answer(method, path, response.status_code, response.headers.get("Content-Type"),
+                               response.body)
+        return response
 
     def register(self, email: str | None = None, password: str = PASSWORD) -> str:
         email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"

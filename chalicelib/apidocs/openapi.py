@@ -10,43 +10,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.core.channels import CHANNELS, EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
+from chalicelib.apidocs.dashboard_schemas import SCHEMAS as DASHBOARD_SCHEMAS
+from chalicelib.apidocs.json_schema import BOOL, INT, TIME, TRUE, Schema, array, nullable, obj, ref, string
+from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
 from chalicelib.messages.api_words import API_WORDS, ROUTE_WORDS
-from chalicelib.messages.status_rules import RULES
 from chalicelib.sending.oca_table import ROUTES, Route
 
-Schema = dict[str, Any]
 OPENAPI_VERSION = "3.1.0"
-
-
-def ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def string(**extra: Any) -> Schema:
-    return {"type": "string", **extra}
-
-
-def nullable(schema: Schema) -> Schema:
-    return {**schema, "type": [schema["type"], "null"]} if "type" in schema else {"anyOf": [schema, {"type": "null"}]}
-
-
-def obj(properties: dict[str, Schema], required: list[str] | tuple[str, ...] = (), **extra: Any) -> Schema:
-    """An object; Kirim's extras may be added inside objects, so other keys are allowed unless said."""
-    schema: Schema = {"type": "object", "properties": properties, **extra}
-    if required:
-        schema["required"] = list(required)
-    return schema
-
-
-def array(items: Schema, **extra: Any) -> Schema:
-    return {"type": "array", "items": items, **extra}
-
-
-TIME = string(format="date-time", description="ISO 8601, UTC, with a Z")
-INT = {"type": "integer"}
-BOOL = {"type": "boolean"}
-TRUE = {"type": "boolean", "const": True}
 
 
 def _api_words(channel: str) -> list[str]:
@@ -367,64 +337,20 @@ def _path_names(path: str) -> list[str]:
 
 # --- the dashboard API ----------------------------------------------------------------------------
 
-CHANNEL = string(enum=list(CHANNELS))
-APPLICATION = obj({"application_id": string(), "name": string(), "created_at": TIME, "channels": array(obj({
-    "channel": CHANNEL, "status": string(enum=["Active", "Inactive"]), "quota_remaining": INT,
-    "token": nullable(obj({"prefix": string(), "issued_at": TIME}, ["prefix", "issued_at"]))},
-    ["channel", "status", "quota_remaining", "token"]))}, ["application_id", "name", "created_at", "channels"])
-SETTINGS = obj({"application_id": string(), "rate_limit": INT, "timezone": string(), "sender_ids": array(string()),
-                "caller_ids": array(string()), "callback_url": nullable(string()),
-                "v1_default_for": array(CHANNEL, description="channels whose V1 calls this application answers")},
-               ["application_id", "rate_limit", "timezone", "sender_ids", "caller_ids"])
-SETTINGS_BODY = obj({"sender_ids": array(string(maxLength=11), maxItems=20),
-                     "caller_ids": array(string(), maxItems=20), "timezone": string(),
-                     "rate_limit": {"type": "integer", "minimum": 1, "maximum": 1000},
-                     "callback_url": nullable(string(format="uri")),
-                     "v1_default_for": array(CHANNEL)}, additionalProperties=False, minProperties=1)
-SCRIPT = obj({"ivr_id": string(), "ivr_name": string(), "required_variable": array(string()), "created_at": TIME},
-             ["ivr_id", "ivr_name", "required_variable", "created_at"])
-DASHBOARD_WORDS = sorted({word for rules in RULES.values() for word in rules.words})
-MESSAGE = obj({"message_id": string(), "channel": CHANNEL, "target": string(), "status": string(enum=DASHBOARD_WORDS),
-               "created_at": TIME, "updated_at": TIME}, ["message_id", "channel", "target", "status", "created_at"])
-TEMPLATE = obj({"template_id": string(), "template_code_id": string(), "name": string(), "language": string(),
-                "category": nullable(string()), "status": string(enum=["DRAFT", "SUBMITTED", "APPROVED", "REJECTED"]),
-                "header": nullable(obj({})), "body": nullable(obj({})), "footer": nullable(obj({})),
-                "buttons": nullable(array(obj({}))), "authentication": nullable(obj({})),
-                "components": nullable(array(obj({}))), "created_at": TIME, "updated_at": TIME,
-                "rejection_reason": string()},
-               ["template_id", "template_code_id", "name", "language", "status", "created_at", "updated_at"])
-TEMPLATE_BODY = obj({"name": string(), "language": string(), "category": string(
-    enum=["MARKETING", "UTILITY", "AUTHENTICATION"]), "header": obj({}), "body": obj({}), "footer": obj({}),
-    "buttons": array(obj({})), "authentication": obj({}), "accept_terms": BOOL, "submit": BOOL})
-# A preview shows a form being typed: a button may have no type or text yet.
-PREVIEW = obj({"masking_name": string(), "header": nullable(obj({})), "body": nullable(string()),
-               "footer": nullable(string()), "buttons": array(obj({"type": nullable(string()),
-                                                                   "text": nullable(string())})),
-               "more_buttons": INT}, ["masking_name", "buttons", "more_buttons"])
-REPORT = obj({"report_id": string(), "name": string(), "channel": CHANNEL, "statuses": array(string()),
-              "format": string(enum=["csv", "xlsx"]), "from": string(), "to": string(),
-              "status": string(enum=["Processing", "Preparing", "Done", "Failed"]), "rows": INT,
-              "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "created_at": TIME, "error": string(),
-              "finished_at": TIME, "size": INT, "expired": BOOL},
-             ["report_id", "name", "channel", "statuses", "format", "status", "rows", "progress", "created_at"])
-OVERVIEW = obj({"from": TIME, "to": TIME, "channels": array(obj({
-    "channel": CHANNEL, "total": INT, "success": INT, "failed": INT, "pending": INT, "success_rate": {"type": "number"},
-    "failed_rate": {"type": "number"}, "by_status": obj({}, additionalProperties=INT),
-    "series": array(obj({"date": string(format="date"), "total": INT, "success": INT, "failed": INT}))},
-    ["channel", "total", "success", "failed", "pending", "success_rate", "failed_rate", "by_status", "series"])),
-    "latest": array(MESSAGE)}, ["from", "to", "channels", "latest"])
 RANGE = [{"name": "from", "in": "query", "schema": string(), "description": "a date (2026-11-27) or an ISO 8601 time"},
          {"name": "to", "in": "query", "schema": string(), "description": "inclusive; a date or an ISO 8601 time"}]
 APP_ID = {"name": "application_id", "in": "path", "required": True, "schema": string()}
 
 
-def _dash(summary: str, answer: tuple[str, Schema | None], *, body: Schema | None = None,
+def _dash(summary: str, answer: tuple[str, str | None], *, body: str | None = None, body_required: bool = True,
           parameters: list[dict[str, Any]] | None = None, auth: bool = True, tag: str = "Dashboard",
           errors: tuple[int, ...] = DASHBOARD_ERRORS, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    status, schema = answer
+    """A dashboard operation. `answer` is (status, the answer's schema name or None) and `body` the request's
+    schema name: the dashboard's bodies are named (dashboard_schemas.py), the console's types come from them."""
+    status, name = answer
     response: dict[str, Any] = {"description": summary}
-    if schema is not None:
-        response["content"] = {"application/json": {"schema": schema}}
+    if name is not None:
+        response["content"] = {"application/json": {"schema": ref(name)}}
     if headers:
         response["headers"] = headers
     operation: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {status: response,
@@ -434,7 +360,7 @@ def _dash(summary: str, answer: tuple[str, Schema | None], *, body: Schema | Non
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        operation["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": ref(body)}}}
     return operation
 
 
@@ -446,85 +372,69 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
     templates_tag = "Dashboard: WhatsApp templates"
     no_session = (406, 409, 413, 415, 429, 500)
     return {
-        "/auth/register": {"post": _dash("Register an account", ("201", obj(
-            {"user_id": string(), "email": string(), "name": string()}, ["user_id", "email", "name"])),
-            body=obj({"email": string(format="email"), "password": string(minLength=10), "name": string()},
-                     ["email", "password", "name"]), auth=False, errors=no_session)},
+        "/auth/register": {"post": _dash("Register an account", ("201", "Me"), body="RegisterRequest", auth=False,
+                                         errors=no_session)},
         "/auth/login": {"post": _dash("Log in: a session token (or, with X-Kirim-Console: 1, an HttpOnly cookie)",
-                                      ("200", obj({"session_token": string(), "expires_at": TIME}, ["expires_at"])),
-                                      body=obj({"email": string(), "password": string()}, ["email", "password"]),
-                                      auth=False, errors=(401, 406, 413, 415, 429, 500),
+                                      ("200", "LoginAnswer"), body="LoginRequest", auth=False,
+                                      errors=(401, 406, 413, 415, 429, 500),
                                       headers={"Cache-Control": {"schema": string(const="no-store")}})},
-        "/auth/me": {"get": _dash("Who am I", ("200", obj({"user_id": string(), "email": string(), "name": string()},
-                                                           ["user_id", "email", "name"])), errors=(401, 500))},
+        "/auth/me": {"get": _dash("Who am I", ("200", "Me"), errors=(401, 500))},
         "/auth/logout": {"post": _dash("Log out", ("204", None), errors=(401, 403, 500))},
         "/applications": {
-            "post": _dash("Create an application", ("201", APPLICATION), body=obj(
-                {"name": string(maxLength=100), "channels": array(CHANNEL, minItems=1, uniqueItems=True)},
-                ["name", "channels"])),
-            "get": _dash("List my applications, newest first", ("200", obj({"items": array(APPLICATION)},
-                                                                            ["items"])), errors=(401, 500))},
-        "/applications/{application_id}": {"get": _dash("Get an application", ("200", APPLICATION), parameters=app)},
+            "post": _dash("Create an application", ("201", "Application"), body="ApplicationRequest"),
+            "get": _dash("List my applications, newest first", ("200", "ApplicationList"), errors=(401, 500))},
+        "/applications/{application_id}": {"get": _dash("Get an application", ("200", "Application"), parameters=app)},
         "/applications/{application_id}/channels/{channel}/token": {
-            "post": _dash("Generate a channel token (shown once; the old one dies)", ("201", obj(
-                {"channel": CHANNEL, "token": string(), "issued_at": TIME}, ["channel", "token", "issued_at"])),
-                parameters=[APP_ID, channel_param]),
+            "post": _dash("Generate a channel token (shown once; the old one dies)", ("201", "GeneratedToken"),
+                          parameters=[APP_ID, channel_param]),
             "delete": _dash("Revoke a channel token", ("204", None), parameters=[APP_ID, channel_param])},
         "/applications/{application_id}/settings": {
-            "get": _dash("Sending settings", ("200", SETTINGS), parameters=app),
-            "put": _dash("Change sending settings", ("200", SETTINGS), parameters=app, body=SETTINGS_BODY)},
+            "get": _dash("Sending settings", ("200", "Settings"), parameters=app),
+            "put": _dash("Change sending settings", ("200", "Settings"), parameters=app, body="SettingsUpdate")},
         "/applications/{application_id}/ivr": {
-            "post": _dash("Create an IVR script", ("201", SCRIPT), parameters=app, body=obj(
-                {"name": string(maxLength=100), "script": string(maxLength=3000)}, ["name", "script"])),
-            "get": _dash("List IVR scripts", ("200", obj({"items": array(SCRIPT)}, ["items"])), parameters=app)},
+            "post": _dash("Create an IVR script", ("201", "IvrScript"), parameters=app, body="IvrScriptRequest"),
+            "get": _dash("List IVR scripts", ("200", "IvrScriptList"), parameters=app)},
         "/applications/{application_id}/overview": {"get": _dash(
-            "Overview: totals, rates, daily series and the latest messages", ("200", OVERVIEW),
+            "Overview: totals, rates, daily series and the latest messages", ("200", "Overview"),
             parameters=[APP_ID, {"name": "channel", "in": "query", "schema": string()}, *RANGE])},
         "/applications/{application_id}/messages": {"get": _dash(
-            "Messages, filtered and paged", ("200", obj({"items": array(MESSAGE), "next_cursor": nullable(string())},
-                                                        ["items", "next_cursor"])),
+            "Messages, filtered and paged", ("200", "MessagePage"),
             parameters=[APP_ID, {"name": "channel", "in": "query", "schema": string()},
                         {"name": "status", "in": "query", "schema": string(), "description": "comma-separated"},
                         *RANGE, {"name": "order", "in": "query", "schema": string(enum=["desc", "asc"])},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                         {"name": "cursor", "in": "query", "schema": string()}])},
         "/applications/{application_id}/messages/{message_id}": {"get": _dash(
-            "One message with its history", ("200", obj({**MESSAGE["properties"], "history": array(obj(
-                {"status": string(), "at": TIME, "provider_status": nullable(string())}))},
-                [*MESSAGE["required"], "history"])),
+            "One message with its history", ("200", "MessageDetail"),
             parameters=[APP_ID, {"name": "message_id", "in": "path", "required": True, "schema": string()}])},
         "/applications/{application_id}/reports": {
-            "post": _dash("Ask for a report", ("202", REPORT), parameters=app, body=obj(
-                {"name": string(), "channel": CHANNEL, "statuses": array(string(), minItems=1),
-                 "format": string(enum=["csv", "xlsx", "xls"]), "from": string(), "to": string()},
-                ["name", "channel", "statuses", "format", "from", "to"])),
-            "get": _dash("List reports", ("200", obj({"items": array(REPORT)}, ["items"])), parameters=app)},
+            "post": _dash("Ask for a report", ("202", "Report"), parameters=app, body="ReportRequest"),
+            "get": _dash("List reports", ("200", "ReportList"), parameters=app)},
         "/applications/{application_id}/reports/{report_id}": {"get": _dash(
-            "A report's progress", ("200", REPORT), parameters=[APP_ID, report_param])},
+            "A report's progress", ("200", "Report"), parameters=[APP_ID, report_param])},
         "/applications/{application_id}/reports/{report_id}/download": {"get": _dash(
-            "A fresh download link (15 minutes)", ("200", obj({"url": string(format="uri"), "expires_at": TIME},
-                                                               ["url", "expires_at"])),
-            parameters=[APP_ID, report_param], errors=(*DASHBOARD_ERRORS, 410))},
+            "A fresh download link (15 minutes)", ("200", "DownloadLink"), parameters=[APP_ID, report_param],
+            errors=(*DASHBOARD_ERRORS, 410))},
         "/applications/{application_id}/whatsapp/templates": {
-            "post": _dash("Create a template (a draft, or submitted)", ("201", TEMPLATE), parameters=app,
-                          body=TEMPLATE_BODY, tag=templates_tag),
-            "get": _dash("List templates", ("200", obj({"items": array(TEMPLATE)}, ["items"])), tag=templates_tag,
-                         parameters=[APP_ID, {"name": "status", "in": "query", "schema": string(
-                             enum=["DRAFT", "SUBMITTED", "APPROVED", "REJECTED"])}])},
+            "post": _dash("Create a template (a draft, or submitted)", ("201", "Template"), parameters=app,
+                          body="TemplateForm", tag=templates_tag),
+            "get": _dash("List templates", ("200", "TemplateList"), tag=templates_tag,
+                         parameters=[APP_ID, {"name": "status", "in": "query", "schema": ref("TemplateStatus")}])},
         "/applications/{application_id}/whatsapp/templates/preview": {"post": _dash(
-            "Preview a template being typed (nothing saved)", ("200", PREVIEW), parameters=app, tag=templates_tag,
-            body=obj({**TEMPLATE_BODY["properties"], "masking_name": string()}))},
+            "Preview a template being typed (nothing saved)", ("200", "Preview"), parameters=app, tag=templates_tag,
+            body="PreviewRequest")},
         "/applications/{application_id}/whatsapp/templates/{template_id}": {
-            "get": _dash("Get a template", ("200", TEMPLATE), parameters=[APP_ID, template_param], tag=templates_tag),
-            "patch": _dash("Edit a DRAFT or REJECTED template", ("200", TEMPLATE), tag=templates_tag,
-                           parameters=[APP_ID, template_param], body=TEMPLATE_BODY),
+            "get": _dash("Get a template", ("200", "Template"), parameters=[APP_ID, template_param],
+                         tag=templates_tag),
+            "patch": _dash("Edit a DRAFT or REJECTED template", ("200", "Template"), tag=templates_tag,
+                           parameters=[APP_ID, template_param], body="TemplateChanges"),
             "delete": _dash("Delete a template", ("204", None), parameters=[APP_ID, template_param],
                             tag=templates_tag)},
         "/applications/{application_id}/whatsapp/templates/{template_id}/submit": {"post": _dash(
-            "Submit a template to Meta's review", ("200", TEMPLATE), tag=templates_tag,
-            parameters=[APP_ID, template_param], body=obj({"accept_terms": BOOL}))},
+            "Submit a template to Meta's review", ("200", "Template"), tag=templates_tag,
+            parameters=[APP_ID, template_param], body="TemplateSubmit", body_required=False)},
         "/applications/{application_id}/whatsapp/templates/{template_id}/preview": {"get": _dash(
-            "What the phone shows", ("200", PREVIEW), tag=templates_tag, parameters=[
+            "What the phone shows", ("200", "Preview"), tag=templates_tag, parameters=[
                 APP_ID, template_param, {"name": "masking_name", "in": "query", "schema": string()}])},
     }
 
@@ -589,7 +499,7 @@ def document() -> dict[str, Any]:
                                              "Dashboard: WhatsApp templates", "Webhooks", "Console and docs")],
         "paths": paths,
         "components": {
-            "schemas": ERROR_SCHEMAS,
+            "schemas": {**ERROR_SCHEMAS, **DASHBOARD_SCHEMAS},
             "securitySchemes": {
                 "basicAuth": {"type": "http", "scheme": "basic",
                               "description": "OCA V1: the dashboard login, email:password"},

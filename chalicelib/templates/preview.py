@@ -1,7 +1,7 @@
 """What the recipient's phone shows for a template, for the dashboard's live preview.
 
 Works on drafts: anything missing or of the wrong shape is left out (body None, no header) rather than
-refused; only the masking name, which the caller supplies, is checked.
+refused, and a word not in its list shows as None; only the masking name, which the caller supplies, is checked.
 """
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 from chalicelib.core.errors import bad_parameter
 from chalicelib.templates.rules import (
+    BUTTON_TYPES,
+    HEADER_FORMATS,
     VARIABLE,
     copy_code_text,
     expiry_line,
@@ -73,7 +75,7 @@ def _message(t: dict[str, Any]) -> dict[str, Any]:
 def _header(header: dict[str, Any]) -> dict[str, Any] | None:
     if not header:
         return None
-    shown: dict[str, Any] = {"format": upper(header.get("format"))}
+    shown: dict[str, Any] = {"format": _word(header.get("format"), HEADER_FORMATS)}
     if _text(header.get("text")):
         shown["text"] = fill(header["text"], [header.get("example")])
     if _text(header.get("media_url")):
@@ -82,9 +84,9 @@ def _header(header: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _button(button: dict[str, Any]) -> dict[str, Any]:
-    kind = upper(button.get("type"))
+    kind = _word(button.get("type"), BUTTON_TYPES)
     text = COPY_OFFER_CODE if kind == "COPY_CODE" else button.get("text")
-    return {"type": kind, "text": text}
+    return {"type": kind, "text": text if isinstance(text, str) else None}
 
 
 def _authentication(t: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +106,12 @@ def _authentication(t: dict[str, Any]) -> dict[str, Any]:
         "buttons": [{"type": kind, "text": text}],
         "more_buttons": 0,
     }
+
+
+def _word(value: Any, words: tuple[str, ...]) -> str | None:
+    """The word as Meta spells it when it is one of `words`, else None (a form half typed)."""
+    value = upper(value)
+    return value if value in words else None
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -12,6 +12,9 @@ Decisions where Meta's documents leave room (each has a test):
 - A field that does not belong (a media_url on a TEXT header, an example with no variable, text on a
   COPY_CODE button, package_name without ONE_TAP) is refused, not silently dropped.
 - Empty objects and lists ({} header, [] buttons) count as absent.
+- A draft may leave things out, but a word it gives (category, header.format, buttons[].type,
+  authentication.otp_type) must be one of the list, in any case: a template never holds a word the API
+  does not document.
 """
 from __future__ import annotations
 
@@ -154,19 +157,26 @@ def copy_code_text(language: Any) -> str:
 
 def check_draft(t: Any) -> dict[str, Any]:
     """What "Save as Draft" needs: a valid name and language; every other field may be missing or incomplete,
-    but must have its JSON type. Returns a copy with only known keys, None values dropped, and category,
-    header.format, buttons[].type and authentication.otp_type upper-cased."""
+    but must have its JSON type, and its words must be from their lists. Returns a copy with only known keys,
+    None values dropped, and category, header.format, buttons[].type and authentication.otp_type upper-cased."""
     if not isinstance(t, dict):
         raise bad_parameter("template", "the template must be a JSON object")
     draft = _shape(t, _SCHEMA, "")
     _check_name(draft.get("name"))
     _check_language(draft.get("language"))
-    _upper_in(draft, "category")
-    _upper_in(draft.get("header"), "format")
-    for button in draft.get("buttons") or []:
-        _upper_in(button, "type")
-    _upper_in(draft.get("authentication"), "otp_type")
+    _word_in(draft, "category", CATEGORIES, "category")
+    _word_in(draft.get("header"), "format", HEADER_FORMATS, "header.format")
+    for i, button in enumerate(draft.get("buttons") or []):
+        _word_in(button, "type", BUTTON_TYPES, f"buttons[{i}].type")
+    _word_in(draft.get("authentication"), "otp_type", OTP_TYPES, "authentication.otp_type")
     return draft
+
+
+def _word_in(obj: dict[str, Any] | None, key: str, words: tuple[str, ...], field: str) -> None:
+    """Upper-cases obj[key], which must then be one of `words` (absent is fine: drafts may be incomplete)."""
+    _upper_in(obj, key)
+    if obj and key in obj and obj[key] not in words:
+        raise bad_parameter(field, f"{field} must be one of {', '.join(words)}")
 
 
 def _shape(value: Any, schema: Any, path: str) -> Any:

@@ -1,4 +1,4 @@
-import type { Channel } from './api/types';
+import type { Channel, StatusWord } from './api/types';
 
 export const CHANNELS: Channel[] = ['whatsapp', 'sms', 'sms_otp', 'ivr', 'email'];
 
@@ -11,7 +11,7 @@ export const CHANNEL_LABEL: Record<Channel, string> = {
 };
 
 // The dashboard's status words per channel (OCA's), pending first, then success, then failure.
-export const STATUS_WORDS: Record<Channel, string[]> = {
+export const STATUS_WORDS: Record<Channel, StatusWord[]> = {
   whatsapp: ['Submitted', 'Delivered', 'Read', 'Rejected', 'Failed'],
   sms: ['Submitted', 'Sent', 'Delivered', 'Failed'],
   sms_otp: ['Submitted', 'Sent', 'Delivered', 'Undelivered', 'Failed'],
@@ -19,16 +19,16 @@ export const STATUS_WORDS: Record<Channel, string[]> = {
   email: ['Accepted', 'Delivered', 'Opened', 'Clicked', 'Failed', 'Failed by mail server'],
 };
 
-const SUCCESS = new Set(['Delivered', 'Read', 'Answered', 'Opened', 'Clicked']);
-const FAILURE = new Set(['Rejected', 'Failed', 'Undelivered', 'RNA', 'Failed by mail server']);
+const SUCCESS = new Set<string>(['Delivered', 'Read', 'Answered', 'Opened', 'Clicked'] satisfies StatusWord[]);
+const FAILURE = new Set<string>(['Rejected', 'Failed', 'Undelivered', 'RNA', 'Failed by mail server'] satisfies StatusWord[]);
 
 export type Outcome = 'success' | 'failed' | 'pending';
 export function outcome(status: string): Outcome {
   return SUCCESS.has(status) ? 'success' : FAILURE.has(status) ? 'failed' : 'pending';
 }
 
-export function allStatusWords(channels: Channel[]): string[] {
-  const words: string[] = [];
+export function allStatusWords(channels: Channel[]): StatusWord[] {
+  const words: StatusWord[] = [];
   for (const c of channels) for (const w of STATUS_WORDS[c]) if (!words.includes(w)) words.push(w);
   return words;
 }

@@ -80,3 +80,92 @@ def test_the_readme_route_table_is_generated_from_the_document():
 
     assert current_table(README.read_text()) == generated_table(), \
         "README's route table is stale: run `python -m local.readme_routes --write`"
+
+
+# --- the dashboard's named schemas (the console's types are generated from them) ---------------------------------
+
+def _dashboard_bodies():
+    """(where, schema) of every JSON request and answer body of the dashboard's operations."""
+    for path, operations in document()["paths"].items():
+        for method, operation in operations.items():
+            if not any(tag.startswith("Dashboard") for tag in operation["tags"]):
+                continue
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                yield f"{method} {path} request", body["schema"]
+            for status, answer in operation["responses"].items():
+                if "application/json" in answer.get("content", {}):
+                    yield f"{method} {path} {status}", answer["content"]["application/json"]["schema"]
+
+
+def test_every_dashboard_body_is_a_named_schema():
+    bodies = list(_dashboard_bodies())
+    assert len(bodies) > 60
+    inline = [where for where, schema in bodies if set(schema) != {"$ref"}
+              or not schema["$ref"].startswith("#/components/schemas/")]
+    assert inline == [], "name these in chalicelib/apidocs/dashboard_schemas.py and ref() them"
+    used = {schema["$ref"].rsplit("/", 1)[1] for _, schema in bodies}
+    assert {"Application", "GeneratedToken", "Settings", "SettingsUpdate", "IvrScript", "Template", "TemplateForm",
+            "Preview", "Overview", "MessageDetail", "MessagePage", "Report", "ReportRequest", "DownloadLink", "Me",
+            "LoginRequest", "LoginAnswer", "DashboardError"} <= used
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_every_ref_names_a_schema_and_every_schema_is_used():
+    schemas = document()["components"]["schemas"]
+    refs = set(_refs(document()))
+    assert {ref.rsplit("/", 1)[1] for ref in refs} - set(schemas) == set()
+    assert all(ref.startswith("#/components/schemas/") for ref in refs)
+    assert set(schemas) - {ref.rsplit("/", 1)[1] for ref in refs} == set(), "a named schema nothing uses"
+
+
+def test_words_are_the_apps_own_lists():
+    """The enums are read from the slices' lists, so a new word is documented the moment it exists."""
+    from chalicelib.messages.status_rules import RULES
+    from chalicelib.templates.rules import BUTTON_TYPES, CATEGORIES, HEADER_FORMATS, LANGUAGES
+
+    schemas = document()["components"]["schemas"]
+    assert set(schemas["StatusWord"]["enum"]) == {word for rules in RULES.values() for word in rules.words}
+    assert schemas["TemplateCategory"]["enum"] == list(CATEGORIES)
+    assert schemas["HeaderFormat"]["enum"] == list(HEADER_FORMATS)
+    assert schemas["ButtonType"]["enum"] == list(BUTTON_TYPES)
+    assert schemas["TemplateLanguage"]["enum"] == list(LANGUAGES)
+    assert schemas["ReportFormat"]["enum"] == ["csv", "xlsx"] and schemas["ReportStatus"]["enum"] == [
+        "Processing", "Preparing", "Done", "Failed"]
+
+
+def test_the_contract_check_refuses_an_undocumented_status_and_a_body_that_does_not_conform():
+    """tests/contract.py, which every Api.call runs on the dashboard's answers, can fail."""
+    import json
+
+    from tests.contract import check_dashboard_answer
+
+    app = {"application_id": "a1", "name": "Shop", "created_at": "2026-11-27T01:02:03Z", "channels": [
+        {"channel": "sms", "status": "Active", "quota_remaining": 5, "token": {"prefix": "kirim_sms_ab",
+                                                                                "issued_at": "2026-11-27T01:02:03Z"}}]}
+    check_dashboard_answer("GET", "/applications/a1", 200, "application/json", json.dumps(app).encode())
+    wrong = [({**app, "channels": [{**app["channels"][0], "channel": "fax"}]}, "'fax' is not one of"),
+             ({**app, "created_at": "yesterday"}, "is not a 'date-time'"),
+             ({k: v for k, v in app.items() if k != "name"}, "'name' is a required property"),
+             ({**app, "channels": [{**app["channels"][0], "token": {"prefix": "x"}}]}, "'issued_at' is a required")]
+    for body, says in wrong:
+        with pytest.raises(AssertionError, match=says):
+            check_dashboard_answer("GET", "/applications/a1?x=1", 200, None, json.dumps(body).encode())
+    with pytest.raises(AssertionError, match="status not in the document"):
+        check_dashboard_answer("GET", "/applications/a1", 418, None, b"{}")
+    preview = {"masking_name": "K", "header": None, "body": None, "footer": None, "buttons": [], "more_buttons": 0}
+    # The literal path wins over /templates/{template_id}: a Preview, not a Template.
+    check_dashboard_answer("POST", "/applications/a1/whatsapp/templates/preview", 200, None,
+                           json.dumps(preview).encode())
+    # OCA's routes are not this check's (schemathesis and their own tests hold them).
+    check_dashboard_answer("POST", "/sms/v2/sms", 418, None, b"[]")

@@ -119,6 +119,16 @@ def test_wrong_shapes_do_not_crash() -> None:
         "123456 is your verification code."
 
 
+def test_words_and_texts_of_the_wrong_kind_show_as_none() -> None:
+    # The preview answers only documented words (the Preview schema's enums) and text, whatever is typed.
+    t = {"header": {"format": "gif", "text": "Hi"}, "body": {"text": "Hello"},
+         "buttons": [{"type": "call", "text": "x"}, {"type": "url", "text": 7}, {"type": ["URL"], "text": ["y"]}]}
+    shown = preview(t, "K")
+    assert shown["header"] == {"format": None, "text": "Hi"}
+    assert shown["buttons"] == [{"type": None, "text": "x"}, {"type": "URL", "text": None},
+                                {"type": None, "text": None}]
+
+
 def test_masking_name_limits() -> None:
     assert preview({}, "m" * 50)["masking_name"] == "m" * 50
     assert preview({}, "  Kirim ")["masking_name"] == "Kirim"

@@ -180,6 +180,22 @@ def test_draft_refuses_wrong_types(changes: dict[str, Any], field: str) -> None:
     refused(field, check_submit, {"name": "a", "language": "en", **changes})
 
 
+@pytest.mark.parametrize("changes, field", [
+    ({"category": "PROMOTION"}, "category"),
+    ({"header": {"format": "GIF"}}, "header.format"),
+    ({"buttons": [{"type": "QUICK_REPLY"}, {"type": "CALL"}]}, "buttons[1].type"),
+    ({"authentication": {"otp_type": "ZERO_TAP"}}, "authentication.otp_type"),
+])
+def test_draft_refuses_a_word_not_in_its_list(changes: dict[str, Any], field: str) -> None:
+    # A draft may leave a word out, but a word it gives is one the API documents (the OpenAPI enums).
+    error = refused(field, check_draft, {"name": "a", "language": "en", **changes})
+    assert "must be one of" in error.message
+    assert check_draft({"name": "a", "language": "en", "header": {}, "buttons": [{"text": "Stop"}],
+                        "authentication": {"button_text": "Copy"}}) == {
+        "name": "a", "language": "en", "header": {}, "buttons": [{"text": "Stop"}],
+        "authentication": {"button_text": "Copy"}}
+
+
 def test_template_must_be_an_object() -> None:
     refused("template", check_draft, ["name"])
     refused("template", check_submit, None)

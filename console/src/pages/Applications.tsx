@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, appPath, del, get, post } from '../api/client';
-import type { Application, Channel, GeneratedToken } from '../api/types';
+import type { Application, ApplicationRequest, Channel, GeneratedToken } from '../api/types';
 import { CHANNEL_LABEL, CHANNELS } from '../channels';
 import { formatNumber, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
@@ -122,7 +122,7 @@ function CreateAppDialog({ open, onClose, onCreated }: { open: boolean; onClose:
     if (!channels.length) return setErrors({ channels: t('Choose at least one channel.') });
     setBusy(true);
     try {
-      const app = await post<Application>('/applications', { name: name.trim(), channels });
+      const app = await post<Application>('/applications', { name: name.trim(), channels } satisfies ApplicationRequest);
       onCreated(app);
     } catch (err) {
       if (err instanceof ApiError) {

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api/client';
-import type { LoginResponse, Me } from '../api/types';
+import type { LoginAnswer, LoginRequest, Me, RegisterRequest } from '../api/types';
 import { useT } from '../i18n';
 import { navigate } from '../router';
 import { Alert, TextInput, errorText } from '../ui';
@@ -24,9 +24,9 @@ export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'regist
     setGeneral('');
     try {
       if (register) {
-        await api('POST', '/auth/register', { body: { email: email.trim(), password, name: name.trim() }, anonymous: true });
+        await api('POST', '/auth/register', { body: { email: email.trim(), password, name: name.trim() } satisfies RegisterRequest, anonymous: true });
       }
-      await api<LoginResponse>('POST', '/auth/login', { body: { email: email.trim(), password }, anonymous: true });
+      await api<LoginAnswer>('POST', '/auth/login', { body: { email: email.trim(), password } satisfies LoginRequest, anonymous: true });
       const me = await api<Me>('GET', '/auth/me', { anonymous: true });
       setInfo('');
       onSignedIn(me);

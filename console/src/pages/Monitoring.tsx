@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { appPath, get } from '../api/client';
-import type { Channel, MessageDetail, MessagePage } from '../api/types';
+import type { Channel, MessageDetail, MessagePage, StatusWord } from '../api/types';
 import { CHANNEL_LABEL, STATUS_WORDS, allStatusWords } from '../channels';
 import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
@@ -16,7 +16,7 @@ export function Monitoring({ route }: { route: Route }) {
   const { lang } = useLang();
   const { app } = useSession();
   const [channel, setChannel] = useState<'' | Channel>('');
-  const [status, setStatus] = useState('');
+  const [status, setStatus] = useState<'' | StatusWord>('');
   const [range, setRange] = useState<DateRange>(() => presetRange('7'));
   const [order, setOrder] = useState<'desc' | 'asc'>('desc');
   const openId = route.path[1];

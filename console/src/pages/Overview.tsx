@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { appPath, get } from '../api/client';
-import type { Channel, MessageItem, Overview as OverviewData } from '../api/types';
+import type { Channel, MessageItem, Overview as OverviewData, OverviewChannel } from '../api/types';
 import { CHANNEL_LABEL } from '../channels';
 import { formatDate, formatNumber, formatPercent, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
@@ -9,15 +9,10 @@ import { Card, DateRangePicker, Empty, ErrorState, Loading, PageHeader, Select, 
 import { NoApplication } from './common';
 import { drawDailyChart } from '../chart';
 
-interface Totals {
-  total: number;
-  success: number;
-  failed: number;
-  pending: number;
-  success_rate: number;
-  failed_rate: number;
+/** A channel's figures as the chart draws them: its daily series has a pending count too. */
+type Totals = Pick<OverviewChannel, 'total' | 'success' | 'failed' | 'pending' | 'success_rate' | 'failed_rate'> & {
   series: { date: string; success: number; failed: number; pending: number }[];
-}
+};
 
 /** One channel's figures, or all channels added up (rates recomputed, two decimals as the API). */
 export function totals(data: OverviewData): Totals {

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, appPath, get, post } from '../api/client';
-import type { Channel, Report, ReportDownload, ReportList } from '../api/types';
+import type { Channel, DownloadLink, Report, ReportFormat, ReportList, ReportRequest, StatusWord } from '../api/types';
 import { CHANNEL_LABEL, STATUS_WORDS } from '../channels';
 import { daysAgo, formatNumber, formatTime, isoDay } from '../format';
 import { useLang, useT } from '../i18n';
@@ -31,7 +31,7 @@ export function Reports() {
   const download = async (r: Report) => {
     setError('');
     try {
-      const link = await get<ReportDownload>(`${appPath(app.application_id)}/reports/${r.report_id}/download`);
+      const link = await get<DownloadLink>(`${appPath(app.application_id)}/reports/${r.report_id}/download`);
       // The file is served as an attachment (Content-Disposition), so the browser saves it and the
       // console stays where it is.
       window.location.assign(link.url);
@@ -131,8 +131,8 @@ function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: 
   const t = useT();
   const [name, setName] = useState('');
   const [channel, setChannel] = useState<Channel>(channels[0]);
-  const [statuses, setStatuses] = useState<string[]>([]);
-  const [format, setFormat] = useState<'csv' | 'xlsx'>('xlsx');
+  const [statuses, setStatuses] = useState<StatusWord[]>([]);
+  const [format, setFormat] = useState<ReportFormat>('xlsx');
   const [from, setFrom] = useState(daysAgo(29));
   const [to, setTo] = useState(isoDay(new Date()));
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -154,7 +154,7 @@ function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: 
     setErrors({});
     setGeneral('');
     try {
-      const report = await post<Report>(`${appPath(applicationId)}/reports`, { name: name.trim(), channel, statuses, format, from, to });
+      const report = await post<Report>(`${appPath(applicationId)}/reports`, { name: name.trim(), channel, statuses, format, from, to } satisfies ReportRequest);
       onCreated(report);
     } catch (err) {
       if (err instanceof ApiError) {

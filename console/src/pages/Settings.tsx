@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, appPath, get, post, put } from '../api/client';
-import type { IvrList, IvrScript, Settings as SettingsData, SettingsUpdate } from '../api/types';
+import type { IvrScriptList, IvrScript, IvrScriptRequest, Settings as SettingsData, SettingsUpdate } from '../api/types';
 import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
@@ -106,7 +106,7 @@ function SendingSettings({ applicationId }: { applicationId: string }) {
 function IvrScripts({ applicationId }: { applicationId: string }) {
   const t = useT();
   const { lang } = useLang();
-  const loaded = useLoad((signal) => get<IvrList>(appPath(applicationId) + '/ivr', undefined, signal), [applicationId]);
+  const loaded = useLoad((signal) => get<IvrScriptList>(appPath(applicationId) + '/ivr', undefined, signal), [applicationId]);
   const [name, setName] = useState('');
   const [script, setScript] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -118,7 +118,7 @@ function IvrScripts({ applicationId }: { applicationId: string }) {
     setErrors({});
     setGeneral('');
     try {
-      const made = await post<IvrScript>(appPath(applicationId) + '/ivr', { name: name.trim(), script });
+      const made = await post<IvrScript>(appPath(applicationId) + '/ivr', { name: name.trim(), script } satisfies IvrScriptRequest);
       loaded.setData({ items: [made, ...(loaded.data?.items || [])] });
       setName('');
       setScript('');

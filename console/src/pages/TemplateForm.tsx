@@ -2,7 +2,7 @@
 // the server renders from the form as typed (POST .../preview saves nothing).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, appPath, get, patch, post } from '../api/client';
-import type { ButtonType, HeaderFormat, Template, TemplateButton, TemplateCategory, TemplateInput, TemplatePreview } from '../api/types';
+import type { ButtonType, HeaderFormat, OtpType, Preview, PreviewRequest, Template, TemplateButton, TemplateCategory, TemplateForm, TemplateLanguage } from '../api/types';
 import { useT } from '../i18n';
 import { navigate } from '../router';
 import { Alert, Card, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, TextArea, TextInput, errorText, useId, useLoad } from '../ui';
@@ -11,9 +11,12 @@ import { LANGUAGE_OPTIONS } from '../languages';
 const MAX_BUTTONS = 10;
 const PREVIEW_DEBOUNCE_MS = 150;
 
+/** A button as the form holds it: always of a type (a draft's untyped button shows as a quick reply). */
+type ButtonDraft = TemplateButton & { type: ButtonType };
+
 interface Form {
   name: string;
-  language: string;
+  language: TemplateLanguage;
   category: TemplateCategory;
   headerFormat: '' | HeaderFormat;
   headerText: string;
@@ -22,10 +25,10 @@ interface Form {
   bodyText: string;
   bodyExamples: string[];
   footerText: string;
-  buttons: TemplateButton[];
+  buttons: ButtonDraft[];
   authSecurity: boolean;
   authExpiry: string;
-  authOtpType: 'COPY_CODE' | 'ONE_TAP';
+  authOtpType: OtpType;
   authButtonText: string;
   authPackage: string;
   authSignature: string;
@@ -67,7 +70,7 @@ function fromTemplate(tpl: Template): Form {
     bodyText: tpl.body?.text || '',
     bodyExamples: tpl.body?.examples || [],
     footerText: tpl.footer?.text || '',
-    buttons: tpl.buttons || [],
+    buttons: (tpl.buttons || []).map((b) => ({ ...b, type: b.type || 'QUICK_REPLY' })),
     authSecurity: auth.add_security_recommendation ?? true,
     authExpiry: auth.code_expiration_minutes !== undefined ? String(auth.code_expiration_minutes) : '',
     authOtpType: auth.otp_type || 'COPY_CODE',
@@ -85,8 +88,8 @@ export function variables(text: string): number[] {
 }
 
 /** The form as the API's template JSON (create, edit and preview take the same shape). */
-export function toInput(f: Form): TemplateInput {
-  const input: TemplateInput = { name: f.name.trim(), language: f.language, category: f.category };
+export function toInput(f: Form): TemplateForm {
+  const input: TemplateForm = { name: f.name.trim(), language: f.language, category: f.category };
   if (f.category === 'AUTHENTICATION') {
     const minutes = f.authExpiry.trim() === '' ? undefined : Number(f.authExpiry);
     input.header = null;
@@ -141,7 +144,7 @@ export function TemplateEditor({ applicationId, templateId, maskingName }: { app
 
 function TemplateView({ base, tpl, maskingName }: { base: string; tpl: Template; maskingName: string }) {
   const t = useT();
-  const preview = useLoad((signal) => get<TemplatePreview>(`${base}/${tpl.template_id}/preview`, { masking_name: maskingName.slice(0, 50) }, signal), [tpl.template_id]);
+  const preview = useLoad((signal) => get<Preview>(`${base}/${tpl.template_id}/preview`, { masking_name: maskingName.slice(0, 50) }, signal), [tpl.template_id]);
   return (
     <>
       <p class="crumb">
@@ -187,16 +190,16 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
   const input = useMemo(() => toInput(form), [form]);
 
   // ------------------------------------------------------------ live preview (debounced, newest wins)
-  const [preview, setPreview] = useState<TemplatePreview | null>(null);
+  const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<unknown>(null);
   const [previewBusy, setPreviewBusy] = useState(false);
-  const previewBody = JSON.stringify({ ...input, masking_name: maskingName.slice(0, 50) });
+  const previewBody = JSON.stringify({ ...input, masking_name: maskingName.slice(0, 50) } satisfies PreviewRequest);
   useEffect(() => {
     if (step !== 2) return;
     const controller = new AbortController();
     setPreviewBusy(true);
     const timer = setTimeout(() => {
-      api<TemplatePreview>('POST', base + '/preview', { body: JSON.parse(previewBody), signal: controller.signal }).then(
+      api<Preview>('POST', base + '/preview', { body: JSON.parse(previewBody), signal: controller.signal }).then(
         (p) => {
           setPreview(p);
           setPreviewError(null);
@@ -232,7 +235,7 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
     setErrors({});
     setMessages([]);
     try {
-      const body: TemplateInput = { ...input, ...(submit ? { accept_terms: true, submit: true } : { submit: false }) };
+      const body: TemplateForm = { ...input, ...(submit ? { accept_terms: true, submit: true } : { submit: false }) };
       let saved: Template;
       if (templateId) saved = await patch<Template>(`${base}/${templateId}`, body);
       else {
@@ -369,7 +372,7 @@ function MessageFields({ form, set, err }: { form: Form; set: SetField; err: Err
       set('bodyText', form.bodyText.slice(0, s) + next + form.bodyText.slice(e));
     } else set('bodyText', form.bodyText + (form.bodyText && !form.bodyText.endsWith(' ') ? ' ' : '') + next);
   };
-  const setButton = (i: number, patchValue: Partial<TemplateButton>) => set('buttons', form.buttons.map((b, j) => (j === i ? { ...b, ...patchValue } : b)));
+  const setButton = (i: number, patchValue: Partial<ButtonDraft>) => set('buttons', form.buttons.map((b, j) => (j === i ? { ...b, ...patchValue } : b)));
   const headerFormats: { value: '' | HeaderFormat; label: string }[] = [
     { value: '', label: t('None') },
     { value: 'TEXT', label: t('Text') },
@@ -511,7 +514,7 @@ function AuthFields({ form, set, err }: { form: Form; set: SetField; err: ErrFn 
 const MEDIA_ICON: Record<string, string> = { IMAGE: 'image', VIDEO: 'video', DOCUMENT: 'doc', LOCATION: 'pin' };
 const BUTTON_ICON: Record<string, string> = { URL: 'link', PHONE_NUMBER: 'phone', QUICK_REPLY: 'reply', COPY_CODE: 'copy', ONE_TAP: 'copy' };
 
-export function PhonePreview({ preview, error, loading }: { preview: TemplatePreview | null; error: unknown; loading: boolean }) {
+export function PhonePreview({ preview, error, loading }: { preview: Preview | null; error: unknown; loading: boolean }) {
   const t = useT();
   return (
     <aside class="phone-col" aria-label={t('Preview')}>
@@ -540,7 +543,7 @@ export function PhonePreview({ preview, error, loading }: { preview: TemplatePre
                       <strong>{preview.header.text}</strong>
                     ) : (
                       <div class="media-ph">
-                        <Icon name={MEDIA_ICON[preview.header.format] || 'image'} size={36} />
+                        <Icon name={MEDIA_ICON[preview.header.format ?? ''] || 'image'} size={36} />
                         <span>{preview.header.format}</span>
                       </div>
                     )}
@@ -562,7 +565,7 @@ export function PhonePreview({ preview, error, loading }: { preview: TemplatePre
               </div>
               {preview.buttons.map((b, i) => (
                 <div class="bubble-button" key={i} data-testid="preview-button">
-                  <Icon name={BUTTON_ICON[b.type] || 'reply'} size={16} />
+                  <Icon name={BUTTON_ICON[b.type ?? ''] || 'reply'} size={16} />
                   {b.text || '…'}
                 </div>
               ))}

@@ -1,0 +1,238 @@
+"""Every body the dashboard API takes or answers, as a named schema (the document's components.schemas).
+
+The console's TypeScript types are generated from these names (`local/console_types.py` writes
+console/src/api/openapi.d.ts; console/src/api/types.ts aliases them), and every answer is checked against
+them (schemathesis on `make run`'s stack, tests/contract.py on every dashboard call of the test suite), so
+each must be exactly what the app answers: enums where the app only ever answers listed words, `required`
+where a key is always there, null only where null is answered.
+
+To add a body: add `"Name": schema` to SCHEMAS below (next to its slice's), point the path at it with
+`ref("Name")` in openapi.py, then run `make console` (it regenerates the types; commit them).
+tests/apidocs refuses an inline body on a dashboard route.
+"""
+from __future__ import annotations
+
+from chalicelib.apidocs.json_schema import BOOL, INT, TIME, Schema, array, nullable, obj, ref, string
+from chalicelib.core.channels import CHANNELS
+from chalicelib.messages.status_rules import ALL_WORDS
+from chalicelib.monitoring.overview import LATEST
+from chalicelib.reports.formats import FORMATS
+from chalicelib.reports.service import DONE, FAILED, PREPARING, PROCESSING
+from chalicelib.templates.preview import BUTTONS_SHOWN, MASKING_NAME_MAX
+from chalicelib.templates.rules import (
+    BUTTON_TYPES,
+    CATEGORIES,
+    HEADER_FORMATS,
+    LANGUAGES,
+    NAME_MAX,
+    OTP_TYPES,
+)
+from chalicelib.templates.service import STATUSES as TEMPLATE_STATUSES
+
+_AT_SUBMIT = "checked at submit; a draft may be incomplete"
+
+# A template's editable parts, as POST (create), PATCH (edit) and POST .../preview take them and as a template
+# answers them: drafts may be incomplete, so no key is required inside a part (submit checks Meta's rules,
+# docs/whatsapp-templates.md). null, or leaving a key out, means "none".
+_TEMPLATE_FIELDS: dict[str, Schema] = {
+    "name": string(pattern="^[a-z0-9_]+$", minLength=1, maxLength=NAME_MAX,
+                   description="lowercase letters, digits and _; unique per application and language"),
+    "language": ref("TemplateLanguage"),
+    "category": ref("TemplateCategory"),
+    "header": nullable(ref("TemplateHeader")),
+    "body": nullable(ref("TemplateBody")),
+    "footer": nullable(ref("TemplateFooter")),
+    "buttons": nullable(array(ref("TemplateButton"), description=f"at most 10; {_AT_SUBMIT}")),
+    "authentication": nullable(ref("TemplateAuthentication")),
+    "accept_terms": BOOL,
+    "submit": {**BOOL, "description": "true: submit it to Meta's review at once (else it is kept as a DRAFT)"},
+}
+_PREVIEWED_FIELDS = {key: schema for key, schema in _TEMPLATE_FIELDS.items() if key not in ("accept_terms", "submit")}
+
+
+def _list_of(name: str) -> Schema:
+    return obj({"items": array(ref(name))}, ["items"])
+
+
+SCHEMAS: dict[str, Schema] = {
+    # --- words used across the API ----------------------------------------------------------------------------
+    "Channel": string(enum=list(CHANNELS)),
+    "StatusWord": string(enum=list(ALL_WORDS), description="A message's status word as the dashboard shows it; "
+                                                           "each channel has its own (README: status words)"),
+
+    # --- /auth ------------------------------------------------------------------------------------------------
+    "RegisterRequest": obj({"email": string(format="email"), "password": string(minLength=10, maxLength=256),
+                            "name": string(minLength=1, maxLength=100)}, ["email", "password", "name"]),
+    "Me": obj({"user_id": string(), "email": string(), "name": string()}, ["user_id", "email", "name"],
+              description="An account (who is signed in; also what registering answers)."),
+    "LoginRequest": obj({"email": string(maxLength=254), "password": string(maxLength=1024)},
+                        ["email", "password"]),
+    "LoginAnswer": obj({"session_token": string(description="for scripts: sent as `Authorization: Bearer`; left "
+                                                            "out with X-Kirim-Console: 1 (the console gets an "
+                                                            "HttpOnly cookie instead)"),
+                        "expires_at": TIME}, ["expires_at"]),
+
+    # --- /applications ----------------------------------------------------------------------------------------
+    "ApplicationRequest": obj({"name": string(minLength=1, maxLength=100),
+                               "channels": array(ref("Channel"), minItems=1, uniqueItems=True)},
+                              ["name", "channels"]),
+    "ChannelToken": obj({"prefix": string(description="the live token's first characters (the token itself is "
+                                                      "shown once, when generated)"), "issued_at": TIME},
+                        ["prefix", "issued_at"]),
+    "ApplicationChannel": obj({"channel": ref("Channel"), "status": string(enum=["Active", "Inactive"],
+                                                                            description="Active: it has a token"),
+                               "quota_remaining": INT, "token": nullable(ref("ChannelToken"))},
+                              ["channel", "status", "quota_remaining", "token"]),
+    "Application": obj({"application_id": string(), "name": string(), "created_at": TIME,
+                        "channels": array(ref("ApplicationChannel"))},
+                       ["application_id", "name", "created_at", "channels"]),
+    "ApplicationList": _list_of("Application"),
+    "GeneratedToken": obj({"channel": ref("Channel"), "token": string(description="shown this once; the "
+                                                                                  "channel's old token stopped"),
+                           "issued_at": TIME}, ["channel", "token", "issued_at"]),
+    "Settings": obj({"application_id": string(), "rate_limit": {"type": "integer", "minimum": 1},
+                     "timezone": string(description="IANA, e.g. Asia/Jakarta"),
+                     "sender_ids": array(string()), "caller_ids": array(string()),
+                     "callback_url": nullable(string()),
+                     "v1_default_for": array(ref("Channel"), description="channels whose V1 calls this application "
+                                                                        "answers")},
+                    ["application_id", "rate_limit", "timezone", "sender_ids", "caller_ids", "callback_url",
+                     "v1_default_for"]),
+    "SettingsUpdate": obj({"sender_ids": array(string(maxLength=11), maxItems=20),
+                           "caller_ids": array(string(), maxItems=20), "timezone": string(),
+                           "rate_limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+                           "callback_url": nullable(string(format="uri")),
+                           "v1_default_for": array(ref("Channel"))},
+                          additionalProperties=False, minProperties=1,
+                          description="Only the settings to change."),
+    "IvrScriptRequest": obj({"name": string(minLength=1, maxLength=100),
+                             "script": string(minLength=1, maxLength=3000,
+                                              description="text with {{name}} placeholders")}, ["name", "script"]),
+    "IvrScript": obj({"ivr_id": string(), "ivr_name": string(), "required_variable": array(string()),
+                      "created_at": TIME}, ["ivr_id", "ivr_name", "required_variable", "created_at"]),
+    "IvrScriptList": _list_of("IvrScript"),
+
+    # --- /applications/{id}/whatsapp/templates (docs/whatsapp-templates.md) -----------------------------------
+    "TemplateStatus": string(enum=list(TEMPLATE_STATUSES)),
+    "TemplateCategory": string(enum=list(CATEGORIES)),
+    "TemplateLanguage": string(enum=list(LANGUAGES), description="Meta's template languages"),
+    "HeaderFormat": string(enum=list(HEADER_FORMATS)),
+    "ButtonType": string(enum=list(BUTTON_TYPES)),
+    "OtpType": string(enum=list(OTP_TYPES)),
+    "TemplateHeader": obj({
+        "format": ref("HeaderFormat"),
+        "text": string(description=f"TEXT: at most 60 characters, at most one variable {{{{1}}}}; {_AT_SUBMIT}"),
+        "example": string(description="TEXT with {{1}}: its example value"),
+        "media_url": string(description="IMAGE, VIDEO, DOCUMENT: an https example of the media")},
+        description="MARKETING and UTILITY only."),
+    "TemplateBody": obj({"text": string(description=f"at most 1,024 characters; variables {{{{1}}}}, {{{{2}}}}... "
+                                                    f"in order; {_AT_SUBMIT}"),
+                         "examples": array(string(), description="one example per variable, in order")}),
+    "TemplateFooter": obj({"text": string(description="at most 60 characters, no variables")}),
+    "TemplateButton": obj({
+        "type": ref("ButtonType"),
+        "text": string(description="QUICK_REPLY, URL, PHONE_NUMBER: the label, at most 25 characters"),
+        "url": string(description="URL: https, with at most one {{1}}, at its end"),
+        "example": string(description="URL with {{1}}: the full example URL; COPY_CODE: the offer code"),
+        "phone_number": string(description="PHONE_NUMBER: E.164, such as +6281234567890")},
+        description=f"At most 10 per template: 2 URL, 1 PHONE_NUMBER, 1 COPY_CODE (MARKETING only), quick replies "
+                    f"grouped; {_AT_SUBMIT}."),
+    "TemplateAuthentication": obj({
+        "add_security_recommendation": BOOL,
+        "code_expiration_minutes": {**INT, "description": f"1 to 90; {_AT_SUBMIT}"},
+        "otp_type": ref("OtpType"),
+        "button_text": string(description="at most 25 characters"),
+        "package_name": string(description="ONE_TAP only: the Android app's package name"),
+        "signature_hash": string(description="ONE_TAP only: the app's 11-character signing key hash")},
+        description="AUTHENTICATION only (Meta presets the body)."),
+    "TemplateComponent": obj({
+        "type": string(enum=["HEADER", "BODY", "FOOTER", "BUTTONS"]), "format": ref("HeaderFormat"),
+        "text": string(), "example": obj({"header_text": array(string()), "header_handle": array(string()),
+                                          "body_text": array(array(string()))}),
+        "add_security_recommendation": BOOL, "code_expiration_minutes": INT,
+        "buttons": array(obj({
+            "type": string(enum=[*BUTTON_TYPES, "OTP"]), "text": string(), "url": string(),
+            "phone_number": string(), "example": {"anyOf": [string(), array(string())]},
+            "otp_type": ref("OtpType"),
+            "supported_apps": array(obj({"package_name": string(), "signature_hash": string()}))}))},
+        ["type"], description="A part of Meta's template, as Kirim submits it."),
+    "TemplateForm": obj(_TEMPLATE_FIELDS, ["name", "language"],
+                        description="A new template: only name and language are needed for a DRAFT."),
+    "TemplateChanges": obj(_TEMPLATE_FIELDS, description="The fields to change (DRAFT and REJECTED only)."),
+    "TemplateSubmit": obj({"accept_terms": BOOL}),
+    "Template": obj({
+        "template_id": string(format="uuid"),
+        "template_code_id": string(description="what a send names: '<template_id, _ for ->:<name>'"),
+        "name": string(), "language": ref("TemplateLanguage"), "category": nullable(ref("TemplateCategory")),
+        "status": ref("TemplateStatus"), "header": nullable(ref("TemplateHeader")),
+        "body": nullable(ref("TemplateBody")), "footer": nullable(ref("TemplateFooter")),
+        "buttons": nullable(array(ref("TemplateButton"))), "authentication": nullable(ref("TemplateAuthentication")),
+        "components": nullable(array(ref("TemplateComponent"), description="Meta's form; null for a DRAFT")),
+        "created_at": TIME, "updated_at": TIME,
+        "rejection_reason": string(description="REJECTED only: Meta's reason")},
+        ["template_id", "template_code_id", "name", "language", "category", "status", "header", "body", "footer",
+         "buttons", "authentication", "components", "created_at", "updated_at"]),
+    "TemplateList": _list_of("Template"),
+    "PreviewRequest": obj({**_PREVIEWED_FIELDS, "masking_name": string(
+        maxLength=MASKING_NAME_MAX, description="the sender's name on the phone (default: the application's)")},
+        description="The form as typed (nothing is saved; anything unfinished is left out of the preview)."),
+    "PreviewHeader": obj({"format": nullable(ref("HeaderFormat")), "text": string(description="with its example "
+                                                                                             "filled in"),
+                          "media_url": string()}, ["format"]),
+    "PreviewButton": obj({"type": nullable(string(enum=[*BUTTON_TYPES, "ONE_TAP"])), "text": nullable(string())},
+                         ["type", "text"]),
+    "Preview": obj({"masking_name": string(minLength=1, maxLength=MASKING_NAME_MAX),
+                    "header": nullable(ref("PreviewHeader")),
+                    "body": nullable(string(description="variables filled with their examples")),
+                    "footer": nullable(string()),
+                    "buttons": array(ref("PreviewButton"), maxItems=BUTTONS_SHOWN),
+                    "more_buttons": {"type": "integer", "minimum": 0,
+                                     "description": "buttons behind \"See all options\""}},
+                   ["masking_name", "header", "body", "footer", "buttons", "more_buttons"],
+                   description="What the recipient's phone shows."),
+
+    # --- /applications/{id}/overview and /messages ------------------------------------------------------------
+    "MessageItem": obj({"message_id": string(), "channel": ref("Channel"), "target": string(),
+                        "status": ref("StatusWord"), "created_at": TIME, "updated_at": TIME},
+                       ["message_id", "channel", "target", "status", "created_at", "updated_at"]),
+    "MessageHistoryEntry": obj({"status": ref("StatusWord"), "at": TIME, "provider_status": nullable(string())},
+                               ["status", "at", "provider_status"]),
+    "MessageDetail": {"allOf": [ref("MessageItem"), obj({"history": array(ref("MessageHistoryEntry"))},
+                                                        ["history"])]},
+    "MessagePage": obj({"items": array(ref("MessageItem")),
+                        "next_cursor": nullable(string(description="pass as ?cursor= for the next page"))},
+                       ["items", "next_cursor"]),
+    "OverviewDay": obj({"date": string(format="date", description="a day in the application's time zone"),
+                        "total": INT, "success": INT, "failed": INT}, ["date", "total", "success", "failed"]),
+    "OverviewChannel": obj({
+        "channel": ref("Channel"), "total": INT, "success": INT, "failed": INT, "pending": INT,
+        "success_rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "failed_rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "by_status": obj({}, additionalProperties=INT, propertyNames=ref("StatusWord"),
+                         description="every status word of the channel, with its count"),
+        "series": array(ref("OverviewDay"))},
+        ["channel", "total", "success", "failed", "pending", "success_rate", "failed_rate", "by_status", "series"]),
+    "Overview": obj({"from": TIME, "to": TIME, "channels": array(ref("OverviewChannel")),
+                     "latest": array(ref("MessageItem"), maxItems=LATEST)}, ["from", "to", "channels", "latest"]),
+
+    # --- /applications/{id}/reports ---------------------------------------------------------------------------
+    "ReportStatus": string(enum=[PROCESSING, PREPARING, DONE, FAILED]),
+    "ReportFormat": string(enum=sorted(set(FORMATS.values()))),
+    "ReportRequest": obj({"name": string(minLength=1, maxLength=100), "channel": ref("Channel"),
+                          "statuses": array(ref("StatusWord"), minItems=1, description="the channel's own words"),
+                          "format": string(enum=list(FORMATS), description="xls means xlsx"),
+                          "from": string(description="a date (2026-11-27) or an ISO 8601 time"),
+                          "to": string(description="inclusive; a date or an ISO 8601 time")},
+                         ["name", "channel", "statuses", "format", "from", "to"]),
+    "Report": obj({"report_id": string(), "name": string(), "channel": ref("Channel"),
+                   "statuses": array(ref("StatusWord")), "format": ref("ReportFormat"),
+                   "from": string(description="as asked"), "to": string(description="as asked"),
+                   "status": ref("ReportStatus"), "rows": {"type": "integer", "minimum": 0},
+                   "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "created_at": TIME,
+                   "error": string(description="Failed only"), "finished_at": TIME, "size": INT,
+                   "expired": {**BOOL, "description": "Done only: the file is gone (kept 7 days)"}},
+                  ["report_id", "name", "channel", "statuses", "format", "from", "to", "status", "rows", "progress",
+                   "created_at"]),
+    "ReportList": _list_of("Report"),
+    "DownloadLink": obj({"url": string(format="uri"), "expires_at": TIME}, ["url", "expires_at"]),
+}
