@@ -34,7 +34,7 @@ def _setup():
     from chalicelib.applications.models import Application
 
     accounts.register("send-bench@kirim.dev", "bench password 123", "Bench")
-    owner = accounts.session_principal(accounts.login("send-bench@kirim.dev", "bench password 123")[0])
+    owner = accounts.session_principal(accounts.login("send-bench@kirim.dev", "bench password 123", "127.0.0.1")[0])
     app = applications.create(owner, "Bench", ["sms"])
     Application(app.application_id).update(actions=[Application.channels["sms"]["quota"].set(10**9)])
     sending_settings.update(applications.get(app.application_id), {"rate_limit": 1000})

@@ -92,6 +92,9 @@ def main() -> int:
         from infra.deploy import deploy_stack, outputs_to_env
 
         outputs = deploy_stack(boto3.client("cloudformation"), "local", str(ROOT / "infra" / "template.yaml"))
+        from local.moto_stack import apply_what_moto_skips
+
+        apply_what_moto_skips("local")
         env.update(outputs_to_env(outputs))
         os.environ.update(env)
         print(f"moto    | {ENDPOINT}: stack kirim-local deployed ({len(outputs)} outputs)")

@@ -42,6 +42,36 @@ def client(aws):
         yield test_client
 
 
+SOURCE_HEADER = "X-Test-Source-Ip"
+_source = {"ip": "127.0.0.1"}
+
+
+def _with_source_address(create_lambda_event):
+    """API Gateway puts the caller's address in requestContext.identity.sourceIp; the test client
+    always says 127.0.0.1. Here it is the test's own address (each test gets one, so throttles
+    per address do not leak between tests), or the X-Test-Source-Ip header's, which is removed
+    before the app sees the request."""
+    def create(self, method, path, headers, body=None):
+        headers = dict(headers)
+        source = next((headers.pop(k) for k in list(headers) if k.lower() == SOURCE_HEADER.lower()), _source["ip"])
+        event = create_lambda_event(self, method, path, headers, body)
+        event["requestContext"]["identity"]["sourceIp"] = source
+        return event
+    return create
+
+
+from chalice.local import LambdaEventConverter  # noqa: E402
+
+LambdaEventConverter.create_lambda_event = _with_source_address(LambdaEventConverter.create_lambda_event)
+
+
+@pytest.fixture(autouse=True)
+def source_address():
+    """A fresh source address for each test's requests."""
+    _source["ip"] = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    return _source["ip"]
+
+
 class Api:
     """Small helpers over the Chalice test client, so tests read as the API does."""
 
@@ -81,6 +111,13 @@ class Api:
         response = self.call("POST", f"/applications/{application_id}/channels/{channel}/token", None, session)
         assert response.status_code == 201, response.json_body
         return response.json_body["token"]
+
+
+def set_quota(app_id: str, channel: str, units: int) -> None:
+    """Give a channel exactly `units` (as an operator's correction would)."""
+    from chalicelib.applications.models import QUOTA, Quota, quota_key
+
+    Quota(quota_key(QUOTA, app_id, channel)).update(actions=[Quota.balance.set(units)])
 
 
 def basic(email: str, password: str = PASSWORD) -> dict[str, str]:
@@ -139,6 +176,20 @@ def worker(client):
     return LocalWorker(app, boto3.client("sqs"), boto3.client("sns"))
 
 
+_consumers: list = []
+
+
+def settle_changes() -> int:
+    """Apply every pending change of a message from the messages table's stream (what Lambda's
+    stream consumer does within a second): counters, the quota ledger, status-change hooks."""
+    from app import app
+    from local.worker import drain_streams, stream_consumers
+
+    if not _consumers:
+        _consumers.extend(stream_consumers(app))
+    return drain_streams(_consumers)
+
+
 def drain(worker) -> int:
     """Deliver queued events until every queue is empty (the simulator runs with no delays)."""
     total = 0
@@ -185,6 +236,8 @@ class Shop:
         return basic(self.email)
 
     def quota(self, channel: str) -> int:
+        """What the dashboard shows once the stream consumer has caught up (refunds included)."""
+        settle_changes()
         app = self.api.call("GET", f"/applications/{self.app_id}", headers=self.session).json_body
         return next(c["quota_remaining"] for c in app["channels"] if c["channel"] == channel)
 
@@ -196,11 +249,13 @@ def shop(client) -> Shop:
 
 
 def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
-    """(counters, recount of the messages), both as {"day#status": n} without zeros."""
+    """(counters, recount of the messages), both as {"day#status": n} without zeros, once the
+    stream consumer has applied every change so far."""
     from collections import Counter as Tally
 
     from chalicelib.messages.models import Counter, Message
 
+    settle_changes()
     counted = {f"{c.sk}#{word}": n for c in Counter.query(f"{app_id}#{channel}") for word, n in c.counts().items()}
     actual = Tally(f"{m.day}#{m.status}" for m in Message.by_app_channel.query(f"{app_id}#{channel}"))
     return counted, dict(actual)

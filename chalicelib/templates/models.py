@@ -3,7 +3,7 @@
 Query `by_provider_template` for Meta's review webhook."""
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -24,6 +24,14 @@ class Template(Model):
     rejection_reason, provider_template_id, created_at, updated_at = strings(4, null=True)
     content = MapAttribute(null=True)
     accept_terms = BooleanAttribute(null=True)
+    # `version` grows with every edit; `submitted_version` is the version Meta was given at
+    # `submitted_at`, and `review_at` the time (Meta's, epoch seconds) of the newest review of
+    # that submission: a review older than either, or an approval of content edited since, is
+    # stale and dropped.
+    version = NumberAttribute(null=True)
+    submitted_version = NumberAttribute(null=True)
+    submitted_at = NumberAttribute(null=True)
+    review_at = NumberAttribute(null=True)
     by_provider_template = index("by_provider_template", "provider_template_id", projection=KeysOnlyProjection())
 
     @staticmethod
