@@ -91,7 +91,9 @@ def dispatch_sweeper(event: Any) -> dict:
     """Messages whose dispatch did not settle in time: sent again, or failed and refunded."""
     from chalicelib.sending import dispatch
 
-    outcomes = dispatch.sweep()
+    from collections import Counter
+
+    outcomes = dict(Counter(dispatch.sweep().values()))
     log.info("dispatch sweep", extra={"outcomes": outcomes})
     return outcomes
 

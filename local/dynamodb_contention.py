@@ -197,8 +197,10 @@ def main() -> None:
     args = parser.parse_args()
     from local import moto_server
 
+    server = moto_server.make(args.host, args.port, lambda app: ContendedDynamoDB(app, args.mode))
+    # Printed once the socket is bound: a caller can wait for this line instead of polling.
     print(f"moto    | DynamoDB contention '{args.mode}' on http://{args.host}:{args.port}", flush=True)
-    moto_server.make(args.host, args.port, lambda app: ContendedDynamoDB(app, args.mode)).serve_forever()
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -159,10 +159,11 @@ def assert_dashboard_error(response, status: int, code: int, field: str | None =
     assert_oca_error(response, status, code, field)
 
 
-# Counting AWS calls needs the hook before the first botocore client exists.
-from local import call_counter  # noqa: E402
+# Counting AWS calls and injecting faults need their hooks before the first botocore client exists.
+from local import call_counter, faults  # noqa: E402
 
 call_counter.install()
+faults.install()
 
 
 @pytest.fixture(scope="session")

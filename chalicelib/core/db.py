@@ -113,7 +113,14 @@ def throttled() -> ApiError:
 
 
 def busy(error: BaseException) -> ApiError | None:
-    """The answer for a write refused because of contention or throttling, or None for any other error."""
+    """The answer for a write refused because of contention or throttling, or that got no answer
+    at all (a timeout), or None for any other error."""
+    from botocore.exceptions import ConnectionError as NoConnection, ReadTimeoutError
+
+    causes = (error, error.__cause__, getattr(error, "cause", None))
+    if any(isinstance(cause, (ReadTimeoutError, NoConnection)) for cause in causes):
+        return ApiError(TOO_MANY_CONCURRENT, "Kirim's storage did not answer; retry shortly", status=503,
+                        headers={"Retry-After": "1"})
     code = error_code(error)
     if code in THROTTLED:
         return throttled()

@@ -213,15 +213,16 @@ def _take_out(message: Message) -> None:
     Message(message.message_id).update(actions=actions)
 
 
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """The scheduled run. Returns how many messages had each outcome."""
+def sweep(now: datetime | None = None, only: set[str] | None = None) -> dict[str, str]:
+    """The scheduled run (over `only` these messages, when given). Returns each message's outcome."""
     now = now or clock.now()
-    outcomes: dict[str, int] = {}
+    outcomes: dict[str, str] = {}
     for message_id in due(now):
+        if only is not None and message_id not in only:
+            continue
         try:
-            outcome = sweep_one(message_id, now)
+            outcomes[message_id] = sweep_one(message_id, now)
         except Exception:  # noqa: BLE001 - one bad message must not stop the sweep
             log.exception("sweep failed for a message", extra={"message_id": message_id})
-            outcome = "error"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            outcomes[message_id] = "error"
     return outcomes

@@ -36,6 +36,18 @@ def record_send(message: Message, cost: int, claim: Claim | None = None, body: d
 
 
 def _write(message: Message, claim: Claim | None, body: dict) -> Replay | None:
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return _write_once(message, claim, body)
+    except BotoCoreError as error:
+        # No answer: the write may or may not have happened. The debit is given back now; if
+        # the message was written after all, its settlement shows in the journal and the
+        # reconciler takes the units again (and the sweeper fails the undispatched message).
+        raise busy(error) or error from None
+
+
+def _write_once(message: Message, claim: Claim | None, body: dict) -> Replay | None:
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
             if claim is None:
