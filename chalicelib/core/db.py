@@ -9,7 +9,7 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from pynamodb.attributes import Attribute, UnicodeAttribute
+from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, Projection
 
@@ -60,6 +60,11 @@ def index(name: str, hash_key: str, range_key: str | None = None, *,
 def strings(count: int, **options: Any) -> tuple[UnicodeAttribute, ...]:
     """Several string attributes alike, declared in one line: `user_id, name, created_at = strings(3)`."""
     return tuple(UnicodeAttribute(**options) for _ in range(count))
+
+
+def numbers(count: int, **options: Any) -> tuple[NumberAttribute, ...]:
+    """Several number attributes alike, in one line: `version, review_at = numbers(2, null=True)`."""
+    return tuple(NumberAttribute(**options) for _ in range(count))
 
 
 def plain(value: Attribute | dict | Any) -> dict[str, Any]:

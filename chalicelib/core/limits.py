@@ -3,27 +3,22 @@ rate-limit windows, registrations per address) and marks (stream batches already
 user of the table names its keys with its own prefix."""
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.core.db import table
+from chalicelib.core.db import numbers, table
 
 
 class Limit(Model):
-    """A short-lived item: `events` holds epoch seconds of recent events, `hits` a count, `mark` a
-    position (a stream sequence number, too long for a DynamoDB number); the throttles keep
-    `window_until`, `next_at` and `backoff` (epoch seconds) beside `hits`."""
+    """A short-lived item: `hits` a count, `mark` a position (a stream sequence number, too long for
+    a DynamoDB number); the login throttle keeps `window_until`, `next_at` and `backoff` (epoch
+    seconds) beside `hits`; TTL removes it after `expires_ttl`."""
 
     Meta = table("limits_table")
 
     pk = UnicodeAttribute(hash_key=True)
-    events = ListAttribute(of=NumberAttribute, null=True)
-    hits = NumberAttribute(null=True)
     mark = UnicodeAttribute(null=True)
-    window_until = NumberAttribute(null=True)
-    next_at = NumberAttribute(null=True)
-    backoff = NumberAttribute(null=True)
-    expires_ttl = NumberAttribute(null=True)
+    hits, window_until, next_at, backoff, expires_ttl = numbers(5, null=True)
 
     @staticmethod
     def key(kind: str, *parts: str | int) -> str:

@@ -17,7 +17,7 @@ from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, Un
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.core.db import index, plain, strings, table
+from chalicelib.core.db import index, numbers, plain, strings, table
 from chalicelib.messages.status_rules import ALL_WORDS
 
 _ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -90,10 +90,8 @@ class Message(Model):
     # Dispatch (sending.dispatch): "request" (the send request's own provider call), "queued"
     # (waiting on the dispatch queue), "sending" (claimed by a dispatch worker until lease_until),
     # "done". While not settled the message sits in the sweep index under sweep/sweep_at.
-    dispatch = UnicodeAttribute(null=True)
-    lease_until = NumberAttribute(null=True)
-    attempts = NumberAttribute(null=True)
-    sweep, sweep_at = strings(2, null=True)
+    dispatch, sweep, sweep_at = strings(3, null=True)
+    lease_until, attempts = numbers(2, null=True)
     by_app_channel = index("by_app_channel", "app_channel", "message_id")
     by_app = index("by_app", "application_id", "message_id")
     by_status = index("by_status", "app_channel_status", "message_id")

@@ -3,11 +3,11 @@
 Query `by_provider_template` for Meta's review webhook."""
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.core.db import index, strings, table
+from chalicelib.core.db import index, numbers, strings, table
 
 TEMPLATE_PREFIX = "tpl#"
 
@@ -28,10 +28,7 @@ class Template(Model):
     # `submitted_at`, and `review_at` the time (Meta's, epoch seconds) of the newest review of
     # that submission: a review older than either, or an approval of content edited since, is
     # stale and dropped.
-    version = NumberAttribute(null=True)
-    submitted_version = NumberAttribute(null=True)
-    submitted_at = NumberAttribute(null=True)
-    review_at = NumberAttribute(null=True)
+    version, submitted_version, submitted_at, review_at = numbers(4, null=True)
     by_provider_template = index("by_provider_template", "provider_template_id", projection=KeysOnlyProjection())
 
     @staticmethod
