@@ -18,9 +18,9 @@ from chalicelib.core.errors import TOO_MANY_CONCURRENT, ApiError
 
 # Lambda answers within seconds, so DynamoDB calls fail fast: 2 attempts x (1 s + 3 s) + 1 s
 # backoff = 9 s at worst (docs/operating.md#timeouts); a test that floods a local moto server
-# with 200 threads can allow more (DYNAMODB_READ_TIMEOUT).
+# with 200 threads can allow more (DYNAMODB_READ_TIMEOUT, DYNAMODB_CONNECT_TIMEOUT).
 _READ_TIMEOUT = float(os.environ.get("DYNAMODB_READ_TIMEOUT", "3"))
-_CONNECT_TIMEOUT = 1
+_CONNECT_TIMEOUT = float(os.environ.get("DYNAMODB_CONNECT_TIMEOUT", "1"))
 MAX_RETRY_ATTEMPTS = 1
 
 
@@ -108,7 +108,7 @@ def backoff(attempt: int) -> None:
 
 
 def contended(what: str = "this application") -> ApiError:
-    return ApiError(TOO_MANY_CONCURRENT, f"Too many concurrent writes for {what}; retry shortly",
+    return ApiError(TOO_MANY_CONCURRENT, f"Too many concurrent writes for {what}; retry shortly", status=429,
                     headers={"Retry-After": "1"})
 
 

@@ -49,11 +49,11 @@ def send(request: Request, sender: Sender, prepare: Callable[..., Prepared],
             raise bad_parameter(name, f"{name} is a file; this route takes none")
         prepared = prepare(sender, fields, files) if with_files else prepare(sender, fields)
         sent = pipeline.send(sender, prepared, respond, claim)
-    except ApiError:
+    except ApiError as refused:
         # Refused before anything was written; a repeat of a recorded send still gets its answer.
         replay = idempotency.find(claim) if claim else None
         if replay is None:
-            raise
+            raise refused from None
         sent = pipeline.Sent(replay.message_id, replay.body, replayed=True)
     headers = {"Idempotent-Replayed": "true"} if sent.replayed else {}
     return Response(sent.body, status_code=200, headers=headers)

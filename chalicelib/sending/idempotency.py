@@ -80,10 +80,13 @@ def from_raw(raw_item: dict[str, Any]) -> IdempotencyRecord:
 
 def find(claim: Claim) -> Replay | None:
     """The live record for this claim, if any (read only when a send was refused before its
-    write: a replay must get its first answer even if today the same request would be refused)."""
+    write: a replay must get its first answer even if today the same request would be refused).
+    None as well when the record cannot be read: the refusal then stands."""
+    from pynamodb.exceptions import GetError
+
     try:
         existing = IdempotencyRecord.get(claim.record_id, consistent_read=True)
-    except IdempotencyRecord.DoesNotExist:
+    except (IdempotencyRecord.DoesNotExist, GetError):
         return None
     if existing.expiration < clock.epoch():
         return None

@@ -32,7 +32,9 @@ def hit(application_id: str, limit: int) -> dict[str, str]:
     parts = ("rl", application_id, window) if shards == 1 else ("rl", application_id, window, random.randrange(shards))
     count = count_event(Limit.key(*parts), window + 120)
     share = math.ceil(limit / shards)
-    headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(0, limit - count * shards)),
+    remaining = str(max(0, limit - count * shards))
+    # OCA's pages spell one header X-RateLmit-Remaining: both spellings, so either client reads it.
+    headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": remaining, "X-RateLmit-Remaining": remaining,
                "X-RateLimit-Reset": str(window + 1)}
     response_headers.add(headers)
     if count > share:

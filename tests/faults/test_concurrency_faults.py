@@ -1,7 +1,8 @@
 """Issue 12, items 1 and 9 under real contention: 200 copies of one send with ONE
 Idempotency-Key race on a server that behaves like DynamoDB (transactions that meet are
 cancelled). However the race goes, one message is written and one unit debited; every copy
-answers that message's first answer, or a clear 402/429 when it was refused before its write."""
+answers that message's first answer, or a clear quota refusal or 429 when it was refused before
+its write."""
 from __future__ import annotations
 
 from tests.sending.test_concurrency import race

@@ -100,3 +100,15 @@ def test_every_queue_stays_invisible_six_times_its_workers_timeout():
             visibility = queues[source.queue.split("-", 2)[2]]["VisibilityTimeout"]
             visibility = int(defaults[visibility["Ref"]] if isinstance(visibility, dict) else visibility)
             assert visibility >= 6 * timeout, (stage, source.name, visibility, timeout)
+
+
+def test_a_stream_consumer_falling_behind_the_reconcilers_grace_raises_an_alarm():
+    """The reconciler gives back units of minutes older than its grace; the stream consumer must be
+    well within it, and an operator is told when it is not."""
+    from chalicelib.applications import quota
+    from local.moto_stack import load_template
+
+    alarm = load_template(ROOT / "infra" / "template.yaml")["Resources"]["MessageStreamLagAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/Lambda", "IteratorAge", "Maximum")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Fn::Sub": "kirim-${Stage}-message_stream"}}]
+    assert alarm["Threshold"] / 1000 < quota.GRACE.total_seconds()

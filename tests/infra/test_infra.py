@@ -303,7 +303,7 @@ def test_template_outputs_are_the_documented_set():
         "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
         "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "AlarmTopicArn",
         "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",
-        "ProviderEventsRoleArn",
+        "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
     }
     assert all("Export" not in o for o in outputs.values())
 

@@ -28,7 +28,8 @@ def main() -> None:
     stop = start("127.0.0.1", port, "wait")
     from local.moto_stack import FAKE_AWS_ENV
 
-    os.environ.update({**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "DYNAMODB_READ_TIMEOUT": "60"})
+    os.environ.update({**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "DYNAMODB_READ_TIMEOUT": "60",
+                       "DYNAMODB_CONNECT_TIMEOUT": "60"})
     import boto3
 
     from infra.deploy import deploy_stack, outputs_to_env

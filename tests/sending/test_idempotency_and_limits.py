@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.core.errors import BAD_PARAMETER, TOO_MANY_REQUESTS, UNPROCESSABLE
+from chalicelib.core.errors import BAD_PARAMETER, BALANCE_LOW, TOO_MANY_REQUESTS, UNPROCESSABLE
 from tests.conftest import assert_oca_error, recount
 
 SMS = {"phone": "081234567890", "message": "Halo"}
@@ -71,7 +71,7 @@ def test_two_copies_racing_with_one_key_send_once(shop, monkeypatch):
 
 
 def test_a_repeat_gets_its_answer_even_when_the_request_would_now_be_refused(shop):
-    """Quota ran out since the first send: the repeat still gets the first answer, not 402."""
+    """Quota ran out since the first send: the repeat still gets the first answer, not a refusal."""
     from tests.conftest import set_quota
 
     headers = {**shop.v2("sms"), "Idempotency-Key": "before-quota-ran-out"}
@@ -82,7 +82,8 @@ def test_a_repeat_gets_its_answer_even_when_the_request_would_now_be_refused(sho
         again = shop.api.call("POST", "/sms/v2/sms", SMS, headers)
         assert again.status_code == 200 and again.json_body == first.json_body
         assert again.headers["Idempotent-Replayed"] == "true"
-        assert_oca_error(shop.api.call("POST", "/sms/v2/sms", SMS, {**headers, "Idempotency-Key": "new"}), 402, 55)
+        assert_oca_error(shop.api.call("POST", "/sms/v2/sms", SMS, {**headers, "Idempotency-Key": "new"}), 401,
+                         BALANCE_LOW)   # V2's "low-balance"
     finally:
         set_quota(shop.app_id, "sms", left)
 
