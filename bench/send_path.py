@@ -126,7 +126,8 @@ def run() -> dict[str, float]:
               f"{ {op: n for (s, op), n in one_send.items() if s != 'dynamodb'} } (goal <= 4); "
               f"Scans in {ROUNDS + 1} sends: {scans} (goal 0)")
         calls = sum(dynamodb.values())
-        goals.check("DynamoDB calls per V2 SMS send", str(calls), "<= 3", calls <= 3)
+        # 4 since issue 12: the debit left the transaction (no shared item in it), one more round trip.
+        goals.check("DynamoDB calls per V2 SMS send", str(calls), "<= 4", calls <= 4)
         goals.check("Scans in sends", str(scans), "0", scans == 0)
         kirim_ms, direct_ms = statistics.median(kirim) * 1000, statistics.median(direct) * 1000
         ratio = kirim_ms / direct_ms
