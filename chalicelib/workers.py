@@ -89,9 +89,9 @@ def message_stream(event: Any) -> dict:
 @workers.schedule(Rate(1, unit=Rate.MINUTES), name="dispatch_sweeper")
 def dispatch_sweeper(event: Any) -> dict:
     """Messages whose dispatch did not settle in time: sent again, or failed and refunded."""
-    from chalicelib.sending import dispatch
-
     from collections import Counter
+
+    from chalicelib.sending import dispatch
 
     outcomes = dict(Counter(dispatch.sweep().values()))
     log.info("dispatch sweep", extra={"outcomes": outcomes})
