@@ -85,7 +85,7 @@ def run() -> dict[str, float]:
 
     with deployed_stack(), Client(app, stage_name="local", project_dir=str(ROOT)) as client:
         accounts.register("monitor-bench@kirim.dev", "bench password 123", "Bench")
-        token = accounts.login("monitor-bench@kirim.dev", "bench password 123")[0]
+        token = accounts.login("monitor-bench@kirim.dev", "bench password 123", "127.0.0.1")[0]
         owner = accounts.session_principal(token)
         headers = {"Authorization": f"Bearer {token}"}
         started = time.perf_counter()

@@ -53,7 +53,7 @@ def run() -> dict[str, float]:
 
     with deployed_stack():
         accounts.register("report-bench@kirim.dev", "bench password 123", "Bench")
-        owner = accounts.session_principal(accounts.login("report-bench@kirim.dev", "bench password 123")[0])
+        owner = accounts.session_principal(accounts.login("report-bench@kirim.dev", "bench password 123", "127.0.0.1")[0])
         app_id = _seed(owner, MESSAGES)
         results = {}
         for fmt in ("csv", "xlsx"):

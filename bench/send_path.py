@@ -1,9 +1,9 @@
 """A V2 SMS send, in-process on moto with the simulator provider:
-- AWS calls per send, counted with a botocore event hook (goal: at most 3 DynamoDB calls,
+- AWS calls per send, counted with a botocore event hook (goal: at most 4 DynamoDB calls,
   token check and rate limit included, and no Scan anywhere in the run);
 - median time of the send through the Chalice test client against the bare boto3 calls it
-  makes (GetItem token, UpdateItem rate window, TransactWriteItems, SQS SendMessageBatch),
-  alternated in one run (goal: <= 1.5x)."""
+  makes (GetItem token, UpdateItem rate window, UpdateItem quota, PutItem message, SQS
+  SendMessageBatch), alternated in one run (goal: <= 1.5x)."""
 from __future__ import annotations
 
 import json
@@ -31,12 +31,12 @@ def _setup():
     from chalicelib.accounts import service as accounts
     from chalicelib.applications import sending_settings, tokens
     from chalicelib.applications import service as applications
-    from chalicelib.applications.models import Application
+    from chalicelib.applications.models import QUOTA, Quota, quota_key
 
     accounts.register("send-bench@kirim.dev", "bench password 123", "Bench")
-    owner = accounts.session_principal(accounts.login("send-bench@kirim.dev", "bench password 123")[0])
+    owner = accounts.session_principal(accounts.login("send-bench@kirim.dev", "bench password 123", "127.0.0.1")[0])
     app = applications.create(owner, "Bench", ["sms"])
-    Application(app.application_id).update(actions=[Application.channels["sms"]["quota"].set(10**9)])
+    Quota(quota_key(QUOTA, app.application_id, "sms")).update(actions=[Quota.balance.set(10**9)])
     sending_settings.update(applications.get(app.application_id), {"rate_limit": 1000})
     token, _ = tokens.generate(applications.get(app.application_id), "sms")
     return app.application_id, token
@@ -61,25 +61,27 @@ def _bare_calls(app_id: str, token: str):
                         ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(window + 120)}},
                         ReturnValues="ALL_NEW")
         message_id = str(ULID())
-        ddb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": "kirim-local-messages", "Item": {
-                "message_id": {"S": message_id}, "application_id": {"S": app_id}, "channel": {"S": "sms"},
-                "app_channel": {"S": f"{app_id}#sms"}, "target": {"S": "+6281234567890"},
-                "status": {"S": "Submitted"}, "created_at": {"S": "2026-11-27T00:00:00.000Z"},
-                "updated_at": {"S": "2026-11-27T00:00:00.000Z"}, "day": {"S": "2026-11-27"}, "cost": {"N": "1"},
-                "details": {"M": {"message_body": {"S": BODY["message"]}, "total_sms": {"N": "1"}}},
-                "history": {"L": [{"M": {"status": {"S": "Submitted"}, "at": {"S": "2026-11-27T00:00:00.000Z"},
-                                         "provider_status": {"S": "ACCEPTED"}}}]}},
-                "ConditionExpression": "attribute_not_exists(message_id)"}},
-            {"Update": {"TableName": "kirim-local-applications", "Key": {"application_id": {"S": app_id}},
-                        "UpdateExpression": "ADD #c.#s.#q :minus",
-                        "ConditionExpression": "#c.#s.#q >= :one",
-                        "ExpressionAttributeNames": {"#c": "channels", "#s": "sms", "#q": "quota"},
-                        "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":one": {"N": "1"}}}},
-            {"Update": {"TableName": "kirim-local-counters",
-                        "Key": {"pk": {"S": f"{app_id}#sms"}, "sk": {"S": "2026-11-27#Submitted"}},
-                        "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
-        ])
+        minute = time.strftime("%Y%m%d%H%M", time.gmtime())
+        ddb.update_item(TableName="kirim-local-applications", Key={"application_id": {"S": f"quota#{app_id}#sms"}},
+                        UpdateExpression="SET #b = #b - :one, #j.#m = if_not_exists(#j.#m, :zero) + :one, "
+                                         "#p = :p, #d = if_not_exists(#d, :m)",
+                        ConditionExpression="#b >= :one",
+                        ExpressionAttributeNames={"#b": "balance", "#j": "journal", "#m": minute, "#p": "due_part",
+                                                  "#d": "due"},
+                        ExpressionAttributeValues={":one": {"N": "1"}, ":zero": {"N": "0"}, ":p": {"S": "due"},
+                                                   ":m": {"S": minute}}, ReturnValues="ALL_NEW")
+        ddb.put_item(TableName="kirim-local-messages", Item={
+            "message_id": {"S": message_id}, "application_id": {"S": app_id}, "channel": {"S": "sms"},
+            "app_channel": {"S": f"{app_id}#sms"}, "app_channel_status": {"S": f"{app_id}#sms#Submitted"},
+            "target": {"S": "+6281234567890"}, "status": {"S": "Submitted"},
+            "created_at": {"S": "2026-11-27T00:00:00.000Z"}, "updated_at": {"S": "2026-11-27T00:00:00.000Z"},
+            "day": {"S": "2026-11-27"}, "cost": {"N": "1"}, "debit_minute": {"S": minute},
+            "dispatch": {"S": "request"}, "attempts": {"N": "1"}, "lease_until": {"N": "1796000000"},
+            "sweep": {"S": "sweep#3"}, "sweep_at": {"S": "2026-11-27T00:30:00.000000Z"},
+            "details": {"M": {"message_body": {"S": BODY["message"]}, "total_sms": {"N": "1"}}},
+            "history": {"L": [{"M": {"status": {"S": "Submitted"}, "at": {"S": "2026-11-27T00:00:00.000Z"},
+                                     "provider_status": {"S": "ACCEPTED"}}}]}},
+            ConditionExpression="attribute_not_exists(message_id)")
         sqs.send_message_batch(QueueUrl=queue, Entries=[
             {"Id": str(i), "DelaySeconds": 0, "MessageBody": json.dumps({"message_id": message_id, "provider_status": s})}
             for i, s in enumerate(("TEXT_SENT", "TEXT_DELIVERED"))])
@@ -121,10 +123,11 @@ def run() -> dict[str, float]:
         scans = sum(n for (service, op), n in everything.items() if op == "Scan")
         print(f"V2 SMS send: {sum(dynamodb.values())} DynamoDB calls {dynamodb} + "
               f"{sum(n for (s, _), n in one_send.items() if s != 'dynamodb')} other AWS call(s) "
-              f"{ {op: n for (s, op), n in one_send.items() if s != 'dynamodb'} } (goal <= 3); "
+              f"{ {op: n for (s, op), n in one_send.items() if s != 'dynamodb'} } (goal <= 4); "
               f"Scans in {ROUNDS + 1} sends: {scans} (goal 0)")
         calls = sum(dynamodb.values())
-        goals.check("DynamoDB calls per V2 SMS send", str(calls), "<= 3", calls <= 3)
+        # 4 since issue 12: the debit left the transaction (no shared item in it), one more round trip.
+        goals.check("DynamoDB calls per V2 SMS send", str(calls), "<= 4", calls <= 4)
         goals.check("Scans in sends", str(scans), "0", scans == 0)
         kirim_ms, direct_ms = statistics.median(kirim) * 1000, statistics.median(direct) * 1000
         ratio = kirim_ms / direct_ms

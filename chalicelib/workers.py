@@ -1,6 +1,8 @@
 """Non-HTTP handlers: provider status events (SNS), deferred sends (SQS dispatch queue), the
-simulator's clock (SQS simulator queue) and report jobs (SQS report queue). Each SQS batch reports partial failures, so
-only the failed records are retried."""
+simulator's clock (SQS simulator queue), report jobs (SQS report queue), every change of a
+message (the messages table's stream), and two schedules: the dispatch sweeper and the quota
+reconciler. Each SQS batch and stream batch reports partial failures, so only the failed
+records are retried."""
 from __future__ import annotations
 
 import json
@@ -8,7 +10,7 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 
 from chalicelib.core.config import get_settings
 
@@ -55,13 +57,13 @@ def _dispatch_record(record: Any) -> None:
 
     body = json.loads(record.body)
     if body.get("job") == jobs.RECOUNT:
-        from chalicelib.messages.recount import recount
-        recount(body["application_id"])
+        from chalicelib.messages import recount
+        recount.run_job(body)
         return
-    from chalicelib.sending import outbox
+    from chalicelib.sending import dispatch
 
-    attempt = int(record.attributes.approximate_receive_count or 1)
-    outbox.retry(body["message_id"], attempt)
+    outcome = dispatch.run_job(body["message_id"])
+    log.info("dispatch job", extra={"message_id": body["message_id"], "outcome": outcome})
 
 
 def _sqs_worker(queue: str, name: str, batch_size: int, *, instances: int) -> Any:
@@ -75,6 +77,37 @@ def dispatch_worker(event: Any) -> dict:
     return _partial_batch(event, _dispatch_record)
 
 
+@workers.on_dynamodb_record(stream_arn=_settings.messages_stream_arn, batch_size=100,
+                            starting_position="TRIM_HORIZON", name="message_stream")
+def message_stream(event: Any) -> dict:
+    """Counters, the quota ledger and status-change hooks, from every change of a message."""
+    from chalicelib.messages import changes
+
+    return changes.apply(event.to_dict()["Records"])
+
+
+@workers.schedule(Rate(1, unit=Rate.MINUTES), name="dispatch_sweeper")
+def dispatch_sweeper(event: Any) -> dict:
+    """Messages whose dispatch did not settle in time: sent again, or failed and refunded."""
+    from collections import Counter
+
+    from chalicelib.sending import dispatch
+
+    outcomes = dict(Counter(dispatch.sweep().values()))
+    log.info("dispatch sweep", extra={"outcomes": outcomes})
+    return outcomes
+
+
+@workers.schedule(Rate(1, unit=Rate.MINUTES), name="quota_reconciler")
+def quota_reconciler(event: Any) -> dict:
+    """Units debited by sends that never wrote their message, and refunds, back into balances."""
+    from chalicelib.applications import quota
+
+    summary = quota.reconcile_due()
+    log.info("quota reconciled", extra=summary)
+    return summary
+
+
 def _simulator_record(record: Any) -> None:
     from chalicelib.core import clock
     from chalicelib.messages import status_updates
@@ -84,7 +117,8 @@ def _simulator_record(record: Any) -> None:
     body = json.loads(record.body)
     if "template_review" in body:
         review = body["template_review"]
-        templates.apply_review(review["application_id"], review["template_id"], review["event"], review["reason"])
+        templates.apply_review(review["application_id"], review["template_id"], review["event"], review["reason"],
+                               review.get("at"))
         return
     status_updates.apply(StatusEvent(message_id=body["message_id"], provider_status=body["provider_status"],
                                      at=clock.now_iso()))

@@ -44,6 +44,7 @@ CONFIG = ROOT / ".chalice" / "config.json"
 REPORT_WORKER = "report_worker"  # name= of the app's @app.on_sqs_message handlers
 SQS_WORKERS = (REPORT_WORKER, "dispatch_worker", "simulator_clock")
 ASYNC_WORKERS = {"provider_events": "ProviderEventsDlqArn"}  # SNS-invoked -> on-failure queue
+STREAM_WORKERS = ("message_stream",)  # name= of the app's @app.on_dynamodb_record handlers
 # Chalice bundles exactly requirements.txt: boto3/botocore come from the Lambda runtime.
 CHALICE_ENV = {"PIP_NO_DEPS": "1"}
 
@@ -242,12 +243,12 @@ def _deployed_resource(project_dir, stage, resource_type, name=None):
     return None
 
 
-def enable_batch_item_failures(lambda_client, project_dir, stage, names=SQS_WORKERS):
-    """Set ReportBatchItemFailures on the SQS mappings of the app's queue workers.
+def enable_batch_item_failures(lambda_client, project_dir, stage, names=SQS_WORKERS + STREAM_WORKERS):
+    """Set ReportBatchItemFailures on the SQS and DynamoDB stream mappings of the app's workers.
 
     chalice deploy creates the mappings but has no option for the flag. Without
     it Lambda ignores a worker's batchItemFailures answer: a batch of 10
-    either all succeeds or is all retried.
+    either all succeeds or is all retried (a stream batch from its start).
     """
     for name in names:
         worker = _deployed_resource(project_dir, stage, "lambda_function", name)
@@ -273,7 +274,7 @@ def size_report_storage(lambda_client, project_dir, stage, megabytes=2048):
 def _enable_on(lambda_client, worker):
     mappings = lambda_client.list_event_source_mappings(FunctionName=worker["lambda_arn"])
     for mapping in mappings["EventSourceMappings"]:
-        if ":sqs:" not in mapping.get("EventSourceArn", ""):
+        if ":sqs:" not in mapping.get("EventSourceArn", "") and "/stream/" not in mapping.get("EventSourceArn", ""):
             continue
         if "ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", []):
             print(f"ReportBatchItemFailures already set on {mapping['UUID']}")

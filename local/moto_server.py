@@ -26,16 +26,19 @@ def _serialised(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes
     return handle
 
 
-def make(host: str, port: int):
+def make(host: str, port: int, wrap: Callable[[Any], Any] = _serialised):
+    """A threaded server of moto's app wrapped by `wrap` (this module's lock by default)."""
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    app = _serialised(DomainDispatcherApplication(create_backend_app))
-    return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    app = wrap(DomainDispatcherApplication(create_backend_app))
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    server.wrapped = app
+    return server
 
 
-def start(host: str, port: int) -> Callable[[], None]:
-    server = make(host, port)
+def start(host: str, port: int, wrap: Callable[[Any], Any] = _serialised) -> Callable[[], None]:
+    server = make(host, port, wrap)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
 
@@ -43,6 +46,7 @@ def start(host: str, port: int) -> Callable[[], None]:
         server.shutdown()
         thread.join(5)
 
+    stop.server = server  # type: ignore[attr-defined]
     return stop
 
 

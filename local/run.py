@@ -92,6 +92,9 @@ def main() -> int:
         from infra.deploy import deploy_stack, outputs_to_env
 
         outputs = deploy_stack(boto3.client("cloudformation"), "local", str(ROOT / "infra" / "template.yaml"))
+        from local.moto_stack import apply_what_moto_skips
+
+        apply_what_moto_skips("local")
         env.update(outputs_to_env(outputs))
         os.environ.update(env)
         print(f"moto    | {ENDPOINT}: stack kirim-local deployed ({len(outputs)} outputs)")
@@ -126,7 +129,12 @@ def _write_demo_env(demo) -> None:
              "KIRIM_SESSION": demo.session_token, "KIRIM_APP": demo.application_id,
              **{f"KIRIM_{channel.upper()}_TOKEN": token for channel, token in demo.tokens.items()},
              "KIRIM_WHATSAPP_TEMPLATE": demo.whatsapp_template}
-    DEMO_ENV.write_text("".join(f"export {k}='{v}'\n" for k, v in lines.items()))
+    # It holds a password, a session and live tokens: readable by its owner only, even if an
+    # older copy was more open.
+    descriptor = os.open(DEMO_ENV, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write("".join(f"export {k}='{v}'\n" for k, v in lines.items()))
 
 
 def _print_demo(demo) -> None:

@@ -32,7 +32,7 @@ def seed() -> Demo:
     except Exception as exc:  # noqa: BLE001 - a second seed into a kept moto keeps the account
         if getattr(exc, "status", None) != 409:
             raise
-    session_token, _ = accounts.login(DEMO_EMAIL, DEMO_PASSWORD)
+    session_token, _ = accounts.login(DEMO_EMAIL, DEMO_PASSWORD, "127.0.0.1")
     owner = accounts.session_principal(session_token)
     app = applications.create(owner, "Demo Shop", list(CHANNELS))
     Application(app.application_id).update(actions=[Application.sender_ids.set(DEMO_SENDER_IDS),

@@ -42,6 +42,36 @@ def client(aws):
         yield test_client
 
 
+SOURCE_HEADER = "X-Test-Source-Ip"
+_source = {"ip": "127.0.0.1"}
+
+
+def _with_source_address(create_lambda_event):
+    """API Gateway puts the caller's address in requestContext.identity.sourceIp; the test client
+    always says 127.0.0.1. Here it is the test's own address (each test gets one, so throttles
+    per address do not leak between tests), or the X-Test-Source-Ip header's, which is removed
+    before the app sees the request."""
+    def create(self, method, path, headers, body=None):
+        headers = dict(headers)
+        source = next((headers.pop(k) for k in list(headers) if k.lower() == SOURCE_HEADER.lower()), _source["ip"])
+        event = create_lambda_event(self, method, path, headers, body)
+        event["requestContext"]["identity"]["sourceIp"] = source
+        return event
+    return create
+
+
+from chalice.local import LambdaEventConverter  # noqa: E402
+
+LambdaEventConverter.create_lambda_event = _with_source_address(LambdaEventConverter.create_lambda_event)
+
+
+@pytest.fixture(autouse=True)
+def source_address():
+    """A fresh source address for each test's requests."""
+    _source["ip"] = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    return _source["ip"]
+
+
 class Api:
     """Small helpers over the Chalice test client, so tests read as the API does."""
 
@@ -83,6 +113,13 @@ class Api:
         return response.json_body["token"]
 
 
+def set_quota(app_id: str, channel: str, units: int) -> None:
+    """Give a channel exactly `units` (as an operator's correction would)."""
+    from chalicelib.applications.models import QUOTA, Quota, quota_key
+
+    Quota(quota_key(QUOTA, app_id, channel)).update(actions=[Quota.balance.set(units)])
+
+
 def basic(email: str, password: str = PASSWORD) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()}
 
@@ -122,10 +159,11 @@ def assert_dashboard_error(response, status: int, code: int, field: str | None =
     assert_oca_error(response, status, code, field)
 
 
-# Counting AWS calls needs the hook before the first botocore client exists.
-from local import call_counter  # noqa: E402
+# Counting AWS calls and injecting faults need their hooks before the first botocore client exists.
+from local import call_counter, faults  # noqa: E402
 
 call_counter.install()
+faults.install()
 
 
 @pytest.fixture(scope="session")
@@ -137,6 +175,20 @@ def worker(client):
     from local.worker import LocalWorker
 
     return LocalWorker(app, boto3.client("sqs"), boto3.client("sns"))
+
+
+_consumers: list = []
+
+
+def settle_changes() -> int:
+    """Apply every pending change of a message from the messages table's stream (what Lambda's
+    stream consumer does within a second): counters, the quota ledger, status-change hooks."""
+    from app import app
+    from local.worker import drain_streams, stream_consumers
+
+    if not _consumers:
+        _consumers.extend(stream_consumers(app))
+    return drain_streams(_consumers)
 
 
 def drain(worker) -> int:
@@ -185,6 +237,8 @@ class Shop:
         return basic(self.email)
 
     def quota(self, channel: str) -> int:
+        """What the dashboard shows once the stream consumer has caught up (refunds included)."""
+        settle_changes()
         app = self.api.call("GET", f"/applications/{self.app_id}", headers=self.session).json_body
         return next(c["quota_remaining"] for c in app["channels"] if c["channel"] == channel)
 
@@ -196,11 +250,13 @@ def shop(client) -> Shop:
 
 
 def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
-    """(counters, recount of the messages), both as {"day#status": n} without zeros."""
+    """(counters, recount of the messages), both as {"day#status": n} without zeros, once the
+    stream consumer has applied every change so far."""
     from collections import Counter as Tally
 
     from chalicelib.messages.models import Counter, Message
 
+    settle_changes()
     counted = {f"{c.sk}#{word}": n for c in Counter.query(f"{app_id}#{channel}") for word, n in c.counts().items()}
     actual = Tally(f"{m.day}#{m.status}" for m in Message.by_app_channel.query(f"{app_id}#{channel}"))
     return counted, dict(actual)

@@ -49,3 +49,11 @@ class CredentialCache:
         if self._entries is not None:
             with self._lock:
                 self._entries.clear()
+
+    def __len__(self) -> int:
+        """Entries held, the expired ones dropped first."""
+        if self._entries is None:
+            return 0
+        with self._lock:
+            self._entries.expire()
+            return len(self._entries)

@@ -12,4 +12,10 @@ def session_principal(request: Request) -> accounts.Principal:
 
 
 def basic_principal(request: Request) -> accounts.Principal:
-    return accounts.basic_principal(*credentials.basic_credentials(request))
+    return accounts.basic_principal(*credentials.basic_credentials(request), source_address(request))
+
+
+def source_address(request: Request) -> str:
+    """The caller's address as API Gateway saw it (never a header the client could set)."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")

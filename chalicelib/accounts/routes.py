@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.accounts import registration_limit
 from chalicelib.accounts import service as accounts
-from chalicelib.accounts.request_auth import session_principal
+from chalicelib.accounts.request_auth import session_principal, source_address
 from chalicelib.core import validation
 from chalicelib.core.config import get_settings
 from chalicelib.web.bodies import json_body
@@ -16,6 +17,7 @@ auth_routes = Blueprint(__name__)
 
 @auth_routes.route("/auth/register", methods=["POST"])
 def register() -> Response:
+    registration_limit.hit(source_address(auth_routes.current_request))
     body = json_body(auth_routes.current_request)
     email = validation.email_address(body.get("email"), "email").lower()
     password = validation.string(body, "password", min_len=1, max_len=1024, strip=False)
@@ -29,7 +31,7 @@ def login() -> Response:
     body = json_body(auth_routes.current_request)
     email = validation.string(body, "email", max_len=254).lower()
     password = validation.string(body, "password", max_len=1024, strip=False)
-    token, expires_at = accounts.login(email, password)
+    token, expires_at = accounts.login(email, password, source_address(auth_routes.current_request))
     headers = {"Cache-Control": "no-store"}
     if from_console(auth_routes.current_request):
         # The console keeps its session in an HttpOnly cookie: its scripts never see the token.

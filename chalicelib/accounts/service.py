@@ -38,24 +38,24 @@ def register(email: str, password: str, name: str) -> User:
     return user
 
 
-def _verify(email: str, password: str) -> User:
-    """Check a password under the login throttle; the same 401 for a wrong email or password."""
-    login_throttle.check(email)
+def _verify(email: str, password: str, source: str) -> User:
+    """Check a password under the login throttle; the same 401 for a wrong email or password.
+    The attempt is reserved before the (slow) check, so parallel guesses are counted too."""
+    reservation = login_throttle.reserve(email, source)
     try:
         user = User.get(email)
     except User.DoesNotExist:
         passwords.verify_password(password, passwords.dummy_hash())
         user = None
     if user is None or not passwords.verify_password(password, user.password_hash):
-        login_throttle.record_failure(email)
         raise ApiError(INVALID_CREDENTIALS)
-    login_throttle.clear(email)
+    login_throttle.succeeded(reservation)
     return user
 
 
-def login(email: str, password: str) -> tuple[str, str]:
+def login(email: str, password: str, source: str) -> tuple[str, str]:
     """Returns (session token, expires_at). Only the token's SHA-256 is stored."""
-    user = _verify(email, password)
+    user = _verify(email, password, source)
     ttl = get_settings().session_ttl_seconds
     expires = clock.now() + timedelta(seconds=ttl)
     token = opaque_tokens.new_token(SESSION_PREFIX)
@@ -96,13 +96,13 @@ def _credential_cache() -> CredentialCache:
     return _basic_cache
 
 
-def basic_principal(email: str, password: str) -> Principal:
+def basic_principal(email: str, password: str, source: str) -> Principal:
     """V1 Basic auth. A verified credential is remembered briefly (see CredentialCache), so a
     client sending the same credential many times a second pays the KDF once a minute."""
     cached = _credential_cache().get(email, password)
     if cached is not None:
         return cached
-    user = _verify(email, password)
+    user = _verify(email, password, source)
     principal = Principal(user.user_id, user.email)
     _credential_cache().put(email, password, principal)
     return principal

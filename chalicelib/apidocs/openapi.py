@@ -54,15 +54,16 @@ _ERROR_TEXT = {401: "Missing or wrong credentials (OCA codes 17, 43, 45; V2 and 
                404: "Not found (code 33): another account's data is never shown",
                405: "Method not allowed (code 33)",
                406: "Invalid input (code 39, naming the field); V1 and WhatsApp also for code 19",
-               409: "Conflict (an Idempotency-Key still in flight, a name taken, a wrong state)",
+               409: "Conflict (a name taken, a wrong state, a change that lost a race)",
                410: "Gone (an expired report file)",
                413: "Body larger than the limit (code 39, field body)",
                415: "Unsupported Content-Type (code 39)",
                422: "The Idempotency-Key was used with another body",
-               429: "Rate limit (code 9), with Retry-After",
-               500: "Internal error (code 13), never with details"}
-OCA_ERRORS = (401, 404, 406, 409, 413, 415, 422, 429, 500)
-DASHBOARD_ERRORS = (401, 403, 404, 406, 409, 413, 415, 429, 500)
+               429: "Rate limit (code 9), or storage contention past a few retries (code 57), with Retry-After",
+               500: "Internal error (code 13), never with details",
+               503: "Storage throttled or not answering (code 57), with Retry-After; nothing was sent or debited"}
+OCA_ERRORS = (401, 404, 406, 409, 413, 415, 422, 429, 500, 503)
+DASHBOARD_ERRORS = (401, 403, 404, 406, 409, 413, 415, 429, 500, 503)
 
 
 def _errors(statuses: tuple[int, ...], schema: str) -> dict[str, Any]:

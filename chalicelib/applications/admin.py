@@ -44,7 +44,8 @@ def _settings(args: argparse.Namespace) -> None:
 
 def _recount(args: argparse.Namespace) -> None:
     application_id = applications.get(args.application).application_id
-    jobs.enqueue(jobs.RECOUNT, {"application_id": application_id})
+    # No zone change: every message's day is checked against the application's zone.
+    jobs.enqueue(jobs.RECOUNT, {"application_id": application_id, "old_zone": None})
     print(json.dumps({"application_id": application_id, "recount": "queued on the dispatch queue"}))
 
 

@@ -1,22 +1,28 @@
 """Applications' tables.
-- applications: GetItem by id; Query `by_owner` for "my applications". Quota and the current
-                token hash of each channel live here, so a token change is one transaction over
-                this item and two token items.
+- applications: GetItem by id; Query `by_owner` for "my applications". The current token hash
+                of each channel lives on the application, so a token change is one transaction
+                over this item and two token items. The same table holds each channel's quota
+                item and quota ledger item (keys below), and the sparse `by_due` index over them.
 - tokens:       GetItem (strongly consistent) by sha256(channel token): the whole V2 auth.
 """
 from __future__ import annotations
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.expressions.operand import Path
+from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core.clock import DEFAULT_TIMEZONE
 from chalicelib.core.db import index, strings, table
 
+QUOTA, LEDGER = "quota", "ledger"
+# The one partition of `by_due`: at most a write per active channel per minute goes there.
+DUE_PART = "due"
+
 
 class Application(Model):
-    """`channels` maps a channel word to
-    {quota: int, token_hash: str|None, token_prefix: str|None, token_issued_at: str|None}."""
+    """`channels` maps a channel word to {token_hash, token_prefix, token_issued_at} (all
+    optional: a channel without a token is Inactive). `settings_version` grows with every
+    settings change, so a token's copy of the settings can be conditioned on it."""
 
     Meta = table("applications_table")
 
@@ -30,12 +36,8 @@ class Application(Model):
     timezone = UnicodeAttribute(default=DEFAULT_TIMEZONE)
     rate_limit = NumberAttribute(null=True)
     callback_url = UnicodeAttribute(null=True)
+    settings_version = NumberAttribute(null=True)
     by_owner = index("by_owner", "owner_id", "created_at")
-
-    @staticmethod
-    def quota(channel: str) -> Path:
-        """The path of a channel's remaining quota, for conditions and ADD."""
-        return Application.channels[channel]["quota"]
 
     def zone(self) -> str:
         return self.timezone or DEFAULT_TIMEZONE
@@ -44,11 +46,50 @@ class Application(Model):
         return self.v1_default_for.as_dict() if self.v1_default_for else {}
 
 
+def quota_key(kind: str, application_id: str, channel: str) -> str:
+    """The key of a channel's quota item (QUOTA) or quota ledger item (LEDGER)."""
+    return f"{kind}#{application_id}#{channel}"
+
+
+def parse_quota_key(key: str) -> tuple[str, str, str] | None:
+    """(kind, application id, channel) of a quota or ledger key; None for an application's id."""
+    parts = key.split("#")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 and parts[0] in (QUOTA, LEDGER) else None
+
+
+class _QuotaBase(Model):
+    Meta = table("applications_table")
+
+    key = UnicodeAttribute(hash_key=True, attr_name="application_id")
+    # Set while the item has journal minutes for the reconciler; `due` is the oldest of them.
+    due_part, due = strings(2, null=True)
+    by_due = index("by_due", "due_part", "due", projection=KeysOnlyProjection())
+
+
+class Quota(_QuotaBase):
+    """A channel's remaining units, debited by the send itself with one conditional UpdateItem.
+    `journal` maps a minute (YYYYMMDDHHMM, UTC) to the units debited in it whose messages are
+    not matched yet; it stays a few hundred bytes, so each debit costs one write unit."""
+
+    balance = NumberAttribute(default=0)
+    journal = MapAttribute(default=dict)
+
+
+class QuotaLedger(_QuotaBase):
+    """Written only by the messages stream consumer (in its transaction) and the reconciler:
+    `settled` maps a debit minute to the units of the messages written for it, `credit` holds
+    refunds not yet moved into the balance, `version` orders the writers."""
+
+    settled = MapAttribute(default=dict)
+    credit = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+
+
 class Token(Model):
     Meta = table("tokens_table")
 
     token_hash = UnicodeAttribute(hash_key=True)
     application_id, channel, owner_id, issued_at = strings(4)
-    # A copy of the application's sending settings (rate_limit, timezone, sender_ids), kept in
-    # step by the settings transaction, so a V2 send needs no read of the application.
+    # A copy of the application's sending settings (rate_limit, timezone, sender_ids, version),
+    # kept in step by the settings transaction, so a V2 send needs no read of the application.
     settings = MapAttribute(null=True)

@@ -1,7 +1,10 @@
 """PUT /applications/{id}/settings: sender ids (OTP masking names), caller numbers (IVR), time zone,
 rate limit, callback URL, and which channels' V1 calls this application answers. The application
 and the settings copy on each of its live tokens change in one transaction, so a V2 request never
-needs to read the application."""
+needs to read the application. Every change bumps the application's `settings_version`, on
+condition it is still the version read: two concurrent changes cannot leave the tokens with a mix,
+and a token issued meanwhile (applications.tokens) is conditioned on the same version, so it never
+carries stale settings."""
 from __future__ import annotations
 
 from typing import Any
@@ -28,7 +31,15 @@ def snapshot(app: Application) -> dict[str, Any]:
     return {"rate_limit": int(app.rate_limit or get_settings().default_rate_limit),
             "timezone": app.zone(),
             "sender_ids": sorted(app.sender_ids or []),
-            "caller_ids": sorted(app.caller_ids or [])}
+            "caller_ids": sorted(app.caller_ids or []),
+            "version": int(app.settings_version or 0)}
+
+
+def version_condition(app: Application) -> Any:
+    """True while the application's settings are still the ones read into `app`."""
+    if app.settings_version is None:
+        return Application.settings_version.does_not_exist()
+    return Application.settings_version == int(app.settings_version)
 
 
 def _sender_ids(value: Any) -> set[str]:
@@ -123,7 +134,8 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
     zone_changed = False
     if "timezone" in body:
         zone = _timezone(body["timezone"])
-        zone_changed = zone != app.zone()
+        old_zone = app.zone()
+        zone_changed = zone != old_zone
         app.timezone = zone
         actions.append(Application.timezone.set(app.timezone))
     if "rate_limit" in body:
@@ -133,29 +145,34 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
         app.callback_url = _callback_url(body["callback_url"])
         actions.append(Application.callback_url.set(app.callback_url) if app.callback_url
                        else Application.callback_url.remove())
+    condition = (Application.owner_id == app.owner_id) & version_condition(app)
+    app.settings_version = int(app.settings_version or 0) + 1
+    actions.append(Application.settings_version.set(app.settings_version))
     copy = snapshot(app)
     token_hashes = [state["token_hash"] for state in (app.channels.as_dict() if app.channels else {}).values()
                     if state.get("token_hash")]
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.update(Application(app.application_id), actions=actions,
-                               condition=Application.owner_id == app.owner_id)
+            transaction.update(Application(app.application_id), actions=actions, condition=condition)
             for token_hash in token_hashes:
                 transaction.update(Token(token_hash), actions=[Token.settings.set(copy)],
                                    condition=Token.token_hash.exists())
     except TransactWriteError as error:
         if error.cause_response_code != "TransactionCanceledException":
             raise
-        raise ApiError(CONFLICT, "A token of this application changed meanwhile; send the settings again") from None
+        raise ApiError(CONFLICT, "The application changed meanwhile (its settings or a token); "
+                                 "send the settings again") from None
     if zone_changed:
         # Counters are per local day: regroup them for the new zone in the background.
-        jobs.enqueue(jobs.RECOUNT, {"application_id": app.application_id})
+        jobs.enqueue(jobs.RECOUNT, {"application_id": app.application_id, "old_zone": old_zone,
+                                    "changed_at": clock.now_iso()})
     return app
 
 
 def render(app: Application, v1_channels: list[str] | None = None) -> dict[str, Any]:
     """`v1_channels`: the channels whose V1 calls this application answers (applications.v1_channels)."""
-    rendered = {"application_id": app.application_id, **snapshot(app), "callback_url": app.callback_url}
+    shown = {k: v for k, v in snapshot(app).items() if k != "version"}
+    rendered = {"application_id": app.application_id, **shown, "callback_url": app.callback_url}
     if v1_channels is not None:
         rendered["v1_default_for"] = v1_channels
     return rendered

@@ -4,23 +4,27 @@ from __future__ import annotations
 import uuid
 from typing import Any, Iterator
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.accounts.service import Principal
+from chalicelib.applications import quota
 from chalicelib.applications.models import Application
 from chalicelib.core import clock
 from chalicelib.core.channels import CHANNELS
 from chalicelib.core.config import get_settings
+from chalicelib.core.db import connection
 from chalicelib.core.errors import bad_parameter, not_found
 
 APP_NOT_FOUND = "Application not found"
 
 
 def create(owner: Principal, name: str, channels: list[str]) -> Application:
-    quota = get_settings().default_quota
+    """The application and each channel's quota items, in one transaction."""
     app = Application(str(uuid.uuid4()), owner_id=owner.user_id, name=name, created_at=clock.now_iso(),
-                      channels={channel: {"quota": quota} for channel in channels})
-    app.save(condition=Application.application_id.does_not_exist())
+                      channels={channel: {} for channel in channels})
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.save(app, condition=Application.application_id.does_not_exist())
+        quota.create_items(transaction, app.application_id, channels, get_settings().default_quota)
     return app
 
 
@@ -69,6 +73,7 @@ def channel_state(app: Application, channel: str) -> dict[str, Any]:
 
 def render(app: Application) -> dict[str, Any]:
     states = app.channels.as_dict() if app.channels else {}
+    left = quota.balances(app.application_id, [c for c in CHANNELS if c in states])
     channels = []
     for channel in CHANNELS:
         state = states.get(channel)
@@ -80,7 +85,7 @@ def render(app: Application) -> dict[str, Any]:
         channels.append({
             "channel": channel,
             "status": "Active" if token else "Inactive",
-            "quota_remaining": int(state.get("quota", 0)),
+            "quota_remaining": left[channel],
             "token": token,
         })
     return {"application_id": app.application_id, "name": app.name, "created_at": app.created_at,
@@ -88,18 +93,11 @@ def render(app: Application) -> dict[str, Any]:
 
 
 def top_up(application_id: str, channel: str, amount: int) -> int:
-    """Adds quota atomically (an ADD, safe beside concurrent sends); returns the new balance."""
+    """Adds quota atomically (an ADD, safe beside concurrent sends); returns what is left."""
     if amount <= 0:
         raise bad_parameter("amount", "amount must be positive")
-    app = Application(application_id)
-    path = Application.channels[channel]["quota"]
-    try:
-        app.update(actions=[path.add(amount)], condition=path.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise not_found(f"Application {application_id} has no {channel} channel") from None
-        raise
-    return int(app.channels.as_dict()[channel]["quota"])
+    quota.top_up(application_id, channel, amount)
+    return quota.balances(application_id, [channel])[channel]
 
 
 def v1_choice(apps: list[Application], channel: str) -> Application | None:

@@ -37,12 +37,15 @@ class ChannelPrincipal:
 def _swap(app: Application, channel: str, new_hash: str | None, new_token: Token | None,
           prefix: str | None, issued_at: str | None) -> None:
     """One TransactWriteItems: put the new token, delete the old one, and move the application's
-    record of the channel from the old hash to the new, on condition nobody swapped it meanwhile."""
+    record of the channel from the old hash to the new, on condition nobody swapped it meanwhile
+    and, for a new token, that the settings it copies are still the application's."""
     state = applications.channel_state(app, channel)
     old_hash = state.get("token_hash")
     path = Application.channels[channel]
     condition = path["token_hash"] == old_hash if old_hash else path["token_hash"].does_not_exist()
     condition = condition & Application.owner_id.exists()
+    if new_token is not None:
+        condition = condition & sending_settings.version_condition(app)
     if new_hash:
         actions = [path["token_hash"].set(new_hash), path["token_prefix"].set(prefix),
                    path["token_issued_at"].set(issued_at)]
@@ -64,9 +67,10 @@ def _with_retries(app: Application, channel: str, attempt) -> None:
         except TransactWriteError as exc:
             if exc.cause_response_code != "TransactionCanceledException":
                 raise
-            # Someone changed this channel's token between our read and write: read again.
+            # Someone changed this channel's token, or the settings, between our read and write:
+            # read again (the new token then copies the settings as they are now).
             app = applications.get(app.application_id)
-    raise ApiError(CONFLICT, "The token changed concurrently; try again")
+    raise ApiError(CONFLICT, "The token or the settings changed concurrently; try again")
 
 
 def generate(app: Application, channel: str) -> tuple[str, str]:

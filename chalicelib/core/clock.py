@@ -16,6 +16,7 @@ def _system_now() -> datetime:
 
 _now: Callable[[], datetime] = _system_now
 _monotonic: Callable[[], float] = time.monotonic
+_sleep: Callable[[float], None] = time.sleep
 
 
 def now() -> datetime:
@@ -29,6 +30,11 @@ def epoch() -> float:
 def monotonic() -> float:
     """For durations and cache lifetimes; frozen and moved with the rest in tests."""
     return _monotonic()
+
+
+def sleep(seconds: float) -> None:
+    """Waits between retries; a test's clock moves instead of waiting."""
+    _sleep(seconds)
 
 
 def iso(moment: datetime) -> str:
@@ -45,10 +51,12 @@ def parse_iso(value: str) -> datetime:
 
 
 def use(source: Callable[[], datetime] | None) -> None:
-    """Tests: read time from `source` (None restores the system clock). Monotonic time follows it."""
-    global _now, _monotonic
+    """Tests: read time from `source` (None restores the system clock). Monotonic time follows it,
+    and a sleep moves it when the source can `advance(seconds)`."""
+    global _now, _monotonic, _sleep
     if source is None:
-        _now, _monotonic = _system_now, time.monotonic
+        _now, _monotonic, _sleep = _system_now, time.monotonic, time.sleep
     else:
         _now = source
         _monotonic = lambda: source().timestamp()  # noqa: E731 - the frozen source, in seconds
+        _sleep = getattr(source, "advance", time.sleep)

@@ -43,6 +43,7 @@ class Settings:
     report_queue_name: str
     report_bucket: str
     provider_events_topic_arn: str
+    messages_stream_arn: str
     default_quota: int
     session_ttl_seconds: int
     max_body_bytes: int
@@ -93,6 +94,10 @@ def get_settings() -> Settings:
         report_queue_name=_name("REPORT_QUEUE_NAME", stage, "reports"),
         report_bucket=os.environ.get("REPORT_BUCKET", ""),
         provider_events_topic_arn=os.environ.get("PROVIDER_EVENTS_TOPIC_ARN", ""),
+        # The stack's output; Chalice needs an ARN to declare the stream consumer even where
+        # none exists yet (unit tests import the app before any stack), hence the placeholder.
+        messages_stream_arn=os.environ.get("MESSAGES_STREAM_ARN") or (
+            f"arn:aws:dynamodb:{region}:000000000000:table/kirim-{stage}-messages/stream/unknown"),
         # Prod starts every application at 0: quota is bought, never assumed.
         default_quota=int(os.environ.get("DEFAULT_QUOTA", "0" if stage == "prod" else "1000")),
         session_ttl_seconds=int(os.environ.get("SESSION_TTL_SECONDS", str(12 * 3600))),

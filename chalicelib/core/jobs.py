@@ -7,8 +7,11 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 
-RECOUNT = "recount"      # {"application_id"}: regroup an application's daily counters
+# {"application_id", "old_zone", "changed_at", and the place reached}: regroup an application's
+# daily counters (messages.recount), page by page, each job handing on to the next.
+RECOUNT = "recount"
 
 
-def enqueue(kind: str, payload: dict[str, Any]) -> None:
-    aws.send_to_queue(get_settings().dispatch_queue_name, {"job": kind, **payload})
+def enqueue(kind: str, payload: dict[str, Any], *, delay_seconds: int = 0) -> None:
+    aws.send_to_queue(get_settings().dispatch_queue_name, {"job": kind, **payload},
+                      delay_seconds=min(max(0, delay_seconds), 900))

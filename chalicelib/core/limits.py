@@ -1,23 +1,32 @@
-"""The limits table: short-lived counters (login throttling, rate-limit windows) that DynamoDB's
-TTL removes. Each user of the table names its keys with its own prefix."""
+"""The limits table: short-lived items that DynamoDB's TTL removes: counters (login throttling,
+rate-limit windows, registrations per address) and marks (stream batches already applied). Each
+user of the table names its keys with its own prefix."""
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.core.db import table
+from chalicelib.core.db import numbers, table
 
 
 class Limit(Model):
-    """A short-lived counter: `events` holds epoch seconds of recent events, `hits` a count."""
+    """A short-lived item: `hits` a count, `mark` a position (a stream sequence number, too long for
+    a DynamoDB number); the login throttle keeps `window_until`, `next_at` and `backoff` (epoch
+    seconds) beside `hits`; TTL removes it after `expires_ttl`."""
 
     Meta = table("limits_table")
 
     pk = UnicodeAttribute(hash_key=True)
-    events = ListAttribute(of=NumberAttribute, null=True)
-    hits = NumberAttribute(null=True)
-    expires_ttl = NumberAttribute(null=True)
+    mark = UnicodeAttribute(null=True)
+    hits, window_until, next_at, backoff, expires_ttl = numbers(5, null=True)
 
     @staticmethod
     def key(kind: str, *parts: str | int) -> str:
         return "#".join([kind, *map(str, parts)])
+
+
+def count(key: str, expires_at: int) -> int:
+    """One more event on a fixed-window counter (one UpdateItem, ADD); returns the new count."""
+    item = Limit(key)
+    item.update(actions=[Limit.hits.add(1), Limit.expires_ttl.set(expires_at)])
+    return int(item.hits)

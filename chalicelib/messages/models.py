@@ -1,19 +1,23 @@
 """Messages' tables.
 - messages: GetItem by id (status routes, provider callbacks); Query `by_app_channel` (history),
-            `by_app` (all channels) and `by_status` (one channel and status) for monitoring.
+            `by_app` (all channels) and `by_status` (one channel and status) for monitoring;
+            Query `by_sweep` (sparse) for messages whose dispatch is not settled yet.
             Message ids are ULIDs, so ids sort by time and a time range is a key range.
+            Its stream (old and new images) feeds messages.changes.
 - counters: one item per application+channel and local day, with one number per status word;
-            Query by pk and a day range for overviews.
+            Query by pk and a day range for overviews. Written only by messages.changes.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import zlib
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.core.db import index, plain, strings, table
+from chalicelib.core.db import index, numbers, plain, strings, table
 from chalicelib.messages.status_rules import ALL_WORDS
 
 _ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -25,6 +29,24 @@ def app_channel_key(application_id: str, channel: str) -> str:
 
 def status_key(application_id: str, channel: str, status: str) -> str:
     return f"{application_id}#{channel}#{status}"
+
+
+# The sweep index spreads unsettled messages over this many partitions, so that its writes (two
+# per message: on the send, and when its dispatch settles) stay far below one partition's limit.
+SWEEP_PARTITIONS = 16
+
+
+def sweep_partition(message_id: str) -> str:
+    return f"sweep#{zlib.crc32(message_id.encode()) % SWEEP_PARTITIONS}"
+
+
+def sweep_partitions() -> list[str]:
+    return [f"sweep#{n}" for n in range(SWEEP_PARTITIONS)]
+
+
+def sweep_time(moment: datetime) -> str:
+    """The index's sort key: when the sweeper should look (fixed-width UTC, so it sorts as text)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _ulid_bound(moment: datetime, high: bool) -> str:
@@ -59,9 +81,21 @@ class Message(Model):
     provider_message_id = UnicodeAttribute(null=True)
     details = MapAttribute(null=True)
     history = ListAttribute(of=MapAttribute, null=True)
+    # The quota journal minute its debit was written under (applications.quota), so that its
+    # write settles that debit (messages.changes).
+    debit_minute = UnicodeAttribute(null=True)
+    # Set once, by the write that moves it to a failure that is not billed; messages.changes
+    # credits the quota from it, so a refund happens at most once per message.
+    refunded_at = UnicodeAttribute(null=True)
+    # Dispatch (sending.dispatch): "request" (the send request's own provider call), "queued"
+    # (waiting on the dispatch queue), "sending" (claimed by a dispatch worker until lease_until),
+    # "done". While not settled the message sits in the sweep index under sweep/sweep_at.
+    dispatch, sweep, sweep_at = strings(3, null=True)
+    lease_until, attempts = numbers(2, null=True)
     by_app_channel = index("by_app_channel", "app_channel", "message_id")
     by_app = index("by_app", "application_id", "message_id")
     by_status = index("by_status", "app_channel_status", "message_id")
+    by_sweep = index("by_sweep", "sweep", "sweep_at", projection=KeysOnlyProjection())
 
     def history_entries(self) -> list[dict[str, Any]]:
         return [plain(entry) for entry in (self.history or [])]
@@ -73,12 +107,14 @@ class Message(Model):
 class _CounterItem(Model):
     """One item per application channel and local day: pk app_channel_key(), sk "<YYYY-MM-DD>",
     and one number per status word (stored under the word itself, declared below), so an
-    overview reads one item per day, whatever the traffic, and a status change is one update."""
+    overview reads one item per day, whatever the traffic. `version` grows with every update,
+    so a repair (messages.recount) can write on condition nothing moved since it read."""
 
     Meta = table("counters_table")
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+    version = NumberAttribute(null=True)
 
     @classmethod
     def of(cls, word: str) -> NumberAttribute:

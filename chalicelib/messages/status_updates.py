@@ -50,12 +50,24 @@ def apply(event: StatusEvent) -> str | None:
     raise RuntimeError(f"could not apply {event.provider_status} to {event.message_id}")
 
 
-def reject(message: Message, provider_status: str, reason: str) -> None:
-    """The provider refused the message outright: Failed, and the quota comes back."""
-    entry = {"status": "Failed", "at": clock.now_iso(), "provider_status": provider_status,
-             "details": {"reason": reason[:500]}}
+def reject(message: Message, provider_status: str, reason: str, *, holding: str | None = None) -> str:
+    """The provider (or the dispatcher) gave the message up: Failed, and the quota comes back.
+    Only through the status rules: a message that moved on meanwhile (say Delivered, its event
+    having come first) keeps its status, the refusal is kept in its history, and nothing is
+    refunded. With `holding`, only while the message's dispatch is still in that state with the
+    attempt read (a dispatcher acting on its own claim); otherwise nothing changes. Returns the
+    message's status afterwards."""
+    held = (holding, message.attempts)
     for _ in range(_ATTEMPTS):
-        if message.status == "Failed" or transitions.move(message, "Failed", entry, refund=True):
-            message.status = "Failed"
-            return
+        entry = {"status": "Failed", "at": clock.now_iso(), "provider_status": provider_status,
+                 "details": {"reason": reason[:500]}}
+        if RULES[message.channel].allows(message.status, "Failed"):
+            if transitions.move(message, "Failed", entry, refund=True, expect_dispatch=holding):
+                message.status = "Failed"
+                return "Failed"
+        elif holding is None and transitions.note(message, {**entry, "status": message.status}):
+            return message.status
         message = Message.get(message.message_id, consistent_read=True)
+        if holding is not None and (message.dispatch, message.attempts) != held:
+            return message.status
+    raise RuntimeError(f"could not reject {message.message_id}")

@@ -1,12 +1,14 @@
-"""The writes that change a message after it was sent, each in one transaction:
+"""The writes that change a message after it was sent, each one conditional UpdateItem on the
+message alone (no transaction, no shared item):
 
-- move: change a message's status (on condition nobody moved it meanwhile), move one count
-  from the old status to the new (one update of the day's counter item), and refund the
-  quota when the failure is not billed.
+- move: change a message's status, on condition nobody moved it meanwhile; a failure that is
+  not billed also sets `refunded_at`, on condition it was never set, so a refund happens at
+  most once per message;
 - note: append a provider event that changes no status word to the history.
 
-Counters count messages by the local day they were created on and their current status, so
-at any moment they equal a recount of the messages.
+Either write also settles the message's dispatch (a provider event proves the provider has it),
+which takes it out of the sweep index. The counters and the quota follow from the messages
+table's stream (messages.changes), so they count each move exactly once.
 """
 from __future__ import annotations
 
@@ -14,53 +16,66 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import UpdateError
 
-from chalicelib.applications.models import Application
-from chalicelib.core.db import CONFLICT_ATTEMPTS, backoff, cancellation_reasons, connection
-from chalicelib.core.errors import TOO_MANY_CONCURRENT, ApiError
-from chalicelib.messages.models import Counter, Message, app_channel_key, status_key
+from chalicelib.core import clock
+from chalicelib.core.db import CONFLICT, CONFLICT_ATTEMPTS, backoff, busy, contended, error_code
+from chalicelib.messages.models import Message, status_key
 
 HISTORY_LIMIT = 50
+DONE = "done"
 
 
 def local_day(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
 
 
-def counter_key(message: Message) -> Counter:
-    return Counter(app_channel_key(message.application_id, message.channel), message.day)
+def settle_actions() -> list[Any]:
+    """The actions that mark a message's dispatch settled (out of the sweep index)."""
+    return [Message.dispatch.set(DONE), Message.sweep.remove(), Message.sweep_at.remove(),
+            Message.lease_until.remove()]
+
+
+def settled_dispatch(message: Message) -> list[Any]:
+    """settle_actions(), when the message (as read) is not settled yet."""
+    if message.sweep is None and message.dispatch in (None, DONE):
+        return []
+    return settle_actions()
+
+
+def _update(message: Message, actions: list[Any], condition: Any) -> bool:
+    """False when the condition failed (the message changed since it was read)."""
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            Message(message.message_id).update(actions=actions, condition=condition)
+            return True
+        except UpdateError as error:
+            code = error_code(error)
+            if code == "ConditionalCheckFailedException":
+                return False
+            if code != CONFLICT:
+                raise busy(error) or error from None
+            backoff(attempt)
+    raise contended("this message")
 
 
 def move(message: Message, new_status: str, entry: dict[str, Any], *, refund: bool = False,
-         provider_message_id: str | None = None) -> bool:
-    """Returns False when the message's status changed since it was read (read again, retry)."""
+         provider_message_id: str | None = None, expect_dispatch: str | None = None) -> bool:
+    """Returns False when the message's status changed since it was read (read again, retry),
+    or its dispatch is no longer `expect_dispatch` when that is given."""
     actions = [Message.status.set(new_status),
                Message.app_channel_status.set(status_key(message.application_id, message.channel, new_status)),
                Message.updated_at.set(entry["at"]),
-               Message.history.set((Message.history | []).append([entry]))]
+               Message.history.set((Message.history | []).append([entry])), *settled_dispatch(message)]
+    condition = Message.status == message.status
     if provider_message_id:
         actions.append(Message.provider_message_id.set(provider_message_id))
-    for attempt in range(CONFLICT_ATTEMPTS):
-        try:
-            with TransactWrite(connection=connection()) as transaction:
-                transaction.update(Message(message.message_id), actions=actions,
-                                   condition=Message.status == message.status)
-                transaction.update(counter_key(message), actions=[Counter.of(message.status).add(-1),
-                                                                  Counter.of(new_status).add(1)])
-                if refund:
-                    transaction.update(Application(message.application_id),
-                                       actions=[Application.quota(message.channel).add(message.cost)])
-            return True
-        except TransactWriteError as error:
-            reasons = cancellation_reasons(error)
-            if "ConditionalCheckFailed" in reasons:
-                return False
-            if "TransactionConflict" not in reasons:
-                raise
-            backoff(attempt)
-    raise ApiError(TOO_MANY_CONCURRENT)
+    if refund:
+        actions.append(Message.refunded_at.set(clock.now_iso()))
+        condition &= Message.refunded_at.does_not_exist()
+    if expect_dispatch is not None:
+        condition &= (Message.dispatch == expect_dispatch) & (Message.attempts == int(message.attempts or 1))
+    return _update(message, actions, condition)
 
 
 def note(message: Message, entry: dict[str, Any]) -> bool:
@@ -68,12 +83,5 @@ def note(message: Message, entry: dict[str, Any]) -> bool:
     opened a thousand times does not grow without bound)."""
     if len(message.history or []) >= HISTORY_LIMIT:
         return True
-    try:
-        Message(message.message_id).update(
-            actions=[Message.history.set((Message.history | []).append([entry]))],
-            condition=Message.status == message.status)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    actions = [Message.history.set((Message.history | []).append([entry])), *settled_dispatch(message)]
+    return _update(message, actions, Message.status == message.status)

@@ -170,6 +170,8 @@ def parse_webhook(payload: dict[str, Any]) -> tuple[list[StatusEvent], list[dict
                 review = dict(value)
                 if review.get("message_template_id") is not None:
                     review["message_template_id"] = str(review["message_template_id"])
+                # When Meta made the review (the entry's time): reviews are applied in that order.
+                review["time"] = entry.get("time") if isinstance(entry.get("time"), int) else None
                 reviews.append(review)
                 continue
             for status in _dicts(value.get("statuses")):

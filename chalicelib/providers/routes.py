@@ -48,5 +48,6 @@ def receive() -> dict:
     events, reviews = parse_webhook(payload)
     applied = sum(status_updates.apply(event) is not None for event in events)
     reviewed = sum(templates.apply_provider_review(review.get("message_template_id"), review.get("event"),
-                                                   review.get("reason")) is not None for review in reviews)
+                                                   review.get("reason"), review.get("time")) is not None
+                   for review in reviews)
     return {"received": len(events) + len(reviews), "applied": applied + reviewed}

@@ -13,7 +13,7 @@ import os
 import threading
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, clock
 from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
 from chalicelib.core.config import get_settings
 from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
@@ -112,7 +112,8 @@ class SimulatorTemplateReviewer:
         if name.startswith("pending_"):
             return None
         event, reason = ("REJECTED", "INVALID_FORMAT") if name.startswith("reject_") else ("APPROVED", "NONE")
-        review = {"application_id": application_id, "template_id": template_id, "event": event, "reason": reason}
+        review = {"application_id": application_id, "template_id": template_id, "event": event, "reason": reason,
+                  "at": int(clock.epoch()) + _scaled(3)}
         aws.send_to_queue(get_settings().simulator_queue_name, {"template_review": review},
                           delay_seconds=_scaled(3))
         return None

@@ -1,6 +1,6 @@
 """What every channel route does before and around its own work: authenticate (V1 Basic or
-V2 token), count the request against the application's rate limit, read the body, and run
-a send at most once per Idempotency-Key."""
+V2 token), count the request against the application's rate limit, read the body, and record
+a send at most once per Idempotency-Key (sending.idempotency)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -11,7 +11,7 @@ from chalicelib.accounts.request_auth import basic_principal
 from chalicelib.applications import sending_settings, tokens
 from chalicelib.applications import service as applications
 from chalicelib.core import validation
-from chalicelib.core.errors import bad_parameter
+from chalicelib.core.errors import ApiError, bad_parameter
 from chalicelib.sending import idempotency, rate_limit
 from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.web.bodies import fields_and_files
@@ -36,23 +36,27 @@ def v1_sender(request: Request, channel: str) -> Sender:
 def send(request: Request, sender: Sender, prepare: Callable[..., Prepared],
          respond: Callable[[str], dict[str, Any]], with_files: bool = False) -> Response:
     key = idempotency.check_key(request.headers.get("idempotency-key"))
+    scope = f"{sender.application_id}:{sender.channel}:{request.method}:{request.context.get('resourcePath')}"
+    claim = idempotency.claim(key, scope, request.raw_body or b"")
 
     # The send pipeline is imported on the first send, not on every cold start.
     from chalicelib.sending import pipeline
 
-    def produce() -> dict[str, Any]:
+    try:
         fields, files = fields_and_files(request)
         if files and not with_files:
             name = next(iter(files))
             raise bad_parameter(name, f"{name} is a file; this route takes none")
         prepared = prepare(sender, fields, files) if with_files else prepare(sender, fields)
-        message = pipeline.send(sender, prepared)
-        return {"body": respond(message.message_id)}
-
-    scope = f"{sender.application_id}:{sender.channel}:{request.method}:{request.context.get('resourcePath')}"
-    result = idempotency.once(key, scope, request.raw_body or b"", produce, getattr(request, "lambda_context", None))
-    headers = {"Idempotent-Replayed": "true"} if result.get("replayed") else {}
-    return Response(result["body"], status_code=200, headers=headers)
+        sent = pipeline.send(sender, prepared, respond, claim)
+    except ApiError as refused:
+        # Refused before anything was written; a repeat of a recorded send still gets its answer.
+        replay = idempotency.find(claim) if claim else None
+        if replay is None:
+            raise refused from None
+        sent = pipeline.Sent(replay.message_id, replay.body, replayed=True)
+    headers = {"Idempotent-Replayed": "true"} if sent.replayed else {}
+    return Response(sent.body, status_code=200, headers=headers)
 
 
 def page_params(request: Request) -> tuple[int, str | None]:

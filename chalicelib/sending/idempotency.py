@@ -1,52 +1,43 @@
-"""Idempotency-Key for sends, with Powertools' Idempotency utility on DynamoDB.
+"""Idempotency-Key for sends: a repeat within 24 hours gets the first answer back (marked
+`Idempotent-Replayed: true`) and sends and debits nothing.
 
-The key is scoped to the application and route, and the stored record also holds a hash
-of the body: the same key with another body is 422, a duplicate while the first is still
-in flight is 409, and a repeat within 24 hours gets the first response back (marked with
-`Idempotent-Replayed: true`) without sending or debiting anything. A failed first attempt
-(an error answer) is not remembered, so the client can fix it and retry with the same key.
+The record is written in the same transaction as the send's message, so a send is recorded
+at most once whatever fails after that write (a provider timeout, the outbox, a Lambda
+timeout): the client's retry finds the record. Nothing is written before: a request refused
+before its write (bad input, quota, rate limit) leaves no record, so the client can fix it and
+retry with the same key. Two copies racing with one key both try the transaction; one wins,
+the other gives its debit back and answers the winner's body. The same key with another body
+is 422. Powertools' Idempotency utility is not used here: it keeps its own record apart from
+the message and deletes it when anything after the write raises, which made a retry send
+twice, and it costs two more calls per send.
 """
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
-from typing import Any, Callable
+import json
+from dataclasses import dataclass
+from typing import Any
 
-from chalicelib.core.config import get_settings
-from chalicelib.core.errors import CONFLICT, UNPROCESSABLE, ApiError, bad_parameter
+from chalicelib.core import clock
+from chalicelib.core.errors import UNPROCESSABLE, ApiError, bad_parameter
+from chalicelib.sending.models import IdempotencyRecord, idempotency_id
 
 MAX_KEY_LENGTH = 255
 TTL_SECONDS = 24 * 3600
 HEADER = "Idempotency-Key"
 
 
-def _mark_replayed(response: dict[str, Any], _record: Any) -> dict[str, Any]:
-    return {**response, "replayed": True}
+@dataclass(frozen=True)
+class Claim:
+    """A send asked to happen once: where its record goes and the hash of the body it carries."""
+    record_id: str
+    body_hash: str
 
 
-@lru_cache(maxsize=1)
-def _runner() -> tuple[Callable[..., dict[str, Any]], Any]:
-    # Imported on first use: boto3 and Powertools' idempotency module cost cold-start time
-    # that requests without the header should not pay.
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-    from botocore.config import Config
-
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().idempotency_table,
-        boto_config=Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 2}))
-    config = IdempotencyConfig(event_key_jmespath="scope", payload_validation_jmespath="body",
-                               expires_after_seconds=TTL_SECONDS, response_hook=_mark_replayed)
-
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config,
-                         key_prefix="kirim")
-    def run(*, request: dict[str, Any], produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        return produce()
-
-    return run, config
+@dataclass(frozen=True)
+class Replay:
+    message_id: str
+    body: dict[str, Any]
 
 
 def check_key(value: str | None) -> str | None:
@@ -57,26 +48,46 @@ def check_key(value: str | None) -> str | None:
     return value
 
 
-def once(key: str | None, scope: str, raw_body: bytes, produce: Callable[[], dict[str, Any]],
-         lambda_context: Any = None) -> dict[str, Any]:
-    """Run `produce` once per (scope, key); `produce` returns a JSON-serialisable answer."""
+def claim(key: str | None, scope: str, raw_body: bytes) -> Claim | None:
     if key is None:
-        return produce()
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
+        return None
+    return Claim(idempotency_id(scope, key), hashlib.sha256(raw_body).hexdigest())
 
-    run, config = _runner()
-    if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
-        # Lets a record left "in progress" by a crashed invocation expire with that invocation.
-        config.register_lambda_context(lambda_context)
-    request = {"scope": f"{scope}#{key}", "body": hashlib.sha256(raw_body).hexdigest()}
+
+def record(claim: Claim, message_id: str, body: dict[str, Any]) -> IdempotencyRecord:
+    """The record the send's transaction puts (on condition no live one exists)."""
+    now = clock.epoch()
+    return IdempotencyRecord(claim.record_id, body_hash=claim.body_hash, message_id=message_id,
+                             response=json.dumps(body, separators=(",", ":")), created_at=clock.now_iso(),
+                             expiration=int(now) + TTL_SECONDS)
+
+
+def live_record_condition() -> Any:
+    """A record may be written when none exists or the one there has expired (TTL is lazy)."""
+    return IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < int(clock.epoch()))
+
+
+def replay_of(claim: Claim, existing: IdempotencyRecord) -> Replay:
+    """The first answer, or 422 when the key came with another body."""
+    if existing.body_hash != claim.body_hash:
+        raise ApiError(UNPROCESSABLE, "This Idempotency-Key was used with a different body", field=HEADER)
+    return Replay(existing.message_id, json.loads(existing.response))
+
+
+def from_raw(raw_item: dict[str, Any]) -> IdempotencyRecord:
+    return IdempotencyRecord.from_raw_data(raw_item)
+
+
+def find(claim: Claim) -> Replay | None:
+    """The live record for this claim, if any (read only when a send was refused before its
+    write: a replay must get its first answer even if today the same request would be refused).
+    None as well when the record cannot be read: the refusal then stands."""
+    from pynamodb.exceptions import GetError
+
     try:
-        return run(request=request, produce=produce)
-    except IdempotencyAlreadyInProgressError:
-        raise ApiError(CONFLICT, "A request with this Idempotency-Key is still in progress",
-                       field=HEADER) from None
-    except IdempotencyValidationError:
-        raise ApiError(UNPROCESSABLE, "This Idempotency-Key was used with a different body",
-                       field=HEADER) from None
+        existing = IdempotencyRecord.get(claim.record_id, consistent_read=True)
+    except (IdempotencyRecord.DoesNotExist, GetError):
+        return None
+    if existing.expiration < clock.epoch():
+        return None
+    return replay_of(claim, existing)

@@ -1,38 +1,76 @@
-"""The send's one write: debit the quota (on condition it covers the cost), put the message,
-and count it under its day and first status, in one transaction. Quota cannot go below zero,
-whatever the concurrency. Later status changes are messages.transitions."""
+"""The send's two writes: debit the quota (applications.quota: one conditional UpdateItem on
+the channel's quota item, 402 code 55 when short), then write the message, with its
+Idempotency-Key record in the same transaction when the client gave one.
+
+No transaction here touches an item that other sends share: the quota is debited on its own,
+and the transaction holds only this message and this key's record. If the message write fails,
+the debit is given back at once (or, if even that fails or the process dies in between, by the
+quota reconciler). Transaction conflicts (another copy of the same key in flight) are retried a
+few times, then answered 429 code 57; nothing is debited twice either way.
+"""
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.applications.models import Application
-from chalicelib.core.db import CONFLICT_ATTEMPTS, backoff, cancellation_reasons, connection
-from chalicelib.core.errors import QUOTA_LOW, TOO_MANY_CONCURRENT, ApiError
-from chalicelib.messages.models import Counter, Message
-from chalicelib.messages.transitions import counter_key
+from chalicelib.applications import quota
+from chalicelib.core.db import CONFLICT, CONFLICT_ATTEMPTS, backoff, busy, cancellation_reasons, connection, \
+    contended, error_code
+from chalicelib.messages.models import Message
+from chalicelib.sending import idempotency
+from chalicelib.sending.idempotency import Claim, Replay
 
 
-def record_send(message: Message, cost: int) -> None:
-    quota = Application.quota(message.channel)
+def record_send(message: Message, cost: int, claim: Claim | None = None, body: dict | None = None) -> Replay | None:
+    """Debit and write. Returns None when this send was recorded, or the first send's Replay
+    when its Idempotency-Key was recorded before (nothing is then kept of this one)."""
+    message.debit_minute = quota.debit(message.application_id, message.channel, cost)
+    try:
+        replay = _write(message, claim, body or {})
+    except BaseException:
+        quota.undo_debit(message.application_id, message.channel, cost, message.debit_minute)
+        raise
+    if replay is not None:
+        quota.undo_debit(message.application_id, message.channel, cost, message.debit_minute)
+    return replay
+
+
+def _write(message: Message, claim: Claim | None, body: dict) -> Replay | None:
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return _write_once(message, claim, body)
+    except BotoCoreError as error:
+        # No answer: the write may or may not have happened. The debit is given back now; if
+        # the message was written after all, its settlement shows in the journal and the
+        # reconciler takes the units again (and the sweeper fails the undispatched message).
+        raise busy(error) or error from None
+
+
+def _write_once(message: Message, claim: Claim | None, body: dict) -> Replay | None:
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
-            with TransactWrite(connection=connection()) as transaction:
-                transaction.save(message, condition=Message.message_id.does_not_exist())
-                transaction.update(Application(message.application_id), actions=[quota.add(-cost)],
-                                   condition=quota >= cost)
-                transaction.update(counter_key(message), actions=[Counter.of(message.status).add(1)])
-            return
+            if claim is None:
+                message.save(condition=Message.message_id.does_not_exist())
+            else:
+                with TransactWrite(connection=connection()) as transaction:
+                    transaction.save(message, condition=Message.message_id.does_not_exist())
+                    transaction.save(idempotency.record(claim, message.message_id, body),
+                                     condition=idempotency.live_record_condition(), return_values="ALL_OLD")
+            return None
+        except PutError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return None  # an earlier try of this very put committed and its answer was lost
+            if error_code(error) != CONFLICT:
+                raise busy(error) or error from None
         except TransactWriteError as error:
             reasons = cancellation_reasons(error)
-            put_message, debit_quota = (reasons + [None, None])[:2]
+            put_message, put_record = (reasons + [None, None])[:2]
             if put_message == "ConditionalCheckFailed":
-                # The message exists: an earlier attempt of this very transaction committed and
-                # its answer was lost (a timeout, then a retry). The send is done.
-                return
-            if debit_quota == "ConditionalCheckFailed":
-                raise ApiError(QUOTA_LOW, f"Quota not enough: this message needs {cost}") from None
+                return None  # the message id is ours alone: an earlier try committed
+            if put_record == "ConditionalCheckFailed":
+                return idempotency.replay_of(claim, idempotency.from_raw(error.cancellation_reasons[1].raw_item))
             if "TransactionConflict" not in reasons:
-                raise
-            backoff(attempt)
-    raise ApiError(TOO_MANY_CONCURRENT, "Too many concurrent sends for this application; retry shortly")
+                raise busy(error) or error from None
+        backoff(attempt)
+    raise contended()

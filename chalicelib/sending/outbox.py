@@ -1,9 +1,8 @@
-"""Sends whose provider call could not finish (timeout, throttling, 5xx) are never lost.
+"""The payloads of sends waiting for a dispatch retry, and the jobs that point at them.
 
-The message stays pending. Its outbound payload goes to S3 under outbox/ (an email can be
-far larger than an SQS message or a DynamoDB item), and a job on the dispatch queue points
-at it. The dispatch worker retries; SQS redelivery spaces the attempts, and after
-MAX_ATTEMPTS the message is marked Failed and refunded rather than left pending forever.
+The outbound payload goes to S3 under outbox/ (an email can be far larger than an SQS message
+or a DynamoDB item); a job on the dispatch queue names the message. What a job may do to its
+message, and when, is sending.dispatch's business.
 """
 from __future__ import annotations
 
@@ -13,14 +12,7 @@ import json
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from chalicelib.messages import status_updates
-from chalicelib.messages.models import Message
-from chalicelib.messages.status_rules import RULES
-from chalicelib.providers.base import Attachment, Outbound, ProviderRejected, ProviderUnavailable
-from chalicelib.providers.registry import provider_for
-
-MAX_ATTEMPTS = 6
-FIRST_RETRY_DELAY = 5
+from chalicelib.providers.base import Attachment, Outbound
 
 
 def _key(message_id: str) -> str:
@@ -43,12 +35,14 @@ def decode(raw: bytes) -> Outbound:
     return Outbound(**data)
 
 
-def defer(outbound: Outbound) -> None:
-    settings = get_settings()
-    aws.client("s3").put_object(Bucket=settings.report_bucket, Key=_key(outbound.message_id), Body=encode(outbound),
-                                ContentType="application/json")
-    aws.send_to_queue(settings.dispatch_queue_name, {"message_id": outbound.message_id},
-                      delay_seconds=FIRST_RETRY_DELAY)
+def store(outbound: Outbound) -> None:
+    aws.client("s3").put_object(Bucket=get_settings().report_bucket, Key=_key(outbound.message_id),
+                                Body=encode(outbound), ContentType="application/json")
+
+
+def enqueue(message_id: str, delay_seconds: int) -> None:
+    aws.send_to_queue(get_settings().dispatch_queue_name, {"message_id": message_id},
+                      delay_seconds=min(max(0, delay_seconds), 900))
 
 
 def load(message_id: str) -> Outbound | None:
@@ -56,33 +50,9 @@ def load(message_id: str) -> Outbound | None:
     try:
         raw = s3.get_object(Bucket=get_settings().report_bucket, Key=_key(message_id))["Body"].read()
     except s3.exceptions.NoSuchKey:
-        return None  # already sent and cleaned up by an earlier delivery of this job
+        return None
     return decode(raw)
 
 
 def done(message_id: str) -> None:
     aws.client("s3").delete_object(Bucket=get_settings().report_bucket, Key=_key(message_id))
-
-
-def retry(message_id: str, attempt: int) -> None:
-    """One retry from the dispatch queue. Raises ProviderUnavailable to have SQS try again."""
-    outbound = load(message_id)
-    if outbound is None:
-        return
-    try:
-        message = Message.get(message_id, consistent_read=True)
-    except Message.DoesNotExist:
-        done(message_id)
-        return
-    if message.status != RULES[message.channel].initial:
-        done(message_id)  # a status event came: an earlier attempt reached the provider after all
-        return
-    try:
-        provider_for(message.channel).send(outbound)
-    except ProviderRejected as rejected:
-        status_updates.reject(message, rejected.provider_status, rejected.reason)
-    except ProviderUnavailable:
-        if attempt < MAX_ATTEMPTS:
-            raise
-        status_updates.reject(message, "DISPATCH_EXHAUSTED", f"Provider unavailable after {attempt} attempts")
-    done(message_id)

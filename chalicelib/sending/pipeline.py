@@ -1,33 +1,39 @@
 """The send pipeline shared by every channel:
 
-  prepared request -> one transaction (quota debit, message, counter) -> provider
-  -> rejected: Failed + refund | unavailable: deferred to the dispatch queue, still pending.
+  prepared request -> debit the quota -> write the message (+ its Idempotency-Key record)
+  -> provider: taken (its events settle it) | refused: Failed + refund | no answer: queued.
 
-DynamoDB calls on the way: the caller's auth and rate limit, then one TransactWriteItems.
-Nothing is written after a successful provider call: the provider's events find the message
-by Kirim's id in their echo field, so the provider's own id needs no extra write.
+DynamoDB calls on the way: the caller's auth and rate limit, then one UpdateItem (the debit)
+and one PutItem, or one TransactWriteItems with an Idempotency-Key. Nothing is written after
+a successful provider call: the provider's events find the message by Kirim's id in their echo
+field, and the first of them settles the dispatch (sending.dispatch).
 """
 from __future__ import annotations
 
-import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from ulid import ULID
 
 from chalicelib.core import clock, metrics
-from chalicelib.messages import status_updates
 from chalicelib.messages.models import Message, app_channel_key, status_key
 from chalicelib.messages.status_rules import RULES
 from chalicelib.messages.transitions import local_day
-from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
 from chalicelib.providers.registry import provider_for
-from chalicelib.sending import ledger, outbox
+from chalicelib.sending import dispatch, ledger
+from chalicelib.sending.idempotency import Claim
 from chalicelib.sending.prepared import Prepared, Sender
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+    body: dict[str, Any]
+    replayed: bool = False   # the answer of an earlier send with the same Idempotency-Key
 
 
-def send(sender: Sender, prepared: Prepared) -> Message:
+def send(sender: Sender, prepared: Prepared, respond: Callable[[str], dict[str, Any]] | None = None,
+         claim: Claim | None = None) -> Sent:
     provider = provider_for(sender.channel)
     now = clock.now()
     at = clock.iso(now)
@@ -39,19 +45,11 @@ def send(sender: Sender, prepared: Prepared) -> Message:
                       day=local_day(now, sender.timezone), cost=prepared.cost,
                       provider=provider.name, details=prepared.details,
                       history=[{"status": initial, "at": at, "provider_status": "ACCEPTED"}])
-    ledger.record_send(message, prepared.cost)
+    dispatch.begin(message, now)
+    body = respond(message.message_id) if respond else {"message_id": message.message_id}
+    replay = ledger.record_send(message, prepared.cost, claim, body)
+    if replay is not None:
+        return Sent(replay.message_id, replay.body, replayed=True)
     metrics.sent(sender.channel)
-    deliver(message, prepared.outbound(message.message_id), provider)
-    return message
-
-
-def deliver(message: Message, outbound: Outbound, provider: Any) -> None:
-    """The first provider attempt, made while the client waits."""
-    try:
-        provider.send(outbound)
-    except ProviderRejected as rejected:
-        status_updates.reject(message, rejected.provider_status, rejected.reason)
-    except ProviderUnavailable as unavailable:
-        log.warning("provider unavailable; deferring", extra={"message_id": message.message_id,
-                                                               "reason": str(unavailable)[:200]})
-        outbox.defer(outbound)
+    dispatch.first_attempt(message, prepared.outbound(message.message_id), provider)
+    return Sent(message.message_id, body)

@@ -7,7 +7,7 @@ from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.core.db import index, strings, table
+from chalicelib.core.db import index, numbers, strings, table
 
 TEMPLATE_PREFIX = "tpl#"
 
@@ -24,6 +24,11 @@ class Template(Model):
     rejection_reason, provider_template_id, created_at, updated_at = strings(4, null=True)
     content = MapAttribute(null=True)
     accept_terms = BooleanAttribute(null=True)
+    # `version` grows with every edit; `submitted_version` is the version Meta was given at
+    # `submitted_at`, and `review_at` the time (Meta's, epoch seconds) of the newest review of
+    # that submission: a review older than either, or an approval of content edited since, is
+    # stale and dropped.
+    version, submitted_version, submitted_at, review_at = numbers(4, null=True)
     by_provider_template = index("by_provider_template", "provider_template_id", projection=KeysOnlyProjection())
 
     @staticmethod

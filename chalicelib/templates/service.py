@@ -4,6 +4,13 @@ APPROVED templates that sends may use.
 Life cycle: DRAFT -> SUBMITTED -> APPROVED | REJECTED (with a reason). Only DRAFT and REJECTED
 templates can be edited; resubmitting a rejected one makes it SUBMITTED again. Names are unique
 per application and language through a name item written in the same transaction.
+
+Every write is conditioned on the version read, so two edits, or an edit and a submit, cannot
+silently overwrite each other: the loser gets 409 saying so, apart from a wrong status. A submit
+claims the template (SUBMITTED, on condition it is still editable and unchanged) before it calls
+Meta, and gives the claim back if Meta does not take it. Reviews are applied in the order Meta
+made them: one older than the last applied, or an approval of content edited since it was
+submitted, is dropped.
 """
 from __future__ import annotations
 
@@ -11,12 +18,12 @@ import uuid
 from typing import Any, Iterator
 
 from cachetools import TTLCache
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
-from chalicelib.core.db import connection
-from chalicelib.core.errors import CONFLICT, TEMPLATE_NOT_FOUND, ApiError, bad_parameter, not_found
+from chalicelib.core.db import cancellation_reasons, connection, error_code
+from chalicelib.core.errors import CONFLICT, INTERNAL, TEMPLATE_NOT_FOUND, ApiError, bad_parameter, not_found
 from chalicelib.templates.models import TEMPLATE_PREFIX, Template
 
 DRAFT, SUBMITTED, APPROVED, REJECTED = "DRAFT", "SUBMITTED", "APPROVED", "REJECTED"
@@ -83,8 +90,27 @@ def _content(data: dict[str, Any]) -> dict[str, Any]:
     return {k: data[k] for k in CONTENT_KEYS if data.get(k) is not None}
 
 
-def _write(template: Template, *, old_name_key: str | None, new_name_key: str | None, create: bool) -> None:
-    """Save the template and move its name item, all or nothing."""
+def _version_condition(version: int | None):
+    return Template.version.does_not_exist() if version is None else Template.version == version
+
+
+def _changed_meanwhile(application_id: str, template_id: str, action: str) -> ApiError:
+    """409 telling a template that is no longer editable from one that was changed meanwhile."""
+    current = get(application_id, template_id)
+    if current.status not in EDITABLE:
+        return ApiError(CONFLICT, f"A {current.status} template cannot be {action}; only DRAFT and REJECTED can")
+    return ApiError(CONFLICT, "The template was changed meanwhile by another request; reload it and try again")
+
+
+def _write(template: Template, *, old_name_key: str | None, new_name_key: str | None, create: bool,
+           read_version: int | None = None) -> None:
+    """Save the template and move its name item, all or nothing, on condition the template is
+    still editable and still the version read."""
+    if create:
+        condition = Template.sk.does_not_exist()
+    else:
+        condition = Template.status.is_in(*EDITABLE) & _version_condition(read_version)
+        template.version = int(read_version or 0) + 1
     try:
         with TransactWrite(connection=connection()) as transaction:
             if new_name_key:
@@ -92,18 +118,19 @@ def _write(template: Template, *, old_name_key: str | None, new_name_key: str | 
                                  condition=Template.sk.does_not_exist())
             if old_name_key:
                 transaction.delete(Template(template.application_id, old_name_key))
-            condition = Template.sk.does_not_exist() if create else Template.status.is_in(*EDITABLE)
             transaction.save(template, condition=condition)
     except TransactWriteError as error:
         if error.cause_response_code != "TransactionCanceledException":
             raise
         # PynamoDB sends deletes before puts: the new name item comes after the old one's delete.
-        reasons = [r.code if r else None for r in error.cancellation_reasons or []]
+        reasons = cancellation_reasons(error)
         name_index = 1 if old_name_key else 0
         if new_name_key and len(reasons) > name_index and reasons[name_index] == "ConditionalCheckFailed":
             raise ApiError(CONFLICT, f"A template named {template.name!r} in {template.language!r} already exists",
                            field="name") from None
-        raise ApiError(CONFLICT, "Only DRAFT and REJECTED templates can be edited") from None
+        if "TransactionConflict" in reasons:
+            raise ApiError(CONFLICT, "The template is being changed by another request; try again") from None
+        raise _changed_meanwhile(template.application_id, template.template_id, "edited") from None
 
 
 def create(application_id: str, body: dict[str, Any]) -> Template:
@@ -135,14 +162,17 @@ def edit(application_id: str, template_id: str, body: dict[str, Any]) -> Templat
     template.accept_terms = bool(merged.get("accept_terms"))
     template.updated_at = clock.now_iso()
     moved = old_key != new_key
-    _write(template, old_name_key=old_key if moved else None, new_name_key=new_key if moved else None, create=False)
+    read_version = int(template.version) if template.version is not None else None
+    _write(template, old_name_key=old_key if moved else None, new_name_key=new_key if moved else None, create=False,
+           read_version=read_version)
     if body.get("submit") is True:
         return submit(application_id, template_id, {})
     return template
 
 
 def submit(application_id: str, template_id: str, body: dict[str, Any]) -> Template:
-    """Check Meta's rules, hand the template to the provider for review, mark it SUBMITTED."""
+    """Check Meta's rules, claim the template (SUBMITTED), hand it to the provider for review."""
+    from chalicelib.providers.base import ProviderRejected, ProviderUnavailable
     from chalicelib.providers.registry import template_reviewer
 
     template = get(application_id, template_id)
@@ -152,13 +182,51 @@ def submit(application_id: str, template_id: str, body: dict[str, Any]) -> Templ
     if body.get("accept_terms") is True:
         data["accept_terms"] = True
     _rules().check_submit(data)
-    provider_id = template_reviewer().submit(application_id, template.template_id, _rules().to_meta(data))
-    actions = [Template.status.set(SUBMITTED), Template.accept_terms.set(True), Template.rejection_reason.remove(),
-               Template.updated_at.set(clock.now_iso())]
+    version = int(template.version) if template.version is not None else None
+    previous = {"status": template.status, "rejection_reason": template.rejection_reason}
+    now = clock.now_iso()
+    try:
+        template.update(actions=[Template.status.set(SUBMITTED), Template.accept_terms.set(True),
+                                 Template.rejection_reason.remove(), Template.updated_at.set(now),
+                                 Template.version.set(int(version or 0) + 1),
+                                 Template.submitted_version.set(int(version or 0) + 1),
+                                 Template.submitted_at.set(int(clock.epoch())), Template.review_at.remove()],
+                        condition=Template.status.is_in(*EDITABLE) & _version_condition(version))
+    except UpdateError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        raise _changed_meanwhile(application_id, template_id, "submitted") from None
+    try:
+        provider_id = template_reviewer().submit(application_id, template.template_id, _rules().to_meta(data))
+    except Exception as error:  # noqa: BLE001 - whatever went wrong, Meta does not have it: give it back
+        _release(template, previous)
+        if isinstance(error, ProviderRejected):
+            raise bad_parameter("body", f"Meta refused the template: {error.reason}") from None
+        if isinstance(error, ProviderUnavailable):
+            raise ApiError(INTERNAL, "Meta did not answer; the template was not submitted, try again",
+                           status=503, headers={"Retry-After": "5"}) from None
+        raise
     if provider_id:
-        actions.append(Template.provider_template_id.set(provider_id))
-    template.update(actions=actions, condition=Template.status.is_in(*EDITABLE))
+        try:
+            template.update(actions=[Template.provider_template_id.set(provider_id)],
+                            condition=Template.submitted_version == template.submitted_version)
+        except UpdateError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
     return template
+
+
+def _release(template: Template, previous: dict[str, Any]) -> None:
+    """Give a submit's claim back when Meta did not take the template."""
+    actions = [Template.status.set(previous["status"]), Template.updated_at.set(clock.now_iso())]
+    if previous["rejection_reason"]:
+        actions.append(Template.rejection_reason.set(previous["rejection_reason"]))
+    try:
+        template.update(actions=actions, condition=(Template.status == SUBMITTED) & (
+            Template.submitted_version == template.submitted_version))
+    except UpdateError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
 
 
 def delete(application_id: str, template_id: str) -> None:
@@ -169,13 +237,29 @@ def delete(application_id: str, template_id: str) -> None:
     _forget(application_id, template_id)
 
 
-def apply_review(application_id: str, template_id: str, event: str, reason: str | None = None) -> str | None:
-    """A review result (Meta's webhook or the simulator). APPROVED approves; REJECTED, PAUSED and
-    DISABLED leave the template unusable, with the reason kept. Returns the new status."""
-    try:
-        template = Template.get(application_id, Template.template_key(template_id), consistent_read=True)
-    except Template.DoesNotExist:
-        return None
+def apply_review(application_id: str, template_id: str, event: str, reason: str | None = None,
+                 at: int | None = None) -> str | None:
+    """A review result (Meta's webhook or the simulator), made at `at` (epoch seconds, Meta's
+    clock; now when unknown). APPROVED approves; REJECTED, PAUSED and DISABLED leave the template
+    unusable, with the reason kept. Stale reviews are dropped: one made before the template's
+    latest submission, one older than the newest review applied to it (a replay, or a late
+    delivery), an approval tied with that, and an approval of a template edited since it was
+    submitted (Meta never saw that content). Returns the status after."""
+    at = int(at) if at is not None else int(clock.epoch())
+    for _ in range(3):
+        try:
+            template = Template.get(application_id, Template.template_key(template_id), consistent_read=True)
+        except Template.DoesNotExist:
+            return None
+        outcome = _review(template, event, reason, at)
+        if outcome is not None:
+            _forget(application_id, template_id)
+            return outcome
+    raise ApiError(CONFLICT, "The template kept changing while its review was applied")
+
+
+def _review(template: Template, event: str, reason: str | None, at: int) -> str | None:
+    """Apply one review to the template as read; None when it changed meanwhile (read again)."""
     reason = reason if reason and reason != "NONE" else None
     if event == "APPROVED":
         status, why = APPROVED, None
@@ -185,17 +269,32 @@ def apply_review(application_id: str, template_id: str, event: str, reason: str 
         status, why = REJECTED, f"{event}: {reason}" if reason else event
     else:
         return template.status  # PENDING, IN_APPEAL...: nothing to change
-    actions = [Template.status.set(status), Template.updated_at.set(clock.now_iso())]
+    last = int(template.review_at) if template.review_at is not None else None
+    stale = (last is not None and (at < last or (at == last and status == APPROVED))) or (
+        template.submitted_at is not None and at < int(template.submitted_at))
+    unseen = status == APPROVED and (template.status not in (SUBMITTED, REJECTED)
+                                     or template.version != template.submitted_version)
+    if stale or unseen:
+        return template.status
+    actions = [Template.status.set(status), Template.updated_at.set(clock.now_iso()), Template.review_at.set(at)]
     actions.append(Template.rejection_reason.set(why) if why else Template.rejection_reason.remove())
-    template.update(actions=actions)
-    _forget(application_id, template_id)
+    condition = (Template.status == template.status) & _version_condition(
+        int(template.version) if template.version is not None else None) & (
+        Template.review_at.does_not_exist() if last is None else Template.review_at == last)
+    try:
+        template.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        return None
     return status
 
 
-def apply_provider_review(provider_template_id: str, event: str, reason: str | None) -> str | None:
+def apply_provider_review(provider_template_id: str, event: str, reason: str | None, at: int | None = None
+                          ) -> str | None:
     """Meta's review webhook names only its own template id: find ours through the index."""
     for key in Template.by_provider_template.query(str(provider_template_id)):
-        return apply_review(key.application_id, key.sk.removeprefix(TEMPLATE_PREFIX), event, reason)
+        return apply_review(key.application_id, key.sk.removeprefix(TEMPLATE_PREFIX), event, reason, at)
     return None
 
 

@@ -13,7 +13,7 @@ from chalicelib.core.errors import (
     TOKEN_INVALID,
     TOO_MANY_REQUESTS,
 )
-from tests.conftest import PASSWORD, assert_oca_error
+from tests.conftest import PASSWORD, SOURCE_HEADER, assert_oca_error
 
 
 def _email() -> str:
@@ -96,21 +96,27 @@ def test_missing_or_malformed_session_header(api):
                      TOKEN_INVALID)
 
 
-def test_five_failures_in_fifteen_minutes_lock_the_email(api, frozen_clock):
+def _login(api, email, password, source):
+    return api.call("POST", "/auth/login", {"email": email, "password": password},
+                    headers={SOURCE_HEADER: source})
+
+
+def test_failures_slow_down_their_own_address_progressively_and_never_the_owner(api, frozen_clock):
     email = api.register()
-    for _ in range(5):
-        assert_oca_error(api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"}),
-                         401, INVALID_CREDENTIALS)
-    # Even the right password is refused while locked, so guessing cannot go on.
-    locked = api.call("POST", "/auth/login", {"email": email, "password": PASSWORD})
-    assert_oca_error(locked, 429, TOO_MANY_REQUESTS)
-    assert 1 <= int(locked.headers["Retry-After"]) <= 15 * 60
-    # Another email is not affected.
-    other = api.register()
-    assert api.call("POST", "/auth/login", {"email": other, "password": PASSWORD}).status_code == 200
-    # Once the window has passed, the right password works again.
+    for _ in range(6):  # five free attempts, then one more at once
+        assert_oca_error(_login(api, email, "wrong password!", "203.0.113.9"), 401, INVALID_CREDENTIALS)
+    # Then each attempt waits twice as long as the one before: 1 s, 2 s, 4 s...
+    for wait in (1, 2, 4):
+        refused = _login(api, email, PASSWORD, "203.0.113.9")
+        assert_oca_error(refused, 429, TOO_MANY_REQUESTS)
+        assert refused.headers["Retry-After"] == str(wait)
+        frozen_clock.advance(wait)
+        assert_oca_error(_login(api, email, "wrong password!", "203.0.113.9"), 401, INVALID_CREDENTIALS)
+    # The owner, from their own address, is never held up: no lockout to trigger.
+    assert _login(api, email, PASSWORD, "198.51.100.7").status_code == 200
+    # Once the window has passed, the guessing address starts afresh.
     frozen_clock.advance(15 * 60 + 1)
-    assert api.call("POST", "/auth/login", {"email": email, "password": PASSWORD}).status_code == 200
+    assert _login(api, email, PASSWORD, "203.0.113.9").status_code == 200
 
 
 def test_four_failures_then_success_resets_the_count(api):
@@ -118,14 +124,52 @@ def test_four_failures_then_success_resets_the_count(api):
     for _ in range(4):
         api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"})
     assert api.call("POST", "/auth/login", {"email": email, "password": PASSWORD}).status_code == 200
-    for _ in range(4):
+    for _ in range(5):
         api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"})
     assert api.call("POST", "/auth/login", {"email": email, "password": PASSWORD}).status_code == 200
 
 
-def test_unknown_emails_are_throttled_too(api):
+def test_unknown_emails_are_throttled_too(api, frozen_clock):
     email = _email()
-    for _ in range(5):
-        api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"})
+    for _ in range(6):
+        assert_oca_error(api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"}), 401,
+                         INVALID_CREDENTIALS)
     assert_oca_error(api.call("POST", "/auth/login", {"email": email, "password": PASSWORD}), 429,
                      TOO_MANY_REQUESTS)
+
+
+def test_one_address_guessing_across_many_emails_is_slowed_down(api, frozen_clock):
+    emails = [api.register() for _ in range(3)]
+    refused = 0
+    for email in emails * 9:  # 27 guesses, at most 5 per email, 20 per address in the window
+        response = _login(api, email, "wrong password!", "192.0.2.44")
+        refused += response.status_code == 429
+    assert refused >= 27 - 21
+    # Each account's owner still logs in from home.
+    assert all(_login(api, email, PASSWORD, "198.51.100.8").status_code == 200 for email in emails)
+
+
+def test_login_answers_are_never_cached(api):
+    email = api.register()
+    ok = api.call("POST", "/auth/login", {"email": email, "password": PASSWORD})
+    bad = api.call("POST", "/auth/login", {"email": email, "password": "wrong password!"})
+    assert ok.headers["Cache-Control"] == "no-store" and bad.status_code == 401
+
+
+def test_register_is_rate_limited_per_address_and_register_then_login_still_works(api, frozen_clock):
+    for n in range(10):
+        email = f"bulk-{n}-{uuid.uuid4().hex[:8]}@example.com"
+        response = api.call("POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "x"},
+                            headers={SOURCE_HEADER: "192.0.2.99"})
+        assert response.status_code == 201
+        assert _login(api, email, PASSWORD, "192.0.2.99").status_code == 200
+    taken = api.call("POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "x"},
+                     headers={SOURCE_HEADER: "192.0.2.99"})
+    assert_oca_error(taken, 429, TOO_MANY_REQUESTS)   # not 409: the address cannot probe emails any more
+    assert 1 <= int(taken.headers["Retry-After"]) <= 3600
+    # Another address registers as usual; the limited one again after the hour.
+    assert api.call("POST", "/auth/register", {"email": _email(), "password": PASSWORD, "name": "x"},
+                    headers={SOURCE_HEADER: "192.0.2.100"}).status_code == 201
+    frozen_clock.advance(3600)
+    assert api.call("POST", "/auth/register", {"email": _email(), "password": PASSWORD, "name": "x"},
+                    headers={SOURCE_HEADER: "192.0.2.99"}).status_code == 201

@@ -57,12 +57,36 @@ def test_an_unexpected_crash_is_an_oca_500_without_details(api, session, monkeyp
     assert "secret internal detail" not in response.body.decode()
 
 
-def test_every_error_code_has_a_status_and_message():
+# The contract, written out (oca-api-reference.md's code tables, docs/oca-compatibility.md), not
+# read back from the table under test. The dashboard answers each code with these statuses.
+EXPECTED_STATUS = {5: 401, 9: 429, 13: 500, 17: 401, 19: 401, 33: 404, 39: 406, 41: 404, 43: 401, 45: 401,
+                   51: 401, 55: 401, 57: 401, 59: 406, 409: 409, 422: 422}
+
+
+@pytest.mark.parametrize("code,status", sorted(EXPECTED_STATUS.items()))
+def test_every_error_code_answers_its_documented_status(code, status):
+    error = ApiError(code)
+    response = error.to_response()
+    assert (response.status_code, json.loads(json.dumps(response.body))) == (
+        status, {"errors": [{"message": error.message, "code": code}]})
+    assert error.message and error.message != str(code)
+
+
+def test_the_versions_own_codes_and_statuses():
     from chalicelib.core import errors
-    for code, status in errors.HTTP_STATUS.items():
-        error = ApiError(code)
-        assert error.status == status and error.body()["errors"][0]["code"] == code
-        assert 400 <= status < 600
+
+    # V2 and WhatsApp say "low-balance" (5) where V1 says 55; V1 answers a missing header 406.
+    low = ApiError(errors.QUOTA_LOW)
+    assert [(low.to_response(d).status_code, low.to_response(d).body["errors"][0]["code"])
+            for d in (errors.OCA_V1, errors.OCA_V2, errors.OCA_WHATSAPP)] == [(401, 55), (401, 5), (401, 5)]
+    assert ApiError(errors.AUTH_HEADER_MISSING).to_response(errors.OCA_V1).status_code == 406
+    # A status given by the raiser wins over every table (Kirim's 429 and 503 on contention).
+    assert ApiError(errors.TOO_MANY_CONCURRENT, status=503).to_response(errors.OCA_V2).status_code == 503
+
+
+def test_the_code_table_has_no_undocumented_code():
+    from chalicelib.core import errors
+    assert set(errors.HTTP_STATUS) == set(EXPECTED_STATUS) == set(errors.DEFAULT_MESSAGE)
 
 
 def test_wrong_content_type_is_a_clear_415(api):

@@ -38,6 +38,19 @@ def _eventually(check, what: str, seconds: float = 45, every: float = 0.5):
         time.sleep(every)
 
 
+def _counted(stack, shared, total: int) -> None:
+    """The overview's counters follow each send through the messages stream, which the local
+    worker (another process) reads within about a second: wait until they count `total`."""
+    _, body, _ = stack.request("POST", "/auth/login", {"email": shared["email"], "password": PASSWORD})
+    session = {"Authorization": "Bearer " + body["session_token"]}
+
+    def counted() -> bool:
+        _, overview, _ = stack.request("GET", f"/applications/{shared['application_id']}/overview", headers=session)
+        return sum(channel["total"] for channel in overview["channels"]) == total
+
+    _eventually(counted, f"the counters to count {total} messages")
+
+
 def _open(watched: Watched, stack, route: str) -> None:
     watched.page.goto(f"{stack.console}#/{route}")
 
@@ -214,8 +227,9 @@ def test_build_a_template_with_a_live_preview_submit_it_and_send_with_it(stack, 
 def test_the_overview_and_its_chart_show_the_sends(stack, watched, shared):
     page = watched.page
     expect = _expect(page)
-    _open(watched, stack, "overview")
     total = shared["sms_sent"] + 1  # two SMS and one WhatsApp template message
+    _counted(stack, shared, total)
+    _open(watched, stack, "overview")
     expect(page.get_by_test_id("kpi-total")).to_contain_text(str(total))
     chart = page.get_by_test_id("overview-chart")
     expect(chart).to_have_attribute("data-points", "7")

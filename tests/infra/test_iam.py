@@ -140,6 +140,8 @@ def _sample(resource, template) -> str:
     resources = template["Resources"]
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
         name, attribute = resource["Fn::GetAtt"]
+        if attribute == "StreamArn" and resources[name]["Type"] == "AWS::DynamoDB::Table":
+            return SAMPLE_ARN[resources[name]["Type"]] + "/stream/2026-11-30T00:00:00.000"
         assert attribute == "Arn", resource
         return SAMPLE_ARN[resources[name]["Type"]]
     if isinstance(resource, dict) and "Ref" in resource:
@@ -280,6 +282,8 @@ def requested(service: str, operation: str, params: dict) -> list[tuple[str, str
         if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"):
             index = f"/index/{params['IndexName']}" if params.get("IndexName") else ""
             return [(action, table + params["TableName"] + index)]
+        if operation == "BatchGetItem":
+            return [(action, table + name) for name in params["RequestItems"]]
     if prefix == "sqs" and operation in ("SendMessage", "SendMessageBatch", "GetQueueUrl"):
         return [(action, _queue_arn(params.get("QueueUrl") or params["QueueName"]))]
     if prefix == "s3" and "Key" in params:
@@ -344,18 +348,23 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
     from tests.conftest import Api, Shop, drain
     from tests.sends import call_body, email_body, otp_body, sms_body, whatsapp_body
 
-    from chalicelib.sending import outbox
+    from chalicelib.sending import dispatch
 
     # Real providers: SES v2 (moto) for email, End User Messaging for calls (moto lacks it, so
     # the call is refused); the simulator's ...0005 number times out first, so that send takes
     # the outbox path through the dispatch queue.
     boto3.client("sesv2").create_email_identity(EmailIdentity="kirim.dev")
-    monkeypatch.setattr(outbox, "FIRST_RETRY_DELAY", 0)
+    monkeypatch.setattr(dispatch, "RETRY_DELAYS", (0,) * 6)
     for name, value in {"PROVIDER_EMAIL": "ses", "PROVIDER_IVR": "eum"}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     registry.reset()
     originals = {source.name: source.handler for source in worker.sources}
+    # The messages stream's consumer and the two schedules, each under its own name too.
+    streams, schedules = list(worker.stream_sources), list(worker.schedules)
+    worker.stream_sources[:] = [(name, _recorded(name, handler), batch, reader)
+                                for name, handler, batch, reader in streams]
+    worker.schedules[:] = [(name, _recorded(name, handler)) for name, handler in schedules]
     try:
         for source in worker.sources:
             source.handler = (lambda handler, name: lambda event, context: _run(name, handler, event, context))(
@@ -389,13 +398,27 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
                                               "tags": {"kirim_id": [email_id]}},
              "delivery": {"timestamp": "2026-11-27T00:00:01.000Z", "recipients": ["budi@example.com"]}}))
         drain(worker)
+        # An hour later: the sweeper fails what heard nothing from its provider, the reconciler
+        # settles the quota journals and refunds.
+        from chalicelib.core import clock
+        later = clock.now() + timedelta(hours=1)
+        clock.use(lambda: later)
+        try:
+            worker.run_schedules()
+            drain(worker)
+        finally:
+            clock.use(None)
     finally:
+        worker.stream_sources[:] = streams
+        worker.schedules[:] = schedules
         for source in worker.sources:
             source.handler = originals[source.name]
         get_settings.cache_clear()
         registry.reset()
 
-    functions = {name: deploy.role_output(name)[:-3] for name in originals} | {"api_handler": "ApiHandlerRole"}
+    functions = {name: deploy.role_output(name)[:-3]
+                 for name in [*originals, *(s[0] for s in streams), *(s[0] for s in schedules)]}
+    functions |= {"api_handler": "ApiHandlerRole"}
     policies = _role_policies(STAGE)
     seen = {function for function, *_ in recorder}
     assert seen == set(functions), f"flows reached only {sorted(seen)}"
@@ -405,7 +428,10 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
     assert {("api_handler", "ses:SendEmail"), ("api_handler", "sms-voice:SendVoiceMessage"),
             ("api_handler", "s3:PutObject"), ("api_handler", "dynamodb:UpdateItem"), ("dispatch_worker", "s3:GetObject"),
             ("dispatch_worker", "s3:DeleteObject"), ("report_worker", "s3:PutObject"), ("report_worker", "dynamodb:Query"),
-            ("simulator_clock", "dynamodb:UpdateItem"), ("provider_events", "dynamodb:GetItem")} <= made, sorted(made)
+            ("simulator_clock", "dynamodb:UpdateItem"), ("provider_events", "dynamodb:GetItem"),
+            ("api_handler", "dynamodb:BatchGetItem"), ("message_stream", "dynamodb:UpdateItem"),
+            ("message_stream", "dynamodb:PutItem"), ("dispatch_sweeper", "dynamodb:Query"),
+            ("quota_reconciler", "dynamodb:Query")} <= made, sorted(made)
     denied = sorted({f"{function}: {action} on {resource}"
                      for function, service, operation, params in recorder
                      for action, resource in requested(service, operation, params)
@@ -423,3 +449,7 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
 def _run(name, handler, event, context):
     with running(name):
         return handler(event, context)
+
+
+def _recorded(name, handler):
+    return lambda event, context: _run(name, handler, event, context)

@@ -2,10 +2,12 @@
 
 Self-contained: moto in process (mock_aws), fake credentials, no conftest.
 
-Where moto 5.2.5 ignores a property of the template (TTL, lifecycle, public
+moto 5.2.5's CloudFormation ignores a table's TTL and a bucket's lifecycle;
+local/moto_stack.apply_what_moto_skips applies them through the services' own
+APIs (as `make run` and the test stack do), and the test then requires them
+applied, exactly. Where moto ignores a property no API can set there (public
 access block, ownership controls, SNS TopicPolicy), the test checks that the
-template declares it and states what moto does, instead of pretending moto
-applied it.
+template declares it.
 """
 import importlib.util
 import json
@@ -40,21 +42,24 @@ _spec.loader.exec_module(deploy)
 
 
 
-# name suffix -> (hash key or (hash, range), {gsi name: (hash, range)}, ttl attribute or None)
+# name suffix -> (hash key or (hash, range), {gsi name: (hash, range, projection)}, ttl attribute or None)
 TABLES = {
-    "users": ("email", {"by_kind": ("kind", "created_at")}, None),
+    "users": ("email", {"by_kind": ("kind", "created_at", "ALL")}, None),
     "sessions": ("token_hash", {}, "expires_ttl"),
-    "applications": ("application_id", {"by_owner": ("owner_id", "created_at")}, None),
+    "applications": ("application_id", {"by_owner": ("owner_id", "created_at", "ALL"),
+                                        "by_due": ("due_part", "due", "KEYS_ONLY")}, None),
     "tokens": ("token_hash", {}, None),
     "limits": ("pk", {}, "expires_ttl"),
-    "messages": ("message_id", {"by_app_channel": ("app_channel", "message_id"),
-                                "by_app": ("application_id", "message_id"),
-                                "by_status": ("app_channel_status", "message_id")}, None),
+    "messages": ("message_id", {"by_app_channel": ("app_channel", "message_id", "ALL"),
+                                "by_app": ("application_id", "message_id", "ALL"),
+                                "by_status": ("app_channel_status", "message_id", "ALL"),
+                                "by_sweep": ("sweep", "sweep_at", "KEYS_ONLY")}, None),
     "idempotency": ("id", {}, "expiration"),
     "counters": (("pk", "sk"), {}, None),
     "ivr": (("application_id", "ivr_id"), {}, None),
     "reports": (("application_id", "report_id"), {}, None),
-    "templates": (("application_id", "sk"), {"by_provider_template": ("provider_template_id", None)}, None),
+    "templates": (("application_id", "sk"), {"by_provider_template": ("provider_template_id", None, "KEYS_ONLY")},
+                  None),
 }
 
 EXPECTED_ENV = {
@@ -116,8 +121,25 @@ def aws(aws_env):
 
 @pytest.fixture
 def stack(aws):
-    """Given the stack deployed into moto, its outputs."""
-    return deploy.deploy_stack(boto3.client("cloudformation"), STAGE, TEMPLATE)
+    """Given the stack deployed into moto (with what moto's CloudFormation skips applied), its outputs."""
+    from local.moto_stack import apply_what_moto_skips
+
+    outputs = deploy.deploy_stack(boto3.client("cloudformation"), STAGE, TEMPLATE)
+    applied = apply_what_moto_skips(STAGE, TEMPLATE)
+    assert sorted(applied["ttl"]) == [f"kirim-{STAGE}-{s}" for s in ("idempotency", "limits", "sessions")]
+    assert applied["lifecycle"] == [f"kirim-{STAGE}-reports-{ACCOUNT}"]
+    return outputs
+
+
+def _without_stream(env: dict) -> dict:
+    """The stack's environment less MESSAGES_STREAM_ARN, whose label is a timestamp: it must be
+    the messages table's current stream."""
+    env = dict(env)
+    stream = env.pop("MESSAGES_STREAM_ARN")
+    table = boto3.client("dynamodb").describe_table(TableName=f"kirim-{STAGE}-messages")["Table"]
+    assert stream == table["LatestStreamArn"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    return env
 
 
 # ------------------------------------------------------------------ lint
@@ -135,7 +157,7 @@ def test_template_passes_cfn_lint():
 
 def test_deploy_stack_creates_resources(stack):
     # Then every output is there, named from the stage
-    assert deploy.outputs_to_env(stack) == EXPECTED_ENV
+    assert _without_stream(deploy.outputs_to_env(stack)) == EXPECTED_ENV
 
     # Then the tables have their keys and indexes
     ddb = boto3.client("dynamodb")
@@ -151,29 +173,25 @@ def test_deploy_stack_creates_resources(stack):
         }
         want = {
             name: ([{"AttributeName": h, "KeyType": "HASH"}] + ([{"AttributeName": r, "KeyType": "RANGE"}] if r else []),
-                   "ALL" if r else "KEYS_ONLY")
-            for name, (h, r) in gsis.items()
+                   projection)
+            for name, (h, r, projection) in gsis.items()
         }
         assert got == want, suffix
 
-        # TTL: the template declares it; moto 5.2.5's CloudFormation ignores
-        # TimeToLiveSpecification, so moto reports DISABLED. Accept ENABLED too
-        # (with the right attribute) so a moto that learns TTL keeps passing.
+        # TTL: declared by the template exactly where expected, and applied.
         resource = next(
             r for r in template.values()
             if r["Type"] == "AWS::DynamoDB::Table"
             and r["Properties"]["TableName"] == {"Fn::Sub": f"kirim-${{Stage}}-{suffix}"}
         )
         declared = resource["Properties"].get("TimeToLiveSpecification")
+        ttl = ddb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
         if ttl_attr:
             assert declared == {"AttributeName": ttl_attr, "Enabled": True}, suffix
+            assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": ttl_attr}, suffix
         else:
             assert declared is None, suffix
-        ttl = ddb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
-        if ttl["TimeToLiveStatus"] == "ENABLED":
-            assert ttl_attr and ttl["AttributeName"] == ttl_attr, suffix
-        else:
-            assert ttl["TimeToLiveStatus"] == "DISABLED"
+            assert ttl == {"TimeToLiveStatus": "DISABLED"}, suffix
 
     # Then the queue redrives to the DLQ after 3 receives
     sqs = boto3.client("sqs")
@@ -205,12 +223,11 @@ def test_deploy_stack_creates_resources(stack):
         ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True
     )
     assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    try:
-        lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    except ClientError as err:
-        assert err.response["Error"]["Code"] == "NoSuchLifecycleConfiguration"
-    else:  # a moto that applies it must apply it right
-        assert lifecycle[0]["Expiration"]["Days"] == 7
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert [(r["ID"], r["Status"], r["Filter"], r["Expiration"], r.get("AbortIncompleteMultipartUpload"))
+            for r in lifecycle] == [
+        ("expire-reports", "Enabled", {"Prefix": "reports/"}, {"Days": 7}, {"DaysAfterInitiation": 1}),
+        ("expire-outbox", "Enabled", {"Prefix": "outbox/"}, {"Days": 3}, None)]
 
     # Then the topic exists
     sns = boto3.client("sns")
@@ -280,13 +297,13 @@ def test_template_outputs_are_the_documented_set():
     outputs = load_template()["Outputs"]
     assert set(outputs) == {
         "UsersTable", "SessionsTable", "ApplicationsTable", "TokensTable", "LimitsTable",
-        "MessagesTable", "IdempotencyTable", "ReportQueueName", "ReportQueueUrl",
+        "MessagesTable", "MessagesStreamArn", "IdempotencyTable", "ReportQueueName", "ReportQueueUrl",
         "ReportQueueArn", "ReportDlqUrl", "ReportBucket", "ProviderEventsTopicArn",
         "CountersTable", "IvrTable", "TemplatesTable", "ReportsTable", "CursorSecretArn", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
         "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
         "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "AlarmTopicArn",
         "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",
-        "ProviderEventsRoleArn",
+        "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
     }
     assert all("Export" not in o for o in outputs.values())
 
@@ -341,13 +358,14 @@ def test_main_skip_chalice_writes_config(aws, tmp_path, monkeypatch):
     assert deploy.main(["--stage", STAGE, "--skip-chalice", "--config", str(config), "--no-input"]) == 0
 
     stage = json.loads(config.read_text())["stages"][STAGE]
-    assert stage["environment_variables"] == EXPECTED_ENV
+    assert _without_stream(stage["environment_variables"]) == EXPECTED_ENV
     # Each function gets its own role from the stack, for `make package` as for chalice deploy.
     assert stage["lambda_functions"] == {
         name: {"manage_iam_role": False, "iam_role_arn": f"arn:aws:iam::{ACCOUNT}:role/kirim-{STAGE}-{role}"}
         for name, role in (("api_handler", "api"), ("provider_events", "provider-events"),
                            ("dispatch_worker", "dispatch"), ("simulator_clock", "simulator"),
-                           ("report_worker", "reports"))}
+                           ("report_worker", "reports"), ("message_stream", "message-stream"),
+                           ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"))}
 
 
 # ------------------------------------------------------------------ after chalice deploy
@@ -441,7 +459,8 @@ def test_apply_gateway_responses_sets_the_oca_bodies(aws, tmp_path):
 def test_merge_template_targets_chalice_resource_names():
     fragment = yaml.safe_load(MERGE.read_text())  # plain YAML: deploy.py reads it too
     # Only handlers the app declares may be targeted (see the fragment's notes).
-    assert set(fragment["Resources"]) == {"RestAPI", "ReportWorker", "DispatchWorker", "SimulatorClock"}
+    assert set(fragment["Resources"]) == {"RestAPI", "ReportWorker", "DispatchWorker", "SimulatorClock",
+                                          "MessageStream"}
     from app import app
     declared = {config.name for config in app.event_sources}
     for resource, event in (("ReportWorker", "report_worker"), ("DispatchWorker", "dispatch_worker"),
@@ -450,6 +469,10 @@ def test_merge_template_targets_chalice_resource_names():
         events = fragment["Resources"][resource]["Properties"]["Events"]
         assert events[f"{resource}SqsEventSource"]["Properties"]["FunctionResponseTypes"] == [
             "ReportBatchItemFailures"]
+    assert "message_stream" in declared
+    stream = fragment["Resources"]["MessageStream"]["Properties"]["Events"]["MessageStreamDynamodbEventSource"]
+    assert stream["Properties"] == {"FunctionResponseTypes": ["ReportBatchItemFailures"],
+                                    "BisectBatchOnFunctionError": False}
     responses = fragment["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
         "x-amazon-apigateway-gateway-responses"
     ]
@@ -480,7 +503,10 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
         "@app.on_sqs_message(queue='kirim-dev-simulator', batch_size=10, name='simulator_clock')\n"
         "def simulator_clock(event):\n    return None\n\n"
         "@app.on_sqs_message(queue='kirim-dev-reports', batch_size=1, name='report_worker')\n"
-        "def report_worker(event):\n    return None\n"
+        "def report_worker(event):\n    return None\n\n"
+        "@app.on_dynamodb_record(stream_arn='arn:aws:dynamodb:us-east-1:123456789012:table/kirim-dev-messages"
+        "/stream/2026-01-01T00:00:00.000', batch_size=100, starting_position='TRIM_HORIZON', name='message_stream')\n"
+        "def message_stream(event):\n    return None\n"
     )
     out = tmp_path / "build"
     result = subprocess.run(
@@ -495,6 +521,10 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
         event = sam["Resources"][name]["Properties"]["Events"][f"{name}SqsEventSource"]
         assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == batch  # chalice's keys survive
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    stream = sam["Resources"]["MessageStream"]["Properties"]["Events"]["MessageStreamDynamodbEventSource"]
+    assert stream["Type"] == "DynamoDB" and stream["Properties"]["StartingPosition"] == "TRIM_HORIZON"
+    assert stream["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["Properties"]["BisectBatchOnFunctionError"] is False
     api = sam["Resources"]["RestAPI"]
     assert api["Type"] == "AWS::Serverless::Api"
     body = api["Properties"]["DefinitionBody"]

@@ -208,7 +208,23 @@ def test_webhook_verification_handshake(shop):
     assert bad.status_code == 403
 
 
-def test_an_event_for_an_unknown_message_is_dropped(shop, client):
-    _sns(client, _eum("01UNKNOWNMESSAGE0000000000", "TEXT_DELIVERED", int(time.time() * 1000)))
-    _sns(client, {"eventType": "TEXT_DELIVERED"})  # no kirim id at all
-    client.lambda_.invoke("provider_events", client.events.generate_sns_event(message="not json"))
+def test_an_event_for_an_unknown_message_is_dropped(shop, client, caplog):
+    unknown = "01UNKNOWNMESSAGE0000000000"
+    from chalicelib.messages import status_updates
+    from chalicelib.providers.base import StatusEvent
+
+    # Applied directly: nothing to apply it to, so nothing is answered and nothing is written.
+    assert status_updates.apply(StatusEvent(unknown, "TEXT_DELIVERED", "2026-11-27T01:00:00.000Z")) is None
+    with pytest.raises(Message.DoesNotExist):
+        Message.get(unknown)
+    # Through the SNS handler, with no kirim id and with a body that is not JSON: no exception
+    # reaches Lambda (which would retry the event for ever), and each is logged.
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        for body in (json.dumps(_eum(unknown, "TEXT_DELIVERED", 1_796_000_000_000)),
+                     json.dumps({"eventType": "TEXT_DELIVERED"}), "not json"):
+            client.lambda_.invoke("provider_events", client.events.generate_sns_event(message=body))
+    messages = [record.getMessage() for record in caplog.records]
+    assert "status event for an unknown message" in messages and "provider event is not JSON; dropped" in messages
+    with pytest.raises(Message.DoesNotExist):
+        Message.get(unknown)

@@ -13,7 +13,7 @@ from chalicelib.messages import status_updates
 from chalicelib.messages.models import Counter
 from chalicelib.providers.base import StatusEvent
 from chalicelib.sending import pipeline
-from tests.conftest import Shop, assert_oca_error, drain, recount
+from tests.conftest import Shop, assert_oca_error, drain, recount, settle_changes
 from tests.fakes.quiet_provider import QuietProvider
 from tests.sends import email_body, sms_body
 
@@ -71,6 +71,7 @@ def seeded(client):
 
 
 def _overview(shop: Shop, query: str) -> dict:
+    settle_changes()  # the stream consumer keeps the counters, within a second of each change
     response = shop.api.call("GET", f"/applications/{shop.app_id}/overview?{query}", headers=shop.session)
     assert response.status_code == 200, response.json_body
     return response.json_body

@@ -204,9 +204,14 @@ def test_unrecognised_messages_are_none(message):
     assert parse_sns_record_message(message) is None
 
 
-def test_bad_timestamps_fall_back_to_now():
-    parsed = parse_sns_record_message(eum_event("TEXT_SENT", eventTimestamp="soon"))
-    assert parsed is not None and parsed.at.endswith("Z")
+def test_bad_timestamps_fall_back_to_now(frozen_clock):
+    from chalicelib.core import clock
+
+    for bad in ("soon", None, 10**20, [1]):
+        parsed = parse_sns_record_message(eum_event("TEXT_SENT", eventTimestamp=bad))
+        assert parsed is not None and parsed.at == clock.iso(frozen_clock())
+    good = parse_sns_record_message(eum_event("TEXT_SENT", eventTimestamp=1_796_000_000_123))
+    assert good.at == "2026-11-30T00:53:20.123Z"
 
 
 # --- words: WhatsApp and unknowns ---

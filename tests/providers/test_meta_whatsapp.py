@@ -239,15 +239,16 @@ def test_parse_webhook_template_review_update():
         template_review_webhook(1689556908129833, "REJECTED", reason="INVALID_FORMAT"),
         status_webhook([status_update("K5", "delivered", timestamp=1750030073)]),
     )
+    payload["entry"][0]["time"], payload["entry"][1]["time"] = 1751247548, 1751247611
     events, reviews = parse_webhook(payload)
     assert [e.message_id for e in events] == ["K5"]
     assert reviews == [
         {"event": "APPROVED", "message_template_id": "1689556908129832",
          "message_template_name": "order_confirmation", "message_template_language": "id",
-         "reason": "NONE", "message_template_category": "UTILITY"},
+         "reason": "NONE", "message_template_category": "UTILITY", "time": 1751247548},
         {"event": "REJECTED", "message_template_id": "1689556908129833",
          "message_template_name": "order_confirmation", "message_template_language": "id",
-         "reason": "INVALID_FORMAT", "message_template_category": "UTILITY"},
+         "reason": "INVALID_FORMAT", "message_template_category": "UTILITY", "time": 1751247611},
     ]
     # The payload itself is not modified.
     assert payload["entry"][0]["changes"][0]["value"]["message_template_id"] == 1689556908129832

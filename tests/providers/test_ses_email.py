@@ -16,7 +16,6 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from chalicelib.providers.aws_adapter import DEFAULT_CONFIG
 from chalicelib.providers.base import Attachment, Outbound, ProviderRejected, ProviderUnavailable
 from chalicelib.providers.ses_email import SesEmailProvider, from_address
 
@@ -192,7 +191,10 @@ def test_transport_errors_are_unavailable(error, monkeypatch):
 def test_default_client_is_lazy_with_short_timeouts():
     provider = SesEmailProvider()
     assert provider._client is None
-    # docs/operating.md#timeouts: 2 x (2 s + 4 s) + 1 s fits the API's budget (tests/infra/test_limits.py)
-    assert (DEFAULT_CONFIG.connect_timeout, DEFAULT_CONFIG.read_timeout) == (2, 4)
-    assert DEFAULT_CONFIG.retries == {"mode": "standard", "total_max_attempts": 2}
-    assert provider.client.meta.service_model.service_name == "sesv2"
+    client = provider.client
+    # The client the provider builds carries the short timeouts and the one retry of the API's
+    # budget (docs/operating.md#timeouts: 2 x (2 s + 4 s) + 1 s), not botocore's 60 s defaults.
+    assert client.meta.service_model.service_name == "sesv2"
+    assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (2, 4)
+    assert client.meta.config.retries["total_max_attempts"] == 2
+    assert provider.client is client  # built once

@@ -1,10 +1,20 @@
-"""200 threads send at once against an application with quota 100, on a moto server.
+"""200 threads send at once against an application with quota 100, on a moto server that lets
+requests run at the same time (local/dynamodb_contention.py), in one of two modes:
 
-Run as its own process (no in-process mock): it starts moto's server on a free port,
-deploys infra/template.yaml into it, and prints the outcome as JSON for the test to check.
+  wait    requests on one item take turns; nothing is refused (a store with item locks)
+  cancel  DynamoDB's behaviour: transactions that meet are cancelled (TransactionConflict), a
+          plain write into a running transaction is refused
+
+Run as its own process (no in-process mock): it starts the server on a free port, deploys
+infra/template.yaml into it, sends (each send with its own Idempotency-Key, so every message
+write is a transaction), lets the stream consumer catch up, and prints the outcome as JSON.
+With --same-key every thread sends the SAME key: one send, whatever the race.
+
+    python tests/scripts/concurrent_sends.py --mode cancel [--same-key]
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -19,16 +29,20 @@ THREADS, QUOTA = 200, 100
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=("wait", "cancel"), required=True)
+    parser.add_argument("--same-key", action="store_true")
+    args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    from local.moto_server import start
+    from local.dynamodb_contention import start
 
-    stop = start("127.0.0.1", port)
+    stop = start("127.0.0.1", port, args.mode)
     from local.moto_stack import FAKE_AWS_ENV
 
     os.environ.update({**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "PROVIDERS": "quiet",
-                       "DYNAMODB_READ_TIMEOUT": "60"})
+                       "DYNAMODB_READ_TIMEOUT": "60", "DYNAMODB_CONNECT_TIMEOUT": "60"})
     import boto3
 
     from infra.deploy import deploy_stack, outputs_to_env
@@ -36,11 +50,12 @@ def main() -> None:
     os.environ.update(outputs_to_env(deploy_stack(boto3.client("cloudformation"), "local",
                                                   str(ROOT / "infra" / "template.yaml"))))
     from chalicelib.accounts.service import Principal
+    from chalicelib.applications import quota
     from chalicelib.applications import service as applications
-    from chalicelib.applications.models import Application
     from chalicelib.core.errors import ApiError
+    from chalicelib.messages.models import Counter as DayCounter
     from chalicelib.messages.models import Message
-    from chalicelib.sending import pipeline
+    from chalicelib.sending import idempotency, pipeline
     from chalicelib.sending.request_rules import sms
 
     class Quiet:
@@ -51,37 +66,61 @@ def main() -> None:
 
     pipeline.provider_for = lambda channel: Quiet()
     app = applications.create(Principal("owner", "owner@example.com"), "Race", ["sms"])
-    Application(app.application_id).update(actions=[Application.channels["sms"]["quota"].set(QUOTA)])
+    from chalicelib.applications.models import QUOTA as QUOTA_ITEM
+    from chalicelib.applications.models import Quota, quota_key
+    Quota(quota_key(QUOTA_ITEM, app.application_id, "sms")).update(actions=[Quota.balance.set(QUOTA)])
     sender = pipeline.Sender(app.application_id, "sms")
     # Build the shared botocore client once, as a warm Lambda has it; otherwise all 200
     # threads would build their own at the barrier.
     from chalicelib.core.db import connection
     assert connection().client is not None
-    start = threading.Barrier(THREADS)
+    barrier = threading.Barrier(THREADS)
     outcomes: Counter[str] = Counter()
+    answers: set[str] = set()
     lock = threading.Lock()
+    body = {"phone": "081234567890", "message": "race"}
 
-    def one() -> None:
-        prepared = sms.prepare(sender, {"phone": "081234567890", "message": "race"})
-        start.wait()
+    def one(n: int) -> None:
+        prepared = sms.prepare(sender, body)
+        key = "the-one-key" if args.same_key else f"key-{n}"
+        claim = idempotency.claim(key, f"{app.application_id}:sms:race", json.dumps(body).encode())
+        barrier.wait()
         try:
-            pipeline.send(sender, prepared)
-            result = "accepted"
+            try:
+                sent = pipeline.send(sender, prepared, lambda message_id: {"msg_uid": message_id}, claim)
+            except ApiError:
+                # As the channel routes do: a send refused before its write answers the key's
+                # recorded send, if there is one by now.
+                replay = idempotency.find(claim)
+                if replay is None:
+                    raise
+                sent = pipeline.Sent(replay.message_id, replay.body, replayed=True)
+            result, answer = ("replayed" if sent.replayed else "accepted"), sent.message_id
         except ApiError as error:
-            result = f"code {error.code}"
+            result, answer = f"code {error.code}", None
         except Exception as error:  # noqa: BLE001 - report, do not hide
-            result = f"error {type(error).__name__}: {error}"
+            result, answer = f"error {type(error).__name__}: {error}", None
         with lock:
             outcomes[result] += 1
+            if answer:
+                answers.add(answer)
 
-    threads = [threading.Thread(target=one) for _ in range(THREADS)]
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    stored = sum(1 for _ in Message.by_app_channel.query(f"{app.application_id}#sms"))
-    quota = int(Application.get(app.application_id, consistent_read=True).channels.as_dict()["sms"]["quota"])
-    print(json.dumps({"outcomes": outcomes, "quota": quota, "stored": stored}))
+
+    # The stream consumer, as Lambda runs it, then the counters against the messages.
+    from app import app as chalice_app
+    from local.worker import drain_streams, stream_consumers
+
+    drain_streams(stream_consumers(chalice_app))
+    messages = list(Message.by_app_channel.query(f"{app.application_id}#sms"))
+    counted = sum(sum(c.counts().values()) for c in DayCounter.query(f"{app.application_id}#sms"))
+    print(json.dumps({"outcomes": outcomes, "quota": quota.balances(app.application_id, ["sms"])["sms"],
+                      "stored": len(messages), "counted": counted, "distinct_answers": len(answers),
+                      "server": stop.stats}))
     stop()
 
 

@@ -1,12 +1,9 @@
 """Idempotency-Key and the per-application rate limit."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from chalicelib.core.errors import BAD_PARAMETER, CONFLICT, TOO_MANY_REQUESTS, UNPROCESSABLE, ApiError
-from chalicelib.sending import idempotency
+from chalicelib.core.errors import BAD_PARAMETER, BALANCE_LOW, TOO_MANY_REQUESTS, UNPROCESSABLE
 from tests.conftest import assert_oca_error, recount
 
 SMS = {"phone": "081234567890", "message": "Halo"}
@@ -50,30 +47,45 @@ def test_bad_keys_are_406(shop):
         assert_oca_error(response, 406, BAD_PARAMETER, "Idempotency-Key")
 
 
-def test_a_duplicate_while_the_first_is_in_flight_is_409(client):
-    entered, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
+def test_two_copies_racing_with_one_key_send_once(shop, monkeypatch):
+    """The second copy writes between the first copy's debit and its transaction: the first finds
+    the record, gives its debit back and answers the second's answer."""
+    from chalicelib.sending import ledger
 
-    def slow() -> dict:
-        entered.set()
-        release.wait(10)
-        return {"body": {"ok": True}}
+    before_quota, before_count = shop.quota("sms"), _messages(shop.app_id)
+    headers = {**shop.v2("sms"), "Idempotency-Key": "racing-copies"}
+    real_write, answers = ledger._write, {}
 
-    def first() -> None:
-        results["first"] = idempotency.once("in-flight", "scope-1", b"{}", slow)
+    def write_after_the_other_copy(message, claim, body):
+        monkeypatch.setattr(ledger, "_write", real_write)
+        answers["second"] = shop.api.call("POST", "/sms/v2/sms", SMS, headers)
+        return real_write(message, claim, body)
 
-    thread = threading.Thread(target=first)
-    thread.start()
-    assert entered.wait(10)
-    with pytest.raises(ApiError) as second:
-        idempotency.once("in-flight", "scope-1", b"{}", lambda: {"body": {"ok": "twice"}})
-    release.set()
-    thread.join(10)
-    assert second.value.status == 409 and second.value.code == CONFLICT
-    assert results["first"] == {"body": {"ok": True}}
-    # Once finished, a repeat is answered from the record.
-    assert idempotency.once("in-flight", "scope-1", b"{}", lambda: {"body": {"ok": "again"}}) == {
-        "body": {"ok": True}, "replayed": True}
+    monkeypatch.setattr(ledger, "_write", write_after_the_other_copy)
+    answers["first"] = shop.api.call("POST", "/sms/v2/sms", SMS, headers)
+    first, second = answers["first"], answers["second"]
+    assert first.status_code == second.status_code == 200
+    assert first.json_body == second.json_body
+    assert first.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in second.headers
+    assert shop.quota("sms") == before_quota - 1 and _messages(shop.app_id) == before_count + 1
+
+
+def test_a_repeat_gets_its_answer_even_when_the_request_would_now_be_refused(shop):
+    """Quota ran out since the first send: the repeat still gets the first answer, not a refusal."""
+    from tests.conftest import set_quota
+
+    headers = {**shop.v2("sms"), "Idempotency-Key": "before-quota-ran-out"}
+    first = shop.api.call("POST", "/sms/v2/sms", SMS, headers)
+    left = shop.quota("sms")
+    set_quota(shop.app_id, "sms", 0)
+    try:
+        again = shop.api.call("POST", "/sms/v2/sms", SMS, headers)
+        assert again.status_code == 200 and again.json_body == first.json_body
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert_oca_error(shop.api.call("POST", "/sms/v2/sms", SMS, {**headers, "Idempotency-Key": "new"}), 401,
+                         BALANCE_LOW)   # V2's "low-balance"
+    finally:
+        set_quota(shop.app_id, "sms", left)
 
 
 @pytest.fixture

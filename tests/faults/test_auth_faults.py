@@ -1,0 +1,47 @@
+"""Issue 12, item 3 and the outside attack on logins: password guesses are counted before the
+slow check, so a parallel burst cannot slip past the limit; the limit is per source address,
+so guesses from elsewhere never stop the owner's logins or V1 calls (no lockout exists)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from chalicelib.core.errors import INVALID_CREDENTIALS, TOO_MANY_REQUESTS
+from tests.conftest import PASSWORD, ROOT, SOURCE_HEADER, assert_oca_error, basic
+
+
+def test_thirty_parallel_guesses_get_at_most_six_password_checks():
+    """On a server where the 30 requests really overlap; Kirim's clock stands still for the burst."""
+    run = subprocess.run([sys.executable, str(ROOT / "tests" / "scripts" / "parallel_logins.py")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    # Five free attempts and one past them; every other guess refused before scrypt ran, the
+    # right password included. The owner, from elsewhere, logs in and calls V1 at once.
+    assert result["scrypt_checks"] == 6 + 2, result
+    assert sum(result["outcomes"].values()) == 30
+    assert result["outcomes"].get("200 wrong?!", 0) == 0
+    assert result["outcomes"].get("429 wrong", 0) + result["outcomes"].get("429 right", 0) == 24
+    assert result["owner"] == {"login": 200, "basic": 200}
+
+
+def test_guesses_from_elsewhere_never_stop_the_owners_v1_api(api, frozen_clock):
+    email, session = api.user()
+    api.application(session, ["sms"])
+    from chalicelib.accounts import service as accounts
+    accounts.forget_cached_credentials()
+    attacker = {**basic(email, "not the password"), SOURCE_HEADER: "203.0.113.77"}
+    for _ in range(20):
+        response = api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=attacker)
+        assert response.status_code in (401, 429)
+    assert_oca_error(api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=attacker), 429, TOO_MANY_REQUESTS)
+    # The customer's own calls, from their address, with the right password: served, every time.
+    owner = {**basic(email, PASSWORD), SOURCE_HEADER: "198.51.100.30"}
+    for _ in range(3):
+        accounts.forget_cached_credentials()   # a cold container each time: the password is checked
+        assert api.call("GET", "/api/v1/sms/status/01UNKNOWN", headers=owner).status_code == 404
+    # And a wrong password of the owner's is still just a 401.
+    assert_oca_error(api.call("GET", "/api/v1/sms/status/01UNKNOWN",
+                              headers={**basic(email, "typo"), SOURCE_HEADER: "198.51.100.30"}), 401,
+                     INVALID_CREDENTIALS)

@@ -1,0 +1,203 @@
+"""Issue 12, items 1 and 9: a send under faults is recorded at most once and debited at most
+once; nothing pending is left for ever; no request-path transaction holds a shared item; and
+contention or throttling gets a bounded retry and a clear answer, never a double debit.
+
+Faults are injected at botocore's hooks (local.faults): the caller sees exactly what AWS would
+give it. Time moves on Kirim's clock (the frozen_clock fixture), never by sleeping."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.applications import quota
+from chalicelib.messages.models import Message
+from chalicelib.providers.base import ProviderUnavailable
+from chalicelib.sending import dispatch, pipeline
+from local import faults
+from tests.conftest import Shop, assert_oca_error, drain, recount, settle_changes
+from tests.fakes.quiet_provider import QuietProvider
+from tests.sends import sms_body
+
+SMS = sms_body()
+
+
+@pytest.fixture
+def shop(client, monkeypatch):
+    """A fresh shop per test (quota compared absolutely), sending to a provider that stays quiet."""
+    from tests.conftest import Api
+
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
+    return Shop(Api(client))
+
+
+def on_quota_item(call: dict) -> bool:
+    return call.get("Key", {}).get("application_id", {}).get("S", "").startswith("quota#")
+
+
+def _send(shop, key=None, body=None):
+    headers = {**shop.v2("sms"), **({"Idempotency-Key": key} if key else {})}
+    return shop.api.call("POST", "/sms/v2/sms", body or SMS, headers)
+
+
+def _messages(shop) -> list[str]:
+    return sorted(m.message_id for m in Message.by_app_channel.query(f"{shop.app_id}#sms"))
+
+
+class Unavailable:
+    name = "flaky"
+
+    def send(self, outbound):
+        raise ProviderUnavailable("read timed out")
+
+
+class Crashing:
+    """A provider call that never returns normally: the Lambda dies in it (its timeout)."""
+    name = "crashing"
+
+    def send(self, outbound):
+        raise RuntimeError("Task timed out after 30.00 seconds")
+
+
+@pytest.mark.parametrize("failure", ["outbox payload (S3)", "retry job (SQS)", "the request itself"])
+def test_a_retry_after_any_failure_past_the_write_sends_and_debits_once(shop, monkeypatch, failure):
+    before = shop.quota("sms")
+    if failure == "the request itself":
+        monkeypatch.setattr(pipeline, "provider_for", lambda channel: Crashing())
+        fault = faults.injected("sqs", "GetQueueUrl", times=0)
+    else:
+        monkeypatch.setattr(pipeline, "provider_for", lambda channel: Unavailable())
+        operation = ("s3", "PutObject") if "S3" in failure else ("sqs", "SendMessage")
+        fault = faults.injected(*operation, code="ServiceUnavailable", status=503, times=10)
+    with fault:
+        first = _send(shop, "order-1")
+    # Whatever the first answer was (500 when the Lambda died), the retry gets the recorded send.
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
+    again = _send(shop, "order-1")
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    if first.status_code == 200:
+        assert first.json_body == again.json_body
+    assert _messages(shop) == [again.json_body["msg_uid"]]
+    assert shop.quota("sms") == before - 1
+
+
+def test_a_message_left_pending_is_failed_and_refunded_once_by_the_sweeper(shop, monkeypatch, frozen_clock):
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: Crashing())
+    before = shop.quota("sms")
+    assert _send(shop).status_code == 500        # died in the provider call: outcome unknown
+    [message_id] = _messages(shop)
+    assert shop.quota("sms") == before - 1
+    mine = {message_id}
+    frozen_clock.advance(dispatch.FIRST_EVENT_DEADLINE.total_seconds() - 60)
+    assert dispatch.sweep(only=mine) == {}        # not due yet: the provider may still report
+    frozen_clock.advance(120)
+    assert dispatch.sweep(only=mine) == {message_id: "failed"}
+    assert dispatch.sweep(only=mine) == {}
+    message = Message.get(message_id)
+    assert (message.status, message.history[-1]["provider_status"], message.sweep) == (
+        "Failed", "NO_PROVIDER_ANSWER", None)
+    assert shop.quota("sms") == before            # refunded, once
+    counted, actual = recount(shop.app_id, "sms")
+    assert counted == actual
+
+
+def test_a_queued_retry_whose_job_was_lost_is_sent_again_by_the_sweeper(shop, worker, monkeypatch, frozen_clock):
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: Unavailable())
+    with faults.injected("sqs", "SendMessage", code="ServiceUnavailable", status=503, times=10):
+        assert _send(shop).status_code == 200   # recorded; its retry job never reached the queue
+    [message_id] = _messages(shop)
+    assert Message.get(message_id).dispatch == "queued"
+    provider = QuietProvider()
+    sent = []
+    monkeypatch.setattr(provider, "send", lambda outbound: sent.append(outbound.message_id) or "ok")
+    monkeypatch.setattr(dispatch, "provider_for", lambda channel: provider)
+    drain(worker)
+    assert sent == []                             # no job: nothing happens until the sweeper
+    frozen_clock.advance(dispatch.RETRY_DELAYS[0] + dispatch.JOB_SLACK.total_seconds() + 1)
+    assert dispatch.sweep(only={message_id}) == {message_id: "requeued"}
+    drain(worker)
+    assert sent == [message_id]
+    message = Message.get(message_id)
+    assert (message.dispatch, message.attempts, message.sweep) == ("done", 2, None)
+
+
+def test_contention_on_the_quota_item_is_retried_then_answered_429(shop):
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "UpdateItem", code="TransactionConflictException", times=2,
+                         when=on_quota_item) as fault:
+        assert _send(shop).status_code == 200
+    assert fault.hits == 2 and shop.quota("sms") == before - 1
+    with faults.injected("dynamodb", "UpdateItem", code="TransactionConflictException", times=100,
+                         when=on_quota_item) as fault:
+        refused = _send(shop)
+    assert_oca_error(refused, 429, 57)
+    assert refused.headers["Retry-After"] == "1"
+    assert fault.hits == 6                        # bounded: CONFLICT_ATTEMPTS tries, then the answer
+    assert shop.quota("sms") == before - 1 and len(_messages(shop)) == 1
+
+
+def test_throttling_is_answered_503_and_never_debits_twice(shop):
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "UpdateItem", code="ProvisionedThroughputExceededException", times=100,
+                         when=on_quota_item):
+        assert_oca_error(_send(shop), 503, 57)
+    with faults.injected("dynamodb", "PutItem", code="ProvisionedThroughputExceededException", times=100,
+                         when=lambda call: call.get("TableName", "").endswith("-messages")):
+        assert_oca_error(_send(shop), 503, 57)    # debited, then the write refused: given back
+    with faults.injected("dynamodb", "TransactWriteItems", code="TransactionCanceledException",
+                         reasons=["None", "TransactionConflict"], times=100):
+        assert_oca_error(_send(shop, "busy-key"), 429, 57)
+    assert shop.quota("sms") == before and _messages(shop) == []
+    # With the faults gone, the same key sends once.
+    assert _send(shop, "busy-key").status_code == 200
+    assert shop.quota("sms") == before - 1 and len(_messages(shop)) == 1
+
+
+def test_a_message_write_whose_answer_was_lost_is_accounted_for(shop, frozen_clock):
+    """The put happened, the answer never came: the client hears 503, the debit is given back at
+    once; the stream shows the message, the reconciler takes the units again, and the sweeper
+    fails the undispatched message and refunds it. Every unit is accounted for at each step."""
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "PutItem", lose_answer=True,
+                         when=lambda call: call.get("TableName", "").endswith("-messages")):
+        assert_oca_error(_send(shop), 503, 57)
+    [message_id] = _messages(shop)
+    assert shop.quota("sms") == before
+    settle_changes()
+    frozen_clock.advance(quota.GRACE.total_seconds() + 60)
+    assert quota.reconcile(shop.app_id, "sms") == -1
+    assert shop.quota("sms") == before - 1        # the written message is billed after all
+    frozen_clock.advance(dispatch.FIRST_EVENT_DEADLINE.total_seconds())
+    assert dispatch.sweep(only={message_id}) == {message_id: "failed"}
+    assert shop.quota("sms") == before            # and refunded once, since it never went out
+    assert quota.reconcile(shop.app_id, "sms") == 1
+    assert shop.quota("sms") == before
+    assert Message.get(message_id).status == "Failed"
+
+
+def test_no_request_path_transaction_writes_an_item_other_sends_share(shop):
+    seen = []
+    watch = {"times": 1000, "when": lambda call: seen.append(call) or False}   # records, catches nothing
+    with faults.injected("dynamodb", "TransactWriteItems", **watch), faults.injected("dynamodb", "UpdateItem", **watch):
+        for n in range(3):
+            assert _send(shop, f"k{n}").status_code == 200
+            assert _send(shop).status_code == 200
+    transactions = [call for call in seen if "TransactItems" in call]
+    assert len(transactions) == 3
+    for call in transactions:
+        written = [(kind, item["TableName"]) for entry in call["TransactItems"] for kind, item in entry.items()]
+        assert written == [("Put", "kirim-local-messages"), ("Put", "kirim-local-idempotency")]
+    # The quota is debited by plain conditional UpdateItems, one per send.
+    debits = [call for call in seen if "TransactItems" not in call and on_quota_item(call)]
+    assert len(debits) == 6 and all("ConditionExpression" in call for call in debits)
+
+
+def test_a_send_never_debits_twice_when_its_write_is_retried(shop):
+    """A transaction whose first try conflicts is tried again; the debit is not."""
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "TransactWriteItems", code="TransactionCanceledException",
+                         reasons=["None", "TransactionConflict"], times=3) as conflicts:
+        sent = _send(shop, "retry-me")
+    assert sent.status_code == 200 and conflicts.hits == 3
+    assert shop.quota("sms") == before - 1 and _messages(shop) == [sent.json_body["msg_uid"]]
+    assert json.loads(json.dumps(sent.json_body))["status"] == "sent"

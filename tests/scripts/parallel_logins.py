@@ -1,0 +1,97 @@
+"""30 logins at once from one address, 29 wrong passwords and the right one, on a moto server
+where requests really run at the same time (local/dynamodb_contention.py); then the owner from
+another address, by dashboard login and by V1 Basic auth. Prints what happened as JSON.
+
+    python tests/scripts/parallel_logins.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+GUESSES = 30
+
+
+def main() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    from local.dynamodb_contention import start
+
+    stop = start("127.0.0.1", port, "wait")
+    from local.moto_stack import FAKE_AWS_ENV
+
+    os.environ.update({**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "DYNAMODB_READ_TIMEOUT": "60",
+                       "DYNAMODB_CONNECT_TIMEOUT": "60"})
+    import boto3
+
+    from infra.deploy import deploy_stack, outputs_to_env
+
+    os.environ.update(outputs_to_env(deploy_stack(boto3.client("cloudformation"), "local",
+                                                  str(ROOT / "infra" / "template.yaml"))))
+    from chalicelib.accounts import passwords
+    from chalicelib.accounts import service as accounts
+    from chalicelib.core import clock
+    from chalicelib.core.db import connection
+    from chalicelib.core.errors import ApiError
+
+    # The burst happens within one instant of Kirim's clock, however long the threads take here.
+    instant = clock.now()
+    clock.use(lambda: instant)
+
+    email, right = "victim@example.com", "the right password"
+    accounts.register(email, right, "Victim")
+    checked, lock = Counter(), threading.Lock()
+    real_verify = passwords.verify_password
+
+    def counting_verify(password, stored):
+        with lock:
+            checked["scrypt"] += 1
+        return real_verify(password, stored)
+
+    passwords.verify_password = counting_verify
+    assert connection().client is not None
+    barrier = threading.Barrier(GUESSES)
+    outcomes: Counter[str] = Counter()
+
+    def guess(n: int) -> None:
+        password = right if n == GUESSES // 2 else f"wrong guess {n}"
+        barrier.wait()
+        try:
+            accounts.login(email, password, "203.0.113.66")
+            result = "200 right" if password == right else "200 wrong?!"
+        except ApiError as error:
+            result = f"{error.status} {'right' if password == right else 'wrong'}"
+        with lock:
+            outcomes[result] += 1
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(GUESSES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    owner = {}
+    try:
+        accounts.login(email, right, "198.51.100.20")
+        owner["login"] = 200
+    except ApiError as error:
+        owner["login"] = error.status
+    accounts.forget_cached_credentials()
+    try:
+        accounts.basic_principal(email, right, "198.51.100.20")
+        owner["basic"] = 200
+    except ApiError as error:
+        owner["basic"] = error.status
+    print(json.dumps({"outcomes": outcomes, "scrypt_checks": checked["scrypt"], "owner": owner}))
+    stop()
+
+
+if __name__ == "__main__":
+    main()
