@@ -1,8 +1,9 @@
 """Non-HTTP handlers: provider status events (SNS), deferred sends (SQS dispatch queue), the
 simulator's clock (SQS simulator queue), report jobs (SQS report queue), every change of a
-message (the messages table's stream), and two schedules: the dispatch sweeper and the quota
-reconciler. Each SQS batch and stream batch reports partial failures, so only the failed
-records are retried."""
+message (the messages table's stream: counters, the quota ledger, status callbacks' deliveries),
+status callbacks' attempts (SQS callback queue), and three schedules: the dispatch sweeper, the
+quota reconciler and the callback sweeper. Each SQS batch and stream batch reports partial
+failures, so only the failed records are retried."""
 from __future__ import annotations
 
 import json
@@ -115,6 +116,10 @@ def _simulator_record(record: Any) -> None:
     from chalicelib.templates import service as templates
 
     body = json.loads(record.body)
+    if "inbox" in body:
+        from chalicelib.simulator_inbox import service as inbox
+        inbox.record(body["inbox"])
+        return
     if "template_review" in body:
         review = body["template_review"]
         templates.apply_review(review["application_id"], review["template_id"], review["event"], review["reason"],
@@ -142,3 +147,39 @@ def _report_record(record: Any) -> None:
 @_sqs_worker(_settings.report_queue_name, "report_worker", 1, instances=2)
 def report_worker(event: Any) -> dict:
     return _partial_batch(event, _report_record)
+
+
+@workers.on_dynamodb_record(stream_arn=_settings.messages_stream_arn, batch_size=100,
+                            starting_position="TRIM_HORIZON", name="callback_events")
+def callback_events(event: Any) -> None:
+    """Status changes of messages -> callback deliveries (a failed batch is retried whole)."""
+    from chalicelib.callbacks import stream
+
+    stream.handle(event.to_dict()["Records"])
+
+
+def _callback_record(record: Any) -> None:
+    from chalicelib.callbacks import delivery
+    from chalicelib.callbacks import service as callbacks
+
+    body = json.loads(record.body)
+    if body.get("dead"):
+        callbacks.replay_dead(body["message_id"], int(body["sequence"]))
+        return
+    delivery.attempt(body["message_id"], int(body["sequence"]), int(body["attempt"]))
+
+
+# Attempts run one after another, each within 5 s: a batch of 5 fits the 60 s Lambda timeout.
+@_sqs_worker(_settings.callback_queue_name, "callbacks_worker", 5, instances=5)
+def callbacks_worker(event: Any) -> dict:
+    return _partial_batch(event, _callback_record)
+
+
+@workers.schedule(Rate(1, unit=Rate.MINUTES), name="callback_sweeper")
+def callback_sweeper(event: Any) -> dict:
+    """Deliveries whose next attempt is due (retries, and any queued attempt that was lost)."""
+    from chalicelib.callbacks import delivery
+
+    queued = delivery.sweep()
+    log.info("callback sweep", extra={"queued": queued})
+    return {"queued": queued}

@@ -304,6 +304,9 @@ def test_template_outputs_are_the_documented_set():
         "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "AlarmTopicArn",
         "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",
         "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
+        "CallbacksTable", "VerificationsTable", "SimulatorInboxTable",
+        "CallbackQueueName", "CallbackDlqName", "CallbackEventsRoleArn", "CallbacksWorkerRoleArn",
+        "CallbackSweeperRoleArn",
     }
     assert all("Export" not in o for o in outputs.values())
 
