@@ -18,10 +18,13 @@ CAP_SECONDS = 12 * 3600
 JITTER = 0.1
 
 
-def retry_delay(failed_attempts: int, rand: Callable[[], float] = random.random) -> float:
+jitter: Callable[[], float] = random.random   # uniform in [0, 1); tests pin it
+
+
+def retry_delay(failed_attempts: int, rand: Callable[[], float] | None = None) -> float:
     """Seconds to wait after `failed_attempts` failures (1 or more) before the next attempt."""
     base = min(BASE_SECONDS * FACTOR ** (failed_attempts - 1), CAP_SECONDS)
-    return base * (1 - JITTER + 2 * JITTER * rand())
+    return base * (1 - JITTER + 2 * JITTER * (rand or jitter)())
 
 
 def shortest_span() -> float:
