@@ -124,12 +124,13 @@ def cancel_unsent(verification_id: str) -> None:
 
 
 def find(verification_id: Any) -> Verification:
-    if not is_verification_id(verification_id):
-        raise not_found(NOT_FOUND_MESSAGE)
-    try:
-        return Verification.get(verification_id, consistent_read=True)
-    except Verification.DoesNotExist:
-        raise not_found(NOT_FOUND_MESSAGE) from None
+    """One strongly consistent GetItem; an id that is not one of ours, or unknown, is 404."""
+    if is_verification_id(verification_id):
+        try:
+            return Verification.get(verification_id, consistent_read=True)
+        except Verification.DoesNotExist:
+            pass
+    raise not_found(NOT_FOUND_MESSAGE)
 
 
 def _usable(verification: Verification) -> None:
