@@ -21,7 +21,7 @@ def _recipient(value: str | None) -> str | None:
         return None
     if "@" in value:
         return validation.email_address(value, "to")
-    from chalicelib.sending.phone_numbers import normalise_phone
+    from chalicelib.core.phone_numbers import normalise_phone
 
     return normalise_phone(value, "to")
 

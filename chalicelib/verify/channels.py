@@ -16,7 +16,7 @@ from chalicelib.core.channels import EMAIL, IVR, SMS_OTP, WHATSAPP
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import TEMPLATE_NOT_FOUND, ApiError, bad_parameter
 from chalicelib.providers.base import Outbound
-from chalicelib.sending.phone_numbers import country_of, normalise_phone
+from chalicelib.core.phone_numbers import country_of, normalise_phone, operator_of
 from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.sending.sms_segments import check_sms_text
 from chalicelib.templates import service as templates
@@ -41,7 +41,8 @@ def _sms(sender: Sender, to: str, code: str, locale: str, fields: dict[str, Any]
     masked = texts.sms(locale, texts.mask(code))
     return Prepared(target=to, cost=info.segments,
                     details={"message_body": masked, "total_sms": info.segments, "sender_id": sender_id,
-                             "encoding": info.encoding, "country": country_of(to), "source": "verify",
+                             "encoding": info.encoding, "country": country_of(to), "operator_cell": operator_of(to),
+                             "source": "verify",
                              "verification_id": verification_id},
                     outbound=lambda message_id: Outbound(message_id, sender.channel, to, text=text,
                                                          sender_id=sender_id))

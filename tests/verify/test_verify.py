@@ -192,7 +192,7 @@ def test_a_start_that_cannot_be_sent_is_canceled(client, worker):
 
     shop = Shop(Api(client))
     Application(shop.app_id).update(actions=[Application.quota("sms_otp").set(0)])
-    assert_oca_error(start(shop, "sms"), 402, 55)
+    assert_oca_error(start(shop, "sms"), 401, 55)  # OCA's status for a short quota
     from chalicelib.verify.models import Recipient, recipient_key
     pending = Recipient.get(recipient_key(shop.app_id, E164["sms"])).pending
     assert verifications.find(pending).status == "canceled"
