@@ -60,7 +60,17 @@ TABLES = {
     "reports": (("application_id", "report_id"), {}, None),
     "templates": (("application_id", "sk"), {"by_provider_template": ("provider_template_id", None, "KEYS_ONLY")},
                   None),
+    "callbacks": (("message_id", "sequence"), {"by_due": ("due_part", "due_at", "KEYS_ONLY"),
+                                              "by_failed": ("failed_app", "failed_at", "KEYS_ONLY")}, "expires_ttl"),
+    "verifications": ("pk", {}, "expires_ttl"),
 }
+
+
+def _without_stream(env: dict) -> dict:
+    env = dict(env)
+    assert env.pop("MESSAGES_STREAM_ARN").startswith(
+        f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/kirim-{STAGE}-messages/stream/")
+    return env
 
 EXPECTED_ENV = {
     "USERS_TABLE": f"kirim-{STAGE}-users",
@@ -90,6 +100,12 @@ EXPECTED_ENV = {
     "SIMULATOR_DLQ_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-simulator-dlq",
     "PROVIDER_EVENTS_DLQ_ARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:kirim-{STAGE}-provider-events-dlq",
     "ALARM_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:kirim-{STAGE}-alarms",
+    "CALLBACKS_TABLE": f"kirim-{STAGE}-callbacks",
+    "VERIFICATIONS_TABLE": f"kirim-{STAGE}-verifications",
+    "CALLBACK_QUEUE_NAME": f"kirim-{STAGE}-callbacks",
+    "CALLBACK_DLQ_NAME": f"kirim-{STAGE}-callbacks-dlq",
+    # MESSAGES_STREAM_ARN: the stream's label is its creation time (checked by prefix).
+    # SIMULATOR_INBOX_TABLE: the local stage's only.
     # CURSOR_SECRET_ARN and PROVIDER_SECRET_ARN: moto's CloudFormation creates no secrets.
 }
 
@@ -368,7 +384,9 @@ def test_main_skip_chalice_writes_config(aws, tmp_path, monkeypatch):
         for name, role in (("api_handler", "api"), ("provider_events", "provider-events"),
                            ("dispatch_worker", "dispatch"), ("simulator_clock", "simulator"),
                            ("report_worker", "reports"), ("message_stream", "message-stream"),
-                           ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"))}
+                           ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"),
+                           ("callback_events", "callback-events"),
+                           ("callbacks_worker", "callbacks"), ("callback_sweeper", "callback-sweeper"))}
 
 
 # ------------------------------------------------------------------ after chalice deploy
