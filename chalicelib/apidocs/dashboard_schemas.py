@@ -280,8 +280,13 @@ SCHEMAS: dict[str, Schema] = {
                          "status": string(enum=["pending", "approved"]), "expires_at": TIME},
                         ["verification_id", "to", "channel", "status", "expires_at"]),
     "InboxItem": obj({"message_id": string(), "application_id": string(), "channel": ref("Channel"), "to": string(),
-                      "at": TIME, "body": obj({}, description="what the recipient got: text, subject and html, ssml, "
-                                                              "template, sender...")},
+                      "at": TIME, "body": ref("InboxBody")},
                      ["message_id", "application_id", "channel", "to", "at", "body"]),
     "InboxList": _list_of("InboxItem"),
+    "InboxBody": obj({"text": string(description="SMS, SMS OTP"), "sender_id": string(), "subject": string(),
+                      "sender_email": string(), "sender_name": string(), "html": string(description="email"),
+                      "ssml": string(description="IVR"), "from_number": string(),
+                      "template": obj({}, description="WhatsApp: Meta's template message, parameters filled in"),
+                      "attachment": string(description="email: the file's name")},
+                     description="What the recipient got, in full (the code of a verification included)."),
 }
