@@ -26,7 +26,7 @@ JS_GOAL_KB = 150
 RENDER_GOAL_MS = 200
 CALLS_GOAL = 3
 RENDERS = 15
-PAGES = ["applications", "templates", "monitoring", "reports", "settings", "overview"]
+PAGES = ["applications", "templates", "monitoring", "reports", "settings", "inbox", "overview"]
 API_PATH = re.compile(r"^/(auth|applications)(/|$)")
 
 
