@@ -27,7 +27,7 @@ RENDER_GOAL_MS = 200
 CALLS_GOAL = 3
 RENDERS = 15
 PAGES = ["applications", "templates", "monitoring", "reports", "settings", "inbox", "overview"]
-API_PATH = re.compile(r"^/(auth|applications)(/|$)")
+API_PATH = re.compile(r"^/(auth|applications|simulator)(/|$)")
 
 
 def _overview_90_days(channels: list[str]) -> dict:
