@@ -105,9 +105,9 @@ def post(url: str, body: bytes, headers: dict[str, str], deadline: float = DEADL
         response = pool.urlopen("POST", target.path, body=body, headers=headers, redirect=False, retries=False,
                                 preload_content=False, assert_same_host=False)
         try:
-            read = 0
-            while read <= MAX_BODY and time.monotonic() - started < deadline:
-                chunk = response.read(min(16 * 1024, MAX_BODY + 1 - read))
+            read = 0  # the answer is not needed; it is read (at most MAX_BODY) so the exchange completes
+            while read < MAX_BODY and time.monotonic() - started < deadline:
+                chunk = response.read(min(16 * 1024, MAX_BODY - read))
                 if not chunk:
                     break
                 read += len(chunk)
@@ -120,7 +120,7 @@ def post(url: str, body: bytes, headers: dict[str, str], deadline: float = DEADL
         ok = 200 <= response.status < 300
         error = None if ok else (f"redirect not followed (HTTP {response.status})" if 300 <= response.status < 400
                                  else f"HTTP {response.status}")
-        return Outcome(ok, response.status, latency, error, min(read, MAX_BODY))
+        return Outcome(ok, response.status, latency, error, read)
     except RefusedAddress as error:
         return Outcome(False, None, elapsed_ms(), str(error)[:300])
     except (HTTPError, OSError) as error:

@@ -33,7 +33,10 @@ def _moment(value: object, field: str, end: bool) -> datetime:
 
 def _range(values: dict) -> tuple[datetime, datetime]:
     end = _moment(values["to"], "to", True) if values.get("to") else clock.now()
-    start = _moment(values["from"], "from", False) if values.get("from") else end - timedelta(days=1)
+    try:
+        start = _moment(values["from"], "from", False) if values.get("from") else end - timedelta(days=1)
+    except OverflowError:
+        raise bad_parameter("to", "to is out of range") from None
     if start >= end:
         raise bad_parameter("from", "from must be before to")
     if end - start > MAX_RANGE:

@@ -263,3 +263,12 @@ def test_the_schedule_spans_more_than_a_day_at_its_shortest():
     assert delays == [60, 240, 960, 3840, 15360, 43200, 43200]
     assert all(schedule.retry_delay(n, lambda: 1.0) == pytest.approx(d * 1.1) for n, d in zip(range(1, 8), delays))
     assert datetime.now(timezone.utc)  # (real time untouched here)
+
+
+@pytest.mark.parametrize("query,field", [("from=yesterday", "from"), ("to=0001-01-01T00:00:00Z", "to"),
+                                         ("from=9999-12-31", "from"), ("from=2026-11-01&to=2026-12-31", "to"),
+                                         ("from=2026-11-02&to=2026-11-01", "from")])
+def test_failed_deliveries_refuse_bad_ranges(hooked, query, field):
+    answer = hooked["api"].call("GET", f"/applications/{hooked['app_id']}/callbacks/failed?{query}",
+                                headers=hooked["session"])
+    assert_oca_error(answer, 406, 39, field)
