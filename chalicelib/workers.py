@@ -180,6 +180,6 @@ def callback_sweeper(event: Any) -> dict:
     """Deliveries whose next attempt is due (retries, and any queued attempt that was lost)."""
     from chalicelib.callbacks import delivery
 
-    queued = delivery.sweep()
+    queued = len(delivery.sweep())
     log.info("callback sweep", extra={"queued": queued})
     return {"queued": queued}

@@ -115,8 +115,8 @@ def attempt(message_id: str, sequence: int, expected: int) -> str:
     return word
 
 
-def sweep() -> int:
-    """Queue every pending delivery that is due; returns how many were queued."""
+def sweep() -> list[tuple[str, int]]:
+    """Queue every pending delivery that is due; returns the (message id, sequence) of each."""
     now = clock.now()
     jobs = []
     for partition in due_partitions():
@@ -130,4 +130,5 @@ def sweep() -> int:
                     continue  # claimed or finished meanwhile
                 raise
             jobs.append(queue.job(delivery.message_id, delivery.sequence, delivery.attempt_count))
-    return queue.enqueue(jobs)
+    queue.enqueue(jobs)
+    return [(job["message_id"], job["sequence"]) for job in jobs]
