@@ -78,12 +78,30 @@ def dispatch_worker(event: Any) -> dict:
     return _partial_batch(event, _dispatch_record)
 
 
+@lru_cache(maxsize=1)
+def _status_hooks() -> None:
+    """What hangs on "a message's status changed" (messages.changes), registered once per
+    process on the first stream batch: status callbacks. The hook runs at least once per
+    change, in order per message; callbacks make each delivery once (message id + sequence)."""
+    from chalicelib.callbacks import service as callbacks
+    from chalicelib.messages import changes
+
+    def status_callbacks(statuses: list[changes.StatusChange]) -> None:
+        # Callbacks compare only the old status with the new image's.
+        callbacks.on_status_changes([(None if s.old_status is None else {"status": s.old_status}, s.message)
+                                     for s in statuses])
+
+    changes.on_status_change(status_callbacks)
+
+
 @workers.on_dynamodb_record(stream_arn=_settings.messages_stream_arn, batch_size=100,
                             starting_position="TRIM_HORIZON", name="message_stream")
 def message_stream(event: Any) -> dict:
-    """Counters, the quota ledger and status-change hooks, from every change of a message."""
+    """Counters, the quota ledger and status-change hooks (status callbacks), from every change
+    of a message."""
     from chalicelib.messages import changes
 
+    _status_hooks()
     return changes.apply(event.to_dict()["Records"])
 
 
@@ -147,15 +165,6 @@ def _report_record(record: Any) -> None:
 @_sqs_worker(_settings.report_queue_name, "report_worker", 1, instances=2)
 def report_worker(event: Any) -> dict:
     return _partial_batch(event, _report_record)
-
-
-@workers.on_dynamodb_record(stream_arn=_settings.messages_stream_arn, batch_size=100,
-                            starting_position="TRIM_HORIZON", name="callback_events")
-def callback_events(event: Any) -> None:
-    """Status changes of messages -> callback deliveries (a failed batch is retried whole)."""
-    from chalicelib.callbacks import stream
-
-    stream.handle(event.to_dict()["Records"])
 
 
 def _callback_record(record: Any) -> None:

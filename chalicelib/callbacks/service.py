@@ -1,10 +1,12 @@
 """Deliveries: created from status changes (off the request path), shown with a message, and
 replayed by their owner.
 
-`on_status_changes` is the one entry point for "a message's status changed": it is given
-(old image, new image) pairs of the messages table as plain Python values, may be given the
-same change more than once (stream records come at least once), and creates each delivery at
-most once (its key is the message id and the status sequence number) before queueing it.
+`on_status_changes` is the one entry point for "a message's status changed": the messages
+stream's consumer (messages.changes) calls it through the status-change hook that workers.py
+registers, with (old image or None, new image) pairs as plain Python values (of the old image
+only its status is used). It may be given the same change more than once (the hook runs at least
+once per change, in order per message) and creates each delivery at most once (its key is the
+message id and the status sequence number) before queueing it.
 """
 from __future__ import annotations
 

@@ -56,7 +56,6 @@ class Settings:
     callback_queue_name: str
     callback_dlq_name: str
     callback_ports: frozenset[int]
-    messages_stream_arn: str
     verify_sender_email: str
 
 
@@ -122,10 +121,6 @@ def get_settings() -> Settings:
         callback_dlq_name=_name("CALLBACK_DLQ_NAME", stage, "callbacks-dlq"),
         # Ports a callback URL may name besides 443 (outside the local stage).
         callback_ports=frozenset({443, *(int(p) for p in os.environ.get("CALLBACK_PORTS", "").split(",") if p.strip())}),
-        # The stack's output; Chalice needs an ARN to declare the stream consumer even where
-        # none exists yet (unit tests import the app before any stack), hence the placeholder.
         # The Verify API's email sender when the start request names none (an SES-verified identity).
         verify_sender_email=os.environ.get("VERIFY_SENDER_EMAIL", "noreply@kirim.dev"),
-        messages_stream_arn=os.environ.get("MESSAGES_STREAM_ARN") or (
-            f"arn:aws:dynamodb:{region}:000000000000:table/kirim-{stage}-messages/stream/unknown"),
     )

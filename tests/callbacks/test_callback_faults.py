@@ -3,21 +3,24 @@ twice carries the same webhook-id."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
-from chalicelib.callbacks import delivery, queue, stream
+from chalicelib.callbacks import delivery, queue
 from chalicelib.callbacks import service as callbacks
 from chalicelib.callbacks.models import Delivery, delivery_id
-from tests.callbacks.test_callbacks import _image, hooked, receiver  # noqa: F401 - the fixtures
-from tests.conftest import drain
+from local import faults
+from tests.callbacks.conftest import message_image
+from tests.conftest import drain, recount
+from tests.sends import sms_body
 
 
-def test_a_lost_enqueue_is_found_by_the_sweeper(hooked, receiver, worker, frozen_clock, monkeypatch):  # noqa: F811
+def test_a_lost_enqueue_is_found_by_the_sweeper(hooked, receiver, worker, frozen_clock, monkeypatch):
     """The delivery is written, then SQS fails: the stream's retry finds it written (creates nothing),
     and the sweeper queues it once its grace period is over. Delivered exactly once."""
     message_id = "01TESTLOSTQUEUE" + "0" * 11
-    image = _image(hooked["app_id"], message_id, ["Submitted"])
+    image = message_image(hooked["app_id"], message_id, ["Submitted"])
     real_enqueue = queue.enqueue
     monkeypatch.setattr(queue, "enqueue", lambda jobs: (_ for _ in ()).throw(RuntimeError("SQS is down")))
     with pytest.raises(RuntimeError):
@@ -35,7 +38,7 @@ def test_a_lost_enqueue_is_found_by_the_sweeper(hooked, receiver, worker, frozen
 
 
 def test_a_worker_killed_after_posting_is_retried_with_the_same_webhook_id(hooked, receiver, worker, frozen_clock,
-                                                                           monkeypatch):  # noqa: F811
+                                                                           monkeypatch):
     """The POST reached the receiver, then the worker died before recording it: the lease runs out,
     the sweeper queues it again, and the receiver sees the same webhook-id twice (it deduplicates)."""
     message_id = "01TESTKILLED" + "0" * 14
@@ -49,7 +52,7 @@ def test_a_worker_killed_after_posting_is_retried_with_the_same_webhook_id(hooke
         return real_finish(*args, **kwargs)
 
     monkeypatch.setattr(delivery, "_finish", dies_once)
-    callbacks.on_status_change(None, _image(hooked["app_id"], message_id, ["Submitted"]))
+    callbacks.on_status_change(None, message_image(hooked["app_id"], message_id, ["Submitted"]))
     with pytest.raises(SystemExit):
         delivery.attempt(message_id, 1, 0)
     assert len(receiver.received) == 1
@@ -65,25 +68,93 @@ def test_a_worker_killed_after_posting_is_retried_with_the_same_webhook_id(hooke
     assert item.state == "delivered" and item.attempt_count == 1 and item.lease_until is None
 
 
-def test_two_workers_never_attempt_one_delivery_at_once(hooked, receiver):  # noqa: F811
+def test_two_workers_never_attempt_one_delivery_at_once(hooked, receiver):
     message_id = "01TESTTWOWORKERS" + "0" * 10
-    callbacks.on_status_change(None, _image(hooked["app_id"], message_id, ["Submitted"]))
+    callbacks.on_status_change(None, message_image(hooked["app_id"], message_id, ["Submitted"]))
     assert delivery._claim(message_id, 1, 0) is not None
     assert delivery._claim(message_id, 1, 0) is None   # held
     assert delivery._claim(message_id, 1, 1) is None   # a job for an attempt not reached
 
 
-def test_the_stream_reader_hands_over_inserts_and_modifications_only():
-    def record(name, old=None, new=None):
-        data = {"SequenceNumber": "1"}
-        if old:
-            data["OldImage"] = {k: {"S": v} for k, v in old.items()}
-        if new:
-            data["NewImage"] = {k: {"S": v} for k, v in new.items()}
-        return {"eventName": name, "dynamodb": data}
+def _sent_and_settled(hooked, worker) -> str:
+    """An SMS through the API and the simulator: Submitted, Sent, Delivered, each change read
+    from the messages stream by its one consumer (issue 12's message_stream)."""
+    sent = hooked["api"].call("POST", "/sms/v2/sms", sms_body(), {"Authorization": hooked["token"]})
+    assert sent.status_code == 200, sent.json_body
+    drain(worker)
+    return sent.json_body["msg_uid"]
 
-    found = stream.changes([record("INSERT", new={"status": "Submitted"}),
-                            record("MODIFY", {"status": "Submitted"}, {"status": "Sent"}),
-                            record("REMOVE", old={"status": "Sent"})])
-    assert found == [(None, {"status": "Submitted"}), ({"status": "Submitted"}, {"status": "Sent"})]
-    assert json.dumps(found)  # plain values
+
+def _webhook_ids(receiver, message_id: str) -> list[str]:
+    return sorted(r.headers["webhook-id"] for r in receiver.received
+                  if json.loads(r.body)["data"]["message_id"] == message_id)
+
+
+def _is_stream_commit(params: dict) -> bool:
+    """The consumer's own transaction: its first item is the batch's mark in the limits table."""
+    return params["TransactItems"][0]["Put"]["TableName"].endswith("-limits")
+
+
+def test_a_stream_batch_applied_again_after_its_hooks_ran_sends_each_callback_once(hooked, receiver, worker):
+    """The hooks ran (deliveries written and queued), then the batch's commit failed: Lambda gives
+    the batch again, the hooks run again and create nothing. One webhook per status change, and
+    the counters count each change once."""
+    with faults.injected("dynamodb", "TransactWriteItems", code="InternalServerError", status=500, times=2,
+                         when=_is_stream_commit) as fault:
+        message_id = _sent_and_settled(hooked, worker)
+    assert fault.hits == 2
+    assert _webhook_ids(receiver, message_id) == [delivery_id(message_id, n) for n in (1, 2, 3)]
+    assert [int(d.sequence) for d in Delivery.query(message_id)] == [1, 2, 3]
+    counted, actual = recount(hooked["app_id"], "sms")
+    assert counted == actual
+
+
+def test_a_hook_that_fails_leaves_the_batch_to_come_again_and_nothing_is_lost(hooked, receiver, worker,
+                                                                            frozen_clock):
+    """SQS refuses the first attempt's job while the consumer runs the hook: the batch is not
+    committed (counters wait), comes again, finds its deliveries written; the sweeper queues
+    what was never queued once its grace period is over. Each status is delivered once."""
+    with faults.injected("sqs", "SendMessageBatch", code="InternalError", status=500, times=1,
+                         when=lambda params: params["QueueUrl"].endswith("-callbacks")) as fault:
+        message_id = _sent_and_settled(hooked, worker)
+    assert fault.hits == 1
+    counted, actual = recount(hooked["app_id"], "sms")
+    assert counted == actual
+    frozen_clock.advance(callbacks.SWEEP_GRACE_SECONDS)
+    delivery.sweep()
+    drain(worker)
+    assert _webhook_ids(receiver, message_id) == [delivery_id(message_id, n) for n in (1, 2, 3)]
+    assert {d.state for d in Delivery.query(message_id)} == {"delivered"}
+
+
+def test_the_stream_consumer_hands_callbacks_status_changes_only(aws):
+    """What the consumer's hook gives callbacks: inserts and status moves, as (old, new) pairs;
+    not a write that kept the status, nor a removal."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    from chalicelib import workers
+    from chalicelib.messages import changes
+
+    serializer = TypeSerializer()
+    batch = uuid.uuid4().hex
+    image = {"message_id": "01TESTHOOK" + "0" * 16, "application_id": f"app-{batch}", "channel": "sms"}
+
+    def record(sequence, old=None, new=None):
+        data = {"SequenceNumber": str(sequence)}
+        for key, value in (("OldImage", old), ("NewImage", new)):
+            if value:
+                data[key] = {k: serializer.serialize(v) for k, v in {**image, **value}.items()}
+        return {"eventID": f"{batch}-{sequence}", "dynamodb": data}
+
+    seen = []
+    workers._status_hooks()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(callbacks, "on_status_changes", lambda pairs: seen.extend(pairs) or 0)
+        answer = changes.apply([record(1, new={"status": "Submitted"}),
+                                record(2, {"status": "Submitted"}, {"status": "Sent"}),
+                                record(3, {"status": "Sent"}, {"status": "Sent", "dispatch": "done"}),
+                                record(4, old={"status": "Sent"})])
+    assert answer == {"batchItemFailures": []}
+    assert [(old, new["status"]) for old, new in seen] == [(None, "Submitted"), ({"status": "Submitted"}, "Sent")]
+    assert all(new["message_id"] == image["message_id"] for _, new in seen)
+    assert json.dumps(seen)  # plain values

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-import standardwebhooks.webhooks as swh
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from chalicelib.callbacks import delivery, schedule
@@ -16,47 +15,10 @@ from chalicelib.callbacks import service as callbacks
 from chalicelib.callbacks.models import FAILED, Delivery, delivery_id
 from chalicelib.core import clock
 from local.call_counter import ITEMS, counting
-from tests.conftest import Api, assert_oca_error, drain
-from tests.fakes import webhook_receiver
+from tests.callbacks.conftest import message_image
+from tests.conftest import assert_oca_error, drain
 from tests.fakes.webhook_receiver import Answer
 from tests.sends import sms_body
-
-
-class _ReceiverTime(datetime):
-    """The receiver's own clock is Kirim's (frozen in some tests), so its 5-minute timestamp
-    tolerance is judged against the time the attempt was made in."""
-
-    @classmethod
-    def now(cls, tz=None):
-        return clock.now().astimezone(tz or timezone.utc)
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    monkeypatch.setattr(swh, "datetime", _ReceiverTime)
-    receiver, server = webhook_receiver.start()
-    yield receiver
-    server.shutdown()
-
-
-@pytest.fixture
-def hooked(client, receiver):
-    """An account whose application sends its status callbacks to the receiver."""
-    api = Api(client)
-    email, session = api.user()
-    app_id = api.application(session, ["sms"])["application_id"]
-    token = api.token(session, app_id, "sms")
-    answer = api.call("PUT", f"/applications/{app_id}/settings", {"callback_url": receiver.url}, session)
-    assert answer.status_code == 200, answer.json_body
-    return {"api": api, "session": session, "app_id": app_id, "token": token, "email": email,
-            "secret": answer.json_body["callback_secret"]}
-
-
-def _image(app_id: str, message_id: str, statuses: list[str]) -> dict:
-    """A messages-table image after `statuses` (as the stream gives it, in plain values)."""
-    history = [{"status": s, "at": clock.iso(clock.now()), "provider_status": f"P_{s.upper()}"} for s in statuses]
-    return {"message_id": message_id, "application_id": app_id, "channel": "sms", "status": statuses[-1],
-            "updated_at": history[-1]["at"], "history": history}
 
 
 def test_every_status_change_reaches_the_receiver_signed(hooked, receiver, worker):
@@ -92,7 +54,7 @@ def test_every_status_change_reaches_the_receiver_signed(hooked, receiver, worke
 
 def test_a_repeated_change_creates_one_delivery_and_a_duplicate_job_sends_once(hooked, receiver, worker):
     app_id = hooked["app_id"]
-    image = _image(app_id, "01TESTREPEAT" + "0" * 14, ["Submitted", "Sent"])
+    image = message_image(app_id, "01TESTREPEAT" + "0" * 14, ["Submitted", "Sent"])
     old = {**image, "status": "Submitted"}
     assert callbacks.on_status_change(old, image) == 1
     assert callbacks.on_status_change(old, image) == 0  # the stream gave it again
@@ -107,7 +69,7 @@ def test_retries_follow_the_schedule_then_the_dlq_then_replay(hooked, receiver, 
     monkeypatch.setattr(schedule, "jitter", lambda: 0.0)  # the shortest jitter, so the span is the minimum
     receiver.default = Answer(status=500)
     message_id = "01TESTRETRY" + "0" * 15
-    callbacks.on_status_change(None, _image(app_id, message_id, ["Submitted"]))
+    callbacks.on_status_change(None, message_image(app_id, message_id, ["Submitted"]))
     drain(worker)
     times = [clock.now()]
     for _ in range(schedule.MAX_ATTEMPTS - 1):
@@ -164,7 +126,7 @@ def test_retries_follow_the_schedule_then_the_dlq_then_replay(hooked, receiver, 
 
 def test_a_dead_job_redriven_from_the_dlq_is_replayed(hooked, receiver, worker):
     message_id = "01TESTREDRIVE" + "0" * 13
-    callbacks.on_status_change(None, _image(hooked["app_id"], message_id, ["Submitted"]))
+    callbacks.on_status_change(None, message_image(hooked["app_id"], message_id, ["Submitted"]))
     Delivery(message_id, 1).update(actions=[Delivery.state.set(FAILED), Delivery.due_part.remove(),
                                             Delivery.due_at.remove()])
     drain(worker)  # the queued first attempt finds it failed: skipped
@@ -186,14 +148,14 @@ def test_a_rotated_secret_signs_beside_the_new_one_for_24_hours(hooked, receiver
     assert clock.parse_iso(rotated.json_body["previous_secret_expires_at"]) == clock.now() + timedelta(hours=24)
     settings = api.call("GET", f"/applications/{app_id}/settings", headers=hooked["session"]).json_body
     assert settings["callback_secret_set"] and "callback_secret" not in settings
-    callbacks.on_status_change(None, _image(app_id, "01TESTROTATE" + "0" * 14, ["Submitted"]))
+    callbacks.on_status_change(None, message_image(app_id, "01TESTROTATE" + "0" * 14, ["Submitted"]))
     drain(worker)
     during = receiver.received[-1]
     assert len(during.headers["webhook-signature"].split(" ")) == 2
     Webhook(old).verify(during.body, during.headers)   # a receiver not yet switched
     Webhook(new).verify(during.body, during.headers)   # and one that has
     frozen_clock.advance(24 * 3600 + 1)
-    callbacks.on_status_change(None, _image(app_id, "01TESTROTATF" + "0" * 14, ["Submitted"]))
+    callbacks.on_status_change(None, message_image(app_id, "01TESTROTATF" + "0" * 14, ["Submitted"]))
     drain(worker)
     after = receiver.received[-1]
     assert len(after.headers["webhook-signature"].split(" ")) == 1
@@ -219,14 +181,14 @@ def test_an_application_without_a_callback_url_gets_no_delivery(api, worker):
     _, session = api.user()
     app_id = api.application(session, ["sms"])["application_id"]
     message_id = "01TESTNOURL" + "0" * 15
-    assert callbacks.on_status_change(None, _image(app_id, message_id, ["Submitted"])) == 0
+    assert callbacks.on_status_change(None, message_image(app_id, message_id, ["Submitted"])) == 0
     assert list(Delivery.query(message_id)) == []
 
 
 def test_removing_the_url_cancels_what_was_queued(hooked, receiver, worker):
     api, app_id = hooked["api"], hooked["app_id"]
     message_id = "01TESTREMOVED" + "0" * 13
-    callbacks.on_status_change(None, _image(app_id, message_id, ["Submitted"]))
+    callbacks.on_status_change(None, message_image(app_id, message_id, ["Submitted"]))
     api.call("PUT", f"/applications/{app_id}/settings", {"callback_url": None}, hooked["session"])
     drain(worker)
     assert receiver.received == [] and Delivery.get(message_id, 1).state == "canceled"
@@ -245,7 +207,7 @@ def test_a_callback_adds_no_dynamodb_call_to_the_send(hooked, api, receiver, wor
             assert api.call("POST", "/sms/v2/sms", sms_body(), {"Authorization": token}).status_code == 200
         calls.pop(ITEMS, None)
         counts[name] = {k: v for k, v in calls.items() if k[0] == "dynamodb"}
-    assert counts["with"] == counts["without"] and sum(counts["with"].values()) == 3
+    assert counts["with"] == counts["without"] and sum(counts["with"].values()) == 4
     drain(worker)
     assert receiver.received  # and the callbacks did go out
 

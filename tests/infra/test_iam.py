@@ -346,11 +346,10 @@ def _role_policies(stage: str) -> dict[str, dict]:
 def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker, recorder, monkeypatch):
     from chalicelib.core.config import get_settings
     from chalicelib.providers import registry
+    from chalicelib.sending import dispatch
     from local.moto_stack import STAGE
     from tests.conftest import Api, Shop, drain
     from tests.sends import call_body, email_body, otp_body, sms_body, whatsapp_body
-
-    from chalicelib.sending import dispatch
 
     # Real providers: SES v2 (moto) for email, End User Messaging for calls (moto lacks it, so
     # the call is refused); the simulator's ...0005 number times out first, so that send takes
@@ -459,8 +458,8 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
             ("api_handler", "dynamodb:BatchGetItem"), ("message_stream", "dynamodb:UpdateItem"),
             ("message_stream", "dynamodb:PutItem"), ("dispatch_sweeper", "dynamodb:Query"),
             ("quota_reconciler", "dynamodb:Query"),
-            ("simulator_clock", "dynamodb:PutItem"), ("callback_events", "dynamodb:BatchGetItem"),
-            ("callback_events", "dynamodb:PutItem"), ("callbacks_worker", "dynamodb:UpdateItem"),
+            ("simulator_clock", "dynamodb:PutItem"), ("message_stream", "dynamodb:BatchGetItem"),
+            ("message_stream", "sqs:SendMessage"), ("callbacks_worker", "dynamodb:UpdateItem"),
             ("callbacks_worker", "dynamodb:GetItem"), ("callback_sweeper", "dynamodb:Query"),
             ("callback_sweeper", "sqs:SendMessage")} <= made, sorted(made)
     denied = sorted({f"{function}: {action} on {resource}"
@@ -475,6 +474,19 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
     assert not allowed(policies["SimulatorClockRole"], "ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/x")
     assert not allowed(policies["ProviderEventsRole"], "s3:GetObject",
                        f"arn:aws:s3:::kirim-{STAGE}-reports-{ACCOUNT}/outbox/x")
+    # The messages stream's consumer makes status callbacks' deliveries (issue 14 on issue 12's
+    # consumer): it writes them and queues their first attempt, and may do nothing else with them.
+    table, queue = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/", f"arn:aws:sqs:{REGION}:{ACCOUNT}:"
+    stream_calls = {(action, resource) for function, service, operation, params in recorder if function == "message_stream"
+                    for action, resource in requested(service, operation, params)}
+    assert {("dynamodb:BatchGetItem", f"{table}kirim-{STAGE}-applications"),
+            ("dynamodb:PutItem", f"{table}kirim-{STAGE}-callbacks"),
+            ("sqs:SendMessage", f"{queue}kirim-{STAGE}-callbacks")} <= stream_calls, sorted(stream_calls)
+    stream_role = policies["MessageStreamRole"]
+    assert not allowed(stream_role, "dynamodb:UpdateItem", f"{table}kirim-{STAGE}-callbacks")
+    assert not allowed(stream_role, "dynamodb:BatchGetItem", f"{table}kirim-{STAGE}-messages")
+    assert not allowed(stream_role, "sqs:SendMessage", f"{queue}kirim-{STAGE}-dispatch")
+    assert not allowed(stream_role, "sqs:SendMessage", f"{queue}kirim-{STAGE}-callbacks-dlq")
 
 
 def _run(name, handler, event, context):

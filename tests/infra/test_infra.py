@@ -321,8 +321,7 @@ def test_template_outputs_are_the_documented_set():
         "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",
         "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
         "CallbacksTable", "VerificationsTable", "SimulatorInboxTable",
-        "CallbackQueueName", "CallbackDlqName", "CallbackEventsRoleArn", "CallbacksWorkerRoleArn",
-        "CallbackSweeperRoleArn",
+        "CallbackQueueName", "CallbackDlqName", "CallbacksWorkerRoleArn", "CallbackSweeperRoleArn",
     }
     assert all("Export" not in o for o in outputs.values())
 
@@ -385,7 +384,6 @@ def test_main_skip_chalice_writes_config(aws, tmp_path, monkeypatch):
                            ("dispatch_worker", "dispatch"), ("simulator_clock", "simulator"),
                            ("report_worker", "reports"), ("message_stream", "message-stream"),
                            ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"),
-                           ("callback_events", "callback-events"),
                            ("callbacks_worker", "callbacks"), ("callback_sweeper", "callback-sweeper"))}
 
 
@@ -481,11 +479,19 @@ def test_merge_template_targets_chalice_resource_names():
     fragment = yaml.safe_load(MERGE.read_text())  # plain YAML: deploy.py reads it too
     # Only handlers the app declares may be targeted (see the fragment's notes).
     assert set(fragment["Resources"]) == {"RestAPI", "ReportWorker", "DispatchWorker", "SimulatorClock",
-                                          "MessageStream"}
+                                          "CallbacksWorker", "MessageStream"}
+    from chalice.app import DynamoDBEventConfig, SQSEventConfig
+
     from app import app
     declared = {config.name for config in app.event_sources}
+    # Every SQS and stream source answers partial batch failures, so each needs the flag both ways
+    # (chalice package: this fragment; chalice deploy: deploy.enable_batch_item_failures).
+    batched = {c.name for c in app.event_sources if isinstance(c, (SQSEventConfig, DynamoDBEventConfig))}
+    assert batched == set(deploy.SQS_WORKERS + deploy.STREAM_WORKERS)
+    assert {"".join(p.capitalize() for p in name.split("_")) for name in batched} == set(fragment["Resources"]) - {
+        "RestAPI"}
     for resource, event in (("ReportWorker", "report_worker"), ("DispatchWorker", "dispatch_worker"),
-                            ("SimulatorClock", "simulator_clock")):
+                            ("SimulatorClock", "simulator_clock"), ("CallbacksWorker", "callbacks_worker")):
         assert event in declared
         events = fragment["Resources"][resource]["Properties"]["Events"]
         assert events[f"{resource}SqsEventSource"]["Properties"]["FunctionResponseTypes"] == [
