@@ -63,6 +63,8 @@ _ERROR_TEXT = {401: "Missing or wrong credentials (OCA codes 17, 43, 45; V2 and 
                500: "Internal error (code 13), never with details",
                503: "Storage throttled or not answering (code 57), with Retry-After; nothing was sent or debited"}
 OCA_ERRORS = (401, 404, 406, 409, 413, 415, 422, 429, 500, 503)
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": string(minLength=1, maxLength=255),
+                   "description": "a retry with the same key answers the first answer and sends nothing"}
 DASHBOARD_ERRORS = (401, 403, 404, 406, 409, 413, 415, 429, 500, 503)
 
 
@@ -307,8 +309,7 @@ def _oca_operation(route: Route) -> dict[str, Any]:
                        {"name": "cursor", "in": "query", "schema": string(description="X-Next-Cursor of the page "
                                                                                      "before")}]
     if route.action == "send":
-        parameters.append({"name": "Idempotency-Key", "in": "header", "schema": string(minLength=1, maxLength=255),
-                           "description": "a retry with the same key answers the first answer and sends nothing"})
+        parameters.append(IDEMPOTENCY_KEY)
     if route.version == 1 and route.authenticated:
         parameters.append({"name": "X-Application-Id", "in": "header", "schema": string(),
                            "description": "optional: which application (else the owner's pick for the channel, "
@@ -368,7 +369,8 @@ def _dash(summary: str, answer: tuple[str, str | None], *, body: str | None = No
 def _verify_paths() -> dict[str, dict[str, Any]]:
     """The Verify API: authenticated by the token of the channel it sends through."""
     paths = {"/verify/v2/start": _dash("Verify: send a one-time code", ("201", "Verification"), body="VerifyStart",
-                                       auth=False, tag="Verify"),
+                                       auth=False, tag="Verify", parameters=[IDEMPOTENCY_KEY],
+                                       errors=(*DASHBOARD_ERRORS, 422)),
              "/verify/v2/check": _dash("Verify: check a code", ("200", "Verification"), body="VerifyCheck",
                                        auth=False, tag="Verify")}
     for operation in paths.values():

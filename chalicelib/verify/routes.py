@@ -72,11 +72,16 @@ def start() -> Response:
                 "status": "pending", "expires_at": record.expires_at}
 
     try:
-        response = channel_requests.send(request, sender, prepare, respond)
+        # A repeat of a recorded Idempotency-Key is answered before `prepare`: a new verification
+        # would cancel the one whose id the client holds.
+        response = channel_requests.send(request, sender, prepare, respond, replay_before_prepare=True)
     except ApiError:
         if "record" in started:
             verifications.cancel_unsent(started["record"].verification_id)
         raise
+    if "record" in started and response.body.get("verification_id") != started["record"].verification_id:
+        # A copy of this request with the same key got there first: its answer stands, this start is undone.
+        verifications.undo_start(started["record"], sender.application_id, started["to"])
     response.status_code = 201
     return response
 

@@ -5,6 +5,8 @@ application (sliding windows kept on the recipient's item); the new verification
 recipient's starts and pending verification updated and the pending one canceled, in one
 transaction, on condition nobody started meanwhile. Then the message goes through the channel's
 normal send pipeline (quota, idempotency); if it cannot be sent, the verification is canceled.
+A repeat of a start with a recorded Idempotency-Key is answered before any of this
+(verify.routes); one that raced its first copy and lost is undone (undo_start).
 
 Check: approved is final (a second check is 404), canceled is 404 (or 429 when it was canceled
 for too many wrong codes), expired is 404; a wrong code counts, and the MAX_ATTEMPTS-th wrong
@@ -49,6 +51,7 @@ NOT_FOUND_MESSAGE = "Verification not found"
 class Started:
     verification_id: str
     expires_at: str
+    replaced: str | None = None   # the recipient's pending verification this start canceled
 
 
 def _too_many(message: str, retry_after: float) -> ApiError:
@@ -99,7 +102,7 @@ def start(verification_id: str, application_id: str, channel: str, to: str, code
                     transaction.update(Verification(previous), condition=Verification.status == PENDING,
                                        actions=[Verification.status.set(CANCELED),
                                                 Verification.cancel_reason.set(REPLACED)])
-            return Started(verification_id, verification.expires_at)
+            return Started(verification_id, verification.expires_at, previous)
         except TransactWriteError as error:
             reasons = cancellation_reasons(error)
             # Order: the put, then the updates (the recipient, the previous verification).
@@ -121,6 +124,29 @@ def cancel_unsent(verification_id: str) -> None:
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
+
+
+def undo_start(started: Started, application_id: str, to: str) -> None:
+    """A start that lost to an earlier copy of its own request (the same Idempotency-Key, both
+    in flight at once): the client holds the earlier answer, so this verification is canceled
+    and, while nobody has started since, the one it replaced is pending again, as if this start
+    had never run. Its code was never sent."""
+    if started.replaced:
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.update(Verification(started.verification_id), condition=Verification.status == PENDING,
+                                   actions=[Verification.status.set(CANCELED), Verification.cancel_reason.set(NOT_SENT)])
+                transaction.update(Recipient(recipient_key(application_id, to)),
+                                   condition=Recipient.pending == started.verification_id,
+                                   actions=[Recipient.pending.set(started.replaced), Recipient.version.add(1)])
+                transaction.update(Verification(started.replaced),
+                                   condition=(Verification.status == CANCELED) & (Verification.cancel_reason == REPLACED),
+                                   actions=[Verification.status.set(PENDING), Verification.cancel_reason.remove()])
+            return
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" not in cancellation_reasons(error):
+                raise
+    cancel_unsent(started.verification_id)  # someone started since (or nothing was replaced)
 
 
 def find(verification_id: Any) -> Verification:

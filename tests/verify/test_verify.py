@@ -15,7 +15,7 @@ import pytest
 from chalicelib.core import clock
 from chalicelib.messages.models import Message
 from chalicelib.verify import service as verifications
-from tests.conftest import Api, Shop, approved_template, assert_oca_error, drain
+from tests.conftest import Api, Shop, approved_template, assert_oca_error, drain, set_quota
 
 AUTH_TEMPLATE = {"name": "verify_otp", "category": "AUTHENTICATION", "accept_terms": True,
                  "authentication": {"add_security_recommendation": True, "code_expiration_minutes": 10}}
@@ -145,16 +145,76 @@ def test_starts_are_capped_per_recipient_per_hour_and_day(vshop, worker, frozen_
     assert start(vshop, "sms", to=to).status_code == 201
 
 
-def test_an_idempotent_retry_sends_once(vshop, worker):
+def _sent_to(shop: Shop, to: str) -> list[Message]:
+    return [m for m in Message.by_app_channel.query(f"{shop.app_id}#sms_otp") if m.target == to]
+
+
+def _starts_of(shop: Shop, to: str) -> tuple[int, str]:
+    from chalicelib.verify.models import Recipient, recipient_key
+
+    recipient = Recipient.get(recipient_key(shop.app_id, to), consistent_read=True)
+    return len(recipient.starts), recipient.pending
+
+
+def test_an_idempotent_retry_sends_once_and_keeps_the_first_verification(vshop, worker):
+    """The retry is answered from the key's record before anything is prepared: no second
+    verification cancels the first (whose id the client holds), no second message, one debit."""
     key = {"Idempotency-Key": "verify-order-7"}
     before = vshop.quota("sms_otp")
     first = start(vshop, "sms", to="081234569991", headers=key)
     again = start(vshop, "sms", to="081234569991", headers=key)
     assert first.status_code == again.status_code == 201
     assert again.json_body == first.json_body and again.headers["Idempotent-Replayed"] == "true"
+    verification_id = first.json_body["verification_id"]
+    assert verifications.find(verification_id).status == "pending"
+    assert _starts_of(vshop, "+6281234569991") == (1, verification_id)
     assert vshop.quota("sms_otp") == before - 1
-    drain(worker)
-    assert len(inbox(vshop, "sms", "+6281234569991")) == 1
+    code = received_code(vshop, worker, "sms", "+6281234569991")
+    assert len(inbox(vshop, "sms", "+6281234569991")) == 1 and len(_sent_to(vshop, "+6281234569991")) == 1
+    assert check(vshop, "sms", verification_id, code).json_body["status"] == "approved"
+    # The same key with another body is 422, and still changes nothing.
+    assert_oca_error(start(vshop, "sms", to="081234569990", headers=key), 422, 422)
+
+
+def test_a_retry_that_raced_its_first_copy_is_undone(vshop, worker, monkeypatch):
+    """Both copies of a start with one key passed the key's lookup before either was recorded
+    (injected: the retry's lookup finds nothing). The retry prepared a verification, which canceled
+    the first; the send's write then met the first's record. The retry answers the first's body,
+    its own verification is canceled, and the first is pending again and checks."""
+    from chalicelib.sending import idempotency
+
+    key = {"Idempotency-Key": "verify-order-8"}
+    before = vshop.quota("sms_otp")
+    first = start(vshop, "sms", to="081234569993", headers=key)
+    monkeypatch.setattr(idempotency, "recorded", lambda claim: None)   # the record was not there yet
+    again = start(vshop, "sms", to="081234569993", headers=key)
+    monkeypatch.undo()
+    assert again.status_code == 201 and again.json_body == first.json_body
+    assert again.headers["Idempotent-Replayed"] == "true"
+    verification_id = first.json_body["verification_id"]
+    starts, pending = _starts_of(vshop, "+6281234569993")
+    assert starts == 2 and pending == verification_id   # the lost start counts against the cap, no more
+    assert verifications.find(verification_id).status == "pending"
+    assert vshop.quota("sms_otp") == before - 1
+    code = received_code(vshop, worker, "sms", "+6281234569993")
+    assert len(inbox(vshop, "sms", "+6281234569993")) == 1 and len(_sent_to(vshop, "+6281234569993")) == 1
+    assert check(vshop, "sms", verification_id, code).json_body["status"] == "approved"
+
+
+def test_a_key_lookup_that_fails_is_503_and_starts_nothing(vshop):
+    """Preparing without knowing whether the key was recorded could cancel the verification the
+    client holds: a failed lookup answers 503 (code 57, Retry-After) before anything is written."""
+    from local import faults
+
+    with faults.injected("dynamodb", "GetItem", code="ProvisionedThroughputExceededException",
+                         when=lambda params: params["TableName"].endswith("-idempotency")) as fault:
+        answer = start(vshop, "sms", to="081234569994", headers={"Idempotency-Key": "verify-order-9"})
+    assert fault.hits == 1
+    assert_oca_error(answer, 503, 57)
+    assert answer.headers["Retry-After"] == "1"
+    from chalicelib.verify.models import Recipient, recipient_key
+    with pytest.raises(Recipient.DoesNotExist):
+        Recipient.get(recipient_key(vshop.app_id, "+6281234569994"), consistent_read=True)
 
 
 def test_refusals(vshop, client):
@@ -188,10 +248,8 @@ def test_whatsapp_needs_an_approved_authentication_template(client):
 
 
 def test_a_start_that_cannot_be_sent_is_canceled(client, worker):
-    from chalicelib.applications.models import Application
-
     shop = Shop(Api(client))
-    Application(shop.app_id).update(actions=[Application.quota("sms_otp").set(0)])
+    set_quota(shop.app_id, "sms_otp", 0)
     assert_oca_error(start(shop, "sms"), 401, 55)  # OCA's status for a short quota
     from chalicelib.verify.models import Recipient, recipient_key
     pending = Recipient.get(recipient_key(shop.app_id, E164["sms"])).pending
