@@ -9,6 +9,7 @@ that answer only (applications.callback_secrets)."""
 from __future__ import annotations
 
 from typing import Any
+
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 

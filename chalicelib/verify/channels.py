@@ -15,8 +15,8 @@ from chalicelib.core import validation
 from chalicelib.core.channels import EMAIL, IVR, SMS_OTP, WHATSAPP
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import TEMPLATE_NOT_FOUND, ApiError, bad_parameter
-from chalicelib.providers.base import Outbound
 from chalicelib.core.phone_numbers import country_of, normalise_phone, operator_of
+from chalicelib.providers.base import Outbound
 from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.sending.sms_segments import check_sms_text
 from chalicelib.templates import service as templates

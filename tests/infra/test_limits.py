@@ -49,8 +49,9 @@ def test_the_api_lambda_and_its_calls_fit_api_gateway():
 
 
 def test_every_worker_queue_waits_six_times_its_lambda_and_has_a_dlq():
-    from app import app
     from chalice.app import SQSEventConfig
+
+    from app import app
 
     resources = load_template()["Resources"]
     parameters = load_template()["Parameters"]
@@ -70,8 +71,9 @@ def test_every_worker_queue_waits_six_times_its_lambda_and_has_a_dlq():
 
 
 def test_every_async_function_has_an_on_failure_destination_and_a_cap_in_prod():
-    from app import app
     from chalice.app import SNSEventConfig
+
+    from app import app
 
     outputs = load_template()["Outputs"]
     for config in app.event_sources:
