@@ -10,6 +10,7 @@ import pytest
 from chalicelib.callbacks import delivery, queue
 from chalicelib.callbacks import service as callbacks
 from chalicelib.callbacks.models import Delivery, delivery_id
+from chalicelib.core import clock
 from local import faults
 from tests.callbacks.conftest import message_image
 from tests.conftest import drain, recount
@@ -158,3 +159,37 @@ def test_the_stream_consumer_hands_callbacks_status_changes_only(aws):
     assert [(old, new["status"]) for old, new in seen] == [(None, "Submitted"), ({"status": "Submitted"}, "Sent")]
     assert all(new["message_id"] == image["message_id"] for _, new in seen)
     assert json.dumps(seen)  # plain values
+
+
+def test_the_sequence_grows_by_one_with_every_status_write(hooked, receiver, worker, frozen_clock, monkeypatch):
+    """Issue 12's status writes each append the new status to the history (transitions.move), so the
+    callbacks' sequence grows by one per status: a provider event, a refusal through the status
+    rules, the dispatch sweeper failing a message that never heard from its provider. A refusal or
+    an event that moves nothing is kept in the history and makes no callback."""
+    from chalicelib.messages import status_updates
+    from chalicelib.messages.models import Message
+    from chalicelib.providers.base import StatusEvent
+    from chalicelib.sending import dispatch, pipeline
+    from tests.fakes.quiet_provider import QuietProvider
+
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
+    send = lambda: hooked["api"].call("POST", "/sms/v2/sms", sms_body(), {"Authorization": hooked["token"]})  # noqa: E731
+    swept, refused = send().json_body["msg_uid"], send().json_body["msg_uid"]
+    status_updates.apply(StatusEvent(refused, "TEXT_SENT", clock.now_iso()))                     # Sent (2)
+    stale = Message.get(refused)
+    assert status_updates.reject(stale, "CARRIER_REFUSED", "refused") == "Failed"                # Failed (3)
+    assert status_updates.reject(stale, "CARRIER_REFUSED_AGAIN", "again") == "Failed"            # kept, no move
+    status_updates.apply(StatusEvent(refused, "TEXT_DELIVERED", clock.now_iso()))                # after Failed: kept
+    drain(worker)
+    frozen_clock.advance(dispatch.FIRST_EVENT_DEADLINE.total_seconds() + 60)
+    assert dispatch.sweep(only={swept}) == {swept: "failed"}                                     # Failed (2)
+    status_updates.apply(StatusEvent(swept, "TEXT_DELIVERED", clock.now_iso()))                  # too late: kept
+    drain(worker)
+    events = {}
+    for request in receiver.received:
+        event = json.loads(request.body)["data"]
+        events.setdefault(event["message_id"], []).append((event["sequence"], event["status"], event["provider_status"]))
+    assert sorted(events[swept]) == [(1, "Submitted", "ACCEPTED"), (2, "Failed", "NO_PROVIDER_ANSWER")]
+    assert sorted(events[refused]) == [(1, "Submitted", "ACCEPTED"), (2, "Sent", "TEXT_SENT"),
+                                       (3, "Failed", "CARRIER_REFUSED")]
+    assert len(Message.get(refused).history) == 5 and len(Message.get(swept).history) == 3

@@ -142,7 +142,9 @@ def stack(aws):
 
     outputs = deploy.deploy_stack(boto3.client("cloudformation"), STAGE, TEMPLATE)
     applied = apply_what_moto_skips(STAGE, TEMPLATE)
-    assert sorted(applied["ttl"]) == [f"kirim-{STAGE}-{s}" for s in ("idempotency", "limits", "sessions")]
+    # The local-only test inbox table (Condition: IsLocal) is not in this stage, so nothing is applied to it.
+    assert sorted(applied["ttl"]) == [f"kirim-{STAGE}-{s}"
+                                      for s in ("callbacks", "idempotency", "limits", "sessions", "verifications")]
     assert applied["lifecycle"] == [f"kirim-{STAGE}-reports-{ACCOUNT}"]
     return outputs
 
@@ -531,6 +533,8 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
         "def simulator_clock(event):\n    return None\n\n"
         "@app.on_sqs_message(queue='kirim-dev-reports', batch_size=1, name='report_worker')\n"
         "def report_worker(event):\n    return None\n\n"
+        "@app.on_sqs_message(queue='kirim-dev-callbacks', batch_size=5, name='callbacks_worker')\n"
+        "def callbacks_worker(event):\n    return None\n\n"
         "@app.on_dynamodb_record(stream_arn='arn:aws:dynamodb:us-east-1:123456789012:table/kirim-dev-messages"
         "/stream/2026-01-01T00:00:00.000', batch_size=100, starting_position='TRIM_HORIZON', name='message_stream')\n"
         "def message_stream(event):\n    return None\n"
@@ -544,7 +548,7 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
 
     sam = yaml.safe_load((out / "sam.yaml").read_text())  # YAML because the fragment is YAML
     assert all("Type" in resource for resource in sam["Resources"].values())
-    for name, batch in (("DispatchWorker", 10), ("SimulatorClock", 10), ("ReportWorker", 1)):
+    for name, batch in (("DispatchWorker", 10), ("SimulatorClock", 10), ("ReportWorker", 1), ("CallbacksWorker", 5)):
         event = sam["Resources"][name]["Properties"]["Events"][f"{name}SqsEventSource"]
         assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == batch  # chalice's keys survive
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
