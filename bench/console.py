@@ -26,8 +26,8 @@ JS_GOAL_KB = 150
 RENDER_GOAL_MS = 200
 CALLS_GOAL = 3
 RENDERS = 15
-PAGES = ["applications", "templates", "monitoring", "reports", "settings", "overview"]
-API_PATH = re.compile(r"^/(auth|applications)(/|$)")
+PAGES = ["applications", "templates", "monitoring", "reports", "settings", "inbox", "overview"]
+API_PATH = re.compile(r"^/(auth|applications|simulator)(/|$)")
 
 
 def _overview_90_days(channels: list[str]) -> dict:

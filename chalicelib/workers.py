@@ -1,8 +1,9 @@
 """Non-HTTP handlers: provider status events (SNS), deferred sends (SQS dispatch queue), the
 simulator's clock (SQS simulator queue), report jobs (SQS report queue), every change of a
-message (the messages table's stream), and two schedules: the dispatch sweeper and the quota
-reconciler. Each SQS batch and stream batch reports partial failures, so only the failed
-records are retried."""
+message (the messages table's stream: counters, the quota ledger, status callbacks' deliveries),
+status callbacks' attempts (SQS callback queue), and three schedules: the dispatch sweeper, the
+quota reconciler and the callback sweeper. Each SQS batch and stream batch reports partial
+failures, so only the failed records are retried."""
 from __future__ import annotations
 
 import json
@@ -77,12 +78,30 @@ def dispatch_worker(event: Any) -> dict:
     return _partial_batch(event, _dispatch_record)
 
 
+@lru_cache(maxsize=1)
+def _status_hooks() -> None:
+    """What hangs on "a message's status changed" (messages.changes), registered once per
+    process on the first stream batch: status callbacks. The hook runs at least once per
+    change, in order per message; callbacks make each delivery once (message id + sequence)."""
+    from chalicelib.callbacks import service as callbacks
+    from chalicelib.messages import changes
+
+    def status_callbacks(statuses: list[changes.StatusChange]) -> None:
+        # Callbacks compare only the old status with the new image's.
+        callbacks.on_status_changes([(None if s.old_status is None else {"status": s.old_status}, s.message)
+                                     for s in statuses])
+
+    changes.on_status_change(status_callbacks)
+
+
 @workers.on_dynamodb_record(stream_arn=_settings.messages_stream_arn, batch_size=100,
                             starting_position="TRIM_HORIZON", name="message_stream")
 def message_stream(event: Any) -> dict:
-    """Counters, the quota ledger and status-change hooks, from every change of a message."""
+    """Counters, the quota ledger and status-change hooks (status callbacks), from every change
+    of a message."""
     from chalicelib.messages import changes
 
+    _status_hooks()
     return changes.apply(event.to_dict()["Records"])
 
 
@@ -115,6 +134,10 @@ def _simulator_record(record: Any) -> None:
     from chalicelib.templates import service as templates
 
     body = json.loads(record.body)
+    if "inbox" in body:
+        from chalicelib.simulator_inbox import service as inbox
+        inbox.record(body["inbox"])
+        return
     if "template_review" in body:
         review = body["template_review"]
         templates.apply_review(review["application_id"], review["template_id"], review["event"], review["reason"],
@@ -142,3 +165,30 @@ def _report_record(record: Any) -> None:
 @_sqs_worker(_settings.report_queue_name, "report_worker", 1, instances=2)
 def report_worker(event: Any) -> dict:
     return _partial_batch(event, _report_record)
+
+
+def _callback_record(record: Any) -> None:
+    from chalicelib.callbacks import delivery
+    from chalicelib.callbacks import service as callbacks
+
+    body = json.loads(record.body)
+    if body.get("dead"):
+        callbacks.replay_dead(body["message_id"], int(body["sequence"]))
+        return
+    delivery.attempt(body["message_id"], int(body["sequence"]), int(body["attempt"]))
+
+
+# Attempts run one after another, each within 5 s: a batch of 5 fits the 60 s Lambda timeout.
+@_sqs_worker(_settings.callback_queue_name, "callbacks_worker", 5, instances=5)
+def callbacks_worker(event: Any) -> dict:
+    return _partial_batch(event, _callback_record)
+
+
+@workers.schedule(Rate(1, unit=Rate.MINUTES), name="callback_sweeper")
+def callback_sweeper(event: Any) -> dict:
+    """Deliveries whose next attempt is due (retries, and any queued attempt that was lost)."""
+    from chalicelib.callbacks import delivery
+
+    queued = len(delivery.sweep())
+    log.info("callback sweep", extra={"queued": queued})
+    return {"queued": queued}

@@ -37,7 +37,8 @@ def _auth_for(raw: dict[str, Any], creds: dict[str, str], destructive: bool) -> 
     if "basicAuth" in security:
         return creds["basic"]
     if "channelToken" in security:
-        return creds[raw["x-oca"]["channel"]]
+        # OCA's routes name their channel; the Verify API's default channel (sms) sends through sms_otp.
+        return creds[raw["x-oca"]["channel"]] if "x-oca" in raw else creds["sms_otp"]
     if "session" in security and not destructive:
         return creds["session"]
     return None

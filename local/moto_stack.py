@@ -88,6 +88,8 @@ def apply_what_moto_skips(stage: str, template_path: Path | None = None) -> dict
                 for r in cfn.describe_stack_resources(StackName=f"kirim-{stage}")["StackResources"]}
     applied: dict[str, list[str]] = {"ttl": [], "lifecycle": []}
     for logical, resource in template["Resources"].items():
+        if logical not in physical:
+            continue  # a resource whose Condition is false in this stage (the local-only test inbox)
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::DynamoDB::Table" and properties.get("TimeToLiveSpecification"):
             ttl = properties["TimeToLiveSpecification"]

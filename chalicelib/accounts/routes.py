@@ -43,7 +43,8 @@ def login() -> Response:
 @auth_routes.route("/auth/me", methods=["GET"])
 def me() -> dict:
     user = accounts.get_user(session_principal(auth_routes.current_request).email)
-    return {"user_id": user.user_id, "email": user.email, "name": user.name}
+    # The stage tells the console whether the local-only pages (the test inbox) exist.
+    return {"user_id": user.user_id, "email": user.email, "name": user.name, "stage": get_settings().stage}
 
 
 @auth_routes.route("/auth/logout", methods=["POST"])

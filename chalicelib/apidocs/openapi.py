@@ -63,6 +63,8 @@ _ERROR_TEXT = {401: "Missing or wrong credentials (OCA codes 17, 43, 45; V2 and 
                500: "Internal error (code 13), never with details",
                503: "Storage throttled or not answering (code 57), with Retry-After; nothing was sent or debited"}
 OCA_ERRORS = (401, 404, 406, 409, 413, 415, 422, 429, 500, 503)
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": string(minLength=1, maxLength=255),
+                   "description": "a retry with the same key answers the first answer and sends nothing"}
 DASHBOARD_ERRORS = (401, 403, 404, 406, 409, 413, 415, 429, 500, 503)
 
 
@@ -307,8 +309,7 @@ def _oca_operation(route: Route) -> dict[str, Any]:
                        {"name": "cursor", "in": "query", "schema": string(description="X-Next-Cursor of the page "
                                                                                      "before")}]
     if route.action == "send":
-        parameters.append({"name": "Idempotency-Key", "in": "header", "schema": string(minLength=1, maxLength=255),
-                           "description": "a retry with the same key answers the first answer and sends nothing"})
+        parameters.append(IDEMPOTENCY_KEY)
     if route.version == 1 and route.authenticated:
         parameters.append({"name": "X-Application-Id", "in": "header", "schema": string(),
                            "description": "optional: which application (else the owner's pick for the channel, "
@@ -365,12 +366,38 @@ def _dash(summary: str, answer: tuple[str, str | None], *, body: str | None = No
     return operation
 
 
+def _verify_paths() -> dict[str, dict[str, Any]]:
+    """The Verify API: authenticated by the token of the channel it sends through."""
+    paths = {"/verify/v2/start": _dash("Verify: send a one-time code", ("201", "Verification"), body="VerifyStart",
+                                       auth=False, tag="Verify", parameters=[IDEMPOTENCY_KEY],
+                                       errors=(*DASHBOARD_ERRORS, 422)),
+             "/verify/v2/check": _dash("Verify: check a code", ("200", "Verification"), body="VerifyCheck",
+                                       auth=False, tag="Verify")}
+    for operation in paths.values():
+        operation["security"] = [{"channelToken": []}]
+    return {path: {"post": operation} for path, operation in paths.items()}
+
+
+def _local_paths() -> dict[str, dict[str, Any]]:
+    """Routes of the local stage only (the app registers them there only)."""
+    from chalicelib.core.config import get_settings
+
+    if get_settings().stage != "local":
+        return {}
+    return {"/simulator/messages": {"get": _dash(
+        "The test inbox: what the simulator delivered, in full (local stage only)", ("200", "InboxList"), tag="Local",
+        parameters=[{"name": "to", "in": "query", "schema": string()},
+                    {"name": "channel", "in": "query", "schema": string()},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}])}}
+
+
 def _dashboard_paths() -> dict[str, dict[str, Any]]:
     app = [APP_ID]
     channel_param = {"name": "channel", "in": "path", "required": True, "schema": string()}
     template_param = {"name": "template_id", "in": "path", "required": True, "schema": string()}
     report_param = {"name": "report_id", "in": "path", "required": True, "schema": string()}
     templates_tag = "Dashboard: WhatsApp templates"
+    callbacks_tag = "Dashboard: status callbacks"
     no_session = (406, 409, 413, 415, 429, 500)
     return {
         "/auth/register": {"post": _dash("Register an account", ("201", "Me"), body="RegisterRequest", auth=False,
@@ -379,7 +406,7 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
                                       ("200", "LoginAnswer"), body="LoginRequest", auth=False,
                                       errors=(401, 406, 413, 415, 429, 500),
                                       headers={"Cache-Control": {"schema": string(const="no-store")}})},
-        "/auth/me": {"get": _dash("Who am I", ("200", "Me"), errors=(401, 500))},
+        "/auth/me": {"get": _dash("Who am I (and the stage: local has the test inbox)", ("200", "Me"), errors=(401, 500))},
         "/auth/logout": {"post": _dash("Log out", ("204", None), errors=(401, 403, 500))},
         "/applications": {
             "post": _dash("Create an application", ("201", "Application"), body="ApplicationRequest"),
@@ -392,6 +419,18 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
         "/applications/{application_id}/settings": {
             "get": _dash("Sending settings", ("200", "Settings"), parameters=app),
             "put": _dash("Change sending settings", ("200", "Settings"), parameters=app, body="SettingsUpdate")},
+        "/applications/{application_id}/settings/callback-secret": {"post": _dash(
+            "Rotate the callback signing secret (shown once; the old one signs too for 24 hours)",
+            ("201", "RotatedSecret"), parameters=app, headers={"Cache-Control": {"schema": string(const="no-store")}})},
+        "/applications/{application_id}/callbacks/failed": {"get": _dash(
+            "Failed status callbacks, newest first", ("200", "DeliveryList"), parameters=[APP_ID, *RANGE],
+            tag=callbacks_tag)},
+        "/applications/{application_id}/callbacks/replay": {"post": _dash(
+            "Replay every callback that failed in a range (at most 500 a call)", ("200", "ReplayAnswer"),
+            parameters=app, tag=callbacks_tag, body="ReplayRange")},
+        "/applications/{application_id}/callbacks/{delivery_id}/replay": {"post": _dash(
+            "Replay one callback delivery", ("200", "Delivery"), tag=callbacks_tag, parameters=[
+                APP_ID, {"name": "delivery_id", "in": "path", "required": True, "schema": string()}])},
         "/applications/{application_id}/ivr": {
             "post": _dash("Create an IVR script", ("201", "IvrScript"), parameters=app, body="IvrScriptRequest"),
             "get": _dash("List IVR scripts", ("200", "IvrScriptList"), parameters=app)},
@@ -406,7 +445,7 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                         {"name": "cursor", "in": "query", "schema": string()}])},
         "/applications/{application_id}/messages/{message_id}": {"get": _dash(
-            "One message with its history", ("200", "MessageDetail"),
+            "One message with its history and its status callbacks", ("200", "MessageDetail"),
             parameters=[APP_ID, {"name": "message_id", "in": "path", "required": True, "schema": string()}])},
         "/applications/{application_id}/reports": {
             "post": _dash("Ask for a report", ("202", "Report"), parameters=app, body="ReportRequest"),
@@ -487,6 +526,8 @@ def document() -> dict[str, Any]:
         paths.setdefault(route.path, {})[route.method.lower()] = _oca_operation(route)
     paths.update(_dashboard_paths())
     paths.update(_other_paths())
+    paths.update(_verify_paths())
+    paths.update(_local_paths())
     for path, operations in paths.items():
         for method, operation in operations.items():
             operation.setdefault("operationId", _operation_id(method, path))
@@ -497,7 +538,8 @@ def document() -> dict[str, Any]:
                                 "OCA documents, docs/oca-compatibility.md) and Kirim's dashboard API (a session)."},
         "servers": [{"url": "/"}],
         "tags": [{"name": name} for name in ("OCA V1", "OCA V2", "OCA WhatsApp", "Dashboard",
-                                             "Dashboard: WhatsApp templates", "Webhooks", "Console and docs")],
+                                             "Dashboard: WhatsApp templates", "Dashboard: status callbacks",
+                                             "Verify", "Webhooks", "Console and docs", "Local")],
         "paths": paths,
         "components": {
             "schemas": {**ERROR_SCHEMAS, **DASHBOARD_SCHEMAS},

@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -37,6 +37,10 @@ class Application(Model):
     rate_limit = NumberAttribute(null=True)
     callback_url = UnicodeAttribute(null=True)
     settings_version = NumberAttribute(null=True)
+    # Status callbacks' signing keys, newest first: {seed, created_at, expires_at?}. Only a random
+    # seed is stored; the whsec_ secret is derived from it with the stack's secret
+    # (applications.callback_secrets), so this table alone never reveals a signing secret.
+    callback_keys = ListAttribute(of=MapAttribute, null=True)
     by_owner = index("by_owner", "owner_id", "created_at")
 
     def zone(self) -> str:

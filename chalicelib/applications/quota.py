@@ -30,8 +30,16 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.applications.models import DUE_PART, LEDGER, QUOTA, Quota, QuotaLedger, parse_quota_key, quota_key
 from chalicelib.core import clock
-from chalicelib.core.db import CONFLICT, CONFLICT_ATTEMPTS, backoff, busy, cancellation_reasons, connection, \
-    contended, error_code
+from chalicelib.core.db import (
+    CONFLICT,
+    CONFLICT_ATTEMPTS,
+    backoff,
+    busy,
+    cancellation_reasons,
+    connection,
+    contended,
+    error_code,
+)
 from chalicelib.core.errors import QUOTA_LOW, ApiError, not_found
 
 log = logging.getLogger(__name__)

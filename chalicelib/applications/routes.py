@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.accounts.request_auth import session_principal
-from chalicelib.applications import sending_settings, tokens
+from chalicelib.applications import callback_secrets, sending_settings, tokens
 from chalicelib.applications import service as applications
 from chalicelib.applications.access import owned_application
 from chalicelib.core import validation
@@ -58,7 +58,16 @@ def get_settings(application_id: str) -> dict:
 
 
 @application_routes.route("/applications/{application_id}/settings", methods=["PUT"])
-def put_settings(application_id: str) -> dict:
+def put_settings(application_id: str) -> Response:
     app = owned_application(application_routes.current_request, application_id)
     app = sending_settings.update(app, json_body(application_routes.current_request))
-    return sending_settings.render(app, applications.v1_channels(app))
+    body = sending_settings.render(app, applications.v1_channels(app))
+    # The answer that issues the callback secret is its only copy: no cache may keep it.
+    return Response(body, status_code=200, headers={"Cache-Control": "no-store"} if "callback_secret" in body else {})
+
+
+@application_routes.route("/applications/{application_id}/settings/callback-secret", methods=["POST"])
+def rotate_callback_secret(application_id: str) -> Response:
+    """A new signing secret (shown once); the previous one keeps signing for 24 hours."""
+    app = owned_application(application_routes.current_request, application_id)
+    return Response(callback_secrets.rotate(app), status_code=201, headers={"Cache-Control": "no-store"})

@@ -4,17 +4,18 @@ and the settings copy on each of its live tokens change in one transaction, so a
 needs to read the application. Every change bumps the application's `settings_version`, on
 condition it is still the version read: two concurrent changes cannot leave the tokens with a mix,
 and a token issued meanwhile (applications.tokens) is conditioned on the same version, so it never
-carries stale settings."""
+carries stale settings. The first callback URL also issues the callbacks' signing secret, shown in
+that answer only (applications.callback_secrets)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.applications import callback_secrets
 from chalicelib.applications.models import Application, Token
-from chalicelib.core import clock, jobs
+from chalicelib.core import clock, jobs, safe_urls
 from chalicelib.core.clock import DEFAULT_TIMEZONE
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import connection
@@ -94,11 +95,11 @@ def _rate_limit(value: Any) -> int:
 
 
 def _callback_url(value: Any) -> str | None:
-    if value is None:
+    """None (no callbacks), or a URL Kirim may call (core.safe_urls: https, an allowed port, and a
+    host that resolves to public addresses only)."""
+    if value is None or value == "":
         return None
-    parsed = urlparse(value) if isinstance(value, str) else None
-    if parsed is None or parsed.scheme != "https" or not parsed.netloc or len(value) > 2048:
-        raise bad_parameter("callback_url", "callback_url must be an https URL of at most 2048 characters")
+    safe_urls.check(value, "callback_url")
     return value
 
 
@@ -141,11 +142,18 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
     if "rate_limit" in body:
         app.rate_limit = _rate_limit(body["rate_limit"])
         actions.append(Application.rate_limit.set(app.rate_limit))
+    app.callback_secret_once = None
+    key_actions: list[Any] = []
     if "callback_url" in body:
         app.callback_url = _callback_url(body["callback_url"])
         actions.append(Application.callback_url.set(app.callback_url) if app.callback_url
                        else Application.callback_url.remove())
+        if app.callback_url:
+            key_actions, app.callback_secret_once = callback_secrets.first_key(app)
+            actions += key_actions
     condition = (Application.owner_id == app.owner_id) & version_condition(app)
+    if key_actions:
+        condition &= Application.callback_keys.does_not_exist()  # a rotation meanwhile keeps its key
     app.settings_version = int(app.settings_version or 0) + 1
     actions.append(Application.settings_version.set(app.settings_version))
     copy = snapshot(app)
@@ -170,9 +178,14 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
 
 
 def render(app: Application, v1_channels: list[str] | None = None) -> dict[str, Any]:
-    """`v1_channels`: the channels whose V1 calls this application answers (applications.v1_channels)."""
+    """`v1_channels`: the channels whose V1 calls this application answers (applications.v1_channels);
+    `callback_secret` only in the answer that issued it (it is never shown again)."""
     shown = {k: v for k, v in snapshot(app).items() if k != "version"}
-    rendered = {"application_id": app.application_id, **shown, "callback_url": app.callback_url}
+    rendered = {"application_id": app.application_id, **shown, "callback_url": app.callback_url,
+                **callback_secrets.describe(app)}
     if v1_channels is not None:
         rendered["v1_default_for"] = v1_channels
+    secret = getattr(app, "callback_secret_once", None)
+    if secret:
+        rendered["callback_secret"] = secret
     return rendered

@@ -50,6 +50,13 @@ class Settings:
     basic_auth_cache_seconds: int
     login_max_failures: int
     login_window_seconds: int
+    callbacks_table: str
+    verifications_table: str
+    simulator_inbox_table: str
+    callback_queue_name: str
+    callback_dlq_name: str
+    callback_ports: frozenset[int]
+    verify_sender_email: str
 
 
 CHANNEL_WORDS = ("whatsapp", "sms", "sms_otp", "ivr", "email")
@@ -106,4 +113,14 @@ def get_settings() -> Settings:
         basic_auth_cache_seconds=int(os.environ.get("BASIC_AUTH_CACHE_SECONDS", "60")),
         login_max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         login_window_seconds=int(os.environ.get("LOGIN_WINDOW_SECONDS", str(15 * 60))),
+        callbacks_table=_name("CALLBACKS_TABLE", stage, "callbacks"),
+        verifications_table=_name("VERIFICATIONS_TABLE", stage, "verifications"),
+        # Exists in the local stage only (infra/template.yaml): the simulator's test inbox.
+        simulator_inbox_table=_name("SIMULATOR_INBOX_TABLE", stage, "simulator-inbox"),
+        callback_queue_name=_name("CALLBACK_QUEUE_NAME", stage, "callbacks"),
+        callback_dlq_name=_name("CALLBACK_DLQ_NAME", stage, "callbacks-dlq"),
+        # Ports a callback URL may name besides 443 (outside the local stage).
+        callback_ports=frozenset({443, *(int(p) for p in os.environ.get("CALLBACK_PORTS", "").split(",") if p.strip())}),
+        # The Verify API's email sender when the start request names none (an SES-verified identity).
+        verify_sender_email=os.environ.get("VERIFY_SENDER_EMAIL", "noreply@kirim.dev"),
     )

@@ -6,31 +6,16 @@ silently reading the wrong page.
 """
 from __future__ import annotations
 
-import os
-from functools import lru_cache
 from typing import Any
 
-from chalicelib.core.config import get_settings
+from chalicelib.core import stack_keys
 from chalicelib.core.errors import bad_parameter
 
 MAX_CURSOR_LENGTH = 2048
 
 
-@lru_cache(maxsize=1)
-def _key() -> bytes:
-    """The HMAC key: CURSOR_SECRET if set, else the stack's Secrets Manager secret (read once
-    per container), else a key derived from the stage, which is only fit for local use."""
-    if os.environ.get("CURSOR_SECRET"):
-        return os.environ["CURSOR_SECRET"].encode()
-    settings = get_settings()
-    if settings.cursor_secret_arn:
-        from chalicelib.core import aws
-
-        secret = aws.client("secretsmanager").get_secret_value(SecretId=settings.cursor_secret_arn)
-        return secret["SecretString"].encode()
-    if settings.stage not in ("local", "test"):
-        raise RuntimeError("CURSOR_SECRET_ARN (from the stack) or CURSOR_SECRET must be set outside local")
-    return f"kirim-{settings.stage}-cursors".encode()
+# The HMAC key: the stack's secret (core.stack_keys.master), read once per container.
+_key = stack_keys.master
 
 
 def _serializer() -> Any:

@@ -120,7 +120,8 @@ def throttled() -> ApiError:
 def busy(error: BaseException) -> ApiError | None:
     """The answer for a write refused because of contention or throttling, or that got no answer
     at all (a timeout), or None for any other error."""
-    from botocore.exceptions import ConnectionError as NoConnection, ReadTimeoutError
+    from botocore.exceptions import ConnectionError as NoConnection
+    from botocore.exceptions import ReadTimeoutError
 
     causes = (error, error.__cause__, getattr(error, "cause", None))
     if any(isinstance(cause, (ReadTimeoutError, NoConnection)) for cause in causes):

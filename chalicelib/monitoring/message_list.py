@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any, Iterator
 
+from chalicelib.callbacks import service as callbacks
 from chalicelib.core import cursors, validation
 from chalicelib.core.channels import CHANNELS
 from chalicelib.core.errors import bad_parameter
@@ -107,7 +108,9 @@ def list_item(message: Message) -> dict[str, Any]:
 
 
 def message_detail(application_id: str, message_id: str) -> dict[str, Any]:
+    """The message, its history, and its status callbacks with every attempt (one more Query)."""
     message = find(application_id, message_id)
     return {**list_item(message),
             "history": [{"status": h.get("status"), "at": h.get("at"), "provider_status": h.get("provider_status")}
-                        for h in message.history_entries()]}
+                        for h in message.history_entries()],
+            "callbacks": callbacks.deliveries_of(application_id, message_id)}

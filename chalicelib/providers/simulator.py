@@ -75,6 +75,20 @@ def _scaled(seconds: float) -> int:
     return min(int(seconds * float(os.environ.get("SIMULATOR_TIME_SCALE", "1"))), 900)
 
 
+INBOX_TEXT_LIMIT = 100_000  # an SQS message holds 256 KB
+
+
+def inbox_entry(message: Outbound) -> dict[str, Any]:
+    """What the recipient got, as the test inbox shows it."""
+    body = {"text": message.text, "sender_id": message.sender_id, "subject": message.subject,
+            "sender_email": message.sender_email, "sender_name": message.sender_name,
+            "html": (message.html or "")[:INBOX_TEXT_LIMIT] or None, "ssml": message.ssml,
+            "from_number": message.from_number, "template": message.template,
+            "attachment": message.attachment.filename if message.attachment else None}
+    return {"message_id": message.message_id, "channel": message.channel, "to": message.target,
+            "body": {k: v for k, v in body.items() if v is not None}}
+
+
 class SimulatorProvider:
     name = "simulator"
 
@@ -98,6 +112,9 @@ class SimulatorProvider:
         entries = [{"Id": str(i), "DelaySeconds": _scaled(delay),
                     "MessageBody": json.dumps({"message_id": message.message_id, "provider_status": status})}
                    for i, (delay, status) in enumerate(plan)]
+        if get_settings().stage == "local":
+            # The test inbox (simulator_inbox): what was "delivered", in full, in the local stage only.
+            entries.append({"Id": "inbox", "MessageBody": json.dumps({"inbox": inbox_entry(message)})})
         aws.client("sqs").send_message_batch(QueueUrl=aws.queue_url(get_settings().simulator_queue_name),
                                              Entries=entries)
         return f"sim-{message.message_id}"

@@ -33,11 +33,23 @@ def v1_sender(request: Request, channel: str) -> Sender:
     return sender
 
 
+def _replayed(body: dict[str, Any]) -> Response:
+    return Response(body, status_code=200, headers={"Idempotent-Replayed": "true"})
+
+
 def send(request: Request, sender: Sender, prepare: Callable[..., Prepared],
-         respond: Callable[[str], dict[str, Any]], with_files: bool = False) -> Response:
+         respond: Callable[[str], dict[str, Any]], with_files: bool = False, *,
+         replay_before_prepare: bool = False) -> Response:
+    """`replay_before_prepare`: for a `prepare` that writes state of its own (Verify's start),
+    a repeat of a recorded Idempotency-Key is answered before `prepare` runs (one more GetItem
+    when a key is given). Otherwise the key's record is met at the send's write."""
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     scope = f"{sender.application_id}:{sender.channel}:{request.method}:{request.context.get('resourcePath')}"
     claim = idempotency.claim(key, scope, request.raw_body or b"")
+    if claim and replay_before_prepare:
+        earlier = idempotency.recorded(claim)
+        if earlier is not None:
+            return _replayed(earlier.body)
 
     # The send pipeline is imported on the first send, not on every cold start.
     from chalicelib.sending import pipeline
@@ -54,9 +66,8 @@ def send(request: Request, sender: Sender, prepare: Callable[..., Prepared],
         replay = idempotency.find(claim) if claim else None
         if replay is None:
             raise refused from None
-        sent = pipeline.Sent(replay.message_id, replay.body, replayed=True)
-    headers = {"Idempotent-Replayed": "true"} if sent.replayed else {}
-    return Response(sent.body, status_code=200, headers=headers)
+        return _replayed(replay.body)
+    return _replayed(sent.body) if sent.replayed else Response(sent.body, status_code=200)
 
 
 def page_params(request: Request) -> tuple[int, str | None]:

@@ -78,6 +78,16 @@ def from_raw(raw_item: dict[str, Any]) -> IdempotencyRecord:
     return IdempotencyRecord.from_raw_data(raw_item)
 
 
+def _live(claim: Claim) -> Replay | None:
+    try:
+        existing = IdempotencyRecord.get(claim.record_id, consistent_read=True)
+    except IdempotencyRecord.DoesNotExist:
+        return None
+    if existing.expiration < clock.epoch():
+        return None
+    return replay_of(claim, existing)
+
+
 def find(claim: Claim) -> Replay | None:
     """The live record for this claim, if any (read only when a send was refused before its
     write: a replay must get its first answer even if today the same request would be refused).
@@ -85,9 +95,21 @@ def find(claim: Claim) -> Replay | None:
     from pynamodb.exceptions import GetError
 
     try:
-        existing = IdempotencyRecord.get(claim.record_id, consistent_read=True)
-    except (IdempotencyRecord.DoesNotExist, GetError):
+        return _live(claim)
+    except GetError:
         return None
-    if existing.expiration < clock.epoch():
-        return None
-    return replay_of(claim, existing)
+
+
+def recorded(claim: Claim) -> Replay | None:
+    """The live record for this claim, read before the send is prepared: for a route whose
+    preparation writes state of its own (Verify's start records a verification and cancels the
+    recipient's pending one), a repeat must be answered before that happens. A read that fails
+    is a 503: preparing anyway could undo what the first answer promised."""
+    from pynamodb.exceptions import GetError
+
+    from chalicelib.core.db import busy, throttled
+
+    try:
+        return _live(claim)
+    except GetError as error:
+        raise busy(error) or throttled() from None

@@ -14,8 +14,16 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.applications import quota
-from chalicelib.core.db import CONFLICT, CONFLICT_ATTEMPTS, backoff, busy, cancellation_reasons, connection, \
-    contended, error_code
+from chalicelib.core.db import (
+    CONFLICT,
+    CONFLICT_ATTEMPTS,
+    backoff,
+    busy,
+    cancellation_reasons,
+    connection,
+    contended,
+    error_code,
+)
 from chalicelib.messages.models import Message
 from chalicelib.sending import idempotency
 from chalicelib.sending.idempotency import Claim, Replay

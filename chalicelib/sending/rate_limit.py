@@ -15,7 +15,8 @@ import random
 
 from chalicelib.core import clock, metrics
 from chalicelib.core.errors import TOO_MANY_REQUESTS, ApiError
-from chalicelib.core.limits import Limit, count as count_event
+from chalicelib.core.limits import Limit
+from chalicelib.core.limits import count as count_event
 from chalicelib.web import response_headers
 
 SHARD_RATE = 250

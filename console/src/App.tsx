@@ -13,6 +13,7 @@ import { Templates } from './pages/Templates';
 import { Monitoring } from './pages/Monitoring';
 import { Reports } from './pages/Reports';
 import { Settings } from './pages/Settings';
+import { TestInbox } from './pages/TestInbox';
 
 type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'in'; me: Me } | { state: 'error'; error: unknown };
 
@@ -115,14 +116,15 @@ function Root() {
   return (
     <SessionContext.Provider value={session}>
       <Layout page={page}>
-        <Page page={page} route={route} apps={apps} appsError={appsError} retry={() => refreshApps().catch(() => undefined)} />
+        <Page page={page} route={route} apps={apps} appsError={appsError} local={auth.me.stage === 'local'} retry={() => refreshApps().catch(() => undefined)} />
       </Layout>
     </SessionContext.Provider>
   );
 }
 
-function Page({ page, route, apps, appsError, retry }: { page: string; route: ReturnType<typeof useRoute>; apps: Application[] | undefined; appsError: unknown; retry: () => void }) {
+function Page({ page, route, apps, appsError, local, retry }: { page: string; route: ReturnType<typeof useRoute>; apps: Application[] | undefined; appsError: unknown; local: boolean; retry: () => void }) {
   if (page === 'applications') return <Applications route={route} />;
+  if (page === 'inbox' && local) return <TestInbox />;
   if (!apps) return appsError ? <ErrorState error={appsError} onRetry={retry} /> : <Loading />;
   switch (page) {
     case 'overview':

@@ -4,13 +4,15 @@ import { useLang, useT } from './i18n';
 import { useSession } from './state';
 import { Icon } from './ui';
 
-export const NAV: { path: string; label: string; icon: string }[] = [
+export const NAV: { path: string; label: string; icon: string; localOnly?: boolean }[] = [
   { path: 'overview', label: 'Overview', icon: 'overview' },
   { path: 'applications', label: 'My Application', icon: 'apps' },
   { path: 'templates', label: 'WhatsApp Template', icon: 'template' },
   { path: 'monitoring', label: 'Monitoring', icon: 'monitor' },
   { path: 'reports', label: 'Generate Report', icon: 'report' },
   { path: 'settings', label: 'Settings', icon: 'settings' },
+  // The simulator's test inbox: the API has it in the local stage only.
+  { path: 'inbox', label: 'Test inbox', icon: 'inbox', localOnly: true },
 ];
 
 export function Brand() {
@@ -58,7 +60,7 @@ export function Layout({ page, children }: { page: string; children: ComponentCh
         </div>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.localOnly || session.me.stage === 'local').map((item) => (
               <li key={item.path}>
                 <a href={'#/' + item.path} class={page === item.path ? 'active' : ''} aria-current={page === item.path ? 'page' : undefined} data-nav={item.path}>
                   <Icon name={item.icon} />

@@ -7,17 +7,28 @@ from chalicelib.core.errors import BAD_PARAMETER
 from tests.conftest import assert_oca_error
 
 
-def test_settings_round_trip_and_reach_live_tokens(api):
+def test_settings_round_trip_and_reach_live_tokens(api, monkeypatch):
+    import ipaddress
+
+    from chalicelib.core import safe_urls
+    # shop.example is a public host as far as this test's resolver knows (there is no DNS here).
+    monkeypatch.setattr(safe_urls, "resolve", lambda host, port: [ipaddress.ip_address("93.184.216.34")])
     _, session = api.user()
     app_id = api.application(session, ["sms_otp"])["application_id"]
     token = api.token(session, app_id, "sms_otp")
     got = api.call("GET", f"/applications/{app_id}/settings", headers=session).json_body
     assert got == {"application_id": app_id, "rate_limit": 25, "timezone": "Asia/Jakarta", "sender_ids": [],
-                   "caller_ids": [], "callback_url": None, "v1_default_for": ["sms_otp"]}
+                   "caller_ids": [], "callback_url": None, "v1_default_for": ["sms_otp"],
+                   "callback_secret_set": False, "callback_secret_created_at": None,
+                   "previous_secret_expires_at": None}
     put = api.call("PUT", f"/applications/{app_id}/settings",
                    {"sender_ids": ["KIRIM", "Toko 2"], "timezone": "Asia/Makassar", "rate_limit": 40,
                     "callback_url": "https://shop.example/kirim"}, session)
     assert put.status_code == 200 and put.json_body["timezone"] == "Asia/Makassar"
+    # The first callback URL issues the signing secret, in this answer only.
+    assert put.json_body["callback_secret"].startswith("whsec_") and put.json_body["callback_secret_set"]
+    assert put.headers["Cache-Control"] == "no-store"
+    assert "callback_secret" not in api.call("GET", f"/applications/{app_id}/settings", headers=session).json_body
     # The token issued before the change sees the new sender ids and rate limit at once.
     number = api.call("GET", "/sms/v2/number", headers={"Authorization": token})
     assert number.json_body == {"sender_id": ["KIRIM", "Toko 2"]}

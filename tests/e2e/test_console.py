@@ -16,9 +16,10 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import Watched, axe_serious
+from tests.fakes import webhook_receiver
 
 PASSWORD = "a long enough password"
-API_PATH = re.compile(r"^/(auth|applications)(/|$)")
+API_PATH = re.compile(r"^/(auth|applications|simulator)(/|$)")
 
 
 def _expect(page):
@@ -348,6 +349,27 @@ def test_settings_and_ivr_scripts(stack, watched, shared):
     page.get_by_role("button", name="Save").click()
     callback = page.locator(".field", has=page.get_by_label("Callback URL"))
     expect(callback.locator(".field-error")).to_contain_text("https")
+    # A real receiver on 127.0.0.1 (the local stage allows it): the first URL issues the signing
+    # secret, shown once; rotating shows a new one, and the old one still signs for 24 hours.
+    receiver, server = webhook_receiver.start()
+    shared["receiver"], shared["receiver_server"] = receiver, server
+    page.get_by_label("Callback URL").fill(receiver.url)
+    page.get_by_role("button", name="Save").click()
+    secret_box = page.get_by_test_id("secret-value")
+    expect(secret_box).to_have_value(re.compile(r"^whsec_"))
+    first_secret = secret_box.input_value()
+    page.get_by_role("dialog").get_by_role("button", name="Done").click()
+    expect(page.get_by_test_id("secret-value")).to_have_count(0)
+    page.get_by_test_id("rotate-secret").click()
+    page.get_by_role("dialog").get_by_role("button", name="Yes, rotate").click()
+    expect(page.get_by_test_id("secret-value")).to_have_value(re.compile(r"^whsec_"))
+    shared["secrets"] = [first_secret, page.get_by_test_id("secret-value").input_value()]
+    assert shared["secrets"][0] != shared["secrets"][1]
+    page.get_by_role("dialog").get_by_role("button", name="Done").click()
+    expect(page.get_by_test_id("callback-secret")).to_contain_text("The previous secret also signs until")
+    page.reload()
+    expect(page.get_by_test_id("callback-secret")).to_be_visible()
+    expect(page.get_by_test_id("secret-value")).to_have_count(0)  # never shown again
     page.get_by_label("Script name").fill("Pengingat")
     page.get_by_label("Script", exact=True).fill("Halo {{name}}, tagihan {{amount}} jatuh tempo besok.")
     page.get_by_role("button", name="Create script").click()
@@ -360,7 +382,56 @@ def test_settings_and_ivr_scripts(stack, watched, shared):
     watched.assert_clean()
 
 
-PAGES = ["overview", "applications", "templates", "monitoring", "reports", "settings"]
+def test_status_callbacks_reach_a_receiver_and_show_in_the_message(stack, watched, shared, screenshot_dir):
+    """The message detail lists each status callback with its attempts; the receiver verifies them
+    with the standardwebhooks library and either secret of the rotation's overlap."""
+    from standardwebhooks import Webhook
+
+    page = watched.page
+    expect = _expect(page)
+    receiver = shared["receiver"]
+    try:
+        status, body = _send_sms(stack, shared["sms_key"], "081234567001")
+        assert status == 200
+        message_id = body["msg_uid"]
+
+        def all_three() -> list:
+            mine = [r for r in receiver.received if message_id in r.body.decode()]
+            return mine if len(mine) >= 3 else []
+
+        received = _eventually(all_three, "three signed callbacks", seconds=90)
+        for request in received:
+            for secret in shared["secrets"]:
+                Webhook(secret).verify(request.body, request.headers)
+        _open(watched, stack, f"monitoring/{message_id}")
+        deliveries = page.get_by_test_id("delivery")
+        expect(deliveries).to_have_count(3)
+        expect(deliveries.first).to_contain_text("Submitted")
+        expect(deliveries.first.get_by_test_id("attempts")).to_contain_text("200")
+        expect(deliveries.first.get_by_test_id("attempts")).to_contain_text(" ms")
+        assert axe_serious(page) == [], "message detail"
+        page.screenshot(path=str(screenshot_dir / "message-detail-1280.png"))
+        # Replay one: a fourth request with the same webhook-id.
+        before = len(receiver.received)
+        deliveries.first.get_by_role("button", name="Replay").click()
+        _eventually(lambda: len(receiver.received) > before, "the replayed callback")
+        assert any(r.headers["webhook-id"] == f"msg_{message_id}_1" for r in receiver.received[before:])
+        page.keyboard.press("Escape")
+
+        # The test inbox shows what the simulator delivered, in full.
+        _open(watched, stack, "inbox")
+        page.get_by_label("Recipient").fill("081234567001")
+        page.get_by_role("button", name="Show").click()
+        item = page.get_by_test_id("inbox-item").first
+        expect(item).to_contain_text("+6281234567001")
+        expect(item).to_contain_text("Halo")
+        expect(item).to_contain_text(message_id)
+        watched.assert_clean()
+    finally:
+        shared["receiver_server"].shutdown()
+
+
+PAGES = ["overview", "applications", "templates", "monitoring", "reports", "settings", "inbox"]
 
 
 def test_every_page_switch_makes_at_most_three_api_calls(stack, watched):

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.applications import service as applications
 from chalicelib.applications import sending_settings, tokens
+from chalicelib.applications import service as applications
 from chalicelib.applications.models import Token
 from chalicelib.core import clock, opaque_tokens
 from chalicelib.core.errors import ApiError

@@ -29,9 +29,11 @@ DEPLOY = ROOT / "infra" / "deploy.py"
 # does not have (AWS does not require it), and past that it imports only OpenAPI 3, while Chalice
 # writes Swagger 2.0: the step of `chalice deploy` moto cannot take (test_moto_is_what_stops...).
 MOTO_LIMIT = "An error occurred (500) when calling the ImportRestApi operation"
-WORKERS = {"dispatch_worker": 10, "simulator_clock": 5, "report_worker": 2}  # maximum concurrency
-# The messages stream's consumer and the two schedules (issue 12): their own functions and roles.
-RELIABILITY = ("message_stream", "dispatch_sweeper", "quota_reconciler")
+WORKERS = {"dispatch_worker": 10, "simulator_clock": 5, "report_worker": 2, "callbacks_worker": 5}  # maximum concurrency
+# The messages stream's consumer (counters, the quota ledger, status callbacks' deliveries) and the
+# schedules: their own functions and roles.
+RELIABILITY = ("message_stream", "dispatch_sweeper", "quota_reconciler", "callback_sweeper")
+OTHER_FUNCTIONS = ("provider_events",)  # SNS
 
 
 def test_chalice_validates_the_real_app_for_every_deployed_stage():
@@ -150,13 +152,13 @@ def test_what_chalice_deployed_has_the_stacks_roles_and_limits(moto_deploy):
     lam = moto_deploy["clients"]["lambda"]
     config = json.loads(moto_deploy["config"].read_text())["stages"]["dev"]
     functions = {f["FunctionName"]: f for f in lam.list_functions()["Functions"]}
-    assert set(functions) == {"kirim-dev", *(f"kirim-dev-{n}" for n in (*WORKERS, "provider_events", *RELIABILITY))}
+    assert set(functions) == {"kirim-dev", *(f"kirim-dev-{n}" for n in (*WORKERS, *OTHER_FUNCTIONS, *RELIABILITY))}
     for chalice_name, settings in config["lambda_functions"].items():
         name = "kirim-dev" if chalice_name == "api_handler" else f"kirim-dev-{chalice_name}"
         assert functions[name]["Role"] == settings["iam_role_arn"], name
         assert settings["manage_iam_role"] is False
     roles = {settings["iam_role_arn"] for settings in config["lambda_functions"].values()}
-    assert len(roles) == 8 and all(":role/kirim-dev-" in role for role in roles)
+    assert len(roles) == 10 and all(":role/kirim-dev-" in role for role in roles)
     assert functions["kirim-dev"]["Timeout"] == 28
     variables = functions["kirim-dev"]["Environment"]["Variables"]
     assert not [k for k in variables if k.startswith(("META_", "EUM_"))]
@@ -177,10 +179,11 @@ def test_a_rerun_is_idempotent(moto_deploy):
     assert second.returncode == 2 and MOTO_LIMIT in output, output
     # The second run updated in place: nothing doubled, the config is the same.
     assert "Updating lambda function: kirim-dev-report_worker" in output
-    assert output.count("removed event source mapping") == 4  # left by the first, unfinished deploy
+    # Left by the first, unfinished deploy: the 4 queues' and the messages stream's.
+    assert output.count("removed event source mapping") == 5
     lam = moto_deploy["clients"]["lambda"]
-    assert len(lam.list_functions()["Functions"]) == 8
-    assert len(lam.list_event_source_mappings()["EventSourceMappings"]) == 4
+    assert len(lam.list_functions()["Functions"]) == 10
+    assert len(lam.list_event_source_mappings()["EventSourceMappings"]) == 5
     assert len([s for s in moto_deploy["clients"]["sns"].list_subscriptions()["Subscriptions"]
                 if s["Protocol"] == "lambda"]) == 1
     stack = moto_deploy["clients"]["cloudformation"].describe_stacks(StackName="kirim-dev")["Stacks"][0]

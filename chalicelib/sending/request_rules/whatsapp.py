@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.errors import bad_parameter
-from chalicelib.providers.base import Outbound
 from chalicelib.core.phone_numbers import normalise_phone
+from chalicelib.providers.base import Outbound
 from chalicelib.sending.prepared import Prepared, Sender
 from chalicelib.templates import service as templates
 

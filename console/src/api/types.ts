@@ -57,6 +57,13 @@ export type ReportStatus = Schemas['ReportStatus'];
 export type ReportFormat = Schemas['ReportFormat'];
 export type DownloadLink = Schemas['DownloadLink'];
 
+// status callbacks (a message's deliveries, the signing secret) and the local test inbox
+export type Delivery = Schemas['Delivery'];
+export type CallbackAttempt = Schemas['CallbackAttempt'];
+export type RotatedSecret = Schemas['RotatedSecret'];
+export type InboxItem = Schemas['InboxItem'];
+export type InboxList = Schemas['InboxList'];
+
 // Console-only: an error item as the client reads it. The dashboard answers DashboardError; the items of OCA's
 // validation error (a list of validator objects under `message`) are read too, so no error text is ever lost.
 export type ApiErrorItem =

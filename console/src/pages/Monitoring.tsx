@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { appPath, get } from '../api/client';
-import type { Channel, MessageDetail, MessagePage, StatusWord } from '../api/types';
+import { appPath, get, post } from '../api/client';
+import type { Channel, Delivery, MessageDetail, MessagePage, StatusWord } from '../api/types';
 import { CHANNEL_LABEL, STATUS_WORDS, allStatusWords } from '../channels';
 import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
@@ -175,8 +175,84 @@ function MessageDialog({ applicationId, messageId, onClose }: { applicationId: s
               </li>
             ))}
           </ol>
+          <Callbacks applicationId={applicationId} deliveries={m.callbacks} onReplayed={loaded.reload} />
         </div>
       )}
     </Dialog>
+  );
+}
+
+const STATE_BADGE: Record<Delivery['state'], string> = { pending: 'Submitted', delivered: 'Delivered', failed: 'Failed', canceled: 'Failed' };
+
+function Callbacks({ applicationId, deliveries, onReplayed }: { applicationId: string; deliveries: Delivery[]; onReplayed: () => void }) {
+  const t = useT();
+  const { lang } = useLang();
+  const [busy, setBusy] = useState('');
+  const [error, setError] = useState('');
+  const replay = async (id: string) => {
+    setBusy(id);
+    setError('');
+    try {
+      await post(`${appPath(applicationId)}/callbacks/${encodeURIComponent(id)}/replay`, {});
+      onReplayed();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy('');
+    }
+  };
+  return (
+    <section class="callbacks" data-testid="callbacks" aria-labelledby="callbacks-title">
+      <h3 id="callbacks-title">{t('Status callbacks')}</h3>
+      {error && <p class="error-text">{error}</p>}
+      {!deliveries.length ? (
+        <p class="muted small">{t('No callbacks: this application has no callback URL, or none was due yet.')}</p>
+      ) : (
+        <ul class="list">
+          {deliveries.map((d) => (
+            <li key={d.delivery_id} data-testid="delivery">
+              <div class="row-between">
+                <span>
+                  #{d.sequence} <StatusBadge status={d.status} /> <StatusBadge status={STATE_BADGE[d.state]} label={t(d.state)} />
+                </span>
+                {d.state !== 'pending' && (
+                  <button type="button" class="btn btn-secondary btn-small" disabled={busy === d.delivery_id} onClick={() => replay(d.delivery_id)}>
+                    {t('Replay')}
+                  </button>
+                )}
+              </div>
+              <div class="muted small mono">{d.delivery_id}</div>
+              {d.next_attempt_at && (
+                <div class="muted small">
+                  {t('Next attempt')}: {formatTime(d.next_attempt_at, lang)}
+                </div>
+              )}
+              {d.attempts.length > 0 && (
+                <div class="table-wrap">
+                  <table class="table table-compact" data-testid="attempts">
+                    <thead>
+                      <tr>
+                        <th scope="col">{t('Time')}</th>
+                        <th scope="col">{t('HTTP status')}</th>
+                        <th scope="col">{t('Latency')}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {d.attempts.map((a, i) => (
+                        <tr key={i}>
+                          <td class="nowrap">{formatTime(a.at, lang)}</td>
+                          <td>{a.http_status ?? '—'}{a.error ? <span class="muted small"> {a.error}</span> : null}</td>
+                          <td>{a.latency_ms} ms</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, appPath, get, post, put } from '../api/client';
-import type { IvrScriptList, IvrScript, IvrScriptRequest, Settings as SettingsData, SettingsUpdate } from '../api/types';
+import type { IvrScriptList, IvrScript, IvrScriptRequest, RotatedSecret, Settings as SettingsData, SettingsUpdate } from '../api/types';
 import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
-import { Alert, Card, Empty, ErrorState, Loading, PageHeader, TextArea, TextInput, errorText, useLoad } from '../ui';
+import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, Loading, PageHeader, TextArea, TextInput, errorText, useLoad } from '../ui';
 import { NoApplication } from './common';
 
 const COMMON_ZONES = ['Asia/Jakarta', 'Asia/Makassar', 'Asia/Jayapura', 'Asia/Singapore', 'Asia/Kuala_Lumpur', 'Asia/Bangkok', 'Asia/Manila', 'Asia/Tokyo', 'Australia/Sydney', 'Europe/London', 'UTC'];
@@ -44,6 +44,7 @@ function SendingSettings({ applicationId }: { applicationId: string }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [secret, setSecret] = useState<string | null>(null);
   useEffect(() => {
     if (loaded.data) setForm(toForm(loaded.data));
   }, [loaded.data]);
@@ -65,7 +66,10 @@ function SendingSettings({ applicationId }: { applicationId: string }) {
     setErrors({});
     setMessage(null);
     try {
-      loaded.setData(await put<SettingsData>(appPath(applicationId) + '/settings', body));
+      const fresh = await put<SettingsData>(appPath(applicationId) + '/settings', body);
+      // The first callback URL issues the signing secret: shown now, never again.
+      if (fresh.callback_secret) setSecret(fresh.callback_secret);
+      loaded.setData({ ...fresh, callback_secret: undefined });
       setMessage({ kind: 'success', text: t('Settings saved.') });
     } catch (err) {
       if (err instanceof ApiError) {
@@ -92,14 +96,87 @@ function SendingSettings({ applicationId }: { applicationId: string }) {
           </div>
         </div>
         <TextInput label={t('Rate limit (requests per second)')} name="rate-limit" type="number" min={1} max={1000} value={form.rate_limit} onInput={set('rate_limit')} error={errors.rate_limit} />
-        <TextInput label={t('Callback URL')} name="callback-url" type="url" value={form.callback_url} onInput={set('callback_url')} error={errors.callback_url} placeholder="https://" />
+        <TextInput label={t('Callback URL')} name="callback-url" type="url" value={form.callback_url} onInput={set('callback_url')} error={errors.callback_url} placeholder="https://" hint={t('Status changes are POSTed here, signed (Standard Webhooks).')} />
         <div class="form-actions start">
           <button type="submit" class="btn btn-primary" disabled={busy}>
             {t('Save')}
           </button>
         </div>
       </form>
+      <CallbackSecret applicationId={applicationId} settings={loaded.data} onRotated={(rotated) => {
+        setSecret(rotated.callback_secret);
+        loaded.setData({ ...loaded.data!, callback_secret_set: true, callback_secret_created_at: rotated.created_at, previous_secret_expires_at: rotated.previous_secret_expires_at });
+      }} />
+      {secret && <SecretDialog secret={secret} onClose={() => setSecret(null)} />}
     </Card>
+  );
+}
+
+function CallbackSecret({ applicationId, settings, onRotated }: { applicationId: string; settings: SettingsData; onRotated: (r: RotatedSecret) => void }) {
+  const t = useT();
+  const { lang } = useLang();
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  if (!settings.callback_secret_set) return null;
+  const rotate = async () => {
+    setBusy(true);
+    setError('');
+    try {
+      onRotated(await post<RotatedSecret>(appPath(applicationId) + '/settings/callback-secret', {}));
+      setConfirming(false);
+    } catch (err) {
+      setError(errorText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="secret-box" data-testid="callback-secret">
+      <h3>{t('Callback signing secret')}</h3>
+      <p class="small">
+        {t('Created')}: {formatTime(settings.callback_secret_created_at, lang)}
+        {settings.previous_secret_expires_at && (
+          <>
+            {' · '}
+            {t('The previous secret also signs until {time}', { time: formatTime(settings.previous_secret_expires_at, lang) })}
+          </>
+        )}
+      </p>
+      {error && <Alert>{error}</Alert>}
+      <button type="button" class="btn btn-secondary" onClick={() => setConfirming(true)} data-testid="rotate-secret">
+        {t('Rotate secret')}
+      </button>
+      <Dialog
+        open={confirming}
+        title={t('Rotate the signing secret?')}
+        onClose={() => setConfirming(false)}
+        footer={
+          <>
+            <button type="button" class="btn btn-ghost" onClick={() => setConfirming(false)}>
+              {t('Cancel')}
+            </button>
+            <button type="button" class="btn btn-primary" onClick={rotate} disabled={busy}>
+              {t('Yes, rotate')}
+            </button>
+          </>
+        }
+      >
+        <p>{t('Callbacks carry both signatures for 24 hours, so your receiver can switch to the new secret without losing one.')}</p>
+      </Dialog>
+    </div>
+  );
+}
+
+function SecretDialog({ secret, onClose }: { secret: string; onClose: () => void }) {
+  const t = useT();
+  return (
+    <Dialog open title={t('Your callback signing secret')} onClose={onClose} footer={<button type="button" class="btn btn-primary" onClick={onClose}>{t('Done')}</button>}>
+      <Alert kind="warning">{t('Copy it now: it is shown only this once.')}</Alert>
+      <input class="key-box mono" readOnly value={secret} aria-label={t('Your callback signing secret')} data-testid="secret-value" onFocus={(e) => (e.target as HTMLInputElement).select()} />
+      <CopyButton value={secret} label={t('Secret')} />
+      <p class="small muted">{t('Verify each callback with a Standard Webhooks library and this secret.')}</p>
+    </Dialog>
   );
 }
 

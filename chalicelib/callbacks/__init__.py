@@ -1,0 +1,1 @@
+"""Signed status callbacks (Standard Webhooks), delivered through SQS with retries for a day."""

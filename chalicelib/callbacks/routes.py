@@ -1,0 +1,64 @@
+"""Dashboard routes for status callbacks (session auth, owner only): failed deliveries, and
+replaying one delivery or everything that failed in a time range. A message's deliveries come
+with the message itself (GET /applications/{id}/messages/{message_id})."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from chalice import Blueprint
+
+from chalicelib.applications.access import owned_application
+from chalicelib.callbacks import service as callbacks
+from chalicelib.core import clock
+from chalicelib.core.errors import bad_parameter
+from chalicelib.web.bodies import json_body
+
+callback_routes = Blueprint(__name__)
+MAX_RANGE = timedelta(days=31)   # deliveries are kept 30 days
+
+
+def _moment(value: object, field: str, end: bool) -> datetime:
+    """An ISO 8601 time (UTC unless it says otherwise), or a date: that whole UTC day."""
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day + timedelta(days=1) if end else day, time(), timezone.utc)
+        moment = clock.parse_iso(value) if isinstance(value, str) else None
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        raise bad_parameter(field, f"{field} must be a date (2026-11-27) or an ISO 8601 time")
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _range(values: dict) -> tuple[datetime, datetime]:
+    end = _moment(values["to"], "to", True) if values.get("to") else clock.now()
+    try:
+        start = _moment(values["from"], "from", False) if values.get("from") else end - timedelta(days=1)
+    except OverflowError:
+        raise bad_parameter("to", "to is out of range") from None
+    if start >= end:
+        raise bad_parameter("from", "from must be before to")
+    if end - start > MAX_RANGE:
+        raise bad_parameter("to", "The range is at most 31 days (deliveries are kept 30 days)")
+    return start, end
+
+
+@callback_routes.route("/applications/{application_id}/callbacks/failed", methods=["GET"])
+def failed_deliveries(application_id: str) -> dict:
+    app = owned_application(callback_routes.current_request, application_id)
+    start, end = _range(dict(callback_routes.current_request.query_params or {}))
+    return {"items": callbacks.failed(app.application_id, start, end)}
+
+
+@callback_routes.route("/applications/{application_id}/callbacks/replay", methods=["POST"])
+def replay_range(application_id: str) -> dict:
+    app = owned_application(callback_routes.current_request, application_id)
+    start, end = _range(json_body(callback_routes.current_request))
+    return callbacks.replay_failed(app.application_id, start, end)
+
+
+@callback_routes.route("/applications/{application_id}/callbacks/{delivery_id}/replay", methods=["POST"])
+def replay_one(application_id: str, delivery_id: str) -> dict:
+    app = owned_application(callback_routes.current_request, application_id)
+    return callbacks.replay(app.application_id, delivery_id)

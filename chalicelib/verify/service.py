@@ -1,0 +1,208 @@
+"""Starting and checking verifications.
+
+Start: at most STARTS_PER_HOUR starts per recipient per hour and STARTS_PER_DAY per day, per
+application (sliding windows kept on the recipient's item); the new verification is written, the
+recipient's starts and pending verification updated and the pending one canceled, in one
+transaction, on condition nobody started meanwhile. Then the message goes through the channel's
+normal send pipeline (quota, idempotency); if it cannot be sent, the verification is canceled.
+A repeat of a start with a recorded Idempotency-Key is answered before any of this
+(verify.routes); one that raced its first copy and lost is undone (undo_start).
+
+Check: approved is final (a second check is 404), canceled is 404 (or 429 when it was canceled
+for too many wrong codes), expired is 404; a wrong code counts, and the MAX_ATTEMPTS-th wrong
+one cancels the verification and answers 429. Every change is conditional on the attempt count
+read, so parallel guesses cannot get more than MAX_ATTEMPTS tries between them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core import clock
+from chalicelib.core.db import CONFLICT_ATTEMPTS, backoff, cancellation_reasons, connection
+from chalicelib.core.errors import TOO_MANY_CONCURRENT, TOO_MANY_REQUESTS, ApiError, bad_parameter, not_found
+from chalicelib.verify import codes
+from chalicelib.verify.models import (
+    APPROVED,
+    CANCELED,
+    NOT_SENT,
+    PENDING,
+    REPLACED,
+    TOO_MANY_ATTEMPTS,
+    Recipient,
+    Verification,
+    is_verification_id,
+    recipient_key,
+)
+
+TTL_SECONDS = 10 * 60
+MAX_ATTEMPTS = 5
+STARTS_PER_HOUR = 5
+STARTS_PER_DAY = 10
+_KEEP_SECONDS = 86400
+NOT_FOUND_MESSAGE = "Verification not found"
+
+
+@dataclass(frozen=True)
+class Started:
+    verification_id: str
+    expires_at: str
+    replaced: str | None = None   # the recipient's pending verification this start canceled
+
+
+def _too_many(message: str, retry_after: float) -> ApiError:
+    return ApiError(TOO_MANY_REQUESTS, message, headers={"Retry-After": str(max(1, int(retry_after + 0.999)))})
+
+
+def _check_caps(starts: list[float], now: float) -> None:
+    hour = sorted(t for t in starts if t > now - 3600)
+    if len(hour) >= STARTS_PER_HOUR:
+        raise _too_many(f"At most {STARTS_PER_HOUR} verifications per recipient per hour",
+                        hour[-STARTS_PER_HOUR] + 3600 - now)
+    day = sorted(starts)
+    if len(day) >= STARTS_PER_DAY:
+        raise _too_many(f"At most {STARTS_PER_DAY} verifications per recipient per day",
+                        day[-STARTS_PER_DAY] + 86400 - now)
+
+
+def start(verification_id: str, application_id: str, channel: str, to: str, code: str, locale: str) -> Started:
+    """Record a new pending verification of `code` for `to` (the caps checked, the recipient's
+    pending one canceled). Raises 429 past a cap."""
+    key = recipient_key(application_id, to)
+    cancel_pending = True
+    for attempt in range(CONFLICT_ATTEMPTS):
+        now = clock.now()
+        epoch = now.timestamp()
+        try:
+            recipient = Recipient.get(key, consistent_read=True)
+        except Recipient.DoesNotExist:
+            recipient = Recipient(key)
+        starts = [float(t) for t in (recipient.starts or []) if float(t) > epoch - _KEEP_SECONDS]
+        _check_caps(starts, epoch)
+        salt = codes.new_salt()
+        verification = Verification(
+            verification_id, application_id=application_id, channel=channel, to=to, locale=locale, status=PENDING,
+            created_at=clock.iso(now), expires_at=clock.iso(now + timedelta(seconds=TTL_SECONDS)),
+            code_hash=codes.digest(verification_id, salt, code), salt=salt, code_length=len(code), attempts=0,
+            expires_ttl=int(epoch) + _KEEP_SECONDS)
+        version = int(recipient.version or 0)
+        same = Recipient.version == version if recipient.version is not None else Recipient.version.does_not_exist()
+        previous = recipient.pending if cancel_pending and recipient.pending != verification_id else None
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.save(verification, condition=Verification.pk.does_not_exist())
+                transaction.update(Recipient(key), condition=same, actions=[
+                    Recipient.starts.set([*starts, epoch]), Recipient.pending.set(verification_id),
+                    Recipient.version.set(version + 1), Recipient.expires_ttl.set(int(epoch) + _KEEP_SECONDS)])
+                if previous:
+                    transaction.update(Verification(previous), condition=Verification.status == PENDING,
+                                       actions=[Verification.status.set(CANCELED),
+                                                Verification.cancel_reason.set(REPLACED)])
+            return Started(verification_id, verification.expires_at, previous)
+        except TransactWriteError as error:
+            reasons = cancellation_reasons(error)
+            # Order: the put, then the updates (the recipient, the previous verification).
+            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed" and reasons[1] != "ConditionalCheckFailed":
+                cancel_pending = False  # the previous one is no longer pending: nothing to cancel
+                continue
+            if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
+                raise
+            backoff(attempt)  # another start for this recipient got in first: read again
+    raise ApiError(TOO_MANY_CONCURRENT, "Too many concurrent verifications for this recipient; retry shortly")
+
+
+def cancel_unsent(verification_id: str) -> None:
+    """The message could not be sent (quota, provider refused the request): the code is void."""
+    try:
+        Verification(verification_id).update(
+            actions=[Verification.status.set(CANCELED), Verification.cancel_reason.set(NOT_SENT)],
+            condition=Verification.status == PENDING)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def undo_start(started: Started, application_id: str, to: str) -> None:
+    """A start that lost to an earlier copy of its own request (the same Idempotency-Key, both
+    in flight at once): the client holds the earlier answer, so this verification is canceled
+    and, while nobody has started since, the one it replaced is pending again, as if this start
+    had never run. Its code was never sent."""
+    if started.replaced:
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.update(Verification(started.verification_id), condition=Verification.status == PENDING,
+                                   actions=[Verification.status.set(CANCELED), Verification.cancel_reason.set(NOT_SENT)])
+                transaction.update(Recipient(recipient_key(application_id, to)),
+                                   condition=Recipient.pending == started.verification_id,
+                                   actions=[Recipient.pending.set(started.replaced), Recipient.version.add(1)])
+                transaction.update(Verification(started.replaced),
+                                   condition=(Verification.status == CANCELED) & (Verification.cancel_reason == REPLACED),
+                                   actions=[Verification.status.set(PENDING), Verification.cancel_reason.remove()])
+            return
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" not in cancellation_reasons(error):
+                raise
+    cancel_unsent(started.verification_id)  # someone started since (or nothing was replaced)
+
+
+def find(verification_id: Any) -> Verification:
+    """One strongly consistent GetItem; an id that is not one of ours, or unknown, is 404."""
+    if is_verification_id(verification_id):
+        try:
+            return Verification.get(verification_id, consistent_read=True)
+        except Verification.DoesNotExist:
+            pass
+    raise not_found(NOT_FOUND_MESSAGE)
+
+
+def _usable(verification: Verification) -> None:
+    """404 (or 429) for a verification that can no longer be checked."""
+    if verification.status == APPROVED:
+        raise not_found("This verification was already approved")
+    if verification.status == CANCELED:
+        if verification.cancel_reason == TOO_MANY_ATTEMPTS:
+            raise ApiError(TOO_MANY_REQUESTS, f"Too many wrong codes ({MAX_ATTEMPTS}); start a new verification")
+        raise not_found("This verification was canceled")
+    if clock.now_iso() >= verification.expires_at:
+        raise not_found("This verification has expired; start a new one")
+
+
+def check(verification: Verification, code: Any) -> str:
+    """'approved' or 'pending'; 404 or 429 as the module says."""
+    if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) > codes.MAX_LENGTH:
+        raise bad_parameter("code", f"code must be {codes.MIN_LENGTH} to {codes.MAX_LENGTH} digits")
+    for _ in range(CONFLICT_ATTEMPTS):
+        _usable(verification)
+        seen = int(verification.attempts or 0)
+        same = (Verification.status == PENDING) & (Verification.attempts == seen)
+        right = len(code) == int(verification.code_length) and codes.matches(
+            verification.code_hash, verification.pk, verification.salt, code)
+        if right:
+            actions = [Verification.status.set(APPROVED), Verification.approved_at.set(clock.now_iso())]
+        elif seen + 1 >= MAX_ATTEMPTS:
+            actions = [Verification.attempts.set(seen + 1), Verification.status.set(CANCELED),
+                       Verification.cancel_reason.set(TOO_MANY_ATTEMPTS)]
+        else:
+            actions = [Verification.attempts.set(seen + 1)]
+        try:
+            Verification(verification.pk).update(actions=actions, condition=same)
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            verification = find(verification.pk)  # another check got in first: judge it afresh
+            continue
+        if right:
+            return APPROVED
+        if seen + 1 >= MAX_ATTEMPTS:
+            raise ApiError(TOO_MANY_REQUESTS, f"Too many wrong codes ({MAX_ATTEMPTS}); the verification is canceled")
+        return PENDING
+    raise ApiError(TOO_MANY_CONCURRENT, "Too many concurrent checks of this verification")
+
+
+def render(verification: Verification, status: str | None = None) -> dict[str, Any]:
+    return {"verification_id": verification.pk, "to": verification.to, "channel": verification.channel,
+            "status": status or verification.status, "expires_at": verification.expires_at}

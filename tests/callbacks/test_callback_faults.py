@@ -1,0 +1,195 @@
+"""Faults on the callback paths that write twice, injected: nothing is lost, and what may be sent
+twice carries the same webhook-id."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from chalicelib.callbacks import delivery, queue
+from chalicelib.callbacks import service as callbacks
+from chalicelib.callbacks.models import Delivery, delivery_id
+from chalicelib.core import clock
+from local import faults
+from tests.callbacks.conftest import message_image
+from tests.conftest import drain, recount
+from tests.sends import sms_body
+
+
+def test_a_lost_enqueue_is_found_by_the_sweeper(hooked, receiver, worker, frozen_clock, monkeypatch):
+    """The delivery is written, then SQS fails: the stream's retry finds it written (creates nothing),
+    and the sweeper queues it once its grace period is over. Delivered exactly once."""
+    message_id = "01TESTLOSTQUEUE" + "0" * 11
+    image = message_image(hooked["app_id"], message_id, ["Submitted"])
+    real_enqueue = queue.enqueue
+    monkeypatch.setattr(queue, "enqueue", lambda jobs: (_ for _ in ()).throw(RuntimeError("SQS is down")))
+    with pytest.raises(RuntimeError):
+        callbacks.on_status_change(None, image)
+    monkeypatch.setattr(queue, "enqueue", real_enqueue)
+    assert callbacks.on_status_change(None, image) == 0  # the stream's redelivery: already written
+    drain(worker)
+    assert receiver.received == []
+    assert (message_id, 1) not in delivery.sweep()  # within its grace period a queued first attempt may still be coming
+    frozen_clock.advance(callbacks.SWEEP_GRACE_SECONDS)
+    assert (message_id, 1) in delivery.sweep()
+    drain(worker)
+    assert [r.headers["webhook-id"] for r in receiver.received] == [delivery_id(message_id, 1)]
+    assert Delivery.get(message_id, 1).state == "delivered"
+
+
+def test_a_worker_killed_after_posting_is_retried_with_the_same_webhook_id(hooked, receiver, worker, frozen_clock,
+                                                                           monkeypatch):
+    """The POST reached the receiver, then the worker died before recording it: the lease runs out,
+    the sweeper queues it again, and the receiver sees the same webhook-id twice (it deduplicates)."""
+    message_id = "01TESTKILLED" + "0" * 14
+    real_finish = delivery._finish
+    calls = {"n": 0}
+
+    def dies_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise SystemExit("killed between the POST and its record")
+        return real_finish(*args, **kwargs)
+
+    monkeypatch.setattr(delivery, "_finish", dies_once)
+    callbacks.on_status_change(None, message_image(hooked["app_id"], message_id, ["Submitted"]))
+    with pytest.raises(SystemExit):
+        delivery.attempt(message_id, 1, 0)
+    assert len(receiver.received) == 1
+    assert delivery.attempt(message_id, 1, 0) == "skipped"  # a second worker: the lease holds
+    frozen_clock.advance(delivery.LEASE_SECONDS)
+    assert (message_id, 1) not in delivery.sweep()  # the lease ran out, but the claim pushed the due time on
+    frozen_clock.advance(callbacks.SWEEP_GRACE_SECONDS - delivery.LEASE_SECONDS)
+    assert (message_id, 1) in delivery.sweep()
+    drain(worker)
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert ids == [delivery_id(message_id, 1)] * 2
+    item = Delivery.get(message_id, 1)
+    assert item.state == "delivered" and item.attempt_count == 1 and item.lease_until is None
+
+
+def test_two_workers_never_attempt_one_delivery_at_once(hooked, receiver):
+    message_id = "01TESTTWOWORKERS" + "0" * 10
+    callbacks.on_status_change(None, message_image(hooked["app_id"], message_id, ["Submitted"]))
+    assert delivery._claim(message_id, 1, 0) is not None
+    assert delivery._claim(message_id, 1, 0) is None   # held
+    assert delivery._claim(message_id, 1, 1) is None   # a job for an attempt not reached
+
+
+def _sent_and_settled(hooked, worker) -> str:
+    """An SMS through the API and the simulator: Submitted, Sent, Delivered, each change read
+    from the messages stream by its one consumer (issue 12's message_stream)."""
+    sent = hooked["api"].call("POST", "/sms/v2/sms", sms_body(), {"Authorization": hooked["token"]})
+    assert sent.status_code == 200, sent.json_body
+    drain(worker)
+    return sent.json_body["msg_uid"]
+
+
+def _webhook_ids(receiver, message_id: str) -> list[str]:
+    return sorted(r.headers["webhook-id"] for r in receiver.received
+                  if json.loads(r.body)["data"]["message_id"] == message_id)
+
+
+def _is_stream_commit(params: dict) -> bool:
+    """The consumer's own transaction: its first item is the batch's mark in the limits table."""
+    return params["TransactItems"][0]["Put"]["TableName"].endswith("-limits")
+
+
+def test_a_stream_batch_applied_again_after_its_hooks_ran_sends_each_callback_once(hooked, receiver, worker):
+    """The hooks ran (deliveries written and queued), then the batch's commit failed: Lambda gives
+    the batch again, the hooks run again and create nothing. One webhook per status change, and
+    the counters count each change once."""
+    with faults.injected("dynamodb", "TransactWriteItems", code="InternalServerError", status=500, times=2,
+                         when=_is_stream_commit) as fault:
+        message_id = _sent_and_settled(hooked, worker)
+    assert fault.hits == 2
+    assert _webhook_ids(receiver, message_id) == [delivery_id(message_id, n) for n in (1, 2, 3)]
+    assert [int(d.sequence) for d in Delivery.query(message_id)] == [1, 2, 3]
+    counted, actual = recount(hooked["app_id"], "sms")
+    assert counted == actual
+
+
+def test_a_hook_that_fails_leaves_the_batch_to_come_again_and_nothing_is_lost(hooked, receiver, worker,
+                                                                            frozen_clock):
+    """SQS refuses the first attempt's job while the consumer runs the hook: the batch is not
+    committed (counters wait), comes again, finds its deliveries written; the sweeper queues
+    what was never queued once its grace period is over. Each status is delivered once."""
+    with faults.injected("sqs", "SendMessageBatch", code="InternalError", status=500, times=1,
+                         when=lambda params: params["QueueUrl"].endswith("-callbacks")) as fault:
+        message_id = _sent_and_settled(hooked, worker)
+    assert fault.hits == 1
+    counted, actual = recount(hooked["app_id"], "sms")
+    assert counted == actual
+    frozen_clock.advance(callbacks.SWEEP_GRACE_SECONDS)
+    delivery.sweep()
+    drain(worker)
+    assert _webhook_ids(receiver, message_id) == [delivery_id(message_id, n) for n in (1, 2, 3)]
+    assert {d.state for d in Delivery.query(message_id)} == {"delivered"}
+
+
+def test_the_stream_consumer_hands_callbacks_status_changes_only(aws):
+    """What the consumer's hook gives callbacks: inserts and status moves, as (old, new) pairs;
+    not a write that kept the status, nor a removal."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    from chalicelib import workers
+    from chalicelib.messages import changes
+
+    serializer = TypeSerializer()
+    batch = uuid.uuid4().hex
+    image = {"message_id": "01TESTHOOK" + "0" * 16, "application_id": f"app-{batch}", "channel": "sms"}
+
+    def record(sequence, old=None, new=None):
+        data = {"SequenceNumber": str(sequence)}
+        for key, value in (("OldImage", old), ("NewImage", new)):
+            if value:
+                data[key] = {k: serializer.serialize(v) for k, v in {**image, **value}.items()}
+        return {"eventID": f"{batch}-{sequence}", "dynamodb": data}
+
+    seen = []
+    workers._status_hooks()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(callbacks, "on_status_changes", lambda pairs: seen.extend(pairs) or 0)
+        answer = changes.apply([record(1, new={"status": "Submitted"}),
+                                record(2, {"status": "Submitted"}, {"status": "Sent"}),
+                                record(3, {"status": "Sent"}, {"status": "Sent", "dispatch": "done"}),
+                                record(4, old={"status": "Sent"})])
+    assert answer == {"batchItemFailures": []}
+    assert [(old, new["status"]) for old, new in seen] == [(None, "Submitted"), ({"status": "Submitted"}, "Sent")]
+    assert all(new["message_id"] == image["message_id"] for _, new in seen)
+    assert json.dumps(seen)  # plain values
+
+
+def test_the_sequence_grows_by_one_with_every_status_write(hooked, receiver, worker, frozen_clock, monkeypatch):
+    """Issue 12's status writes each append the new status to the history (transitions.move), so the
+    callbacks' sequence grows by one per status: a provider event, a refusal through the status
+    rules, the dispatch sweeper failing a message that never heard from its provider. A refusal or
+    an event that moves nothing is kept in the history and makes no callback."""
+    from chalicelib.messages import status_updates
+    from chalicelib.messages.models import Message
+    from chalicelib.providers.base import StatusEvent
+    from chalicelib.sending import dispatch, pipeline
+    from tests.fakes.quiet_provider import QuietProvider
+
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
+    send = lambda: hooked["api"].call("POST", "/sms/v2/sms", sms_body(), {"Authorization": hooked["token"]})  # noqa: E731
+    swept, refused = send().json_body["msg_uid"], send().json_body["msg_uid"]
+    status_updates.apply(StatusEvent(refused, "TEXT_SENT", clock.now_iso()))                     # Sent (2)
+    stale = Message.get(refused)
+    assert status_updates.reject(stale, "CARRIER_REFUSED", "refused") == "Failed"                # Failed (3)
+    assert status_updates.reject(stale, "CARRIER_REFUSED_AGAIN", "again") == "Failed"            # kept, no move
+    status_updates.apply(StatusEvent(refused, "TEXT_DELIVERED", clock.now_iso()))                # after Failed: kept
+    drain(worker)
+    frozen_clock.advance(dispatch.FIRST_EVENT_DEADLINE.total_seconds() + 60)
+    assert dispatch.sweep(only={swept}) == {swept: "failed"}                                     # Failed (2)
+    status_updates.apply(StatusEvent(swept, "TEXT_DELIVERED", clock.now_iso()))                  # too late: kept
+    drain(worker)
+    events = {}
+    for request in receiver.received:
+        event = json.loads(request.body)["data"]
+        events.setdefault(event["message_id"], []).append((event["sequence"], event["status"], event["provider_status"]))
+    assert sorted(events[swept]) == [(1, "Submitted", "ACCEPTED"), (2, "Failed", "NO_PROVIDER_ANSWER")]
+    assert sorted(events[refused]) == [(1, "Submitted", "ACCEPTED"), (2, "Sent", "TEXT_SENT"),
+                                       (3, "Failed", "CARRIER_REFUSED")]
+    assert len(Message.get(refused).history) == 5 and len(Message.get(swept).history) == 3
