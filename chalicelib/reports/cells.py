@@ -6,7 +6,9 @@ most of Europe), or pasted as tab-separated text, is split into cells at `;`, `,
 break, so `Halo;=1+2;@SUM(A1)` would hand Excel the cells `=1+2` and `@SUM(A1)`. So:
 
 - CSV: every field is quoted, text starting with one of those characters gets a leading `'`, and so
-  does every place inside text where a separator is followed by one (`Halo;'=1+2;'@SUM(A1)`).
+  does every place inside text where a separator is followed by one (`Halo;'=1+2;'@SUM(A1)`; and
+  `Rp 10.000,- lunas` becomes `Rp 10.000,'- lunas`: the price of safety). Only a lone `+` or `-`
+  before a separator or the end is left alone (`Rp 10.000,-`): alone in a cell it is text.
 - XLSX: a text cell is an inline string, never a formula; text that could read as one anywhere
   also gets the `quotePrefix` style, so Excel shows it exactly as written (no apostrophe) and keeps
   it text if someone edits the cell.
@@ -20,8 +22,8 @@ from typing import Any
 
 FORMULA_FIRST = frozenset("=+-@\t\r")
 # A separator (of cells or rows) followed by a formula character: a cell of its own in a spreadsheet
-# that splits there.
-SEPARATED_FORMULA = re.compile("([,;\t\r\n])([=+\\-@])")
+# that splits there. A lone sign is no formula ("Rp 10.000,-" ends a price, not a cell of its own).
+SEPARATED_FORMULA = re.compile("([,;\t\r\n])([=@]|[+\\-](?![,;\t\r\n]|\\Z))")
 NUMBERS = (int, float, Decimal)  # bool is an int
 
 

@@ -127,10 +127,11 @@ class Slice:
         part_bytes = get_settings().report_part_bytes
         columns = writers.columns_for(report.channel)
         buffer = bytearray()
+        options = writers.stream_options(report.format, part_bytes)
         if checkpoint["writer"] is None:
-            writer = writers.writer_for(report.format, buffer.extend, columns)
+            writer = writers.writer_for(report.format, buffer.extend, columns, **options)
         else:
-            writer = writers.resume_writer(report.format, checkpoint["writer"], buffer.extend, columns)
+            writer = writers.resume_writer(report.format, checkpoint["writer"], buffer.extend, columns, **options)
         progress = _Progress(report, self.token, max(int(report.rows), checkpoint["rows"]),
                              int(report.expected_rows or 0))
         zone = ZoneInfo(report.timezone)

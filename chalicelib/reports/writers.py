@@ -29,7 +29,7 @@ from chalicelib.reports.xlsx_writer import MAX_XLSX_ROWS_PER_SHEET, MAX_XLSX_TEX
 
 __all__ = ["COLUMNS_COMMON", "CSV_CHUNK", "CsvWriter", "DETAIL_COLUMNS", "MAX_XLSX_ROWS_PER_SHEET", "MAX_XLSX_TEXT",
            "SAFE_COLUMNS", "XlsxWriter", "canonical_format", "columns_for", "neutralise", "resume_writer",
-           "writer_for"]
+           "stream_options", "writer_for"]
 
 COLUMNS_COMMON = ["message_id", "channel", "target", "status", "created_at", "updated_at"]
 DETAIL_COLUMNS = {
@@ -65,8 +65,14 @@ def writer_for(fmt: str, sink: Any, columns: list[str], **kw: Any) -> CsvWriter 
     return CsvWriter(sink, columns, gzip=fmt == "csv.gz", **kw)
 
 
-def resume_writer(fmt: str, state: dict, sink: Any, columns: list[str]) -> CsvWriter | XlsxWriter:
-    """The writer of a format, carrying on from its `checkpoint()` state."""
+def resume_writer(fmt: str, state: dict, sink: Any, columns: list[str], **kw: Any) -> CsvWriter | XlsxWriter:
+    """The writer of a format, carrying on from its `checkpoint()` state (`kw` as writer_for's)."""
     if canonical_format(fmt) == "xlsx":
         return XlsxWriter.resume(state, sink, columns)
-    return CsvWriter.resume(state, sink, columns)
+    return CsvWriter.resume(state, sink, columns, **kw)
+
+
+def stream_options(fmt: str, part_bytes: int) -> dict[str, Any]:
+    """Options for a writer feeding parts of `part_bytes`: CSV hands its bytes over in chunks of
+    at most an eighth of a part, so parts are cut near their size."""
+    return {} if canonical_format(fmt) == "xlsx" else {"chunk_size": max(4096, min(CSV_CHUNK, part_bytes // 8))}

@@ -141,7 +141,8 @@ def test_neutralise_quotes_text_that_a_spreadsheet_would_evaluate(text, expected
 @pytest.mark.parametrize("value, expected", [
     (None, ""), ("", ""), ("Delivered", "Delivered"), ("628123", "628123"), ("a=b", "a=b"),
     (" =1", " =1"), ("'=1", "'=1"), ("Rp 250.000, jatuh tempo 25/10; lunas", "Rp 250.000, jatuh tempo 25/10; lunas"),
-    ("a; =b", "a; =b"), (-5, "-5"), (2.5, "2.5"), (Decimal("-1.5"), "-1.5"),
+    ("a; =b", "a; =b"), ("Rp 10.000,-", "Rp 10.000,-"), ("Rp 10.000,- lunas", "Rp 10.000,'- lunas"),
+    (-5, "-5"), (2.5, "2.5"), (Decimal("-1.5"), "-1.5"),
     (datetime(2026, 10, 1, 10, 4, 5, tzinfo=timezone(timedelta(hours=7))), "2026-10-01T03:04:05.000Z"),
 ])
 def test_neutralise_leaves_safe_text_and_numbers_alone(value, expected):
