@@ -93,9 +93,11 @@ def _expected(messages: list[dict], fmt: str) -> list[list[str]]:
     return rows
 
 
-@pytest.mark.parametrize("fmt, slices", [("xlsx", 3), ("csv", 3), ("csv.gz", 2)])
-def test_a_report_in_many_slices_holds_every_row_exactly_once(seeded, worker, fmt, slices, monkeypatch):
+@pytest.mark.parametrize("fmt, part, slices", [("xlsx", PART, 3), ("csv", 4 * PART, 3), ("csv.gz", PART, 2)])
+def test_a_report_in_many_slices_holds_every_row_exactly_once(seeded, worker, fmt, part, slices, monkeypatch):
     from chalicelib.reports import xlsx_writer
+    settings = dataclasses.replace(get_settings(), report_part_bytes=part, report_slice_seconds=0)
+    monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
     monkeypatch.setattr(xlsx_writer, "ROWS_PER_SHEET", 700)  # and across sheets, inside the one zip stream
     shop, messages = seeded
     shown = []  # the rows shown to the owner, at each save (progress, or a checkpoint)
@@ -117,13 +119,13 @@ def test_a_report_in_many_slices_holds_every_row_exactly_once(seeded, worker, fm
     assert len(shown) >= 3 and shown == sorted(shown) and max(b - a for a, b in zip([0, *shown], shown)) <= 1_000
 
 
-@pytest.mark.parametrize("fmt, at_least", [("csv", 9), ("xlsx", 4)])
-def test_crashes_at_every_step_leave_the_same_file(seeded, fmt, at_least, frozen_clock, monkeypatch):
+@pytest.mark.parametrize("fmt, part, at_least", [("csv", PART, 9), ("xlsx", PART // 8, 4)])
+def test_crashes_at_every_step_leave_the_same_file(seeded, fmt, part, at_least, frozen_clock, monkeypatch):
     import moto.s3.models
 
     shop, messages = seeded
-    monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", PART // 8)
-    settings = dataclasses.replace(get_settings(), report_part_bytes=PART // 8, report_slice_seconds=0)
+    monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", part)
+    settings = dataclasses.replace(get_settings(), report_part_bytes=part, report_slice_seconds=0)
     monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
     bucket = get_settings().report_bucket
     reference = _create(shop, fmt)
@@ -192,7 +194,7 @@ def test_crashes_at_every_step_leave_the_same_file(seeded, fmt, at_least, frozen
     assert len([u for u in uploads if report_id in u["Key"]]) == hits["after s3 CreateMultipartUpload"] == 1
 
 
-def test_a_slice_that_lost_its_lease_can_save_nothing(seeded, frozen_clock):
+def test_a_slice_that_lost_its_lease_can_save_nothing(seeded, frozen_clock, monkeypatch):
     """Issue 12, item 7: progress and Done are fenced by the lease. A slice that stalls past its
     lease is taken over; its later writes are refused and the new slice's file stands."""
     shop, messages = seeded
@@ -215,6 +217,8 @@ def test_a_slice_that_lost_its_lease_can_save_nothing(seeded, frozen_clock):
     current = Report.get(shop.app_id, report_id, consistent_read=True)
     assert current.status == "Preparing" and current.rows == 0 and current.lease_token == new_token
     job_state.release(taken, new_token, 0)
+    settings = dataclasses.replace(get_settings(), report_part_bytes=PART, report_slice_seconds=10**6)
+    monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
     while report_jobs.run(shop.app_id, report_id, attempt=1) != "done":
         pass
     assert _rows("csv", _file(shop, report_id)) == _expected(messages, "csv")
