@@ -244,3 +244,22 @@ def test_after_three_failed_attempts_the_job_is_in_the_dlq(seeded, aws, monkeypa
     assert json.loads(dead["Body"])["report_id"] == report_id
     failed = Report.get(shop.app_id, report_id)
     assert failed.status == "Failed" and "S3 unreachable" in failed.error
+
+
+def test_a_non_ascii_report_name_downloads_under_its_own_name(seeded, http_s3, monkeypatch):
+    """RFC 6266: `filename*` carries the UTF-8 name (percent-encoded), after an ASCII stand-in for
+    old clients. Before, the name's non-ASCII letters were simply replaced by "_"."""
+    from urllib.parse import unquote
+    shop, _, _ = seeded
+    name = "Laporan Désember 📊 \"final\""
+    report_id = _create(shop, name=name, format="csv.gz").json_body["report_id"]
+    assert report_jobs.run(shop.app_id, report_id, attempt=1) == "done"
+    body, headers = _fetch(shop, report_id, http_s3, monkeypatch)
+    disposition = headers["content-disposition"]
+    assert disposition.isascii() and disposition.startswith('attachment; filename="Laporan Desember _ _final_.csv.gz"; ')
+    charset, language, encoded = disposition.split("; filename*=", 1)[1].split("'", 2)
+    assert (charset, language) == ("UTF-8", "") and unquote(encoded, encoding="utf-8") == name + ".csv.gz"
+    assert headers["content-type"] == "application/gzip"
+    import gzip
+    rows = list(csv.reader(io.StringIO(gzip.decompress(body).decode("utf-8-sig"))))
+    assert len(rows) == 4 and rows[0][0] == "message_id"
