@@ -56,8 +56,10 @@ class CsvWriter:
             self._gzip = GzipStream(out) if _state is None else GzipStream.resume(_state["gzip"], out)
             out = self._gzip.write
         self._raw = _Raw(out)
+        # write_through: text goes on to the BufferedWriter at once, so `chunk_size` alone bounds
+        # what is held back (parts are cut near their size).
         self._stream = io.TextIOWrapper(io.BufferedWriter(self._raw, buffer_size=chunk_size), encoding="utf-8",
-                                        errors="replace", newline="")
+                                        errors="replace", newline="", write_through=True)
         self._writerow = csv.writer(self._stream, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerow
         self._width = len(self.columns)
         self._checked = [i for i, name in enumerate(self.columns) if name not in SAFE_COLUMNS]

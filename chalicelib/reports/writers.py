@@ -75,4 +75,4 @@ def resume_writer(fmt: str, state: dict, sink: Any, columns: list[str], **kw: An
 def stream_options(fmt: str, part_bytes: int) -> dict[str, Any]:
     """Options for a writer feeding parts of `part_bytes`: CSV hands its bytes over in chunks of
     at most an eighth of a part, so parts are cut near their size."""
-    return {} if canonical_format(fmt) == "xlsx" else {"chunk_size": max(4096, min(CSV_CHUNK, part_bytes // 8))}
+    return {} if canonical_format(fmt) == "xlsx" else {"chunk_size": max(1, min(CSV_CHUNK, part_bytes // 8))}

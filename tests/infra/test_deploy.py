@@ -30,8 +30,8 @@ DEPLOY = ROOT / "infra" / "deploy.py"
 # writes Swagger 2.0: the step of `chalice deploy` moto cannot take (test_moto_is_what_stops...).
 MOTO_LIMIT = "An error occurred (500) when calling the ImportRestApi operation"
 WORKERS = {"dispatch_worker": 10, "simulator_clock": 5, "report_worker": 2}  # maximum concurrency
-# The messages stream's consumer and the two schedules (issue 12): their own functions and roles.
-RELIABILITY = ("message_stream", "dispatch_sweeper", "quota_reconciler")
+# The messages stream's consumer and the schedules (issues 12 and 15): their own functions and roles.
+RELIABILITY = ("message_stream", "dispatch_sweeper", "quota_reconciler", "report_sweeper")
 
 
 def test_chalice_validates_the_real_app_for_every_deployed_stage():
@@ -156,7 +156,7 @@ def test_what_chalice_deployed_has_the_stacks_roles_and_limits(moto_deploy):
         assert functions[name]["Role"] == settings["iam_role_arn"], name
         assert settings["manage_iam_role"] is False
     roles = {settings["iam_role_arn"] for settings in config["lambda_functions"].values()}
-    assert len(roles) == 8 and all(":role/kirim-dev-" in role for role in roles)
+    assert len(roles) == 9 and all(":role/kirim-dev-" in role for role in roles)
     assert functions["kirim-dev"]["Timeout"] == 28
     variables = functions["kirim-dev"]["Environment"]["Variables"]
     assert not [k for k in variables if k.startswith(("META_", "EUM_"))]
@@ -179,7 +179,7 @@ def test_a_rerun_is_idempotent(moto_deploy):
     assert "Updating lambda function: kirim-dev-report_worker" in output
     assert output.count("removed event source mapping") == 4  # left by the first, unfinished deploy
     lam = moto_deploy["clients"]["lambda"]
-    assert len(lam.list_functions()["Functions"]) == 8
+    assert len(lam.list_functions()["Functions"]) == 9
     assert len(lam.list_event_source_mappings()["EventSourceMappings"]) == 4
     assert len([s for s in moto_deploy["clients"]["sns"].list_subscriptions()["Subscriptions"]
                 if s["Protocol"] == "lambda"]) == 1
@@ -208,8 +208,9 @@ def test_package_is_small_and_holds_no_sdk(package):
     names = zipfile.ZipFile(zip_path).namelist()
     tops = {n.split("/")[0] for n in names}
     assert not tops & {"boto3", "botocore", "s3transfer"}  # the Lambda runtime's
-    assert {"pynamodb", "aws_lambda_powertools", "phonenumbers", "email_validator", "openpyxl", "dns", "idna",
-            "et_xmlfile", "jmespath", "urllib3", "chalicelib", "app.py", "typing_extensions.py"} <= tops
+    assert {"pynamodb", "aws_lambda_powertools", "phonenumbers", "email_validator", "dns", "idna",
+            "jmespath", "urllib3", "chalicelib", "app.py", "typing_extensions.py"} <= tops
+    assert not tops & {"openpyxl", "et_xmlfile", "lxml"}  # reports write XLSX themselves
     assert not [n for n in names if n.startswith(("phonenumbers/geodata", "phonenumbers/carrierdata"))]
 
 

@@ -39,7 +39,8 @@ GLOBAL_KEYS = {"aws:SourceAccount", "aws:SourceArn", "aws:PrincipalAccount", "aw
 # Operations authorised under another action's name (AWS's IAM service reference).
 ACTION_FOR = {("sqs", "SendMessageBatch"): "SendMessage", ("s3", "CreateMultipartUpload"): "PutObject",
               ("s3", "UploadPart"): "PutObject", ("s3", "CompleteMultipartUpload"): "PutObject",
-              ("s3", "ListParts"): "ListMultipartUploadParts", ("dynamodb", "TransactGetItems"): "GetItem"}
+              ("s3", "ListParts"): "ListMultipartUploadParts", ("dynamodb", "TransactGetItems"): "GetItem",
+              ("s3", "HeadObject"): "GetObject"}
 
 
 # ------------------------------------------------------------------ the template against AWS's data
@@ -391,6 +392,11 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
             done = api.call("GET", f"/applications/{shop.app_id}/reports/{report.json_body['report_id']}/download",
                             headers=shop.session)
             assert done.status_code == 200, done.json_body
+            late = api.call("POST", f"/applications/{shop.app_id}/reports",
+                            {"name": "Late", "channel": "email", "statuses": ["Accepted", "Delivered", "Failed"],
+                             "format": "csv", "from": str(date.today() - timedelta(days=1)),
+                             "to": str(date.today() + timedelta(days=1))}, shop.session)
+            assert late.status_code == 202, late.json_body
         # An SES event through the topic, to the provider_events function.
         email_id = ids[1].get("msg_id") or ids[1].get("msgid") or ids[1].get("message_id")
         boto3.client("sns").publish(TopicArn=aws["ProviderEventsTopicArn"], Message=json.dumps(
@@ -399,8 +405,17 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
              "delivery": {"timestamp": "2026-11-27T00:00:01.000Z", "recipients": ["budi@example.com"]}}))
         drain(worker)
         # An hour later: the sweeper fails what heard nothing from its provider, the reconciler
-        # settles the quota journals and refunds.
+        # settles the quota journals and refunds, and the report sweeper queues the late report's job
+        # again, whose first slice, cut short after a part, queues the next one itself.
+        import dataclasses
+
+        import moto.s3.models
+
         from chalicelib.core import clock
+        from chalicelib.reports import worker as report_jobs
+        tiny = dataclasses.replace(get_settings(), report_part_bytes=1, report_slice_seconds=0)
+        monkeypatch.setattr(report_jobs, "get_settings", lambda: tiny)
+        monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 1)
         later = clock.now() + timedelta(hours=1)
         clock.use(lambda: later)
         try:
@@ -431,7 +446,9 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
             ("simulator_clock", "dynamodb:UpdateItem"), ("provider_events", "dynamodb:GetItem"),
             ("api_handler", "dynamodb:BatchGetItem"), ("message_stream", "dynamodb:UpdateItem"),
             ("message_stream", "dynamodb:PutItem"), ("dispatch_sweeper", "dynamodb:Query"),
-            ("quota_reconciler", "dynamodb:Query")} <= made, sorted(made)
+            ("quota_reconciler", "dynamodb:Query"), ("report_worker", "sqs:SendMessage"),
+            ("report_sweeper", "dynamodb:Query"), ("report_sweeper", "sqs:SendMessage"),
+            ("report_sweeper", "dynamodb:UpdateItem")} <= made, sorted(made)
     denied = sorted({f"{function}: {action} on {resource}"
                      for function, service, operation, params in recorder
                      for action, resource in requested(service, operation, params)

@@ -57,7 +57,7 @@ TABLES = {
     "idempotency": ("id", {}, "expiration"),
     "counters": (("pk", "sk"), {}, None),
     "ivr": (("application_id", "ivr_id"), {}, None),
-    "reports": (("application_id", "report_id"), {}, None),
+    "reports": (("application_id", "report_id"), {"by_due": ("status", "due_at", "KEYS_ONLY")}, None),
     "templates": (("application_id", "sk"), {"by_provider_template": ("provider_template_id", None, "KEYS_ONLY")},
                   None),
 }
@@ -304,6 +304,7 @@ def test_template_outputs_are_the_documented_set():
         "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "AlarmTopicArn",
         "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",
         "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
+        "ReportSweeperRoleArn",
     }
     assert all("Export" not in o for o in outputs.values())
 
@@ -365,7 +366,8 @@ def test_main_skip_chalice_writes_config(aws, tmp_path, monkeypatch):
         for name, role in (("api_handler", "api"), ("provider_events", "provider-events"),
                            ("dispatch_worker", "dispatch"), ("simulator_clock", "simulator"),
                            ("report_worker", "reports"), ("message_stream", "message-stream"),
-                           ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"))}
+                           ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"),
+                           ("report_sweeper", "report-sweeper"))}
 
 
 # ------------------------------------------------------------------ after chalice deploy
