@@ -106,20 +106,20 @@ class Messages:
 
 def serve(port: int, messages: Messages) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as botocore's pool expects
+
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             target = self.headers.get("X-Amz-Target", "").split(".")[-1]
             if target != "Query":
-                self.send_response(400)
+                status = "400 Bad Request"
                 payload = json.dumps({"__type": "com.amazon.coral.validate#ValidationException",
                                       "message": f"only Query here, not {target}"}).encode()
             else:
-                self.send_response(200)
-                payload = json.dumps(messages.query(body)).encode()
-            self.send_header("Content-Type", "application/x-amz-json-1.0")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+                status, payload = "200 OK", json.dumps(messages.query(body)).encode()
+            # Headers and body in one write: no small packet waiting on the client's delayed ACK.
+            self.wfile.write(f"HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                             f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
 
         def log_message(self, *args) -> None:
             pass

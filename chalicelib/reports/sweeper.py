@@ -6,6 +6,7 @@ A second job for the same report is harmless: the lease lets one slice run at a 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
@@ -17,10 +18,10 @@ log = logging.getLogger(__name__)
 PER_SWEEP = 500
 
 
-def sweep(now: float | None = None) -> dict[str, int]:
-    """Queue every report due by `now` again; {"queued": n, "skipped": n} (skipped: moved meanwhile)."""
+def sweep(now: float | None = None) -> dict[str, Any]:
+    """Queue every report due by `now` again: {"queued": n, "skipped": n (moved meanwhile), "report_ids": [...]}."""
     now = clock.epoch() if now is None else now
-    outcome = {"queued": 0, "skipped": 0}
+    outcome: dict[str, Any] = {"queued": 0, "skipped": 0, "report_ids": []}
     for status in (reports.PROCESSING, reports.PREPARING):
         for due in Report.by_due.query(status, Report.due_at <= now, limit=PER_SWEEP):
             report = Report(due.application_id, due.report_id)
@@ -35,6 +36,7 @@ def sweep(now: float | None = None) -> dict[str, int]:
                 continue
             reports.queue_job(due.application_id, due.report_id)
             outcome["queued"] += 1
+            outcome["report_ids"].append(due.report_id)
     if outcome["queued"]:
         log.info("reports queued again", extra=outcome)
     return outcome
