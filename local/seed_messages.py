@@ -1,6 +1,7 @@
-"""SMS messages in bulk, written as the send path leaves them (message items and the day counters),
-for report tests and benchmarks: `seed(app_id, count, start, days)` returns the messages in id order,
-so a test can compare a report with them row by row."""
+"""SMS messages in bulk, written as the send path leaves them, for report tests and benchmarks:
+`seed(app_id, count, start, days)` returns the messages in id order, so a test can compare a report
+with them row by row. The day counters come from the messages stream (a test drains it); where no
+stream consumer runs, `counters=True` writes them too."""
 from __future__ import annotations
 
 import random
@@ -18,7 +19,7 @@ STATUSES = ["Delivered"] * 6 + ["Failed", "Sent"]
 
 
 def seed(app_id: str, count: int, start: datetime, days: int = 10, zone: str = "Asia/Jakarta",
-         seed_value: int = 7) -> list[dict[str, Any]]:
+         seed_value: int = 7, counters: bool = False) -> list[dict[str, Any]]:
     import boto3
     from ulid import ULID
 
@@ -45,6 +46,8 @@ def seed(app_id: str, count: int, start: datetime, days: int = 10, zone: str = "
             batch.put_item(Item=item)
             tally[(item["day"], status)] += 1
             written.append(item)
+    if not counters:
+        return sorted(written, key=lambda m: m["message_id"])
     days_counts: dict[str, dict[str, int]] = {}
     for (day, status), n in tally.items():
         days_counts.setdefault(day, {})[status] = n

@@ -52,7 +52,7 @@ def main() -> None:
 
     if args.phase == "setup":
         app = applications.create(Principal("owner", "owner@example.com"), "Killed reports", ["sms"])
-        seed(app.application_id, int(args.args[0]), START, days=20, seed_value=3)
+        seed(app.application_id, int(args.args[0]), START, days=20, seed_value=3, counters=True)
         report = reports.create(app.application_id, ["sms"], "Asia/Jakarta", {
             "name": "Killed", "channel": "sms", "statuses": ["Delivered", "Failed"], "format": "xlsx",
             "from": "2026-07-01", "to": "2026-07-31"})
