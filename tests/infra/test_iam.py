@@ -392,10 +392,22 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
             done = api.call("GET", f"/applications/{shop.app_id}/reports/{report.json_body['report_id']}/download",
                             headers=shop.session)
             assert done.status_code == 200, done.json_body
-            late = api.call("POST", f"/applications/{shop.app_id}/reports",
-                            {"name": "Late", "channel": "email", "statuses": ["Accepted", "Delivered", "Failed"],
-                             "format": "csv", "from": str(date.today() - timedelta(days=1)),
-                             "to": str(date.today() + timedelta(days=1))}, shop.session)
+            # Its job cannot be queued (SQS refuses): only the report sweeper will queue it.
+            from botocore.exceptions import ClientError
+
+            from chalicelib.core import aws as kirim_aws
+
+            def refuse(**_):
+                raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, "SendMessage")
+            sqs_events = kirim_aws.client("sqs").meta.events
+            sqs_events.register("before-call.sqs.SendMessage", refuse, unique_id="iam-refuse")
+            try:
+                late = api.call("POST", f"/applications/{shop.app_id}/reports",
+                                {"name": "Late", "channel": "email", "statuses": ["Accepted", "Delivered", "Failed"],
+                                 "format": "csv", "from": str(date.today() - timedelta(days=1)),
+                                 "to": str(date.today() + timedelta(days=1))}, shop.session)
+            finally:
+                sqs_events.unregister("before-call.sqs.SendMessage", unique_id="iam-refuse")
             assert late.status_code == 202, late.json_body
         # An SES event through the topic, to the provider_events function.
         email_id = ids[1].get("msg_id") or ids[1].get("msgid") or ids[1].get("message_id")
