@@ -25,13 +25,13 @@ START = datetime(2026, 7, 1, tzinfo=timezone.utc)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    from local.moto_stack import FAKE_AWS_ENV
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("phase", choices=("setup", "work", "check"))
     parser.add_argument("args", nargs="*")
     args = parser.parse_args()
-    from local.moto_stack import FAKE_AWS_ENV
-
     os.environ.update({**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": args.endpoint, "REPORT_PART_BYTES": "4096",
                        "DYNAMODB_READ_TIMEOUT": "30",  # a moto server on a busy machine
                        "REPORT_SLICE_SECONDS": "2"})
