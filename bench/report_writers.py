@@ -1,23 +1,30 @@
-"""Report writers, measured side by side in one run:
-- throughput: Kirim's CsvWriter vs raw `csv.writer` on the same 200,000 message rows, and Kirim's
-  XlsxWriter vs raw openpyxl write-only on the same 50,000 rows, both into an in-memory sink,
-  fed in turns block by block, fastest of each block over the rounds (goal: Kirim >= 0.8x);
-- memory: peak RSS of a fresh process writing 1,000,000 rows vs 100,000 rows (XLSX: 300,000 vs
-  30,000, for time) into a sink that counts bytes and keeps none (goal: < 30 MB more).
+"""Report writers side by side, on the report's real row shape (what reports.worker.row makes of
+an SMS message: ULID, channel, +62 number, status word, two local ISO times, segments, a ~100-character
+Indonesian body; 1 row in 500 carries text a spreadsheet could run as a formula).
 
-Memory is the peak RSS (VmHWM, else ru_maxrss) of a fresh subprocess per case: the whole process (interpreter, imports,
-zlib's and the XML writer's C buffers), which tracemalloc would miss, and no state left over from
-another case. The difference between the two sizes is the figure that matters."""
+Each case runs in a fresh process, with its own empty TMPDIR watched by a thread (the peak bytes in
+it are the case's temporary disk), and reports wall time, CPU time, peak RSS (VmHWM) and bytes out.
+Rows come from a pool of 50,000 pre-built rows; the time to walk the rows without writing them is
+measured too and taken off, so "writing" is the writer's own time.
+
+- CSV: Kirim's writer against a bare csv.writer (minimal quoting, no checks) on 1,000,000 rows: what
+  quoting every field and the formula checks cost (goal: at least half its speed).
+- XLSX candidates on the same 200,000 rows: Kirim's streaming writer, openpyxl write-only (without
+  and with lxml), xlsxwriter in constant_memory mode (goal: Kirim >= 2x the fastest other, in CPU).
+- Kirim's XLSX and CSV at 1,000,000 rows (goals: XLSX < 100 s, CSV < 10 s of writing, in CPU seconds:
+  what it takes on a core of its own, which wall time on a shared machine is not; no temporary disk),
+  and at 100,000 rows for memory (goal: <= 30 MB more at 1,000,000), plus csv.gz.
+"""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import random
 import resource
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -25,215 +32,225 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import goals  # noqa: E402
-from chalicelib.reports.writers import CsvWriter, XlsxWriter, columns_for  # noqa: E402
 
-CSV_ROUNDS, XLSX_ROUNDS = 5, 3  # CSV rounds are short, and a shared machine is noisy
-CSV_ROWS = 200_000
-XLSX_ROWS = 50_000
-# openpyxl writes ~5,000-8,000 rows/s on these machines (pure-Python XML without lxml), so 1,000,000
-# XLSX rows would take 2-3 minutes alone: XLSX is measured at 300,000 vs 30,000, the same 10x step
-# (past 8 MiB of output, the copy chunk, nothing in the writer grows with rows; the bench shows it).
-MEMORY_ROWS = {"csv": (100_000, 1_000_000), "xlsx": (100_000, 1_000_000)}
-COLUMNS = columns_for("sms")
+POOL = 50_000
+CANDIDATE_ROWS = 200_000
+BIG, SMALL = 1_000_000, 100_000
+PART = 8 << 20  # Kirim's writers checkpoint (a full flush) at every part, as the worker does
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_STATUSES = ["Delivered"] * 7 + ["Sent", "Submitted", "Failed"]
-_BODIES = [
-    "Kode OTP Anda 482913. Jangan berikan kode ini kepada siapa pun.",
-    "Halo Budi, pesanan #INV-2291 sudah dikirim dan tiba besok.",
-    "Terima kasih telah berbelanja! Dapatkan diskon 20% dengan kode HEMAT20.",
-    "Tagihan Anda Rp 250.000 jatuh tempo 25/10. Abaikan jika sudah membayar.",
-]
+_BODIES = ["Kode OTP Anda {n:06d}. Jangan berikan kode ini kepada siapa pun, termasuk petugas kami.",
+           "Halo {name}, pesanan #INV-{n} sudah dikirim hari ini dan tiba besok. Lacak di kirim.dev/l/{n}",
+           "Tagihan Anda Rp {n}.000,- jatuh tempo 25/10. Abaikan pesan ini jika sudah membayar. Terima kasih",
+           "Promo {name}! Diskon 20% untuk semua produk dengan kode HEMAT{n} sampai akhir bulan ini."]
+_RISKY = ["=HYPERLINK(\"http://evil.example/?{n}\",\"Klik\")", "Halo;=1+2;@SUM(A1) {n}", "-2+3+cmd|' /C calc'!A0",
+          "@{name} baris\r\nbaru {n}", "#N/A {n}", " spasi di depan {n} "]
+_NAMES = ["Budi", "Siti", "Agus", "Dewi", "Rina", "Joko", "Putri", "Wayan"]
 
 
-def rows(count: int, seed: int = 7):
-    """Typical SMS report rows: ULID-like id, channel, +62 number, status, two ISO times, 2 details."""
+def pool(count: int = POOL, seed: int = 15) -> list[list]:
     rng = random.Random(seed)
     start_ms = 1_790_000_000_000
+    rows = []
     for i in range(count):
         ms = start_ms + i * 37
-        stamp = "".join(_CROCKFORD[(ms >> shift) & 31] for shift in range(45, -1, -5))
-        ulid = stamp + "".join(rng.choices(_CROCKFORD, k=16))
-        created = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
-        updated = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000 + 4)) + f".{ms % 1000:03d}Z"
-        yield [ulid, "sms", f"+628{rng.randrange(10**9, 10**10)}", rng.choice(_STATUSES), created, updated,
-               rng.choice((1, 1, 1, 2)), rng.choice(_BODIES)]
+        ulid = "".join(_CROCKFORD[(ms >> s) & 31] for s in range(45, -1, -5)) + "".join(rng.choices(_CROCKFORD, k=16))
+        created = time.strftime("%Y-%m-%dT%H:%M:%S+07:00", time.gmtime(ms // 1000 + 7 * 3600))
+        updated = time.strftime("%Y-%m-%dT%H:%M:%S+07:00", time.gmtime(ms // 1000 + 7 * 3600 + 4))
+        template = rng.choice(_RISKY) if rng.random() < 1 / 500 else rng.choice(_BODIES)
+        body = template.format(n=rng.randrange(10**6), name=rng.choice(_NAMES))
+        status = rng.choice(["Delivered"] * 7 + ["Sent", "Submitted", "Failed"])
+        rows.append([ulid, "sms", f"+628{rng.randrange(10**9, 10**10)}", status, created, updated,
+                     1 + len(body) // 160, body])
+    return rows
 
 
-class _KirimCsv:
-    def __init__(self) -> None:
-        self.writer = CsvWriter(io.BytesIO(), COLUMNS)
-
-    def write(self, block: list[list]) -> None:
-        write_row = self.writer.write_row
-        for row in block:
-            write_row(row)
-
-    def finish(self) -> None:
-        self.writer.close()
+def _rows(count: int):
+    rows = pool()
+    for i in range(count):
+        yield rows[i % POOL]
 
 
-class _RawCsv:
-    def __init__(self) -> None:
-        self.stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
-        self.writer = csv.writer(self.stream, lineterminator="\r\n")
-        self.writer.writerow(COLUMNS)
+class _Counting:
+    """A sink that keeps nothing: counts bytes (file-like enough for zipfile, openpyxl, xlsxwriter)."""
 
-    def write(self, block: list[list]) -> None:
-        writerow = self.writer.writerow
-        for row in block:
-            writerow(row)
-
-    def finish(self) -> None:
-        self.stream.flush()
-
-
-class _KirimXlsx(_KirimCsv):
-    def __init__(self) -> None:
-        self.writer = XlsxWriter(io.BytesIO(), COLUMNS)
-
-
-class _RawXlsx:
-    def __init__(self) -> None:
-        from openpyxl import Workbook
-
-        self.workbook = Workbook(write_only=True)
-        self.sheet = self.workbook.create_sheet("Messages")
-        self.sheet.append(COLUMNS)
-
-    def write(self, block: list[list]) -> None:
-        append = self.sheet.append
-        for row in block:
-            append(row)
-
-    def finish(self) -> None:
-        self.workbook.save(io.BytesIO())
-
-
-def _paired_rates(kirim, raw, data: list[list], rounds: int, blocks: int = 10) -> tuple[float, float]:
-    """rows/s of each writer over the same rows, into in-memory sinks. Both writers are open at
-    once and take the rows block by block, in turns (who goes first alternates), so a burst of
-    other work on a shared machine hits both alike; each block's (and open+close's) fastest time
-    over the rounds is kept, and their sum is the writer's time."""
-    size = -(-len(data) // blocks)
-    spans = [data[i:i + size] for i in range(0, len(data), size)]
-    best = {kirim: [float("inf")] * (len(spans) + 1), raw: [float("inf")] * (len(spans) + 1)}
-    for turn in range(rounds):
-        order = (kirim, raw) if turn % 2 == 0 else (raw, kirim)
-        writers, opened = {}, {}
-        for make in order:
-            start = time.perf_counter()
-            writers[make] = make()
-            opened[make] = time.perf_counter() - start
-        for index, span in enumerate(spans):
-            for make in order if index % 2 == 0 else order[::-1]:
-                start = time.perf_counter()
-                writers[make].write(span)
-                best[make][index] = min(best[make][index], time.perf_counter() - start)
-        for make in order:
-            start = time.perf_counter()
-            writers[make].finish()
-            best[make][-1] = min(best[make][-1], opened[make] + time.perf_counter() - start)
-    return len(data) / sum(best[kirim]), len(data) / sum(best[raw])
-
-
-class CountingSink:
-    """Keeps no bytes: counts them, and the biggest single write."""
+    closed = False
 
     def __init__(self) -> None:
         self.bytes = 0
-        self.writes = 0
-        self.largest = 0
 
-    def write(self, data: bytes) -> int:
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
         self.bytes += len(data)
-        self.writes += 1
-        self.largest = max(self.largest, len(data))
         return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _kirim(fmt: str, count: int, sink: _Counting) -> None:
+    from chalicelib.reports.writers import columns_for, writer_for
+
+    writer = writer_for(fmt, sink, columns_for("sms"))
+    mark = 0
+    batch = []
+    for row in _rows(count):
+        batch.append(row)
+        if len(batch) == 1000:
+            writer.write_rows(batch)
+            batch = []
+            if sink.bytes - mark >= PART:
+                writer.checkpoint()
+                mark = sink.bytes
+    writer.write_rows(batch)
+    writer.close()
+
+
+def _openpyxl(count: int, sink: _Counting) -> None:
+    from openpyxl import Workbook
+
+    from chalicelib.reports.writers import columns_for
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Messages")
+    sheet.append(columns_for("sms"))
+    for row in _rows(count):
+        sheet.append(row)
+    book.save(sink)
+
+
+def _xlsxwriter(count: int, sink: _Counting) -> None:
+    import xlsxwriter
+
+    from chalicelib.reports.writers import columns_for
+
+    book = xlsxwriter.Workbook(sink, {"constant_memory": True, "strings_to_numbers": False,
+                                      "strings_to_formulas": False, "strings_to_urls": False})
+    sheet = book.add_worksheet("Messages")
+    sheet.write_row(0, 0, columns_for("sms"))
+    for n, row in enumerate(_rows(count), start=1):
+        sheet.write_row(n, 0, row)
+    book.close()
+
+
+def _raw_csv(count: int, sink: _Counting) -> None:
+    """The floor: the standard library's csv.writer, minimal quoting, no checks."""
+    import csv
+    import io
+
+    from chalicelib.reports.writers import columns_for
+
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="", write_through=True)
+    stream.buffer.write = sink.write  # bytes counted and dropped, as the writers' sinks do
+    write = csv.writer(stream, lineterminator="\r\n").writerow
+    write(columns_for("sms"))
+    for row in _rows(count):
+        write(row)
+    stream.flush()
+
+
+CASES = {
+    "kirim-xlsx": lambda n, s: _kirim("xlsx", n, s), "kirim-csv": lambda n, s: _kirim("csv", n, s),
+    "kirim-csv.gz": lambda n, s: _kirim("csv.gz", n, s), "openpyxl": _openpyxl, "openpyxl+lxml": _openpyxl,
+    "xlsxwriter": _xlsxwriter, "raw-csv": _raw_csv, "feed": lambda n, s: sum(1 for _ in _rows(n)),
+}
 
 
 def _peak_rss_mb() -> float:
-    """This process's peak RSS. VmHWM first: ru_maxrss carries over the parent's peak through
-    fork and exec, so a child of a big parent would report the parent's size."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
 
 
-def _child(fmt: str, count: int) -> None:
-    """One memory case, in its own process: print peak RSS and what was written, as JSON."""
-    sink = CountingSink()
-    writer = CsvWriter(sink, COLUMNS) if fmt == "csv" else XlsxWriter(sink, COLUMNS)
-    start = time.perf_counter()
-    for row in rows(count):
-        writer.write_row(row)
-    sheet_xml = 0
-    if fmt == "xlsx":  # what /tmp holds before the zip is made (openpyxl internals: best effort)
-        for sheet in writer._workbook.worksheets:
+def _dir_bytes(path: str) -> int:
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
             try:
-                sheet_xml += os.path.getsize(sheet._writer.out)
-            except (AttributeError, OSError):
+                total += os.path.getsize(os.path.join(folder, name))
+            except OSError:
                 pass
-    writer.close()
-    print(json.dumps({"peak_mb": _peak_rss_mb(), "bytes": sink.bytes, "writes": sink.writes,
-                      "largest_write": sink.largest, "sheet_xml": sheet_xml,
-                      "seconds": time.perf_counter() - start, "rows": writer.rows}))
+    return total
 
 
-def _memory_cases() -> dict[tuple[str, int], dict]:
-    """Every memory case in its own fresh process, all at once: each measures only itself, and the
-    slow XLSX one sets the wall time."""
-    procs = {(fmt, count): subprocess.Popen([sys.executable, __file__, "--memory", fmt, str(count)], cwd=ROOT,
-                                            stdout=subprocess.PIPE, text=True)
-             for fmt, sizes in MEMORY_ROWS.items() for count in sizes}
-    results = {}
-    for case, proc in procs.items():
-        out, _ = proc.communicate()
-        if proc.returncode:
-            raise RuntimeError(f"memory case {case} failed with exit code {proc.returncode}")
-        results[case] = json.loads(out.strip().splitlines()[-1])
-    return results
+def _child(case: str, count: int) -> None:
+    pool()  # built before the clock starts (and in "feed" too)
+    temp_dir = tempfile.gettempdir()
+    peak = {"bytes": 0}
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.2):
+            peak["bytes"] = max(peak["bytes"], _dir_bytes(temp_dir))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    sink = _Counting()
+    wall, cpu = time.perf_counter(), time.process_time()
+    CASES[case](count, sink)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    stop.set()
+    watcher.join()
+    peak["bytes"] = max(peak["bytes"], _dir_bytes(temp_dir))
+    print(json.dumps({"case": case, "rows": count, "seconds": wall, "cpu": cpu, "peak_mb": _peak_rss_mb(),
+                      "temp_bytes": peak["bytes"], "bytes": sink.bytes}))
 
 
-def run() -> dict[str, float]:
-    results: dict[str, float] = {}
-    data = list(rows(CSV_ROWS))
-    kirim, raw = _paired_rates(_KirimCsv, _RawCsv, data, CSV_ROUNDS)
-    results["csv_writer_ratio"] = kirim / raw
-    print(f"CSV writer: {kirim:,.0f} rows/s vs raw csv {raw:,.0f} rows/s -> {kirim / raw:.2f}x "
-          f"({CSV_ROWS:,} rows, {CSV_ROUNDS} rounds, alternated by blocks of {CSV_ROWS // 10:,}; goal >= 0.8x)")
-    goals.check("CSV writer vs raw csv.writer", f"{kirim / raw:.2f}x", ">= 0.8x", kirim / raw >= 0.8)
-    data = data[:XLSX_ROWS]
-    kirim, raw = _paired_rates(_KirimXlsx, _RawXlsx, data, XLSX_ROUNDS)
-    results["xlsx_writer_ratio"] = kirim / raw
-    print(f"XLSX writer: {kirim:,.0f} rows/s vs raw openpyxl write-only {raw:,.0f} rows/s -> {kirim / raw:.2f}x "
-          f"({XLSX_ROWS:,} rows, {XLSX_ROUNDS} rounds, alternated by blocks of {XLSX_ROWS // 10:,}; goal >= 0.8x)")
-    goals.check("XLSX writer vs raw openpyxl", f"{kirim / raw:.2f}x", ">= 0.8x", kirim / raw >= 0.8)
-    del data
+def measure(case: str, count: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"kirim-bench-{case}-") as temp_dir:
+        env = {**os.environ, "TMPDIR": temp_dir, "OPENPYXL_LXML": "True" if case == "openpyxl+lxml" else "False"}
+        out = subprocess.run([sys.executable, __file__, "--case", case, str(count)], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
-    memory = _memory_cases()
-    for fmt in ("csv", "xlsx"):
-        small, large = MEMORY_ROWS[fmt]
-        low, high = memory[fmt, small], memory[fmt, large]
-        extra = high["peak_mb"] - low["peak_mb"]
-        results[f"{fmt}_memory_extra_mb"] = extra
-        detail = (f"{high['bytes'] / 2**20:,.0f} MiB written in {high['writes']} writes of at most "
-                  f"{high['largest_write'] / 2**20:.1f} MiB, {high['seconds']:.0f} s")
-        if fmt == "xlsx":
-            detail += f"; sheet XML in the temp dir before zipping: {high['sheet_xml'] / 2**20:,.0f} MiB"
-        print(f"{fmt.upper()}: peak {high['peak_mb']:.1f} MB at {large:,} rows vs {low['peak_mb']:.1f} MB at "
-              f"{small:,} rows -> {extra:+.1f} MB (goal < 30 MB more) [{detail}]")
-        goals.check(f"{fmt.upper()} peak memory, {large:,} vs {small:,} rows", f"{extra:+.1f} MB", "< +30 MB",
-                    extra < 30)
+
+def run() -> dict[str, dict]:
+    results: dict[str, dict] = {}
+    # The candidates, on the same rows; the feed's own time is measured beside them and taken off.
+    feed = measure("feed", CANDIDATE_ROWS)
+    for case in ("kirim-xlsx", "openpyxl", "openpyxl+lxml", "xlsxwriter"):
+        r = results[f"{case}@{CANDIDATE_ROWS}"] = measure(case, CANDIDATE_ROWS)
+        print(f"XLSX {case:14} {CANDIDATE_ROWS:,} rows: {r['seconds'] - feed['seconds']:6.1f} s writing "
+              f"({r['cpu'] - feed['cpu']:.1f} CPU-s), peak RSS {r['peak_mb']:.0f} MB, temp disk "
+              f"{r['temp_bytes'] / 2**20:,.0f} MiB, {r['bytes'] / 2**20:.1f} MiB out")
+    kirim_cpu = results[f"kirim-xlsx@{CANDIDATE_ROWS}"]["cpu"] - feed["cpu"]
+    other = min(results[f"{c}@{CANDIDATE_ROWS}"]["cpu"] - feed["cpu"] for c in ("openpyxl", "openpyxl+lxml",
+                                                                               "xlsxwriter"))
+    goals.check(f"XLSX writing CPU, {CANDIDATE_ROWS:,} rows: fastest other writer / Kirim's",
+                f"{other / kirim_cpu:.1f}x ({other:.1f} vs {kirim_cpu:.1f} CPU-s)", ">= 2x", other / kirim_cpu >= 2)
+
+    feed_big = measure("feed", BIG)
+    for fmt, goal in (("xlsx", 100), ("csv", 10), ("csv.gz", None)):
+        big, small = measure(f"kirim-{fmt}", BIG), measure(f"kirim-{fmt}", SMALL)
+        results[f"kirim-{fmt}@{BIG}"], results[f"kirim-{fmt}@{SMALL}"] = big, small
+        # The goal is on CPU time: the time writing takes with a core of its own. Wall time on this
+        # shared 2-core machine swings with whatever else runs (printed beside it).
+        writing = big["cpu"] - feed_big["cpu"]
+        extra = big["peak_mb"] - small["peak_mb"]
+        print(f"Kirim {fmt:6} {BIG:,} rows: {writing:.1f} CPU-s writing ({big['seconds'] - feed_big['seconds']:.1f} s wall), "
+              f"{big['bytes'] / 2**20:,.0f} MiB out; peak RSS {big['peak_mb']:.1f} MB vs {small['peak_mb']:.1f} MB at "
+              f"{SMALL:,} ({extra:+.1f} MB); temp disk {big['temp_bytes']:,} bytes")
+        if goal:
+            goals.check(f"{fmt.upper()} writing time, {BIG:,} rows (CPU)", f"{writing:.1f} s", f"< {goal} s",
+                        writing < goal)
+        goals.check(f"{fmt.upper()} peak memory, {BIG:,} vs {SMALL:,} rows", f"{extra:+.1f} MB", "<= +30 MB",
+                    extra <= 30)
+        goals.check(f"{fmt.upper()} temporary disk, {BIG:,} rows", f"{big['temp_bytes']:,} bytes", "0",
+                    big["temp_bytes"] == 0)
+    # What formula safety costs: every field quoted, text checked at its start and after separators.
+    raw = results[f"raw-csv@{BIG}"] = measure("raw-csv", BIG)
+    ratio = (raw["cpu"] - feed_big["cpu"]) / (results[f"kirim-csv@{BIG}"]["cpu"] - feed_big["cpu"])
+    print(f"CSV: Kirim's writer at {ratio:.2f}x the speed of a bare csv.writer (minimal quoting, no checks)")
+    goals.check("CSV writer vs a bare csv.writer, CPU", f"{ratio:.2f}x", ">= 0.5x", ratio >= 0.5)
     return results
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--memory":
+    if len(sys.argv) == 4 and sys.argv[1] == "--case":
         _child(sys.argv[2], int(sys.argv[3]))
     else:
         run()
+        raise SystemExit(1 if goals.report() else 0)

@@ -1,9 +1,9 @@
 """Non-HTTP handlers: provider status events (SNS), deferred sends (SQS dispatch queue), the
 simulator's clock (SQS simulator queue), report jobs (SQS report queue), every change of a
 message (the messages table's stream: counters, the quota ledger, status callbacks' deliveries),
-status callbacks' attempts (SQS callback queue), and three schedules: the dispatch sweeper, the
-quota reconciler and the callback sweeper. Each SQS batch and stream batch reports partial
-failures, so only the failed records are retried."""
+status callbacks' attempts (SQS callback queue), and four schedules: the dispatch sweeper, the
+quota reconciler, the callback sweeper and the report sweeper. Each SQS batch and stream batch
+reports partial failures, so only the failed records are retried."""
 from __future__ import annotations
 
 import json
@@ -152,16 +152,17 @@ def simulator_clock(event: Any) -> dict:
     return _partial_batch(event, _simulator_record)
 
 
-def _report_record(record: Any) -> None:
+def _report_record(record: Any, lambda_context: Any = None) -> None:
     from chalicelib.reports import worker as report_jobs
 
     body = json.loads(record.body)
     attempt = int(record.attributes.approximate_receive_count or 1)
-    outcome = report_jobs.run(body["application_id"], body["report_id"], attempt)
+    remaining = lambda_context.get_remaining_time_in_millis() if lambda_context is not None else None
+    outcome = report_jobs.run(body["application_id"], body["report_id"], attempt, remaining)
     log.info("report job", extra={"report_id": body["report_id"], "outcome": outcome, "attempt": attempt})
 
 
-# One report per invocation: each has the whole Lambda timeout and its own visibility timeout.
+# One report slice per invocation: each has the whole Lambda timeout and its own visibility timeout.
 @_sqs_worker(_settings.report_queue_name, "report_worker", 1, instances=2)
 def report_worker(event: Any) -> dict:
     return _partial_batch(event, _report_record)
@@ -192,3 +193,12 @@ def callback_sweeper(event: Any) -> dict:
     queued = len(delivery.sweep())
     log.info("callback sweep", extra={"queued": queued})
     return {"queued": queued}
+
+
+@workers.schedule(Rate(5, unit=Rate.MINUTES), name="report_sweeper")
+def report_sweeper(event: Any) -> dict:
+    """Reports whose job was not heard from in time (never queued, a lost next slice, a dead
+    slice) are queued again."""
+    from chalicelib.reports import sweeper
+
+    return sweeper.sweep()

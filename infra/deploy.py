@@ -259,9 +259,10 @@ def enable_batch_item_failures(lambda_client, project_dir, stage, names=SQS_WORK
         _enable_on(lambda_client, worker)
 
 
-def size_report_storage(lambda_client, project_dir, stage, megabytes=2048):
-    """Give the report worker the /tmp that big XLSX reports need (chalice cannot set it;
-    chalice-merge.yaml does the same for `chalice package`)."""
+def size_report_storage(lambda_client, project_dir, stage, megabytes=512):
+    """The report worker's /tmp: Lambda's default, since the writers use none (an upgrade from the
+    2,048 MB openpyxl needed shrinks it back). Chalice cannot set it; chalice-merge.yaml does the
+    same for `chalice package`."""
     worker = _deployed_resource(project_dir, stage, "lambda_function", REPORT_WORKER)
     if not worker:
         print(f"note: no '{REPORT_WORKER}' function deployed; ephemeral storage not set")

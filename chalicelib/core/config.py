@@ -42,6 +42,8 @@ class Settings:
     provider_secret_arn: str
     report_queue_name: str
     report_bucket: str
+    report_slice_seconds: int
+    report_part_bytes: int
     provider_events_topic_arn: str
     messages_stream_arn: str
     default_quota: int
@@ -100,6 +102,10 @@ def get_settings() -> Settings:
         provider_secret_arn=os.environ.get("PROVIDER_SECRET_ARN", ""),
         report_queue_name=_name("REPORT_QUEUE_NAME", stage, "reports"),
         report_bucket=os.environ.get("REPORT_BUCKET", ""),
+        # A report job works in slices of this many seconds (then queues its next slice), and
+        # uploads (and checkpoints) every this many bytes; S3 wants parts of 5 MiB or more.
+        report_slice_seconds=int(os.environ.get("REPORT_SLICE_SECONDS", "600")),
+        report_part_bytes=int(os.environ.get("REPORT_PART_BYTES", str(8 << 20))),
         provider_events_topic_arn=os.environ.get("PROVIDER_EVENTS_TOPIC_ARN", ""),
         # The stack's output; Chalice needs an ARN to declare the stream consumer even where
         # none exists yet (unit tests import the app before any stack), hence the placeholder.

@@ -1,11 +1,14 @@
 """Reports: what the owner asks for, its state, and the expiring download link.
 
 POST stores the report as Processing and puts one job on the report queue (reports.worker
-writes the file); GET shows progress; download presigns a fresh 15-minute URL.
+writes the file, in slices); GET shows progress; download presigns a fresh 15-minute URL.
+If the job cannot be queued, the report is saved anyway and the report sweeper queues it once
+`due_at` has passed (reports.sweeper), so no report stays Processing for ever.
 Files expire from S3 after RETENTION_DAYS (bucket lifecycle); the report then reads as expired.
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any, Iterator
 
@@ -21,6 +24,13 @@ from chalicelib.reports.models import Report
 PROCESSING, PREPARING, DONE, FAILED = "Processing", "Preparing", "Done", "Failed"
 RETENTION_DAYS = 7
 LINK_SECONDS = 15 * 60
+# The largest report: 10 sheets of XLSX, and even rows of 400 compressed bytes stay under the
+# 4 GiB a zip without ZIP64 holds (README, "Reports at scale").
+MAX_ROWS = 10_000_000
+# A queued job that has not started by then is queued again by the sweeper (a lost send, or a
+# queue backed up behind long reports: a second message for a report is harmless).
+QUEUE_GRACE = 10 * 60
+log = logging.getLogger(__name__)
 
 
 def expected_rows(application_id: str, channel: str, statuses: list[str], span: Range) -> int:
@@ -43,23 +53,34 @@ def create(application_id: str, app_channels: list[str], timezone_name: str, bod
         raise bad_parameter("statuses", f"{unknown[0]!r} is not a {channel} status; use: {', '.join(words)}")
     fmt = body.get("format")
     if not isinstance(fmt, str) or fmt.lower() not in FORMATS:
-        raise bad_parameter("format", "format is csv or xlsx (xls means xlsx)")
+        raise bad_parameter("format", "format is csv, csv.gz or xlsx (xls means xlsx)")
     for field in ("from", "to"):
         if not isinstance(body.get(field), str):
             raise bad_parameter(field, f"{field} is required: a date (2026-11-27) or an ISO 8601 time")
     span = parse_range({"from": body["from"], "to": body["to"]}, timezone_name)
     statuses = sorted(set(statuses), key=words.index)
+    total = expected_rows(application_id, channel, statuses, span)
+    if total > MAX_ROWS:
+        raise bad_parameter("to", f"this range holds about {total:,} messages of those statuses; a report holds "
+                                  f"at most {MAX_ROWS:,}: make the range shorter or ask for fewer statuses")
     from ulid import ULID
 
     report = Report(application_id, str(ULID()), name=name, channel=channel, statuses=statuses,
                     format=FORMATS[fmt.lower()], start=span.start.isoformat(), end=span.end.isoformat(),
                     from_text=body["from"], to_text=body["to"], timezone=timezone_name, status=PROCESSING,
-                    rows=0, expected_rows=expected_rows(application_id, channel, statuses, span),
-                    created_at=clock.now_iso())
+                    rows=0, expected_rows=total, created_at=clock.now_iso(),
+                    due_at=int(clock.epoch()) + QUEUE_GRACE)
     report.save(condition=Report.report_id.does_not_exist())
-    aws.send_to_queue(get_settings().report_queue_name,
-                      {"application_id": application_id, "report_id": report.report_id})
+    try:
+        queue_job(application_id, report.report_id)
+    except Exception:  # noqa: BLE001 - the report is saved; the sweeper queues it past due_at
+        log.warning("report job not queued; the sweeper will", exc_info=True, extra={"report_id": report.report_id})
     return report
+
+
+def queue_job(application_id: str, report_id: str) -> None:
+    """One job (one slice) for the report on the report queue."""
+    aws.send_to_queue(get_settings().report_queue_name, {"application_id": application_id, "report_id": report_id})
 
 
 def get(application_id: str, report_id: str) -> Report:
@@ -82,6 +103,8 @@ def expired(report: Report) -> bool:
 
 
 def progress(report: Report) -> int:
+    """Rows done over the total, in percent; 99 at most until Done (messages can change status
+    while a long report runs, so the count may end a little off the total)."""
     if report.status == DONE:
         return 100
     if not report.expected_rows:
@@ -93,6 +116,7 @@ def render(report: Report) -> dict[str, Any]:
     rendered = {"report_id": report.report_id, "name": report.name, "channel": report.channel,
                 "statuses": list(report.statuses), "format": report.format, "from": report.from_text,
                 "to": report.to_text, "status": report.status, "rows": int(report.rows),
+                "total": int(report.rows) if report.status == DONE else int(report.expected_rows or 0),
                 "progress": progress(report), "created_at": report.created_at}
     if report.error:
         rendered["error"] = report.error

@@ -41,7 +41,8 @@ GLOBAL_KEYS = {"aws:SourceAccount", "aws:SourceArn", "aws:PrincipalAccount", "aw
 # Operations authorised under another action's name (AWS's IAM service reference).
 ACTION_FOR = {("sqs", "SendMessageBatch"): "SendMessage", ("s3", "CreateMultipartUpload"): "PutObject",
               ("s3", "UploadPart"): "PutObject", ("s3", "CompleteMultipartUpload"): "PutObject",
-              ("s3", "ListParts"): "ListMultipartUploadParts", ("dynamodb", "TransactGetItems"): "GetItem"}
+              ("s3", "ListParts"): "ListMultipartUploadParts", ("dynamodb", "TransactGetItems"): "GetItem",
+              ("s3", "HeadObject"): "GetObject"}
 
 
 # ------------------------------------------------------------------ the template against AWS's data
@@ -416,6 +417,23 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
             done = api.call("GET", f"/applications/{shop.app_id}/reports/{report.json_body['report_id']}/download",
                             headers=shop.session)
             assert done.status_code == 200, done.json_body
+            # Its job cannot be queued (SQS refuses): only the report sweeper will queue it.
+            from botocore.exceptions import ClientError
+
+            from chalicelib.core import aws as kirim_aws
+
+            def refuse(**_):
+                raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, "SendMessage")
+            sqs_events = kirim_aws.client("sqs").meta.events
+            sqs_events.register("before-call.sqs.SendMessage", refuse, unique_id="iam-refuse")
+            try:
+                late = api.call("POST", f"/applications/{shop.app_id}/reports",
+                                {"name": "Late", "channel": "email", "statuses": ["Accepted", "Delivered", "Failed"],
+                                 "format": "csv", "from": str(date.today() - timedelta(days=1)),
+                                 "to": str(date.today() + timedelta(days=1))}, shop.session)
+            finally:
+                sqs_events.unregister("before-call.sqs.SendMessage", unique_id="iam-refuse")
+            assert late.status_code == 202, late.json_body
         # An SES event through the topic, to the provider_events function.
         email_id = ids[1].get("msg_id") or ids[1].get("msgid") or ids[1].get("message_id")
         boto3.client("sns").publish(TopicArn=aws["ProviderEventsTopicArn"], Message=json.dumps(
@@ -424,8 +442,17 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
              "delivery": {"timestamp": "2026-11-27T00:00:01.000Z", "recipients": ["budi@example.com"]}}))
         drain(worker)
         # An hour later: the sweeper fails what heard nothing from its provider, the reconciler
-        # settles the quota journals and refunds.
+        # settles the quota journals and refunds, and the report sweeper queues the late report's job
+        # again, whose first slice, cut short after a part, queues the next one itself.
+        import dataclasses
+
+        import moto.s3.models
+
         from chalicelib.core import clock
+        from chalicelib.reports import worker as report_jobs
+        tiny = dataclasses.replace(get_settings(), report_part_bytes=1, report_slice_seconds=0)
+        monkeypatch.setattr(report_jobs, "get_settings", lambda: tiny)
+        monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 1)
         later = clock.now() + timedelta(hours=1)
         clock.use(lambda: later)
         try:

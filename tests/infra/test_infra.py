@@ -57,7 +57,7 @@ TABLES = {
     "idempotency": ("id", {}, "expiration"),
     "counters": (("pk", "sk"), {}, None),
     "ivr": (("application_id", "ivr_id"), {}, None),
-    "reports": (("application_id", "report_id"), {}, None),
+    "reports": (("application_id", "report_id"), {"by_due": ("status", "due_at", "KEYS_ONLY")}, None),
     "templates": (("application_id", "sk"), {"by_provider_template": ("provider_template_id", None, "KEYS_ONLY")},
                   None),
     "callbacks": (("message_id", "sequence"), {"by_due": ("due_part", "due_at", "KEYS_ONLY"),
@@ -324,6 +324,7 @@ def test_template_outputs_are_the_documented_set():
         "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
         "CallbacksTable", "VerificationsTable", "SimulatorInboxTable",
         "CallbackQueueName", "CallbackDlqName", "CallbacksWorkerRoleArn", "CallbackSweeperRoleArn",
+        "ReportSweeperRoleArn",
     }
     assert all("Export" not in o for o in outputs.values())
 
@@ -386,7 +387,8 @@ def test_main_skip_chalice_writes_config(aws, tmp_path, monkeypatch):
                            ("dispatch_worker", "dispatch"), ("simulator_clock", "simulator"),
                            ("report_worker", "reports"), ("message_stream", "message-stream"),
                            ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"),
-                           ("callbacks_worker", "callbacks"), ("callback_sweeper", "callback-sweeper"))}
+                           ("callbacks_worker", "callbacks"), ("callback_sweeper", "callback-sweeper"),
+                           ("report_sweeper", "report-sweeper"))}
 
 
 # ------------------------------------------------------------------ after chalice deploy

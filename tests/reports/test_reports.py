@@ -16,7 +16,7 @@ from chalicelib.core import aws, clock
 from chalicelib.core.errors import BAD_PARAMETER, CONFLICT, NOT_FOUND
 from chalicelib.messages import status_updates
 from chalicelib.providers.base import StatusEvent
-from chalicelib.reports import service as reports
+from chalicelib.reports import job_state
 from chalicelib.reports import worker as report_jobs
 from chalicelib.reports.models import Report
 from chalicelib.sending import pipeline
@@ -113,34 +113,37 @@ def test_csv_report_end_to_end(seeded, worker, http_s3, monkeypatch):
 def test_xlsx_report_with_sheet_spill(seeded, http_s3, monkeypatch):
     import openpyxl
     shop, sent, email = seeded
+    from chalicelib.reports import xlsx_writer
+    monkeypatch.setattr(xlsx_writer, "ROWS_PER_SHEET", 1)
     report = _create(shop, channel="email", statuses=["Delivered"], format="xls", name="Email").json_body
     record = Report.get(shop.app_id, report["report_id"])
     assert record.format == "xlsx"
-    report_jobs._claim(record)
-    report_jobs.build(record, boto3.client("s3"), reports.get_settings().report_bucket, rows_per_sheet=1)
+    assert report_jobs.run(shop.app_id, report["report_id"], attempt=1) == "done"
     body, headers = _fetch(shop, report["report_id"], http_s3, monkeypatch)
     assert headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     book = openpyxl.load_workbook(io.BytesIO(body))
     sheet = book[book.sheetnames[0]]
     values = [[c.value for c in r] for r in sheet.iter_rows()]
     assert values[0][:4] == ["message_id", "channel", "target", "status"] and values[1][0] == email
-    assert values[1][values[0].index("subject")] == "'@SUM(1+1)"
+    # No visible apostrophe: the quotePrefix style keeps it text, as written.
+    subject = sheet.cell(row=2, column=values[0].index("subject") + 1)
+    assert subject.value == "@SUM(1+1)" and subject.quotePrefix and subject.data_type == "s"
     assert all(c.data_type != "f" for r in sheet.iter_rows() for c in r)
 
 
 def test_redelivery_and_a_crash_midway(seeded, monkeypatch):
     shop, _, _ = seeded
     report_id = _create(shop).json_body["report_id"]
-    real_build = report_jobs.build
+    real_run = report_jobs.Slice.run
     crashes = []
 
-    def crash_once(*args, **kwargs):
+    def crash_once(self):
         if not crashes:
             crashes.append(1)
             raise RuntimeError("disk full")
-        return real_build(*args, **kwargs)
+        return real_run(self)
 
-    monkeypatch.setattr(report_jobs, "build", crash_once)
+    monkeypatch.setattr(report_jobs.Slice, "run", crash_once)
     with pytest.raises(RuntimeError):
         report_jobs.run(shop.app_id, report_id, attempt=1)
     after_crash = Report.get(shop.app_id, report_id)
@@ -158,14 +161,14 @@ def test_a_job_held_by_another_attempt_is_left_alone(seeded):
     shop, _, _ = seeded
     report_id = _create(shop).json_body["report_id"]
     report = Report.get(shop.app_id, report_id)
-    assert report_jobs._claim(report)
+    assert job_state.claim(report)
     assert report_jobs.run(shop.app_id, report_id, attempt=2) == "in progress elsewhere"
 
 
 def test_a_poisoned_job_fails_the_report_and_goes_to_the_dlq(seeded, client, monkeypatch):
     shop, _, _ = seeded
     report_id = _create(shop).json_body["report_id"]
-    monkeypatch.setattr(report_jobs, "build", lambda *a, **k: (_ for _ in ()).throw(ValueError("bad row")))
+    monkeypatch.setattr(report_jobs.Slice, "run", lambda self: (_ for _ in ()).throw(ValueError("bad row")))
     event = client.events.generate_sqs_event(
         message_bodies=[json.dumps({"application_id": shop.app_id, "report_id": report_id})],
         queue_name="kirim-local-reports")
@@ -218,7 +221,7 @@ def test_after_three_failed_attempts_the_job_is_in_the_dlq(seeded, aws, monkeypa
     from app import app
     from local.worker import LocalWorker
     shop, _, _ = seeded
-    monkeypatch.setattr(report_jobs, "build", lambda *a, **k: (_ for _ in ()).throw(OSError("S3 unreachable")))
+    monkeypatch.setattr(report_jobs.Slice, "run", lambda self: (_ for _ in ()).throw(OSError("S3 unreachable")))
     sqs = boto3.client("sqs")
     queue, dlq = aws["ReportQueueUrl"], aws["ReportDlqUrl"]
     for stale in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
@@ -241,3 +244,22 @@ def test_after_three_failed_attempts_the_job_is_in_the_dlq(seeded, aws, monkeypa
     assert json.loads(dead["Body"])["report_id"] == report_id
     failed = Report.get(shop.app_id, report_id)
     assert failed.status == "Failed" and "S3 unreachable" in failed.error
+
+
+def test_a_non_ascii_report_name_downloads_under_its_own_name(seeded, http_s3, monkeypatch):
+    """RFC 6266: `filename*` carries the UTF-8 name (percent-encoded), after an ASCII stand-in for
+    old clients. Before, the name's non-ASCII letters were simply replaced by "_"."""
+    from urllib.parse import unquote
+    shop, _, _ = seeded
+    name = "Laporan Désember 📊 \"final\""
+    report_id = _create(shop, name=name, format="csv.gz").json_body["report_id"]
+    assert report_jobs.run(shop.app_id, report_id, attempt=1) == "done"
+    body, headers = _fetch(shop, report_id, http_s3, monkeypatch)
+    disposition = headers["content-disposition"]
+    assert disposition.isascii() and disposition.startswith('attachment; filename="Laporan Desember _ _final_.csv.gz"; ')
+    charset, language, encoded = disposition.split("; filename*=", 1)[1].split("'", 2)
+    assert (charset, language) == ("UTF-8", "") and unquote(encoded, encoding="utf-8") == name + ".csv.gz"
+    assert headers["content-type"] == "application/gzip"
+    import gzip
+    rows = list(csv.reader(io.StringIO(gzip.decompress(body).decode("utf-8-sig"))))
+    assert len(rows) == 4 and rows[0][0] == "message_id"

@@ -82,7 +82,7 @@ export function Reports() {
                     <td data-label={t('Report name')}>
                       <span class="strong">{r.name}</span>
                       <div class="muted small">
-                        {r.format === 'xlsx' ? '.XLS' : '.CSV'} · {formatTime(r.created_at, lang)}
+                        {r.format === 'xlsx' ? '.XLS' : r.format === 'csv.gz' ? '.CSV.GZ' : '.CSV'} · {formatTime(r.created_at, lang)}
                       </div>
                     </td>
                     <td data-label={t('Channel')}>{CHANNEL_LABEL[r.channel]}</td>
@@ -94,7 +94,10 @@ export function Reports() {
                       {running(r) && <progress class="progress" max={100} value={r.progress} aria-label={`${t('Progress')} ${r.name}`} />}
                       {r.status === 'Failed' && r.error && <div class="rejection">{r.error}</div>}
                     </td>
-                    <td data-label={t('Rows')}>{formatNumber(r.rows, lang)}</td>
+                    <td data-label={t('Rows')}>
+                      {formatNumber(r.rows, lang)}
+                      {running(r) && r.total > 0 && <span class="muted"> / {formatNumber(r.total, lang)}</span>}
+                    </td>
                     <td class="right">
                       {r.status === 'Done' &&
                         (r.expired ? (
@@ -200,6 +203,10 @@ function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: 
           <label class="radio-card">
             <input type="radio" name="report-format" checked={format === 'csv'} onChange={() => setFormat('csv')} />
             <span>.CSV</span>
+          </label>
+          <label class="radio-card">
+            <input type="radio" name="report-format" checked={format === 'csv.gz'} onChange={() => setFormat('csv.gz')} />
+            <span>.CSV.GZ</span>
           </label>
         </fieldset>
         <div class="two">
