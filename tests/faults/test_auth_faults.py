@@ -24,6 +24,14 @@ def test_thirty_parallel_guesses_get_at_most_six_password_checks():
     assert result["right_from_attacker"] == 429, result
     assert result["scrypt_checks"] == 6 + 2, result
     assert result["owner"] == {"login": 200, "basic": 200}
+    # 29 wrong and the right one at once: no wrong guess is ever let in, and at most six checks
+    # run before the right one clears the window (six more after it, at most).
+    mixed = result["mixed"]
+    assert mixed["outcomes"].get("200 wrong?!", 0) == 0 and sum(mixed["outcomes"].values()) == 30, mixed
+    if mixed["outcomes"].get("200 right"):
+        assert 1 <= mixed["scrypt_checks"] <= 12, mixed
+    else:
+        assert mixed["scrypt_checks"] == 6 and mixed["outcomes"]["429 right"] == 1, mixed
 
 
 def test_guesses_from_elsewhere_never_stop_the_owners_v1_api(api, frozen_clock):
