@@ -140,7 +140,7 @@ def test_words_are_the_apps_own_lists():
     assert schemas["HeaderFormat"]["enum"] == list(HEADER_FORMATS)
     assert schemas["ButtonType"]["enum"] == list(BUTTON_TYPES)
     assert schemas["TemplateLanguage"]["enum"] == list(LANGUAGES)
-    assert schemas["ReportFormat"]["enum"] == ["csv", "xlsx"] and schemas["ReportStatus"]["enum"] == [
+    assert schemas["ReportFormat"]["enum"] == ["csv", "csv.gz", "xlsx"] and schemas["ReportStatus"]["enum"] == [
         "Processing", "Preparing", "Done", "Failed"]
 
 

@@ -318,7 +318,7 @@ def test_generate_a_report_wait_for_done_and_download_its_rows(stack, watched, s
     dialog.get_by_label("Report name").fill("SMS bulan ini")
     dialog.get_by_label("Channel").select_option(label="SMS")
     assert dialog.locator("input[name=report-status]").count() == 4
-    dialog.get_by_label(".CSV").check()
+    dialog.get_by_label(".CSV", exact=True).check()
     dialog.get_by_role("button", name="Done").click()
     row = page.locator("tr[data-report='SMS bulan ini']")
     expect(row).to_be_visible()
