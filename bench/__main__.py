@@ -1,7 +1,16 @@
 """`make bench`: every benchmark, one after another, then the verdict (non-zero exit if a figure
 missed its goal)."""
-from bench import (auth_paths, callbacks, cold_import, console, goals, monitoring, report_pipeline, report_writers,
-                   send_path)
+from bench import (
+    auth_paths,
+    callbacks,
+    cold_import,
+    console,
+    goals,
+    monitoring,
+    report_pipeline,
+    report_writers,
+    send_path,
+)
 
 if __name__ == "__main__":
     cold_import.run()

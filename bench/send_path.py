@@ -27,7 +27,8 @@ ROUNDS = 300
 BODY = {"phone": "081234567890", "message": "Halo dari Kirim"}
 
 
-def _setup():
+def sms_sender() -> tuple[str, str]:
+    """An application with SMS quota, a high rate limit and a V2 token: (application id, token)."""
     from chalicelib.accounts import service as accounts
     from chalicelib.applications import sending_settings, tokens
     from chalicelib.applications import service as applications
@@ -96,7 +97,7 @@ def run() -> dict[str, float]:
     from local.call_counter import counting
 
     with deployed_stack(), Client(app, stage_name="local", project_dir=str(ROOT)) as client:
-        app_id, token = _setup()
+        app_id, token = sms_sender()
         headers = {"Authorization": token, "Content-Type": "application/json"}
         payload = json.dumps(BODY)
 

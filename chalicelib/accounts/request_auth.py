@@ -1,17 +1,28 @@
 """Who is calling: the account behind a request's session (dashboard) or Basic credentials (OCA V1)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Request
 
-from chalicelib.accounts import service as accounts
 from chalicelib.web import credentials
 
+if TYPE_CHECKING:
+    from chalicelib.accounts.service import Principal
 
-def session_principal(request: Request) -> accounts.Principal:
+# accounts.service (and the tables behind it) is imported by the first authenticated request, not
+# by `import app`: a cold start pays only for the slices its route uses.
+
+
+def session_principal(request: Request) -> Principal:
+    from chalicelib.accounts import service as accounts
+
     return accounts.session_principal(credentials.session_token(request))
 
 
-def basic_principal(request: Request) -> accounts.Principal:
+def basic_principal(request: Request) -> Principal:
+    from chalicelib.accounts import service as accounts
+
     return accounts.basic_principal(*credentials.basic_credentials(request), source_address(request))
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.accounts import registration_limit
-from chalicelib.accounts import service as accounts
 from chalicelib.accounts.request_auth import session_principal, source_address
 from chalicelib.core import validation
 from chalicelib.core.config import get_settings
@@ -17,6 +15,9 @@ auth_routes = Blueprint(__name__)
 
 @auth_routes.route("/auth/register", methods=["POST"])
 def register() -> Response:
+    from chalicelib.accounts import registration_limit
+    from chalicelib.accounts import service as accounts
+
     registration_limit.hit(source_address(auth_routes.current_request))
     body = json_body(auth_routes.current_request)
     email = validation.email_address(body.get("email"), "email").lower()
@@ -28,6 +29,8 @@ def register() -> Response:
 
 @auth_routes.route("/auth/login", methods=["POST"])
 def login() -> Response:
+    from chalicelib.accounts import service as accounts
+
     body = json_body(auth_routes.current_request)
     email = validation.string(body, "email", max_len=254).lower()
     password = validation.string(body, "password", max_len=1024, strip=False)
@@ -42,6 +45,8 @@ def login() -> Response:
 
 @auth_routes.route("/auth/me", methods=["GET"])
 def me() -> dict:
+    from chalicelib.accounts import service as accounts
+
     user = accounts.get_user(session_principal(auth_routes.current_request).email)
     # The stage tells the console whether the local-only pages (the test inbox) exist.
     return {"user_id": user.user_id, "email": user.email, "name": user.name, "stage": get_settings().stage}
@@ -49,6 +54,8 @@ def me() -> dict:
 
 @auth_routes.route("/auth/logout", methods=["POST"])
 def logout() -> Response:
+    from chalicelib.accounts import service as accounts
+
     request = auth_routes.current_request
     session_principal(request)
     accounts.logout(session_token(request))

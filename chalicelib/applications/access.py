@@ -2,14 +2,19 @@
 (404 to anyone else, never 403), and, when asked, that it has the channel."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Request
 
 from chalicelib.accounts.request_auth import session_principal
-from chalicelib.applications import service as applications
-from chalicelib.applications.models import Application
+
+if TYPE_CHECKING:
+    from chalicelib.applications.models import Application
 
 
 def owned_application(request: Request, application_id: str, channel: str | None = None) -> Application:
+    from chalicelib.applications import service as applications  # on first use: see request_auth
+
     app = applications.get_owned(session_principal(request), application_id)
     if channel is not None:
         applications.channel_state(app, channel)

@@ -1,12 +1,11 @@
 """Dashboard routes for applications (session auth, owner only): create, list, get, channel
-tokens and sending settings. Routes parse, call, render."""
+tokens and sending settings. Routes parse, call, render; the slice's modules are imported by the
+views that use them, so `import app` stays cheap (bench/cold_import.py)."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
 
 from chalicelib.accounts.request_auth import session_principal
-from chalicelib.applications import callback_secrets, sending_settings, tokens
-from chalicelib.applications import service as applications
 from chalicelib.applications.access import owned_application
 from chalicelib.core import validation
 from chalicelib.core.channels import CHANNELS, parse_channel
@@ -17,6 +16,8 @@ application_routes = Blueprint(__name__)
 
 @application_routes.route("/applications", methods=["POST"])
 def create_application() -> Response:
+    from chalicelib.applications import service as applications
+
     owner = session_principal(application_routes.current_request)
     body = json_body(application_routes.current_request)
     name = validation.string(body, "name", max_len=100)
@@ -27,17 +28,23 @@ def create_application() -> Response:
 
 @application_routes.route("/applications", methods=["GET"])
 def list_applications() -> dict:
+    from chalicelib.applications import service as applications
+
     owner = session_principal(application_routes.current_request)
     return {"items": [applications.render(app) for app in applications.list_owned(owner)]}
 
 
 @application_routes.route("/applications/{application_id}", methods=["GET"])
 def get_application(application_id: str) -> dict:
+    from chalicelib.applications import service as applications
+
     return applications.render(owned_application(application_routes.current_request, application_id))
 
 
 @application_routes.route("/applications/{application_id}/channels/{channel}/token", methods=["POST"])
 def generate_token(application_id: str, channel: str) -> Response:
+    from chalicelib.applications import tokens
+
     app = owned_application(application_routes.current_request, application_id)
     channel = parse_channel(channel)
     token, issued_at = tokens.generate(app, channel)
@@ -47,18 +54,26 @@ def generate_token(application_id: str, channel: str) -> Response:
 
 @application_routes.route("/applications/{application_id}/channels/{channel}/token", methods=["DELETE"])
 def revoke_token(application_id: str, channel: str) -> Response:
+    from chalicelib.applications import tokens
+
     tokens.revoke(owned_application(application_routes.current_request, application_id), parse_channel(channel))
     return Response(body="", status_code=204)
 
 
 @application_routes.route("/applications/{application_id}/settings", methods=["GET"])
 def get_settings(application_id: str) -> dict:
+    from chalicelib.applications import sending_settings
+    from chalicelib.applications import service as applications
+
     app = owned_application(application_routes.current_request, application_id)
     return sending_settings.render(app, applications.v1_channels(app))
 
 
 @application_routes.route("/applications/{application_id}/settings", methods=["PUT"])
 def put_settings(application_id: str) -> Response:
+    from chalicelib.applications import sending_settings
+    from chalicelib.applications import service as applications
+
     app = owned_application(application_routes.current_request, application_id)
     app = sending_settings.update(app, json_body(application_routes.current_request))
     body = sending_settings.render(app, applications.v1_channels(app))
@@ -69,5 +84,7 @@ def put_settings(application_id: str) -> Response:
 @application_routes.route("/applications/{application_id}/settings/callback-secret", methods=["POST"])
 def rotate_callback_secret(application_id: str) -> Response:
     """A new signing secret (shown once); the previous one keeps signing for 24 hours."""
+    from chalicelib.applications import callback_secrets
+
     app = owned_application(application_routes.current_request, application_id)
     return Response(callback_secrets.rotate(app), status_code=201, headers={"Cache-Control": "no-store"})

@@ -13,9 +13,8 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.applications import callback_secrets
 from chalicelib.applications.models import Application, Token
-from chalicelib.core import clock, jobs, safe_urls
+from chalicelib.core import clock
 from chalicelib.core.clock import DEFAULT_TIMEZONE
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import connection
@@ -97,6 +96,8 @@ def _rate_limit(value: Any) -> int:
 def _callback_url(value: Any) -> str | None:
     """None (no callbacks), or a URL Kirim may call (core.safe_urls: https, an allowed port, and a
     host that resolves to public addresses only)."""
+    from chalicelib.core import safe_urls  # DNS and address rules: settings edits only, never a send
+
     if value is None or value == "":
         return None
     safe_urls.check(value, "callback_url")
@@ -104,6 +105,9 @@ def _callback_url(value: Any) -> str | None:
 
 
 def update(app: Application, body: dict[str, Any], *, by_operator: bool = False) -> Application:
+    from chalicelib.applications import callback_secrets  # edits only: a send reads snapshot()
+    from chalicelib.core import jobs
+
     known = {"sender_ids", "caller_ids", "timezone", "rate_limit", "callback_url", "v1_default_for"}
     unknown = sorted(set(body) - known)
     if unknown:
@@ -180,6 +184,8 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
 def render(app: Application, v1_channels: list[str] | None = None) -> dict[str, Any]:
     """`v1_channels`: the channels whose V1 calls this application answers (applications.v1_channels);
     `callback_secret` only in the answer that issued it (it is never shown again)."""
+    from chalicelib.applications import callback_secrets
+
     shown = {k: v for k, v in snapshot(app).items() if k != "version"}
     rendered = {"application_id": app.application_id, **shown, "callback_url": app.callback_url,
                 **callback_secrets.describe(app)}

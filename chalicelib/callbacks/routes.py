@@ -1,6 +1,7 @@
 """Dashboard routes for status callbacks (session auth, owner only): failed deliveries, and
 replaying one delivery or everything that failed in a time range. A message's deliveries come
-with the message itself (GET /applications/{id}/messages/{message_id})."""
+with the message itself (GET /applications/{id}/messages/{message_id}). The slice's modules are
+imported by the views that use them, so `import app` stays cheap (bench/cold_import.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -8,7 +9,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from chalice import Blueprint
 
 from chalicelib.applications.access import owned_application
-from chalicelib.callbacks import service as callbacks
 from chalicelib.core import clock
 from chalicelib.core.errors import bad_parameter
 from chalicelib.web.bodies import json_body
@@ -46,6 +46,8 @@ def _range(values: dict) -> tuple[datetime, datetime]:
 
 @callback_routes.route("/applications/{application_id}/callbacks/failed", methods=["GET"])
 def failed_deliveries(application_id: str) -> dict:
+    from chalicelib.callbacks import service as callbacks
+
     app = owned_application(callback_routes.current_request, application_id)
     start, end = _range(dict(callback_routes.current_request.query_params or {}))
     return {"items": callbacks.failed(app.application_id, start, end)}
@@ -53,6 +55,8 @@ def failed_deliveries(application_id: str) -> dict:
 
 @callback_routes.route("/applications/{application_id}/callbacks/replay", methods=["POST"])
 def replay_range(application_id: str) -> dict:
+    from chalicelib.callbacks import service as callbacks
+
     app = owned_application(callback_routes.current_request, application_id)
     start, end = _range(json_body(callback_routes.current_request))
     return callbacks.replay_failed(app.application_id, start, end)
@@ -60,5 +64,7 @@ def replay_range(application_id: str) -> dict:
 
 @callback_routes.route("/applications/{application_id}/callbacks/{delivery_id}/replay", methods=["POST"])
 def replay_one(application_id: str, delivery_id: str) -> dict:
+    from chalicelib.callbacks import service as callbacks
+
     app = owned_application(callback_routes.current_request, application_id)
     return callbacks.replay(app.application_id, delivery_id)

@@ -1,13 +1,11 @@
 """Dashboard routes for watching traffic (session auth, owner only): the overview, the message
-list and one message with its history."""
+list and one message with its history. The slice's modules are imported by the views that use
+them, so `import app` stays cheap (bench/cold_import.py)."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.applications import service as applications
 from chalicelib.applications.access import owned_application
-from chalicelib.monitoring import message_list
-from chalicelib.monitoring.overview import overview as overview_of
 
 monitoring_routes = Blueprint(__name__)
 
@@ -18,17 +16,25 @@ def _query() -> dict[str, str]:
 
 @monitoring_routes.route("/applications/{application_id}/overview", methods=["GET"])
 def overview(application_id: str) -> dict:
+    from chalicelib.applications import service as applications
+    from chalicelib.monitoring.overview import overview as overview_of
+
     app = owned_application(monitoring_routes.current_request, application_id)
     return overview_of(app.application_id, applications.channel_names(app), _query(), app.zone())
 
 
 @monitoring_routes.route("/applications/{application_id}/messages", methods=["GET"])
 def messages(application_id: str) -> dict:
+    from chalicelib.applications import service as applications
+    from chalicelib.monitoring import message_list
+
     app = owned_application(monitoring_routes.current_request, application_id)
     return message_list.list_messages(app.application_id, applications.channel_names(app), _query(), app.zone())
 
 
 @monitoring_routes.route("/applications/{application_id}/messages/{message_id}", methods=["GET"])
 def message(application_id: str, message_id: str) -> dict:
+    from chalicelib.monitoring import message_list
+
     app = owned_application(monitoring_routes.current_request, application_id)
     return message_list.message_detail(app.application_id, message_id)

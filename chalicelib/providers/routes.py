@@ -10,7 +10,6 @@ import json
 
 from chalice import Blueprint, Response
 
-from chalicelib.core import secrets
 from chalicelib.core.errors import INVALID_CREDENTIALS, ApiError, bad_parameter
 
 meta_webhook_routes = Blueprint(__name__)
@@ -19,6 +18,8 @@ PATH = "/webhooks/whatsapp"
 
 @meta_webhook_routes.route(PATH, methods=["GET"])
 def verify_subscription() -> Response:
+    from chalicelib.core import secrets
+
     query = meta_webhook_routes.current_request.query_params or {}
     expected = secrets.provider_setting("META_VERIFY_TOKEN") or ""
     given = query.get("hub.verify_token", "")
@@ -30,6 +31,7 @@ def verify_subscription() -> Response:
 
 @meta_webhook_routes.route(PATH, methods=["POST"])
 def receive() -> dict:
+    from chalicelib.core import secrets
     from chalicelib.messages import status_updates
     from chalicelib.providers.meta_whatsapp import parse_webhook, verify_signature
     from chalicelib.templates import service as templates

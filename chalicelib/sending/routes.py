@@ -8,26 +8,29 @@ check of binary and text types holds) and web.bodies reads JSON, urlencoded and 
 """
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any, Callable
 from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
-from chalicelib.ivr import audio
-from chalicelib.ivr import scripts as ivr_scripts
-from chalicelib.messages import views
-from chalicelib.sending.channel_requests import page_params, send, v1_sender, v2_sender
 from chalicelib.sending.oca_table import ROUTES, Route
-from chalicelib.sending.request_rules import email, ivr, sms, sms_otp, whatsapp
 from chalicelib.web.response_headers import CHANNEL_CORS
 
 channel_routes = Blueprint(__name__)
-_SENDERS = {1: v1_sender, 2: v2_sender}
-RULES = {SMS: sms, SMS_OTP: sms_otp, EMAIL: email, IVR: ivr, WHATSAPP: whatsapp}
+# The table is read at import; what a route runs is imported by its first request, and a send
+# imports only its own channel's rules (request_rules/<channel>.py): `import app` stays cheap and
+# a cold start pays for one channel (bench/cold_import.py).
+
+
+def _rules(channel: str) -> Any:
+    return import_module(f"chalicelib.sending.request_rules.{channel}")
 
 
 def _history(route: Route, sender: Any, request: Any) -> Response:
+    from chalicelib.messages import views
+    from chalicelib.sending.channel_requests import page_params
+
     limit, cursor = page_params(request)
     items, next_cursor = views.history_page(sender.application_id, route.channel, route.version, limit, cursor)
     headers = {}
@@ -38,17 +41,35 @@ def _history(route: Route, sender: Any, request: Any) -> Response:
     return Response(items, status_code=200, headers=headers)
 
 
+def _audio(route: Route, sender: Any, request: Any, path_params: dict[str, str]) -> Any:
+    from chalicelib.ivr import audio
+
+    if not route.authenticated:
+        return audio.play(*path_params.values())
+    if route.action == "audio_upload":
+        return audio.upload(sender.application_id, request)
+    if route.action == "audio_list":
+        return audio.list_for(sender.application_id, request)
+    (audio_id,) = path_params.values()
+    return audio.delete(sender.application_id, audio_id)
+
+
 def _view(route: Route) -> Callable[..., Any]:
     def view(**path_params: str) -> Any:
+        from chalicelib.sending import channel_requests
+
         request = channel_routes.current_request
         if not route.authenticated:
-            return audio.play(*path_params.values())
-        sender = _SENDERS[route.version](request, route.channel)
+            return _audio(route, None, request, path_params)
+        sender = (channel_requests.v1_sender if route.version == 1 else channel_requests.v2_sender)(request, route.channel)
         if route.action == "send":
-            rules = RULES[route.channel]
-            return send(request, sender, rules.prepare, lambda message_id: rules.response(message_id, route.version),
-                        with_files=route.takes_files)
+            rules = _rules(route.channel)
+            return channel_requests.send(request, sender, rules.prepare,
+                                         lambda message_id: rules.response(message_id, route.version),
+                                         with_files=route.takes_files)
         if route.action == "status":
+            from chalicelib.messages import views
+
             (message_id,) = path_params.values()
             return views.find_status(sender.application_id, message_id, route.channel, route.version)
         if route.action == "history":
@@ -58,14 +79,11 @@ def _view(route: Route) -> Callable[..., Any]:
         if route.action == "caller_ids":
             return {"from_number": sorted(sender.caller_ids)}
         if route.action == "ivr_list":
+            from chalicelib.ivr import scripts as ivr_scripts
+
             return [{**ivr_scripts.render(script), "deleted_at": None}
                     for script in ivr_scripts.list_for(sender.application_id)]
-        if route.action == "audio_upload":
-            return audio.upload(sender.application_id, request)
-        if route.action == "audio_list":
-            return audio.list_for(sender.application_id, request)
-        (audio_id,) = path_params.values()
-        return audio.delete(sender.application_id, audio_id)
+        return _audio(route, sender, request, path_params)
 
     view.__name__ = f"v{route.version}_{route.channel}_{route.action}_{route.method.lower()}"
     return view

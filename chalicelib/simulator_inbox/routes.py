@@ -9,7 +9,6 @@ from chalicelib.accounts.request_auth import session_principal
 from chalicelib.core import validation
 from chalicelib.core.channels import parse_channel
 from chalicelib.core.errors import bad_parameter
-from chalicelib.simulator_inbox import service as inbox
 
 inbox_routes = Blueprint(__name__)
 MAX_LIMIT = 200
@@ -28,6 +27,8 @@ def _recipient(value: str | None) -> str | None:
 
 @inbox_routes.route("/simulator/messages", methods=["GET"])
 def simulator_messages() -> dict:
+    from chalicelib.simulator_inbox import service as inbox
+
     request = inbox_routes.current_request
     owner = session_principal(request)
     query = request.query_params or {}

@@ -1,14 +1,18 @@
 """Dashboard routes for WhatsApp templates (session auth, owner only):
-/applications/{application_id}/whatsapp/templates[/{template_id}[/submit|/preview]]."""
+/applications/{application_id}/whatsapp/templates[/{template_id}[/submit|/preview]]. The slice's
+modules are imported by the views that use them, so `import app` stays cheap (bench/cold_import.py)."""
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
 from chalicelib.applications.access import owned_application
-from chalicelib.applications.models import Application
 from chalicelib.core.channels import WHATSAPP
-from chalicelib.templates import service as templates
 from chalicelib.web.bodies import json_body
+
+if TYPE_CHECKING:
+    from chalicelib.applications.models import Application
 
 template_routes = Blueprint(__name__)
 BASE = "/applications/{application_id}/whatsapp/templates"
@@ -20,6 +24,8 @@ def _application(application_id: str) -> Application:
 
 @template_routes.route(BASE, methods=["POST"])
 def create(application_id: str) -> Response:
+    from chalicelib.templates import service as templates
+
     app = _application(application_id)
     template = templates.create(app.application_id, json_body(template_routes.current_request))
     return Response(templates.render(template), status_code=201)
@@ -27,6 +33,8 @@ def create(application_id: str) -> Response:
 
 @template_routes.route(BASE, methods=["GET"])
 def list_templates(application_id: str) -> dict:
+    from chalicelib.templates import service as templates
+
     app = _application(application_id)
     status = (template_routes.current_request.query_params or {}).get("status")
     return {"items": [templates.render(t) for t in templates.list_for(app.application_id, status)]}
@@ -45,11 +53,15 @@ def preview_unsaved(application_id: str) -> dict:
 
 @template_routes.route(BASE + "/{template_id}", methods=["GET"])
 def get_template(application_id: str, template_id: str) -> dict:
+    from chalicelib.templates import service as templates
+
     return templates.render(templates.get(_application(application_id).application_id, template_id))
 
 
 @template_routes.route(BASE + "/{template_id}", methods=["PATCH"])
 def edit(application_id: str, template_id: str) -> dict:
+    from chalicelib.templates import service as templates
+
     app = _application(application_id)
     body = json_body(template_routes.current_request)
     return templates.render(templates.edit(app.application_id, template_id, body))
@@ -57,12 +69,16 @@ def edit(application_id: str, template_id: str) -> dict:
 
 @template_routes.route(BASE + "/{template_id}", methods=["DELETE"])
 def delete(application_id: str, template_id: str) -> Response:
+    from chalicelib.templates import service as templates
+
     templates.delete(_application(application_id).application_id, template_id)
     return Response(body="", status_code=204)
 
 
 @template_routes.route(BASE + "/{template_id}/submit", methods=["POST"])
 def submit(application_id: str, template_id: str) -> dict:
+    from chalicelib.templates import service as templates
+
     app = _application(application_id)
     request = template_routes.current_request
     body = json_body(request) if (request.raw_body or b"").strip() else {}
@@ -71,6 +87,7 @@ def submit(application_id: str, template_id: str) -> dict:
 
 @template_routes.route(BASE + "/{template_id}/preview", methods=["GET"])
 def preview(application_id: str, template_id: str) -> dict:
+    from chalicelib.templates import service as templates
     from chalicelib.templates.preview import preview as render_preview
 
     app = _application(application_id)

@@ -15,9 +15,8 @@ from botocore.exceptions import ClientError
 
 from chalicelib.core import aws, clock
 from chalicelib.core.config import get_settings
-from chalicelib.reports import job_state
+from chalicelib.reports import job_state, sweeper
 from chalicelib.reports import service as reports
-from chalicelib.reports import sweeper
 from chalicelib.reports import worker as report_jobs
 from chalicelib.reports.models import Report
 from local.call_counter import counting
