@@ -43,7 +43,7 @@ function AppList({ openCreate }: { openCreate: boolean }) {
           </Empty>
         ) : (
           <div class="table-wrap">
-            <table class="table" data-testid="applications">
+            <table class="table table-stack" data-testid="applications">
               <thead>
                 <tr>
                   <th scope="col">{t('Application Name')}</th>
@@ -57,13 +57,13 @@ function AppList({ openCreate }: { openCreate: boolean }) {
               <tbody>
                 {apps.map((a) => (
                   <tr key={a.application_id}>
-                    <td>
+                    <td data-label={t('Application Name')}>
                       <a href={`#/applications/${a.application_id}`} class="strong">
                         {a.name}
                       </a>
                       <div class="muted mono small">{a.application_id}</div>
                     </td>
-                    <td>
+                    <td data-label={t('Channels')}>
                       <div class="chips">
                         {a.channels.map((c) => (
                           <span key={c.channel} class={'chip ' + (c.status === 'Active' ? 'chip-on' : '')}>
@@ -72,7 +72,7 @@ function AppList({ openCreate }: { openCreate: boolean }) {
                         ))}
                       </div>
                     </td>
-                    <td>{formatTime(a.created_at, lang)}</td>
+                    <td data-label={t('Created')}>{formatTime(a.created_at, lang)}</td>
                     <td class="right">
                       <a class="btn btn-secondary btn-small" href={`#/applications/${a.application_id}`} aria-label={`${t('Details App')}: ${a.name}`}>
                         {t('Details App')}

@@ -240,7 +240,7 @@ function Callbacks({ applicationId, deliveries, onReplayed }: { applicationId: s
                     <tbody>
                       {d.attempts.map((a, i) => (
                         <tr key={i}>
-                          <td class="nowrap">{formatTime(a.at, lang)}</td>
+                          <td>{formatTime(a.at, lang)}</td>
                           <td>{a.http_status ?? '—'}{a.error ? <span class="muted small"> {a.error}</span> : null}</td>
                           <td>{a.latency_ms} ms</td>
                         </tr>
