@@ -66,6 +66,7 @@ def run() -> dict[str, float]:
         v1_path, v2_path = "/api/v1/sms/status/01BENCHMESSAGE", "/sms/v2/sms/status/01BENCHMESSAGE"
         with counting() as calls:
             tokens.authenticate(v2["Authorization"], "sms")
+        calls.pop(call_counter.ITEMS, None)  # items read are tallied beside the calls
         token_calls = sum(calls.values())
         print(f"V2 token check: {token_calls} DynamoDB call(s) {dict(calls)} (goal: 1)")
         goals.check("DynamoDB calls per V2 token check", str(token_calls), "1", token_calls == 1)

@@ -1,9 +1,10 @@
-"""Run by bench/cold_import.py in a fresh interpreter, against a moto server it has set up: makes
-one V2 SMS send and prints (as JSON) the modules that send imported.
+"""Run by bench/cold_import.py: starts a moto server with the stack and an SMS application, then in
+two fresh interpreters makes one V2 SMS send and records the modules that send imported; prints
+both lists as JSON.
 
-    python bench/first_send_imports.py kirim TOKEN    # after `import app`, through the app
-    python bench/first_send_imports.py bare APP_ID TOKEN
-        # after `import boto3, pynamodb.models, chalice`, the same AWS calls by hand
+    python bench/first_send_imports.py                     # both lists: [kirim, bare]
+    python bench/first_send_imports.py kirim TOKEN         # after `import app`, through the app
+    python bench/first_send_imports.py bare APP_ID TOKEN   # after the bare libraries, the calls by hand
 
 Kirim's views import their slices when first used, and a first call loads parts of boto3 too, so
 `import app` alone leaves a cold start's real cost out: these lists are what each side loads
@@ -52,5 +53,41 @@ def bare(app_id: str, token: str) -> list[str]:
     return _loaded(before)
 
 
+def both() -> list[list[str]]:
+    import socket
+    import subprocess
+
+    from bench.send_path import sms_sender  # sets the fake AWS environment
+    from local import moto_server
+    from local.moto_stack import STAGE, apply_what_moto_skips
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    stop = moto_server.start("127.0.0.1", port)
+    try:
+        os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+        import boto3
+
+        from infra.deploy import deploy_stack, outputs_to_env
+
+        os.environ.update(outputs_to_env(deploy_stack(boto3.client("cloudformation"), STAGE,
+                                                      str(ROOT / "infra" / "template.yaml"))))
+        apply_what_moto_skips(STAGE)
+        app_id, token = sms_sender()
+
+        def recorded(*args: str) -> list[str]:
+            child = subprocess.run([sys.executable, __file__, *args], cwd=ROOT, env=dict(os.environ), check=True,
+                                   capture_output=True, text=True)
+            return json.loads(child.stdout.strip().splitlines()[-1])
+
+        return [recorded("kirim", token), recorded("bare", app_id, token)]
+    finally:
+        stop()
+
+
 if __name__ == "__main__":
-    print(json.dumps(kirim(sys.argv[2]) if sys.argv[1] == "kirim" else bare(sys.argv[2], sys.argv[3])))
+    if len(sys.argv) == 1:
+        print(json.dumps(both()))
+    else:
+        print(json.dumps(kirim(sys.argv[2]) if sys.argv[1] == "kirim" else bare(sys.argv[2], sys.argv[3])))
