@@ -50,6 +50,8 @@ def _bare_calls(app_id: str, token: str):
     import boto3
     from ulid import ULID
 
+    from chalicelib.messages.models import index_keys
+
     ddb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
     queue = sqs.get_queue_url(QueueName="kirim-local-simulator")["QueueUrl"]
     token_key = {"token_hash": {"S": hashlib.sha256(token.encode()).hexdigest()}}
@@ -73,7 +75,7 @@ def _bare_calls(app_id: str, token: str):
                                                    ":m": {"S": minute}}, ReturnValues="ALL_NEW")
         ddb.put_item(TableName="kirim-local-messages", Item={
             "message_id": {"S": message_id}, "application_id": {"S": app_id}, "channel": {"S": "sms"},
-            "app_channel": {"S": f"{app_id}#sms"}, "app_channel_status": {"S": f"{app_id}#sms#Submitted"},
+            **{name: {"S": value} for name, value in index_keys(app_id, "sms", "Submitted", message_id).items()},
             "target": {"S": "+6281234567890"}, "status": {"S": "Submitted"},
             "created_at": {"S": "2026-11-27T00:00:00.000Z"}, "updated_at": {"S": "2026-11-27T00:00:00.000Z"},
             "day": {"S": "2026-11-27"}, "cost": {"N": "1"}, "debit_minute": {"S": minute},

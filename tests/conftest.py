@@ -254,11 +254,12 @@ def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
     stream consumer has applied every change so far."""
     from collections import Counter as Tally
 
-    from chalicelib.messages.models import Counter, Message
+    from chalicelib.messages.models import Counter
+    from chalicelib.messages import queries
 
     settle_changes()
     counted = {f"{c.sk}#{word}": n for c in Counter.query(f"{app_id}#{channel}") for word, n in c.counts().items()}
-    actual = Tally(f"{m.day}#{m.status}" for m in Message.by_app_channel.query(f"{app_id}#{channel}"))
+    actual = Tally(f"{m.day}#{m.status}" for m in queries.channel_messages(app_id, channel))
     return counted, dict(actual)
 
 

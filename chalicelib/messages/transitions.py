@@ -20,7 +20,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.core import clock
 from chalicelib.core.db import CONFLICT, CONFLICT_ATTEMPTS, backoff, busy, contended, error_code
-from chalicelib.messages.models import Message, status_key
+from chalicelib.messages.models import Message, shard_of, status_key
 
 HISTORY_LIMIT = 50
 DONE = "done"
@@ -64,7 +64,8 @@ def move(message: Message, new_status: str, entry: dict[str, Any], *, refund: bo
     """Returns False when the message's status changed since it was read (read again, retry),
     or its dispatch is no longer `expect_dispatch` when that is given."""
     actions = [Message.status.set(new_status),
-               Message.app_channel_status.set(status_key(message.application_id, message.channel, new_status)),
+               Message.app_channel_status.set(status_key(message.application_id, message.channel, new_status,
+                                                          shard_of(message.message_id))),
                Message.updated_at.set(entry["at"]),
                Message.history.set((Message.history | []).append([entry])), *settled_dispatch(message)]
     condition = Message.status == message.status

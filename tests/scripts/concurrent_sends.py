@@ -54,6 +54,7 @@ def main() -> None:
     from chalicelib.applications import service as applications
     from chalicelib.core.errors import ApiError
     from chalicelib.messages.models import Counter as DayCounter
+    from chalicelib.messages import queries
     from chalicelib.messages.models import Message
     from chalicelib.sending import idempotency, pipeline
     from chalicelib.sending.request_rules import sms
@@ -116,7 +117,7 @@ def main() -> None:
     from local.worker import drain_streams, stream_consumers
 
     drain_streams(stream_consumers(chalice_app))
-    messages = list(Message.by_app_channel.query(f"{app.application_id}#sms"))
+    messages = list(queries.channel_messages(app.application_id, "sms"))
     counted = sum(sum(c.counts().values()) for c in DayCounter.query(f"{app.application_id}#sms"))
     print(json.dumps({"outcomes": outcomes, "quota": quota.balances(app.application_id, ["sms"])["sms"],
                       "stored": len(messages), "counted": counted, "distinct_answers": len(answers),

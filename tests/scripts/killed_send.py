@@ -45,6 +45,7 @@ def main() -> None:
     from chalicelib.applications.models import Quota, quota_key
     from chalicelib.core import clock
     from chalicelib.messages.models import Message
+    from chalicelib.messages import queries
     from chalicelib.sending import pipeline
     from chalicelib.sending.request_rules import sms
 
@@ -69,7 +70,7 @@ def main() -> None:
     drain_streams(stream_consumers(chalice_app))
     item = Quota.get(quota_key(QUOTA_ITEM, app_id, "sms"), consistent_read=True)
     state = {"balance": int(item.balance), "journal": {k: int(v) for k, v in item.journal.as_dict().items()},
-             "messages": sum(1 for _ in Message.by_app_channel.query(f"{app_id}#sms")),
+             "messages": sum(1 for _ in queries.channel_messages(app_id, "sms")),
              "due": [key.key for key in Quota.by_due.query("due") if app_id in key.key]}
     later = clock.now() + quota.GRACE + timedelta(minutes=1)
     state["reconciled"] = quota.reconcile_due(later)
