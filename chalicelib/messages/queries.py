@@ -21,6 +21,8 @@ from chalicelib.messages.models import (
 
 MESSAGE_NOT_FOUND = "Message not found"
 MAX_ID_LENGTH = 64
+# Items of one Query page of a merged read, at least (10 messages of ~1 KB cost 3 read units).
+MIN_PAGE = 10
 
 
 def find(application_id: str, message_id: str, channel: str | None = None) -> Message:
@@ -41,8 +43,9 @@ def merged(partitions: list[tuple[Any, str, str]], low: str, high: str, *, desce
     """The messages of several index partitions ((index, hash key attribute, value), as from
     `partitions`) with ids in [low, high], merged in id order, each once; `after`: only ids past it
     (in the order read). Each partition reads at most `limit` items, lazily, in pages of about twice
-    its share of `limit`: a page of 50 over 8 shards is usually 8 Queries and about 100 items."""
-    page_size = None if limit is None else min(limit, 2 * math.ceil(limit / SHARDS) + 1)
+    its share of `limit` and at least MIN_PAGE (a small page is read whole: the same calls whatever
+    the spread): a page of 50 over 8 shards is usually 8 Queries and about 100 items."""
+    page_size = None if limit is None else min(limit, max(MIN_PAGE, 2 * math.ceil(limit / SHARDS) + 1))
 
     def read(index: Any, attribute: str, value: str) -> Iterator[Message]:
         start = {attribute: {"S": value}, "message_id": {"S": after}} if after else None

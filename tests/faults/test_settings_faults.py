@@ -67,9 +67,10 @@ def test_regrouping_after_a_zone_change_pages_through_jobs_while_traffic_goes_on
             frozen_clock.set(start + timedelta(days=day, minutes=minute))
             sent.append(shop.api.call("POST", "/sms/v2/sms", sms_body(), shop.v2("sms")).json_body["msg_uid"])
     frozen_clock.set(datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc))
-    # Small pages, one page per job: the work is handed on through the queue many times.
+    # Small pages, a few per job (each date's band is read in 8 shards): the work is handed on
+    # through the queue many times.
     monkeypatch.setattr(recount_job, "PAGE", 2)
-    monkeypatch.setattr(recount_job, "MAX_PAGES", 1)
+    monkeypatch.setattr(recount_job, "MAX_PAGES", 4)
     jobs, real_run = [], recount_job.run_job
 
     def run_and_meddle(body):
