@@ -115,9 +115,9 @@ class Api:
 
 def set_quota(app_id: str, channel: str, units: int) -> None:
     """Give a channel exactly `units` (as an operator's correction would)."""
-    from chalicelib.applications.models import QUOTA, Quota, quota_key
+    from chalicelib.applications import quota
 
-    Quota(quota_key(QUOTA, app_id, channel)).update(actions=[Quota.balance.set(units)])
+    quota.set_balance(app_id, channel, units)
 
 
 def basic(email: str, password: str = PASSWORD) -> dict[str, str]:

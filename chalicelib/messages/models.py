@@ -129,6 +129,9 @@ class Message(Model):
     # The quota journal minute its debit was written under (applications.quota), so that its
     # write settles that debit (messages.changes).
     debit_minute = UnicodeAttribute(null=True)
+    # {half: units} each half of the channel's quota paid (applications.quota): its settlement
+    # and its refund go back to those halves.
+    paid = MapAttribute(null=True)
     # Set once, by the write that moves it to a failure that is not billed; messages.changes
     # credits the quota from it, so a refund happens at most once per message.
     refunded_at = UnicodeAttribute(null=True)

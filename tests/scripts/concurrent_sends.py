@@ -67,9 +67,7 @@ def main() -> None:
 
     pipeline.provider_for = lambda channel: Quiet()
     app = applications.create(Principal("owner", "owner@example.com"), "Race", ["sms"])
-    from chalicelib.applications.models import QUOTA as QUOTA_ITEM
-    from chalicelib.applications.models import Quota, quota_key
-    Quota(quota_key(QUOTA_ITEM, app.application_id, "sms")).update(actions=[Quota.balance.set(QUOTA)])
+    quota.set_balance(app.application_id, "sms", QUOTA)
     sender = pipeline.Sender(app.application_id, "sms")
     # Build the shared botocore client once, as a warm Lambda has it; otherwise all 200
     # threads would build their own at the barrier.
