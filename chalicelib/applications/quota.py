@@ -38,26 +38,18 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.applications.models import (
-    DUE_PART,
-    HALVES,
-    LEDGER,
-    QUOTA,
-    Quota,
-    QuotaLedger,
-    parse_quota_key,
-    quota_key,
-)
+from chalicelib.applications.models import DUE_PART, HALVES, LEDGER, QUOTA, Quota, QuotaLedger
+from chalicelib.applications.models import parse_quota_key, quota_key
 from chalicelib.core import clock
 from chalicelib.core.db import (
     CONFLICT,
     CONFLICT_ATTEMPTS,
     backoff,
-    busy,
     cancellation_reasons,
     connection,
     contended,
     error_code,
+    update_if,
 )
 from chalicelib.core.errors import QUOTA_LOW, ApiError, not_found
 
@@ -142,21 +134,10 @@ def debit(application_id: str, channel: str, cost: int, spread: int = 0) -> Debi
 
 def _take(application_id: str, channel: str, half: int, units: int, minute: str) -> bool:
     """One conditional UpdateItem on one half: False if that half is short."""
-    item = Quota(quota_key(QUOTA, application_id, channel, half))
     actions = [Quota.balance.add(-units), Quota.journal[minute].set((Quota.journal[minute] | 0) + units),
                Quota.due_part.set(DUE_PART), Quota.due.set(Quota.due | minute)]
-    for attempt in range(CONFLICT_ATTEMPTS):
-        try:
-            item.update(actions=actions, condition=Quota.balance >= units)
-            return True
-        except UpdateError as error:
-            code = error_code(error)
-            if code == "ConditionalCheckFailedException":
-                return False
-            if code != CONFLICT:
-                raise busy(error) or error from None
-            backoff(attempt)  # the reconciler's transaction holds the item for a moment
-    raise contended()
+    # A conflict is the reconciler's transaction holding the item for a moment.
+    return update_if(Quota(quota_key(QUOTA, application_id, channel, half)), actions, Quota.balance >= units)
 
 
 def undo_debit(application_id: str, channel: str, taken: Debit) -> bool:
@@ -206,7 +187,8 @@ def add_to_ledger(transaction: TransactWrite, application_id: str, channel: str,
 def _batch_get(keys: list[str]) -> list[dict[str, Any]]:
     """The items of `keys` (strongly consistent), with one BatchGetItem (more if DynamoDB leaves some)."""
     table = Quota.Meta.table_name
-    request: dict[str, Any] = {table: {"Keys": [{"application_id": {"S": key}} for key in keys], "ConsistentRead": True}}
+    request: dict[str, Any] = {table: {"Keys": [{"application_id": {"S": key}} for key in keys],
+                                       "ConsistentRead": True}}
     items: list[dict[str, Any]] = []
     for attempt in range(CONFLICT_ATTEMPTS):
         answer = connection().client.batch_get_item(RequestItems=request)
