@@ -82,8 +82,10 @@ def test_a_new_application_and_a_top_up_share_the_quota_between_halves(shop):
 @pytest.mark.parametrize("empty", [0, 1])
 def test_a_debit_whose_half_is_empty_is_paid_by_the_other(shop, empty):
     set_halves(shop.app_id, *(0 if half == empty else 5 for half in range(HALVES)))
-    taken = quota.debit(shop.app_id, "sms", 2, spread=empty)
+    with faults.injected("dynamodb", "BatchGetItem", action=lambda call: None, then_call=True, times=100) as reads:
+        taken = quota.debit(shop.app_id, "sms", 2, spread=empty)
     assert taken.paid == {1 - empty: 2}
+    assert reads.hits == 0                      # the other half's own update, no read of both
     assert halves(shop.app_id)[1 - empty] == 3 and halves(shop.app_id)[empty] == 0
 
 
