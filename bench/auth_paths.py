@@ -30,7 +30,7 @@ def _setup(client):
     from chalicelib.accounts import service as accounts
     from chalicelib.applications import sending_settings, tokens
     from chalicelib.applications import service as applications
-    from chalicelib.messages.models import Message
+    from chalicelib.messages.models import Message, index_keys
 
     accounts.register(EMAIL, PASSWORD, "Bench")
     owner = accounts.session_principal(accounts.login(EMAIL, PASSWORD, "127.0.0.1")[0])
@@ -38,7 +38,7 @@ def _setup(client):
     sending_settings.update(app, {"rate_limit": 1000})  # the benchmark itself must not be throttled
     token, _ = tokens.generate(applications.get(app.application_id), "sms")
     Message("01BENCHMESSAGE", application_id=app.application_id, channel="sms",
-            app_channel=f"{app.application_id}#sms", target="+6281234567890", status="Delivered",
+            **index_keys(app.application_id, "sms", "Delivered", "01BENCHMESSAGE"), target="+6281234567890", status="Delivered",
             created_at="2026-11-27T00:00:00.000Z", updated_at="2026-11-27T00:00:01.000Z", day="2026-11-27",
             details={"message_body": "Halo", "total_sms": 1}, history=[]).save()
     v1 = {"Authorization": "Basic " + base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()}

@@ -33,13 +33,13 @@ def _application(name: str, callback_url: str | None) -> str:
     from chalicelib.accounts import service as accounts
     from chalicelib.applications import sending_settings, tokens
     from chalicelib.applications import service as applications
-    from chalicelib.applications.models import QUOTA, Quota, quota_key
+    from chalicelib.applications import quota as quotas
 
     email = f"{name}@bench.kirim.dev"
     accounts.register(email, "bench password 123", "Bench")
     owner = accounts.session_principal(accounts.login(email, "bench password 123", "127.0.0.1")[0])
     app = applications.create(owner, name, ["sms"])
-    Quota(quota_key(QUOTA, app.application_id, "sms")).update(actions=[Quota.balance.set(10**9)])
+    quotas.set_balance(app.application_id, "sms", 10**9)
     settings = {"rate_limit": 1000, **({"callback_url": callback_url} if callback_url else {})}
     sending_settings.update(applications.get(app.application_id), settings)
     return tokens.generate(applications.get(app.application_id), "sms")[0]

@@ -32,12 +32,12 @@ def sms_sender() -> tuple[str, str]:
     from chalicelib.accounts import service as accounts
     from chalicelib.applications import sending_settings, tokens
     from chalicelib.applications import service as applications
-    from chalicelib.applications.models import QUOTA, Quota, quota_key
+    from chalicelib.applications import quota as quotas
 
     accounts.register("send-bench@kirim.dev", "bench password 123", "Bench")
     owner = accounts.session_principal(accounts.login("send-bench@kirim.dev", "bench password 123", "127.0.0.1")[0])
     app = applications.create(owner, "Bench", ["sms"])
-    Quota(quota_key(QUOTA, app.application_id, "sms")).update(actions=[Quota.balance.set(10**9)])
+    quotas.set_balance(app.application_id, "sms", 10**9)
     sending_settings.update(applications.get(app.application_id), {"rate_limit": 1000})
     token, _ = tokens.generate(applications.get(app.application_id), "sms")
     return app.application_id, token
@@ -49,6 +49,8 @@ def _bare_calls(app_id: str, token: str):
 
     import boto3
     from ulid import ULID
+
+    from chalicelib.messages.models import index_keys
 
     ddb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
     queue = sqs.get_queue_url(QueueName="kirim-local-simulator")["QueueUrl"]
@@ -63,7 +65,7 @@ def _bare_calls(app_id: str, token: str):
                         ReturnValues="ALL_NEW")
         message_id = str(ULID())
         minute = time.strftime("%Y%m%d%H%M", time.gmtime())
-        ddb.update_item(TableName="kirim-local-applications", Key={"application_id": {"S": f"quota#{app_id}#sms"}},
+        ddb.update_item(TableName="kirim-local-applications", Key={"application_id": {"S": f"quota#{app_id}#sms#0"}},
                         UpdateExpression="SET #b = #b - :one, #j.#m = if_not_exists(#j.#m, :zero) + :one, "
                                          "#p = :p, #d = if_not_exists(#d, :m)",
                         ConditionExpression="#b >= :one",
@@ -73,11 +75,11 @@ def _bare_calls(app_id: str, token: str):
                                                    ":m": {"S": minute}}, ReturnValues="ALL_NEW")
         ddb.put_item(TableName="kirim-local-messages", Item={
             "message_id": {"S": message_id}, "application_id": {"S": app_id}, "channel": {"S": "sms"},
-            "app_channel": {"S": f"{app_id}#sms"}, "app_channel_status": {"S": f"{app_id}#sms#Submitted"},
+            **{name: {"S": value} for name, value in index_keys(app_id, "sms", "Submitted", message_id).items()},
             "target": {"S": "+6281234567890"}, "status": {"S": "Submitted"},
             "created_at": {"S": "2026-11-27T00:00:00.000Z"}, "updated_at": {"S": "2026-11-27T00:00:00.000Z"},
             "day": {"S": "2026-11-27"}, "cost": {"N": "1"}, "debit_minute": {"S": minute},
-            "dispatch": {"S": "request"}, "attempts": {"N": "1"}, "lease_until": {"N": "1796000000"},
+            "paid": {"M": {"0": {"N": "1"}}}, "dispatch": {"S": "request"}, "attempts": {"N": "1"}, "lease_until": {"N": "1796000000"},
             "sweep": {"S": "sweep#3"}, "sweep_at": {"S": "2026-11-27T00:30:00.000000Z"},
             "details": {"M": {"message_body": {"S": BODY["message"]}, "total_sms": {"N": "1"}}},
             "history": {"L": [{"M": {"status": {"S": "Submitted"}, "at": {"S": "2026-11-27T00:00:00.000Z"},

@@ -36,6 +36,7 @@ class Fault:
     when: Callable[[dict], bool] | None = None   # only calls whose parameters match
     lose_answer: bool = False        # make the call, then raise a read timeout to the caller
     action: Callable[[dict], Any] | None = None  # run before the call (e.g. os._exit)
+    then_call: bool = False          # after the action, make the call as usual (a race, not an error)
     hits: int = 0
     calls: list[dict] = field(default_factory=list)
 
@@ -73,6 +74,8 @@ def _before_call(model: Any, params: dict, **_: Any) -> tuple[Any, dict] | None:
         fault.calls.append(call)
         if fault.action is not None:
             fault.action(call)
+        if fault.then_call:
+            return None
         if fault.lose_answer:
             params.setdefault("context", {})["kirim_lose_answer"] = True
             return None

@@ -24,7 +24,7 @@ def seed(app_id: str, count: int, start: datetime, days: int = 10, zone: str = "
     from ulid import ULID
 
     from chalicelib.core.config import get_settings
-    from chalicelib.messages.models import app_channel_key, status_key
+    from chalicelib.messages.models import app_channel_key, index_keys
     from chalicelib.messages.transitions import local_day
 
     settings = get_settings()
@@ -38,9 +38,9 @@ def seed(app_id: str, count: int, start: datetime, days: int = 10, zone: str = "
             status = rng.choice(STATUSES)
             body = rng.choice(BODIES).format(n=rng.randrange(10**6))
             at = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-            item = {"message_id": str(ULID.from_timestamp(moment.timestamp())), "application_id": app_id,
-                    "channel": "sms", "app_channel": app_channel_key(app_id, "sms"),
-                    "app_channel_status": status_key(app_id, "sms", status), "target": f"+62812{i:07d}",
+            message_id = str(ULID.from_timestamp(moment.timestamp()))
+            item = {"message_id": message_id, "application_id": app_id,
+                    "channel": "sms", **index_keys(app_id, "sms", status, message_id), "target": f"+62812{i:07d}",
                     "status": status, "created_at": at, "updated_at": at, "day": local_day(moment, zone), "cost": 1,
                     "details": {"message_body": body, "total_sms": 1 + len(body) // 160}, "history": []}
             batch.put_item(Item=item)

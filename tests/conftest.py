@@ -115,9 +115,9 @@ class Api:
 
 def set_quota(app_id: str, channel: str, units: int) -> None:
     """Give a channel exactly `units` (as an operator's correction would)."""
-    from chalicelib.applications.models import QUOTA, Quota, quota_key
+    from chalicelib.applications import quota
 
-    Quota(quota_key(QUOTA, app_id, channel)).update(actions=[Quota.balance.set(units)])
+    quota.set_balance(app_id, channel, units)
 
 
 def basic(email: str, password: str = PASSWORD) -> dict[str, str]:
@@ -254,11 +254,12 @@ def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
     stream consumer has applied every change so far."""
     from collections import Counter as Tally
 
-    from chalicelib.messages.models import Counter, Message
+    from chalicelib.messages.models import Counter
+    from chalicelib.messages import queries
 
     settle_changes()
     counted = {f"{c.sk}#{word}": n for c in Counter.query(f"{app_id}#{channel}") for word, n in c.counts().items()}
-    actual = Tally(f"{m.day}#{m.status}" for m in Message.by_app_channel.query(f"{app_id}#{channel}"))
+    actual = Tally(f"{m.day}#{m.status}" for m in queries.channel_messages(app_id, channel))
     return counted, dict(actual)
 
 

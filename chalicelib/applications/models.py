@@ -2,7 +2,8 @@
 - applications: GetItem by id; Query `by_owner` for "my applications". The current token hash
                 of each channel lives on the application, so a token change is one transaction
                 over this item and two token items. The same table holds each channel's quota
-                item and quota ledger item (keys below), and the sparse `by_due` index over them.
+                items and quota ledger items, HALVES of each (keys below), and the sparse
+                `by_due` index over them.
 - tokens:       GetItem (strongly consistent) by sha256(channel token): the whole V2 auth.
 """
 from __future__ import annotations
@@ -15,6 +16,9 @@ from chalicelib.core.clock import DEFAULT_TIMEZONE
 from chalicelib.core.db import index, strings, table
 
 QUOTA, LEDGER = "quota", "ledger"
+# Each channel's quota is kept in this many halves, each a whole account (quota item, ledger item,
+# journal), so that one busy channel's debits spread over two items: 500 WCU/s each at 1,000 sends/s.
+HALVES = 2
 # The one partition of `by_due`: at most a write per active channel per minute goes there.
 DUE_PART = "due"
 
@@ -50,15 +54,17 @@ class Application(Model):
         return self.v1_default_for.as_dict() if self.v1_default_for else {}
 
 
-def quota_key(kind: str, application_id: str, channel: str) -> str:
-    """The key of a channel's quota item (QUOTA) or quota ledger item (LEDGER)."""
-    return f"{kind}#{application_id}#{channel}"
+def quota_key(kind: str, application_id: str, channel: str, half: int) -> str:
+    """The key of one half of a channel's quota item (QUOTA) or quota ledger item (LEDGER)."""
+    return f"{kind}#{application_id}#{channel}#{half}"
 
 
-def parse_quota_key(key: str) -> tuple[str, str, str] | None:
-    """(kind, application id, channel) of a quota or ledger key; None for an application's id."""
+def parse_quota_key(key: str) -> tuple[str, str, str, int] | None:
+    """(kind, application id, channel, half) of a quota or ledger key; None for anything else."""
     parts = key.split("#")
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 and parts[0] in (QUOTA, LEDGER) else None
+    if len(parts) != 4 or parts[0] not in (QUOTA, LEDGER) or not parts[3].isdigit():
+        return None
+    return parts[0], parts[1], parts[2], int(parts[3])
 
 
 class _QuotaBase(Model):

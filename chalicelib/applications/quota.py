@@ -1,44 +1,55 @@
 """Quota: the units each application channel may still send, never below zero, never debited
 twice, never lost.
 
-A send debits its cost from the channel's Quota item with one conditional UpdateItem
-(`balance >= cost`) outside any transaction: a transaction holding an item every send shares
-would make a busy application's sends cancel each other on DynamoDB. The same write adds the
-cost to the item's journal under the current minute. Then:
+Each channel's quota is kept in HALVES halves, each a whole account: a quota item (balance and
+journal) and a ledger item, reconciled on its own. One item taking every send's debit would be
+1,000 WCU/s at 1,000 sends/s, exactly a DynamoDB partition's limit; two halves take 500 each.
+
+A send debits its cost with one conditional UpdateItem (`balance >= cost`) on the half its
+message id picks, outside any transaction: a transaction holding an item every send shares
+would make a busy application's sends cancel each other on DynamoDB. If that half is short, the
+other half is tried the same way. If each half alone is short, both balances are read (one
+BatchGetItem): short together is refused; otherwise a part is taken from each, each with its
+own conditional UpdateItem (a part taken before the other failed is given back). The message
+records what each half paid (Message.paid), so that its settlement and its refund go back to
+the right halves. Each debit adds its units to its half's journal under the current minute.
+Then:
 
 - the send writes its message carrying that minute (Message.debit_minute); the messages
-  stream consumer adds the message's cost to the channel's ledger item under that minute,
+  stream consumer adds what each half paid to that half's ledger item under that minute,
   exactly once (messages.changes);
 - a send whose message write failed gives its units back at once (`undo_debit`);
-- a refund (a failure that is not billed) is credited to the ledger by the stream consumer,
-  from the message's own refund mark;
-- every minute the reconciler moves, for each minute older than GRACE, journal minus settled
-  (the units of a send that died between its debit and its message write) and the ledger's
-  credit into the balance, in one transaction, and forgets those minutes.
+- a refund (a failure that is not billed) is credited to each paying half's ledger by the
+  stream consumer, from the message's own refund mark;
+- every minute the reconciler moves, for each half and each minute older than GRACE, journal
+  minus settled (the units of a send that died between a debit and its message write) and the
+  ledger's credit into the balance, in one transaction, and forgets those minutes.
 
-So balance + credit is what the channel has left, and the journal is the proof that nothing
-was lost in between. The quota item stays a few hundred bytes: one write unit per debit.
+So the halves' balance + credit is what the channel has left, and each journal is the proof
+that nothing was lost in between. A quota item stays a few hundred bytes: one unit per debit.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.applications.models import DUE_PART, LEDGER, QUOTA, Quota, QuotaLedger, parse_quota_key, quota_key
+from chalicelib.applications.models import DUE_PART, HALVES, LEDGER, QUOTA, Quota, QuotaLedger
+from chalicelib.applications.models import parse_quota_key, quota_key
 from chalicelib.core import clock
 from chalicelib.core.db import (
     CONFLICT,
     CONFLICT_ATTEMPTS,
     backoff,
-    busy,
     cancellation_reasons,
     connection,
     contended,
     error_code,
+    update_if,
 )
 from chalicelib.core.errors import QUOTA_LOW, ApiError, not_found
 
@@ -61,40 +72,86 @@ def _minute_time(minute: str) -> datetime:
     return datetime.strptime(minute, _MINUTE).replace(tzinfo=timezone.utc)
 
 
+def split(amount: int) -> list[int]:
+    """`amount` shared between the halves, the odd unit to half 0."""
+    return [amount // HALVES + (1 if half < amount % HALVES else 0) for half in range(HALVES)]
+
+
 def create_items(transaction: TransactWrite, application_id: str, channels: list[str], units: int) -> None:
-    """A new application's quota and ledger items, one of each per channel, in its transaction."""
+    """A new application's quota and ledger items, both halves of each channel, in its transaction."""
     for channel in channels:
-        transaction.save(Quota(quota_key(QUOTA, application_id, channel), balance=units, journal={}),
-                         condition=Quota.key.does_not_exist())
-        transaction.save(QuotaLedger(quota_key(LEDGER, application_id, channel), settled={}, credit=0, version=0),
-                         condition=QuotaLedger.key.does_not_exist())
+        for half, share in enumerate(split(units)):
+            transaction.save(Quota(quota_key(QUOTA, application_id, channel, half), balance=share, journal={}),
+                             condition=Quota.key.does_not_exist())
+            transaction.save(QuotaLedger(quota_key(LEDGER, application_id, channel, half), settled={}, credit=0,
+                                         version=0), condition=QuotaLedger.key.does_not_exist())
 
 
-def debit(application_id: str, channel: str, cost: int) -> str:
-    """Take `cost` units, or answer 402 code 55. Returns the journal minute the debit went under."""
+@dataclass
+class Debit:
+    """What a send took: the journal minute, and {half: units} each half paid."""
+    minute: str
+    paid: dict[int, int] = field(default_factory=dict)
+
+
+# How many times a debit paid from both halves reads them again when another send took a part first.
+SPLIT_ATTEMPTS = 3
+
+
+def _quota_low(cost: int) -> ApiError:
+    return ApiError(QUOTA_LOW, f"Quota not enough: this message needs {cost}")
+
+
+def debit(application_id: str, channel: str, cost: int, spread: int = 0) -> Debit:
+    """Take `cost` units, or answer 402 code 55. `spread` (the message's shard) picks the half
+    tried first, so that sends spread evenly over the halves. One UpdateItem in the common case."""
     minute = minute_of(clock.now())
-    item = Quota(quota_key(QUOTA, application_id, channel))
-    actions = [Quota.balance.add(-cost), Quota.journal[minute].set((Quota.journal[minute] | 0) + cost),
-               Quota.due_part.set(DUE_PART), Quota.due.set(Quota.due | minute)]
-    for attempt in range(CONFLICT_ATTEMPTS):
+    order = [(spread + offset) % HALVES for offset in range(HALVES)]
+    for half in order:
+        if _take(application_id, channel, half, cost, minute):
+            return Debit(minute, {half: cost})
+    for _ in range(SPLIT_ATTEMPTS):
+        left = _balances(application_id, channel)
+        if sum(left) < cost:
+            raise _quota_low(cost)
+        taken = Debit(minute)
         try:
-            item.update(actions=actions, condition=Quota.balance >= cost)
-            return minute
-        except UpdateError as error:
-            code = error_code(error)
-            if code == "ConditionalCheckFailedException":
-                raise ApiError(QUOTA_LOW, f"Quota not enough: this message needs {cost}") from None
-            if code != CONFLICT:
-                raise busy(error) or error from None
-            backoff(attempt)  # the reconciler's transaction holds the item for a moment
+            for half in order:
+                part = min(left[half], cost - sum(taken.paid.values()))
+                if part <= 0:
+                    continue
+                if not _take(application_id, channel, half, part, minute):
+                    break
+                taken.paid[half] = part
+        except BaseException:
+            undo_debit(application_id, channel, taken)  # the other part's fate is in its journal
+            raise
+        if sum(taken.paid.values()) == cost:
+            return taken
+        undo_debit(application_id, channel, taken)  # another send took it first: read again
     raise contended()
 
 
-def undo_debit(application_id: str, channel: str, cost: int, minute: str) -> bool:
+def _take(application_id: str, channel: str, half: int, units: int, minute: str) -> bool:
+    """One conditional UpdateItem on one half: False if that half is short."""
+    actions = [Quota.balance.add(-units), Quota.journal[minute].set((Quota.journal[minute] | 0) + units),
+               Quota.due_part.set(DUE_PART), Quota.due.set(Quota.due | minute)]
+    # A conflict is the reconciler's transaction holding the item for a moment.
+    return update_if(Quota(quota_key(QUOTA, application_id, channel, half)), actions, Quota.balance >= units)
+
+
+def undo_debit(application_id: str, channel: str, taken: Debit) -> bool:
     """Give back a debit whose message was not written. Best effort: if this fails too, the
-    journal still shows the units and the reconciler gives them back."""
-    item = Quota(quota_key(QUOTA, application_id, channel))
-    actions = [Quota.balance.add(cost), Quota.journal[minute].set((Quota.journal[minute] | 0) - cost)]
+    journals still show the units and the reconciler gives them back."""
+    done = True
+    for half, units in taken.paid.items():
+        done = _give_back(application_id, channel, half, units, taken.minute) and done
+    return done
+
+
+def _give_back(application_id: str, channel: str, half: int, units: int, minute: str) -> bool:
+    item = Quota(quota_key(QUOTA, application_id, channel, half))
+    actions = [Quota.balance.add(units), Quota.journal[minute].set((Quota.journal[minute] | 0) - units)]
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
             item.update(actions=actions)
@@ -103,15 +160,17 @@ def undo_debit(application_id: str, channel: str, cost: int, minute: str) -> boo
             if error_code(error) != CONFLICT:
                 break
             backoff(attempt)
+        except Exception:  # noqa: BLE001 - no answer: the journal still holds the units
+            break
     log.warning("could not give a debit back; the reconciler will", extra={
-        "application_id": application_id, "channel": channel, "units": cost, "minute": minute})
+        "application_id": application_id, "channel": channel, "half": half, "units": units, "minute": minute})
     return False
 
 
-def add_to_ledger(transaction: TransactWrite, application_id: str, channel: str, settled: dict[str, int],
-                  credit: int) -> None:
-    """The stream consumer's part, inside its transaction: units of messages written per debit
-    minute, and refunds. Marks the ledger due for the reconciler."""
+def add_to_ledger(transaction: TransactWrite, application_id: str, channel: str, half: int,
+                  settled: dict[str, int], credit: int) -> None:
+    """The stream consumer's part, inside its transaction: units one half was paid for messages
+    written, per debit minute, and its refunds. Marks the ledger due for the reconciler."""
     actions: list[Any] = [QuotaLedger.settled[minute].set((QuotaLedger.settled[minute] | 0) + units)
                           for minute, units in settled.items() if units]
     if credit:
@@ -122,41 +181,74 @@ def add_to_ledger(transaction: TransactWrite, application_id: str, channel: str,
     due = min(list(settled) + ([minute_of(clock.now() - GRACE)] if credit else []))
     actions += [QuotaLedger.version.add(1), QuotaLedger.due_part.set(DUE_PART), QuotaLedger.due.set(
         QuotaLedger.due | due)]
-    transaction.update(QuotaLedger(quota_key(LEDGER, application_id, channel)), actions=actions)
+    transaction.update(QuotaLedger(quota_key(LEDGER, application_id, channel, half)), actions=actions)
 
 
-def balances(application_id: str, channels: list[str]) -> dict[str, int]:
-    """{channel: units left} (balance + refunds not yet moved in), with one BatchGetItem."""
-    keys = [quota_key(kind, application_id, channel) for channel in channels for kind in (QUOTA, LEDGER)]
-    left = dict.fromkeys(channels, 0)
-    if not keys:
-        return left
+def _batch_get(keys: list[str]) -> list[dict[str, Any]]:
+    """The items of `keys` (strongly consistent), with one BatchGetItem (more if DynamoDB leaves some)."""
     table = Quota.Meta.table_name
-    request: dict[str, Any] = {table: {"Keys": [{"application_id": {"S": key}} for key in keys], "ConsistentRead": True}}
+    request: dict[str, Any] = {table: {"Keys": [{"application_id": {"S": key}} for key in keys],
+                                       "ConsistentRead": True}}
+    items: list[dict[str, Any]] = []
     for attempt in range(CONFLICT_ATTEMPTS):
         answer = connection().client.batch_get_item(RequestItems=request)
-        for item in answer.get("Responses", {}).get(table, []):
-            kind, _, channel = parse_quota_key(item["application_id"]["S"])
-            left[channel] += int(item.get("balance" if kind == QUOTA else "credit", {}).get("N", "0"))
+        items += answer.get("Responses", {}).get(table, [])
         request = answer.get("UnprocessedKeys") or {}
         if not request:
-            return left
+            return items
         backoff(attempt)
     raise contended()
 
 
+def _balances(application_id: str, channel: str) -> list[int]:
+    """Each half's balance (what a debit can take now)."""
+    left = [0] * HALVES
+    for item in _batch_get([quota_key(QUOTA, application_id, channel, half) for half in range(HALVES)]):
+        parsed = parse_quota_key(item["application_id"]["S"])
+        if parsed:
+            left[parsed[3]] = int(item.get("balance", {}).get("N", "0"))
+    return left
+
+
+def balances(application_id: str, channels: list[str]) -> dict[str, int]:
+    """{channel: units left} (both halves' balance + refunds not yet moved in), with one BatchGetItem."""
+    keys = [quota_key(kind, application_id, channel, half)
+            for channel in channels for half in range(HALVES) for kind in (QUOTA, LEDGER)]
+    left = dict.fromkeys(channels, 0)
+    if not keys:
+        return left
+    for item in _batch_get(keys):
+        parsed = parse_quota_key(item["application_id"]["S"])
+        if parsed:
+            kind, _, channel, _ = parsed
+            left[channel] += int(item.get("balance" if kind == QUOTA else "credit", {}).get("N", "0"))
+    return left
+
+
 def top_up(application_id: str, channel: str, amount: int) -> None:
-    """Add units (an ADD: safe beside concurrent sends)."""
-    item = Quota(quota_key(QUOTA, application_id, channel))
+    """Add units, shared between the halves (ADDs, safe beside concurrent sends), in one
+    transaction so that a retried or failed top-up never credits one half alone."""
+    _write_halves(application_id, channel, [Quota.balance.add(share) for share in split(amount)])
+
+
+def set_balance(application_id: str, channel: str, units: int) -> None:
+    """An operator's correction: the channel has exactly `units` in its balances, shared between the halves."""
+    _write_halves(application_id, channel, [Quota.balance.set(share) for share in split(units)])
+
+
+def _write_halves(application_id: str, channel: str, actions: list[Any]) -> None:
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
-            item.update(actions=[Quota.balance.add(amount)], condition=Quota.key.exists())
+            with TransactWrite(connection=connection()) as transaction:
+                for half, action in enumerate(actions):
+                    transaction.update(Quota(quota_key(QUOTA, application_id, channel, half)), actions=[action],
+                                       condition=Quota.key.exists())
             return
-        except UpdateError as error:
-            code = error_code(error)
-            if code == "ConditionalCheckFailedException":
+        except TransactWriteError as error:
+            reasons = cancellation_reasons(error)
+            if "ConditionalCheckFailed" in reasons:
                 raise not_found(f"Application {application_id} has no {channel} channel") from None
-            if code != CONFLICT:
+            if "TransactionConflict" not in reasons:
                 raise
             backoff(attempt)
     raise contended()
@@ -164,15 +256,15 @@ def top_up(application_id: str, channel: str, amount: int) -> None:
 
 # ---------------------------------------------------------------- the reconciler
 
-def due_channels(now: datetime) -> list[tuple[str, str]]:
-    """(application, channel) pairs whose quota or ledger item has a minute old enough to settle."""
+def due_halves(now: datetime) -> list[tuple[str, str, int]]:
+    """(application, channel, half) of each quota or ledger item with a minute old enough to settle."""
     cutoff = minute_of(now - GRACE)
-    pairs = []
+    halves: list[tuple[str, str, int]] = []
     for item in Quota.by_due.query(DUE_PART, Quota.due <= cutoff):
         parsed = parse_quota_key(item.key)
-        if parsed and (parsed[1], parsed[2]) not in pairs:
-            pairs.append((parsed[1], parsed[2]))
-    return pairs
+        if parsed and parsed[1:] not in halves:
+            halves.append(parsed[1:])
+    return halves
 
 
 def _due_actions(model: Any, rest: list[str]) -> list[Any]:
@@ -180,12 +272,17 @@ def _due_actions(model: Any, rest: list[str]) -> list[Any]:
 
 
 def reconcile(application_id: str, channel: str, now: datetime | None = None) -> int:
-    """Move what is owed back into the balance: for every minute older than GRACE, the units
-    debited but matched by no written message, plus the ledger's refunds. One transaction over
-    the quota item and the ledger item, conditioned on what was read. Returns the units moved."""
+    """Reconcile both halves of a channel. Returns the units moved."""
+    return sum(reconcile_half(application_id, channel, half, now) for half in range(HALVES))
+
+
+def reconcile_half(application_id: str, channel: str, half: int, now: datetime | None = None) -> int:
+    """Move what is owed back into one half's balance: for every minute older than GRACE, the
+    units debited but matched by no written message, plus the ledger's refunds. One transaction
+    over the half's quota item and ledger item, conditioned on what was read. Returns the units moved."""
     now = now or clock.now()
     cutoff = minute_of(now - GRACE)
-    q_key, l_key = quota_key(QUOTA, application_id, channel), quota_key(LEDGER, application_id, channel)
+    q_key, l_key = quota_key(QUOTA, application_id, channel, half), quota_key(LEDGER, application_id, channel, half)
     for attempt in range(CONFLICT_ATTEMPTS):
         read_at = clock.now()
         try:
@@ -237,16 +334,16 @@ def reconcile(application_id: str, channel: str, now: datetime | None = None) ->
             if not reasons:
                 raise
             if moved < 0 and reasons[0] == "ConditionalCheckFailed" and attempt == CONFLICT_ATTEMPTS - 1:
-                log.warning("quota cannot be taken back yet", extra={"application_id": application_id,
-                                                                      "channel": channel, "units": -moved})
+                log.warning("quota cannot be taken back yet", extra={
+                    "application_id": application_id, "channel": channel, "half": half, "units": -moved})
                 return 0
             backoff(attempt)  # a send, the stream consumer or another reconciler moved: read again
             continue
         if moved:
             log.info("quota reconciled", extra={"application_id": application_id, "channel": channel,
-                                                "units": moved, "minutes": minutes})
+                                                "half": half, "units": moved, "minutes": minutes})
         return moved
-    raise contended(f"the quota of {application_id} {channel}")
+    raise contended(f"the quota of {application_id} {channel} (half {half})")
 
 
 def _minutes_around(moment: datetime) -> list[str]:
@@ -255,9 +352,9 @@ def _minutes_around(moment: datetime) -> list[str]:
 
 
 def reconcile_due(now: datetime | None = None) -> dict[str, int]:
-    """The scheduled run: reconcile every due channel. Returns {"channels": n, "units": moved}."""
+    """The scheduled run: reconcile every due half. Returns {"channels": n, "halves": n, "units": moved}."""
     now = now or clock.now()
-    moved, pairs = 0, due_channels(now)
-    for application_id, channel in pairs:
-        moved += reconcile(application_id, channel, now)
-    return {"channels": len(pairs), "units": moved}
+    moved, halves = 0, due_halves(now)
+    for application_id, channel, half in halves:
+        moved += reconcile_half(application_id, channel, half, now)
+    return {"channels": len({(a, c) for a, c, _ in halves}), "halves": len(halves), "units": moved}

@@ -133,3 +133,23 @@ def busy(error: BaseException) -> ApiError | None:
     if code == CONFLICT or "TransactionConflict" in cancellation_reasons(error):
         return contended()
     return None
+
+
+def update_if(item: Any, actions: list[Any], condition: Any, what: str = "this application") -> bool:
+    """One conditional UpdateItem of a PynamoDB item: False when the condition failed. A
+    transaction holding the item for a moment is waited out a few times, then answered 429;
+    throttling or no answer is 503 (`busy`)."""
+    from pynamodb.exceptions import UpdateError
+
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            item.update(actions=actions, condition=condition)
+            return True
+        except UpdateError as error:
+            code = error_code(error)
+            if code == "ConditionalCheckFailedException":
+                return False
+            if code != CONFLICT:
+                raise busy(error) or error from None
+            backoff(attempt)
+    raise contended(what)

@@ -67,8 +67,9 @@ class _Change:
 @dataclass
 class _Effects:
     counters: dict[tuple[str, str], dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
-    settled: dict[tuple[str, str], dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
-    credits: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    # Keyed by (application, channel, quota half).
+    settled: dict[tuple[str, str, int], dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    credits: dict[tuple[str, str, int], int] = field(default_factory=lambda: defaultdict(int))
     statuses: list[StatusChange] = field(default_factory=list)
 
     def items(self) -> int:
@@ -97,6 +98,11 @@ def _counted(image: dict[str, Any] | None) -> tuple[tuple[str, str], str] | None
     return (app_channel_key(image["application_id"], image["channel"]), image["day"]), image["status"]
 
 
+def _paid(image: dict[str, Any]) -> dict[int, int]:
+    """{quota half: units} the message's debit took from each half."""
+    return {int(half): int(units) for half, units in (image.get("paid") or {}).items() if int(units)}
+
+
 def _add(effects: _Effects, change: _Change) -> None:
     old, new = _counted(change.old), _counted(change.new)
     if old != new:
@@ -105,12 +111,15 @@ def _add(effects: _Effects, change: _Change) -> None:
                 key, word = counted
                 effects.counters[key][word] = effects.counters[key].get(word, 0) + delta
     image = change.new or {}
-    pair = (image.get("application_id"), image.get("channel"))
+    paid = _paid(image)
     if change.old is None and image.get("debit_minute"):
         minute = image["debit_minute"]
-        effects.settled[pair][minute] = effects.settled[pair].get(minute, 0) + int(image.get("cost", 1))
+        for half, units in paid.items():
+            settled = effects.settled[(image["application_id"], image["channel"], half)]
+            settled[minute] = settled.get(minute, 0) + units
     if image.get("refunded_at") and not (change.old or {}).get("refunded_at"):
-        effects.credits[pair] += int(image.get("cost", 1))
+        for half, units in paid.items():
+            effects.credits[(image["application_id"], image["channel"], half)] += units
     old_status = (change.old or {}).get("status")
     if image.get("status") and image.get("status") != old_status:
         effects.statuses.append(StatusChange(image["message_id"], image["application_id"], image["channel"],
@@ -128,9 +137,10 @@ def _commit(changes: list[_Change], effects: _Effects) -> None:
                     actions = [Counter.of(word).add(n) for word, n in deltas.items() if n]
                     if actions:
                         transaction.update(Counter(pk, day), actions=[*actions, Counter.version.add(1)])
-                for pair in set(effects.settled) | set(effects.credits):
-                    quota.add_to_ledger(transaction, pair[0], pair[1], dict(effects.settled.get(pair, {})),
-                                        effects.credits.get(pair, 0))
+                for app_id, channel, half in set(effects.settled) | set(effects.credits):
+                    key = (app_id, channel, half)
+                    quota.add_to_ledger(transaction, app_id, channel, half, dict(effects.settled.get(key, {})),
+                                        effects.credits.get(key, 0))
             return
         except TransactWriteError as error:
             reasons = cancellation_reasons(error)
@@ -162,8 +172,8 @@ def _touches(change: _Change) -> set[tuple[str, ...]]:
         if counted:
             keys.add(("counter", *counted[0]))
     image = change.new or {}
-    if image.get("application_id"):
-        keys.add(("ledger", image["application_id"], image.get("channel", "")))
+    for half in _paid(image):
+        keys.add(("ledger", image["application_id"], image.get("channel", ""), str(half)))
     return keys
 
 

@@ -1,19 +1,28 @@
 """Reading messages and counters by key: one message, a page of a channel's history, the daily
-counters of a range, and every message of a report's filter. Nothing scans."""
+counters of a range, and every message of a report's filter. Nothing scans.
+
+Every message index partition is written in SHARDS shards (messages.models), each in id order, so
+a reader queries one partition per shard and merges them by id (ids are ULIDs: time order)."""
 from __future__ import annotations
 
 import heapq
+import math
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 from operator import itemgetter
 from typing import Any, Iterator
 
 from chalicelib.core import clock
 from chalicelib.core.errors import not_found
-from chalicelib.messages.models import Counter, Message, app_channel_key, id_range, status_key
+from chalicelib.messages.models import (
+    SHARDS, Counter, Message, app_channel_key, app_channel_partitions, id_range, status_partitions,
+)
 
 MESSAGE_NOT_FOUND = "Message not found"
 MAX_ID_LENGTH = 64
+# Items of one Query page of a merged read, at least (10 messages of ~1 KB cost 3 read units).
+MIN_PAGE = 10
 
 
 def find(application_id: str, message_id: str, channel: str | None = None) -> Message:
@@ -29,11 +38,43 @@ def find(application_id: str, message_id: str, channel: str | None = None) -> Me
     return message
 
 
-def history(application_id: str, channel: str, limit: int, start_key: dict[str, Any] | None) -> Any:
-    """One page of a channel's messages, newest first (a PynamoDB result: iterate it, then read
-    its last_evaluated_key)."""
-    return Message.by_app_channel.query(app_channel_key(application_id, channel), scan_index_forward=False,
-                                        limit=limit, last_evaluated_key=start_key)
+def merged(partitions: list[tuple[Any, str, str]], low: str, high: str, *, descending: bool = False,
+           after: str | None = None, limit: int | None = None) -> Iterator[Message]:
+    """The messages of several index partitions ((index, hash key attribute, value), as from
+    `partitions`) with ids in [low, high], merged in id order, each once; `after`: only ids past it
+    (in the order read). Each partition reads at most `limit` items, lazily, in pages of about twice
+    its share of `limit` and at least MIN_PAGE (a small page is read whole: the same calls whatever
+    the spread): a page of 50 over 8 shards is usually 8 Queries and about 100 items."""
+    page_size = None if limit is None else min(limit, max(MIN_PAGE, 2 * math.ceil(limit / SHARDS) + 1))
+
+    def read(index: Any, attribute: str, value: str) -> Iterator[Message]:
+        start = {attribute: {"S": value}, "message_id": {"S": after}} if after else None
+        return iter(index.query(value, Message.message_id.between(low, high), scan_index_forward=not descending,
+                                limit=limit, last_evaluated_key=start, page_size=page_size))
+
+    streams = [read(*partition) for partition in partitions]
+    return heapq.merge(*streams, key=lambda m: m.message_id, reverse=descending)
+
+
+def channel_partitions(application_id: str, channel: str) -> list[tuple[Any, str, str]]:
+    """`by_app_channel`'s partitions of a channel, one per shard."""
+    return [(Message.by_app_channel, "app_channel", value) for value in app_channel_partitions(application_id, channel)]
+
+
+_ALL_IDS = ("0" * 26, "Z" * 26)
+
+
+def history(application_id: str, channel: str, limit: int, after: str | None) -> tuple[list[Message], str | None]:
+    """One page of a channel's messages, newest first, resuming after the id `after`: (the page,
+    the last id when more exist, else None)."""
+    page = list(islice(merged(channel_partitions(application_id, channel), *_ALL_IDS, descending=True,
+                              after=after, limit=limit + 1), limit + 1))
+    return page[:limit], (page[limit - 1].message_id if len(page) > limit else None)
+
+
+def channel_messages(application_id: str, channel: str) -> Iterator[Message]:
+    """Every message of a channel, oldest first (checks and repairs; a report uses iter_messages)."""
+    return merged(channel_partitions(application_id, channel), *_ALL_IDS)
 
 
 def daily_counts(application_id: str, channel: str, days: list[str]) -> dict[str, dict[str, int]]:
@@ -59,13 +100,13 @@ def _plain(value: dict[str, Any]) -> Any:
     return None if kind == "NULL" else raw
 
 
-def _status_pages(application_id: str, channel: str, status: str, low: str, high: str, page_size: int,
+def _status_pages(partition: str, low: str, high: str, page_size: int,
                   attributes: list[str] | None) -> Iterator[dict[str, Any]]:
     """One status partition's messages in [low, high], page by page, as plain dicts."""
     connection = Message._get_connection()
     start_key = None
     while True:
-        page = connection.query(status_key(application_id, channel, status), Message.message_id.between(low, high),
+        page = connection.query(partition, Message.message_id.between(low, high),
                                 index_name=Message.by_status.Meta.index_name, limit=page_size,
                                 exclusive_start_key=start_key, attributes_to_get=attributes)
         for item in page.get("Items", []):
@@ -92,7 +133,9 @@ def iter_messages(application_id: str, channel: str, statuses: list[str], start:
     if low > high:
         return
     wanted = None if attributes is None else sorted({*attributes, "message_id", "created_at"})
-    streams = [_status_pages(application_id, channel, status, low, high, page_size, wanted) for status in statuses]
+    shard_page = math.ceil(page_size / SHARDS)
+    streams = [_status_pages(partition, low, high, shard_page, wanted)
+               for status in statuses for partition in status_partitions(application_id, channel, status)]
     for message in heapq.merge(*streams, key=itemgetter("message_id")):
         if start <= clock.parse_iso(message["created_at"]) < end:
             yield message

@@ -16,11 +16,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import UpdateError
 
 from chalicelib.core import clock
-from chalicelib.core.db import CONFLICT, CONFLICT_ATTEMPTS, backoff, busy, contended, error_code
-from chalicelib.messages.models import Message, status_key
+from chalicelib.core.db import update_if
+from chalicelib.messages.models import Message, shard_of, status_key
 
 HISTORY_LIMIT = 50
 DONE = "done"
@@ -45,18 +44,7 @@ def settled_dispatch(message: Message) -> list[Any]:
 
 def _update(message: Message, actions: list[Any], condition: Any) -> bool:
     """False when the condition failed (the message changed since it was read)."""
-    for attempt in range(CONFLICT_ATTEMPTS):
-        try:
-            Message(message.message_id).update(actions=actions, condition=condition)
-            return True
-        except UpdateError as error:
-            code = error_code(error)
-            if code == "ConditionalCheckFailedException":
-                return False
-            if code != CONFLICT:
-                raise busy(error) or error from None
-            backoff(attempt)
-    raise contended("this message")
+    return update_if(Message(message.message_id), actions, condition, "this message")
 
 
 def move(message: Message, new_status: str, entry: dict[str, Any], *, refund: bool = False,
@@ -64,7 +52,8 @@ def move(message: Message, new_status: str, entry: dict[str, Any], *, refund: bo
     """Returns False when the message's status changed since it was read (read again, retry),
     or its dispatch is no longer `expect_dispatch` when that is given."""
     actions = [Message.status.set(new_status),
-               Message.app_channel_status.set(status_key(message.application_id, message.channel, new_status)),
+               Message.app_channel_status.set(status_key(message.application_id, message.channel, new_status,
+                                                          shard_of(message.message_id))),
                Message.updated_at.set(entry["at"]),
                Message.history.set((Message.history | []).append([entry])), *settled_dispatch(message)]
     condition = Message.status == message.status

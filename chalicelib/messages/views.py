@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
-from chalicelib.core.errors import not_found
+from chalicelib.core.errors import bad_parameter, not_found
 from chalicelib.messages import queries
 from chalicelib.messages.api_words import api_word
 from chalicelib.messages.models import Message
@@ -149,14 +149,18 @@ def history_item(message: Message, version: int = 2) -> dict[str, Any]:
 
 def history_page(application_id: str, channel: str, version: int, limit: int,
                  cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first, one Query per page: (the page as OCA's array, the opaque cursor of the next page or None)."""
+    """Newest first, one Query per shard of the channel's index: (the page as OCA's array, the opaque
+    cursor of the next page, or None when no message is left)."""
     from chalicelib.core import cursors
 
     scope = f"history:{application_id}:{channel}"
     start = cursors.decode(cursor, scope)
-    results = queries.history(application_id, channel, limit, start)
+    after = start.get("after") if start else None
+    if start is not None and not isinstance(after, str):  # a cursor of the unsharded listing
+        raise bad_parameter("cursor", "cursor is not valid; use next_cursor from the previous page")
+    results, last = queries.history(application_id, channel, limit, after)
     items = [history_item(message, version) for message in results]
-    return items, cursors.encode(results.last_evaluated_key, scope)
+    return items, cursors.encode({"after": last} if last else None, scope)
 
 
 def find_status(application_id: str, message_id: str, channel: str, version: int) -> dict[str, Any]:

@@ -1,21 +1,22 @@
-"""The message list: one index partition per (channel, status) asked for, each read from a key
-range on the time-ordered message id, at most limit+1 items per partition per page, merged in
-id order. A page resumes right after the last id returned, so page 1000 costs what page 1 costs.
+"""The message list: one index partition per (channel, status) asked for and shard (each index is
+written in messages.models.SHARDS shards), each read lazily from a key range on the time-ordered
+message id, at most limit+1 items per partition per page, merged in id order. A page resumes right
+after the last id returned, so page 1000 costs what page 1 costs.
 """
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 from datetime import datetime
-from typing import Any, Iterator
+from itertools import islice
+from typing import Any
 
 from chalicelib.callbacks import service as callbacks
 from chalicelib.core import cursors, validation
 from chalicelib.core.channels import CHANNELS
 from chalicelib.core.errors import bad_parameter
-from chalicelib.messages.models import Message, app_channel_key, id_range, status_key
-from chalicelib.messages.queries import find
+from chalicelib.messages.models import Message, app_partitions, id_range, status_partitions
+from chalicelib.messages.queries import channel_partitions, find, merged
 from chalicelib.messages.status_rules import RULES
 from chalicelib.monitoring.ranges import Range, parse_range
 
@@ -48,18 +49,11 @@ def _partitions(application_id: str, channels: list[str], statuses: list[str] | 
                 ) -> list[tuple[Any, str, str]]:
     """(index, hash key attribute, hash key value) of every partition the filter reads."""
     if statuses:
-        return [(Message.by_status, "app_channel_status", status_key(application_id, c, s))
-                for c in channels for s in statuses if s in RULES[c].words]
+        return [(Message.by_status, "app_channel_status", p)
+                for c in channels for s in statuses if s in RULES[c].words for p in status_partitions(application_id, c, s)]
     if all_channels:
-        return [(Message.by_app, "application_id", application_id)]
-    return [(Message.by_app_channel, "app_channel", app_channel_key(application_id, c)) for c in channels]
-
-
-def _read(index: Any, attribute: str, value: str, low: str, high: str, descending: bool, after: str | None,
-          limit: int) -> Iterator[Message]:
-    start = {attribute: {"S": value}, "message_id": {"S": after}} if after else None
-    return iter(index.query(value, Message.message_id.between(low, high), scan_index_forward=not descending,
-                            limit=limit, last_evaluated_key=start, page_size=limit))
+        return [(Message.by_app, "app_shard", p) for p in app_partitions(application_id)]
+    return [p for c in channels for p in channel_partitions(application_id, c)]
 
 
 def list_messages(application_id: str, app_channels: list[str], query: dict[str, str], timezone_name: str,
@@ -87,14 +81,8 @@ def list_messages(application_id: str, app_channels: list[str], query: dict[str,
     partitions = _partitions(application_id, channels, statuses, set(requested) == set(CHANNELS)
                              and len(channels) == len(app_channels))
     # Each partition is already in id order: merge them, and stop at limit + 1 to know if more exist.
-    streams = [_read(index, attribute, value, low, high, descending, after, limit + 1)
-               for index, attribute, value in partitions]
-    merged = heapq.merge(*streams, key=lambda m: m.message_id, reverse=descending)
-    page = []
-    for message in merged:
-        page.append(message)
-        if len(page) > limit:
-            break
+    page = list(islice(merged(partitions, low, high, descending=descending, after=after, limit=limit + 1),
+                       limit + 1))
     more = len(page) > limit
     page = page[:limit]
     next_cursor = cursors.encode({"after": page[-1].message_id, "start": span.start.isoformat(),

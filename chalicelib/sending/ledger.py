@@ -1,5 +1,6 @@
 """The send's two writes: debit the quota (applications.quota: one conditional UpdateItem on
-the channel's quota item, 402 code 55 when short), then write the message, with its
+one half of the channel's quota, picked by the message's shard; more only when that half is
+short; 402 code 55 when both together are), then write the message, with its
 Idempotency-Key record in the same transaction when the client gave one.
 
 No transaction here touches an item that other sends share: the quota is debited on its own,
@@ -24,7 +25,7 @@ from chalicelib.core.db import (
     contended,
     error_code,
 )
-from chalicelib.messages.models import Message
+from chalicelib.messages.models import Message, shard_of
 from chalicelib.sending import idempotency
 from chalicelib.sending.idempotency import Claim, Replay
 
@@ -32,14 +33,16 @@ from chalicelib.sending.idempotency import Claim, Replay
 def record_send(message: Message, cost: int, claim: Claim | None = None, body: dict | None = None) -> Replay | None:
     """Debit and write. Returns None when this send was recorded, or the first send's Replay
     when its Idempotency-Key was recorded before (nothing is then kept of this one)."""
-    message.debit_minute = quota.debit(message.application_id, message.channel, cost)
+    taken = quota.debit(message.application_id, message.channel, cost, shard_of(message.message_id))
+    message.debit_minute = taken.minute
+    message.paid = {str(half): units for half, units in taken.paid.items()}
     try:
         replay = _write(message, claim, body or {})
     except BaseException:
-        quota.undo_debit(message.application_id, message.channel, cost, message.debit_minute)
+        quota.undo_debit(message.application_id, message.channel, taken)
         raise
     if replay is not None:
-        quota.undo_debit(message.application_id, message.channel, cost, message.debit_minute)
+        quota.undo_debit(message.application_id, message.channel, taken)
     return replay
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ulid import ULID
 
 from chalicelib.core import clock, metrics
-from chalicelib.messages.models import Message, app_channel_key, status_key
+from chalicelib.messages.models import Message, index_keys
 from chalicelib.messages.status_rules import RULES
 from chalicelib.messages.transitions import local_day
 from chalicelib.providers.registry import provider_for
@@ -38,9 +38,9 @@ def send(sender: Sender, prepared: Prepared, respond: Callable[[str], dict[str, 
     now = clock.now()
     at = clock.iso(now)
     initial = RULES[sender.channel].initial
-    message = Message(str(ULID.from_datetime(now)), application_id=sender.application_id, channel=sender.channel,
-                      app_channel=app_channel_key(sender.application_id, sender.channel),
-                      app_channel_status=status_key(sender.application_id, sender.channel, initial),
+    message_id = str(ULID.from_datetime(now))
+    message = Message(message_id, application_id=sender.application_id, channel=sender.channel,
+                      **index_keys(sender.application_id, sender.channel, initial, message_id),
                       target=prepared.target, status=initial, created_at=at, updated_at=at,
                       day=local_day(now, sender.timezone), cost=prepared.cost,
                       provider=provider.name, details=prepared.details,

@@ -16,7 +16,7 @@ from chalicelib.core.errors import (
     TOKEN_INVALID,
     TOKEN_MISSING,
 )
-from chalicelib.messages.models import Message
+from chalicelib.messages.models import Message, index_keys
 from tests.conftest import PASSWORD, assert_oca_error, basic
 
 SMS_STATUS = "/sms/v2/sms/status/{}"
@@ -107,7 +107,7 @@ def test_channel_the_application_lacks_and_unknown_channel(api):
 
 
 def _store_message(app_id: str, channel: str, message_id: str) -> None:
-    Message(message_id, application_id=app_id, channel=channel, app_channel=f"{app_id}#{channel}",
+    Message(message_id, application_id=app_id, channel=channel, **index_keys(app_id, channel, "Delivered", message_id),
             target="+6281234567890", status="Delivered", created_at="2026-11-27T01:00:00.000Z", day="2026-11-27",
             updated_at="2026-11-27T01:00:05.000Z",
             details={"message_body": "Halo", "total_sms": 1},

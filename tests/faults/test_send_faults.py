@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.applications import quota
 from chalicelib.messages.models import Message
+from chalicelib.messages import queries
 from chalicelib.providers.base import ProviderUnavailable
 from chalicelib.sending import dispatch, pipeline
 from local import faults
@@ -41,7 +42,7 @@ def _send(shop, key=None, body=None):
 
 
 def _messages(shop) -> list[str]:
-    return sorted(m.message_id for m in Message.by_app_channel.query(f"{shop.app_id}#sms"))
+    return sorted(m.message_id for m in queries.channel_messages(shop.app_id, "sms"))
 
 
 class Unavailable:

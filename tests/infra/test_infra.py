@@ -51,7 +51,7 @@ TABLES = {
     "tokens": ("token_hash", {}, None),
     "limits": ("pk", {}, "expires_ttl"),
     "messages": ("message_id", {"by_app_channel": ("app_channel", "message_id", "ALL"),
-                                "by_app": ("application_id", "message_id", "ALL"),
+                                "by_app": ("app_shard", "message_id", "ALL"),
                                 "by_status": ("app_channel_status", "message_id", "ALL"),
                                 "by_sweep": ("sweep", "sweep_at", "KEYS_ONLY")}, None),
     "idempotency": ("id", {}, "expiration"),

@@ -8,9 +8,10 @@ requests run at the same time (local/dynamodb_contention.py), in one of two mode
 Run as its own process (no in-process mock): it starts the server on a free port, deploys
 infra/template.yaml into it, sends (each send with its own Idempotency-Key, so every message
 write is a transaction), lets the stream consumer catch up, and prints the outcome as JSON.
-With --same-key every thread sends the SAME key: one send, whatever the race.
+With --same-key every thread sends the SAME key: one send, whatever the race. With --segments N
+every send costs N units, so that sends meet the quota's halves running short and pay from both.
 
-    python tests/scripts/concurrent_sends.py --mode cancel [--same-key]
+    python tests/scripts/concurrent_sends.py --mode cancel [--same-key] [--segments 3]
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=("wait", "cancel"), required=True)
     parser.add_argument("--same-key", action="store_true")
+    parser.add_argument("--segments", type=int, default=1)
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,6 +56,7 @@ def main() -> None:
     from chalicelib.applications import service as applications
     from chalicelib.core.errors import ApiError
     from chalicelib.messages.models import Counter as DayCounter
+    from chalicelib.messages import queries
     from chalicelib.messages.models import Message
     from chalicelib.sending import idempotency, pipeline
     from chalicelib.sending.request_rules import sms
@@ -66,9 +69,7 @@ def main() -> None:
 
     pipeline.provider_for = lambda channel: Quiet()
     app = applications.create(Principal("owner", "owner@example.com"), "Race", ["sms"])
-    from chalicelib.applications.models import QUOTA as QUOTA_ITEM
-    from chalicelib.applications.models import Quota, quota_key
-    Quota(quota_key(QUOTA_ITEM, app.application_id, "sms")).update(actions=[Quota.balance.set(QUOTA)])
+    quota.set_balance(app.application_id, "sms", QUOTA)
     sender = pipeline.Sender(app.application_id, "sms")
     # Build the shared botocore client once, as a warm Lambda has it; otherwise all 200
     # threads would build their own at the barrier.
@@ -78,7 +79,8 @@ def main() -> None:
     outcomes: Counter[str] = Counter()
     answers: set[str] = set()
     lock = threading.Lock()
-    body = {"phone": "081234567890", "message": "race"}
+    # GSM-7: one segment holds 160 characters, a longer text 153 a segment.
+    body = {"phone": "081234567890", "message": "race" if args.segments == 1 else "r" * (153 * args.segments)}
 
     def one(n: int) -> None:
         prepared = sms.prepare(sender, body)
@@ -116,11 +118,19 @@ def main() -> None:
     from local.worker import drain_streams, stream_consumers
 
     drain_streams(stream_consumers(chalice_app))
-    messages = list(Message.by_app_channel.query(f"{app.application_id}#sms"))
+    messages = list(queries.channel_messages(app.application_id, "sms"))
     counted = sum(sum(c.counts().values()) for c in DayCounter.query(f"{app.application_id}#sms"))
-    print(json.dumps({"outcomes": outcomes, "quota": quota.balances(app.application_id, ["sms"])["sms"],
-                      "stored": len(messages), "counted": counted, "distinct_answers": len(answers),
-                      "server": stop.stats}))
+    from datetime import timedelta
+
+    from chalicelib.core import clock
+
+    left = quota.balances(app.application_id, ["sms"])["sms"]
+    # Every debit matched by its message, every part given back netted out: nothing to move.
+    later = clock.now() + quota.GRACE + timedelta(minutes=1)
+    print(json.dumps({"outcomes": outcomes, "quota": left, "stored": len(messages), "counted": counted,
+                      "distinct_answers": len(answers), "costs": sorted({int(m.cost) for m in messages}),
+                      "split": sum(1 for m in messages if len(m.paid.as_dict()) > 1),
+                      "reconciled": quota.reconcile(app.application_id, "sms", later), "server": stop.stats}))
     stop()
 
 

@@ -86,12 +86,13 @@ def main() -> None:
     from openpyxl import load_workbook
 
     from chalicelib.messages.models import Message
+    from chalicelib.messages import queries
 
     report = Report.get(app_id, report_id, consistent_read=True)
     body = boto3.client("s3").get_object(Bucket=get_settings().report_bucket, Key=report.s3_key)["Body"].read()
     book = load_workbook(io.BytesIO(body), read_only=True)
     rows = [list(r) for sheet in book.worksheets for r in sheet.iter_rows(min_row=2, values_only=True)]
-    expected = sorted((m for m in Message.by_app_channel.query(f"{app_id}#sms")
+    expected = sorted((m for m in queries.channel_messages(app_id, "sms")
                        if m.status in ("Delivered", "Failed")), key=lambda m: m.message_id)
     from zoneinfo import ZoneInfo
     zone = ZoneInfo("Asia/Jakarta")

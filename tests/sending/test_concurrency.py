@@ -33,3 +33,16 @@ def test_two_hundred_concurrent_sends_against_quota_one_hundred(mode):
     assert result["outcomes"] == {"accepted": 100, "code 55": 100}, result
     assert (result["quota"], result["stored"], result["counted"], result["distinct_answers"]) == (0, 100, 100, 100)
     assert result["server"]["transactions"] >= 100  # every message write was a transaction
+
+
+@pytest.mark.parametrize("mode", ["wait", "cancel"])
+def test_sends_of_three_units_racing_over_both_quota_halves_lose_and_double_nothing(mode):
+    """Each half holds 50: once a half has less than 3, sends pay from both halves, racing each
+    other's parts. Whatever the race, every unit is a message's or still in the quota."""
+    result = race("--mode", mode, "--segments", "3")
+    accepted = result["outcomes"].get("accepted", 0)
+    assert set(result["outcomes"]) <= {"accepted", "code 55", "code 57"}, result
+    assert result["costs"] == [3] and accepted >= 30, result
+    assert accepted * 3 + result["quota"] == 100, result
+    assert (result["stored"], result["counted"], result["distinct_answers"]) == (accepted,) * 3, result
+    assert result["reconciled"] == 0, result

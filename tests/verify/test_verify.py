@@ -147,7 +147,7 @@ def test_starts_are_capped_per_recipient_per_hour_and_day(vshop, worker, frozen_
 
 
 def _sent_to(shop: Shop, to: str) -> list[Message]:
-    return [m for m in Message.by_app_channel.query(f"{shop.app_id}#sms_otp") if m.target == to]
+    return [m for m in queries.channel_messages(shop.app_id, "sms_otp") if m.target == to]
 
 
 def _starts_of(shop: Shop, to: str) -> tuple[int, str]:
