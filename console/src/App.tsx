@@ -145,11 +145,6 @@ function Page({ page, route, apps, appsError, local, retry }: { page: string; ro
 function NotFound() {
   const t = useT();
   return (
-    <Empty icon="alert">
-      <p>{t('Page not found.')}</p>
-      <a class="btn btn-primary" href="#/overview">
-        {t('Go to Overview')}
-      </a>
-    </Empty>
+    <Empty icon="alert" message={t('Page not found.')} action={{ label: t('Go to Overview'), href: '#/overview' }} />
   );
 }

@@ -213,6 +213,7 @@ const ID: Record<string, string> = {
   canceled: 'dibatalkan',
   Replay: 'Kirim ulang',
   'Next attempt': 'Percobaan berikutnya',
+  Attempts: 'Percobaan',
   'HTTP status': 'Status HTTP',
   Latency: 'Latensi',
   'Status changes are POSTed here, signed (Standard Webhooks).': 'Perubahan status dikirim (POST) ke sini, ditandatangani (Standard Webhooks).',

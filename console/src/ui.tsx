@@ -1,4 +1,4 @@
-// Small building blocks shared by every page: icons, states, fields, dialogs.
+// Small building blocks shared by every page: icons, states, tables, fields, dialogs.
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api/client';
@@ -122,11 +122,40 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
   );
 }
 
-export function Empty({ children, icon = 'inbox' }: { children: ComponentChildren; icon?: string }) {
+/** What a load gives: its error (with Try again) while there is nothing to show, else a spinner until
+ * `data` arrives, then `children` drawn with it. `keepOnError`: a failed reload (a poll) keeps what was
+ * drawn instead of the error. */
+export function WhenLoaded<T>({ loaded, data, keepOnError, children }: { loaded: Pick<Loaded<unknown>, 'error' | 'reload'>; data: T | undefined; keepOnError?: boolean; children: (data: T) => ComponentChildren }) {
+  if (loaded.error && !(keepOnError && data !== undefined)) return <ErrorState error={loaded.error} onRetry={loaded.reload} />;
+  if (data === undefined) return <Loading />;
+  return <>{children(data)}</>;
+}
+
+/** The one next step an empty state offers, drawn as the primary button: a link, or a button. */
+export type NextStep = { label: string; href: string } | { label: string; onClick: () => void };
+export interface EmptyProps {
+  message: string;
+  icon?: string;
+  action?: NextStep | false;
+}
+
+export function Empty({ message, icon = 'inbox', action }: EmptyProps) {
   return (
     <div class="state state-empty">
       <Icon name={icon} size={32} />
-      <div>{children}</div>
+      <div>
+        <p>{message}</p>
+        {action &&
+          ('href' in action ? (
+            <a class="btn btn-primary" href={action.href}>
+              {action.label}
+            </a>
+          ) : (
+            <button type="button" class="btn btn-primary" onClick={action.onClick}>
+              {action.label}
+            </button>
+          ))}
+      </div>
     </div>
   );
 }
@@ -174,6 +203,98 @@ export function StatusBadge({ status, label }: { status: string; label?: string 
             ? 'pending'
             : outcome(status);
   return <span class={`badge badge-${kind}`}>{label || status}</span>;
+}
+
+// ---------------------------------------------------------------- tables
+/** A table's column: its header (on a phone also each cell's label) and what a row puts in its cell. */
+export interface Column<R> {
+  label: string;
+  cell: (row: R) => ComponentChildren;
+  /** the cells' class, e.g. 'mono', 'nowrap', 'wrap-any' (long ids give way before the row's buttons do) */
+  class?: string;
+  /** the row's buttons: right-aligned, a header for screen readers only, no label on a phone */
+  action?: boolean;
+  /** sortable: the header is a button flipping the order (the list is sorted by the API) */
+  sort?: { order: 'asc' | 'desc'; onToggle: () => void; title: string; orderLabel: string; testid?: string };
+}
+
+/** A list as a table, folded into one card per row on a phone (.table-stack: each cell carries its
+ * column's name), scrolling inside its card when wider; `compact` tables stay tables. No rows: `empty`. */
+export function Table<R>(props: {
+  testid: string;
+  label: string;
+  columns: Column<R>[];
+  rows: R[];
+  rowKey: (row: R, index: number) => string | number;
+  rowAttrs?: (row: R) => Record<string, string>;
+  onRowClick?: (row: R) => void;
+  compact?: boolean;
+  busy?: boolean;
+  empty?: EmptyProps;
+}) {
+  const { columns, compact, onRowClick } = props;
+  if (!props.rows.length) return props.empty ? <Empty {...props.empty} /> : null;
+  return (
+    <div class="table-wrap">
+      <table class={'table ' + (compact ? 'table-compact' : 'table-stack') + (onRowClick ? ' table-click' : '')} data-testid={props.testid} aria-label={props.label} aria-busy={props.busy}>
+        <thead>
+          <tr>{columns.map(headerCell)}</tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row, i) => (
+            <tr key={props.rowKey(row, i)} {...props.rowAttrs?.(row)} onClick={onRowClick && (() => onRowClick(row))}>
+              {columns.map((c, j) => (
+                <td key={j} data-label={c.action || compact ? undefined : c.label} class={c.action ? 'right' + (c.class ? ' ' + c.class : '') : c.class}>
+                  {c.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function headerCell<R>(c: Column<R>, i: number) {
+  if (c.action) {
+    return (
+      <th scope="col" key={i}>
+        <span class="sr-only">{c.label}</span>
+      </th>
+    );
+  }
+  if (!c.sort) {
+    return (
+      <th scope="col" key={i}>
+        {c.label}
+      </th>
+    );
+  }
+  const { order, onToggle, title, orderLabel, testid } = c.sort;
+  return (
+    <th scope="col" key={i} aria-sort={order === 'desc' ? 'descending' : 'ascending'}>
+      <button type="button" class="sort" onClick={onToggle} title={title} data-testid={testid}>
+        {c.label}
+        <Icon name={order === 'desc' ? 'down' : 'up'} size={18} />
+        <span class="sr-only">({orderLabel})</span>
+      </button>
+    </th>
+  );
+}
+
+/** A list as `<ul class="list">`, one `<li>` a row; no rows: `empty`. */
+export function List<R>({ testid, rows, rowKey, rowAttrs, empty, item }: { testid: string; rows: R[]; rowKey: (row: R) => string; rowAttrs?: (row: R) => Record<string, string>; empty: EmptyProps; item: (row: R) => ComponentChildren }) {
+  if (!rows.length) return <Empty {...empty} />;
+  return (
+    <ul class="list" data-testid={testid}>
+      {rows.map((row) => (
+        <li key={rowKey(row)} {...rowAttrs?.(row)}>
+          {item(row)}
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 // ---------------------------------------------------------------- form fields

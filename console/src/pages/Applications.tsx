@@ -6,7 +6,7 @@ import { formatNumber, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { navigate, type Route } from '../router';
 import { useSession } from '../state';
-import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, TextInput, errorText, useLoad } from '../ui';
+import { Alert, Card, CopyButton, Dialog, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad } from '../ui';
 
 export function Applications({ route }: { route: Route }) {
   const id = route.path[1];
@@ -20,7 +20,6 @@ function AppList({ openCreate }: { openCreate: boolean }) {
   const loaded = useLoad((_signal) => session.refreshApps(), []);
   const [creating, setCreating] = useState(openCreate);
   useEffect(() => setCreating(openCreate), [openCreate]);
-  const apps = loaded.data;
   return (
     <>
       <PageHeader title={t('My Application')}>
@@ -30,60 +29,48 @@ function AppList({ openCreate }: { openCreate: boolean }) {
         </button>
       </PageHeader>
       <Card>
-        {loaded.error ? (
-          <ErrorState error={loaded.error} onRetry={loaded.reload} />
-        ) : !apps ? (
-          <Loading />
-        ) : !apps.length ? (
-          <Empty icon="apps">
-            <p>{t('You have no application yet.')}</p>
-            <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
-              {t('Create an application')}
-            </button>
-          </Empty>
-        ) : (
-          <div class="table-wrap">
-            <table class="table table-stack" data-testid="applications">
-              <thead>
-                <tr>
-                  <th scope="col">{t('Application Name')}</th>
-                  <th scope="col">{t('Channels')}</th>
-                  <th scope="col">{t('Created')}</th>
-                  <th scope="col">
-                    <span class="sr-only">{t('Details')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {apps.map((a) => (
-                  <tr key={a.application_id}>
-                    <td data-label={t('Application Name')}>
+        <WhenLoaded loaded={loaded} data={loaded.data}>
+          {(apps) => (
+            <Table testid="applications" label={t('Applications')} rows={apps} rowKey={(a) => a.application_id}
+              empty={{ icon: 'apps', message: t('You have no application yet.'), action: { label: t('Create an application'), onClick: () => setCreating(true) } }}
+              columns={[
+                {
+                  label: t('Application Name'),
+                  cell: (a) => (
+                    <>
                       <a href={`#/applications/${a.application_id}`} class="strong">
                         {a.name}
                       </a>
                       <div class="muted mono small">{a.application_id}</div>
-                    </td>
-                    <td data-label={t('Channels')}>
-                      <div class="chips">
-                        {a.channels.map((c) => (
-                          <span key={c.channel} class={'chip ' + (c.status === 'Active' ? 'chip-on' : '')}>
-                            {CHANNEL_LABEL[c.channel]}
-                          </span>
-                        ))}
-                      </div>
-                    </td>
-                    <td data-label={t('Created')}>{formatTime(a.created_at, lang)}</td>
-                    <td class="right">
-                      <a class="btn btn-secondary btn-small" href={`#/applications/${a.application_id}`} aria-label={`${t('Details App')}: ${a.name}`}>
-                        {t('Details App')}
-                      </a>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+                    </>
+                  ),
+                },
+                {
+                  label: t('Channels'),
+                  cell: (a) => (
+                    <div class="chips">
+                      {a.channels.map((c) => (
+                        <span key={c.channel} class={'chip ' + (c.status === 'Active' ? 'chip-on' : '')}>
+                          {CHANNEL_LABEL[c.channel]}
+                        </span>
+                      ))}
+                    </div>
+                  ),
+                },
+                { label: t('Created'), cell: (a) => formatTime(a.created_at, lang) },
+                {
+                  label: t('Details'),
+                  action: true,
+                  cell: (a) => (
+                    <a class="btn btn-secondary btn-small" href={`#/applications/${a.application_id}`} aria-label={`${t('Details App')}: ${a.name}`}>
+                      {t('Details App')}
+                    </a>
+                  ),
+                },
+              ]}
+            />
+          )}
+        </WhenLoaded>
       </Card>
       <CreateAppDialog
         open={creating}
@@ -272,51 +259,37 @@ function AppDetails({ applicationId }: { applicationId: string }) {
         </form>
       </Card>
       <Card title={t('Channels')}>
-        <div class="table-wrap">
-          <table class="table table-stack" data-testid="channels">
-            <thead>
-              <tr>
-                <th scope="col">{t('Channel')}</th>
-                <th scope="col">{t('Status')}</th>
-                <th scope="col">{t('Remaining quota')}</th>
-                <th scope="col">{t('Key')}</th>
-                <th scope="col">
-                  <span class="sr-only">{t('Revoke')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {app.channels.map((c) => (
-                <tr key={c.channel} data-channel={c.channel}>
-                  <td data-label={t('Channel')} class="strong">{label(c.channel)}</td>
-                  <td data-label={t('Status')}>
-                    <StatusBadge status={c.status} label={t(c.status)} />
-                  </td>
-                  <td data-label={t('Remaining quota')}>{formatNumber(c.quota_remaining, lang)}</td>
-                  <td data-label={t('Key')}>
-                    {c.token ? (
-                      <span>
-                        <code>{c.token.prefix}…</code>
-                        <span class="muted small block">
-                          {t('Issued')} {formatTime(c.token.issued_at, lang)}
-                        </span>
-                      </span>
-                    ) : (
-                      <span class="muted">{t('No key')}</span>
-                    )}
-                  </td>
-                  <td class="right">
-                    {c.token && (
-                      <button type="button" class="btn btn-danger-ghost btn-small" onClick={() => setStep({ kind: 'revoke', channel: c.channel })} aria-label={`${t('Revoke')} ${label(c.channel)}`}>
-                        {t('Revoke')}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table testid="channels" label={t('Channels')} rows={app.channels} rowKey={(c) => c.channel} rowAttrs={(c) => ({ 'data-channel': c.channel })}
+          columns={[
+            { label: t('Channel'), class: 'strong', cell: (c) => label(c.channel) },
+            { label: t('Status'), cell: (c) => <StatusBadge status={c.status} label={t(c.status)} /> },
+            { label: t('Remaining quota'), cell: (c) => formatNumber(c.quota_remaining, lang) },
+            {
+              label: t('Key'),
+              cell: (c) =>
+                c.token ? (
+                  <span>
+                    <code>{c.token.prefix}…</code>
+                    <span class="muted small block">
+                      {t('Issued')} {formatTime(c.token.issued_at, lang)}
+                    </span>
+                  </span>
+                ) : (
+                  <span class="muted">{t('No key')}</span>
+                ),
+            },
+            {
+              label: t('Revoke'),
+              action: true,
+              cell: (c) =>
+                c.token && (
+                  <button type="button" class="btn btn-danger-ghost btn-small" onClick={() => setStep({ kind: 'revoke', channel: c.channel })} aria-label={`${t('Revoke')} ${label(c.channel)}`}>
+                    {t('Revoke')}
+                  </button>
+                ),
+            },
+          ]}
+        />
       </Card>
 
       <Dialog

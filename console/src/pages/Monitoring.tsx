@@ -6,8 +6,8 @@ import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { navigate, type Route } from '../router';
 import { useSession } from '../state';
-import { Card, DateRangePicker, Dialog, Empty, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, presetRange, useLoad, type DateRange } from '../ui';
-import { NoApplication } from './common';
+import { Card, DateRangePicker, Dialog, PageHeader, Select, StatusBadge, Table, WhenLoaded, presetRange, useLoad, type DateRange } from '../ui';
+import { NoApplication, messageColumns } from './common';
 
 const PAGE_SIZE = 20;
 
@@ -44,8 +44,6 @@ export function Monitoring({ route }: { route: Route }) {
   if (!app) return <NoApplication title={t('Monitoring')} />;
   const appChannels = app.channels.map((c) => c.channel);
   const words = channel ? STATUS_WORDS[channel] : allStatusWords(appChannels);
-  const items = loaded.data?.items;
-  const sortLabel = order === 'desc' ? t('Newest first') : t('Oldest first');
   return (
     <>
       <PageHeader title={t('Monitoring')} />
@@ -64,63 +62,48 @@ export function Monitoring({ route }: { route: Route }) {
         <DateRangePicker value={range} onChange={setRange} />
       </div>
       <Card title={t('Messages')}>
-        {loaded.error ? (
-          <ErrorState error={loaded.error} onRetry={loaded.reload} />
-        ) : !items ? (
-          <Loading />
-        ) : (
-          <>
-            {!items.length ? (
-              <Empty>{t('No messages match these filters.')}</Empty>
-            ) : (
-              <div class="table-wrap">
-                <table class="table table-stack table-click" data-testid="messages" aria-busy={loaded.loading}>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('Message ID')}</th>
-                      <th scope="col">{t('Channel')}</th>
-                      <th scope="col">{t('Target')}</th>
-                      <th scope="col">{t('Status')}</th>
-                      <th scope="col" aria-sort={order === 'desc' ? 'descending' : 'ascending'}>
-                        <button type="button" class="sort" onClick={() => setOrder(order === 'desc' ? 'asc' : 'desc')} title={t('Sort by time')} data-testid="sort-time">
-                          {t('Time')}
-                          <Icon name={order === 'desc' ? 'down' : 'up'} size={18} />
-                          <span class="sr-only">({sortLabel})</span>
-                        </button>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {items.map((m) => (
-                      <tr key={m.message_id} onClick={() => navigate('/monitoring/' + m.message_id)}>
-                        <td data-label={t('Message ID')} class="mono">
-                          <a href={`#/monitoring/${m.message_id}`} onClick={(e) => e.stopPropagation()}>
-                            {m.message_id}
-                          </a>
-                        </td>
-                        <td data-label={t('Channel')}>{CHANNEL_LABEL[m.channel]}</td>
-                        <td data-label={t('Target')}>{m.target}</td>
-                        <td data-label={t('Status')}>
-                          <StatusBadge status={m.status} />
-                        </td>
-                        <td data-label={t('Time')} class="nowrap">{formatTime(m.created_at, lang)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-            <nav class="pager" aria-label="Pages">
-              <button type="button" class="btn btn-secondary btn-small" disabled={page === 1 || loaded.loading} onClick={() => setCursors(cursors.slice(0, -1))}>
-                {t('Previous page')}
-              </button>
-              <span data-testid="page-number">{t('Page {n}', { n: page })}</span>
-              <button type="button" class="btn btn-secondary btn-small" disabled={!loaded.data?.next_cursor || loaded.loading} onClick={() => loaded.data?.next_cursor && setCursors([...cursors, loaded.data.next_cursor])}>
-                {t('Next page')}
-              </button>
-            </nav>
-          </>
-        )}
+        <WhenLoaded loaded={loaded} data={loaded.data?.items}>
+          {(items) => (
+            <>
+              <Table testid="messages" label={t('Messages')} rows={items} rowKey={(m) => m.message_id} onRowClick={(m) => navigate('/monitoring/' + m.message_id)} busy={loaded.loading}
+                empty={{ message: t('No messages match these filters.') }}
+                columns={[
+                  {
+                    label: t('Message ID'),
+                    class: 'mono',
+                    cell: (m) => (
+                      <a href={`#/monitoring/${m.message_id}`} onClick={(e) => e.stopPropagation()}>
+                        {m.message_id}
+                      </a>
+                    ),
+                  },
+                  ...messageColumns(t),
+                  {
+                    label: t('Time'),
+                    class: 'nowrap',
+                    cell: (m) => formatTime(m.created_at, lang),
+                    sort: {
+                      order,
+                      onToggle: () => setOrder(order === 'desc' ? 'asc' : 'desc'),
+                      title: t('Sort by time'),
+                      orderLabel: order === 'desc' ? t('Newest first') : t('Oldest first'),
+                      testid: 'sort-time',
+                    },
+                  },
+                ]}
+              />
+              <nav class="pager" aria-label="Pages">
+                <button type="button" class="btn btn-secondary btn-small" disabled={page === 1 || loaded.loading} onClick={() => setCursors(cursors.slice(0, -1))}>
+                  {t('Previous page')}
+                </button>
+                <span data-testid="page-number">{t('Page {n}', { n: page })}</span>
+                <button type="button" class="btn btn-secondary btn-small" disabled={!loaded.data?.next_cursor || loaded.loading} onClick={() => loaded.data?.next_cursor && setCursors([...cursors, loaded.data.next_cursor])}>
+                  {t('Next page')}
+                </button>
+              </nav>
+            </>
+          )}
+        </WhenLoaded>
       </Card>
       {openId && <MessageDialog applicationId={app.application_id} messageId={openId} onClose={() => navigate('/monitoring')} />}
     </>
@@ -131,53 +114,50 @@ function MessageDialog({ applicationId, messageId, onClose }: { applicationId: s
   const t = useT();
   const { lang } = useLang();
   const loaded = useLoad((signal) => get<MessageDetail>(`${appPath(applicationId)}/messages/${encodeURIComponent(messageId)}`, undefined, signal), [messageId]);
-  const m = loaded.data;
   return (
     <Dialog open title={t('Status history')} onClose={onClose} wide>
-      {loaded.error ? (
-        <ErrorState error={loaded.error} onRetry={loaded.reload} />
-      ) : !m ? (
-        <Loading />
-      ) : (
-        <div data-testid="message-detail">
-          <dl class="facts">
-            <div>
-              <dt>{t('Message ID')}</dt>
-              <dd>
-                <code>{m.message_id}</code>
-              </dd>
-            </div>
-            <div>
-              <dt>{t('Channel')}</dt>
-              <dd>{CHANNEL_LABEL[m.channel]}</dd>
-            </div>
-            <div>
-              <dt>{t('Target')}</dt>
-              <dd>{m.target}</dd>
-            </div>
-            <div>
-              <dt>{t('Status')}</dt>
-              <dd>
-                <StatusBadge status={m.status} />
-              </dd>
-            </div>
-          </dl>
-          <ol class="timeline" data-testid="history">
-            {m.history.map((h, i) => (
-              <li key={i}>
-                <StatusBadge status={h.status} />
-                <span class="nowrap">{formatTime(h.at, lang)}</span>
-                {h.provider_status && (
-                  <span class="muted small">
-                    {t('Provider status')}: <code>{h.provider_status}</code>
-                  </span>
-                )}
-              </li>
-            ))}
-          </ol>
-          <Callbacks applicationId={applicationId} deliveries={m.callbacks} onReplayed={loaded.reload} />
-        </div>
-      )}
+      <WhenLoaded loaded={loaded} data={loaded.data}>
+        {(m) => (
+          <div data-testid="message-detail">
+            <dl class="facts">
+              <div>
+                <dt>{t('Message ID')}</dt>
+                <dd>
+                  <code>{m.message_id}</code>
+                </dd>
+              </div>
+              <div>
+                <dt>{t('Channel')}</dt>
+                <dd>{CHANNEL_LABEL[m.channel]}</dd>
+              </div>
+              <div>
+                <dt>{t('Target')}</dt>
+                <dd>{m.target}</dd>
+              </div>
+              <div>
+                <dt>{t('Status')}</dt>
+                <dd>
+                  <StatusBadge status={m.status} />
+                </dd>
+              </div>
+            </dl>
+            <ol class="timeline" data-testid="history">
+              {m.history.map((h, i) => (
+                <li key={i}>
+                  <StatusBadge status={h.status} />
+                  <span class="nowrap">{formatTime(h.at, lang)}</span>
+                  {h.provider_status && (
+                    <span class="muted small">
+                      {t('Provider status')}: <code>{h.provider_status}</code>
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ol>
+            <Callbacks applicationId={applicationId} deliveries={m.callbacks} onReplayed={loaded.reload} />
+          </div>
+        )}
+      </WhenLoaded>
     </Dialog>
   );
 }
@@ -227,28 +207,21 @@ function Callbacks({ applicationId, deliveries, onReplayed }: { applicationId: s
                   {t('Next attempt')}: {formatTime(d.next_attempt_at, lang)}
                 </div>
               )}
-              {d.attempts.length > 0 && (
-                <div class="table-wrap">
-                  <table class="table table-compact" data-testid="attempts">
-                    <thead>
-                      <tr>
-                        <th scope="col">{t('Time')}</th>
-                        <th scope="col">{t('HTTP status')}</th>
-                        <th scope="col">{t('Latency')}</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {d.attempts.map((a, i) => (
-                        <tr key={i}>
-                          <td>{formatTime(a.at, lang)}</td>
-                          <td>{a.http_status ?? '—'}{a.error ? <span class="muted small"> {a.error}</span> : null}</td>
-                          <td>{a.latency_ms} ms</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-              )}
+              <Table testid="attempts" label={t('Attempts')} compact rows={d.attempts} rowKey={(_a, i) => i}
+                columns={[
+                  { label: t('Time'), cell: (a) => formatTime(a.at, lang) },
+                  {
+                    label: t('HTTP status'),
+                    cell: (a) => (
+                      <>
+                        {a.http_status ?? '—'}
+                        {a.error ? <span class="muted small"> {a.error}</span> : null}
+                      </>
+                    ),
+                  },
+                  { label: t('Latency'), cell: (a) => <>{a.latency_ms} ms</> },
+                ]}
+              />
             </li>
           ))}
         </ul>

@@ -5,8 +5,8 @@ import { CHANNEL_LABEL } from '../channels';
 import { formatDate, formatNumber, formatPercent, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
-import { Card, DateRangePicker, Empty, ErrorState, Loading, PageHeader, Select, StatusBadge, presetRange, useLoad, type DateRange } from '../ui';
-import { NoApplication } from './common';
+import { Card, DateRangePicker, PageHeader, Select, Table, WhenLoaded, presetRange, useLoad, type DateRange } from '../ui';
+import { NoApplication, messageColumns } from './common';
 import { drawDailyChart } from '../chart';
 
 /** A channel's figures as the chart draws them: its daily series has a pending count too. */
@@ -62,7 +62,9 @@ export function Overview() {
         <Select label={t('Channel')} name="channel" value={channel} options={channelOptions} onChange={setChannel} />
         <DateRangePicker value={range} onChange={setRange} />
       </div>
-      {loaded.error ? <ErrorState error={loaded.error} onRetry={loaded.reload} /> : !loaded.data ? <Loading /> : <OverviewBody data={loaded.data} lang={lang} busy={loaded.loading} />}
+      <WhenLoaded loaded={loaded} data={loaded.data}>
+        {(data) => <OverviewBody data={data} lang={lang} busy={loaded.loading} />}
+      </WhenLoaded>
     </>
   );
 }
@@ -129,35 +131,14 @@ function DailyChart({ series, lang }: { series: Totals['series']; lang: 'en' | '
 export function LatestTable({ items }: { items: MessageItem[] }) {
   const t = useT();
   const { lang } = useLang();
-  if (!items.length) return <Empty>{t('No messages in this range yet.')}</Empty>;
   return (
-    <div class="table-wrap">
-      <table class="table table-stack" data-testid="latest-messages">
-        <thead>
-          <tr>
-            <th scope="col">{t('Message ID')}</th>
-            <th scope="col">{t('Channel')}</th>
-            <th scope="col">{t('Target')}</th>
-            <th scope="col">{t('Status')}</th>
-            <th scope="col">{t('Time')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((m) => (
-            <tr key={m.message_id}>
-              <td data-label={t('Message ID')} class="mono">
-                <a href={`#/monitoring/${encodeURIComponent(m.message_id)}`}>{m.message_id}</a>
-              </td>
-              <td data-label={t('Channel')}>{CHANNEL_LABEL[m.channel]}</td>
-              <td data-label={t('Target')}>{m.target}</td>
-              <td data-label={t('Status')}>
-                <StatusBadge status={m.status} />
-              </td>
-              <td data-label={t('Time')}>{formatTime(m.created_at, lang)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table testid="latest-messages" label={t('Latest messages')} rows={items} rowKey={(m) => m.message_id}
+      empty={{ message: t('No messages in this range yet.') }}
+      columns={[
+        { label: t('Message ID'), class: 'mono', cell: (m) => <a href={`#/monitoring/${encodeURIComponent(m.message_id)}`}>{m.message_id}</a> },
+        ...messageColumns(t),
+        { label: t('Time'), cell: (m) => formatTime(m.created_at, lang) },
+      ]}
+    />
   );
 }

@@ -5,7 +5,7 @@ import { CHANNEL_LABEL, STATUS_WORDS } from '../channels';
 import { daysAgo, formatNumber, formatTime, isoDay } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
-import { Alert, Card, Dialog, Empty, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, TextInput, errorText, useLoad } from '../ui';
+import { Alert, Card, Dialog, Icon, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad } from '../ui';
 import { NoApplication } from './common';
 
 const POLL_MS = 1500;
@@ -50,71 +50,69 @@ export function Reports() {
       </PageHeader>
       {error && <Alert>{error}</Alert>}
       <Card>
-        {loaded.error && !items ? (
-          <ErrorState error={loaded.error} onRetry={loaded.reload} />
-        ) : !items ? (
-          <Loading />
-        ) : !items.length ? (
-          <Empty icon="report">
-            <p>{t('No reports yet.')}</p>
-            <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
-              {t('Generate New Report')}
-            </button>
-          </Empty>
-        ) : (
-          <div class="table-wrap">
-            <table class="table table-stack" data-testid="reports">
-              <thead>
-                <tr>
-                  <th scope="col">{t('Report name')}</th>
-                  <th scope="col">{t('Channel')}</th>
-                  <th scope="col">{t('Date range')}</th>
-                  <th scope="col">{t('Status')}</th>
-                  <th scope="col">{t('Rows')}</th>
-                  <th scope="col">
-                    <span class="sr-only">{t('Download')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((r) => (
-                  <tr key={r.report_id} data-report={r.name} data-status={r.status}>
-                    <td data-label={t('Report name')}>
+        <WhenLoaded loaded={loaded} data={items} keepOnError>
+          {(items) => (
+            <Table testid="reports" label={t('Reports')} rows={items} rowKey={(r) => r.report_id} rowAttrs={(r) => ({ 'data-report': r.name, 'data-status': r.status })}
+              empty={{ icon: 'report', message: t('No reports yet.'), action: { label: t('Generate New Report'), onClick: () => setCreating(true) } }}
+              columns={[
+                {
+                  label: t('Report name'),
+                  cell: (r) => (
+                    <>
                       <span class="strong">{r.name}</span>
                       <div class="muted small">
                         {r.format === 'xlsx' ? '.XLS' : r.format === 'csv.gz' ? '.CSV.GZ' : '.CSV'} · {formatTime(r.created_at, lang)}
                       </div>
-                    </td>
-                    <td data-label={t('Channel')}>{CHANNEL_LABEL[r.channel]}</td>
-                    <td data-label={t('Date range')} class="nowrap">
+                    </>
+                  ),
+                },
+                { label: t('Channel'), cell: (r) => CHANNEL_LABEL[r.channel] },
+                {
+                  label: t('Date range'),
+                  class: 'nowrap',
+                  cell: (r) => (
+                    <>
                       {r.from.slice(0, 10)} – {r.to.slice(0, 10)}
-                    </td>
-                    <td data-label={t('Status')}>
+                    </>
+                  ),
+                },
+                {
+                  label: t('Status'),
+                  cell: (r) => (
+                    <>
                       <StatusBadge status={r.status} label={t(r.status)} />
                       {running(r) && <progress class="progress" max={100} value={r.progress} aria-label={`${t('Progress')} ${r.name}`} />}
                       {r.status === 'Failed' && r.error && <div class="rejection">{r.error}</div>}
-                    </td>
-                    <td data-label={t('Rows')}>
+                    </>
+                  ),
+                },
+                {
+                  label: t('Rows'),
+                  cell: (r) => (
+                    <>
                       {formatNumber(r.rows, lang)}
                       {running(r) && r.total > 0 && <span class="muted"> / {formatNumber(r.total, lang)}</span>}
-                    </td>
-                    <td class="right">
-                      {r.status === 'Done' &&
-                        (r.expired ? (
-                          <span class="muted">{t('Expired')}</span>
-                        ) : (
-                          <button type="button" class="btn btn-secondary btn-small" onClick={() => download(r)} aria-label={`${t('Download')} ${r.name}`}>
-                            <Icon name="download" size={16} />
-                            {t('Download')}
-                          </button>
-                        ))}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+                    </>
+                  ),
+                },
+                {
+                  label: t('Download'),
+                  action: true,
+                  cell: (r) =>
+                    r.status === 'Done' &&
+                    (r.expired ? (
+                      <span class="muted">{t('Expired')}</span>
+                    ) : (
+                      <button type="button" class="btn btn-secondary btn-small" onClick={() => download(r)} aria-label={`${t('Download')} ${r.name}`}>
+                        <Icon name="download" size={16} />
+                        {t('Download')}
+                      </button>
+                    )),
+                },
+              ]}
+            />
+          )}
+        </WhenLoaded>
       </Card>
       <NewReportDialog
         open={creating}

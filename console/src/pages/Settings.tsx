@@ -4,7 +4,7 @@ import type { IvrScriptList, IvrScript, IvrScriptRequest, RotatedSecret, Setting
 import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
-import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, Loading, PageHeader, TextArea, TextInput, errorText, useLoad } from '../ui';
+import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, List, Loading, PageHeader, TextArea, TextInput, WhenLoaded, errorText, useLoad } from '../ui';
 import { NoApplication } from './common';
 
 const COMMON_ZONES = ['Asia/Jakarta', 'Asia/Makassar', 'Asia/Jayapura', 'Asia/Singapore', 'Asia/Kuala_Lumpur', 'Asia/Bangkok', 'Asia/Manila', 'Asia/Tokyo', 'Australia/Sydney', 'Europe/London', 'UTC'];
@@ -22,7 +22,7 @@ export function Settings() {
         <IvrScripts key={'ivr' + app.application_id} applicationId={app.application_id} />
       ) : (
         <Card title={t('IVR scripts')}>
-          <Empty>{t('This application has no IVR channel.')}</Empty>
+          <Empty message={t('This application has no IVR channel.')} />
         </Card>
       )}
     </>
@@ -208,31 +208,26 @@ function IvrScripts({ applicationId }: { applicationId: string }) {
       setBusy(false);
     }
   };
-  const items = loaded.data?.items;
   return (
     <Card title={t('IVR scripts')}>
       <div class="split">
         <div>
-          {loaded.error ? (
-            <ErrorState error={loaded.error} onRetry={loaded.reload} />
-          ) : !items ? (
-            <Loading />
-          ) : !items.length ? (
-            <Empty>{t('No IVR scripts yet.')}</Empty>
-          ) : (
-            <ul class="list" data-testid="ivr-scripts">
-              {items.map((s) => (
-                <li key={s.ivr_id}>
-                  <div class="strong">{s.ivr_name}</div>
-                  <div class="muted small mono">{s.ivr_id}</div>
-                  <div class="small">
-                    {t('Required variables')}: {s.required_variable.length ? s.required_variable.join(', ') : '—'}
-                  </div>
-                  <div class="muted small">{formatTime(s.created_at, lang)}</div>
-                </li>
-              ))}
-            </ul>
-          )}
+          <WhenLoaded loaded={loaded} data={loaded.data?.items}>
+            {(items) => (
+              <List testid="ivr-scripts" rows={items} rowKey={(s) => s.ivr_id} empty={{ message: t('No IVR scripts yet.') }}
+                item={(s) => (
+                  <>
+                    <div class="strong">{s.ivr_name}</div>
+                    <div class="muted small mono">{s.ivr_id}</div>
+                    <div class="small">
+                      {t('Required variables')}: {s.required_variable.length ? s.required_variable.join(', ') : '—'}
+                    </div>
+                    <div class="muted small">{formatTime(s.created_at, lang)}</div>
+                  </>
+                )}
+              />
+            )}
+          </WhenLoaded>
         </div>
         <form class="stack" onSubmit={create}>
           {general && <Alert>{general}</Alert>}

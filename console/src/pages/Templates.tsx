@@ -5,7 +5,7 @@ import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import type { Route } from '../router';
 import { useSession } from '../state';
-import { Alert, Card, Dialog, Empty, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, errorText, useLoad } from '../ui';
+import { Alert, Card, Dialog, Empty, Icon, PageHeader, Select, StatusBadge, Table, WhenLoaded, errorText, useLoad } from '../ui';
 import { NoApplication } from './common';
 import { LANGUAGES } from '../languages';
 import { TemplateEditor } from './TemplateForm';
@@ -19,7 +19,7 @@ export function Templates({ route }: { route: Route }) {
       <>
         <PageHeader title={t('WhatsApp Template')} />
         <div class="card">
-          <Empty icon="template">{t('This application has no WhatsApp channel.')}</Empty>
+          <Empty icon="template" message={t('This application has no WhatsApp channel.')} />
         </div>
       </>
     );
@@ -38,7 +38,6 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
   const loaded = useLoad((signal) => get<TemplateList>(appPath(applicationId) + '/whatsapp/templates', { status }, signal), [applicationId, status]);
   const [deleting, setDeleting] = useState<Template | null>(null);
   const [error, setError] = useState('');
-  const items = loaded.data?.items;
   const remove = async (tpl: Template) => {
     try {
       await del(`${appPath(applicationId)}/whatsapp/templates/${tpl.template_id}`);
@@ -75,38 +74,15 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
         />
       </div>
       <Card>
-        {loaded.error ? (
-          <ErrorState error={loaded.error} onRetry={loaded.reload} />
-        ) : !items ? (
-          <Loading />
-        ) : !items.length ? (
-          <Empty icon="template">
-            <p>{status ? t('No templates with this status.') : t('No templates yet.')}</p>
-            {!status && (
-              <a class="btn btn-primary" href="#/templates/new">
-                {t('Add Template')}
-              </a>
-            )}
-          </Empty>
-        ) : (
-          <div class="table-wrap">
-            <table class="table table-stack" data-testid="templates">
-              <thead>
-                <tr>
-                  <th scope="col">{t('Name')}</th>
-                  <th scope="col">{t('Category')}</th>
-                  <th scope="col">{t('Language')}</th>
-                  <th scope="col">{t('Status')}</th>
-                  <th scope="col">{t('Updated')}</th>
-                  <th scope="col">
-                    <span class="sr-only">{t('Edit')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((tpl) => (
-                  <tr key={tpl.template_id} data-name={tpl.name}>
-                    <td data-label={t('Name')}>
+        <WhenLoaded loaded={loaded} data={loaded.data?.items}>
+          {(items) => (
+            <Table testid="templates" label={t('WhatsApp Template')} rows={items} rowKey={(tpl) => tpl.template_id} rowAttrs={(tpl) => ({ 'data-name': tpl.name })}
+              empty={{ icon: 'template', message: status ? t('No templates with this status.') : t('No templates yet.'), action: !status && { label: t('Add Template'), href: '#/templates/new' } }}
+              columns={[
+                {
+                  label: t('Name'),
+                  cell: (tpl) => (
+                    <>
                       <a class="strong" href={`#/templates/${tpl.template_id}`}>
                         {tpl.name}
                       </a>
@@ -116,14 +92,19 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
                           {t('Rejection reason')}: {tpl.rejection_reason}
                         </div>
                       )}
-                    </td>
-                    <td data-label={t('Category')}>{tpl.category ? t(CATEGORY_LABEL[tpl.category] || tpl.category) : '—'}</td>
-                    <td data-label={t('Language')}>{LANGUAGES[tpl.language] || tpl.language}</td>
-                    <td data-label={t('Status')}>
-                      <StatusBadge status={tpl.status} />
-                    </td>
-                    <td data-label={t('Updated')}>{formatTime(tpl.updated_at, lang)}</td>
-                    <td class="right nowrap">
+                    </>
+                  ),
+                },
+                { label: t('Category'), cell: (tpl) => (tpl.category ? t(CATEGORY_LABEL[tpl.category] || tpl.category) : '—') },
+                { label: t('Language'), cell: (tpl) => LANGUAGES[tpl.language] || tpl.language },
+                { label: t('Status'), cell: (tpl) => <StatusBadge status={tpl.status} /> },
+                { label: t('Updated'), cell: (tpl) => formatTime(tpl.updated_at, lang) },
+                {
+                  label: t('Edit'),
+                  action: true,
+                  class: 'nowrap',
+                  cell: (tpl) => (
+                    <>
                       {(tpl.status === 'DRAFT' || tpl.status === 'REJECTED') && (
                         <a class="btn btn-secondary btn-small" href={`#/templates/${tpl.template_id}`} aria-label={`${t('Edit')} ${tpl.name}`}>
                           {t('Edit')}
@@ -132,13 +113,13 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
                       <button type="button" class="btn btn-danger-ghost btn-small" onClick={() => setDeleting(tpl)} aria-label={`${t('Delete')} ${tpl.name}`}>
                         {t('Delete')}
                       </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+                    </>
+                  ),
+                },
+              ]}
+            />
+          )}
+        </WhenLoaded>
       </Card>
       <Dialog
         open={Boolean(deleting)}

@@ -7,7 +7,7 @@ import { CHANNEL_LABEL } from '../channels';
 import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
-import { Card, Empty, ErrorState, Loading, PageHeader, Select, TextInput, useLoad } from '../ui';
+import { Card, List, PageHeader, Select, TextInput, WhenLoaded, useLoad } from '../ui';
 
 const CHANNELS: Channel[] = ['sms', 'sms_otp', 'whatsapp', 'ivr', 'email'];
 
@@ -20,7 +20,6 @@ export function TestInbox() {
   const [query, setQuery] = useState({ to: '', channel: '' as '' | Channel, n: 0 });
   const loaded = useLoad((signal) => get<InboxList>('/simulator/messages', { to: query.to || undefined, channel: query.channel || undefined, limit: 50 }, signal), [query.to, query.channel, query.n]);
   const appName = (id: string) => apps?.find((a) => a.application_id === id)?.name || id;
-  const items = loaded.data?.items;
   return (
     <>
       <PageHeader title={t('Test inbox')} />
@@ -41,30 +40,27 @@ export function TestInbox() {
         </div>
       </form>
       <Card title={t('Messages')}>
-        {loaded.error ? (
-          <ErrorState error={loaded.error} onRetry={loaded.reload} />
-        ) : !items ? (
-          <Loading />
-        ) : !items.length ? (
-          <Empty>{t('Nothing delivered yet. Send a message or start a verification.')}</Empty>
-        ) : (
-          <ul class="list" data-testid="inbox">
-            {items.map((item) => (
-              <li key={item.message_id} data-testid="inbox-item">
-                <div class="row-between">
-                  <span class="strong">
-                    {CHANNEL_LABEL[item.channel]} · {item.to}
-                  </span>
-                  <span class="muted small nowrap">{formatTime(item.at, lang)}</span>
-                </div>
-                <div class="muted small">
-                  {appName(item.application_id)} · <span class="mono">{item.message_id}</span>
-                </div>
-                <InboxBody item={item} />
-              </li>
-            ))}
-          </ul>
-        )}
+        <WhenLoaded loaded={loaded} data={loaded.data?.items}>
+          {(items) => (
+            <List testid="inbox" rows={items} rowKey={(item) => item.message_id} rowAttrs={() => ({ 'data-testid': 'inbox-item' })}
+              empty={{ message: t('Nothing delivered yet. Send a message or start a verification.') }}
+              item={(item) => (
+                <>
+                  <div class="row-between">
+                    <span class="strong">
+                      {CHANNEL_LABEL[item.channel]} · {item.to}
+                    </span>
+                    <span class="muted small nowrap">{formatTime(item.at, lang)}</span>
+                  </div>
+                  <div class="muted small">
+                    {appName(item.application_id)} · <span class="mono">{item.message_id}</span>
+                  </div>
+                  <InboxBody item={item} />
+                </>
+              )}
+            />
+          )}
+        </WhenLoaded>
       </Card>
     </>
   );

@@ -1,5 +1,7 @@
-import { useT } from '../i18n';
-import { Empty, PageHeader } from '../ui';
+import type { MessageItem } from '../api/types';
+import { CHANNEL_LABEL } from '../channels';
+import { useT, type T } from '../i18n';
+import { Empty, PageHeader, StatusBadge, type Column } from '../ui';
 
 export function NoApplication({ title }: { title: string }) {
   const t = useT();
@@ -7,13 +9,15 @@ export function NoApplication({ title }: { title: string }) {
     <>
       <PageHeader title={title} />
       <div class="card">
-        <Empty icon="apps">
-          <p>{t('You have no application yet.')}</p>
-          <a class="btn btn-primary" href="#/applications?create=1">
-            {t('Create an application')}
-          </a>
-        </Empty>
+        <Empty icon="apps" message={t('You have no application yet.')} action={{ label: t('Create an application'), href: '#/applications?create=1' }} />
       </div>
     </>
   );
 }
+
+/** What every list of messages shows between a message's id and its time (Overview, Monitoring). */
+export const messageColumns = (t: T): Column<MessageItem>[] => [
+  { label: t('Channel'), cell: (m) => CHANNEL_LABEL[m.channel] },
+  { label: t('Target'), cell: (m) => m.target },
+  { label: t('Status'), cell: (m) => <StatusBadge status={m.status} /> },
+];
