@@ -297,6 +297,18 @@ export function List<R>({ testid, rows, rowKey, rowAttrs, empty, item }: { testi
   );
 }
 
+/** A term and its value in a `<dl class="facts">`. */
+export function Fact({ label, class: cls, testid, children }: { label: ComponentChildren; class?: string; testid?: string; children: ComponentChildren }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd class={cls} data-testid={testid}>
+        {children}
+      </dd>
+    </div>
+  );
+}
+
 // ---------------------------------------------------------------- form fields
 let fieldSeq = 0;
 export function useId(prefix = 'f'): string {

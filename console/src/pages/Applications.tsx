@@ -6,7 +6,7 @@ import { formatNumber, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { navigate, type Route } from '../router';
 import { useSession } from '../state';
-import { Alert, Card, CopyButton, Dialog, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad } from '../ui';
+import { Alert, Card, CopyButton, Dialog, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad } from '../ui';
 
 export function Applications({ route }: { route: Route }) {
   const id = route.path[1];
@@ -224,23 +224,14 @@ function AppDetails({ applicationId }: { applicationId: string }) {
       {error && <Alert>{error}</Alert>}
       <Card>
         <dl class="facts">
-          <div>
-            <dt>{t('Application Name')}</dt>
-            <dd class="strong" data-testid="app-name">
-              {app.name}
-            </dd>
-          </div>
-          <div>
-            <dt>{t('Application ID')}</dt>
-            <dd class="with-action">
-              <code data-testid="app-id">{app.application_id}</code>
-              <CopyButton value={app.application_id} label={t('Application ID')} />
-            </dd>
-          </div>
-          <div>
-            <dt>{t('Created')}</dt>
-            <dd>{formatTime(app.created_at, lang)}</dd>
-          </div>
+          <Fact label={t('Application Name')} class="strong" testid="app-name">
+            {app.name}
+          </Fact>
+          <Fact label={t('Application ID')} class="with-action">
+            <code data-testid="app-id">{app.application_id}</code>
+            <CopyButton value={app.application_id} label={t('Application ID')} />
+          </Fact>
+          <Fact label={t('Created')}>{formatTime(app.created_at, lang)}</Fact>
         </dl>
       </Card>
       <Card title={t('Generate Key')}>

@@ -6,7 +6,7 @@ import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { navigate, type Route } from '../router';
 import { useSession } from '../state';
-import { Card, DateRangePicker, Dialog, PageHeader, Select, StatusBadge, Table, WhenLoaded, presetRange, useLoad, type DateRange } from '../ui';
+import { Card, DateRangePicker, Dialog, Fact, PageHeader, Select, StatusBadge, Table, WhenLoaded, presetRange, useLoad, type DateRange } from '../ui';
 import { NoApplication, messageColumns } from './common';
 
 const PAGE_SIZE = 20;
@@ -120,26 +120,14 @@ function MessageDialog({ applicationId, messageId, onClose }: { applicationId: s
         {(m) => (
           <div data-testid="message-detail">
             <dl class="facts">
-              <div>
-                <dt>{t('Message ID')}</dt>
-                <dd>
-                  <code>{m.message_id}</code>
-                </dd>
-              </div>
-              <div>
-                <dt>{t('Channel')}</dt>
-                <dd>{CHANNEL_LABEL[m.channel]}</dd>
-              </div>
-              <div>
-                <dt>{t('Target')}</dt>
-                <dd>{m.target}</dd>
-              </div>
-              <div>
-                <dt>{t('Status')}</dt>
-                <dd>
-                  <StatusBadge status={m.status} />
-                </dd>
-              </div>
+              <Fact label={t('Message ID')}>
+                <code>{m.message_id}</code>
+              </Fact>
+              <Fact label={t('Channel')}>{CHANNEL_LABEL[m.channel]}</Fact>
+              <Fact label={t('Target')}>{m.target}</Fact>
+              <Fact label={t('Status')}>
+                <StatusBadge status={m.status} />
+              </Fact>
             </dl>
             <ol class="timeline" data-testid="history">
               {m.history.map((h, i) => (

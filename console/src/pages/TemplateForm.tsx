@@ -5,7 +5,7 @@ import { ApiError, api, appPath, get, patch, post } from '../api/client';
 import type { ButtonType, HeaderFormat, OtpType, Preview, PreviewRequest, Template, TemplateButton, TemplateCategory, TemplateForm, TemplateLanguage } from '../api/types';
 import { useT } from '../i18n';
 import { navigate } from '../router';
-import { Alert, Card, ErrorState, Icon, Loading, PageHeader, Select, StatusBadge, TextArea, TextInput, errorText, useId, useLoad } from '../ui';
+import { Alert, Card, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, TextArea, TextInput, errorText, useId, useLoad } from '../ui';
 import { LANGUAGE_OPTIONS } from '../languages';
 
 const MAX_BUTTONS = 10;
@@ -156,20 +156,11 @@ function TemplateView({ base, tpl, maskingName }: { base: string; tpl: Template;
       <div class="editor">
         <Card>
           <dl class="facts">
-            <div>
-              <dt>Template code ID</dt>
-              <dd class="with-action">
-                <code>{tpl.template_code_id}</code>
-              </dd>
-            </div>
-            <div>
-              <dt>{t('Category')}</dt>
-              <dd>{tpl.category}</dd>
-            </div>
-            <div>
-              <dt>{t('Language')}</dt>
-              <dd>{tpl.language}</dd>
-            </div>
+            <Fact label="Template code ID" class="with-action">
+              <code>{tpl.template_code_id}</code>
+            </Fact>
+            <Fact label={t('Category')}>{tpl.category}</Fact>
+            <Fact label={t('Language')}>{tpl.language}</Fact>
           </dl>
         </Card>
         <PhonePreview preview={preview.data || null} error={preview.error} loading={preview.loading} />
