@@ -398,6 +398,36 @@ export function Select<V extends string>(props: { label: string; value: V; optio
   );
 }
 
+/** A form sent to the API: busy while `send` runs; the server's field errors go beside their fields
+ * (`errors`), the rest above the form (`general`). */
+export function useSubmit() {
+  const t = useT();
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState('');
+  const [busy, setBusy] = useState(false);
+  const run = async (send: () => Promise<unknown>) => {
+    setBusy(true);
+    setErrors({});
+    setGeneral('');
+    try {
+      await send();
+    } catch (err) {
+      if (err instanceof ApiError) {
+        const fields = err.fieldErrors();
+        setErrors(fields);
+        setGeneral(err.generalMessages().join(' ') || (Object.keys(fields).length ? '' : err.message));
+      } else setGeneral(errorText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const reset = () => {
+    setErrors({});
+    setGeneral('');
+  };
+  return { errors, setErrors, general, busy, run, reset };
+}
+
 // ---------------------------------------------------------------- dialog (native <dialog>: focus trap, Esc)
 export function Dialog({ open, title, onClose, children, footer, wide }: { open: boolean; title: string; onClose: () => void; children: ComponentChildren; footer?: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);

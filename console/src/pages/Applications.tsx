@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, appPath, del, get, post } from '../api/client';
+import { appPath, del, get, post } from '../api/client';
 import type { Application, ApplicationRequest, Channel, GeneratedToken } from '../api/types';
 import { CHANNEL_LABEL, CHANNELS } from '../channels';
 import { formatNumber, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { navigate, type Route } from '../router';
 import { useSession } from '../state';
-import { Alert, Card, CopyButton, Dialog, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad } from '../ui';
+import { Alert, Card, CopyButton, Dialog, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
 
 export function Applications({ route }: { route: Route }) {
   const id = route.path[1];
@@ -93,32 +93,18 @@ function CreateAppDialog({ open, onClose, onCreated }: { open: boolean; onClose:
   const t = useT();
   const [name, setName] = useState('');
   const [channels, setChannels] = useState<Channel[]>([...CHANNELS]);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { errors, setErrors, general, busy, run, reset } = useSubmit();
   useEffect(() => {
     if (open) {
       setName('');
       setChannels([...CHANNELS]);
-      setErrors({});
-      setGeneral('');
+      reset();
     }
   }, [open]);
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
     if (!channels.length) return setErrors({ channels: t('Choose at least one channel.') });
-    setBusy(true);
-    try {
-      const app = await post<Application>('/applications', { name: name.trim(), channels } satisfies ApplicationRequest);
-      onCreated(app);
-    } catch (err) {
-      if (err instanceof ApiError) {
-        setErrors(err.fieldErrors());
-        setGeneral(err.generalMessages().join(' '));
-      } else setGeneral(errorText(err, t));
-    } finally {
-      setBusy(false);
-    }
+    run(async () => onCreated(await post<Application>('/applications', { name: name.trim(), channels } satisfies ApplicationRequest)));
   };
   return (
     <Dialog open={open} title={t('Create application')} onClose={onClose}>

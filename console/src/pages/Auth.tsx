@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api } from '../api/client';
+import { api } from '../api/client';
 import type { LoginAnswer, LoginRequest, Me, RegisterRequest } from '../api/types';
 import { useT } from '../i18n';
 import { navigate } from '../router';
-import { Alert, TextInput, errorText } from '../ui';
+import { Alert, TextInput, useSubmit } from '../ui';
 import { Brand, LangSwitch } from '../Layout';
 
 export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'register'; notice?: string; onSignedIn: (me: Me) => void }) {
@@ -11,18 +11,13 @@ export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'regist
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState('');
   const [info, setInfo] = useState(notice || '');
-  const [busy, setBusy] = useState(false);
+  const { errors, general, busy, run } = useSubmit();
   const register = mode === 'register';
 
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setGeneral('');
-    try {
+    run(async () => {
       if (register) {
         await api('POST', '/auth/register', { body: { email: email.trim(), password, name: name.trim() } satisfies RegisterRequest, anonymous: true });
       }
@@ -30,14 +25,7 @@ export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'regist
       const me = await api<Me>('GET', '/auth/me', { anonymous: true });
       setInfo('');
       onSignedIn(me);
-    } catch (err) {
-      if (err instanceof ApiError) {
-        setErrors(err.fieldErrors());
-        setGeneral(err.generalMessages().join(' ') || (Object.keys(err.fieldErrors()).length ? '' : err.message));
-      } else setGeneral(errorText(err, t));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

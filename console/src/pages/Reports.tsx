@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, appPath, get, post } from '../api/client';
+import { appPath, get, post } from '../api/client';
 import type { Channel, DownloadLink, Report, ReportFormat, ReportList, ReportRequest, StatusWord } from '../api/types';
 import { CHANNEL_LABEL, STATUS_WORDS } from '../channels';
 import { daysAgo, formatNumber, formatTime, isoDay } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
-import { Alert, Card, Dialog, Icon, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad } from '../ui';
+import { Alert, Card, Dialog, Icon, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
 import { NoApplication } from './common';
 
 const POLL_MS = 1500;
@@ -136,35 +136,19 @@ function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: 
   const [format, setFormat] = useState<ReportFormat>('xlsx');
   const [from, setFrom] = useState(daysAgo(29));
   const [to, setTo] = useState(isoDay(new Date()));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { errors, setErrors, general, busy, run, reset } = useSubmit();
   useEffect(() => {
     if (open) {
       setName('');
       setChannel(channels[0]);
       setStatuses([...STATUS_WORDS[channels[0]]]);
-      setErrors({});
-      setGeneral('');
+      reset();
     }
   }, [open]);
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
     if (!statuses.length) return setErrors({ statuses: t('Choose at least one status.') });
-    setBusy(true);
-    setErrors({});
-    setGeneral('');
-    try {
-      const report = await post<Report>(`${appPath(applicationId)}/reports`, { name: name.trim(), channel, statuses, format, from, to } satisfies ReportRequest);
-      onCreated(report);
-    } catch (err) {
-      if (err instanceof ApiError) {
-        setErrors(err.fieldErrors());
-        setGeneral(err.generalMessages().join(' '));
-      } else setGeneral(errorText(err, t));
-    } finally {
-      setBusy(false);
-    }
+    run(async () => onCreated(await post<Report>(`${appPath(applicationId)}/reports`, { name: name.trim(), channel, statuses, format, from, to } satisfies ReportRequest)));
   };
   return (
     <Dialog open={open} title={t('Generate New Report')} onClose={onClose}>

@@ -4,7 +4,7 @@ import type { IvrScriptList, IvrScript, IvrScriptRequest, RotatedSecret, Setting
 import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
-import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, List, Loading, PageHeader, TextArea, TextInput, WhenLoaded, errorText, useLoad } from '../ui';
+import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, List, Loading, PageHeader, TextArea, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
 import { NoApplication } from './common';
 
 const COMMON_ZONES = ['Asia/Jakarta', 'Asia/Makassar', 'Asia/Jayapura', 'Asia/Singapore', 'Asia/Kuala_Lumpur', 'Asia/Bangkok', 'Asia/Manila', 'Asia/Tokyo', 'Australia/Sydney', 'Europe/London', 'UTC'];
@@ -186,27 +186,15 @@ function IvrScripts({ applicationId }: { applicationId: string }) {
   const loaded = useLoad((signal) => get<IvrScriptList>(appPath(applicationId) + '/ivr', undefined, signal), [applicationId]);
   const [name, setName] = useState('');
   const [script, setScript] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState('');
-  const [busy, setBusy] = useState(false);
-  const create = async (e: Event) => {
+  const { errors, general, busy, run } = useSubmit();
+  const create = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setGeneral('');
-    try {
+    run(async () => {
       const made = await post<IvrScript>(appPath(applicationId) + '/ivr', { name: name.trim(), script } satisfies IvrScriptRequest);
       loaded.setData({ items: [made, ...(loaded.data?.items || [])] });
       setName('');
       setScript('');
-    } catch (err) {
-      if (err instanceof ApiError) {
-        setErrors(err.fieldErrors());
-        setGeneral(err.generalMessages().join(' '));
-      } else setGeneral(errorText(err, t));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Card title={t('IVR scripts')}>
