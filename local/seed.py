@@ -42,5 +42,7 @@ def seed() -> Demo:
     template = templates.create(app.application_id, {
         "name": "order_update", "language": "id", "category": "UTILITY",
         "body": {"text": "Halo {{1}}, pesanan Anda sudah dikirim.", "examples": ["Budi"]}})
+    # Reviews of a template never submitted are dropped (Meta never saw it): submit, then approve.
+    templates.submit(app.application_id, template.template_id, {"accept_terms": True})
     templates.apply_review(app.application_id, template.template_id, "APPROVED")
     return Demo(DEMO_EMAIL, DEMO_PASSWORD, session_token, app.application_id, issued, templates.code_id(template))
