@@ -187,7 +187,7 @@ def test_build_a_template_with_a_live_preview_submit_it_and_send_with_it(stack, 
 
     # A draft too: Save as Draft keeps an incomplete template.
     page.get_by_role("link", name="Add Template").click()
-    page.get_by_label("Template Name").fill("promo_draft")
+    page.get_by_label("Template Name").fill("promo_draft_pengingat_pembayaran_tagihan_bulanan_pelanggan_setia_toko_sari")
     page.get_by_label("Marketing").check()
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Body", exact=True).fill("Diskon {{1}} hari ini")
@@ -208,7 +208,7 @@ def test_build_a_template_with_a_live_preview_submit_it_and_send_with_it(stack, 
     expect(row).to_contain_text("APPROVED")
     code_id = row.locator(".mono").inner_text()
     page.get_by_label("Status").select_option("DRAFT")
-    expect(page.locator("tr[data-name=promo_draft]")).to_contain_text("DRAFT")
+    expect(page.locator("tr[data-name=promo_draft_pengingat_pembayaran_tagihan_bulanan_pelanggan_setia_toko_sari]")).to_contain_text("DRAFT")
 
     # Send with it, through a WhatsApp key generated in the console.
     page.goto(f"{stack.console}#/applications/{shared['application_id']}")

@@ -81,12 +81,13 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
               columns={[
                 {
                   label: t('Name'),
+                  class: 'wrap-any',
                   cell: (tpl) => (
                     <>
                       <a class="strong" href={`#/templates/${tpl.template_id}`}>
                         {tpl.name}
                       </a>
-                      <div class="muted mono small wrap-any">{tpl.template_code_id}</div>
+                      <div class="muted mono small">{tpl.template_code_id}</div>
                       {tpl.rejection_reason && (
                         <div class="rejection">
                           {t('Rejection reason')}: {tpl.rejection_reason}
