@@ -236,7 +236,7 @@ export function Table<R>(props: {
   if (!props.rows.length) return props.empty ? <Empty {...props.empty} /> : null;
   return (
     <div class="table-wrap">
-      <table class={'table ' + (compact ? 'table-compact' : 'table-stack') + (onRowClick ? ' table-click' : '')} data-testid={props.testid} aria-label={props.label} aria-busy={props.busy}>
+      <table class={'table ' + (compact ? 'table-compact' : 'table-stack') + (onRowClick ? ' table-click' : '') + (columns.some((c) => c.sort) ? ' table-sortable' : '')} data-testid={props.testid} aria-label={props.label} aria-busy={props.busy}>
         <thead>
           <tr>{columns.map(headerCell)}</tr>
         </thead>
