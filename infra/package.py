@@ -8,15 +8,21 @@ botocore come from the Lambda runtime). The stage's provider_events on-failure d
 (its DLQ ARN, written into config.json by `deploy.py --skip-chalice`) is added to the merge
 fragment here, because the fragment itself is shared by every stage. Exits non-zero when the
 zip is over GOAL_BYTES.
+
+Then every module in the zip gets its compiled .pyc beside it (add_bytecode): Lambda's file system
+is read-only, so Python cannot cache what it compiles there, and without them every cold start
+compiles Kirim and its libraries from source.
 """
 import argparse
 import json
+import marshal
 import os
 import subprocess
 import sys
 import tempfile
 import zipfile
-from pathlib import Path
+from importlib.util import MAGIC_NUMBER, source_hash
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -55,6 +61,53 @@ def package(stage, out, config_path=CONFIG):
     return Path(out) / "deployment.zip"
 
 
+def runtimes(sam_path):
+    """The Runtime of every function in the SAM template `chalice package` wrote."""
+    resources = yaml.safe_load(Path(sam_path).read_text())["Resources"]
+    return {r["Properties"]["Runtime"] for r in resources.values() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def _pyc(source, name):
+    """The .pyc of `source`, unchecked-hash (PEP 552: magic, flags 0b01, source hash, code): Python loads
+    it without looking at the source's mtime, which the zip does not keep (Chalice writes 1980-01-01),
+    and a deployed package never changes, so there is nothing to check."""
+    code = compile(source, name, "exec", dont_inherit=True)
+    return MAGIC_NUMBER + (0b01).to_bytes(4, "little") + source_hash(source) + marshal.dumps(code)
+
+
+def add_bytecode(zip_path, runtime):
+    """Rewrites the zip with `__pycache__/<module>.<tag>.pyc` beside each .py, compiled by this Python,
+    which must be the functions' runtime (bytecode is per Python version; Chalice picks the runtime
+    from the Python running it, so they match). Any .pyc already in the zip (a developer's, checked
+    by mtime) is left out. Returns the files that do not compile (left to be compiled at import)."""
+    ours = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != ours:
+        sys.exit(f"the functions run {runtime} but this is {ours}: bytecode is per Python version, "
+                 f"so package with {runtime}")
+    tag = sys.implementation.cache_tag  # cpython-311
+    skipped = []
+    rebuilt = Path(zip_path).with_suffix(".tmp")
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if "__pycache__/" in info.filename or info.filename.endswith(".pyc"):
+                continue
+            data = source.read(info)
+            target.writestr(info, data)
+            if not info.filename.endswith(".py"):
+                continue
+            try:
+                pyc = _pyc(data, info.filename)
+            except (SyntaxError, ValueError):
+                skipped.append(info.filename)
+                continue
+            path = PurePosixPath(info.filename)
+            entry = zipfile.ZipInfo(str(path.parent / "__pycache__" / f"{path.stem}.{tag}.pyc"), info.date_time)
+            entry.external_attr, entry.compress_type = info.external_attr, zipfile.ZIP_DEFLATED
+            target.writestr(entry, pyc)
+    os.replace(rebuilt, zip_path)
+    return skipped
+
+
 def describe(zip_path):
     size = zip_path.stat().st_size
     with zipfile.ZipFile(zip_path) as archive:
@@ -71,6 +124,9 @@ def main(argv=None):
     parser.add_argument("--config", default=str(CONFIG), help="the project's .chalice/config.json")
     args = parser.parse_args(argv)
     zip_path = package(args.stage, args.out, args.config)
+    (runtime,) = runtimes(Path(args.out) / "sam.yaml")
+    for name in add_bytecode(zip_path, runtime):
+        print(f"  not compiled (compiled at import instead): {name}")
     size, unpacked, tops = describe(zip_path)
     print(f"{zip_path}: {size / 1048576:.2f} MB zipped, {unpacked / 1048576:.2f} MB unpacked "
           f"(goal < {GOAL_BYTES / 1048576:.0f} MB zipped)")

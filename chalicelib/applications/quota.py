@@ -32,8 +32,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -87,11 +86,10 @@ def create_items(transaction: TransactWrite, application_id: str, channels: list
                                          version=0), condition=QuotaLedger.key.does_not_exist())
 
 
-@dataclass
-class Debit:
-    """What a send took: the journal minute, and {half: units} each half paid."""
+class Debit(NamedTuple):
+    """What a send took: the journal minute, and {half: units} each half paid (filled as it pays)."""
     minute: str
-    paid: dict[int, int] = field(default_factory=dict)
+    paid: dict[int, int]
 
 
 # How many times a debit paid from both halves reads them again when another send took a part first.
@@ -114,7 +112,7 @@ def debit(application_id: str, channel: str, cost: int, spread: int = 0) -> Debi
         left = _balances(application_id, channel)
         if sum(left) < cost:
             raise _quota_low(cost)
-        taken = Debit(minute)
+        taken = Debit(minute, {})
         try:
             for half in order:
                 part = min(left[half], cost - sum(taken.paid.values()))

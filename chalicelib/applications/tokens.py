@@ -7,7 +7,7 @@ token is dead the moment the new one exists.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -26,8 +26,7 @@ VISIBLE_CHARS = 4
 _ATTEMPTS = 3
 
 
-@dataclass(frozen=True)
-class ChannelPrincipal:
+class ChannelPrincipal(NamedTuple):
     application_id: str
     channel: str
     owner_id: str

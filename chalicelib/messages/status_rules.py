@@ -6,13 +6,12 @@ out of a failure. So duplicates and late events change nothing, and finals stay 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(NamedTuple):
     pending: tuple[str, ...]   # in order; the first is the status at acceptance
     success: tuple[str, ...]   # in order
     failure: tuple[str, ...]

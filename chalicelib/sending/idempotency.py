@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib.core import clock
 from chalicelib.core.errors import UNPROCESSABLE, ApiError, bad_parameter
@@ -27,15 +26,13 @@ TTL_SECONDS = 24 * 3600
 HEADER = "Idempotency-Key"
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     """A send asked to happen once: where its record goes and the hash of the body it carries."""
     record_id: str
     body_hash: str
 
 
-@dataclass(frozen=True)
-class Replay:
+class Replay(NamedTuple):
     message_id: str
     body: dict[str, Any]
 

@@ -3,9 +3,9 @@ errors answer (V1, V2 or WhatsApp; core.errors knows the shapes). Read by the ro
 middleware and the OpenAPI document."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from chalicelib.core import errors
 from chalicelib.core.channels import EMAIL, WHATSAPP
@@ -17,8 +17,7 @@ ACTIONS = ("send", "history", "status", "sender_ids", "ivr_list", "audio_upload"
 FILE_ACTIONS = {("send", EMAIL), ("audio_upload", "ivr")}
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     version: int
     method: str
     path: str

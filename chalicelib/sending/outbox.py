@@ -7,7 +7,6 @@ message, and when, is sending.dispatch's business.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 
 from chalicelib.core import aws
@@ -20,9 +19,9 @@ def _key(message_id: str) -> str:
 
 
 def encode(outbound: Outbound) -> bytes:
-    data = dataclasses.asdict(outbound)
+    data = outbound._asdict()
     if outbound.attachment is not None:
-        data["attachment"]["data"] = base64.b64encode(outbound.attachment.data).decode()
+        data["attachment"] = {**outbound.attachment._asdict(), "data": base64.b64encode(outbound.attachment.data).decode()}
     return json.dumps(data).encode()
 
 

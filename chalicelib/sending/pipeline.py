@@ -10,8 +10,7 @@ field, and the first of them settles the dispatch (sending.dispatch).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from ulid import ULID
 
@@ -25,8 +24,7 @@ from chalicelib.sending.idempotency import Claim
 from chalicelib.sending.prepared import Prepared, Sender
 
 
-@dataclass(frozen=True)
-class Sent:
+class Sent(NamedTuple):
     message_id: str
     body: dict[str, Any]
     replayed: bool = False   # the answer of an earlier send with the same Idempotency-Key

@@ -2,16 +2,14 @@
 without the send pipeline's heavier modules."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from chalicelib.core.clock import DEFAULT_TIMEZONE
 from chalicelib.core.config import get_settings
 from chalicelib.providers.base import Outbound
 
 
-@dataclass(frozen=True)
-class Sender:
+class Sender(NamedTuple):
     """Who sends: an application's channel and the settings that shape its sends."""
     application_id: str
     channel: str
@@ -27,11 +25,10 @@ class Sender:
                    frozenset(settings.get("sender_ids") or ()), frozenset(settings.get("caller_ids") or ()))
 
 
-@dataclass
-class Prepared:
-    """A validated send request: its target, quota cost, stored details and how to build the
+class Prepared(NamedTuple):
+    """A validated send request: its target, stored details, quota cost and how to build the
     provider's request once the message id is known."""
     target: str
     outbound: Callable[[str], Outbound]
+    details: dict[str, Any]
     cost: int = 1
-    details: dict[str, Any] = field(default_factory=dict)

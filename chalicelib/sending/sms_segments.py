@@ -8,7 +8,7 @@ surrogate pair (emoji outside the BMP) is never split across parts either.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.core.errors import bad_parameter
 
@@ -28,8 +28,7 @@ GSM7_BASIC = frozenset(
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 
 
-@dataclass(frozen=True)
-class SegmentInfo:
+class SegmentInfo(NamedTuple):
     encoding: str    # "GSM-7" | "UCS-2"
     characters: int  # septets for GSM-7, UTF-16 code units for UCS-2
     segments: int

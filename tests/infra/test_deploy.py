@@ -217,6 +217,65 @@ def test_package_is_small_and_holds_no_sdk(package):
     assert not [n for n in names if n.startswith(("phonenumbers/geodata", "phonenumbers/carrierdata"))]
 
 
+def test_package_carries_bytecode_python_loads_without_compiling(package, tmp_path):
+    """Lambda's file system is read-only: without .pyc files in the zip, every cold start compiles
+    Kirim and its libraries from source. Each .py has an unchecked-hash .pyc of the runtime's Python
+    beside it, and a fresh interpreter importing the app from the unpacked zip compiles nothing."""
+    from importlib.util import MAGIC_NUMBER, source_hash
+
+    result, out = package
+    assert result.returncode == 0, result.stdout + result.stderr
+    runtimes = {r["Properties"]["Runtime"] for r in yaml.safe_load((out / "sam.yaml").read_text())["Resources"].values()
+                if r["Type"] == "AWS::Serverless::Function"}
+    assert runtimes == {f"python{sys.version_info.major}.{sys.version_info.minor}"}  # the Python that compiled
+    archive = zipfile.ZipFile(out / "deployment.zip")
+    names = set(archive.namelist())
+    sources = [n for n in names if n.endswith(".py")]
+    assert len(sources) > 1000 and "app.py" in sources
+    for name in sources:
+        folder, _, file = name.rpartition("/")
+        pyc = archive.read(f"{folder + '/' if folder else ''}__pycache__/{file[:-3]}.{sys.implementation.cache_tag}.pyc")
+        # PEP 552: magic number, flags 0b01 (hash-based, source not checked), source hash.
+        assert (pyc[:4], pyc[4:8], pyc[8:16]) == (MAGIC_NUMBER, b"\x01\0\0\0", source_hash(archive.read(name))), name
+
+    task = tmp_path / "task"
+    archive.extractall(task)
+    for path in task.rglob("*"):
+        path.chmod(path.stat().st_mode & ~0o222)  # read-only, as /var/task is
+    try:
+        imported = subprocess.run(
+            [sys.executable, "-v", "-c", "import app, chalicelib.sending.pipeline, chalicelib.core.phone_numbers, "
+                                         "phonenumbers, pynamodb.models"],
+            cwd=tmp_path, capture_output=True, text=True, env={**_operator_env(), "PYTHONPATH": str(task), "PYTHONDONTWRITEBYTECODE": "1"})
+    finally:
+        for path in task.rglob("*"):
+            path.chmod(path.stat().st_mode | 0o200)
+    assert imported.returncode == 0, imported.stderr[-3000:]
+    loaded = [line.split("'")[1] for line in imported.stderr.splitlines() if line.startswith("# code object from ")]
+    ours = [path for path in loaded if path.startswith(str(task))]
+    assert len(ours) > 150 and str(task / "__pycache__" / f"app.{sys.implementation.cache_tag}.pyc") in ours
+    assert [path for path in ours if not path.endswith(".pyc")] == []  # nothing compiled from source
+
+
+def test_bytecode_is_refused_for_another_runtime_and_skips_what_does_not_compile(tmp_path):
+    zip_path = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        archive.writestr("ok.py", "X = 1\n")
+        archive.writestr("py2.py", "print 'old'\n")
+        archive.writestr("stale/__pycache__/ok.cpython-311.pyc", b"a developer's, checked by mtime")
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import package; "
+              "print(package.add_bytecode(sys.argv[2], sys.argv[3]))")
+    ours = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    done = subprocess.run([sys.executable, "-c", script, str(ROOT / "infra"), str(zip_path), ours],
+                          capture_output=True, text=True, env=_operator_env())
+    assert done.returncode == 0 and done.stdout.strip() == "['py2.py']", done.stderr
+    assert sorted(zipfile.ZipFile(zip_path).namelist()) == [
+        f"__pycache__/ok.{sys.implementation.cache_tag}.pyc", "ok.py", "py2.py"]
+    refused = subprocess.run([sys.executable, "-c", script, str(ROOT / "infra"), str(zip_path), "python3.99"],
+                             capture_output=True, text=True, env=_operator_env())
+    assert refused.returncode == 1 and "bytecode is per Python version" in refused.stderr
+
+
 def test_package_output_passes_cfn_lint_and_carries_the_stage_settings(package, moto_deploy):
     result, out = package
     assert result.returncode == 0, result.stdout + result.stderr

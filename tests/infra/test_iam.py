@@ -444,13 +444,11 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
         # An hour later: the sweeper fails what heard nothing from its provider, the reconciler
         # settles the quota journals and refunds, and the report sweeper queues the late report's job
         # again, whose first slice, cut short after a part, queues the next one itself.
-        import dataclasses
-
         import moto.s3.models
 
         from chalicelib.core import clock
         from chalicelib.reports import worker as report_jobs
-        tiny = dataclasses.replace(get_settings(), report_part_bytes=1, report_slice_seconds=0)
+        tiny = get_settings()._replace(report_part_bytes=1, report_slice_seconds=0)
         monkeypatch.setattr(report_jobs, "get_settings", lambda: tiny)
         monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 1)
         later = clock.now() + timedelta(hours=1)

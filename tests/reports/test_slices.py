@@ -5,7 +5,6 @@ row, and byte for byte with the same report written without a crash."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import gzip
 import io
 from datetime import datetime, timezone
@@ -45,7 +44,7 @@ def small_parts(monkeypatch):
 
     monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", PART)  # S3's rule, at this test's scale
     monkeypatch.setattr(report_jobs, "BATCH", 100)  # a part boundary may come every 100 rows
-    settings = dataclasses.replace(get_settings(), report_part_bytes=PART, report_slice_seconds=0)
+    settings = get_settings()._replace(report_part_bytes=PART, report_slice_seconds=0)
     monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
 
 
@@ -98,7 +97,7 @@ def _expected(messages: list[dict], fmt: str) -> list[list[str]]:
 @pytest.mark.parametrize("fmt, part, slices", [("xlsx", PART, 3), ("csv", 4 * PART, 3), ("csv.gz", PART, 2)])
 def test_a_report_in_many_slices_holds_every_row_exactly_once(seeded, worker, fmt, part, slices, monkeypatch):
     from chalicelib.reports import xlsx_writer
-    settings = dataclasses.replace(get_settings(), report_part_bytes=part, report_slice_seconds=0)
+    settings = get_settings()._replace(report_part_bytes=part, report_slice_seconds=0)
     monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
     monkeypatch.setattr(xlsx_writer, "ROWS_PER_SHEET", 700)  # and across sheets, inside the one zip stream
     shop, messages = seeded
@@ -127,7 +126,7 @@ def test_crashes_at_every_step_leave_the_same_file(seeded, fmt, part, at_least, 
 
     shop, messages = seeded
     monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", part)
-    settings = dataclasses.replace(get_settings(), report_part_bytes=part, report_slice_seconds=0)
+    settings = get_settings()._replace(report_part_bytes=part, report_slice_seconds=0)
     monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
     bucket = get_settings().report_bucket
     reference = _create(shop, fmt)
@@ -219,7 +218,7 @@ def test_a_slice_that_lost_its_lease_can_save_nothing(seeded, frozen_clock, monk
     current = Report.get(shop.app_id, report_id, consistent_read=True)
     assert current.status == "Preparing" and current.rows == 0 and current.lease_token == new_token
     job_state.release(taken, new_token, 0)
-    settings = dataclasses.replace(get_settings(), report_part_bytes=PART, report_slice_seconds=10**6)
+    settings = get_settings()._replace(report_part_bytes=PART, report_slice_seconds=10**6)
     monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
     while report_jobs.run(shop.app_id, report_id, attempt=1) != "done":
         pass
@@ -239,13 +238,13 @@ def test_a_slice_taken_over_midway_stops_and_the_file_stays_whole(seeded, frozen
         if not woke:
             woke.append(1)
             frozen_clock.advance(job_state.LEASE_SECONDS + 1)
-            settings = dataclasses.replace(get_settings(), report_part_bytes=PART, report_slice_seconds=10**6)
+            settings = get_settings()._replace(report_part_bytes=PART, report_slice_seconds=10**6)
             monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
             assert report_jobs.run(shop.app_id, report_id, attempt=1) == "done"
         return checkpoint
 
     monkeypatch.setattr(report_jobs.Slice, "_part", stall_then_take_over)
-    settings = dataclasses.replace(get_settings(), report_part_bytes=PART, report_slice_seconds=10**6)
+    settings = get_settings()._replace(report_part_bytes=PART, report_slice_seconds=10**6)
     monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
     assert report_jobs.run(shop.app_id, report_id, attempt=1) == "lease lost"
     done = Report.get(shop.app_id, report_id, consistent_read=True)

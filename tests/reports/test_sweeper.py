@@ -5,7 +5,6 @@ sweeper finds it past `due_at` in the sparse `by_due` index (Query, never Scan) 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -104,7 +103,7 @@ def test_a_report_whose_job_could_not_be_queued_is_queued_by_the_sweeper(seeded,
 
 def test_a_lost_next_slice_is_queued_again(seeded, worker, monkeypatch):
     shop, expected = seeded
-    settings = dataclasses.replace(get_settings(), report_part_bytes=8 << 10, report_slice_seconds=0)
+    settings = get_settings()._replace(report_part_bytes=8 << 10, report_slice_seconds=0)
     monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
     import moto.s3.models
     monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 8 << 10)
