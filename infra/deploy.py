@@ -12,7 +12,8 @@
 3. Writes the stack outputs (UsersTable -> USERS_TABLE, ...) into the stage's
    ``environment_variables`` in .chalice/config.json, and each function's role ARN.
 4. Unless --skip-chalice: runs ``chalice deploy --stage <stage>``, then sets what chalice
-   deploy cannot (ReportBatchItemFailures on the SQS mappings, the report worker's /tmp, the
+   deploy cannot (each function's code again, with a .pyc beside every module;
+   ReportBatchItemFailures on the SQS mappings, the report worker's /tmp, the
    provider_events on-failure destination, the API Gateway error bodies).
 
 Every step is idempotent: re-running after a failure picks up where it stopped.
@@ -506,6 +507,41 @@ To remove everything of a non-prod stage instead: python infra/teardown.py --sta
 """
 
 
+def bytecode_package(project_dir, out_dir):
+    """chalice deploy's own zip (the newest in .chalice/deployments; chalice has no hook to add files to
+    it) copied to out_dir with a .pyc beside every module, as `make package` builds; None if there is none."""
+    from infra.zip_bytecode import add_bytecode
+
+    built = [p for p in (Path(project_dir) / ".chalice" / "deployments").glob("*.zip")
+             if not p.name.startswith("managed-layer-")]
+    if not built:
+        return None
+    target = Path(out_dir) / "deployment.zip"
+    shutil.copyfile(max(built, key=lambda p: p.stat().st_mtime), target)
+    add_bytecode(target, f"python{sys.version_info.major}.{sys.version_info.minor}")
+    return target
+
+
+def ship_bytecode(lambda_client, project_dir, stage, functions):
+    """Every function's code replaced by chalice deploy's zip with its bytecode (bytecode_package).
+    Returns the code's CodeSha256, or None when chalice left no zip."""
+    with tempfile.TemporaryDirectory() as out_dir:
+        zip_path = bytecode_package(project_dir, out_dir)
+        if zip_path is None:
+            print("note: no zip in .chalice/deployments; functions keep chalice's code, without bytecode")
+            return None
+        code = zip_path.read_bytes()
+    updated = lambda_client.get_waiter("function_updated_v2")
+    for name in functions:
+        function = function_name(stage, name)
+        updated.wait(FunctionName=function)  # chalice's own update must have settled
+        sha = lambda_client.update_function_code(FunctionName=function, ZipFile=code)["CodeSha256"]
+        updated.wait(FunctionName=function)
+    print(f"bytecode: {len(functions)} functions run chalice's package with a .pyc beside every module "
+          f"({len(code) / 1048576:.2f} MB)")
+    return sha
+
+
 def run_chalice_deploy(project_dir, stage, env):
     result = subprocess.run([_chalice_executable(), "deploy", "--stage", stage], cwd=project_dir, env=env)
     if result.returncode != 0:
@@ -574,6 +610,7 @@ def _deploy(args):
     lambda_client = client("lambda")
     reconcile_before_chalice(lambda_client, client("apigateway"), project_dir, args.stage, functions)
     run_chalice_deploy(project_dir, args.stage, {**child_env, **env})
+    ship_bytecode(lambda_client, project_dir, args.stage, functions)
     enable_batch_item_failures(lambda_client, project_dir, args.stage)
     size_report_storage(lambda_client, project_dir, args.stage)
     configure_async_failures(lambda_client, project_dir, args.stage, outputs)

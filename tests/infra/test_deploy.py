@@ -191,6 +191,33 @@ def test_a_rerun_is_idempotent(moto_deploy):
     assert moto_deploy["config"].read_text() == moto_deploy["after_first"]
 
 
+def test_deploy_replaces_chalices_code_with_the_same_package_and_its_bytecode(moto_deploy, tmp_path):
+    """chalice deploy uploads its own zip, without .pyc files; the deploy then gives every function that
+    zip with a .pyc beside each module. moto stops chalice deploy at the REST API, before that step, so
+    the step runs here on the functions it did create."""
+    sys.path.insert(0, str(ROOT / "infra"))
+    import deploy
+
+    project, lam = moto_deploy["project"], moto_deploy["clients"]["lambda"]
+    names = list(json.loads(moto_deploy["config"].read_text())["stages"]["dev"]["lambda_functions"])
+    before = {deploy.function_name("dev", n): lam.get_function_configuration(FunctionName=deploy.function_name(
+        "dev", n)) for n in names}
+    assert len({c["CodeSha256"] for c in before.values()}) == 1  # chalice's one zip, in all 11
+    sha = deploy.ship_bytecode(lam, project, "dev", names)
+    after = {f: lam.get_function_configuration(FunctionName=f) for f in before}
+    assert {c["CodeSha256"] for c in after.values()} == {sha} and sha not in {c["CodeSha256"] for c in before.values()}
+    assert all(after[f]["CodeSize"] > before[f]["CodeSize"] for f in before)
+    # What was shipped is chalice's zip, each module with its .pyc.
+    with zipfile.ZipFile(deploy.bytecode_package(project, tmp_path)) as shipped:
+        files = set(shipped.namelist())
+    tag = sys.implementation.cache_tag
+    modules = [f for f in files if f.endswith(".py")]
+    assert "app.py" in files and "chalicelib/sending/pipeline.py" in files
+    missing = [m for m in modules if f"{m.rsplit('/', 1)[0] + '/' if '/' in m else ''}__pycache__/"
+               f"{m.rsplit('/', 1)[-1][:-3]}.{tag}.pyc" not in files]
+    assert len(modules) > 150 and missing == []
+
+
 @pytest.fixture(scope="module")
 def package(moto_deploy, tmp_path_factory):
     """infra/package.py on the project moto_deploy configured (roles and stack outputs)."""
