@@ -54,16 +54,14 @@ def bare(app_id: str, token: str) -> list[str]:
 
 
 def both() -> list[list[str]]:
-    import socket
     import subprocess
 
     from bench.send_path import sms_sender  # sets the fake AWS environment
     from local import moto_server
     from local.moto_stack import STAGE, apply_what_moto_skips
+    from local.ports import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     stop = moto_server.start("127.0.0.1", port)
     try:
         os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"

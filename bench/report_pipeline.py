@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import goals  # noqa: E402
 from local.moto_stack import deployed_stack, use_fake_aws_env  # noqa: E402
+from local.ports import free_port  # noqa: E402
 
 use_fake_aws_env()
 ROWS = int(os.environ.get("KIRIM_BENCH_REPORT_ROWS", "5000000"))
@@ -42,11 +42,6 @@ class _Stopwatch:
         self.cpu = 0.0
         self.calls = 0
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _check_file(body_path: str, expected_ids) -> tuple[int, bool, int]:
@@ -110,7 +105,7 @@ def run() -> dict:
             for day, counts in days.items():
                 batch.put_item(Item={"pk": f"{app_id}#sms", "sk": day, **counts})
 
-        port = _free_port()
+        port = free_port()
         source = subprocess.Popen([sys.executable, "-m", "bench.message_source", "--port", str(port), "--app", app_id,
                                    "--count", str(count), "--start", str(START.timestamp()), "--step", str(step)],
                                   cwd=ROOT, stdout=subprocess.PIPE, text=True)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import ROOT
+from local.ports import free_port
 
 SCRIPT = ROOT / "tests" / "scripts" / "killed_send.py"
 
@@ -20,9 +20,7 @@ SCRIPT = ROOT / "tests" / "scripts" / "killed_send.py"
 @pytest.fixture
 def moto_server():
     """A moto server in its own process, so it outlives the process the test kills."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "local.dynamodb_contention", "--port", str(port),
                                "--mode", "wait"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               text=True, start_new_session=True)

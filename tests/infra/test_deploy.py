@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import zipfile
@@ -23,6 +22,7 @@ import yaml
 from moto import mock_aws
 
 from tests.infra.template_yaml import ROOT
+from local.ports import free_port
 
 DEPLOY = ROOT / "infra" / "deploy.py"
 # moto 5.2.5's import_rest_api reads api_doc["info"]["description"], which Chalice's Swagger
@@ -62,11 +62,6 @@ def test_chalice_validation_refuses_the_mixed_binary_route_it_once_had():
         validate_route_content_types(app.routes, app.api.binary_types)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _project(path: Path) -> Path:
     """A copy of the deployable project: chalice deploy writes .chalice/deployed and caches."""
@@ -104,7 +99,7 @@ def _wait_for(url: str, process: subprocess.Popen) -> None:
 def moto_deploy(tmp_path_factory):
     # moto's server in its own process: in this one, any test's mock_aws shares and resets its state.
     project = _project(tmp_path_factory.mktemp("deploy"))
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(port)], cwd=ROOT,
                               env=_operator_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"

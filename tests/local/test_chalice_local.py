@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import threading
 
 import pytest
 import yaml
 
 from tests.conftest import ROOT
+from local.ports import free_port
 
 
 @pytest.fixture
@@ -23,9 +23,7 @@ def local_server(client, monkeypatch):
     from local import chalice_local
 
     monkeypatch.setattr(chalice.local, "LocalGateway", chalice_local.KirimLocalGateway)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = chalice.local.LocalDevServer(app, Config.create(chalice_stage="local", project_dir=str(ROOT)),
                                           "127.0.0.1", port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

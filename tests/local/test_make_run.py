@@ -16,12 +16,8 @@ import time
 import urllib.request
 
 from tests.conftest import ROOT
+from local.ports import free_port
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run_curl(command: str, with_curl: bool = True) -> dict:
@@ -43,7 +39,7 @@ def _run_curl(command: str, with_curl: bool = True) -> dict:
 def start_make_run(tmp_path) -> tuple[subprocess.Popen, list[str], threading.Event, int, int]:
     """`python -m local.run` on free ports, its output read all along (or the children block writing
     their logs): (process, output lines, ready once the demo is printed, moto port, API port)."""
-    moto_port, api_port = _free_port(), _free_port()
+    moto_port, api_port = free_port(), free_port()
     demo_env = tmp_path / "demo.env"
     demo_env.write_text("an older copy, world-readable\n")
     demo_env.chmod(0o644)

@@ -17,6 +17,7 @@ import time
 import pytest
 
 from tests.conftest import ROOT
+from local.ports import free_port
 
 SCRIPT = ROOT / "tests" / "scripts" / "killed_report_worker.py"
 KILLS = 4
@@ -24,9 +25,7 @@ KILLS = 4
 
 @pytest.fixture
 def moto_server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "S3_UPLOAD_PART_MIN_SIZE": "4096"}  # S3's 5 MiB rule, at this test's scale
     server = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)

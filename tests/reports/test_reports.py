@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import urllib.request
 from datetime import datetime, timezone
 
 import boto3
 import pytest
+
+from local.ports import free_port
 
 from chalicelib.core import aws, clock
 from chalicelib.core.errors import BAD_PARAMETER, CONFLICT, NOT_FOUND
@@ -29,9 +30,7 @@ from tests.sends import email_body, sms_body
 def http_s3(aws):
     """moto's server in this process: it serves the same in-memory S3 over real HTTP."""
     from local.moto_server import start
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     stop = start("127.0.0.1", port)
     yield boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}")
     stop()

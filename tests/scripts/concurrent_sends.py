@@ -27,7 +27,6 @@ import argparse
 import json
 import logging
 import os
-import socket
 import sys
 import threading
 from collections import Counter
@@ -36,18 +35,14 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from local.ports import free_port  # noqa: E402
 THREADS, QUOTA = 200, 100
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(mode: str) -> tuple[str, Callable[[], None], dict]:
     """Start the servers: (AWS endpoint, stop function, the contention model's counts or {})."""
-    port = _free_port()
+    port = free_port()
     if mode != "dynamodb-local":
         from local.dynamodb_contention import start
 
@@ -57,7 +52,7 @@ def _serve(mode: str) -> tuple[str, Callable[[], None], dict]:
 
     stop_moto = moto_server.start("127.0.0.1", port)
     try:
-        dynamodb_port = _free_port()
+        dynamodb_port = free_port()
         stop_dynamodb = dynamodb_local.start(dynamodb_port)
     except BaseException:
         stop_moto()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import threading
 from collections import Counter
@@ -27,10 +26,10 @@ GUESSES = 30
 
 
 def main() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     from local.dynamodb_contention import start
+    from local.ports import free_port
+
+    port = free_port()
 
     stop = start("127.0.0.1", port, "wait")
     from local.moto_stack import FAKE_AWS_ENV
