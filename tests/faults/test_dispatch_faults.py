@@ -12,6 +12,7 @@ from chalicelib.messages.models import Message
 from chalicelib.providers.base import ProviderUnavailable
 from chalicelib.sending import dispatch, outbox, pipeline
 from tests.conftest import ROOT, Api, Shop
+from tests.fakes.failing_provider import FailingProvider
 from tests.sends import sms_body
 
 
@@ -29,18 +30,11 @@ class Gate:
         return "ok"
 
 
-class Unavailable:
-    name = "down"
-
-    def send(self, outbound):
-        raise ProviderUnavailable("503")
-
-
 @pytest.fixture
 def queued(client, monkeypatch):
     """A message whose first attempt found the provider unavailable: queued, payload stored."""
     shop = Shop(Api(client))
-    monkeypatch.setattr(pipeline, "provider_for", lambda channel: Unavailable())
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: FailingProvider("down", ProviderUnavailable("503")))
     message_id = shop.api.call("POST", "/sms/v2/sms", sms_body(), shop.v2("sms")).json_body["msg_uid"]
     assert Message.get(message_id).dispatch == "queued" and outbox.load(message_id) is not None
     return message_id

@@ -17,17 +17,11 @@ from chalicelib.providers.base import ProviderRejected
 from chalicelib.sending import pipeline
 from local import faults
 from tests.conftest import Shop, assert_oca_error, settle_changes
+from tests.fakes.failing_provider import FailingProvider
 from tests.fakes.quiet_provider import QuietProvider
 from tests.sends import sms_body
 
 THREE_SEGMENTS = sms_body(message="a" * 400)   # GSM-7, 153 characters a segment: costs 3
-
-
-class Refusing:
-    name = "refusing"
-
-    def send(self, outbound):
-        raise ProviderRejected("invalid number")
 
 
 @pytest.fixture
@@ -105,7 +99,8 @@ def test_sends_whose_half_is_empty_are_paid_by_the_other_and_settled_there(shop,
 def test_short_alone_but_enough_together_pays_from_both_and_a_refund_returns_to_each(shop, monkeypatch,
                                                                                      frozen_clock):
     set_halves(shop.app_id, 2, 2)
-    monkeypatch.setattr(pipeline, "provider_for", lambda channel: Refusing())
+    refusing = FailingProvider("refusing", ProviderRejected("invalid number"))
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: refusing)
     response = _send(shop, THREE_SEGMENTS)
     assert response.status_code == 200, response.json_body
     [message] = _messages(shop)

@@ -17,6 +17,7 @@ from chalicelib.providers.base import ProviderUnavailable
 from chalicelib.sending import dispatch, pipeline
 from local import faults
 from tests.conftest import Shop, assert_oca_error, drain, recount, settle_changes
+from tests.fakes.failing_provider import FailingProvider
 from tests.fakes.quiet_provider import QuietProvider
 from tests.sends import sms_body
 
@@ -45,29 +46,23 @@ def _messages(shop) -> list[str]:
     return sorted(m.message_id for m in queries.channel_messages(shop.app_id, "sms"))
 
 
-class Unavailable:
-    name = "flaky"
-
-    def send(self, outbound):
-        raise ProviderUnavailable("read timed out")
+def unavailable() -> FailingProvider:
+    return FailingProvider("flaky", ProviderUnavailable("read timed out"))
 
 
-class Crashing:
+def crashing() -> FailingProvider:
     """A provider call that never returns normally: the Lambda dies in it (its timeout)."""
-    name = "crashing"
-
-    def send(self, outbound):
-        raise RuntimeError("Task timed out after 30.00 seconds")
+    return FailingProvider("crashing", RuntimeError("Task timed out after 30.00 seconds"))
 
 
 @pytest.mark.parametrize("failure", ["outbox payload (S3)", "retry job (SQS)", "the request itself"])
 def test_a_retry_after_any_failure_past_the_write_sends_and_debits_once(shop, monkeypatch, failure):
     before = shop.quota("sms")
     if failure == "the request itself":
-        monkeypatch.setattr(pipeline, "provider_for", lambda channel: Crashing())
+        monkeypatch.setattr(pipeline, "provider_for", lambda channel: crashing())
         fault = faults.injected("sqs", "GetQueueUrl", times=0)
     else:
-        monkeypatch.setattr(pipeline, "provider_for", lambda channel: Unavailable())
+        monkeypatch.setattr(pipeline, "provider_for", lambda channel: unavailable())
         operation = ("s3", "PutObject") if "S3" in failure else ("sqs", "SendMessage")
         fault = faults.injected(*operation, code="ServiceUnavailable", status=503, times=10)
     with fault:
@@ -83,7 +78,7 @@ def test_a_retry_after_any_failure_past_the_write_sends_and_debits_once(shop, mo
 
 
 def test_a_message_left_pending_is_failed_and_refunded_once_by_the_sweeper(shop, monkeypatch, frozen_clock):
-    monkeypatch.setattr(pipeline, "provider_for", lambda channel: Crashing())
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: crashing())
     before = shop.quota("sms")
     assert _send(shop).status_code == 500        # died in the provider call: outcome unknown
     [message_id] = _messages(shop)
@@ -103,7 +98,7 @@ def test_a_message_left_pending_is_failed_and_refunded_once_by_the_sweeper(shop,
 
 
 def test_a_queued_retry_whose_job_was_lost_is_sent_again_by_the_sweeper(shop, worker, monkeypatch, frozen_clock):
-    monkeypatch.setattr(pipeline, "provider_for", lambda channel: Unavailable())
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: unavailable())
     with faults.injected("sqs", "SendMessage", code="ServiceUnavailable", status=503, times=10):
         assert _send(shop).status_code == 200   # recorded; its retry job never reached the queue
     [message_id] = _messages(shop)
