@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
 from chalicelib.core import clock
 from chalicelib.core.db import update_if
 from chalicelib.messages.models import Message, shard_of, status_key

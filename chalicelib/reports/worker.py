@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.core import aws, clock, metrics
 from chalicelib.core.config import get_settings
 from chalicelib.messages import queries
+from chalicelib.messages.models import SHARDS
 from chalicelib.messages.views import call_times
 from chalicelib.monitoring.ranges import parse_range
 from chalicelib.reports import job_state
@@ -39,7 +40,7 @@ from chalicelib.reports.models import Report
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3          # the report queue's maxReceiveCount, and claims in a row without progress
 BATCH = 1000              # rows read and written between two looks at the buffer
-READ_PAGE = 8000          # items per status page, shared by the index's 8 shards: 1,000 per Query
+READ_PAGE = 1000 * SHARDS  # items per status page, shared by the index's shards: 1,000 per Query
 FINISH_RESERVE = 240      # seconds of Lambda time kept for the last part and the completion
 PROGRESS_SECONDS = 3      # progress is saved at least this often while rows move...
 PROGRESS_SHARE = 100      # ...and at every hundredth of the total
