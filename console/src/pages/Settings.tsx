@@ -45,8 +45,10 @@ function SendingSettings({ applicationId }: { applicationId: string }) {
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
+  // The form starts from the first load; a save resets it itself, in the same update as its
+  // message, so nothing typed after "Settings saved." is overwritten by a late reset.
   useEffect(() => {
-    if (loaded.data) setForm(toForm(loaded.data));
+    if (loaded.data && !form) setForm(toForm(loaded.data));
   }, [loaded.data]);
   if (loaded.error) return <Card title={t('Sending settings')}><ErrorState error={loaded.error} onRetry={loaded.reload} /></Card>;
   if (!form || !loaded.data) return <Card title={t('Sending settings')}><Loading /></Card>;
@@ -70,6 +72,7 @@ function SendingSettings({ applicationId }: { applicationId: string }) {
       // The first callback URL issues the signing secret: shown now, never again.
       if (fresh.callback_secret) setSecret(fresh.callback_secret);
       loaded.setData({ ...fresh, callback_secret: undefined });
+      setForm(toForm(fresh));
       setMessage({ kind: 'success', text: t('Settings saved.') });
     } catch (err) {
       if (err instanceof ApiError) {
