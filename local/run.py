@@ -1,6 +1,7 @@
 """`make run`: moto on 127.0.0.1:4566 with infra/ deployed, the API on 127.0.0.1:8000
 (`chalice local`), and the local worker; then a demo login and a curl that works.
-Ctrl-C stops all three."""
+The terminal shows the banner, the requests and the worker's events (local/terminal.py); each
+process's whole output is in `.kirim/<name>.log`. Ctrl-C stops all three."""
 from __future__ import annotations
 
 import json
@@ -15,12 +16,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-# Overridable so the end-to-end test can run beside a developer's `make run`.
+# `make run API_PORT=8001 MOTO_PORT=4567` sets these, to run beside another `make run`.
 MOTO_PORT = int(os.environ.get("KIRIM_MOTO_PORT", "4566"))
 API_PORT = int(os.environ.get("KIRIM_API_PORT", "8000"))
 ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
 API = f"http://127.0.0.1:{API_PORT}"
 DEMO_ENV = Path(os.environ.get("KIRIM_DEMO_ENV", ROOT / ".kirim" / "demo.env"))
+LOGS = DEMO_ENV.parent  # each process's whole output, beside the demo's tokens
 
 
 def _port_busy(port: int) -> bool:
@@ -28,11 +30,27 @@ def _port_busy(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def _log_of(process: subprocess.Popen) -> Path:
+    return LOGS / f"{process.name}.log"
+
+
+def _died(process: subprocess.Popen) -> str:
+    """What a newcomer needs when a part of the stack dies: which, and the end of its log."""
+    tail = _log_of(process).read_text(errors="replace").splitlines()[-15:]
+    return (f"{process.name} stopped (exit {process.returncode}); the end of {_shown(_log_of(process))}:\n"
+            + "".join(f"  {line}\n" for line in tail))
+
+
 def _wait_for(url: str, seconds: float, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{process.args[0]} exited with {process.returncode}")
+            time.sleep(0.2)  # the relay's last lines
+            raise SystemExit(_died(process))
         try:
             urllib.request.urlopen(url, timeout=1)
             return
@@ -54,9 +72,16 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+def _start(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    from local import terminal
+
+    log_file = open(LOGS / f"{name}.log", "w", encoding="utf-8")  # noqa: SIM115 - open while it runs
     # Own process group, so Ctrl-C here stops each child and everything it started.
-    return subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
+    process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    process.name = name
+    terminal.relay(name, process.stdout, log_file)
+    return process
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
@@ -71,19 +96,21 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 
 
 def main() -> int:
-    for port in (MOTO_PORT, API_PORT):
+    for name, port in (("MOTO_PORT", MOTO_PORT), ("API_PORT", API_PORT)):
         if _port_busy(port):
-            print(f"Port {port} on 127.0.0.1 is in use; stop whatever holds it (an earlier `make run`?).")
+            print(f"Port {port} on 127.0.0.1 is in use: stop whatever holds it (an earlier `make run`?), "
+                  f"or choose another, e.g. `make run {name}={port + 1}`.")
             return 1
     env = _environment()
     os.environ.update(env)
+    LOGS.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen] = []
     # A shell that starts us in the background sets SIGINT to "ignore", and Python keeps that;
     # Ctrl-C (and SIGTERM) must always stop everything.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        processes.append(_start([sys.executable, "-m", "local.moto_server", "--port", str(MOTO_PORT)], env))
+        processes.append(_start("moto", [sys.executable, "-m", "local.moto_server", "--port", str(MOTO_PORT)], env))
         _wait_for(ENDPOINT + "/moto-api/", 30, processes[0])
 
         import boto3
@@ -97,7 +124,7 @@ def main() -> int:
         apply_what_moto_skips("local")
         env.update(outputs_to_env(outputs))
         os.environ.update(env)
-        print(f"moto    | {ENDPOINT}: stack kirim-local deployed ({len(outputs)} outputs)")
+        print(f"moto    | {ENDPOINT}: stack kirim-local deployed ({len(outputs)} outputs)", flush=True)
 
         from local.seed import seed
 
@@ -106,15 +133,17 @@ def main() -> int:
         # Reloading on file changes suits a developer; KIRIM_NO_AUTORELOAD=1 keeps a test's server steady.
         reload = ["--no-autoreload"] if os.environ.get("KIRIM_NO_AUTORELOAD") else []
         # chalice local, answering unknown paths as the deployed gateway does (local/chalice_local.py).
-        processes.append(_start([sys.executable, str(ROOT / "local" / "chalice_local.py"), "local", "--stage",
-                                 "local", "--host", "127.0.0.1", "--port", str(API_PORT), *reload], env))
-        _wait_for(API + "/applications", 60, processes[-1])
-        processes.append(_start([sys.executable, "-m", "local.worker"], env))
+        processes.append(_start("api", [sys.executable, str(ROOT / "local" / "chalice_local.py"), "local",
+                                        "--stage", "local", "--host", "127.0.0.1", "--port", str(API_PORT), *reload],
+                                env))
+        _wait_for(API + "/openapi.json", 60, processes[-1])
+        processes.append(_start("worker", [sys.executable, "-m", "local.worker"], env))
         _print_demo(demo)
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         failed = next(p for p in processes if p.poll() is not None)
-        print(f"{failed.args[0]} stopped (exit {failed.returncode}); stopping the rest.")
+        time.sleep(0.2)  # the relay's last lines
+        print(_died(failed) + "Stopping the rest.", flush=True)
         return 1
     except KeyboardInterrupt:
         print("\nStopping Kirim...")
@@ -138,17 +167,21 @@ def _write_demo_env(demo) -> None:
 
 
 def _print_demo(demo) -> None:
-    shown_env = DEMO_ENV.relative_to(ROOT) if DEMO_ENV.is_relative_to(ROOT) else DEMO_ENV
+    shown_env = _shown(DEMO_ENV)
+    guide = (f"{API}/docs/guide/" if (ROOT / "site" / "index.html").exists()
+             else "`make docs` builds it; then it is served here at /docs/guide/")
     check = urllib.request.Request(f"{API}/applications/{demo.application_id}",
                                    headers={"Authorization": f"Bearer {demo.session_token}"})
     with urllib.request.urlopen(check, timeout=10) as response:
         assert json.load(response)["application_id"] == demo.application_id
     print(f"""
 Kirim is running.
-  API     {API}
-  Console {API}/console/   (sign in as {demo.email} / {demo.password})
-  moto    {ENDPOINT}
-  worker  polling the report queue and the provider events topic
+  API       {API}   (reference: {API}/docs)
+  Console   {API}/console/   (sign in as {demo.email} / {demo.password})
+  Guide     {guide}
+  moto      {ENDPOINT}
+  worker    runs the queues, streams and schedules as Lambda would
+  Logs      {_shown(LOGS)}/moto.log, api.log, worker.log   (KIRIM_LOG=debug shows them here too)
 
 Demo login:  {demo.email} / {demo.password}
 Application: {demo.application_id}
@@ -162,6 +195,7 @@ Try it (or `source {shown_env}` and use the README's curls):
 then, a few seconds later, with the msg_uid it answered:
   curl -s {API}/sms/v2/sms/status/<msg_uid> -H 'Authorization: {demo.tokens['sms']}'
 
+Below: each request to the API and each event of the worker.
 Ctrl-C stops everything.
 """, flush=True)
 

@@ -236,13 +236,25 @@ class LocalWorker:
 
 
 def main() -> None:
+    import sys
+
     import boto3
 
-    logging.basicConfig(level=logging.INFO, format="worker  | %(message)s")
-    from app import app
+    from local import terminal
 
+    # Everything (botocore's chatter included) goes to stdout untagged, which `make run` keeps in
+    # the worker's log file; the events are tagged lines that its terminal shows.
+    logging.basicConfig(level=logging.DEBUG if terminal.debug() else logging.INFO, stream=sys.stdout,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("chalicelib").addHandler(terminal.EventLines())
+    log.addHandler(terminal.EventLines())
+    from app import app
+    from chalicelib.messages import changes
+
+    changes.on_status_change(terminal.status_lines())
     worker = LocalWorker(app, boto3.client("sqs"), boto3.client("sns"))
-    log.info("polling %s", ", ".join(f"{s.kind}:{s.name}" for s in worker.sources) or "no event sources yet")
+    print(terminal.tag("worker") + "polling " + (", ".join(f"{s.kind}:{s.name}" for s in worker.sources)
+                                                 or "no event sources yet"), flush=True)
     stop = threading.Event()
     try:
         worker.run(stop)

@@ -321,6 +321,20 @@ def frozen_clock():
         clock.use(None)
 
 
+@pytest.fixture
+def production_limits(monkeypatch):
+    """The limits of dev and prod (core.config.Limits' defaults) instead of the local stage's
+    generous ones, for tests of the limits themselves."""
+    from chalicelib.core import config
+
+    for name, value in zip(config.Limits._fields, config.Limits()):
+        monkeypatch.setenv(name.upper(), str(value))
+    config.get_settings.cache_clear()
+    yield config.Limits()
+    monkeypatch.undo()
+    config.get_settings.cache_clear()
+
+
 def pytest_terminal_summary(terminalreporter, config) -> None:
     """The schemathesis run's counts (tests/local/test_schemathesis.py), shown by `make test`; by the
     process that prints the summary (with xdist, the controller, never a worker)."""

@@ -3,9 +3,9 @@
 Every password check (dashboard login and V1 Basic auth alike) first reserves an attempt on two
 counters, each with one conditional UpdateItem, before the slow scrypt check runs:
 
-- per email and source address: FREE_PER_EMAIL attempts per window, then a progressive delay
+- per email and source address: LOGIN_MAX_FAILURES attempts per window (core.config.Limits), then a progressive delay
   (1 s, 2 s, 4 s... between attempts) until the window ends. A success clears it.
-- per source address, whatever the email: FREE_PER_SOURCE failures per window, then the same
+- per source address, whatever the email: 4x that many failures per window, then the same
   delay, so one address cannot try passwords on many accounts. A success gives its own
   reservation back.
 
@@ -83,9 +83,9 @@ def _take(key: str, free: int, now: int, window: int) -> int | None:
 
 def reserve(email: str, source: str) -> Reservation:
     """Count this attempt before the password is checked, or answer 429 with Retry-After."""
-    settings = get_settings()
+    limits = get_settings().limits
     keys = _keys(email, source)
-    now, window, free = int(clock.epoch()), settings.login_window_seconds, settings.login_max_failures
+    now, window, free = int(clock.epoch()), limits.login_window_seconds, limits.login_max_failures
     wait = _take(keys.source_key, free * FREE_PER_SOURCE_FACTOR, now, window)
     if wait is None:
         wait = _take(keys.email_key, free, now, window)

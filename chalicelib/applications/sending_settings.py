@@ -28,7 +28,7 @@ OPERATOR_FIELDS = ("sender_ids", "caller_ids", "rate_limit")  # what an operator
 
 def snapshot(app: Application) -> dict[str, Any]:
     """What a token carries of its application's settings."""
-    return {"rate_limit": int(app.rate_limit or get_settings().default_rate_limit),
+    return {"rate_limit": int(app.rate_limit or get_settings().limits.default_rate_limit),
             "timezone": app.zone(),
             "sender_ids": sorted(app.sender_ids or []),
             "caller_ids": sorted(app.caller_ids or []),

@@ -16,6 +16,31 @@ def _name(env: str, stage: str, suffix: str) -> str:
     return os.environ.get(env) or f"kirim-{stage}-{suffix}"
 
 
+class Limits(NamedTuple):
+    """Every budget that guards the service, each overridable by its variable (the field's name in
+    capitals). Production's values are the defaults; a stage may set its own below."""
+    registrations_per_hour: int = 10      # per source address, successes and "already exists" alike
+    login_max_failures: int = 5           # free password checks per email and address per window
+    login_window_seconds: int = 15 * 60   # (4x the failures per address, whatever the email)
+    default_rate_limit: int = 25          # requests per second of an application without its own
+    verify_starts_per_hour: int = 5       # per recipient and application
+    verify_starts_per_day: int = 10
+    verify_max_attempts: int = 5          # wrong codes before a verification is canceled
+
+
+# The local stage is a twin people run their own integration tests against (many accounts, many
+# logins, from one machine); it keeps the rules, with budgets a test suite does not exhaust.
+STAGE_LIMITS: dict[str, Limits] = {
+    "local": Limits(registrations_per_hour=500, login_max_failures=50, verify_starts_per_hour=100,
+                    verify_starts_per_day=500),
+}
+
+
+def limits_for(stage: str, env: Mapping[str, str]) -> Limits:
+    defaults = STAGE_LIMITS.get(stage, Limits())
+    return Limits(*(int(env.get(name.upper(), value)) for name, value in zip(Limits._fields, defaults)))
+
+
 class Settings(NamedTuple):
     """Immutable, as a frozen dataclass would be, and cheaper to define at every cold start (a
     dataclass compiles its generated methods there). Tests change one with `_replace`."""
@@ -38,7 +63,6 @@ class Settings(NamedTuple):
     sms_configuration_set: str
     providers: dict[str, str]
     owner_manages_limits: bool
-    default_rate_limit: int
     cursor_secret_arn: str
     provider_secret_arn: str
     report_queue_name: str
@@ -51,8 +75,6 @@ class Settings(NamedTuple):
     session_ttl_seconds: int
     max_body_bytes: int
     basic_auth_cache_seconds: int
-    login_max_failures: int
-    login_window_seconds: int
     callbacks_table: str
     verifications_table: str
     simulator_inbox_table: str
@@ -60,6 +82,7 @@ class Settings(NamedTuple):
     callback_dlq_name: str
     callback_ports: frozenset[int]
     verify_sender_email: str
+    limits: Limits
 
 
 CHANNEL_WORDS = ("whatsapp", "sms", "sms_otp", "ivr", "email")
@@ -98,7 +121,6 @@ def get_settings() -> Settings:
         # In a shared deployment the operator sells throughput and sender names: then only the
         # admin CLI may change rate_limit and sender_ids.
         owner_manages_limits=os.environ.get("OWNER_MANAGES_LIMITS", "true").lower() == "true",
-        default_rate_limit=int(os.environ.get("DEFAULT_RATE_LIMIT", "25")),
         cursor_secret_arn=os.environ.get("CURSOR_SECRET_ARN", ""),
         provider_secret_arn=os.environ.get("PROVIDER_SECRET_ARN", ""),
         report_queue_name=_name("REPORT_QUEUE_NAME", stage, "reports"),
@@ -118,8 +140,6 @@ def get_settings() -> Settings:
         # API Gateway's own limit is 10 MB; OCA emails with attachments fit well inside 6 MB.
         max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", str(6 * 1024 * 1024))),
         basic_auth_cache_seconds=int(os.environ.get("BASIC_AUTH_CACHE_SECONDS", "60")),
-        login_max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
-        login_window_seconds=int(os.environ.get("LOGIN_WINDOW_SECONDS", str(15 * 60))),
         callbacks_table=_name("CALLBACKS_TABLE", stage, "callbacks"),
         verifications_table=_name("VERIFICATIONS_TABLE", stage, "verifications"),
         # Exists in the local stage only (infra/template.yaml): the simulator's test inbox.
@@ -130,4 +150,5 @@ def get_settings() -> Settings:
         callback_ports=frozenset({443, *(int(p) for p in os.environ.get("CALLBACK_PORTS", "").split(",") if p.strip())}),
         # The Verify API's email sender when the start request names none (an SES-verified identity).
         verify_sender_email=os.environ.get("VERIFY_SENDER_EMAIL", "noreply@kirim.dev"),
+        limits=limits_for(stage, os.environ),
     )

@@ -21,7 +21,7 @@ class Sender(NamedTuple):
     @classmethod
     def from_settings(cls, application_id: str, channel: str, settings: dict[str, Any]) -> "Sender":
         return cls(application_id, channel, settings.get("timezone") or DEFAULT_TIMEZONE,
-                   int(settings.get("rate_limit") or get_settings().default_rate_limit),
+                   int(settings.get("rate_limit") or get_settings().limits.default_rate_limit),
                    frozenset(settings.get("sender_ids") or ()), frozenset(settings.get("caller_ids") or ()))
 
 

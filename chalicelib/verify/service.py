@@ -1,7 +1,7 @@
 """Starting and checking verifications.
 
-Start: at most STARTS_PER_HOUR starts per recipient per hour and STARTS_PER_DAY per day, per
-application (sliding windows kept on the recipient's item); the new verification is written, the
+Start: at most VERIFY_STARTS_PER_HOUR starts per recipient per hour and VERIFY_STARTS_PER_DAY per day
+(core.config.Limits), per application (sliding windows kept on the recipient's item); the new verification is written, the
 recipient's starts and pending verification updated and the pending one canceled, in one
 transaction, on condition nobody started meanwhile. Then the message goes through the channel's
 normal send pipeline (quota, idempotency); if it cannot be sent, the verification is canceled.
@@ -9,9 +9,9 @@ A repeat of a start with a recorded Idempotency-Key is answered before any of th
 (verify.routes); one that raced its first copy and lost is undone (undo_start).
 
 Check: approved is final (a second check is 404), canceled is 404 (or 429 when it was canceled
-for too many wrong codes), expired is 404; a wrong code counts, and the MAX_ATTEMPTS-th wrong
+for too many wrong codes), expired is 404; a wrong code counts, and the VERIFY_MAX_ATTEMPTS-th wrong
 one cancels the verification and answers 429. Every change is conditional on the attempt count
-read, so parallel guesses cannot get more than MAX_ATTEMPTS tries between them.
+read, so parallel guesses cannot get more than VERIFY_MAX_ATTEMPTS tries between them.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
+from chalicelib.core.config import get_settings
 from chalicelib.core.db import CONFLICT_ATTEMPTS, backoff, cancellation_reasons, connection
 from chalicelib.core.errors import TOO_MANY_CONCURRENT, TOO_MANY_REQUESTS, ApiError, bad_parameter, not_found
 from chalicelib.verify import codes
@@ -40,9 +41,6 @@ from chalicelib.verify.models import (
 )
 
 TTL_SECONDS = 10 * 60
-MAX_ATTEMPTS = 5
-STARTS_PER_HOUR = 5
-STARTS_PER_DAY = 10
 _KEEP_SECONDS = 86400
 NOT_FOUND_MESSAGE = "Verification not found"
 
@@ -59,14 +57,14 @@ def _too_many(message: str, retry_after: float) -> ApiError:
 
 
 def _check_caps(starts: list[float], now: float) -> None:
+    limits = get_settings().limits
+    per_hour, per_day = limits.verify_starts_per_hour, limits.verify_starts_per_day
     hour = sorted(t for t in starts if t > now - 3600)
-    if len(hour) >= STARTS_PER_HOUR:
-        raise _too_many(f"At most {STARTS_PER_HOUR} verifications per recipient per hour",
-                        hour[-STARTS_PER_HOUR] + 3600 - now)
+    if len(hour) >= per_hour:
+        raise _too_many(f"At most {per_hour} verifications per recipient per hour", hour[-per_hour] + 3600 - now)
     day = sorted(starts)
-    if len(day) >= STARTS_PER_DAY:
-        raise _too_many(f"At most {STARTS_PER_DAY} verifications per recipient per day",
-                        day[-STARTS_PER_DAY] + 86400 - now)
+    if len(day) >= per_day:
+        raise _too_many(f"At most {per_day} verifications per recipient per day", day[-per_day] + 86400 - now)
 
 
 def start(verification_id: str, application_id: str, channel: str, to: str, code: str, locale: str) -> Started:
@@ -159,13 +157,17 @@ def find(verification_id: Any) -> Verification:
     raise not_found(NOT_FOUND_MESSAGE)
 
 
+def _max_attempts() -> int:
+    return get_settings().limits.verify_max_attempts
+
+
 def _usable(verification: Verification) -> None:
     """404 (or 429) for a verification that can no longer be checked."""
     if verification.status == APPROVED:
         raise not_found("This verification was already approved")
     if verification.status == CANCELED:
         if verification.cancel_reason == TOO_MANY_ATTEMPTS:
-            raise ApiError(TOO_MANY_REQUESTS, f"Too many wrong codes ({MAX_ATTEMPTS}); start a new verification")
+            raise ApiError(TOO_MANY_REQUESTS, f"Too many wrong codes ({_max_attempts()}); start a new verification")
         raise not_found("This verification was canceled")
     if clock.now_iso() >= verification.expires_at:
         raise not_found("This verification has expired; start a new one")
@@ -175,6 +177,7 @@ def check(verification: Verification, code: Any) -> str:
     """'approved' or 'pending'; 404 or 429 as the module says."""
     if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) > codes.MAX_LENGTH:
         raise bad_parameter("code", f"code must be {codes.MIN_LENGTH} to {codes.MAX_LENGTH} digits")
+    max_attempts = _max_attempts()
     for _ in range(CONFLICT_ATTEMPTS):
         _usable(verification)
         seen = int(verification.attempts or 0)
@@ -183,7 +186,7 @@ def check(verification: Verification, code: Any) -> str:
             verification.code_hash, verification.pk, verification.salt, code)
         if right:
             actions = [Verification.status.set(APPROVED), Verification.approved_at.set(clock.now_iso())]
-        elif seen + 1 >= MAX_ATTEMPTS:
+        elif seen + 1 >= max_attempts:
             actions = [Verification.attempts.set(seen + 1), Verification.status.set(CANCELED),
                        Verification.cancel_reason.set(TOO_MANY_ATTEMPTS)]
         else:
@@ -197,8 +200,8 @@ def check(verification: Verification, code: Any) -> str:
             continue
         if right:
             return APPROVED
-        if seen + 1 >= MAX_ATTEMPTS:
-            raise ApiError(TOO_MANY_REQUESTS, f"Too many wrong codes ({MAX_ATTEMPTS}); the verification is canceled")
+        if seen + 1 >= max_attempts:
+            raise ApiError(TOO_MANY_REQUESTS, f"Too many wrong codes ({max_attempts}); the verification is canceled")
         return PENDING
     raise ApiError(TOO_MANY_CONCURRENT, "Too many concurrent checks of this verification")
 

@@ -1,5 +1,8 @@
+
 """Accounts: register, login, logout, sessions and login throttling, against moto."""
 from __future__ import annotations
+
+import pytest
 
 import uuid
 
@@ -14,6 +17,9 @@ from chalicelib.core.errors import (
     TOO_MANY_REQUESTS,
 )
 from tests.conftest import PASSWORD, SOURCE_HEADER, assert_oca_error
+
+# The limits these tests check are dev's and prod's (the local stage's are generous).
+pytestmark = pytest.mark.usefixtures("production_limits")
 
 
 def _email() -> str:

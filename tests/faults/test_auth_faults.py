@@ -7,8 +7,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from chalicelib.core.errors import INVALID_CREDENTIALS, TOO_MANY_REQUESTS
 from tests.conftest import PASSWORD, ROOT, SOURCE_HEADER, assert_oca_error, basic
+
+# The limits these tests check are dev's and prod's (the local stage's are generous).
+pytestmark = pytest.mark.usefixtures("production_limits")
 
 
 def test_thirty_parallel_guesses_get_at_most_six_password_checks():

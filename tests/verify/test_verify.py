@@ -98,11 +98,11 @@ def test_the_message_uses_the_built_in_text_in_the_asked_language(vshop, worker)
     assert inbox(vshop, "whatsapp", "+6281234565555")[0]["body"]["template"]["language"] == {"code": "en"}
 
 
-def test_five_wrong_codes_answer_429_and_cancel(vshop, worker):
+def test_five_wrong_codes_answer_429_and_cancel(vshop, worker, production_limits):
     verification_id = start(vshop, "sms", to="081234566666").json_body["verification_id"]
     code = received_code(vshop, worker, "sms", "+6281234566666")
     wrong = "000000" if code != "000000" else "111111"
-    for _ in range(verifications.MAX_ATTEMPTS - 1):
+    for _ in range(production_limits.verify_max_attempts - 1):
         assert check(vshop, "sms", verification_id, wrong).json_body["status"] == "pending"
     assert_oca_error(check(vshop, "sms", verification_id, wrong), 429, 9)
     assert_oca_error(check(vshop, "sms", verification_id, code), 429, 9)  # even the right code now
@@ -126,9 +126,9 @@ def test_a_new_start_cancels_the_pending_one(vshop, worker):
     assert check(vshop, "email", second, second_code).json_body["status"] == "approved"
 
 
-def test_starts_are_capped_per_recipient_per_hour_and_day(vshop, worker, frozen_clock):
+def test_starts_are_capped_per_recipient_per_hour_and_day(vshop, worker, frozen_clock, production_limits):
     to = "081234568888"
-    for _ in range(verifications.STARTS_PER_HOUR):
+    for _ in range(production_limits.verify_starts_per_hour):
         assert start(vshop, "sms", to=to).status_code == 201
     capped = start(vshop, "sms", to=to)
     assert_oca_error(capped, 429, 9)
@@ -136,7 +136,7 @@ def test_starts_are_capped_per_recipient_per_hour_and_day(vshop, worker, frozen_
     # Another number, and the same number in another application, are not capped.
     assert start(vshop, "sms", to="081234568889").status_code == 201
     frozen_clock.advance(3600)
-    for _ in range(verifications.STARTS_PER_DAY - verifications.STARTS_PER_HOUR):
+    for _ in range(production_limits.verify_starts_per_day - production_limits.verify_starts_per_hour):
         assert start(vshop, "sms", to=to).status_code == 201
     frozen_clock.advance(3600)
     day = start(vshop, "sms", to=to)
