@@ -8,19 +8,18 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from local.ports import free_port
+from tests.local.process_output import follow
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("KIRIM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-quic", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
-
 
 
 def build_console() -> None:
@@ -69,17 +68,8 @@ def start_stack(demo_env: Path, timeout: float = 240) -> Stack:
     env.pop("AWS_SESSION_TOKEN", None)
     process = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    stack = Stack(api=f"http://127.0.0.1:{api_port}", demo={}, process=process)
-    ready = threading.Event()
-
-    def read() -> None:  # drain the pipe all along, or the children block writing their logs
-        for line in process.stdout:
-            stack.output.append(line)
-            if line.startswith("Ctrl-C stops everything"):
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
+    output, ready = follow(process)
+    stack = Stack(api=f"http://127.0.0.1:{api_port}", demo={}, process=process, output=output)
     ready.wait(timeout)
     text = "".join(stack.output)
     if "Kirim is running." not in text:

@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from local.ports import free_port
+from tests.local.process_output import follow
 from tests.conftest import ROOT
 
 # What this test process (pytest, make test, conftest's fake AWS) put in the environment, which a
@@ -116,17 +116,7 @@ def test_make_run_on_a_fresh_clone_serves_sends_and_stops_on_ctrl_c(clone):
     make = subprocess.Popen(["make", "run", f"API_PORT={api_port}", f"MOTO_PORT={moto_port}"], cwd=clone,
                             env=_persons_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    output: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        for line in make.stdout:
-            output.append(line)
-            if line.startswith("Ctrl-C stops everything"):
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
+    output, ready = follow(make)
     running: set[int] = set()
     try:
         ready.wait(900)  # a virtualenv, the console's packages and its build

@@ -17,7 +17,7 @@ import urllib.request
 
 from tests.conftest import ROOT
 from local.ports import free_port
-
+from tests.local.process_output import follow
 
 
 def _run_curl(command: str, with_curl: bool = True) -> dict:
@@ -49,17 +49,7 @@ def start_make_run(tmp_path) -> tuple[subprocess.Popen, list[str], threading.Eve
     env.pop("AWS_SESSION_TOKEN", None)
     process = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    output: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        for line in process.stdout:
-            output.append(line)
-            if line.startswith("Ctrl-C stops everything"):
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
+    output, ready = follow(process)
     return process, output, ready, moto_port, api_port
 
 
