@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: install console dynamodb-local run test lint bench deploy package teardown clean
+.PHONY: install console dynamodb-local run test lint docs bench deploy package teardown clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ lint: install
 test: lint console dynamodb-local
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
+# The documentation site (mkdocs.yml, docs/) into site/; --strict fails on a broken link or a page missing
+# from the nav (make test builds it too, tests/docs/).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
 bench: install
 	$(PY) -m bench
 
@@ -58,4 +63,4 @@ teardown: install
 	$(PY) infra/teardown.py --stage $(STAGE)
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .kirim local/dynamodb-local/node_modules
+	rm -rf $(VENV) build site .pytest_cache .kirim local/dynamodb-local/node_modules

@@ -58,7 +58,7 @@ SCHEMAS: dict[str, Schema] = {
     # --- words used across the API ----------------------------------------------------------------------------
     "Channel": string(enum=list(CHANNELS)),
     "StatusWord": string(enum=list(ALL_WORDS), description="A message's status word as the dashboard shows it; "
-                                                           "each channel has its own (README: status words)"),
+                                                           "each channel has its own (docs/channel-api.md)"),
 
     # --- /auth ------------------------------------------------------------------------------------------------
     "RegisterRequest": obj({"email": string(format="email"), "password": string(minLength=10, maxLength=256),
@@ -252,7 +252,7 @@ SCHEMAS: dict[str, Schema] = {
     "ReportList": _list_of("Report"),
     "DownloadLink": obj({"url": string(format="uri"), "expires_at": TIME}, ["url", "expires_at"]),
 
-    # --- status callbacks (README: status callbacks) ----------------------------------------------------------
+    # --- status callbacks (docs/webhooks.md) ----------------------------------------------------------------------
     "CallbackAttempt": obj({"at": TIME, "http_status": nullable(INT), "latency_ms": {"type": "integer", "minimum": 0},
                             "error": nullable(string())}, ["at", "http_status", "latency_ms", "error"]),
     "Delivery": obj({"delivery_id": string(description="the webhook-id header, the same on every retry"),

@@ -2,7 +2,7 @@
 new line there is a new operation here), the dashboard API, Meta's webhook, the console and these docs.
 
 It is the one description of the API: served at /openapi.json, checked by openapi-spec-validator,
-fuzzed by schemathesis against `make run`'s stack, the source of the README's route table
+fuzzed by schemathesis against `make run`'s stack, the source of the route table in docs/channel-api.md
 (local/readme_routes.py) and of the console's TypeScript types (openapi-typescript).
 """
 from __future__ import annotations
@@ -199,7 +199,7 @@ def _status_answer(channel: str, version: int) -> Schema:
     return obj({"status": TRUE, "data": data}, ["status", "data"])
 
 
-# What each route answers, in short, and OCA's quirks it keeps on purpose (README's compatibility table).
+# What each route answers, in short, and OCA's quirks it keeps on purpose (the route table in docs/channel-api.md).
 # Keys: (channel, action, version); version None = both.
 ANSWERS: dict[tuple[str, str, int | None], tuple[str, str]] = {
     (SMS, "send", None): ('`{"status": "sent", "msg_uid"}`', "`status` is the string \"sent\" (the table says success)"),

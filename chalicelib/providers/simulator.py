@@ -3,7 +3,7 @@ on a clock, in the real providers' own status vocabulary (End User Messaging, SE
 so its events take the same mapping path as real ones.
 
 Each step is a delayed message on the simulator queue; the worker applies it when SQS makes
-it visible. Magic targets choose the outcome, like Twilio's test numbers (README lists them):
+it visible. Magic targets choose the outcome, like Twilio's test numbers (docs/channel-api.md lists them):
 phone channels by the number's last four digits, email by the address's local part.
 """
 from __future__ import annotations

@@ -25,7 +25,7 @@ PROCESSING, PREPARING, DONE, FAILED = "Processing", "Preparing", "Done", "Failed
 RETENTION_DAYS = 7
 LINK_SECONDS = 15 * 60
 # The largest report: 10 sheets of XLSX, and even rows of 400 compressed bytes stay under the
-# 4 GiB a zip without ZIP64 holds (README, "Reports at scale").
+# 4 GiB a zip without ZIP64 holds (docs/reports.md, "The largest report").
 MAX_ROWS = 10_000_000
 # A queued job that has not started by then is queued again by the sweeper (a lost send, or a
 # queue backed up behind long reports: a second message for a report is harmless).

@@ -1,5 +1,5 @@
 """XLSX report rows -> a zip byte stream, written by hand: no temporary files, flat memory, and
-resumable at any checkpoint (see zip_stream.py and the README's Reports section for why not openpyxl).
+resumable at any checkpoint (see zip_stream.py and docs/reports.md for why not openpyxl).
 
 - Sheets "Messages", "Messages 2"... of at most 1,048,575 data rows (Excel's 1,048,576 less the
   header), each under the header row, inside the one zip stream. A full last sheet does not start

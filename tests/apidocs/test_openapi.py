@@ -1,5 +1,6 @@
 """The OpenAPI document: valid OpenAPI 3.1, one operation per route of the real app and no other,
-served at /openapi.json, readable at /docs under a strict policy, and the source of the README's table."""
+served at /openapi.json, readable at /docs under a strict policy, and the source of the Channel API page's
+route table (docs/channel-api.md)."""
 from __future__ import annotations
 
 import hashlib
@@ -75,11 +76,11 @@ def test_swagger_ui_is_the_pinned_release(name):
     assert hashlib.sha256((STATIC / name).read_bytes()).hexdigest() == PINNED[name]
 
 
-def test_the_readme_route_table_is_generated_from_the_document():
-    from local.readme_routes import README, current_table, generated_table
+def test_the_channel_api_route_table_is_generated_from_the_document():
+    from local.readme_routes import PAGE, current_table, generated_table
 
-    assert current_table(README.read_text()) == generated_table(), \
-        "README's route table is stale: run `python -m local.readme_routes --write`"
+    assert current_table(PAGE.read_text()) == generated_table(), \
+        "docs/channel-api.md's route table is stale: run `python -m local.readme_routes --write`"
 
 
 # --- the dashboard's named schemas (the console's types are generated from them) ---------------------------------

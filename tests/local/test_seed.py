@@ -1,5 +1,6 @@
 """The demo `make run` prints must work as printed: its WhatsApp template is approved, so the
-README's template sends (both forms of template_code_id) are accepted with the demo token."""
+template sends of the README's tour and of docs/channel-api.md (both forms of template_code_id) are accepted
+with the demo token."""
 from __future__ import annotations
 
 import json

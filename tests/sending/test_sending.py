@@ -179,7 +179,7 @@ def test_a_token_of_one_channel_cannot_send_on_another(shop):
         assert_oca_error(shop.api.call("POST", route, body, shop.v2("ivr")), 401, TOKEN_INVALID)
 
 
-# Magic targets of the simulator: each channel's outcomes (README lists them).
+# Magic targets of the simulator: each channel's outcomes (docs/channel-api.md lists them).
 @pytest.mark.parametrize("channel,route,body,expected", [
     ("sms", "/sms/v2/sms", sms_body("081200000001"), "Failed"),
     ("sms", "/sms/v2/sms", sms_body("081200000002"), "Submitted"),
