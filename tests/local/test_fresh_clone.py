@@ -60,6 +60,21 @@ def clone(tmp_path_factory) -> Path:
     return folder
 
 
+def _make(clone: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", *args], cwd=clone, env=_persons_environment(), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def make_docs(clone) -> subprocess.CompletedProcess:
+    return _make(clone, "docs")
+
+
+def test_make_docs_builds_the_site(clone, make_docs):
+    assert make_docs.returncode == 0, make_docs.stdout[-3000:] + make_docs.stderr[-3000:]
+    assert (clone / "site" / "index.html").is_file() and (clone / "site" / "getting-started" / "index.html").is_file()
+
+
 def _children() -> dict[int, list[int]]:
     tree: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -110,7 +125,7 @@ def _get(url: str) -> int:
         return response.status
 
 
-def test_make_run_on_a_fresh_clone_serves_sends_and_stops_on_ctrl_c(clone):
+def test_make_run_on_a_fresh_clone_serves_sends_and_stops_on_ctrl_c(clone, make_docs):
     api_port, moto_port = free_port(), free_port()
     # The README's command, with the ports it documents for running beside another `make run`.
     make = subprocess.Popen(["make", "run", f"API_PORT={api_port}", f"MOTO_PORT={moto_port}"], cwd=clone,
@@ -125,6 +140,7 @@ def test_make_run_on_a_fresh_clone_serves_sends_and_stops_on_ctrl_c(clone):
         api = f"http://127.0.0.1:{api_port}"
         assert _get(api + "/console/") == 200
         assert _get(api + "/openapi.json") == 200
+        assert f"Guide     {api}/docs/guide/" in text and _get(api + "/docs/guide/") == 200
         curls = [line.strip() for line in output if line.strip().startswith("curl ")]
         send = next(c for c in curls if "/sms/v2/sms " in c and " -d " in c)
         status = next(c for c in curls if "/sms/v2/sms/status/<msg_uid>" in c)
