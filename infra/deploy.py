@@ -35,7 +35,7 @@ from urllib.parse import urlparse
 
 import boto3
 import yaml
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # chalicelib: the provider settings each provider needs
@@ -67,6 +67,30 @@ class DeployError(SystemExit):
 
     def __str__(self):
         return self.message
+
+
+class NoAws(DeployError):
+    """No credentials or no region: said in one line, before anything else runs."""
+
+
+def aws_session(command, region=None):
+    """A boto3 session that has credentials and a region, or NoAws naming what is missing (instead of
+    botocore's traceback at the first call). `command` is what the operator ran, e.g. "make deploy"."""
+    help_page = "see docs/operating.md#1-account-region-and-credentials"
+    try:
+        session = boto3.session.Session(region_name=region)
+        credentials = session.get_credentials()
+    except BotoCoreError as err:  # AWS_PROFILE names no profile, a credential_process fails, ...
+        raise NoAws(f"{command} cannot load AWS credentials: {err}; {help_page}") from err
+    missing = []
+    if credentials is None:
+        missing.append(("AWS credentials", "AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"))
+    if not session.region_name:
+        missing.append(("an AWS region", "AWS_DEFAULT_REGION (or pass --region)"))
+    if missing:
+        raise NoAws(f"{command} needs {' and '.join(what for what, _ in missing)}: "
+                    f"set {' and '.join(how for _, how in missing)}; {help_page}")
+    return session
 
 
 def stack_name(stage):
@@ -191,18 +215,24 @@ def role_output(function_name):
     return "".join(part.capitalize() for part in function_name.split("_")) + "RoleArn"
 
 
-def write_roles(config_path, stage, functions, outputs):
-    """Give each function its own role from the stack (manage_iam_role false, iam_role_arn).
-
-    Refuses, before writing anything, a function whose role the template lacks: without it
-    Chalice would make one role for all from a policy file.
-    """
+def require_roles(functions, outputs):
+    """Refuses a function whose role the template lacks (``outputs``: the stack's, or the template's
+    Outputs section for `make package`)."""
     missing = [name for name in functions if role_output(name) not in outputs]
     if missing:
         raise DeployError(
             "these functions have no IAM role in infra/template.yaml: " + ", ".join(missing) + "\n"
             "Add a role with only the calls each makes, and an output named like "
             + ", ".join(role_output(name) for name in missing) + " (see infra/README.md#iam).")
+
+
+def write_roles(config_path, stage, functions, outputs):
+    """Give each function its own role from the stack (manage_iam_role false, iam_role_arn).
+
+    Refuses, before writing anything, a function whose role the template lacks: without it
+    Chalice would make one role for all from a policy file.
+    """
+    require_roles(functions, outputs)
     config = read_config(config_path)
     stage_config = config.setdefault("stages", {}).setdefault(stage, {})
     stage_config.pop("iam_policy_file", None)
@@ -555,7 +585,7 @@ def main(argv=None):
     parser.add_argument("--region")
     parser.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:4566 for moto server")
     parser.add_argument("--skip-chalice", action="store_true",
-                        help="only the stack, the secret and config.json (then `make package`)")
+                        help="only the stack, the secret and config.json (e.g. the infra stack of a pipeline)")
     parser.add_argument("--config", default=str(CONFIG), help="Chalice config.json to update")
     parser.add_argument("--template", default=str(TEMPLATE))
     parser.add_argument("--alarm-email", default=os.environ.get("KIRIM_ALARM_EMAIL"),
@@ -564,13 +594,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return _deploy(args)
+    except NoAws as err:
+        print(err, file=sys.stderr)
+        return 2
     except DeployError as err:
         print(f"\ndeploy stopped: {err}", file=sys.stderr)
         return 2
 
 
 def _deploy(args):
-    session = boto3.session.Session(region_name=args.region)
+    session = aws_session("make deploy", args.region)
 
     def client(service):
         return session.client(service, endpoint_url=args.endpoint_url)

@@ -12,11 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deploy import CONFIG, WAITER_CONFIG, _chalice_executable, stack_name  # noqa: E402
+from deploy import CONFIG, WAITER_CONFIG, NoAws, _chalice_executable, aws_session, stack_name  # noqa: E402
 
 
 def empty_bucket(s3, bucket):
@@ -57,10 +56,20 @@ def main(argv=None):
     parser.add_argument("--skip-chalice", action="store_true", help="leave the Chalice app alone")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
-    if not args.yes and input(f"Delete stage {args.stage} and all its data? Type the stage name: ") != args.stage:
-        print("nothing deleted")
+    try:  # before the question: without credentials nothing could be deleted anyway
+        session = aws_session("make teardown", args.region)
+    except NoAws as err:
+        print(err, file=sys.stderr)
+        return 2
+    try:
+        answer = args.yes or input(f"Delete stage {args.stage} and all its data? Type the stage name: ")
+    except EOFError:  # no terminal (CI): only --yes deletes
+        print()
+        answer = None
+    if answer is not True and answer != args.stage:
+        print("nothing deleted" if answer is not None
+              else "nothing deleted (no terminal to ask on: run it in one, or infra/teardown.py with --yes)")
         return 1
-    session = boto3.session.Session(region_name=args.region)
 
     def client(service):
         return session.client(service, endpoint_url=args.endpoint_url)

@@ -135,15 +135,29 @@ AUDIO = obj({"id": string(), "filename": string(), "name": string(), "url": stri
 IVR_ITEM = obj({"ivr_id": string(), "ivr_name": string(), "required_variable": array(string()), "created_at": TIME,
                 "deleted_at": {"type": "null"}}, ["ivr_id", "ivr_name", "required_variable", "created_at"])
 
+PAYLOAD_PARAMETER = obj({"type": string(enum=["text", "image", "video", "document", "location", "coupon_code",
+                                               "payload"]),
+                          "text": string(),
+                          **{kind: obj({"url": string(), "caption": string(), "filename": string()}, ["url"])
+                             for kind in ("image", "video", "document")}}, ["type"])
+BUTTON_SUB_TYPE = string(enum=["url", "copy_code", "quick_reply"])
+BUTTON_INDEX = {"type": ["string", "integer"], "description": "the button's position in the template, 0-9"}
+# {"position": "button", "parameters": [<this>]}: the OCA client libraries (Go, TypeScript) nest Meta's button here.
+NESTED_BUTTON = obj({"type": string(enum=["button"], description="optional"), "sub_type": BUTTON_SUB_TYPE,
+                     "index": BUTTON_INDEX,
+                     "parameters": array(PAYLOAD_PARAMETER, minItems=1, maxItems=1,
+                                         description="the button's one parameter: a URL's suffix "
+                                                     '{"type": "text", "text"}, a coupon code, a quick reply\'s '
+                                                     "payload")},
+                    ["parameters"], description="a button entry's button, as the OCA client libraries nest it")
 PAYLOAD_ITEM = obj({
     "position": string(enum=["header", "body", "button"]),
-    "sub_type": string(enum=["url", "copy_code", "quick_reply"], description="Meta's form: the button's kind"),
-    "index": {"type": ["string", "integer"], "description": "Meta's form: the button's position, 0-9"},
-    "parameters": array(obj({"type": string(enum=["text", "image", "video", "document", "location", "coupon_code",
-                                                  "payload"]),
-                             "text": string(),
-                             **{kind: obj({"url": string(), "caption": string(), "filename": string()}, ["url"])
-                                for kind in ("image", "video", "document")}}, ["type"]))},
+    "sub_type": {**BUTTON_SUB_TYPE, "description": "Meta's form: the button's kind"},
+    "index": {**BUTTON_INDEX, "description": "Meta's form: the button's position, 0-9"},
+    "parameters": array({"anyOf": [PAYLOAD_PARAMETER, NESTED_BUTTON]},
+                        description="the component's parameters; a button entry's may instead be button objects "
+                                    '({"sub_type", "index", "parameters"}, at most 10), the form the OCA client '
+                                    "libraries send")},
     ["position"])
 SEND_BODIES: dict[str, Schema] = {
     SMS: obj({"phone": string(description="0812…, 62812… or +62812…"), "message": string(maxLength=1600)},

@@ -10,6 +10,12 @@ Decisions:
   with an `index` names its button; entries without one fill, in order, first the URL buttons whose url
   ends in {{1}}, then COPY_CODE buttons (which Meta needs a coupon for at send time). A quick reply takes
   no entry, or one with a {"type": "payload"} parameter (what Meta echoes back when the user taps it).
+- The OCA client libraries (a Go one, a TypeScript one) nest that form one level deeper: {"position":
+  "button", "parameters": [{"sub_type", "index", "parameters": [{"type": "text", "text"}]}]}. Each such
+  button object (a parameter with its own `parameters`; `type`, if given, is "button") is read as the entry
+  above with its sub_type, index and parameters; one entry may hold several. Its inner list is checked as
+  strictly: a list of 1 parameter (every button takes exactly one), named by its own path
+  (payload[1].parameters[0].parameters[0].text).
 - An entry with an empty `parameters: []` (OCA's media example sends one for a body without variables)
   is the same as no entry.
 - Media parameters take an http(s) `url` (OCA's table), a `filename` (documents: the name the phone
@@ -42,11 +48,12 @@ POSITIONS = ("header", "body", "button")
 OTP_MAX = 15
 _OTP = re.compile(r"[A-Za-z0-9]{1,%d}" % OTP_MAX)
 _BAD_SPACING = re.compile(r"[\n\r\t]| {5,}")
+BUTTONS_MAX = 10  # Meta's limit on a template's buttons
 
 
 @dataclass(frozen=True)
 class _Entry:
-    index: int  # where it sits in the payload, for field paths
+    at: str  # its field path: message.template.payload[1], or payload[1].parameters[0] for a nested button
     position: str
     parameters: list[dict[str, Any]]
     button_index: int | None = None   # Meta's form: the button it fills
@@ -90,13 +97,62 @@ def _entries(payload: object, field: str) -> list[_Entry]:
         if not parameters:
             continue  # an empty part is no part (OCA's own media example sends one)
         seen.setdefault(position, i)
-        for j, p in enumerate(parameters):
-            if not isinstance(p, dict):
-                raise bad_parameter(f"{at}.parameters[{j}]", f"{at}.parameters[{j}] must be an object")
-            if not isinstance(p.get("type"), str):
-                raise bad_parameter(f"{at}.parameters[{j}].type", f"{at}.parameters[{j}].type is required")
+        if position == "button" and _nested(parameters):
+            entries.extend(_nested_buttons(item, parameters, at))
+            continue
+        _check_parameters(parameters, f"{at}.parameters")
         button_index, sub_type = _button_position(item, at) if position == "button" else (None, None)
-        entries.append(_Entry(i, position, parameters, button_index, sub_type))
+        entries.append(_Entry(at, position, parameters, button_index, sub_type))
+    return entries
+
+
+def _check_parameters(parameters: list[Any], at: str) -> None:
+    for j, p in enumerate(parameters):
+        if not isinstance(p, dict):
+            raise bad_parameter(f"{at}[{j}]", f"{at}[{j}] must be an object")
+        if not isinstance(p.get("type"), str):
+            raise bad_parameter(f"{at}[{j}].type", f"{at}[{j}].type is required")
+
+
+def _nested(parameters: list[Any]) -> bool:
+    """Whether a button entry's parameters are button objects (the client libraries' nested form)."""
+    return any(isinstance(p, dict) and "parameters" in p for p in parameters)
+
+
+def _nested_buttons(item: dict[str, Any], buttons: list[Any], at: str) -> list[_Entry]:
+    """{"position": "button", "parameters": [{"sub_type", "index", "parameters": [...]}, ...]}: one entry per
+    button object, as if each were its own {"position": "button", "sub_type", "index", "parameters"}."""
+    for key in ("sub_type", "index"):
+        if item.get(key) is not None:
+            raise bad_parameter(f"{at}.{key}", f"{at}.{key} goes inside each button object of {at}.parameters, "
+                                               "not beside them")
+    if len(buttons) > BUTTONS_MAX:
+        raise bad_parameter(f"{at}.parameters", f"{at}.parameters holds at most {BUTTONS_MAX} buttons, "
+                                                f"got {len(buttons)}")
+    entries = []
+    for j, button in enumerate(buttons):
+        where = f"{at}.parameters[{j}]"
+        if not isinstance(button, dict) or "parameters" not in button:
+            raise bad_parameter(where, f"{where} must be a button object {{sub_type, index, parameters}} like "
+                                       f"the others in {at}.parameters")
+        if button.get("type") is not None and (not isinstance(button["type"], str)
+                                               or button["type"].lower() != "button"):
+            raise bad_parameter(f"{where}.type", f"{where}.type must be button, or left out")
+        inner = button["parameters"]
+        if not isinstance(inner, list):
+            raise bad_parameter(f"{where}.parameters", f"{where}.parameters must be a list of 1 parameter, "
+                                                       'such as {"type": "text", "text": ...}')
+        if not inner:
+            raise bad_parameter(f"{where}.parameters", f"{where}.parameters must hold the button's parameter, "
+                                                       "and is empty (a quick reply that needs none takes no "
+                                                       "button object)")
+        _check_parameters(inner, f"{where}.parameters")
+        for k, p in enumerate(inner):
+            if "parameters" in p:
+                raise bad_parameter(f"{where}.parameters[{k}]", f"{where}.parameters[{k}] is a parameter "
+                                                                "{type, text}, not another button object")
+        button_index, sub_type = _button_position(button, where)
+        entries.append(_Entry(where, "button", inner, button_index, sub_type))
     return entries
 
 
@@ -119,10 +175,10 @@ def _find(entries: list[_Entry], position: str) -> list[_Entry]:
     return [e for e in entries if e.position == position]
 
 
-def _single(entry: _Entry, field: str, kind: str | tuple[str, ...], where: str) -> tuple[dict[str, Any], str]:
+def _single(entry: _Entry, kind: str | tuple[str, ...], where: str) -> tuple[dict[str, Any], str]:
     """The entry's one parameter, of type `kind` (or one of them), and its field path."""
     kinds = (kind,) if isinstance(kind, str) else kind
-    at = f"{field}[{entry.index}].parameters"
+    at = f"{entry.at}.parameters"
     if len(entry.parameters) != 1:
         raise bad_parameter(at, f"the {where} takes exactly 1 {kinds[0]} parameter, got {len(entry.parameters)}")
     p = entry.parameters[0]
@@ -151,11 +207,11 @@ def _header(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[s
     found = _find(entries, "header")
     if need is None:
         if found:
-            raise bad_parameter(f"{field}[{found[0].index}].position", "this template's header takes no parameters")
+            raise bad_parameter(f"{found[0].at}.position", "this template's header takes no parameters")
         return []
     if not found:
         raise bad_parameter(field, f"this template's header needs 1 {need} parameter: add a header entry")
-    p, at = _single(found[0], field, need, "header")
+    p, at = _single(found[0], need, "header")
     if need == "text":
         parameter: dict[str, Any] = {"type": "text", "text": _text(p.get("text"), f"{at}.text", HEADER_MAX)}
     elif need == "location":
@@ -208,13 +264,13 @@ def _body(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[str
     found = _find(entries, "body")
     if count == 0:
         if found:
-            raise bad_parameter(f"{field}[{found[0].index}].position", "this template's body takes no parameters")
+            raise bad_parameter(f"{found[0].at}.position", "this template's body takes no parameters")
         return []
     if not found:
         raise bad_parameter(field, f"this template's body needs {count} text parameter{'s' if count > 1 else ''}: "
                                    "add a body entry")
     entry = found[0]
-    at = f"{field}[{entry.index}].parameters"
+    at = f"{entry.at}.parameters"
     if len(entry.parameters) != count:
         raise bad_parameter(at, f"the body takes exactly {count} text parameter{'s' if count > 1 else ''}, "
                                 f"one for each variable, got {len(entry.parameters)}")
@@ -236,7 +292,7 @@ def _buttons(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[
     replies = [e for e in found if e.button_index is not None and kinds.get(e.button_index) == "QUICK_REPLY"]
     for entry in found:
         if entry.button_index is not None and entry.button_index not in kinds:
-            raise bad_parameter(f"{field}[{entry.index}].index", f"this template has no button {entry.button_index}")
+            raise bad_parameter(f"{entry.at}.index", f"this template has no button {entry.button_index}")
     # Entries naming their button take it; the others fill the rest in order.
     free = [e for e in found if e.button_index is None]
     open_slots = [(i, kind) for i, kind in expected if i not in named]
@@ -252,18 +308,18 @@ def _buttons(t: dict[str, Any], entries: list[_Entry], field: str) -> list[dict[
     for index, kind in sorted(expected):
         entry = assigned[index]
         if entry.sub_type is not None and entry.sub_type != kind:
-            raise bad_parameter(f"{field}[{entry.index}].sub_type",
+            raise bad_parameter(f"{entry.at}.sub_type",
                                 f"button {index} is a {kind} button, not {entry.sub_type}")
         if kind == "url":
-            p, at = _single(entry, field, "text", "button")
+            p, at = _single(entry, "text", "button")
             parameter = {"type": "text", "text": _text(p.get("text"), f"{at}.text", URL_MAX, spaces=False)}
         else:
-            p, at = _single(entry, field, ("text", "coupon_code"), "button")
+            p, at = _single(entry, ("text", "coupon_code"), "button")
             value = p.get("coupon_code") if p["type"].lower() == "coupon_code" else p.get("text")
             parameter = {"type": "coupon_code", "coupon_code": _text(value, f"{at}.text", COUPON_MAX, spaces=False)}
         components.append({"type": "button", "sub_type": kind, "index": str(index), "parameters": [parameter]})
     for entry in replies:
-        p, at = _single(entry, field, "payload", "quick reply")
+        p, at = _single(entry, "payload", "quick reply")
         components.append({"type": "button", "sub_type": "quick_reply", "index": str(entry.button_index),
                            "parameters": [{"type": "payload", "payload": _text(p.get("payload"), f"{at}.payload",
                                                                                  1000)}]})
@@ -274,17 +330,17 @@ def _authentication(entries: list[_Entry], field: str) -> list[dict[str, Any]]:
     bodies = _find(entries, "body")
     for entry in entries:
         if entry.position == "header":
-            raise bad_parameter(f"{field}[{entry.index}].position",
+            raise bad_parameter(f"{entry.at}.position",
                                 "authentication templates take only the code, as the one body parameter")
     if not bodies:
         raise bad_parameter(field, "authentication templates need the code: a body entry with 1 text parameter")
-    p, at = _single(bodies[0], field, "text", "body")
+    p, at = _single(bodies[0], "text", "body")
     code = p.get("text")
     if not isinstance(code, str) or not _OTP.fullmatch(code):
         raise bad_parameter(f"{at}.text", f"the code must be 1 to {OTP_MAX} letters or digits")
     # Clients following Meta's own docs repeat the code in a button entry: fine when it is the same code.
     for entry in _find(entries, "button"):
-        repeated, where = _single(entry, field, "text", "button")
+        repeated, where = _single(entry, "text", "button")
         if repeated.get("text") != code or entry.button_index not in (None, 0):
             raise bad_parameter(f"{where}.text", "the button entry must repeat the body's code, for button 0")
     parameter = [{"type": "text", "text": code}]

@@ -4,7 +4,10 @@
 - infra/deploy.py, the real script, against a moto server: the stack, the roles, chalice
   deploy's functions and event sources, then moto's exact limit (ImportRestApi), twice, to show
   a re-run changes nothing and the operator is told what exists;
-- infra/package.py on the real app, then cfn-lint on its SAM template, and what the zip holds.
+- infra/package.py on a fresh checkout of the real app, with no stack deployed and no AWS
+  credentials or configuration at all, then cfn-lint on its SAM template, and what the zip holds;
+  on a checkout that has deployed, the same template;
+- deploy and teardown without credentials or a region: one line saying so, never a traceback.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from tests.infra.template_yaml import ROOT
+from tests.infra.template_yaml import ROOT, load_template
 from local.ports import free_port
 
 DEPLOY = ROOT / "infra" / "deploy.py"
@@ -78,6 +81,15 @@ def _operator_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "KIRIM_", "PROVIDER", "META_", "EUM_", "POWERTOOLS_", "DEFAULT_", "SIMULATOR_"))}
     env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    return env
+
+
+def _no_aws_env() -> dict[str, str]:
+    """A shell that has never seen AWS: no credentials, region, profile or config files, and no
+    instance metadata to fall back on (a CI runner on EC2 would otherwise find its role)."""
+    env = {k: v for k, v in _operator_env().items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+               AWS_EC2_METADATA_DISABLED="true")
     return env
 
 
@@ -213,14 +225,21 @@ def test_deploy_replaces_chalices_code_with_the_same_package_and_its_bytecode(mo
     assert len(modules) > 150 and missing == []
 
 
+def _package(config: Path, out: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--stage", "dev", "--out", str(out),
+                           "--config", str(config)], capture_output=True, text=True, env=env, timeout=420)
+
+
 @pytest.fixture(scope="module")
-def package(moto_deploy, tmp_path_factory):
-    """infra/package.py on the project moto_deploy configured (roles and stack outputs)."""
+def package(tmp_path_factory):
+    """infra/package.py on a fresh checkout (no stack deployed: config.json has no role or stack value),
+    in a shell with no AWS credentials, region or configuration, and no moto."""
+    project = _project(tmp_path_factory.mktemp("fresh"))
+    dev = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["dev"]
+    assert not [f for f in dev.get("lambda_functions", {}).values() if "iam_role_arn" in f]
+    assert not {"USERS_TABLE", "MESSAGES_STREAM_ARN"} & set(dev.get("environment_variables", {}))
     out = tmp_path_factory.mktemp("package") / "build"
-    result = subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--stage", "dev", "--out", str(out),
-                             "--config", str(moto_deploy["config"])], capture_output=True, text=True,
-                            env=_operator_env(), timeout=420)
-    return result, out
+    return _package(project / ".chalice" / "config.json", out, _no_aws_env()), out
 
 
 def test_package_is_small_and_holds_no_sdk(package):
@@ -298,20 +317,104 @@ def test_bytecode_is_refused_for_another_runtime_and_skips_what_does_not_compile
     assert refused.returncode == 1 and "bytecode is per Python version" in refused.stderr
 
 
-def test_package_output_passes_cfn_lint_and_carries_the_stage_settings(package, moto_deploy):
+def _deploy_module():
+    sys.path.insert(0, str(ROOT / "infra"))
+    import deploy
+
+    return deploy
+
+
+def _imports(node) -> set[str]:
+    """The output keys a template imports ({"Fn::ImportValue": {"Fn::Sub": "${InfraStack}-<key>"}})."""
+    if isinstance(node, dict):
+        if "Fn::ImportValue" in node:
+            name = node["Fn::ImportValue"]["Fn::Sub"]
+            assert name.startswith("${InfraStack}-"), name
+            return {name.removeprefix("${InfraStack}-")}
+        return set().union(*map(_imports, node.values())) if node else set()
+    if isinstance(node, list):
+        return set().union(*map(_imports, node)) if node else set()
+    return set()
+
+
+def test_package_without_a_stack_or_credentials_passes_cfn_lint_and_imports_the_stack(package):
     result, out = package
     assert result.returncode == 0, result.stdout + result.stderr
     lint = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(out / "sam.yaml")],
                           capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    sam = yaml.safe_load((out / "sam.yaml").read_text())["Resources"]
+    text = (out / "sam.yaml").read_text()
+    template = yaml.safe_load(text)
+    # No account, region or stand-in of the machine that packaged it: the same template for every account.
+    assert not [word for word in ("000000000000", "123456789012", "us-east-1", "placeholder") if word in text]
+    # One parameter: the infra stack, whose exports (<stack>-<OutputKey>) give every stack value.
+    assert template["Parameters"] == {"InfraStack": {
+        "Type": "String", "Default": "kirim-dev", "AllowedPattern": "[a-zA-Z][-a-zA-Z0-9]*",
+        "Description": template["Parameters"]["InfraStack"]["Description"]}}
+    outputs = load_template()["Outputs"]
+    assert all(o["Export"] == {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{key}"}} for key, o in outputs.items())
+    assert _imports(template) <= set(outputs)
+    # The functions get what make deploy writes into config.json: every unconditional output but the roles
+    # as a variable (UsersTable -> USERS_TABLE), and each function its own role.
+    deploy = _deploy_module()
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert {name: _imports(value).pop() for name, value in variables.items()} == {
+        deploy.env_name(key): key for key, o in outputs.items() if not key.endswith("RoleArn") and "Condition" not in o}
+    resources = template["Resources"]
+    functions = {logical: r["Properties"] for logical, r in resources.items()
+                 if r["Type"] == "AWS::Serverless::Function"}
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"]
+    assert len(functions) == 11 and functions["APIHandler"]["Timeout"] == 28
+    log_groups = {r["Properties"]["LogGroupName"]["Fn::Sub"].replace("${Stage}", "dev")
+                  for r in load_template()["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"}
+    for logical, properties in functions.items():
+        name = properties["FunctionName"]
+        chalice_name = "api_handler" if name == "kirim-dev" else name.removeprefix("kirim-dev-")
+        role = deploy.role_output(chalice_name)
+        assert properties["Role"] == {"Fn::ImportValue": {"Fn::Sub": "${InfraStack}-" + role}}, logical
+        # Named as chalice deploy names them: the stack's log groups (and each role's logs statement) are theirs.
+        assert f"/aws/lambda/{name}" in log_groups, logical
+        assert properties["Environment"]["Variables"]["KIRIM_STAGE"] == "dev"
+        assert not set(properties["Environment"]["Variables"]) & set(variables)
+        assert properties["Timeout"] == config["lambda_functions"].get(chalice_name, {}).get("lambda_timeout", 28)
+    stream = functions["MessageStream"]["Events"]["MessageStreamDynamodbEventSource"]["Properties"]["Stream"]
+    assert stream == {"Fn::ImportValue": {"Fn::Sub": "${InfraStack}-MessagesStreamArn"}}
+    destination = functions["ProviderEvents"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert destination == {"Type": "SQS",
+                           "Destination": {"Fn::ImportValue": {"Fn::Sub": "${InfraStack}-ProviderEventsDlqArn"}}}
+    # The merge template's settings are there too.
+    assert functions["ReportWorker"]["Events"]["ReportWorkerSqsEventSource"]["Properties"][
+        "FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_package_parameters_are_documented(package):
+    """Each parameter of the packaged template is described in it, and in both guides, with how to pass it."""
+    _, out = package
+    parameters = yaml.safe_load((out / "sam.yaml").read_text())["Parameters"]
+    assert all("infra/template.yaml" in p["Description"] for p in parameters.values())
+    for doc in (ROOT / "infra" / "README.md", ROOT / "docs" / "operating.md"):
+        text = doc.read_text()
+        for name in parameters:
+            assert f"`{name}`" in text and f"--parameter-overrides {name}=" in text, (doc, name)
+
+
+def test_package_of_a_deployed_checkout_is_the_same_and_its_imports_are_the_stacks_exports(package, moto_deploy,
+                                                                                          tmp_path):
+    """A checkout that has deployed (config.json holds the stack's roles and values) packages the same
+    template: nothing of one account is baked in. And each import names an export of the deployed stack."""
+    fresh, out = package
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     config = json.loads(moto_deploy["config"].read_text())["stages"]["dev"]
-    assert sam["APIHandler"]["Properties"]["Timeout"] == 28
-    for logical, name in (("APIHandler", "api_handler"), ("DispatchWorker", "dispatch_worker"),
-                          ("ReportWorker", "report_worker"), ("ProviderEvents", "provider_events")):
-        assert sam[logical]["Properties"]["Role"] == config["lambda_functions"][name]["iam_role_arn"], logical
-    destination = sam["ProviderEvents"]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
-    assert destination == {"Type": "SQS", "Destination": config["environment_variables"]["PROVIDER_EVENTS_DLQ_ARN"]}
+    assert config["lambda_functions"]["api_handler"]["iam_role_arn"] and config["environment_variables"]["USERS_TABLE"]
+    deployed = _package(moto_deploy["config"], tmp_path / "build", {**_operator_env(), "USERS_TABLE": "from-a-shell"})
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert (tmp_path / "build" / "sam.yaml").read_text() == (out / "sam.yaml").read_text()
+    exports = [e for page in moto_deploy["clients"]["cloudformation"].get_paginator("list_exports").paginate()
+               for e in page["Exports"]]
+    # (moto does not create the secrets: it lists their exports without a value.)
+    resolved = {e["Name"] for e in exports if "Value" in e} | {"kirim-dev-CursorSecretArn",
+                                                               "kirim-dev-ProviderSecretArn"}
+    assert {f"kirim-dev-{key}" for key in _imports(yaml.safe_load((out / "sam.yaml").read_text()))} <= resolved
 
 
 def test_moto_is_what_stops_the_rest_api(package):
@@ -356,3 +459,47 @@ def test_requirements_are_closed_except_for_the_runtimes_sdk():
             if dependency not in pinned | runtime:
                 missing.add(f"{name} -> {dependency}")
     assert missing == set()
+
+
+HELP = "; see docs/operating.md#1-account-region-and-credentials"
+CREDENTIALS = "AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+
+
+def _script(name: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "infra" / name), "--stage", "dev", *args], capture_output=True,
+                          text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
+
+
+@pytest.mark.parametrize("script, command", [("deploy.py", "make deploy"), ("teardown.py", "make teardown")])
+def test_deploy_and_teardown_without_aws_say_so_in_one_line(script, command):
+    """What needs AWS stops before anything else, in one line naming what to set, with no traceback."""
+    done = _script(script, _no_aws_env())
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.splitlines() == [
+        f"{command} needs AWS credentials and an AWS region: set {CREDENTIALS} and AWS_DEFAULT_REGION "
+        f"(or pass --region){HELP}"]
+
+
+@pytest.mark.parametrize("given, said", [
+    ({"AWS_DEFAULT_REGION": "ap-southeast-1"}, f"make deploy needs AWS credentials: set {CREDENTIALS}{HELP}"),
+    ({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
+     f"make deploy needs an AWS region: set AWS_DEFAULT_REGION (or pass --region){HELP}"),
+    ({"AWS_PROFILE": "kirim-nowhere", "AWS_DEFAULT_REGION": "ap-southeast-1"},
+     f"make deploy cannot load AWS credentials: The config profile (kirim-nowhere) could not be found{HELP}"),
+])
+def test_deploy_names_what_of_aws_is_missing(given, said):
+    done = _script("deploy.py", {**_no_aws_env(), **given})
+    assert (done.returncode, done.stdout, done.stderr.splitlines()) == (2, "", [said])
+
+
+def test_deploy_region_flag_is_enough_for_the_region():
+    done = _script("deploy.py", _no_aws_env(), "--region", "ap-southeast-1")
+    assert done.stderr.splitlines() == [f"make deploy needs AWS credentials: set {CREDENTIALS}{HELP}"]
+
+
+def test_teardown_without_a_terminal_deletes_nothing_and_says_why():
+    env = {**_no_aws_env(), "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}
+    done = _script("teardown.py", env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        "nothing deleted (no terminal to ask on: run it in one, or infra/teardown.py with --yes)")

@@ -174,8 +174,15 @@ def test_template_passes_cfn_lint():
 
 
 def test_deploy_stack_creates_resources(stack):
-    # Then every output is there, named from the stage
+    # Then every output is there, named from the stage, and exported for the packaged app's stack
     assert _without_stream(deploy.outputs_to_env(stack)) == EXPECTED_ENV
+    # (moto also lists, without a value, the exports of what it skips: the secrets and the local-only table.)
+    cfn = boto3.client("cloudformation")
+    stack_id = cfn.describe_stacks(StackName=f"kirim-{STAGE}")["Stacks"][0]["StackId"]
+    exports = [e for page in cfn.get_paginator("list_exports").paginate() for e in page["Exports"]
+               if e["ExportingStackId"] == stack_id]
+    assert {e["Name"]: e["Value"] for e in exports if "Value" in e} == {
+        f"kirim-{STAGE}-{key}": value for key, value in stack.items()}
 
     # Then the tables have their keys and indexes
     ddb = boto3.client("dynamodb")
@@ -326,7 +333,9 @@ def test_template_outputs_are_the_documented_set():
         "CallbackQueueName", "CallbackDlqName", "CallbacksWorkerRoleArn", "CallbackSweeperRoleArn",
         "ReportSweeperRoleArn",
     }
-    assert all("Export" not in o for o in outputs.values())
+    # Each is exported as <stack>-<key>: the template `make package` writes imports them (infra/package.py).
+    assert {key: o.get("Export") for key, o in outputs.items()} == {
+        key: {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{key}"}} for key in outputs}
 
 
 # ------------------------------------------------------------------ config.json

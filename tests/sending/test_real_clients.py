@@ -1,7 +1,8 @@
 """OCA's routes as public OCA clients call them, written the way each client writes its request:
 PHP's http_build_query and curl, jQuery's $.ajax (urlencoded, bracket keys), a Laravel email client,
 a Dart client's status path, bare and Bearer tokens, every way Indonesians write a number, OCA's
-category template codes, Meta-style button entries, empty parameter lists and media captions."""
+category template codes, Meta-style button entries and the client libraries' nested ones, empty parameter
+lists and media captions."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import pytest
 
 from chalicelib.core.errors import BAD_PARAMETER
 from chalicelib.messages.models import Message
-from tests.conftest import approved_template, assert_oca_error
+from tests.conftest import approved_template, assert_oca_error, drain
 from tests.sends import sms_body, whatsapp_body
 
 FORM = "application/x-www-form-urlencoded"
@@ -161,6 +162,65 @@ def test_marketing_category_code_with_meta_buttons_empty_parameters_and_a_captio
     wrong["message"]["template"]["payload"][2]["sub_type"] = "copy_code"
     assert_oca_error(shop.api.call("POST", "/api/v2/push/message", wrong, shop.v2("whatsapp")), 406, BAD_PARAMETER,
                      "message.template.payload[2].sub_type")
+
+
+def _link_template(name: str) -> dict:
+    return {"name": name, "language": "id", "category": "UTILITY", "accept_terms": True,
+            "body": {"text": "Halo {{1}}, pesanan Anda siap.", "examples": ["Budi"]},
+            "buttons": [{"type": "URL", "text": "Lacak", "url": "https://kirim.dev/o/{{1}}",
+                         "example": "https://kirim.dev/o/abc123"}]}
+
+
+def _delivered(shop, worker, phone: str) -> dict:
+    """Meta's template as the simulator received it (the test inbox of the local stage)."""
+    drain(worker)
+    items = shop.api.call("GET", f"/simulator/messages?to={phone}", headers=shop.session).json_body["items"]
+    return items[0]["body"]["template"]
+
+
+@pytest.mark.parametrize("library, index, phone", [
+    ("typescript", "0", "081277770001"),  # the TypeScript client's example: index "0"
+    ("go", 0, "081277770002"),            # a client whose index is a number
+])
+def test_oca_client_libraries_nest_the_url_buttons_parameter(shop, api, worker, library, index, phone):
+    """The public OCA client libraries (Go, TypeScript) put Meta's button object inside the button entry's
+    parameters, its own parameters giving the URL's suffix. It sends exactly what the button entry Kirim took
+    before sends: the provider gets the URL button with abc123."""
+    approved_template(api, shop.session, shop.app_id, _link_template(f"order_link_{library}"))
+    nested = {"phone_number": phone, "message": {"type": "template", "template": {
+        "template_code_id": f"utility:order_link_{library}",
+        "payload": [{"position": "body", "parameters": [{"type": "text", "text": "Budi"}]},
+                    {"position": "button", "parameters": [
+                        {"sub_type": "url", "index": index, "parameters": [{"type": "text", "text": "abc123"}]}]}]}}}
+    sent = shop.api.call("POST", "/api/v2/push/message", nested, shop.v2("whatsapp"))
+    assert sent.status_code == 200, sent.body
+    assert sent.json_body == {"msgid": sent.json_body["msgid"], "success": True}
+    template = _delivered(shop, worker, phone)
+    assert template["components"] == [
+        {"type": "body", "parameters": [{"type": "text", "text": "Budi"}]},
+        {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "abc123"}]}]
+    # The same as the form Kirim accepted before, and as PHP's http_build_query would write it.
+    flat = json.loads(json.dumps(nested))
+    flat["message"]["template"]["payload"][1] = {"position": "button", "sub_type": "url", "index": index,
+                                                 "parameters": [{"type": "text", "text": "abc123"}]}
+    flat["phone_number"] = phone[:-1] + "9"
+    assert shop.api.call("POST", "/api/v2/push/message", flat, shop.v2("whatsapp")).status_code == 200
+    assert _delivered(shop, worker, flat["phone_number"]) == template
+    form = shop.api.call("POST", "/api/v2/push/message", raw=php_http_build_query(nested).encode(),
+                         headers={**shop.v2("whatsapp"), "Content-Type": FORM})
+    assert form.status_code == 200, form.body
+    # Malformed inner lists are named, to the field.
+    button = nested["message"]["template"]["payload"][1]["parameters"][0]
+    at = "message.template.payload[1].parameters[0]"
+    for change, field in (({"parameters": []}, f"{at}.parameters"),
+                          ({"parameters": [{"type": "text", "text": "abc"}, {"type": "text", "text": "d"}]},
+                           f"{at}.parameters"),
+                          ({"parameters": [{"text": "abc123"}]}, f"{at}.parameters[0].type"),
+                          ({"index": "3"}, f"{at}.index"), ({"index": 10}, f"{at}.index")):
+        wrong = json.loads(json.dumps(nested))
+        wrong["message"]["template"]["payload"][1]["parameters"][0] = {**button, **change}
+        assert_oca_error(shop.api.call("POST", "/api/v2/push/message", wrong, shop.v2("whatsapp")), 406,
+                         BAD_PARAMETER, field)
 
 
 def test_the_dart_clients_status_path(shop, worker):

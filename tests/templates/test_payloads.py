@@ -331,3 +331,86 @@ def test_authentication_accepts_the_code_repeated_in_metas_button_entry() -> Non
     payload = [body("482913"), {"position": "button", "sub_type": "url", "index": "0",
                                 "parameters": [{"type": "text", "text": "482913"}]}]
     assert build(AUTH, payload)["components"][1]["parameters"] == [{"type": "text", "text": "482913"}]
+
+
+# --- the nested button form of the OCA client libraries --------------------------------------------------------
+
+def nested(*buttons: dict[str, Any]) -> dict[str, Any]:
+    """{"position": "button", "parameters": [<button object>, ...]}, as the Go and TypeScript OCA clients nest it."""
+    return {"position": "button", "parameters": list(buttons)}
+
+
+def url_object(value: Any, index: Any = "0", **extra: Any) -> dict[str, Any]:
+    return {"sub_type": "url", "index": index, "parameters": [text(value)], **extra}
+
+
+@pytest.mark.parametrize("index", ["2", 2])
+def test_nested_button_objects_are_metas_button_entries(index: Any) -> None:
+    base = [header(IMAGE), body("a", "b")]
+    coupon = {"sub_type": "copy_code", "index": 3, "parameters": [{"type": "coupon_code", "coupon_code": "HEMAT15"}]}
+    flat = base + [{"position": "button", "sub_type": "url", "index": index, "parameters": [text("INV-9")]},
+                   {"position": "button", **coupon}]
+    # One entry per button object, or several objects in one entry, or with Meta's "type": "button": all the same.
+    for payload in (base + [nested(url_object("INV-9", index)), nested(coupon)],
+                    base + [nested(coupon, url_object("INV-9", index))],
+                    base + [nested(url_object("INV-9", index, type="button"), {**coupon, "type": "BUTTON"})]):
+        assert build(full(), payload) == build(full(), flat)
+    # Without an index, objects fill the buttons in order, as entries do.
+    assert build(full(), base + [nested({"sub_type": "url", "parameters": [text("INV-9")]},
+                                        {"parameters": [text("HEMAT15")]})]) == build(
+        full(), base + [button("INV-9"), button("HEMAT15")])
+
+
+def test_nested_quick_reply_and_authentication() -> None:
+    t = simple(buttons=[{"type": "QUICK_REPLY", "text": "Berhenti"}])
+    reply = {"sub_type": "quick_reply", "index": 0, "parameters": [{"type": "payload", "payload": "STOP-7"}]}
+    assert build(t, [nested(reply)]) == build(t, [{"position": "button", **reply}])
+    assert build(AUTH, [body("482913"), nested(url_object("482913"))]) == build(AUTH, [body("482913")])
+    refused(f"{P}[1].parameters[0].parameters[0].text", AUTH, [body("482913"), nested(url_object("111111"))])
+
+
+URL_ONLY = {**simple("Halo {{1}}"), "buttons": [
+    {"type": "URL", "text": "Lacak", "url": "https://x.id/t/{{1}}", "example": "https://x.id/t/INV-7"},
+    {"type": "QUICK_REPLY", "text": "Stop"}]}
+AT = f"{P}[1].parameters[0]"
+
+
+@pytest.mark.parametrize("button_entry, field, words", [
+    # the button object and its inner list: wrong types
+    (nested(url_object("abc"), "abc"), f"{P}[1].parameters[1]", "must be a button object"),
+    (nested(url_object("abc"), text("x")), f"{P}[1].parameters[1]", "must be a button object"),
+    (nested({**url_object("abc"), "parameters": {"type": "text", "text": "abc"}}), f"{AT}.parameters", "list"),
+    (nested({**url_object("abc"), "parameters": None}), f"{AT}.parameters", "list"),
+    (nested({**url_object("abc"), "parameters": ["abc"]}), f"{AT}.parameters[0]", "must be an object"),
+    (nested({**url_object("abc"), "parameters": [{"text": "abc"}]}), f"{AT}.parameters[0].type", "required"),
+    (nested({**url_object("abc"), "parameters": [{"type": 1, "text": "abc"}]}), f"{AT}.parameters[0].type",
+     "required"),
+    (nested({**url_object("abc"), "parameters": [IMAGE]}), f"{AT}.parameters[0].type", "text parameter"),
+    (nested(url_object(7)), f"{AT}.parameters[0].text", "required"),
+    (nested(url_object("a b")), f"{AT}.parameters[0].text", "spaces"),
+    (nested({**url_object("abc"), "parameters": [{**text("abc"), "parameters": [text("abc")]}]}),
+     f"{AT}.parameters[0]", "not another button object"),
+    (nested(url_object("abc", type="text")), f"{AT}.type", "must be button"),
+    (nested(url_object("abc", sub_type="phone")), f"{AT}.sub_type", "url, copy_code or quick_reply"),
+    (nested(url_object("abc", sub_type="copy_code")), f"{AT}.sub_type", "is a url button"),
+    ({**nested(url_object("abc")), "index": "0"}, f"{P}[1].index", "inside each button object"),
+    ({**nested(url_object("abc")), "sub_type": "url"}, f"{P}[1].sub_type", "inside each button object"),
+    # empty
+    (nested({**url_object("abc"), "parameters": []}), f"{AT}.parameters", "is empty"),
+    # too many
+    (nested({**url_object("abc"), "parameters": [text("abc"), text("def")]}), f"{AT}.parameters",
+     "exactly 1 text parameter, got 2"),
+    (nested(*[url_object("abc", i) for i in range(11)]), f"{P}[1].parameters", "at most 10 buttons, got 11"),
+    (nested(url_object("abc", "0"), url_object("def", 0)), P, "takes 1 button entry"),
+    # index out of range (or not an index)
+    (nested(url_object("abc", "10")), f"{AT}.index", "0 to 9"),
+    (nested(url_object("abc", -1)), f"{AT}.index", "0 to 9"),
+    (nested(url_object("abc", 1.5)), f"{AT}.index", "0 to 9"),
+    (nested(url_object("abc", True)), f"{AT}.index", "0 to 9"),
+    (nested(url_object("abc", "x")), f"{AT}.index", "0 to 9"),
+    (nested(url_object("abc", 5)), f"{AT}.index", "no button 5"),
+])
+def test_nested_button_objects_are_checked_strictly(button_entry: dict[str, Any], field: str, words: str) -> None:
+    assert build(URL_ONLY, [body("Budi"), nested(url_object("abc"))])["components"][-1]["parameters"] == [text("abc")]
+    error = refused(field, URL_ONLY, [body("Budi"), button_entry])
+    assert words in error.message, error.message
