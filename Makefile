@@ -53,7 +53,10 @@ docs: install
 bench: install
 	$(PY) -m bench
 
-deploy: install console
+# Credentials first: without them there is no point building anything.
+deploy: install
+	@$(PY) infra/deploy.py --stage $(STAGE) --check-aws "make deploy"
+	$(MAKE) --no-print-directory console
 	$(PY) infra/deploy.py --stage $(STAGE)
 
 package: install console

@@ -591,8 +591,13 @@ def main(argv=None):
     parser.add_argument("--alarm-email", default=os.environ.get("KIRIM_ALARM_EMAIL"),
                         help="subscribe this address to the stage's alarms (or KIRIM_ALARM_EMAIL)")
     parser.add_argument("--no-input", action="store_true", help="never prompt; missing settings fail")
+    parser.add_argument("--check-aws", metavar="COMMAND",
+                        help="only check for credentials and a region, naming COMMAND if they are missing")
     args = parser.parse_args(argv)
     try:
+        if args.check_aws:
+            aws_session(args.check_aws, args.region)
+            return 0
         return _deploy(args)
     except NoAws as err:
         print(err, file=sys.stderr)

@@ -75,6 +75,24 @@ def test_make_docs_builds_the_site(clone, make_docs):
     assert (clone / "site" / "index.html").is_file() and (clone / "site" / "getting-started" / "index.html").is_file()
 
 
+def test_make_package_needs_no_aws_account_or_stack(clone, make_docs):
+    packaged = _make(clone, "package", "STAGE=dev")
+    assert packaged.returncode == 0, packaged.stdout[-3000:] + packaged.stderr[-3000:]
+    assert (clone / "build" / "sam.yaml").is_file() and (clone / "build" / "deployment.zip").is_file()
+
+
+@pytest.mark.parametrize("target", ["deploy", "teardown"])
+def test_a_command_that_needs_aws_says_so_in_one_line(clone, make_docs, target):
+    env = {**_persons_environment(), "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    run = subprocess.run(["make", target, "STAGE=dev"], cwd=clone, env=env, stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode != 0
+    said = [line for line in (run.stdout + run.stderr).splitlines()
+            if "AWS credentials" in line and not line.startswith(("make:", "make[", "WARNING"))]
+    assert len(said) == 1 and "Traceback" not in run.stderr, run.stdout[-2000:] + run.stderr[-2000:]
+
+
 def _children() -> dict[int, list[int]]:
     tree: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
