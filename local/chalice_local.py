@@ -8,7 +8,7 @@
   browser on the machine would share one registration and login budget.
 - One terminal line per request (method, path, status, time), tagged `api`; the app's own JSON
   log lines go to `make run`'s log file (local/run.py sorts them).
-- `/docs/guide/` serves the built documentation site (`site/`, from `make docs`) when it exists.
+- `/docs/guide/` serves the built documentation site (`site/`, from `make docs`), or says how to build it.
 - The auto-reloader watches the app's code only (app.py, chalicelib/, .chalice/). Chalice's own
   walks the whole project every second (.venv and node_modules included) and restarts the server
   on any write, `make run`'s own log files among them.
@@ -45,6 +45,15 @@ class UnknownPath(chalice.local.LocalGatewayException):
         super().__init__(dict(NOT_FOUND_HEADERS), NOT_FOUND_BODY)
 
 
+class GuideNotBuilt(chalice.local.LocalGatewayException):
+    CODE = 404
+
+    def __init__(self) -> None:
+        super().__init__({"Content-Type": "text/html; charset=utf-8"}, (
+            b"<!doctype html><title>Kirim guide</title><h1>The guide is not built yet</h1>"
+            b"<p>Run <code>make docs</code> in the repository, then reload this page.</p>"))
+
+
 class StaticFile(chalice.local.LocalGatewayException):
     """A file of the documentation site, sent as the gateway's answer (it never reaches the app)."""
     CODE = 200
@@ -74,7 +83,9 @@ class KirimLocalGateway(chalice.local.LocalGateway):
         return event
 
     def handle_request(self, method, path, headers, body):  # noqa: ANN001, ANN201 - chalice's signature
-        if method in ("GET", "HEAD") and path.startswith(GUIDE) and SITE.is_dir():
+        if method in ("GET", "HEAD") and path.startswith(GUIDE):
+            if not SITE.is_dir():
+                raise GuideNotBuilt()
             found = _site_file(path)
             raise StaticFile(found) if found else UnknownPath()
         try:

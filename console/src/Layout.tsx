@@ -75,6 +75,13 @@ export function Layout({ page, children }: { page: string; children: ComponentCh
             {session.me.name || session.me.email}
             <span class="block">{session.me.email}</span>
           </div>
+          {session.me.stage === 'local' && (
+            // `make run` serves the documentation site it built (`make docs`) beside the API.
+            <a class="btn btn-ghost btn-block" href="/docs/guide/" target="_blank" rel="noopener" data-testid="guide">
+              <Icon name="report" size={18} />
+              {t('Guide')}
+            </a>
+          )}
           <button type="button" class="btn btn-ghost btn-block" onClick={session.signOut} data-testid="sign-out">
             <Icon name="logout" size={18} />
             {t('Sign out')}

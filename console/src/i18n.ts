@@ -10,6 +10,7 @@ const KEY = 'kirim.console.lang';
 const ID: Record<string, string> = {
   'Sign in': 'Masuk',
   'Sign out': 'Keluar',
+  Guide: 'Panduan',
   Register: 'Daftar',
   'Create an account': 'Buat akun',
   'Email': 'Email',

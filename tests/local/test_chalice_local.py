@@ -119,3 +119,6 @@ def test_the_built_documentation_site_is_served_under_docs_guide(local_server, t
     assert _get(local_server, "/docs/guide/%2e%2e/secret.txt", {})[0] == 404
     assert _get(local_server, "/docs/guide/nope.html", {})[0] == 404
     assert _get(local_server, "/docs", {})[0] == 200  # the API reference is the app's own page
+    monkeypatch.setattr(chalice_local, "SITE", tmp_path / "not-built")
+    status, _, body = _get(local_server, "/docs/guide/", {})
+    assert status == 404 and b"make docs" in body
