@@ -50,8 +50,9 @@ test: lint console dynamodb-local
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
+# `make bench QUICK=1`: the benchmarks that take minutes, with fewer rounds.
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(if $(QUICK),--quick)
 
 # Credentials first: without them there is no point building anything.
 deploy: install
