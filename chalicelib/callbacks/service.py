@@ -62,7 +62,7 @@ def on_status_changes(changes: Iterable[tuple[dict[str, Any] | None, dict[str, A
     created = [delivery for delivery in (_create(event) for event in found
                                          if getattr(apps.get(event["data"]["application_id"]), "callback_url", None))
                if delivery is not None]
-    queue.enqueue(queue.job(d.message_id, d.sequence, 0) for d in created)
+    queue.enqueue(created)
     return len(created)
 
 
@@ -127,7 +127,7 @@ def replay(application_id: str, delivery_id: str) -> dict[str, Any]:
     if key is None:
         raise not_found(DELIVERY_NOT_FOUND)
     delivery = _replay(application_id, *key)
-    queue.enqueue([queue.job(delivery.message_id, delivery.sequence, delivery.attempt_count)])
+    queue.enqueue([delivery])
     return render(delivery)
 
 
@@ -143,7 +143,7 @@ def replay_dead(message_id: str, sequence: int) -> bool:
         delivery = _replay(current.application_id, message_id, sequence)
     except ApiError:
         return False
-    queue.enqueue([queue.job(message_id, sequence, delivery.attempt_count)])
+    queue.enqueue([delivery])
     return True
 
 
@@ -158,7 +158,7 @@ def replay_failed(application_id: str, start: datetime, end: datetime) -> dict[s
             delivery = _replay(application_id, key.message_id, int(key.sequence))
         except ApiError:
             continue  # replayed meanwhile
-        jobs.append(queue.job(delivery.message_id, delivery.sequence, delivery.attempt_count))
+        jobs.append(delivery)
     queue.enqueue(jobs)
     return {"replayed": len(jobs), "more": len(keys) > REPLAY_LIMIT}
 

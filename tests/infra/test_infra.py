@@ -102,8 +102,8 @@ EXPECTED_ENV = {
     "ALARM_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:kirim-{STAGE}-alarms",
     "CALLBACKS_TABLE": f"kirim-{STAGE}-callbacks",
     "VERIFICATIONS_TABLE": f"kirim-{STAGE}-verifications",
-    "CALLBACK_QUEUE_NAME": f"kirim-{STAGE}-callbacks",
-    "CALLBACK_DLQ_NAME": f"kirim-{STAGE}-callbacks-dlq",
+    "CALLBACK_QUEUE_NAME": f"kirim-{STAGE}-callbacks.fifo",
+    "CALLBACK_DLQ_NAME": f"kirim-{STAGE}-callbacks-dlq.fifo",
     # MESSAGES_STREAM_ARN: the stream's label is its creation time (checked by prefix).
     # SIMULATOR_INBOX_TABLE: the local stage's only.
     # CURSOR_SECRET_ARN and PROVIDER_SECRET_ARN: moto's CloudFormation creates no secrets.
@@ -220,6 +220,13 @@ def test_deploy_stack_creates_resources(stack):
     assert json.loads(queue["RedrivePolicy"]) == {"deadLetterTargetArn": dlq["QueueArn"], "maxReceiveCount": 3}
     assert dlq["MessageRetentionPeriod"] == "1209600"
     assert queue["QueueArn"] == stack["ReportQueueArn"]
+
+    # Then the callbacks queue is FIFO, its limits per message group (an application), and so is its DLQ
+    callbacks = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=EXPECTED_ENV["CALLBACK_QUEUE_NAME"])[
+        "QueueUrl"], AttributeNames=["All"])["Attributes"]
+    assert {k: callbacks.get(k) for k in ("FifoQueue", "DeduplicationScope", "FifoThroughputLimit")} == {
+        "FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+    assert json.loads(callbacks["RedrivePolicy"])["deadLetterTargetArn"].endswith(EXPECTED_ENV["CALLBACK_DLQ_NAME"])
 
     # Then the bucket exists and is encrypted
     s3 = boto3.client("s3")
