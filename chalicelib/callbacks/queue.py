@@ -11,11 +11,16 @@ answer was lost) is delivered once.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Iterable
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.callbacks.models import Delivery
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
+
+log = logging.getLogger(__name__)
 
 _BATCH = 10  # SQS SendMessageBatch's limit
 
@@ -28,17 +33,26 @@ def _entry(delivery: Delivery, index: int) -> dict:
 
 
 def enqueue(deliveries: Iterable[Delivery]) -> int:
-    """Queue each delivery's next attempt."""
+    """Queue each delivery's next attempt; returns how many SQS took. Best effort: every
+    delivery given here is saved as pending with a due time, so the sweeper queues what SQS
+    refused once that time comes; a caller never fails for it."""
     deliveries = list(deliveries)
     url = aws.queue_url(get_settings().callback_queue_name)
+    queued = 0
     for start in range(0, len(deliveries), _BATCH):
         chunk = deliveries[start:start + _BATCH]
-        answer = aws.client("sqs").send_message_batch(QueueUrl=url, Entries=[
-            _entry(delivery, i) for i, delivery in enumerate(chunk)])
-        if answer.get("Failed"):
-            # Not lost either way (the sweeper queues every due delivery), but say so now.
-            raise RuntimeError(f"{len(answer['Failed'])} callback jobs were not queued")
-    return len(deliveries)
+        try:
+            answer = aws.client("sqs").send_message_batch(QueueUrl=url, Entries=[
+                _entry(delivery, i) for i, delivery in enumerate(chunk)])
+        except (BotoCoreError, ClientError) as error:
+            log.warning("callback jobs not queued; the sweeper will queue them",
+                        extra={"jobs": len(chunk), "error": type(error).__name__})
+            continue
+        failed = len(answer.get("Failed") or [])
+        if failed:
+            log.warning("callback jobs not queued; the sweeper will queue them", extra={"jobs": failed})
+        queued += len(chunk) - failed
+    return queued
 
 
 def dead_letter(delivery: Delivery) -> None:

@@ -6,7 +6,9 @@ stream's consumer (messages.changes) calls it through the status-change hook tha
 registers, with (old image or None, new image) pairs as plain Python values (of the old image
 only its status is used). It may be given the same change more than once (the hook runs at least
 once per change, in order per message) and creates each delivery at most once (its key is the
-message id and the status sequence number) before queueing it.
+message id and the status sequence number) before queueing it. Queueing never fails it: a
+delivery is saved pending and due at the end of the sweep's grace, so what SQS refuses the
+sweeper queues then, and the stream's accounting never waits for SQS.
 """
 from __future__ import annotations
 
