@@ -4,9 +4,10 @@
     python infra/package.py --stage dev [--out build/]
 
 Chalice runs with PIP_NO_DEPS=1, so the zip holds exactly requirements.txt (boto3 and
-botocore come from the Lambda runtime). The stage's provider_events on-failure destination
-(its DLQ ARN, written into config.json by `deploy.py --skip-chalice`) is added to the merge
-fragment here, because the fragment itself is shared by every stage. Exits non-zero when the
+botocore come from the Lambda runtime). The stage's on-failure destinations (provider_events'
+and the message_stream mapping's DLQ ARNs, written into config.json by `deploy.py
+--skip-chalice`) are added to the merge fragment here, because the fragment itself is shared
+by every stage. Exits non-zero when the
 zip is over GOAL_BYTES.
 
 Then every module in the zip gets its compiled .pyc beside it (add_bytecode): Lambda's file system
@@ -25,20 +26,27 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deploy import CHALICE_ENV, CONFIG, MERGE_TEMPLATE, _chalice_executable, read_config, stage_environment  # noqa: E402
+from deploy import (CHALICE_ENV, CONFIG, MERGE_TEMPLATE, STREAM_DESTINATIONS, _chalice_executable, env_name,  # noqa: E402
+                    read_config, resource_name, stage_environment)
 from zip_bytecode import add_bytecode  # noqa: E402,F401 - also package.add_bytecode for scripts
 
 GOAL_BYTES = 10 * 1024 * 1024
 
 
 def merge_fragment(stage_env):
-    """The merge template, plus the on-failure destination when the stage has its DLQ ARN."""
+    """The merge template, plus the on-failure destinations of the stage's DLQ ARNs."""
     fragment = yaml.safe_load(MERGE_TEMPLATE.read_text())
     dlq = stage_env.get("PROVIDER_EVENTS_DLQ_ARN")
     if dlq:
         fragment["Resources"]["ProviderEvents"] = {"Properties": {"EventInvokeConfig": {
             "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600,
             "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": dlq}}}}}
+    for name, output in STREAM_DESTINATIONS.items():
+        arn = stage_env.get(env_name(output))
+        if arn:
+            resource = resource_name(name)
+            event = fragment["Resources"][resource]["Properties"]["Events"][f"{resource}DynamodbEventSource"]
+            event["Properties"]["DestinationConfig"] = {"OnFailure": {"Destination": arn}}
     return fragment
 
 

@@ -312,6 +312,10 @@ def test_package_output_passes_cfn_lint_and_carries_the_stage_settings(package, 
         assert sam[logical]["Properties"]["Role"] == config["lambda_functions"][name]["iam_role_arn"], logical
     destination = sam["ProviderEvents"]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
     assert destination == {"Type": "SQS", "Destination": config["environment_variables"]["PROVIDER_EVENTS_DLQ_ARN"]}
+    stream = sam["MessageStream"]["Properties"]["Events"]["MessageStreamDynamodbEventSource"]["Properties"]
+    assert stream["DestinationConfig"] == {"OnFailure": {
+        "Destination": config["environment_variables"]["MESSAGE_STREAM_DLQ_ARN"]}}
+    assert (stream["MaximumRecordAgeInSeconds"], stream["BisectBatchOnFunctionError"]) == (3600, False)
 
 
 def test_moto_is_what_stops_the_rest_api(package):
