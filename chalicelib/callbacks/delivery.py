@@ -2,8 +2,8 @@
 
 An attempt claims the delivery first, and the claim counts it: a conditional update (still
 pending, still at the attempt count the job was queued with, attempts left, no live lease) that
-raises the count, takes a lease, appends an "interrupted" entry and pushes the due time to when
-the next attempt would come anyway. So a duplicate job or a second worker does nothing, and a
+raises the count, takes a lease, appends a "no answer recorded" entry and pushes the due time to
+when the next attempt would come anyway. So a duplicate job or a second worker does nothing, and a
 worker that dies or times out mid-attempt has still used that attempt: the sweeper queues the
 next one when it is due, and the 8th ends in the DLQ like any other failure. Then it signs the
 stored body with the application's active secrets, POSTs it (callbacks.http, which ends every
@@ -12,7 +12,8 @@ still holds: a success ends the delivery, a failure schedules the next attempt
 (callbacks.schedule), and the last failure marks it failed, puts it on the DLQ and in the
 failed index (for replay). A job for a delivery whose attempts are used up (its last worker
 died) marks it failed the same way. DynamoDB calls per attempt: the claim, the application (URL
-and secrets), the record; none of them on a send's path.
+and secrets), the record (a stale or duplicate job: the claim and the give-up, both refused);
+none of them on a send's path.
 
 Retries are a scheduled sweep of due deliveries, not SQS delays: SQS delays stop at 15 minutes
 and a retry schedule of a day needs hours between attempts. The sweeper runs every minute,
@@ -42,7 +43,7 @@ LEASE_SECONDS = 60        # an attempt takes at most http.DEADLINE_SECONDS plus 
 MAX_KEPT_ATTEMPTS = 50    # the newest attempts kept (replays could grow the list without end)
 SWEEP_LIMIT = 500         # per partition and sweep; the next sweep takes the rest
 # What an attempt's entry says until its answer is recorded, and forever if its worker died.
-INTERRUPTED = "interrupted: the worker stopped before the answer was recorded"
+INTERRUPTED = "no answer recorded: the attempt is in flight, or its worker stopped"
 
 
 def _conditional(error: UpdateError) -> bool:

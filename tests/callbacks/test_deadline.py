@@ -116,7 +116,7 @@ def test_a_trickling_receiver_costs_one_counted_attempt_and_the_batch_goes_on(
 def test_a_worker_killed_mid_attempt_has_used_it_and_the_last_ends_in_the_dlq(hooked, receiver, worker, frozen_clock,
                                                                               monkeypatch):
     """The Lambda dies (or times out) during every POST: each attempt is counted when claimed,
-    shows as interrupted, the next comes when the schedule says, and the job after the 8th
+    shows no answer recorded, the next comes when the schedule says, and the job after the 8th
     marks the delivery failed and puts it on the DLQ, as 8 failed answers would."""
     monkeypatch.setattr(schedule, "jitter", lambda: 0.0)
 
