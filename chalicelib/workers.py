@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from chalice import Blueprint, Rate
 
@@ -168,21 +168,55 @@ def report_worker(event: Any) -> dict:
     return _partial_batch(event, _report_record)
 
 
-def _callback_record(record: Any) -> None:
+def _callback_record(record: dict) -> None:
     from chalicelib.callbacks import delivery
     from chalicelib.callbacks import service as callbacks
 
-    body = json.loads(record.body)
+    body = json.loads(record["body"])
     if body.get("dead"):
         callbacks.replay_dead(body["message_id"], int(body["sequence"]))
         return
     delivery.attempt(body["message_id"], int(body["sequence"]), int(body["attempt"]))
 
 
-# Attempts run one after another, each within 5 s: a batch of 5 fits the 60 s Lambda timeout.
-@_sqs_worker(_settings.callback_queue_name, "callbacks_worker", 5, instances=5)
+def _handled(record_handler: Callable[[dict], None], record: dict) -> bool:
+    try:
+        record_handler(record)
+    except Exception:  # noqa: BLE001 - reported as this record's failure
+        log.exception("record failed; SQS will hand it over again", extra={"message_id": record.get("messageId")})
+        return False
+    return True
+
+
+def _concurrent_batch(event: Any, record_handler: Callable[[dict], None]) -> dict:
+    """Every record of the batch at once, each in its own thread (with a copy of the
+    invocation's context), so no record waits behind a slow one: a batch takes as long as its
+    slowest record. On a FIFO queue a failed record fails the rest of its message group in the
+    batch too, so that none of them is deleted before it (Lambda's rule for FIFO batches)."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    records = event.to_dict()["Records"]
+    if not records:
+        return {"batchItemFailures": []}
+    with ThreadPoolExecutor(max_workers=len(records)) as pool:
+        done = [pool.submit(contextvars.copy_context().run, _handled, record_handler, record) for record in records]
+    failures, failed_groups = [], set()
+    for record, future in zip(records, done):
+        group = (record.get("attributes") or {}).get("MessageGroupId")
+        if not future.result() or (group is not None and group in failed_groups):
+            failures.append({"itemIdentifier": record["messageId"]})
+            if group is not None:
+                failed_groups.add(group)
+    return {"batchItemFailures": failures}
+
+
+# One message group per application (callbacks.queue), so one application's slow receiver holds
+# at most one of these workers; the attempts of a batch run at once, each within its deadline
+# (http.DEADLINE_SECONDS), so a batch fits the 60 s Lambda timeout many times over.
+@_sqs_worker(_settings.callback_queue_name, "callbacks_worker", 10, instances=5)
 def callbacks_worker(event: Any) -> dict:
-    return _partial_batch(event, _callback_record)
+    return _concurrent_batch(event, _callback_record)
 
 
 @workers.schedule(Rate(1, unit=Rate.MINUTES), name="callback_sweeper")

@@ -13,8 +13,8 @@
    ``environment_variables`` in .chalice/config.json, and each function's role ARN.
 4. Unless --skip-chalice: runs ``chalice deploy --stage <stage>``, then sets what chalice
    deploy cannot (each function's code again, with a .pyc beside every module;
-   ReportBatchItemFailures on the SQS mappings, the report worker's /tmp, the
-   provider_events on-failure destination, the API Gateway error bodies).
+   ReportBatchItemFailures on the SQS and stream mappings, the report worker's /tmp, the
+   provider_events and message_stream on-failure destinations, the API Gateway error bodies).
 
 Every step is idempotent: re-running after a failure picks up where it stopped.
 The stack functions (deploy_stack, outputs_to_env, write_env) are importable,
@@ -46,6 +46,9 @@ REPORT_WORKER = "report_worker"  # name= of the app's @app.on_sqs_message handle
 SQS_WORKERS = (REPORT_WORKER, "dispatch_worker", "simulator_clock", "callbacks_worker")
 ASYNC_WORKERS = {"provider_events": "ProviderEventsDlqArn"}  # SNS-invoked -> on-failure queue
 STREAM_WORKERS = ("message_stream",)  # name= of the app's @app.on_dynamodb_record handlers
+STREAM_DESTINATIONS = {"message_stream": "MessageStreamDlqArn"}  # stream mapping -> on-failure queue
+# What chalice-merge.yaml sets on a stream mapping besides the flag; deploy.py sets the same.
+STREAM_SETTINGS = ("BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds", "MaximumRetryAttempts")
 # Chalice bundles exactly requirements.txt: boto3/botocore come from the Lambda runtime.
 CHALICE_ENV = {"PIP_NO_DEPS": "1"}
 
@@ -210,9 +213,14 @@ def write_env(config_path, stage, env):
     _write_config(config_path, config)
 
 
+def resource_name(function_name):
+    """chalice package's resource for a function: message_stream -> MessageStream."""
+    return "".join(part.capitalize() for part in function_name.split("_"))
+
+
 def role_output(function_name):
     """The stack output holding a function's role: api_handler -> ApiHandlerRoleArn."""
-    return "".join(part.capitalize() for part in function_name.split("_")) + "RoleArn"
+    return resource_name(function_name) + "RoleArn"
 
 
 def require_roles(functions, outputs):
@@ -311,20 +319,45 @@ def _enable_on(lambda_client, worker):
         if "ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", []):
             print(f"ReportBatchItemFailures already set on {mapping['UUID']}")
             continue
-        # A mapping chalice just created or updated is still "Creating"/"Updating"
-        # for a few seconds and refuses changes until it settles.
-        for attempt in range(20):
-            try:
-                lambda_client.update_event_source_mapping(
-                    UUID=mapping["UUID"], FunctionResponseTypes=["ReportBatchItemFailures"]
-                )
-                break
-            except (lambda_client.exceptions.ResourceInUseException,
-                    lambda_client.exceptions.ResourceConflictException):
-                if attempt == 19:
-                    raise
-                time.sleep(3)
+        _update_mapping(lambda_client, mapping["UUID"], FunctionResponseTypes=["ReportBatchItemFailures"])
         print(f"ReportBatchItemFailures set on mapping {mapping['UUID']}")
+
+
+def _update_mapping(lambda_client, uuid, **changes):
+    # A mapping chalice just created or updated is still "Creating"/"Updating"
+    # for a few seconds and refuses changes until it settles.
+    for attempt in range(20):
+        try:
+            lambda_client.update_event_source_mapping(UUID=uuid, **changes)
+            return
+        except (lambda_client.exceptions.ResourceInUseException,
+                lambda_client.exceptions.ResourceConflictException):
+            if attempt == 19:
+                raise
+            time.sleep(3)
+
+
+def configure_stream_failures(lambda_client, project_dir, stage, outputs, merge_template=MERGE_TEMPLATE,
+                              destinations=STREAM_DESTINATIONS):
+    """A stream batch that keeps failing goes to its DLQ after chalice-merge.yaml's record age,
+    and the shard moves on (the records stay in the stream to be replayed). chalice deploy
+    cannot set this; without it Lambda retries until the stream drops the records at 24 hours."""
+    fragment = yaml.safe_load(Path(merge_template).read_text())["Resources"]
+    for name, output in destinations.items():
+        function = _deployed_resource(project_dir, stage, "lambda_function", name)
+        if not function:
+            print(f"note: no '{name}' function deployed; its stream mapping keeps Lambda's defaults")
+            continue
+        resource = resource_name(name)
+        wanted = fragment[resource]["Properties"]["Events"][f"{resource}DynamodbEventSource"]["Properties"]
+        settings = {key: wanted[key] for key in STREAM_SETTINGS}
+        mappings = lambda_client.list_event_source_mappings(FunctionName=function["lambda_arn"])
+        for mapping in mappings["EventSourceMappings"]:
+            if "/stream/" in mapping.get("EventSourceArn", ""):
+                _update_mapping(lambda_client, mapping["UUID"], **settings,
+                                DestinationConfig={"OnFailure": {"Destination": outputs[output]}})
+                print(f"{name}: a batch still failing after {settings['MaximumRecordAgeInSeconds']} s "
+                      f"goes to {outputs[output]}")
 
 
 def apply_gateway_responses(apigw_client, project_dir, stage, merge_template=MERGE_TEMPLATE):
@@ -652,6 +685,7 @@ def _deploy(args):
     enable_batch_item_failures(lambda_client, project_dir, args.stage)
     size_report_storage(lambda_client, project_dir, args.stage)
     configure_async_failures(lambda_client, project_dir, args.stage, outputs)
+    configure_stream_failures(lambda_client, project_dir, args.stage, outputs)
     apply_gateway_responses(client("apigateway"), project_dir, args.stage)
     return 0
 

@@ -201,25 +201,33 @@ class LocalWorker:
         """Deliver one batch from every source; returns how many messages were handed over."""
         delivered = self.deliver_streams()
         for source in self.sources:
-            messages = self.sqs.receive_message(
-                QueueUrl=source.queue_url, MaxNumberOfMessages=source.batch_size, WaitTimeSeconds=wait_seconds,
-                AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
-            if not messages:
-                continue
-            delivered += len(messages)
-            records = [self._record(source, m) for m in messages]
-            try:
-                result = source.handler({"Records": records}, _context(source.name))
-            except Exception:  # noqa: BLE001 - as in Lambda: the whole batch returns to the queue
-                log.exception("handler %s failed; the batch will be redelivered", source.name)
-                continue
-            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])
-                      } if isinstance(result, dict) else set()
-            done = [m for m in messages if m["MessageId"] not in failed]
-            if done:
-                self.sqs.delete_message_batch(QueueUrl=source.queue_url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            delivered += self._poll(source, wait_seconds)
         return delivered
+
+    def poll_source(self, name: str, wait_seconds: int = 0) -> int:
+        """One batch from one SQS source, as one more concurrent Lambda of that function would
+        take it (tests run several at once); returns how many messages were handed over."""
+        return self._poll(next(source for source in self.sources if source.name == name), wait_seconds)
+
+    def _poll(self, source: _Source, wait_seconds: int) -> int:
+        messages = self.sqs.receive_message(
+            QueueUrl=source.queue_url, MaxNumberOfMessages=source.batch_size, WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return 0
+        records = [self._record(source, m) for m in messages]
+        try:
+            result = source.handler({"Records": records}, _context(source.name))
+        except Exception:  # noqa: BLE001 - as in Lambda: the whole batch returns to the queue
+            log.exception("handler %s failed; the batch will be redelivered", source.name)
+            return len(messages)
+        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])
+                  } if isinstance(result, dict) else set()
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(QueueUrl=source.queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        return len(messages)
 
     def run(self, stop: threading.Event, idle_sleep: float = 0.5, schedule_every: float = 60.0) -> None:
         next_schedule = time.monotonic() + schedule_every

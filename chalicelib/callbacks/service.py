@@ -6,7 +6,9 @@ stream's consumer (messages.changes) calls it through the status-change hook tha
 registers, with (old image or None, new image) pairs as plain Python values (of the old image
 only its status is used). It may be given the same change more than once (the hook runs at least
 once per change, in order per message) and creates each delivery at most once (its key is the
-message id and the status sequence number) before queueing it.
+message id and the status sequence number) before queueing it. Queueing never fails it: a
+delivery is saved pending and due at the end of the sweep's grace, so what SQS refuses the
+sweeper queues then, and the stream's accounting never waits for SQS.
 """
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ def on_status_changes(changes: Iterable[tuple[dict[str, Any] | None, dict[str, A
     created = [delivery for delivery in (_create(event) for event in found
                                          if getattr(apps.get(event["data"]["application_id"]), "callback_url", None))
                if delivery is not None]
-    queue.enqueue(queue.job(d.message_id, d.sequence, 0) for d in created)
+    queue.enqueue(created)
     return len(created)
 
 
@@ -127,7 +129,7 @@ def replay(application_id: str, delivery_id: str) -> dict[str, Any]:
     if key is None:
         raise not_found(DELIVERY_NOT_FOUND)
     delivery = _replay(application_id, *key)
-    queue.enqueue([queue.job(delivery.message_id, delivery.sequence, delivery.attempt_count)])
+    queue.enqueue([delivery])
     return render(delivery)
 
 
@@ -143,7 +145,7 @@ def replay_dead(message_id: str, sequence: int) -> bool:
         delivery = _replay(current.application_id, message_id, sequence)
     except ApiError:
         return False
-    queue.enqueue([queue.job(message_id, sequence, delivery.attempt_count)])
+    queue.enqueue([delivery])
     return True
 
 
@@ -158,7 +160,7 @@ def replay_failed(application_id: str, start: datetime, end: datetime) -> dict[s
             delivery = _replay(application_id, key.message_id, int(key.sequence))
         except ApiError:
             continue  # replayed meanwhile
-        jobs.append(queue.job(delivery.message_id, delivery.sequence, delivery.attempt_count))
+        jobs.append(delivery)
     queue.enqueue(jobs)
     return {"replayed": len(jobs), "more": len(keys) > REPLAY_LIMIT}
 

@@ -7,6 +7,7 @@ meets a stuck dependency must end in Kirim's own answer rather than be killed ha
 from __future__ import annotations
 
 import json
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -14,12 +15,17 @@ from typing import Any
 TIMEOUTS = {"connect_timeout": 1, "read_timeout": 5, "retries": {"mode": "standard", "total_max_attempts": 2}}
 
 
+# boto3's default session must not make two clients at once; callback attempts run in threads.
+_making = threading.Lock()
+
+
 @lru_cache(maxsize=None)
 def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(service, config=Config(**TIMEOUTS))
+    with _making:
+        return boto3.client(service, config=Config(**TIMEOUTS))
 
 
 @lru_cache(maxsize=None)

@@ -144,8 +144,8 @@ def get_settings() -> Settings:
         verifications_table=_name("VERIFICATIONS_TABLE", stage, "verifications"),
         # Exists in the local stage only (infra/template.yaml): the simulator's test inbox.
         simulator_inbox_table=_name("SIMULATOR_INBOX_TABLE", stage, "simulator-inbox"),
-        callback_queue_name=_name("CALLBACK_QUEUE_NAME", stage, "callbacks"),
-        callback_dlq_name=_name("CALLBACK_DLQ_NAME", stage, "callbacks-dlq"),
+        callback_queue_name=_name("CALLBACK_QUEUE_NAME", stage, "callbacks.fifo"),
+        callback_dlq_name=_name("CALLBACK_DLQ_NAME", stage, "callbacks-dlq.fifo"),
         # Ports a callback URL may name besides 443 (outside the local stage).
         callback_ports=frozenset({443, *(int(p) for p in os.environ.get("CALLBACK_PORTS", "").split(",") if p.strip())}),
         # The Verify API's email sender when the start request names none (an SES-verified identity).

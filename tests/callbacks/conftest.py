@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 import standardwebhooks.webhooks as swh
 
-from chalicelib.core import clock
+from chalicelib.core import clock, config
 from tests.conftest import Api
 from tests.fakes import webhook_receiver
 
@@ -20,8 +20,7 @@ class _ReceiverTime(datetime):
         return clock.now().astimezone(tz or timezone.utc)
 
 
-@pytest.fixture
-def receiver(monkeypatch):
+def _receiving(monkeypatch):
     monkeypatch.setattr(swh, "datetime", _ReceiverTime)
     receiver, server = webhook_receiver.start()
     yield receiver
@@ -29,16 +28,44 @@ def receiver(monkeypatch):
 
 
 @pytest.fixture
-def hooked(client, receiver):
-    """An account whose application sends its status callbacks to the receiver."""
-    api = Api(client)
+def receiver(monkeypatch):
+    yield from _receiving(monkeypatch)
+
+
+@pytest.fixture
+def other_receiver(monkeypatch):
+    """A second customer's receiver."""
+    yield from _receiving(monkeypatch)
+
+
+def hook(api: Api, url: str) -> dict:
+    """A new account whose application sends its status callbacks to `url`."""
     email, session = api.user()
     app_id = api.application(session, ["sms"])["application_id"]
     token = api.token(session, app_id, "sms")
-    answer = api.call("PUT", f"/applications/{app_id}/settings", {"callback_url": receiver.url}, session)
+    answer = api.call("PUT", f"/applications/{app_id}/settings", {"callback_url": url}, session)
     assert answer.status_code == 200, answer.json_body
     return {"api": api, "session": session, "app_id": app_id, "token": token, "email": email,
             "secret": answer.json_body["callback_secret"]}
+
+
+@pytest.fixture
+def hooked(client, receiver):
+    """An account whose application sends its status callbacks to the receiver."""
+    return hook(Api(client), receiver.url)
+
+
+@pytest.fixture
+def stage(monkeypatch):
+    """Switch the stage (and CALLBACK_PORTS) for one test."""
+    def use(name: str, ports: str = "") -> None:
+        monkeypatch.setenv("KIRIM_STAGE", name)
+        monkeypatch.setenv("CURSOR_SECRET", "test-only")
+        monkeypatch.setenv("CALLBACK_PORTS", ports)
+        config.get_settings.cache_clear()
+    yield use
+    monkeypatch.undo()
+    config.get_settings.cache_clear()
 
 
 def message_image(app_id: str, message_id: str, statuses: list[str]) -> dict:

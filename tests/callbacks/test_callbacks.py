@@ -91,7 +91,7 @@ def test_retries_follow_the_schedule_then_the_dlq_then_replay(hooked, receiver, 
     assert len([r for r in receiver.received if r.headers["webhook-id"] == delivery_id(message_id, 1)]) == 8
     # The DLQ got it.
     sqs = boto3.client("sqs")
-    dlq = sqs.get_queue_url(QueueName="kirim-local-callbacks-dlq")["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName="kirim-local-callbacks-dlq.fifo")["QueueUrl"]
     dead = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]]
     assert {"message_id": message_id, "sequence": 1, "dead": True} in dead
     frozen_clock.advance(3600)
@@ -132,8 +132,9 @@ def test_a_dead_job_redriven_from_the_dlq_is_replayed(hooked, receiver, worker):
     drain(worker)  # the queued first attempt finds it failed: skipped
     assert receiver.received == []
     sqs = boto3.client("sqs")
-    queue = sqs.get_queue_url(QueueName="kirim-local-callbacks")["QueueUrl"]
-    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"message_id": message_id, "sequence": 1, "dead": True}))
+    queue = sqs.get_queue_url(QueueName="kirim-local-callbacks.fifo")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"message_id": message_id, "sequence": 1, "dead": True}),
+                     MessageGroupId=hooked["app_id"], MessageDeduplicationId="redriven")
     drain(worker)
     assert [r.headers["webhook-id"] for r in receiver.received] == [delivery_id(message_id, 1)]
     assert Delivery.get(message_id, 1).state == "delivered"

@@ -377,8 +377,11 @@ def test_package_without_a_stack_or_credentials_passes_cfn_lint_and_imports_the_
         assert properties["Environment"]["Variables"]["KIRIM_STAGE"] == "dev"
         assert not set(properties["Environment"]["Variables"]) & set(variables)
         assert properties["Timeout"] == config["lambda_functions"].get(chalice_name, {}).get("lambda_timeout", 28)
-    stream = functions["MessageStream"]["Events"]["MessageStreamDynamodbEventSource"]["Properties"]["Stream"]
-    assert stream == {"Fn::ImportValue": {"Fn::Sub": "${InfraStack}-MessagesStreamArn"}}
+    stream = functions["MessageStream"]["Events"]["MessageStreamDynamodbEventSource"]["Properties"]
+    assert stream["Stream"] == {"Fn::ImportValue": {"Fn::Sub": "${InfraStack}-MessagesStreamArn"}}
+    assert stream["DestinationConfig"] == {"OnFailure": {
+        "Destination": {"Fn::ImportValue": {"Fn::Sub": "${InfraStack}-MessageStreamDlqArn"}}}}
+    assert (stream["MaximumRecordAgeInSeconds"], stream["BisectBatchOnFunctionError"]) == (3600, False)
     destination = functions["ProviderEvents"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
     assert destination == {"Type": "SQS",
                            "Destination": {"Fn::ImportValue": {"Fn::Sub": "${InfraStack}-ProviderEventsDlqArn"}}}

@@ -506,12 +506,14 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
                     for action, resource in requested(service, operation, params)}
     assert {("dynamodb:BatchGetItem", f"{table}kirim-{STAGE}-applications"),
             ("dynamodb:PutItem", f"{table}kirim-{STAGE}-callbacks"),
-            ("sqs:SendMessage", f"{queue}kirim-{STAGE}-callbacks")} <= stream_calls, sorted(stream_calls)
+            ("sqs:SendMessage", f"{queue}kirim-{STAGE}-callbacks.fifo")} <= stream_calls, sorted(stream_calls)
     stream_role = policies["MessageStreamRole"]
     assert not allowed(stream_role, "dynamodb:UpdateItem", f"{table}kirim-{STAGE}-callbacks")
     assert not allowed(stream_role, "dynamodb:BatchGetItem", f"{table}kirim-{STAGE}-messages")
     assert not allowed(stream_role, "sqs:SendMessage", f"{queue}kirim-{STAGE}-dispatch")
-    assert not allowed(stream_role, "sqs:SendMessage", f"{queue}kirim-{STAGE}-callbacks-dlq")
+    assert not allowed(stream_role, "sqs:SendMessage", f"{queue}kirim-{STAGE}-callbacks-dlq.fifo")
+    # Lambda sends a stream batch it gave up on to the mapping's DLQ with the function's own role.
+    assert allowed(stream_role, "sqs:SendMessage", f"{queue}kirim-{STAGE}-message-stream-dlq")
 
 
 def _run(name, handler, event, context):

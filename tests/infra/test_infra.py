@@ -39,6 +39,9 @@ ACCOUNT = "123456789012"  # moto's default account
 _spec = importlib.util.spec_from_file_location("kirim_infra_deploy", INFRA / "deploy.py")
 deploy = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(deploy)
+_package_spec = importlib.util.spec_from_file_location("kirim_infra_package", INFRA / "package.py")
+package = importlib.util.module_from_spec(_package_spec)
+_package_spec.loader.exec_module(package)
 
 
 
@@ -102,8 +105,9 @@ EXPECTED_ENV = {
     "ALARM_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:kirim-{STAGE}-alarms",
     "CALLBACKS_TABLE": f"kirim-{STAGE}-callbacks",
     "VERIFICATIONS_TABLE": f"kirim-{STAGE}-verifications",
-    "CALLBACK_QUEUE_NAME": f"kirim-{STAGE}-callbacks",
-    "CALLBACK_DLQ_NAME": f"kirim-{STAGE}-callbacks-dlq",
+    "CALLBACK_QUEUE_NAME": f"kirim-{STAGE}-callbacks.fifo",
+    "CALLBACK_DLQ_NAME": f"kirim-{STAGE}-callbacks-dlq.fifo",
+    "MESSAGE_STREAM_DLQ_ARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:kirim-{STAGE}-message-stream-dlq",
     # MESSAGES_STREAM_ARN: the stream's label is its creation time (checked by prefix).
     # SIMULATOR_INBOX_TABLE: the local stage's only.
     # CURSOR_SECRET_ARN and PROVIDER_SECRET_ARN: moto's CloudFormation creates no secrets.
@@ -228,6 +232,13 @@ def test_deploy_stack_creates_resources(stack):
     assert dlq["MessageRetentionPeriod"] == "1209600"
     assert queue["QueueArn"] == stack["ReportQueueArn"]
 
+    # Then the callbacks queue is FIFO, its limits per message group (an application), and so is its DLQ
+    callbacks = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=EXPECTED_ENV["CALLBACK_QUEUE_NAME"])[
+        "QueueUrl"], AttributeNames=["All"])["Attributes"]
+    assert {k: callbacks.get(k) for k in ("FifoQueue", "DeduplicationScope", "FifoThroughputLimit")} == {
+        "FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+    assert json.loads(callbacks["RedrivePolicy"])["deadLetterTargetArn"].endswith(EXPECTED_ENV["CALLBACK_DLQ_NAME"])
+
     # Then the bucket exists and is encrypted
     s3 = boto3.client("s3")
     bucket = stack["ReportBucket"]
@@ -326,7 +337,7 @@ def test_template_outputs_are_the_documented_set():
         "ReportQueueArn", "ReportDlqUrl", "ReportBucket", "ProviderEventsTopicArn",
         "CountersTable", "IvrTable", "TemplatesTable", "ReportsTable", "CursorSecretArn", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
         "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
-        "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "AlarmTopicArn",
+        "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "MessageStreamDlqArn", "AlarmTopicArn",
         "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",
         "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
         "CallbacksTable", "VerificationsTable", "SimulatorInboxTable",
@@ -445,6 +456,44 @@ def test_enable_batch_item_failures_patches_the_sqs_mapping(stack, tmp_path):
     assert lam.get_event_source_mapping(UUID=uuid)["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_the_stream_mapping_sets_aside_a_batch_failing_for_an_hour_and_never_drops_one(stack, tmp_path):
+    """Issue 20, item 7: without an on-failure destination and a record age, a batch that keeps
+    failing blocks its shard until the stream trims the records at 24 hours, and Lambda then
+    drops them without a word. Both deploy paths set both."""
+    # Given the message_stream function as chalice deploy leaves it: a stream mapping with Lambda's defaults
+    role = boto3.client("iam").create_role(
+        RoleName="kirim-test-stream", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    lam = boto3.client("lambda")
+    arn = lam.create_function(FunctionName="kirim-test-message_stream", Runtime="python3.11", Role=role,
+                              Handler="app.handler", Code={"ZipFile": _zip()})["FunctionArn"]
+    uuid = lam.create_event_source_mapping(EventSourceArn=stack["MessagesStreamArn"], FunctionName=arn,
+                                           StartingPosition="TRIM_HORIZON", BatchSize=100)["UUID"]
+    _write_deployed(tmp_path, [{"name": "message_stream", "resource_type": "lambda_function", "lambda_arn": arn}])
+
+    # When deploy.py sets what chalice deploy cannot (twice: a redeploy must be harmless)
+    for _ in range(2):
+        deploy.enable_batch_item_failures(lam, tmp_path, STAGE, names=("message_stream",))
+        deploy.configure_stream_failures(lam, tmp_path, STAGE, stack)
+
+    # Then a batch still failing when its first record is an hour old goes to the stack's DLQ
+    mapping = lam.get_event_source_mapping(UUID=uuid)
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": stack["MessageStreamDlqArn"]}}
+    assert (mapping["MaximumRecordAgeInSeconds"], mapping["MaximumRetryAttempts"],
+            mapping["BisectBatchOnFunctionError"], mapping["FunctionResponseTypes"]) == (
+        3600, -1, False, ["ReportBatchItemFailures"])
+    # (`make package` imports the same queue: tests/infra/test_deploy.py)
+    # And the queue is a DLQ like the others: kept 14 days, watched by an alarm, writable by the function's role
+    resources = load_template()["Resources"]
+    queue = resources["MessageStreamDeadLetterQueue"]["Properties"]
+    assert queue["MessageRetentionPeriod"] == 1209600
+    alarm = resources["MessageStreamDlqAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["MessageStreamDeadLetterQueue", "QueueName"]}
+    statements = resources["MessageStreamRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert {"Sid": "OnFailureDestination", "Effect": "Allow", "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": ["MessageStreamDeadLetterQueue", "Arn"]}} in statements
+
+
 def test_enable_batch_item_failures_skips_without_worker(aws, tmp_path, capsys):
     _write_deployed(tmp_path, [{"name": "api_handler", "resource_type": "lambda_function",
                                 "lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:x"}])
@@ -511,8 +560,11 @@ def test_merge_template_targets_chalice_resource_names():
             "ReportBatchItemFailures"]
     assert "message_stream" in declared
     stream = fragment["Resources"]["MessageStream"]["Properties"]["Events"]["MessageStreamDynamodbEventSource"]
+    # Never bisected (a half could start inside an applied chunk); a batch failing for an hour goes
+    # to its DLQ (added per stage by package.py) with 23 of the stream's 24 hours left to replay it.
     assert stream["Properties"] == {"FunctionResponseTypes": ["ReportBatchItemFailures"],
-                                    "BisectBatchOnFunctionError": False}
+                                    "BisectBatchOnFunctionError": False, "MaximumRecordAgeInSeconds": 3600,
+                                    "MaximumRetryAttempts": -1}
     responses = fragment["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
         "x-amazon-apigateway-gateway-responses"
     ]
@@ -567,6 +619,7 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
     assert stream["Type"] == "DynamoDB" and stream["Properties"]["StartingPosition"] == "TRIM_HORIZON"
     assert stream["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert stream["Properties"]["BisectBatchOnFunctionError"] is False
+    assert stream["Properties"]["MaximumRecordAgeInSeconds"] == 3600
     api = sam["Resources"]["RestAPI"]
     assert api["Type"] == "AWS::Serverless::Api"
     body = api["Properties"]["DefinitionBody"]

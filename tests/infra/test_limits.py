@@ -83,6 +83,25 @@ def test_every_async_function_has_an_on_failure_destination_and_a_cap_in_prod():
             assert CONFIG["stages"]["prod"]["lambda_functions"][config.name]["reserved_concurrency"] > 0
 
 
+def test_every_stream_consumer_sets_aside_what_keeps_failing_before_the_stream_drops_it():
+    """A stream batch that keeps failing goes to an on-failure DLQ well before the stream's
+    24 hours are up (so its records can still be replayed), and is never bisected."""
+    import yaml
+    from chalice.app import DynamoDBEventConfig
+
+    from app import app
+
+    outputs = load_template()["Outputs"]
+    fragment = yaml.safe_load((ROOT / "infra" / "chalice-merge.yaml").read_text())["Resources"]
+    for config in app.event_sources:
+        if isinstance(config, DynamoDBEventConfig):
+            assert deploy.STREAM_DESTINATIONS[config.name] in outputs
+            resource = deploy.resource_name(config.name)
+            mapping = fragment[resource]["Properties"]["Events"][f"{resource}DynamodbEventSource"]["Properties"]
+            assert 60 <= mapping["MaximumRecordAgeInSeconds"] <= 6 * 3600
+            assert mapping["BisectBatchOnFunctionError"] is False
+
+
 def test_configure_async_failures_sets_the_destination(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
