@@ -6,7 +6,7 @@ conditional UpdateItem per counter, before the slow scrypt check runs:
 
 - per email and source address: LOGIN_MAX_FAILURES attempts per window (core.config.Limits), then
   one more each time a delay has passed (1 s, 2 s, 4 s... doubling) until the window ends: at most
-  6 checks at one instant, 15 in a 15-minute window;
+  6 checks at one instant, 6 + floor(log2(t + 1)) over t seconds, 15 in a 15-minute window;
 - per source address, whatever the email: 4x that many, so one address cannot try passwords on many
   accounts;
 - per account, whatever the address: 4x that many, so many addresses cannot keep guessing one
