@@ -149,8 +149,10 @@ def check_sender(application_id: str, address: str, field: str = "sender_email")
 
 # --- the provider's word on a claim -----------------------------------------------------------------------
 
-def _record(claim: EmailIdentity, state: IdentityState, requested: bool) -> EmailIdentity:
-    """Keep what the provider said, on condition the claim is still the same application's."""
+def _record(claim: EmailIdentity, state: IdentityState, requested: bool | None) -> EmailIdentity:
+    """Keep what the provider said, on condition the claim is still the same application's. `requested`:
+    True when Kirim has just asked the provider for it, None when the provider's identity is not this
+    claim's (so it is never read as this claim's state), False to leave it."""
     now = clock.epoch()
     claim.status = state.status if state.status != ABSENT else PENDING
     claim.verifier, claim.checked_at = _verifier().name, now
@@ -162,6 +164,9 @@ def _record(claim: EmailIdentity, state: IdentityState, requested: bool) -> Emai
     if requested:
         claim.requested_at = now
         actions.append(EmailIdentity.requested_at.set(now))
+    elif requested is None:
+        claim.requested_at = None
+        actions.append(EmailIdentity.requested_at.remove())
     if claim.status == VERIFIED and not claim.verified_at:
         claim.verified_at = clock.now_iso()
         actions.append(EmailIdentity.verified_at.set(claim.verified_at))
@@ -169,42 +174,48 @@ def _record(claim: EmailIdentity, state: IdentityState, requested: bool) -> Emai
     return claim
 
 
-def _request(claim: EmailIdentity, *, by_operator: bool = False) -> EmailIdentity:
-    """Ask the provider to verify the claim. An identity it has already, made outside Kirim or for
-    another owner, is refused (409) and the claim dropped, unless the operator assigns it."""
+def _request(claim: EmailIdentity, *, strict: bool = False) -> EmailIdentity:
+    """Ask the provider to verify the claim. An identity the provider has already that is not this
+    claim's (made outside Kirim, or for another stage or application) is refused: a new claim (`strict`)
+    is dropped with a 409, a claim looked at again is marked failed. The operator's assignments take
+    what the provider has."""
     owner = owner_tag(claim.claimed_by)
     try:
         state = _verifier().request(claim.identity, owner)
     except ProviderUnavailable:
         return claim  # still pending and unrequested: the next look asks again
     except ProviderRejected as refused:
-        _drop(claim)
-        raise bad_parameter(FIELD, f"The email service refused {claim.identity}: {refused.reason}") from None
-    if state.owner != owner and not by_operator:
-        _drop(claim)
-        raise ApiError(CONFLICT, f"{claim.identity} is managed outside this application in the email service; "
-                                 "ask the operator of this deployment", field=FIELD)
+        if strict:
+            _drop(claim)
+            raise bad_parameter(FIELD, f"The email service refused {claim.identity}: {refused.reason}") from None
+        return _record(claim, IdentityState(FAILED), requested=None)
+    if state.owner != owner and not claim.assigned:
+        if strict:
+            _drop(claim)
+            raise ApiError(CONFLICT, f"{claim.identity} is managed outside this application in the email "
+                                     "service; ask the operator of this deployment", field=FIELD)
+        return _record(claim, IdentityState(FAILED), requested=None)
     return _record(claim, state, requested=True)
 
 
 def _refresh(claim: EmailIdentity, every: float | None = None) -> EmailIdentity:
     """Ask the provider again about a claim, at most `every` seconds after the last time (by default
-    REFRESH's for its status: a failed claim is not asked again), and at once when it was never asked
-    or another provider verified it."""
+    REFRESH's for its status: a failed claim is not asked again); a claim another provider verified (the
+    stage moved from the simulator to SES) is asked for anew."""
     verifier = _verifier()
     every = REFRESH.get(claim.status) if every is None else every
-    same = claim.verifier == verifier.name
-    if same and claim.requested_at is not None and (
-            every is None or clock.epoch() < float(claim.checked_at or 0) + every):
+    if claim.verifier == verifier.name and (every is None or clock.epoch() < float(claim.checked_at or 0) + every):
         return claim
-    if not same or claim.requested_at is None:
-        return _request(claim, by_operator=True)  # its claim was accepted when it was made
+    if claim.verifier != verifier.name or claim.requested_at is None:
+        return _request(claim)
     try:
         state = verifier.state(claim.identity, float(claim.requested_at))
     except (ProviderUnavailable, ProviderRejected):
         return claim  # as it stood: asked again next time
     if state.status == ABSENT:
-        return _request(claim, by_operator=True)  # removed at the provider: asked for again
+        return _request(claim)  # removed at the provider: asked for again
+    if state.owner not in (None, owner_tag(claim.claimed_by)) and not claim.assigned:
+        return _record(claim, IdentityState(FAILED), requested=None)  # made again since, for someone else
     return _record(claim, state, requested=False)
 
 
@@ -297,7 +308,7 @@ def add(app: Application, body: dict[str, Any]) -> tuple[EmailIdentity, bool]:
     claim = _new_claim(identity, kind, app.application_id)
     _write(claim, taken)
     app.email_identities = {*(app.email_identities or ()), identity}
-    return _request(claim), True
+    return _request(claim, strict=True), True
 
 
 def assign(application_id: str, value: Any) -> EmailIdentity:
@@ -309,10 +320,14 @@ def assign(application_id: str, value: Any) -> EmailIdentity:
     identity, kind = parse(value)
     taken = _claims([identity]).get(identity)
     if taken is not None and taken.claimed_by == app.application_id:
-        return _refresh(taken, 0)
+        taken.assigned = True
+        update_if(EmailIdentity(taken.key), [EmailIdentity.assigned.set(True)],
+                  EmailIdentity.claimed_by == taken.claimed_by, "this identity")
+        return _request(taken)
     claim = _new_claim(identity, kind, app.application_id)
+    claim.assigned = True
     _write(claim, taken)
-    return _request(claim, by_operator=True)
+    return _request(claim)
 
 
 def _own(app: Application, identity: str) -> EmailIdentity:

@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -109,7 +109,8 @@ class EmailIdentity(Model):
     claimed it. Keyed by the identity, so a claim is a put on condition the key does not exist: two
     applications can never hold one (applications.email_identities). `status` is what the provider
     `verifier` last said (pending, verified, failed), asked at `checked_at`; `requested_at` is when
-    Kirim asked it to verify (None: not yet); a domain's `dkim_tokens` make its DNS records."""
+    Kirim asked it to verify (None: not yet, or the provider's identity is not this claim's); a domain's
+    `dkim_tokens` make its DNS records."""
 
     Meta = table("applications_table")
 
@@ -118,6 +119,7 @@ class EmailIdentity(Model):
     verifier, verified_at = strings(2, null=True)
     requested_at, checked_at = numbers(2, null=True)
     dkim_tokens = ListAttribute(of=UnicodeAttribute, null=True)
+    assigned = BooleanAttribute(null=True)  # by the operator: what the provider has is taken as it is
 
 
 class Token(Model):

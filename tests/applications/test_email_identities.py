@@ -294,6 +294,25 @@ def test_an_identity_made_outside_kirim_is_the_operators_and_cannot_be_claimed(c
     sends_everywhere(shop, f"ceo@{outside}")
 
 
+def test_a_simulators_verification_of_an_identity_ses_has_for_someone_else_fails(client, ses, frozen_clock):
+    """The stage moves from the simulator to SES: a claim the simulator verified is asked for at SES,
+    where the operator verified it by hand (no tag) or another stage made it: not this claim's."""
+    shop = Shop(Api(client))
+    theirs, other_stage = _domain("bank"), _domain("dev")
+    assert add(shop, theirs).json_body["status"] == "verified" and add(shop, other_stage).status_code == 201
+    sesv2 = ses()
+    sesv2.create_email_identity(EmailIdentity=theirs)
+    sesv2.create_email_identity(EmailIdentity=other_stage, Tags=[{"Key": "kirim:owner", "Value": "dev/01X"}])
+    refused_everywhere(shop, f"ceo@{theirs}")
+    assert statuses(shop) == {shop.sender_domain: "pending", theirs: "failed", other_stage: "failed"}
+    frozen_clock.advance(11)
+    assert statuses(shop) == {shop.sender_domain: "verified", theirs: "failed", other_stage: "failed"}
+    one = shop.api.call("GET", f"/applications/{shop.app_id}/email-identities/{theirs}", headers=shop.session)
+    assert one.json_body["status"] == "failed"
+    refused_everywhere(shop, f"ceo@{theirs}")
+    sesv2.get_email_identity(EmailIdentity=theirs)       # and it stays the operator's
+
+
 def test_a_takeover_races_nothing_away(first, second, frozen_clock):
     """The stale claim is taken on condition it is still the one read: a claim made meanwhile wins."""
     from chalicelib.applications import email_identities
