@@ -73,7 +73,7 @@ class Reservation(NamedTuple):
 
 class _Refusal(NamedTuple):
     wait: int                   # seconds until the counter takes an attempt again
-    in_flight: bool             # some of its attempts are still being checked
+    in_flight: bool             # some of its attempts are still being checked (or were, and left room)
 
 
 def _holds(item: Limit | None, attempt: str) -> bool:
@@ -107,7 +107,10 @@ def _take(key: str, attempt: str, free: int, now: int, window: int) -> _Refusal 
         return None  # a resent write whose first copy had reserved it
     until = min(int(current.next_at or now + 1), int(current.window_until or now + 1))
     in_flight = bool(current.pending) and int(current.pending_until or 0) > now
-    return _Refusal(max(1, math.ceil(until - now)), in_flight)
+    # Attempts given back between the refused write and this read: there is room again, so try again.
+    room = (int(current.window_until or 0) <= now or len(current.attempts or ()) < free
+            or int(current.next_at or 0) <= now)
+    return _Refusal(max(1, math.ceil(until - now)), in_flight or room)
 
 
 def _resolve(counters: tuple[str, ...] | list[str], actions: list) -> None:

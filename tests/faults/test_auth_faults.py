@@ -64,11 +64,13 @@ def test_the_right_password_among_parallel_guesses_never_lets_a_seventh_guess_in
     mixed = parallel["mixed"]
     outcomes = mixed["outcomes"]
     assert outcomes.get("200 wrong?!", 0) == 0 and sum(outcomes.values()) == 30, mixed
-    assert mixed["checks"]["wrong"] == 6 and outcomes["401 wrong"] == 6, mixed
+    assert mixed["checks"]["wrong"] == outcomes["401 wrong"], mixed
     if outcomes.get("200 right"):
-        assert mixed["checks"]["right"] == 1, mixed
+        # It held a free attempt (then given back: six wrong ones), or the one past them (its delay
+        # stays: five).
+        assert mixed["checks"]["right"] == 1 and 5 <= mixed["checks"]["wrong"] <= 6, mixed
     else:  # the right one came after the six: refused unchecked, like every guess after them
-        assert outcomes["429 right"] == 1 and mixed["checks"]["right"] == 0, mixed
+        assert outcomes["429 right"] == 1 and mixed["checks"] == {"right": 0, "wrong": 6}, mixed
 
 
 def test_guesses_from_many_addresses_meet_the_accounts_ceiling_and_the_owner_still_logs_in(parallel):
