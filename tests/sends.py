@@ -14,8 +14,12 @@ def otp_body(phone="6281234567890", sender_id="KIRIM"):
     return {"sender_id": sender_id, "recipient_number": phone, "message_body": "Kode OTP Anda 123456"}
 
 
-def email_body(to="budi@example.com"):
-    return {"email": to, "message": HTML, "sender_email": "noreply@kirim.dev", "sender_name": "Toko Kirim",
+# A sender no application owns: Shop.fill puts the shop's own verified sender in its place.
+SHOP_SENDER = "noreply@shop-sender.example"
+
+
+def email_body(to="budi@example.com", sender=SHOP_SENDER):
+    return {"email": to, "message": HTML, "sender_email": sender, "sender_name": "Toko Kirim",
             "subject": "Pesanan dikirim"}
 
 

@@ -1,105 +1,170 @@
-"""Login throttling that an attacker cannot turn against the account's owner.
+"""Login throttling that counts every guess before it is checked, never refuses a right password
+for the checks of other right ones, and that an attacker cannot turn against the account's owner.
 
-Every password check (dashboard login and V1 Basic auth alike) first reserves an attempt on two
-counters, each with one conditional UpdateItem, before the slow scrypt check runs:
+Every password check (dashboard login and V1 Basic auth alike) first reserves an attempt, with one
+conditional UpdateItem per counter, before the slow scrypt check runs:
 
-- per email and source address: LOGIN_MAX_FAILURES attempts per window (core.config.Limits), then a progressive delay
-  (1 s, 2 s, 4 s... between attempts) until the window ends. A success clears it.
-- per source address, whatever the email: 4x that many failures per window, then the same
-  delay, so one address cannot try passwords on many accounts. A success gives its own
-  reservation back.
+- per email and source address: LOGIN_MAX_FAILURES attempts per window (core.config.Limits), then
+  one more each time a delay has passed (1 s, 2 s, 4 s... doubling) until the window ends: at most
+  6 checks at one instant, 6 + floor(log2(t + 1)) over t seconds, 15 in a 15-minute window;
+- per source address, whatever the email: 4x that many, so one address cannot try passwords on many
+  accounts;
+- per account, whatever the address: 4x that many, so many addresses cannot keep guessing one
+  account. Addresses that logged in to the account within TRUST_SECONDS are not held to it: guesses
+  from elsewhere never lock the owner out of their own logins or V1 calls. (An address the account has
+  never logged in from waits for the window while the account is under attack.)
 
-Because the attempt is counted before the check, parallel guesses cannot all slip through
-(the condition admits FREE + 1 of any burst), and because the counters are per source
-address, guesses from elsewhere never delay the owner's own logins or V1 calls: there is no
-lockout to trigger. The source address is API Gateway's (`requestContext.identity.sourceIp`),
-never a header a client can set. Items hold only hashes and expire by TTL.
+Why reserve first: a reservation is counted before the check, so a parallel burst of wrong guesses
+gets at most the free attempts (and the delayed ones) checked, never one check per request.
+
+Why a right password is not refused: the 429 of a burst was never about guesses. A V1 client's
+20 parallel requests land on 20 cold Lambdas, each checking the password once; the first five held
+the free attempts while their checks ran, and the other fifteen were refused. So a reservation is
+*in flight* until its check ends: a right password gives its attempt back (it was no guess), a wrong
+one leaves it counted. A request refused while some of the refusing counter's attempts are still
+in flight waits for them (polling, up to WAIT_POLLS x POLL_SECONDS) and tries again: if they were
+right, their attempts come back and it gets one; if they were wrong, they stay counted and it is
+refused as before. Checking the password of a refused request instead ("answer only a right
+password") would not do: a right answer is exactly what a guesser wants to learn, so that path would
+be an unthrottled oracle. Waiting keeps the bound for wrong guesses exact and lets right ones
+through. A success erases nothing but its own attempt, so a right password among guesses (a shared
+address) never opens the window for more of them.
+
+Safe to resend: botocore sends an UpdateItem again when its answer is lost. Attempts are ids in
+string sets, and ADD and DELETE of an id are idempotent; a free attempt's condition admits its own id
+again, and a delayed attempt's resend, refused by its own `next_at`, is recognised by reading the
+counter: the id is there.
+
+The source address is API Gateway's (`requestContext.identity.sourceIp`), never a header a client
+can set. Items hold only hashes and random ids, and expire by TTL.
 """
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+import secrets
+from typing import NamedTuple
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import size
 
 from chalicelib.core import clock, metrics
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import error_code
+from chalicelib.core.db import update_if
 from chalicelib.core.errors import TOO_MANY_REQUESTS, ApiError
 from chalicelib.core.limits import Limit
 
 FREE_PER_SOURCE_FACTOR = 4    # a source may fail this many times what one email allows
+FREE_PER_ACCOUNT_FACTOR = 4   # an account, from addresses it never logged in from, as many
 BASE_DELAY = 1                # seconds; doubles with every attempt past the free ones
+TRUST_SECONDS = 30 * 24 * 3600  # an address that logged in is the owner's for the per-account ceiling
+CHECK_SECONDS = 30            # an attempt in flight longer than this was abandoned (its Lambda died)
+WAIT_POLLS, POLL_SECONDS = 60, 0.25  # a refused request waits up to 15 s for checks in flight
 
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Reservation:
-    email_key: str
-    source_key: str
+class Reservation(NamedTuple):
+    attempt: str                # a random id, the same on every counter
+    counters: tuple[str, ...]   # the counters holding it
+    trust_key: str
 
 
-def _keys(email: str, source: str) -> Reservation:
-    return Reservation(Limit.key("login", _digest(email.lower(), source)), Limit.key("login-src", _digest(source)))
+class _Refusal(NamedTuple):
+    wait: int                   # seconds until the counter takes an attempt again
+    in_flight: bool             # some of its attempts are still being checked (or were, and left room)
 
 
-def _try(key: str, actions: list, condition) -> bool:
-    try:
-        Limit(key).update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+def _holds(item: Limit | None, attempt: str) -> bool:
+    return item is not None and attempt in (item.attempts or ())
 
 
-def _take(key: str, free: int, now: int, window: int) -> int | None:
-    """Reserve one attempt on a counter; None when reserved, else the seconds to wait."""
-    ttl = now + window + 60
-    # A new window: no counter yet, or its window is over.
-    if _try(key, [Limit.hits.set(1), Limit.window_until.set(now + window), Limit.expires_ttl.set(ttl),
-                  Limit.next_at.remove(), Limit.backoff.remove()],
-            Limit.pk.does_not_exist() | (Limit.window_until <= now)):
+def _take(key: str, attempt: str, free: int, now: int, window: int) -> _Refusal | None:
+    """Reserve `attempt` on a counter; None when reserved."""
+    item = Limit(key)
+    held = [Limit.attempts.add({attempt}), Limit.pending.add({attempt}), Limit.pending_until.set(now + CHECK_SECONDS)]
+    # A new window: no counter, its window is over, or every attempt in it was given back.
+    if update_if(item, [Limit.attempts.set({attempt}), Limit.pending.set({attempt}),
+                        Limit.pending_until.set(now + CHECK_SECONDS), Limit.window_until.set(now + window),
+                        Limit.expires_ttl.set(now + window + 60), Limit.next_at.remove(), Limit.backoff.remove()],
+                 Limit.pk.does_not_exist() | (Limit.window_until <= now) | Limit.attempts.does_not_exist()):
         return None
-    # One of the free attempts of the window.
-    if _try(key, [Limit.hits.add(1)], (Limit.hits < free) & (Limit.window_until > now)):
+    # One of the free attempts of the window; a resend of one finds its id there and changes nothing.
+    if update_if(item, held, ((size(Limit.attempts) < free) | Limit.attempts.contains(attempt))
+                 & (Limit.window_until > now)):
         return None
     # Past them: one attempt once the delay has passed, and the next delay doubles.
     delay = Limit.backoff | BASE_DELAY
-    if _try(key, [Limit.hits.add(1), Limit.next_at.set(delay + now), Limit.backoff.set(delay + delay)],
-            (Limit.window_until > now) & (Limit.next_at.does_not_exist() | (Limit.next_at <= now))):
+    if update_if(item, [*held, Limit.next_at.set(delay + now), Limit.backoff.set(delay + delay)],
+                 (Limit.window_until > now) & (Limit.next_at.does_not_exist() | (Limit.next_at <= now))):
         return None
     try:
-        item = Limit.get(key, consistent_read=True)
+        current = Limit.get(key, consistent_read=True)
     except Limit.DoesNotExist:
-        return 1
-    until = min(int(item.next_at or now + 1), int(item.window_until or now + 1))
-    return max(1, math.ceil(until - now))
+        return _Refusal(1, False)
+    if _holds(current, attempt):
+        return None  # a resent write whose first copy had reserved it
+    until = min(int(current.next_at or now + 1), int(current.window_until or now + 1))
+    in_flight = bool(current.pending) and int(current.pending_until or 0) > now
+    # Attempts given back between the refused write and this read: there is room again, so try again.
+    room = (int(current.window_until or 0) <= now or len(current.attempts or ()) < free
+            or int(current.next_at or 0) <= now)
+    return _Refusal(max(1, math.ceil(until - now)), in_flight or room)
+
+
+def _resolve(counters: tuple[str, ...] | list[str], actions: list) -> None:
+    for key in counters:
+        update_if(Limit(key), actions, Limit.pk.exists())  # an expired counter stays gone
+
+
+def _trusted(trust_key: str, now: int) -> bool:
+    try:
+        return int(Limit.get(trust_key).expires_ttl or 0) > now
+    except Limit.DoesNotExist:
+        return False
 
 
 def reserve(email: str, source: str) -> Reservation:
     """Count this attempt before the password is checked, or answer 429 with Retry-After."""
     limits = get_settings().limits
-    keys = _keys(email, source)
-    now, window, free = int(clock.epoch()), limits.login_window_seconds, limits.login_max_failures
-    wait = _take(keys.source_key, free * FREE_PER_SOURCE_FACTOR, now, window)
-    if wait is None:
-        wait = _take(keys.email_key, free, now, window)
-        if wait is not None:
-            Limit(keys.source_key).update(actions=[Limit.hits.add(-1)])  # this attempt will not run
-    if wait is not None:
-        metrics.throttled("login")
-        raise ApiError(TOO_MANY_REQUESTS, "Too many failed logins from this address; try again later",
-                       headers={"Retry-After": str(wait)})
-    return keys
+    free, window = limits.login_max_failures, limits.login_window_seconds
+    email = email.lower()
+    trust_key = Limit.key("login-ok", _digest(email, source))
+    counters = [(Limit.key("login-src", _digest(source)), free * FREE_PER_SOURCE_FACTOR),
+                (Limit.key("login", _digest(email, source)), free)]
+    if not _trusted(trust_key, int(clock.epoch())):
+        counters.append((Limit.key("login-acct", _digest(email)), free * FREE_PER_ACCOUNT_FACTOR))
+    attempt = secrets.token_hex(8)
+    refusal = _Refusal(1, False)
+    for poll in range(WAIT_POLLS + 1):
+        now = int(clock.epoch())
+        held: list[str] = []
+        for key, allowed in counters:
+            refused = _take(key, attempt, allowed, now, window)
+            if refused is not None:
+                refusal = refused
+                break
+            held.append(key)
+        else:
+            return Reservation(attempt, tuple(held), trust_key)
+        _resolve(held, [Limit.attempts.delete({attempt}), Limit.pending.delete({attempt})])  # it will not run
+        if not refusal.in_flight or poll == WAIT_POLLS:
+            break
+        clock.sleep(POLL_SECONDS)
+    metrics.throttled("login")
+    raise ApiError(TOO_MANY_REQUESTS, "Too many failed logins; try again later",
+                   headers={"Retry-After": str(refusal.wait)})
+
+
+def failed(reservation: Reservation) -> None:
+    """The password was wrong (or not checked to the end): the attempt stays counted."""
+    _resolve(reservation.counters, [Limit.pending.delete({reservation.attempt})])
 
 
 def succeeded(reservation: Reservation) -> None:
-    """The password was right: forget this address's failures for the email, and give the
-    address its reservation back."""
-    Limit(reservation.email_key).delete()
-    Limit(reservation.source_key).update(actions=[Limit.hits.add(-1)])
+    """The password was right: its attempt is given back everywhere (it was no guess), and the
+    address counts as the owner's for the account's ceiling."""
+    _resolve(reservation.counters, [Limit.attempts.delete({reservation.attempt}),
+                                    Limit.pending.delete({reservation.attempt})])
+    Limit(reservation.trust_key, expires_ttl=int(clock.epoch()) + TRUST_SECONDS).save()

@@ -40,16 +40,22 @@ def register(email: str, password: str, name: str) -> User:
 
 def _verify(email: str, password: str, source: str) -> User:
     """Check a password under the login throttle; the same 401 for a wrong email or password.
-    The attempt is reserved before the (slow) check, so parallel guesses are counted too."""
+    The attempt is reserved before the (slow) check, so parallel guesses are counted too; a right
+    password gives it back (accounts.login_throttle)."""
     reservation = login_throttle.reserve(email, source)
+    right = False
     try:
-        user = User.get(email)
-    except User.DoesNotExist:
-        passwords.verify_password(password, passwords.dummy_hash())
-        user = None
-    if user is None or not passwords.verify_password(password, user.password_hash):
+        try:
+            user = User.get(email)
+        except User.DoesNotExist:
+            passwords.verify_password(password, passwords.dummy_hash())
+            user = None
+        right = user is not None and passwords.verify_password(password, user.password_hash)
+    finally:
+        # Resolved whatever happened, so requests waiting on this attempt stop waiting.
+        (login_throttle.succeeded if right else login_throttle.failed)(reservation)
+    if not right:
         raise ApiError(INVALID_CREDENTIALS)
-    login_throttle.succeeded(reservation)
     return user
 
 

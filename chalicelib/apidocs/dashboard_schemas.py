@@ -115,6 +115,23 @@ SCHEMAS: dict[str, Schema] = {
                            "v1_default_for": array(ref("Channel"))},
                           additionalProperties=False, minProperties=1,
                           description="Only the settings to change."),
+    "EmailIdentityRequest": obj({"identity": string(minLength=1, maxLength=254,
+                                                    description="an email address (name@example.com) or a domain "
+                                                                "(example.com)")},
+                                ["identity"], additionalProperties=False),
+    "DnsRecord": obj({"type": string(const="CNAME"), "name": string(), "value": string()},
+                     ["type", "name", "value"], description="A record the domain's owner publishes in its DNS"),
+    "EmailIdentity": obj({"identity": string(description="lowercased, the domain in ASCII"),
+                          "kind": string(enum=["address", "domain"]),
+                          "status": string(enum=["pending", "verified", "failed"],
+                                           description="only a verified identity sends"),
+                          "created_at": TIME, "verified_at": nullable(TIME),
+                          "dns_records": array(ref("DnsRecord"), description="a domain's DKIM records (CNAME); "
+                                                                            "none for an address")},
+                         ["identity", "kind", "status", "created_at", "verified_at", "dns_records"],
+                         description="An email sender identity of the application (`sender_email` of email sends "
+                                     "and Verify)."),
+    "EmailIdentityList": _list_of("EmailIdentity"),
     "IvrScriptRequest": obj({"name": string(minLength=1, maxLength=100),
                              "script": string(minLength=1, maxLength=3000,
                                               description="text with {{name}} placeholders")}, ["name", "script"]),

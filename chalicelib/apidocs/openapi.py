@@ -410,6 +410,12 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
     channel_param = {"name": "channel", "in": "path", "required": True, "schema": string()}
     template_param = {"name": "template_id", "in": "path", "required": True, "schema": string()}
     report_param = {"name": "report_id", "in": "path", "required": True, "schema": string()}
+    identity_param = {"name": "identity", "in": "path", "required": True, "schema": string(),
+                      "description": "an address (URL-encoded: %40 for @) or a domain"}
+    add_identity = _dash("Add an email sender (an address or a domain) to verify; 409 when another application's",
+                         ("201", "EmailIdentity"), parameters=app, body="EmailIdentityRequest")
+    add_identity["responses"]["200"] = {"description": "It is this application's already: as it stands",
+                                        "content": {"application/json": {"schema": ref("EmailIdentity")}}}
     templates_tag = "Dashboard: WhatsApp templates"
     callbacks_tag = "Dashboard: status callbacks"
     no_session = (406, 409, 413, 415, 429, 500)
@@ -436,6 +442,15 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
         "/applications/{application_id}/settings/callback-secret": {"post": _dash(
             "Rotate the callback signing secret (shown once; the old one signs too for 24 hours)",
             ("201", "RotatedSecret"), parameters=app, headers={"Cache-Control": {"schema": string(const="no-store")}})},
+        "/applications/{application_id}/email-identities": {
+            "get": _dash("Email senders, each with its verification status (pending ones asked again)",
+                         ("200", "EmailIdentityList"), parameters=app),
+            "post": add_identity},
+        "/applications/{application_id}/email-identities/{identity}": {
+            "get": _dash("One email sender, its status asked again", ("200", "EmailIdentity"),
+                         parameters=[APP_ID, identity_param]),
+            "delete": _dash("Remove an email sender (and its SES identity, when Kirim made it)", ("204", None),
+                            parameters=[APP_ID, identity_param])},
         "/applications/{application_id}/callbacks/failed": {"get": _dash(
             "Failed status callbacks, newest first", ("200", "DeliveryList"), parameters=[APP_ID, *RANGE],
             tag=callbacks_tag)},

@@ -42,6 +42,13 @@ def _settings(args: argparse.Namespace) -> None:
     print(json.dumps(sending_settings.render(app)))
 
 
+def _email_sender(args: argparse.Namespace) -> None:
+    from chalicelib.applications import email_identities
+
+    claim = email_identities.assign(args.application, args.identity)
+    print(json.dumps(email_identities.render(claim)))
+
+
 def _recount(args: argparse.Namespace) -> None:
     application_id = applications.get(args.application).application_id
     # No zone change: every message's day is checked against the application's zone.
@@ -71,6 +78,11 @@ def parser() -> argparse.ArgumentParser:
     settings.add_argument("--sender-id", action="append", help="repeat for each name; replaces the list")
     settings.add_argument("--caller-id", action="append", help="an IVR caller number; repeat; replaces the list")
     settings.set_defaults(run=_settings)
+    sender = commands.add_parser("email-sender", help="give an application an email sender (an address or a "
+                                 "domain), whoever claimed it before; the operator's own identities too")
+    sender.add_argument("application")
+    sender.add_argument("identity")
+    sender.set_defaults(run=_email_sender)
     recount = commands.add_parser("recount", help="queue a recount of an application's daily counters")
     recount.add_argument("application")
     recount.set_defaults(run=_recount)

@@ -4,16 +4,17 @@
                 over this item and two token items. The same table holds each channel's quota
                 items and quota ledger items, HALVES of each (keys below), and the sparse
                 `by_due` index over them.
+                The same table holds email sender identities (EmailIdentity), keyed by the identity.
 - tokens:       GetItem (strongly consistent) by sha256(channel token): the whole V2 auth.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core.clock import DEFAULT_TIMEZONE
-from chalicelib.core.db import index, strings, table
+from chalicelib.core.db import index, numbers, strings, table
 
 QUOTA, LEDGER = "quota", "ledger"
 # Each channel's quota is kept in this many halves, each a whole account (quota item, ledger item,
@@ -35,6 +36,7 @@ class Application(Model):
     channels = MapAttribute()
     sender_ids = UnicodeSetAttribute(null=True)
     caller_ids = UnicodeSetAttribute(null=True)   # E.164 numbers IVR calls may come from
+    email_identities = UnicodeSetAttribute(null=True)  # its EmailIdentity claims, for listing them
     # {channel: when the owner picked this application for that channel's V1 calls}
     v1_default_for = MapAttribute(null=True)
     timezone = UnicodeAttribute(default=DEFAULT_TIMEZONE)
@@ -93,6 +95,31 @@ class QuotaLedger(_QuotaBase):
     settled = MapAttribute(default=dict)
     credit = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
+
+
+EMAIL_IDENTITY = "email-identity"
+
+
+def email_identity_key(identity: str) -> str:
+    return f"{EMAIL_IDENTITY}#{identity}"
+
+
+class EmailIdentity(Model):
+    """An email sender identity (an address or a domain, lowercased, ASCII) and the one application that
+    claimed it. Keyed by the identity, so a claim is a put on condition the key does not exist: two
+    applications can never hold one (applications.email_identities). `status` is what the provider
+    `verifier` last said (pending, verified, failed), asked at `checked_at`; `requested_at` is when
+    Kirim asked it to verify (None: not yet, or the provider's identity is not this claim's); a domain's
+    `dkim_tokens` make its DNS records."""
+
+    Meta = table("applications_table")
+
+    key = UnicodeAttribute(hash_key=True, attr_name="application_id")
+    identity, kind, claimed_by, status, created_at = strings(5)
+    verifier, verified_at = strings(2, null=True)
+    requested_at, checked_at = numbers(2, null=True)
+    dkim_tokens = ListAttribute(of=UnicodeAttribute, null=True)
+    assigned = BooleanAttribute(null=True)  # by the operator: what the provider has is taken as it is
 
 
 class Token(Model):

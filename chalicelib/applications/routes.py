@@ -88,3 +88,41 @@ def rotate_callback_secret(application_id: str) -> Response:
 
     app = owned_application(application_routes.current_request, application_id)
     return Response(callback_secrets.rotate(app), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@application_routes.route("/applications/{application_id}/email-identities", methods=["GET"])
+def list_email_identities(application_id: str) -> dict:
+    from chalicelib.applications import email_identities
+
+    app = owned_application(application_routes.current_request, application_id)
+    return {"items": [email_identities.render(claim) for claim in email_identities.list_for(app)]}
+
+
+@application_routes.route("/applications/{application_id}/email-identities", methods=["POST"])
+def add_email_identity(application_id: str) -> Response:
+    """201 with a new claim; 200 when it is this application's already."""
+    from chalicelib.applications import email_identities
+
+    app = owned_application(application_routes.current_request, application_id)
+    claim, new = email_identities.add(app, json_body(application_routes.current_request))
+    return Response(email_identities.render(claim), status_code=201 if new else 200)
+
+
+@application_routes.route("/applications/{application_id}/email-identities/{identity}", methods=["GET"])
+def get_email_identity(application_id: str, identity: str) -> dict:
+    from urllib.parse import unquote
+
+    from chalicelib.applications import email_identities
+
+    app = owned_application(application_routes.current_request, application_id)
+    return email_identities.render(email_identities.get(app, unquote(identity)))
+
+
+@application_routes.route("/applications/{application_id}/email-identities/{identity}", methods=["DELETE"])
+def remove_email_identity(application_id: str, identity: str) -> Response:
+    from urllib.parse import unquote
+
+    from chalicelib.applications import email_identities
+
+    email_identities.remove(owned_application(application_routes.current_request, application_id), unquote(identity))
+    return Response(body="", status_code=204)

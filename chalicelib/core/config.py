@@ -21,7 +21,7 @@ class Limits(NamedTuple):
     capitals). Production's values are the defaults; a stage may set its own below."""
     registrations_per_hour: int = 10      # per source address, successes and "already exists" alike
     login_max_failures: int = 5           # free password checks per email and address per window
-    login_window_seconds: int = 15 * 60   # (4x the failures per address, whatever the email)
+    login_window_seconds: int = 15 * 60   # (4x that per address, and per account from new addresses)
     default_rate_limit: int = 25          # requests per second of an application without its own
     verify_starts_per_hour: int = 5       # per recipient and application
     verify_starts_per_day: int = 10

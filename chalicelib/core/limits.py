@@ -3,7 +3,7 @@ rate-limit windows, registrations per address) and marks (stream batches already
 user of the table names its keys with its own prefix."""
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.models import Model
 
 from chalicelib.core.db import numbers, table
@@ -11,14 +11,17 @@ from chalicelib.core.db import numbers, table
 
 class Limit(Model):
     """A short-lived item: `hits` a count, `mark` a position (a stream sequence number, too long for
-    a DynamoDB number); the login throttle keeps `window_until`, `next_at` and `backoff` (epoch
-    seconds) beside `hits`; TTL removes it after `expires_ttl`."""
+    a DynamoDB number); the login throttle keeps its attempts as ids (`attempts`, and those still being
+    checked in `pending`, until `pending_until`) with `window_until`, `next_at` and `backoff` (epoch
+    seconds); TTL removes it after `expires_ttl`."""
 
     Meta = table("limits_table")
 
     pk = UnicodeAttribute(hash_key=True)
     mark = UnicodeAttribute(null=True)
-    hits, window_until, next_at, backoff, expires_ttl = numbers(5, null=True)
+    hits, window_until, next_at, backoff, pending_until, expires_ttl = numbers(6, null=True)
+    attempts = UnicodeSetAttribute(null=True)
+    pending = UnicodeSetAttribute(null=True)
 
     @staticmethod
     def key(kind: str, *parts: str | int) -> str:

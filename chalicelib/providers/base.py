@@ -9,6 +9,10 @@ Sending: `Provider.send(Outbound) -> provider message id`, or one of two excepti
 Status events from any source are parsed into StatusEvent, carrying Kirim's message id
 (taken from the provider's echo field) and the raw provider status word.
 
+Email sender identities (an address or a domain) are verified by the email provider's
+IdentityVerifier: SES (ses_identities.py), or the simulator. Which application may use one is
+the applications slice's business; the verifier only asks the provider.
+
 The values are NamedTuples rather than frozen dataclasses: as immutable, and defined in a tenth
 of the time (a dataclass compiles its generated methods at import, on every cold start).
 """
@@ -68,3 +72,26 @@ class StatusEvent(NamedTuple):
     at: str                         # ISO 8601 UTC with Z
     provider_message_id: str | None = None
     details: Mapping[str, Any] = MappingProxyType({})  # extra facts (error text, durations...); read-only
+
+
+PENDING, VERIFIED, FAILED, ABSENT = "pending", "verified", "failed", "absent"
+
+
+class IdentityState(NamedTuple):
+    """What the email provider says of a sender identity."""
+    status: str                     # PENDING, VERIFIED, FAILED, or ABSENT (the provider has none by that name)
+    owner: str | None = None        # who created it, by Kirim's tag; None when it carries none (made outside Kirim)
+    dkim_tokens: tuple[str, ...] = ()  # a domain's DKIM tokens: CNAME <token>._domainkey.<domain>
+
+
+class IdentityVerifier(Protocol):
+    name: str
+
+    def request(self, identity: str, owner: str) -> IdentityState:
+        """Start verifying `identity` for `owner`, or describe it when the provider has it already."""
+
+    def state(self, identity: str, requested_at: float | None) -> IdentityState:
+        """Where its verification stands (`requested_at`: when Kirim asked, None if it never did)."""
+
+    def remove(self, identity: str, owner: str) -> None:
+        """Forget it at the provider, if `owner` created it there (never an identity made outside Kirim)."""

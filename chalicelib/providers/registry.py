@@ -90,6 +90,7 @@ def reset() -> None:
     """Forget built adapters and cached settings (tests switch providers through the environment)."""
     _build.cache_clear()
     _metered.cache_clear()
+    _identity_verifier.cache_clear()
     secrets.clear_cache()
 
 
@@ -110,3 +111,17 @@ def template_reviewer():
         return _MetaTemplateReviewer(_build("meta"), secrets.require("META_WABA_ID"))
     from chalicelib.providers.simulator import SimulatorTemplateReviewer
     return SimulatorTemplateReviewer()
+
+
+def identity_verifier():
+    """Who verifies email sender identities: SES for the `ses` email provider, else the simulator."""
+    return _identity_verifier(get_settings().providers["email"])
+
+
+@lru_cache(maxsize=None)
+def _identity_verifier(kind: str):
+    if kind == "ses":
+        from chalicelib.providers.ses_identities import SesIdentityVerifier
+        return SesIdentityVerifier()
+    from chalicelib.providers.simulator import SimulatorIdentityVerifier
+    return SimulatorIdentityVerifier()

@@ -8,6 +8,7 @@ phone channels by the number's last four digits, email by the address's local pa
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -16,7 +17,16 @@ from typing import Any
 from chalicelib.core import aws, clock
 from chalicelib.core.channels import EMAIL, IVR, SMS, SMS_OTP, WHATSAPP
 from chalicelib.core.config import get_settings
-from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
+from chalicelib.providers.base import (
+    ABSENT,
+    FAILED,
+    PENDING,
+    VERIFIED,
+    IdentityState,
+    Outbound,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 
 REJECT, TIMEOUT = "reject", "timeout"
 
@@ -133,4 +143,43 @@ class SimulatorTemplateReviewer:
                   "at": int(clock.epoch()) + _scaled(3)}
         aws.send_to_queue(get_settings().simulator_queue_name, {"template_review": review},
                           delay_seconds=_scaled(3))
+        return None
+
+
+IDENTITY_DELAY = 10  # seconds (scaled) before a `slow...` identity is verified
+
+
+def _magic_word(identity: str) -> str:
+    """An address's local part, or a domain's first label."""
+    return identity.split("@", 1)[0] if "@" in identity else identity.split(".", 1)[0]
+
+
+class SimulatorIdentityVerifier:
+    """Verifies sender identities like SES, without SES: at once, unless the address's local part
+    or the domain's first label starts with `pending` (never verified), `slow` (verified IDENTITY_DELAY
+    seconds after the request, scaled like every simulated step) or `fail` (verification fails).
+    A domain gets three made-up DKIM tokens, so its records can be shown as SES's would be."""
+
+    name = "simulator"
+
+    def request(self, identity: str, owner: str) -> IdentityState:
+        return self.state(identity, clock.epoch())._replace(owner=owner)
+
+    def state(self, identity: str, requested_at: float | None) -> IdentityState:
+        if requested_at is None:
+            return IdentityState(ABSENT)
+        word = _magic_word(identity).lower()
+        if word.startswith("pending"):
+            status = PENDING
+        elif word.startswith("fail"):
+            status = FAILED
+        elif word.startswith("slow") and clock.epoch() < requested_at + _scaled(IDENTITY_DELAY):
+            status = PENDING
+        else:
+            status = VERIFIED
+        tokens = () if "@" in identity else tuple(
+            hashlib.sha256(f"{identity}#{n}".encode()).hexdigest()[:32] for n in range(3))
+        return IdentityState(status, None, tokens)
+
+    def remove(self, identity: str, owner: str) -> None:
         return None

@@ -5,12 +5,15 @@ code; the stored details (the messages table, monitoring, reports, callbacks) ge
 - whatsapp: the application's APPROVED AUTHENTICATION template (in the locale's language when
   there is one), with the code as its parameter;
 - ivr: the code spoken digit by digit, twice;
-- email: a short HTML message from `sender_email` (or the stage's VERIFY_SENDER_EMAIL).
+- email: a short HTML message from `sender_email`, a verified sender identity of the application
+  (applications.email_identities), or else the operator's VERIFY_SENDER_EMAIL: any application may send
+  from that one, because only Verify's own text ever goes out from it.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.applications import email_identities
 from chalicelib.core import validation
 from chalicelib.core.channels import EMAIL, IVR, SMS_OTP, WHATSAPP
 from chalicelib.core.config import get_settings
@@ -83,8 +86,10 @@ def _email(sender: Sender, to: str, code: str, locale: str, fields: dict[str, An
            verification_id: str) -> Prepared:
     from chalicelib.sending import email_rules
 
-    sender_email = validation.email_address(fields.get("sender_email") or get_settings().verify_sender_email,
-                                            "sender_email")
+    default = get_settings().verify_sender_email
+    sender_email = validation.email_address(fields.get("sender_email") or default, "sender_email")
+    if sender_email.lower() != default.strip().lower():
+        email_identities.check_sender(sender.application_id, sender_email)
     sender_name = email_rules.check_sender_name(fields.get("sender_name"))
     subject = texts.email_subject(locale)
     html = texts.email_html(locale, code)

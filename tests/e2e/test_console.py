@@ -382,6 +382,47 @@ def test_settings_and_ivr_scripts(stack, watched, shared):
     watched.assert_clean()
 
 
+def test_email_senders_are_added_shown_with_their_dns_records_in_both_languages_and_removed(stack, watched, shared,
+                                                                                           screenshot_dir):
+    """Settings -> Email senders: a domain verifies at once in the simulator and shows its DKIM records; an
+    address that waits says what to do; the operator's own domain is refused in words, never a code."""
+    page = watched.page
+    expect = _expect(page)
+    _open(watched, stack, "settings")
+    domain = f"toko-{uuid.uuid4().hex[:8]}.example"
+    waiting = f"pending@{domain}"
+    for identity in (domain, waiting):
+        page.get_by_label("Address or domain").fill(identity)
+        page.get_by_role("button", name="Add sender").click()
+        expect(page.locator(f"[data-identity='{identity}']")).to_be_visible()
+    row = page.locator(f"[data-identity='{domain}']")
+    expect(row).to_contain_text("Verified")
+    expect(row).to_contain_text("Every address at this domain can send.")
+    row.locator("summary").click()  # its DNS records, folded once verified
+    expect(row.get_by_test_id("dns-records").locator("tbody tr")).to_have_count(3)
+    expect(row.get_by_test_id("dns-records")).to_contain_text(f"._domainkey.{domain}")
+    pending = page.locator(f"[data-identity='{waiting}']")
+    expect(pending).to_contain_text("Waiting for verification")
+    expect(pending).to_contain_text("Open the link in the verification email")
+    card = page.locator("section.card", has=page.get_by_role("heading", name="Email senders"))
+    assert axe_serious(page) == [], "email senders"
+    card.screenshot(path=str(screenshot_dir / "email-senders-1280.png"))
+    page.get_by_label("Address or domain").fill("kirim.dev")
+    page.get_by_role("button", name="Add sender").click()
+    expect(page.get_by_role("alert").filter(has_text="belongs to another application")).to_be_visible()
+    page.get_by_role("button", name="ID", exact=True).click()
+    expect(pending).to_contain_text("Menunggu verifikasi")
+    expect(page.get_by_role("heading", name="Pengirim email")).to_be_visible()
+    page.get_by_role("button", name="EN", exact=True).click()
+    pending.get_by_role("button", name=f"Remove {waiting}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Yes, Remove").click()
+    expect(pending).to_have_count(0)
+    status, body, _ = stack.request("GET", f"/applications/{shared['application_id']}/email-identities",
+                                    headers={"Cookie": _cookie_header(page)})
+    assert status == 200 and [i["identity"] for i in body["items"]] == [domain], body
+    watched.assert_clean()
+
+
 def test_status_callbacks_reach_a_receiver_and_show_in_the_message(stack, watched, shared, screenshot_dir):
     """The message detail lists each status callback with its attempts; the receiver verifies them
     with the standardwebhooks library and either secret of the rotation's overlap."""

@@ -49,7 +49,7 @@ def test_a_refusal_that_comes_after_delivery_changes_nothing_and_refunds_nothing
 
 def test_a_refund_happens_once_however_many_refusals_and_events_race(shop, quiet):
     before = shop.quota("email")
-    response = shop.api.call("POST", "/email/v2/send-single", email_body(), shop.v2("email"))
+    response = shop.api.call("POST", "/email/v2/send-single", shop.fill(email_body()), shop.v2("email"))
     message_id = response.json_body["msg_id"]
     stale = [Message.get(message_id) for _ in range(3)]      # three writers read it Accepted
     assert status_updates.reject(stale[0], "REJECT_A", "a") == "Failed"
@@ -135,7 +135,7 @@ def test_counters_equal_a_recount_after_a_mixed_workload_with_faults(client, wor
         sent["sms_otp"].append(shop.api.call("POST", "/sms/v2/send-otp", otp_body(phone.replace("0", "62", 1)),
                                              shop.v2("sms_otp")).json_body["msg_id"])
     for to in ("budi@example.com", "bounce@example.com", "reject@example.com", "renderfail@example.com"):
-        sent["email"].append(shop.api.call("POST", "/email/v2/send-single", email_body(to),
+        sent["email"].append(shop.api.call("POST", "/email/v2/send-single", shop.fill(email_body(to)),
                                            shop.v2("email")).json_body["msg_id"])
     redelivered = _redelivered_after_commit(monkeypatch)
     drain(worker)

@@ -82,7 +82,8 @@ def statement_problems(statement: dict) -> list[str]:
                 accepted |= set(details["conditionKeys"])
                 for resource_type in details["resourceTypes"]:
                     accepted |= set(resource_type["conditionKeys"])
-            if key not in accepted:
+            # A tag's key stands for ${TagKey} in AWS's data (aws:RequestTag/${TagKey}).
+            if not any(fnmatch.fnmatchcase(key, known.replace("${TagKey}", "?*")) for known in accepted):
                 problems.append(f"{operator} {key}: not a condition key of {', '.join(actions)}")
     return problems
 
@@ -108,6 +109,11 @@ def test_the_checker_refuses_an_invented_condition_key_and_action():
     assert statement_problems(bogus) == ["StringEquals ses:ConfigurationSetName: not a condition key of ses:SendEmail"]
     assert statement_problems({"Action": "dynamodb:TransactWriteItems"}) == [
         "dynamodb:TransactWriteItems: dynamodb has no such action"]
+    # A tag condition names its tag in the key: accepted where AWS's data says aws:ResourceTag/${TagKey}.
+    tagged = {"Effect": "Allow", "Action": ["ses:DeleteEmailIdentity"], "Resource": "*",
+              "Condition": {"StringLike": {"aws:ResourceTag/kirim:owner": "dev/*", "aws:RequestTag/x": "y"}}}
+    assert statement_problems(tagged) == [
+        "StringLike aws:RequestTag/x: not a condition key of ses:DeleteEmailIdentity"]
 
 
 def test_one_role_per_function_each_with_its_log_group():
@@ -293,6 +299,8 @@ def requested(service: str, operation: str, params: dict) -> list[tuple[str, str
         return [(action, f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")]
     if prefix == "secretsmanager":
         return [(action, params["SecretId"])]
+    if prefix == "ses" and operation in ("CreateEmailIdentity", "GetEmailIdentity", "DeleteEmailIdentity"):
+        return [(action, f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{params['EmailIdentity']}")]
     if prefix == "ses" and operation == "SendEmail":
         sender = params["FromEmailAddress"].rsplit("<", 1)[-1].rstrip(">")
         needed = [(action, f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{sender.split('@')[1]}")]
@@ -385,12 +393,17 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
             assert api.call("POST", "/verify/v2/check", {"verification_id": verification["verification_id"],
                                                          "code": "000000"}, shop.v2("sms_otp")).status_code in (200, 429)
             ids = [api.call("POST", "/sms/v2/sms", sms_body("081234560005"), shop.v2("sms")).json_body["msg_uid"],
-                   api.call("POST", "/email/v2/send-single", email_body(), shop.v2("email")).json_body,
+                   api.call("POST", "/email/v2/send-single", shop.fill(email_body()), shop.v2("email")).json_body,
                    api.call("POST", "/sms/v2/otp", otp_body(), shop.v2("sms_otp")).json_body,
                    api.call("POST", "/call/v2/call", call_body(shop), shop.v2("ivr")).json_body,
                    api.call("POST", "/api/v2/push/message", shop.fill(whatsapp_body()),
                             {**shop.v2("whatsapp"), "Idempotency-Key": "iam-1"}).json_body]
             assert all(ids), ids
+            # Email senders: the shop's domain was made at SES (moto) with its tag; one more, then removed.
+            senders = f"/applications/{shop.app_id}/email-identities"
+            assert api.call("POST", senders, {"identity": "extra.example"}, shop.session).status_code == 201
+            assert api.call("GET", senders, headers=shop.session).status_code == 200
+            assert api.call("DELETE", f"{senders}/extra.example", headers=shop.session).status_code == 204
             assert api.call("GET", f"/applications/{shop.app_id}/messages?limit=1", headers=shop.session).status_code == 200
             assert api.call("GET", f"/applications/{shop.app_id}/overview", headers=shop.session).status_code == 200
             report = api.call("POST", f"/applications/{shop.app_id}/reports",
@@ -486,7 +499,8 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
             ("simulator_clock", "dynamodb:PutItem"), ("message_stream", "dynamodb:BatchGetItem"),
             ("message_stream", "sqs:SendMessage"), ("callbacks_worker", "dynamodb:UpdateItem"),
             ("callbacks_worker", "dynamodb:GetItem"), ("callback_sweeper", "dynamodb:Query"),
-            ("callback_sweeper", "sqs:SendMessage")} <= made, sorted(made)
+            ("callback_sweeper", "sqs:SendMessage"), ("api_handler", "ses:CreateEmailIdentity"),
+            ("api_handler", "ses:GetEmailIdentity"), ("api_handler", "ses:DeleteEmailIdentity")} <= made, sorted(made)
     denied = sorted({f"{function}: {action} on {resource}"
                      for function, service, operation, params in recorder
                      for action, resource in requested(service, operation, params)
@@ -497,6 +511,10 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
     assert not allowed(policies["ReportWorkerRole"], "dynamodb:PutItem",
                        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/kirim-{STAGE}-messages")
     assert not allowed(policies["SimulatorClockRole"], "ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/x")
+    # Only the API (owners' email senders) makes, reads or deletes SES identities.
+    for role in set(policies) - {"ApiHandlerRole"}:
+        for action in ("ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:DeleteEmailIdentity"):
+            assert not allowed(policies[role], action, f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/x"), (role, action)
     assert not allowed(policies["ProviderEventsRole"], "s3:GetObject",
                        f"arn:aws:s3:::kirim-{STAGE}-reports-{ACCOUNT}/outbox/x")
     # The messages stream's consumer makes status callbacks' deliveries (issue 14 on issue 12's

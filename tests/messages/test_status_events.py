@@ -99,7 +99,7 @@ def test_otp_undelivered_is_final(shop, client):
 
 def test_email_opens_and_clicks_rank_above_delivery(shop, client):
     before = shop.quota("email")
-    msg = _send(shop, "email", "/email/v2/send-single", email_body())
+    msg = _send(shop, "email", "/email/v2/send-single", shop.fill(email_body()))
     events = [_ses(msg, "Delivery", "2026-11-27T01:00:02.000Z"), _ses(msg, "Open", "2026-11-27T01:05:00.000Z"),
               _ses(msg, "Send", "2026-11-27T01:00:01.000Z"), _ses(msg, "Delivery", "2026-11-27T01:00:02.000Z"),
               _ses(msg, "Click", "2026-11-27T01:06:00.000Z", link="https://kirim.dev"),
@@ -113,7 +113,7 @@ def test_email_opens_and_clicks_rank_above_delivery(shop, client):
 
 def test_email_reject_is_failed_and_not_billed(shop, client):
     before = shop.quota("email")
-    msg = _send(shop, "email", "/email/v2/send-single", email_body())
+    msg = _send(shop, "email", "/email/v2/send-single", shop.fill(email_body()))
     _sns(client, _ses(msg, "Reject", "2026-11-27T01:00:01.000Z"))
     _sns(client, _ses(msg, "Reject", "2026-11-27T01:00:01.000Z"))  # duplicate: refunded once
     assert _status(msg) == "Failed"
@@ -122,7 +122,7 @@ def test_email_reject_is_failed_and_not_billed(shop, client):
 
 
 def test_email_bounce_is_failed_by_mail_server(shop, client):
-    msg = _send(shop, "email", "/email/v2/send-single", email_body())
+    msg = _send(shop, "email", "/email/v2/send-single", shop.fill(email_body()))
     _sns(client, _ses(msg, "Bounce", "2026-11-27T01:00:03.000Z", bounceType="Permanent", bounceSubType="NoEmail",
                       bouncedRecipients=[{"emailAddress": "budi@example.com"}], feedbackId="f"))
     assert _status(msg) == "Failed by mail server"

@@ -58,8 +58,8 @@ def seeded(client):
             ("s2", "2026-11-20T17:00:00Z", "sms", "/sms/v2/sms", sms_body(), ["TEXT_BLOCKED"]),
             ("s3", "2026-11-21T10:00:00Z", "sms", "/sms/v2/sms", sms_body(), ["TEXT_SENT"]),
             ("s4", "2026-11-23T01:00:00Z", "sms", "/sms/v2/sms", sms_body(), ["TEXT_DELIVERED", "TEXT_SENT"]),
-            ("e1", "2026-11-21T02:00:00Z", "email", "/email/v2/send-single", email_body(), ["Delivery", "Open"]),
-            ("e2", "2026-11-21T03:00:00Z", "email", "/email/v2/send-single", email_body(), ["Bounce:Permanent"]),
+            ("e1", "2026-11-21T02:00:00Z", "email", "/email/v2/send-single", shop.fill(email_body()), ["Delivery", "Open"]),
+            ("e2", "2026-11-21T03:00:00Z", "email", "/email/v2/send-single", shop.fill(email_body()), ["Bounce:Permanent"]),
             ("w1", "2026-11-22T05:00:00Z", "whatsapp", "/api/v2/push/message", WA, ["sent", "read", "delivered"]),
             ("late", "2026-11-25T05:00:00Z", "sms", "/sms/v2/sms", sms_body(), []),  # outside the range below
         ]

@@ -27,7 +27,7 @@ def test_email_through_ses_on_moto_and_its_events_back(shop, client, monkeypatch
     from moto.ses.models import ses_backends
 
     ses = boto3.client("sesv2")
-    ses.create_email_identity(EmailIdentity="kirim.dev")
+    ses.create_email_identity(EmailIdentity=shop.sender_domain)
     ses.create_configuration_set(ConfigurationSetName="kirim-local-email")
     wire: list[dict] = []
     ses.meta.events.register("before-call.sesv2.SendEmail", lambda params, **_: wire.append(json.loads(params["body"])))
@@ -35,7 +35,7 @@ def test_email_through_ses_on_moto_and_its_events_back(shop, client, monkeypatch
     sent_before = len(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
     response = shop.api.call("POST", "/email/v2/send-single",
-                             {"email": "budi@example.com", "message": HTML, "sender_email": "noreply@kirim.dev",
+                             {"email": "budi@example.com", "message": HTML, "sender_email": shop.sender_email,
                               "sender_name": "Toko", "subject": "Pesanan"}, shop.v2("email"))
     msg_id = response.json_body["msg_id"]
     [mail] = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages[sent_before:]
@@ -45,7 +45,7 @@ def test_email_through_ses_on_moto_and_its_events_back(shop, client, monkeypatch
     assert body["ConfigurationSetName"] == "kirim-local-email"
     # SES's Delivery event, through the SNS handler, finds the message by the tag.
     event = {"eventType": "Delivery", "mail": {"timestamp": "2026-11-27T01:00:00.000Z", "messageId": mail.id,
-                                               "source": "noreply@kirim.dev", "destination": ["budi@example.com"],
+                                               "source": shop.sender_email, "destination": ["budi@example.com"],
                                                "tags": {"kirim_id": [msg_id]}},
              "delivery": {"timestamp": "2026-11-27T01:00:01.000Z", "recipients": ["budi@example.com"]}}
     client.lambda_.invoke("provider_events", client.events.generate_sns_event(message=json.dumps(event)))

@@ -57,7 +57,7 @@ def seeded(client):
                 status_updates.apply(StatusEvent(msg, event, f"2026-11-27T00:00:0{i}.000Z"))
             sent.append(msg)
         clock.use(lambda: datetime(2026, 11, 21, 3, tzinfo=timezone.utc))
-        email = shop.api.call("POST", "/email/v2/send-single", {**email_body(), "subject": "@SUM(1+1)"},
+        email = shop.api.call("POST", "/email/v2/send-single", {**shop.fill(email_body()), "subject": "@SUM(1+1)"},
                               shop.v2("email")).json_body["msg_id"]
         status_updates.apply(StatusEvent(email, "Delivery", "2026-11-27T00:00:01.000Z"))
     finally:

@@ -1,13 +1,15 @@
 """Parallel logins on a moto server where requests really run at the same time
-(local/dynamodb_contention.py). Prints what happened as JSON.
+(local/dynamodb_contention.py), each thread a cold Lambda (no credential cache), all within one
+instant of Kirim's clock. Prints what happened as JSON, scrypt checks counted per password kind.
 
-1. 30 wrong passwords at once from one address; then the right password from that address
+1. `v1_burst`: a V1 client's 20 parallel requests with the right password, from its address.
+2. `wrong`: 30 wrong passwords at once from one address; then the right password from that address
    (refused: the burst used the window), and the owner from another address, by dashboard login
    and by V1 Basic auth.
-2. The attack as reported: 29 wrong and the right one at once, from a third address. A success
-   clears that address's counter by design, so when the right guess wins one of the first six
-   places, the guesses still waiting start a new window: how many checks ran then depends on
-   thread timing, and the test bounds it rather than pinning it.
+3. `mixed`: 29 wrong and the right one at once, from a third address.
+4. `spread`: 30 addresses guessing one account at once (a guess each), then 30 more, against the
+   account's ceiling; then its owner from the address they logged in from before, by dashboard
+   login and V1, and from an address the account has never logged in from.
 
     python tests/scripts/parallel_logins.py
 """
@@ -23,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 GUESSES = 30
+V1_BURST = 20
+RIGHT = "the right password"
 
 
 def main() -> None:
@@ -35,7 +39,9 @@ def main() -> None:
     from local.moto_stack import FAKE_AWS_ENV
 
     os.environ.update({**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "DYNAMODB_READ_TIMEOUT": "60",
-                       "DYNAMODB_CONNECT_TIMEOUT": "60"})
+                       "DYNAMODB_CONNECT_TIMEOUT": "60",
+                       # Every request a cold Lambda's: no remembered credential, the password checked.
+                       "BASIC_AUTH_CACHE_SECONDS": "0"})
     import boto3
 
     from infra.deploy import deploy_stack, outputs_to_env
@@ -48,68 +54,75 @@ def main() -> None:
     from chalicelib.core.db import connection
     from chalicelib.core.errors import ApiError
 
-    # The burst happens within one instant of Kirim's clock, however long the threads take here.
+    # The bursts happen within one instant of Kirim's clock, however long the threads take here.
     instant = clock.now()
     clock.use(lambda: instant)
 
-    email, right = "victim@example.com", "the right password"
-    accounts.register(email, right, "Victim")
     checked, lock = Counter(), threading.Lock()
     real_verify = passwords.verify_password
 
     def counting_verify(password, stored):
         with lock:
-            checked["scrypt"] += 1
+            checked["right" if password == RIGHT else "wrong"] += 1
         return real_verify(password, stored)
 
     passwords.verify_password = counting_verify
     assert connection().client is not None
 
-    def burst(source: str, right_at: int | None) -> Counter[str]:
-        barrier = threading.Barrier(GUESSES)
-        outcomes: Counter[str] = Counter()
-
-        def guess(n: int) -> None:
-            password = right if n == right_at else f"wrong guess {n}"
-            barrier.wait()
-            try:
+    def attempt(email: str, password: str, source: str, v1: bool = False) -> str:
+        try:
+            if v1:
+                accounts.basic_principal(email, password, source)
+            else:
                 accounts.login(email, password, source)
-                result = "200 right" if password == right else "200 wrong?!"
-            except ApiError as error:
-                result = f"{error.status} {'right' if password == right else 'wrong'}"
+            return "200 right" if password == RIGHT else "200 wrong?!"
+        except ApiError as error:
+            return f"{error.status} {'right' if password == RIGHT else 'wrong'}"
+
+    def burst(calls: list[tuple]) -> dict:
+        """Run the calls at once; their outcomes and the scrypt checks they caused."""
+        barrier = threading.Barrier(len(calls))
+        outcomes: Counter[str] = Counter()
+        before = Counter(checked)
+
+        def run(call: tuple) -> None:
+            barrier.wait()
+            result = attempt(*call)
             with lock:
                 outcomes[result] += 1
 
-        threads = [threading.Thread(target=guess, args=(n,)) for n in range(GUESSES)]
+        threads = [threading.Thread(target=run, args=(call,)) for call in calls]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return outcomes
+        return {"outcomes": outcomes, "checks": {kind: checked[kind] - before[kind] for kind in ("right", "wrong")}}
 
-    outcomes = burst("203.0.113.66", None)
-    try:
-        accounts.login(email, right, "203.0.113.66")
-        attacker_right = 200
-    except ApiError as error:
-        attacker_right = error.status
-    owner = {}
-    try:
-        accounts.login(email, right, "198.51.100.20")
-        owner["login"] = 200
-    except ApiError as error:
-        owner["login"] = error.status
-    accounts.forget_cached_credentials()
-    try:
-        accounts.basic_principal(email, right, "198.51.100.20")
-        owner["basic"] = 200
-    except ApiError as error:
-        owner["basic"] = error.status
-    first_checks = checked["scrypt"]
-    mixed = burst("203.0.113.67", GUESSES // 2)
-    print(json.dumps({"outcomes": outcomes, "scrypt_checks": first_checks,
-                      "right_from_attacker": attacker_right, "owner": owner,
-                      "mixed": {"outcomes": mixed, "scrypt_checks": checked["scrypt"] - first_checks}}))
+    def status(email: str, source: str, v1: bool = False) -> int:
+        return int(attempt(email, RIGHT, source, v1).split()[0])
+
+    result = {}
+    client = "client@example.com"
+    accounts.register(client, RIGHT, "V1 client")
+    result["v1_burst"] = burst([(client, RIGHT, "198.51.100.40", True)] * V1_BURST)
+
+    victim = "victim@example.com"
+    accounts.register(victim, RIGHT, "Victim")
+    result["wrong"] = burst([(victim, f"wrong guess {n}", "203.0.113.66") for n in range(GUESSES)])
+    result["wrong"]["right_from_attacker"] = status(victim, "203.0.113.66")
+    result["wrong"]["owner"] = {"login": status(victim, "198.51.100.20"), "basic": status(victim, "198.51.100.20", True)}
+    result["mixed"] = burst([(victim, RIGHT if n == GUESSES // 2 else f"wrong guess {n}", "203.0.113.67")
+                             for n in range(GUESSES)])
+
+    target = "target@example.com"
+    accounts.register(target, RIGHT, "Target")
+    home = "198.51.100.60"
+    result["spread"] = {"owner_before": status(target, home)}
+    result["spread"]["first"] = burst([(target, f"guess {n}", f"192.0.2.{n + 1}") for n in range(GUESSES)])
+    result["spread"]["second"] = burst([(target, f"guess {n}", f"192.0.2.{n + 101}") for n in range(GUESSES)])
+    result["spread"]["owner"] = {"login": status(target, home), "basic": status(target, home, True),
+                                 "new_address": status(target, "198.51.100.61")}
+    print(json.dumps(result))
     stop()
 
 

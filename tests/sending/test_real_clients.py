@@ -117,7 +117,7 @@ def test_a_file_on_a_route_that_takes_none_is_named(shop):
 def test_laravel_email_client_sends_plain_text_as_message(shop):
     """Http::withHeaders(['Authorization' => 'Basic ...', 'Content-Type' => 'application/json'])
     ->post('.../api/v1/send-single', ['message' => Str::random(5), ...]): not base64, sent as written."""
-    body = {"email": "budi@example.com", "message": "aB3xZ", "sender_email": "noreply@kirim.dev",
+    body = {"email": "budi@example.com", "message": "aB3xZ", "sender_email": shop.sender_email,
             "sender_name": "panderma-plus", "subject": "email verification"}
     sent = shop.api.call("POST", "/api/v1/send-single", body, shop.v1())
     assert sent.status_code == 200, sent.body

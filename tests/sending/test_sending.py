@@ -97,7 +97,7 @@ def test_sender_ids_route(shop):
 def test_email_send_status_history(shop, worker, version):
     auth = shop.v2("email") if version == 2 else shop.v1()
     route = "/email/v2/send-single" if version == 2 else "/api/v1/send-single"
-    sent = shop.api.call("POST", route, email_body("open@example.com"), auth)
+    sent = shop.api.call("POST", route, shop.fill(email_body("open@example.com")), auth)
     assert sent.status_code == 200
     msg_id = sent.json_body["msg_id"]
     if version == 2:
@@ -121,7 +121,7 @@ def test_email_send_status_history(shop, worker, version):
 
 def test_email_as_multipart_form_with_attachment(shop):
     boundary = "kirimboundary"
-    parts = [("email", "budi@example.com"), ("message", HTML), ("sender_email", "noreply@kirim.dev"),
+    parts = [("email", "budi@example.com"), ("message", HTML), ("sender_email", shop.sender_email),
              ("sender_name", "Toko"), ("subject", "Faktur")]
     body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
                     for k, v in parts)

@@ -14,7 +14,7 @@ from tests.sends import email_body, sms_body
 def test_the_owner_reads_what_the_simulator_delivered_newest_first(shop, api, worker):
     first = api.call("POST", "/sms/v2/sms", sms_body("081299990001", "Halo pertama"), shop.v2("sms")).json_body
     second = api.call("POST", "/sms/v2/sms", sms_body("081299990001", "Halo kedua"), shop.v2("sms")).json_body
-    api.call("POST", "/email/v2/send-single", email_body("inbox@example.com"), shop.v2("email"))
+    api.call("POST", "/email/v2/send-single", shop.fill(email_body("inbox@example.com")), shop.v2("email"))
     drain(worker)
     listed = api.call("GET", "/simulator/messages?to=081299990001", headers=shop.session).json_body["items"]
     assert [i["message_id"] for i in listed] == [second["msg_uid"], first["msg_uid"]]

@@ -1,11 +1,13 @@
 """Email: {email, message (base64 HTML), sender_email, sender_name, subject, attachment?}, in JSON or
-either form encoding. V2 answers {"success": true, "msg_id"}; V1 its page's example {"status": true,
+either form encoding. `sender_email` must be a verified sender identity of the application (the address,
+or a domain over it: applications.email_identities). V2 answers {"success": true, "msg_id"}; V1 its page's example {"status": true,
 "msg_uid"} with its table's {"success": true, "msg_id"} beside it (the page shows both).
 A `message` that is not base64 is sent as written (email_rules.html_body)."""
 from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.applications import email_identities
 from chalicelib.core import validation
 from chalicelib.providers.base import Attachment, Outbound
 from chalicelib.sending.prepared import Prepared, Sender
@@ -24,6 +26,8 @@ def prepare(sender: Sender, fields: dict[str, Any], files: dict[str, tuple[str, 
         attachment = email_rules.attachment_from_part(*files["attachment"])
     else:
         attachment = email_rules.attachment_from_json(fields.get("attachment"))
+    # Last, as it reads the table: only an identity this application verified sends.
+    email_identities.check_sender(sender.application_id, sender_email)
     details = {"subject": subject, "sender_email": sender_email, "sender_name": sender_name,
                "attachment": attachment.filename if attachment else None, "source": "api",
                "message_body": email_rules.stored_body(html)}

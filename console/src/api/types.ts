@@ -15,7 +15,7 @@ export type RegisterRequest = Schemas['RegisterRequest'];
 export type LoginRequest = Schemas['LoginRequest'];
 export type LoginAnswer = Schemas['LoginAnswer'];
 
-// /applications, settings, IVR scripts
+// /applications, settings, email senders, IVR scripts
 export type Application = Schemas['Application'];
 export type ApplicationChannel = Schemas['ApplicationChannel'];
 export type ApplicationList = Schemas['ApplicationList'];
@@ -23,6 +23,10 @@ export type ApplicationRequest = Schemas['ApplicationRequest'];
 export type GeneratedToken = Schemas['GeneratedToken'];
 export type Settings = Schemas['Settings'];
 export type SettingsUpdate = Schemas['SettingsUpdate'];
+export type EmailIdentity = Schemas['EmailIdentity'];
+export type EmailIdentityList = Schemas['EmailIdentityList'];
+export type EmailIdentityRequest = Schemas['EmailIdentityRequest'];
+export type DnsRecord = Schemas['DnsRecord'];
 export type IvrScript = Schemas['IvrScript'];
 export type IvrScriptList = Schemas['IvrScriptList'];
 export type IvrScriptRequest = Schemas['IvrScriptRequest'];

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, appPath, get, post, put } from '../api/client';
-import type { IvrScriptList, IvrScript, IvrScriptRequest, RotatedSecret, Settings as SettingsData, SettingsUpdate } from '../api/types';
+import { ApiError, appPath, del, get, post, put } from '../api/client';
+import type { EmailIdentity, EmailIdentityList, EmailIdentityRequest, IvrScriptList, IvrScript, IvrScriptRequest, RotatedSecret, Settings as SettingsData, SettingsUpdate } from '../api/types';
 import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
-import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, List, Loading, PageHeader, TextArea, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
+import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, List, Loading, PageHeader, Table, TextArea, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
 import { NoApplication } from './common';
 
 const COMMON_ZONES = ['Asia/Jakarta', 'Asia/Makassar', 'Asia/Jayapura', 'Asia/Singapore', 'Asia/Kuala_Lumpur', 'Asia/Bangkok', 'Asia/Manila', 'Asia/Tokyo', 'Australia/Sydney', 'Europe/London', 'UTC'];
@@ -14,10 +14,18 @@ export function Settings() {
   const { app } = useSession();
   if (!app) return <NoApplication title={t('Settings')} />;
   const hasIvr = app.channels.some((c) => c.channel === 'ivr');
+  const hasEmail = app.channels.some((c) => c.channel === 'email');
   return (
     <>
       <PageHeader title={t('Settings')} />
       <SendingSettings key={app.application_id} applicationId={app.application_id} />
+      {hasEmail ? (
+        <EmailSenders key={'email' + app.application_id} applicationId={app.application_id} />
+      ) : (
+        <Card title={t('Email senders')}>
+          <Empty message={t('This application has no email channel.')} />
+        </Card>
+      )}
       {hasIvr ? (
         <IvrScripts key={'ivr' + app.application_id} applicationId={app.application_id} />
       ) : (
@@ -180,6 +188,165 @@ function SecretDialog({ secret, onClose }: { secret: string; onClose: () => void
       <CopyButton value={secret} label={t('Secret')} />
       <p class="small muted">{t('Verify each callback with a Standard Webhooks library and this secret.')}</p>
     </Dialog>
+  );
+}
+
+const SENDER_POLL_MS = 10000; // the API asks the email service again at most every 10 s
+const MAX_SENDERS = 20;
+const identityPath = (applicationId: string, identity: string) => `${appPath(applicationId)}/email-identities/${encodeURIComponent(identity)}`;
+
+/** An email sender error in the reader's language: never the API's field path or the provider's code. */
+function senderError(err: unknown, count: number, t: (s: string) => string): string {
+  if (!(err instanceof ApiError)) return errorText(err, t);
+  if (err.status === 409) return t('This address or domain belongs to another application, or to the operator of this deployment.');
+  if (err.status === 406) return count >= MAX_SENDERS ? t('An application has at most 20 email senders.') : t('Enter an email address (name@example.com) or a domain (example.com).');
+  if (err.status === 404) return t('This sender is no longer in the application.');
+  if (err.status === 503) return t('The email service did not answer. Try again in a moment.');
+  return errorText(err, t);
+}
+
+function SenderStatus({ status }: { status: EmailIdentity['status'] }) {
+  const t = useT();
+  const [kind, label] = status === 'verified' ? ['success', t('Verified')] : status === 'failed' ? ['failed', t('Failed')] : ['pending', t('Waiting for verification')];
+  return <span class={`badge badge-${kind}`}>{label}</span>;
+}
+
+function EmailSenders({ applicationId }: { applicationId: string }) {
+  const t = useT();
+  const { lang } = useLang();
+  const loaded = useLoad((signal) => get<EmailIdentityList>(appPath(applicationId) + '/email-identities', undefined, signal), [applicationId]);
+  const [identity, setIdentity] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [removing, setRemoving] = useState<EmailIdentity | null>(null);
+  const items = loaded.data?.items;
+  const anyPending = Boolean(items?.some((i) => i.status === 'pending'));
+  // Poll while one waits: the owner clicks SES's link or publishes the records elsewhere.
+  useEffect(() => {
+    if (!anyPending) return;
+    const timer = setTimeout(() => loaded.reload(), SENDER_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [items, anyPending]);
+  const replace = (one: EmailIdentity) => loaded.setData({ items: [...(items || []).filter((i) => i.identity !== one.identity), one].sort((a, b) => a.identity.localeCompare(b.identity)) });
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError('');
+    try {
+      await work();
+    } catch (err) {
+      setError(senderError(err, items?.length || 0, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const add = (e: Event) => {
+    e.preventDefault();
+    if (!identity.trim()) return setError(t('Enter an email address (name@example.com) or a domain (example.com).'));
+    run(async () => {
+      replace(await post<EmailIdentity>(appPath(applicationId) + '/email-identities', { identity: identity.trim() } satisfies EmailIdentityRequest));
+      setIdentity('');
+    });
+  };
+  const checkAgain = (one: EmailIdentity) => run(async () => replace(await get<EmailIdentity>(identityPath(applicationId, one.identity))));
+  const remove = (one: EmailIdentity) =>
+    run(async () => {
+      await del(identityPath(applicationId, one.identity));
+      loaded.setData({ items: (items || []).filter((i) => i.identity !== one.identity) });
+      setRemoving(null);
+    });
+  return (
+    <Card title={t('Email senders')}>
+      <p class="muted small">{t('Email and Verify codes go out only from these addresses and domains, once verified. A verified domain covers every address at it.')}</p>
+      {error && <Alert>{error}</Alert>}
+      <WhenLoaded loaded={loaded} data={items} keepOnError>
+        {(rows) => (
+          <List testid="email-senders" rows={rows} rowKey={(i) => i.identity} rowAttrs={(i) => ({ 'data-identity': i.identity, 'data-status': i.status })}
+            empty={{ icon: 'inbox', message: t('No email senders yet. Add an address or a domain to send email.') }}
+            item={(i) => (
+              <div class="stack sender">
+                <div class="sender-head">
+                  <span class="strong mono wrap-any">{i.identity}</span>
+                  <span class="muted small">{i.kind === 'domain' ? t('Domain') : t('Address')}</span>
+                  <SenderStatus status={i.status} />
+                  <span class="sender-actions">
+                    {i.status === 'pending' && (
+                      <button type="button" class="btn btn-ghost btn-small" onClick={() => checkAgain(i)} disabled={busy}>
+                        {t('Check again')}
+                      </button>
+                    )}
+                    <button type="button" class="btn btn-ghost btn-small" onClick={() => setRemoving(i)} aria-label={t('Remove {identity}', { identity: i.identity })}>
+                      {t('Remove')}
+                    </button>
+                  </span>
+                </div>
+                <p class="small">
+                  {i.status === 'verified'
+                    ? i.kind === 'domain'
+                      ? t('Verified on {time}. Every address at this domain can send.', { time: formatTime(i.verified_at, lang) })
+                      : t('Verified on {time}.', { time: formatTime(i.verified_at, lang) })
+                    : i.status === 'failed'
+                      ? t('Verification failed. Remove it and add it again to start over.')
+                      : i.kind === 'domain'
+                        ? t('Publish these DNS records at your domain. Verification follows once they are found (up to 72 hours).')
+                        : t('Open the link in the verification email sent to this address.')}
+                </p>
+                {i.kind === 'domain' && i.dns_records.length > 0 && (
+                  <DnsRecords identity={i.identity} records={i.dns_records} open={i.status !== 'verified'} />
+                )}
+              </div>
+            )}
+          />
+        )}
+      </WhenLoaded>
+      <form class="inline-form" onSubmit={add}>
+        <TextInput label={t('Address or domain')} name="email-sender" value={identity} onInput={setIdentity} placeholder="toko.co.id" maxLength={254} />
+        <button type="submit" class="btn btn-primary" disabled={busy}>
+          {t('Add sender')}
+        </button>
+      </form>
+      <Dialog
+        open={removing !== null}
+        title={t('Remove {identity}?', { identity: removing?.identity || '' })}
+        onClose={() => setRemoving(null)}
+        footer={
+          <>
+            <button type="button" class="btn btn-ghost" onClick={() => setRemoving(null)}>
+              {t('Cancel')}
+            </button>
+            <button type="button" class="btn btn-primary" onClick={() => removing && remove(removing)} disabled={busy}>
+              {t('Yes, Remove')}
+            </button>
+          </>
+        }
+      >
+        <p>{t('Email from it is refused at once, and another application may add it.')}</p>
+      </Dialog>
+    </Card>
+  );
+}
+
+function DnsRecords({ identity, records, open }: { identity: string; records: EmailIdentity['dns_records']; open: boolean }) {
+  const t = useT();
+  return (
+    <details class="dns-records" open={open}>
+      <summary>{t('DNS records for {domain}', { domain: identity })}</summary>
+      <Table testid="dns-records" label={t('DNS records for {domain}', { domain: identity })} rowKey={(r) => r.name} rows={records} compact
+        columns={[
+          { label: t('Type'), class: 'nowrap', cell: (r) => r.type },
+          { label: t('Name'), cell: (r) => <CopyCell text={r.name} label={`${t('Name')} ${r.name}`} /> },
+          { label: t('Value'), cell: (r) => <CopyCell text={r.value} label={`${t('Value')} ${r.name}`} /> },
+        ]}
+      />
+    </details>
+  );
+}
+
+function CopyCell({ text, label }: { text: string; label: string }) {
+  return (
+    <div class="copy-cell">
+      <span class="mono wrap-any">{text}</span>
+      <CopyButton value={text} label={label} />
+    </div>
   );
 }
 
