@@ -3,6 +3,8 @@ twice carries the same webhook-id."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 
 import pytest
@@ -70,11 +72,29 @@ def test_a_worker_killed_after_posting_is_retried_with_the_same_webhook_id(hooke
 
 
 def test_two_workers_never_attempt_one_delivery_at_once(hooked, receiver):
+    """A slow receiver holds the first worker inside its POST; SQS hands the same job to a second
+    worker meanwhile, and a stale job for an attempt not reached comes too: neither posts. The
+    receiver gets one request, and the first worker records it."""
+    from tests.fakes.webhook_receiver import Answer
+
     message_id = "01TESTTWOWORKERS" + "0" * 10
     callbacks.on_status_change(None, message_image(hooked["app_id"], message_id, ["Submitted"]))
-    assert delivery._claim(message_id, 1, 0) is not None
-    assert delivery._claim(message_id, 1, 0) is None   # held
-    assert delivery._claim(message_id, 1, 1) is None   # a job for an attempt not reached
+    receiver.script = [Answer(delay=1.0)]
+    outcomes = {}
+    first = threading.Thread(target=lambda: outcomes.setdefault("first", delivery.attempt(message_id, 1, 0)))
+    first.start()
+    for _ in range(200):                     # until the first worker is inside its POST
+        if receiver.received:
+            break
+        time.sleep(0.01)
+    assert len(receiver.received) == 1
+    outcomes["second"] = delivery.attempt(message_id, 1, 0)
+    outcomes["stale"] = delivery.attempt(message_id, 1, 1)
+    first.join(10)
+    assert outcomes == {"first": "delivered", "second": "skipped", "stale": "skipped"}
+    assert len(receiver.received) == 1
+    item = Delivery.get(message_id, 1)
+    assert item.state == "delivered" and item.attempt_count == 1
 
 
 def _sent_and_settled(hooked, worker) -> str:
@@ -96,14 +116,17 @@ def _is_stream_commit(params: dict) -> bool:
     return params["TransactItems"][0]["Put"]["TableName"].endswith("-limits")
 
 
-def test_a_stream_batch_applied_again_after_its_hooks_ran_sends_each_callback_once(hooked, receiver, worker):
-    """The hooks ran (deliveries written and queued), then the batch's commit failed: Lambda gives
-    the batch again, the hooks run again and create nothing. One webhook per status change, and
-    the counters count each change once."""
-    with faults.injected("dynamodb", "TransactWriteItems", code="InternalServerError", status=500, times=2,
-                         when=_is_stream_commit) as fault:
+@pytest.mark.parametrize("failed_attempts", [1, 2])
+def test_a_stream_batch_applied_again_after_its_hooks_ran_sends_each_callback_once(hooked, receiver, worker,
+                                                                                  failed_attempts):
+    """The hooks ran (deliveries written and queued), then the batch's commit failed: once, and
+    botocore's second attempt commits it; or on both attempts, and Lambda gives the batch again,
+    the hooks run again and create nothing. One webhook per status change either way, and the
+    counters count each change once."""
+    with faults.injected("dynamodb", "TransactWriteItems", code="InternalServerError", status=500,
+                         times=failed_attempts, when=_is_stream_commit) as fault:
         message_id = _sent_and_settled(hooked, worker)
-    assert fault.hits == 2
+    assert fault.hits == failed_attempts
     assert _webhook_ids(receiver, message_id) == [delivery_id(message_id, n) for n in (1, 2, 3)]
     assert [int(d.sequence) for d in Delivery.query(message_id)] == [1, 2, 3]
     counted, actual = recount(hooked["app_id"], "sms")

@@ -4,6 +4,7 @@ size, a redirect). Signatures are checked by the tests with the `standardwebhook
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,6 +21,7 @@ class Answer:
     status: int = 200
     body_bytes: int = 2
     location: str | None = None
+    delay: float = 0.0            # seconds before answering (a slow receiver)
 
 
 @dataclass
@@ -44,6 +46,7 @@ def start() -> tuple[Receiver, ThreadingHTTPServer]:
             with receiver.lock:
                 receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             answer = receiver.answer()
+            time.sleep(answer.delay)
             self.send_response(answer.status)
             if answer.location:
                 self.send_header("Location", answer.location)

@@ -2,8 +2,9 @@
 once; nothing pending is left for ever; no request-path transaction holds a shared item; and
 contention or throttling gets a bounded retry and a clear answer, never a double debit.
 
-Faults are injected at botocore's hooks (local.faults): the caller sees exactly what AWS would
-give it. Time moves on Kirim's clock (the frozen_clock fixture), never by sleeping."""
+Faults are injected inside botocore's retry loop (local.faults): each fault meets one attempt,
+botocore retries what it would retry on AWS, and the caller sees what AWS would give it. Time
+moves on Kirim's clock (the frozen_clock fixture), never by sleeping."""
 from __future__ import annotations
 
 import json
@@ -132,11 +133,27 @@ def test_contention_on_the_quota_item_is_retried_then_answered_429(shop):
     assert shop.quota("sms") == before - 1 and len(_messages(shop)) == 1
 
 
+def test_a_throttle_that_botocore_retries_never_reaches_the_client(shop):
+    """One throttled attempt of the debit or of the message write: botocore's second attempt goes
+    through, as on AWS, and the send is answered 200 (the old harness failed the call outright)."""
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "UpdateItem", code="ProvisionedThroughputExceededException",
+                         when=on_quota_item) as debit, \
+            faults.injected("dynamodb", "PutItem", code="ProvisionedThroughputExceededException",
+                            when=lambda call: call.get("TableName", "").endswith("-messages")) as write:
+        sent = _send(shop)
+    assert sent.status_code == 200, sent.json_body
+    assert (debit.hits, write.hits) == (1, 1)
+    assert shop.quota("sms") == before - 1 and _messages(shop) == [sent.json_body["msg_uid"]]
+
+
 def test_throttling_is_answered_503_and_never_debits_twice(shop):
+    """Throttled on every attempt: botocore tries each call twice, then the client hears 503."""
     before = shop.quota("sms")
     with faults.injected("dynamodb", "UpdateItem", code="ProvisionedThroughputExceededException", times=100,
-                         when=on_quota_item):
+                         when=on_quota_item) as fault:
         assert_oca_error(_send(shop), 503, 57)
+    assert fault.hits == 2                        # one debit call, botocore's two attempts
     with faults.injected("dynamodb", "PutItem", code="ProvisionedThroughputExceededException", times=100,
                          when=lambda call: call.get("TableName", "").endswith("-messages")):
         assert_oca_error(_send(shop), 503, 57)    # debited, then the write refused: given back
@@ -149,14 +166,35 @@ def test_throttling_is_answered_503_and_never_debits_twice(shop):
     assert shop.quota("sms") == before - 1 and len(_messages(shop)) == 1
 
 
-def test_a_message_write_whose_answer_was_lost_is_accounted_for(shop, frozen_clock):
-    """The put happened, the answer never came: the client hears 503, the debit is given back at
-    once; the stream shows the message, the reconciler takes the units again, and the sweeper
-    fails the undispatched message and refunds it. Every unit is accounted for at each step."""
+@pytest.mark.parametrize("key", [None, "lost-1"])
+def test_a_message_write_whose_answer_was_lost_once_is_sent_and_debited_once(shop, monkeypatch, key):
+    """The write happened and its answer was lost: botocore sends it again, which finds it written
+    (the put's condition, or the transaction's ClientRequestToken). The send carries on: answered
+    200 (not a replay), sent once, debited once."""
+    provider = QuietProvider()
+    sent = []
+    monkeypatch.setattr(provider, "send", lambda outbound: sent.append(outbound.message_id) or "ok")
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: provider)
     before = shop.quota("sms")
-    with faults.injected("dynamodb", "PutItem", lose_answer=True,
-                         when=lambda call: call.get("TableName", "").endswith("-messages")):
+    operation = "TransactWriteItems" if key else "PutItem"
+    with faults.injected("dynamodb", operation, lose_answer=True,
+                         when=lambda call: "-messages" in json.dumps(call)) as fault:
+        answer = _send(shop, key)
+    assert fault.hits == 1
+    assert answer.status_code == 200 and "Idempotent-Replayed" not in answer.headers, answer.json_body
+    assert _messages(shop) == [answer.json_body["msg_uid"]] == sent
+    assert shop.quota("sms") == before - 1
+
+
+def test_a_message_write_whose_every_answer_was_lost_is_accounted_for(shop, frozen_clock):
+    """Both attempts' answers lost (the put happened): the client hears 503, the debit is given
+    back at once; the stream shows the message, the reconciler takes the units again, and the
+    sweeper fails the undispatched message and refunds it. Every unit is accounted for at each step."""
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "PutItem", lose_answer=True, times=2,
+                         when=lambda call: call.get("TableName", "").endswith("-messages")) as fault:
         assert_oca_error(_send(shop), 503, 57)
+    assert fault.hits == 2
     [message_id] = _messages(shop)
     assert shop.quota("sms") == before
     settle_changes()
