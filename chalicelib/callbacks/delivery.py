@@ -19,8 +19,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.applications import callback_secrets
 from chalicelib.applications import service as applications
 from chalicelib.callbacks import http, queue, signing
@@ -28,6 +26,7 @@ from chalicelib.callbacks.models import CANCELED, DELIVERED, FAILED, PENDING, De
 from chalicelib.callbacks.schedule import retry_delay
 from chalicelib.callbacks.service import SWEEP_GRACE_SECONDS
 from chalicelib.core import clock
+from chalicelib.core.db import update_if
 from chalicelib.core.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -37,23 +36,15 @@ MAX_KEPT_ATTEMPTS = 50    # the attempts list stops growing there (replays could
 SWEEP_LIMIT = 500         # per partition and sweep; the next sweep takes the rest
 
 
-def _conditional(error: UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
-
-
 def _claim(message_id: str, sequence: int, expected: int) -> Delivery | None:
     now = clock.now()
     delivery = Delivery(message_id, sequence)
-    try:
-        delivery.update(actions=[Delivery.lease_until.set(int(now.timestamp()) + LEASE_SECONDS),
-                                 Delivery.due_at.set(clock.iso(now + timedelta(seconds=SWEEP_GRACE_SECONDS)))],
-                        condition=(Delivery.state == PENDING) & (Delivery.attempt_count == expected)
-                        & (Delivery.lease_until.does_not_exist() | (Delivery.lease_until < int(now.timestamp()))))
-    except UpdateError as error:
-        if _conditional(error):
-            return None
-        raise
-    return delivery
+    claimed = update_if(delivery, [Delivery.lease_until.set(int(now.timestamp()) + LEASE_SECONDS),
+                                   Delivery.due_at.set(clock.iso(now + timedelta(seconds=SWEEP_GRACE_SECONDS)))],
+                        (Delivery.state == PENDING) & (Delivery.attempt_count == expected)
+                        & (Delivery.lease_until.does_not_exist() | (Delivery.lease_until < int(now.timestamp()))),
+                        "this delivery", mark=Delivery.write_id)
+    return delivery if claimed else None
 
 
 def _finish(delivery: Delivery, expected: int, entry: dict[str, Any] | None, state: str,
@@ -70,13 +61,8 @@ def _finish(delivery: Delivery, expected: int, entry: dict[str, Any] | None, sta
         actions += [Delivery.state.set(state), Delivery.due_part.remove(), Delivery.due_at.remove()]
     if state == FAILED:
         actions += [Delivery.failed_app.set(delivery.application_id), Delivery.failed_at.set(clock.now_iso())]
-    try:
-        delivery.update(actions=actions, condition=(Delivery.state == PENDING) & (Delivery.attempt_count == expected))
-    except UpdateError as error:
-        if _conditional(error):
-            return False
-        raise
-    return True
+    return update_if(delivery, actions, (Delivery.state == PENDING) & (Delivery.attempt_count == expected),
+                     "this delivery", mark=Delivery.write_id)
 
 
 def attempt(message_id: str, sequence: int, expected: int) -> str:
@@ -122,13 +108,10 @@ def sweep() -> list[tuple[str, int]]:
     for partition in due_partitions():
         for key in Delivery.by_due.query(partition, Delivery.due_at <= clock.iso(now), limit=SWEEP_LIMIT):
             delivery = Delivery(key.message_id, int(key.sequence))
-            try:
-                delivery.update(actions=[Delivery.due_at.set(clock.iso(now + timedelta(seconds=SWEEP_GRACE_SECONDS)))],
-                                condition=(Delivery.due_at == key.due_at) & (Delivery.state == PENDING))
-            except UpdateError as error:
-                if _conditional(error):
-                    continue  # claimed or finished meanwhile
-                raise
+            if not update_if(delivery, [Delivery.due_at.set(clock.iso(now + timedelta(seconds=SWEEP_GRACE_SECONDS)))],
+                             (Delivery.due_at == key.due_at) & (Delivery.state == PENDING), "this delivery",
+                             mark=Delivery.write_id):
+                continue  # claimed or finished meanwhile
             jobs.append(queue.job(delivery.message_id, delivery.sequence, delivery.attempt_count))
     queue.enqueue(jobs)
     return [(job["message_id"], job["sequence"]) for job in jobs]

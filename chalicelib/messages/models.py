@@ -140,6 +140,7 @@ class Message(Model):
     # "done". While not settled the message sits in the sweep index under sweep/sweep_at.
     dispatch, sweep, sweep_at = strings(3, null=True)
     lease_until, attempts = numbers(2, null=True)
+    write_id = UnicodeAttribute(null=True)  # core.db.update_if's mark (dispatch's claims and settlements)
     by_app_channel = index("by_app_channel", "app_channel", "message_id")
     by_app = index("by_app", "app_shard", "message_id")
     by_status = index("by_status", "app_channel_status", "message_id")

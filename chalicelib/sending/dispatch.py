@@ -32,10 +32,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.core import clock
-from chalicelib.core.db import error_code
+from chalicelib.core.db import update_if
 from chalicelib.messages import status_updates
 from chalicelib.messages.models import Message, sweep_partition, sweep_partitions, sweep_time
 from chalicelib.messages.status_rules import RULES
@@ -96,14 +94,9 @@ def _settle_attempt(message: Message, holder: str, attempt: int, next_state: str
     else:
         actions = [Message.dispatch.set(QUEUED), Message.lease_until.remove(),
                    Message.sweep_at.set(sweep_time(now + timedelta(seconds=delay) + JOB_SLACK))]
-    condition = (Message.dispatch == holder) & (Message.attempts == attempt)
-    try:
-        Message(message.message_id).update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False  # an event settled it meanwhile, or the sweeper took over
-        raise
-    return True
+    # False: an event settled it meanwhile, or the sweeper took over.
+    return update_if(Message(message.message_id), actions, (Message.dispatch == holder) & (Message.attempts == attempt),
+                     "this message", mark=Message.write_id)
 
 
 def _claim(message: Message) -> int | None:
@@ -115,16 +108,10 @@ def _claim(message: Message) -> int | None:
     condition = ((Message.dispatch == QUEUED) | ((Message.dispatch == SENDING) & (Message.lease_until < int(
         now.timestamp())))) & (Message.status == RULES[message.channel].initial) & (
         Message.attempts == int(message.attempts or 1))
-    try:
-        Message(message.message_id).update(actions=[
-            Message.dispatch.set(SENDING), Message.attempts.set(attempt),
-            Message.lease_until.set(int(lease_until.timestamp())),
-            Message.sweep_at.set(sweep_time(lease_until + JOB_SLACK))], condition=condition)
-    except UpdateError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return None
-        raise
-    return attempt
+    claimed = update_if(Message(message.message_id), [
+        Message.dispatch.set(SENDING), Message.attempts.set(attempt), Message.lease_until.set(int(lease_until.timestamp())),
+        Message.sweep_at.set(sweep_time(lease_until + JOB_SLACK))], condition, "this message", mark=Message.write_id)
+    return attempt if claimed else None
 
 
 def run_job(message_id: str) -> str:
@@ -197,13 +184,9 @@ def sweep_one(message_id: str, now: datetime) -> str:
                               holding=message.dispatch)
         return "failed"
     # "queued" whose job is late, or "sending" whose worker died: send the job again.
-    try:
-        Message(message_id).update(actions=[Message.sweep_at.set(sweep_time(now + JOB_SLACK))],
-                                   condition=Message.sweep_at == message.sweep_at)
-    except UpdateError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return "moved"
-        raise
+    if not update_if(Message(message_id), [Message.sweep_at.set(sweep_time(now + JOB_SLACK))],
+                     Message.sweep_at == message.sweep_at, "this message", mark=Message.write_id):
+        return "moved"
     outbox.enqueue(message_id, 0)
     return "requeued"
 
