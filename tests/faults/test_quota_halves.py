@@ -168,7 +168,6 @@ def test_a_throttled_second_part_gives_the_first_back(shop, frozen_clock):
     assert halves(shop.app_id) == [2, 2]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 item 1: botocore resends the part's ADD, applied twice")
 def test_a_second_part_whose_answer_was_lost_is_given_back_by_the_reconciler(shop, frozen_clock):
     """One lost answer: the part was taken, the caller never hears so. It is not sent again (a
     resend would take it twice, or fail its condition and refuse a debit already paid)."""

@@ -3,7 +3,8 @@ answer was lost. Faults meet botocore's attempts (local.faults): a single lost a
 attempt whose write happened, followed by botocore's second attempt of the same call.
 
 Marked writes (a claim, a settlement, an approval) know their own earlier attempt when its
-condition then fails (core.db.update_if's mark)."""
+condition then fails (core.db.update_if's mark); an ADD on an item many writers share (a rate
+window) is sent once and read when its answer is lost."""
 from __future__ import annotations
 
 import uuid
@@ -13,12 +14,13 @@ import pytest
 from chalicelib.callbacks import delivery as deliveries
 from chalicelib.callbacks.models import PENDING, Delivery
 from chalicelib.core import clock
+from chalicelib.core.limits import Limit
 from chalicelib.messages.models import Message
 from chalicelib.providers.base import ProviderUnavailable
 from chalicelib.reports import job_state
 from chalicelib.reports import service as reports
 from chalicelib.reports.models import Report
-from chalicelib.sending import dispatch, outbox, pipeline
+from chalicelib.sending import dispatch, outbox, pipeline, rate_limit
 from chalicelib.verify import service as verifications
 from chalicelib.verify.models import new_verification_id
 from local import faults
@@ -35,6 +37,22 @@ def table(suffix: str):
 @pytest.fixture
 def shop(client) -> Shop:
     return Shop(Api(client))
+
+
+def test_a_rate_window_count_whose_answer_was_lost_counts_the_request_once(shop, monkeypatch, frozen_clock):
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
+    with faults.injected("dynamodb", "UpdateItem", lose_answer=True, when=table("-limits")) as fault:
+        answer = shop.api.call("POST", "/sms/v2/sms", sms_body(), shop.v2("sms"))
+    assert fault.hits == 1 and answer.status_code == 200, answer.json_body
+    shards = rate_limit.shards_for(1000)     # the shop's limit: its window is split over items
+    counted = 0
+    for shard in range(shards):
+        try:
+            counted += int(Limit.get(Limit.key("rl", shop.app_id, int(clock.epoch()), shard), consistent_read=True).hits)
+        except Limit.DoesNotExist:
+            pass
+    assert counted == 1
+    assert answer.headers["X-RateLimit-Remaining"] == str(1000 - shards)
 
 
 def test_a_right_code_whose_approval_answer_was_lost_is_approved(shop):
@@ -87,8 +105,10 @@ def test_a_callback_claim_whose_answer_was_lost_is_attempted(shop):
 
 @pytest.fixture
 def queued(shop, monkeypatch) -> str:
-    """A message whose first attempt found the provider unavailable: queued, payload stored."""
+    """A message whose first attempt found the provider unavailable: queued, payload stored (its
+    job is not queued: the tests run it, and no later test's worker should meet it)."""
     monkeypatch.setattr(pipeline, "provider_for", lambda channel: FailingProvider("down", ProviderUnavailable("503")))
+    monkeypatch.setattr(outbox, "enqueue", lambda message_id, delay: None)
     message_id = shop.api.call("POST", "/sms/v2/sms", sms_body(), shop.v2("sms")).json_body["msg_uid"]
     assert Message.get(message_id).dispatch == "queued"
     return message_id

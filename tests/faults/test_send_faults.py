@@ -15,9 +15,9 @@ from chalicelib.applications import quota
 from chalicelib.messages.models import Message
 from chalicelib.messages import queries
 from chalicelib.providers.base import ProviderUnavailable
-from chalicelib.sending import dispatch, pipeline
+from chalicelib.sending import dispatch, ledger, pipeline
 from local import faults
-from tests.conftest import Shop, assert_oca_error, drain, recount, settle_changes
+from tests.conftest import Shop, assert_oca_error, drain, recount, set_quota, settle_changes
 from tests.fakes.failing_provider import FailingProvider
 from tests.fakes.quiet_provider import QuietProvider
 from tests.sends import sms_body
@@ -148,12 +148,13 @@ def test_a_throttle_that_botocore_retries_never_reaches_the_client(shop):
 
 
 def test_throttling_is_answered_503_and_never_debits_twice(shop):
-    """Throttled on every attempt: botocore tries each call twice, then the client hears 503."""
+    """Throttled on every attempt: the debit (sent once by botocore, see the next tests) is tried
+    CONFLICT_ATTEMPTS times by Kirim, then the client hears 503."""
     before = shop.quota("sms")
     with faults.injected("dynamodb", "UpdateItem", code="ProvisionedThroughputExceededException", times=100,
                          when=on_quota_item) as fault:
         assert_oca_error(_send(shop), 503, 57)
-    assert fault.hits == 2                        # one debit call, botocore's two attempts
+    assert fault.hits == 6
     with faults.injected("dynamodb", "PutItem", code="ProvisionedThroughputExceededException", times=100,
                          when=lambda call: call.get("TableName", "").endswith("-messages")):
         assert_oca_error(_send(shop), 503, 57)    # debited, then the write refused: given back
@@ -164,6 +165,48 @@ def test_throttling_is_answered_503_and_never_debits_twice(shop):
     # With the faults gone, the same key sends once.
     assert _send(shop, "busy-key").status_code == 200
     assert shop.quota("sms") == before - 1 and len(_messages(shop)) == 1
+
+
+def _debits(call: dict) -> bool:
+    return on_quota_item(call) and "ConditionExpression" in call
+
+
+def _give_backs(call: dict) -> bool:
+    return on_quota_item(call) and "ConditionExpression" not in call
+
+
+@pytest.mark.parametrize("balance", [1000, 1])
+def test_a_debit_whose_answer_was_lost_is_taken_once_and_given_back_by_the_reconciler(shop, frozen_clock, monkeypatch,
+                                                                                     balance):
+    """The debit happened, its answer was lost. botocore used to send it again: the units were
+    taken twice (1000 -> 998), or at a balance of 1 the second try failed its condition and the
+    paid-for send was refused "Quota not enough". Now it is sent once: the client hears 503 (try
+    again), the units were taken once and the reconciler gives them back."""
+    set_quota(shop.app_id, "sms", balance)       # half 0 holds the odd unit, and is tried first
+    monkeypatch.setattr(ledger, "shard_of", lambda message_id: 0)
+    with faults.injected("dynamodb", "UpdateItem", lose_answer=True, when=_debits) as fault:
+        assert_oca_error(_send(shop), 503, 57)
+    assert fault.hits == 1 and _messages(shop) == []
+    assert shop.quota("sms") == balance - 1
+    settle_changes()
+    frozen_clock.advance(quota.GRACE.total_seconds() + 60)
+    assert quota.reconcile(shop.app_id, "sms") == 1
+    assert shop.quota("sms") == balance
+
+
+def test_a_give_back_whose_answer_was_lost_gives_back_once(shop, frozen_clock):
+    """A send debited, its message write refused, the give-back's answer lost. botocore used to
+    send the give-back again (1000 -> 1001, for good once the balance could not pay it back)."""
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "PutItem", code="ProvisionedThroughputExceededException", times=2,
+                         when=lambda call: call.get("TableName", "").endswith("-messages")), \
+            faults.injected("dynamodb", "UpdateItem", lose_answer=True, when=_give_backs) as fault:
+        assert_oca_error(_send(shop), 503, 57)
+    assert fault.hits == 1 and shop.quota("sms") == before
+    settle_changes()
+    frozen_clock.advance(quota.GRACE.total_seconds() + 60)
+    assert quota.reconcile(shop.app_id, "sms") == 0
+    assert shop.quota("sms") == before
 
 
 @pytest.mark.parametrize("key", [None, "lost-1"])
