@@ -354,9 +354,10 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
 
     # Real providers: SES v2 (moto) for email, End User Messaging for calls (moto lacks it, so
     # the call is refused); the simulator's ...0005 number times out first, so that send takes
-    # the outbox path through the dispatch queue.
+    # the outbox path through the dispatch queue, whose worker asks the simulator first.
     boto3.client("sesv2").create_email_identity(EmailIdentity="kirim.dev")
     monkeypatch.setattr(dispatch, "RETRY_DELAYS", (0,) * 6)
+    monkeypatch.setattr(dispatch, "UNSURE_WAIT", 0)
     for name, value in {"PROVIDER_EMAIL": "ses", "PROVIDER_IVR": "eum"}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
