@@ -54,17 +54,10 @@ log = logging.getLogger(__name__)
 # the stream consumer to have settled it (it runs within seconds); a send dead for this long
 # will not write any more.
 GRACE = timedelta(minutes=15)
-_MINUTE = "%Y%m%d%H%M"
 
 
 def minute_of(moment: datetime) -> str:
     return clock.iso(moment)[:16].replace("-", "").replace("T", "").replace(":", "")
-
-
-def _minute_time(minute: str) -> datetime:
-    from datetime import timezone
-
-    return datetime.strptime(minute, _MINUTE).replace(tzinfo=timezone.utc)
 
 
 def split(amount: int) -> list[int]:
@@ -223,7 +216,9 @@ def top_up(application_id: str, channel: str, amount: int) -> None:
 
 
 def set_balance(application_id: str, channel: str, units: int) -> None:
-    """An operator's correction: the channel has exactly `units` in its balances, shared between the halves."""
+    """An operator's correction (the admin CLI's `setquota`): the halves' balances hold exactly
+    `units`, shared between them. Debits still in their journals and refunds not yet moved in
+    (the reconciler's business) come on top."""
     _write_halves(application_id, channel, [Quota.balance.set(share) for share in split(units)])
 
 
