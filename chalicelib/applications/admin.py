@@ -30,6 +30,11 @@ def _top_up(args: argparse.Namespace) -> None:
     print(json.dumps({"application_id": args.application, "channel": args.channel, "quota_remaining": balance}))
 
 
+def _set_quota(args: argparse.Namespace) -> None:
+    balance = applications.set_quota(args.application, args.channel, args.units)
+    print(json.dumps({"application_id": args.application, "channel": args.channel, "quota_remaining": balance}))
+
+
 def _settings(args: argparse.Namespace) -> None:
     body = {}
     if args.rate_limit is not None:
@@ -72,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
     top_up.add_argument("channel", choices=CHANNELS)
     top_up.add_argument("amount", type=int)
     top_up.set_defaults(run=_top_up)
+    set_quota = commands.add_parser("setquota", help="set one channel's quota to exactly UNITS (a correction; "
+                                                     "debits and refunds still in flight come on top)")
+    set_quota.add_argument("application")
+    set_quota.add_argument("channel", choices=CHANNELS)
+    set_quota.add_argument("units", type=int)
+    set_quota.set_defaults(run=_set_quota)
     settings = commands.add_parser("settings", help="set an application's rate limit, OTP sender ids and IVR caller numbers")
     settings.add_argument("application")
     settings.add_argument("--rate-limit", type=int)

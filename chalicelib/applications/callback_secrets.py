@@ -14,11 +14,9 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.applications.models import Application
 from chalicelib.core import clock, stack_keys
-from chalicelib.core.db import plain
+from chalicelib.core.db import plain, update_if
 from chalicelib.core.errors import CONFLICT, ApiError
 
 PREFIX = "whsec_"
@@ -65,13 +63,9 @@ def rotate(app: Application) -> dict[str, Any]:
     stored = [key] + ([{**current, "expires_at": expires}] if current else [])
     condition = (Application.callback_keys[0]["seed"] == current["seed"] if current
                  else Application.callback_keys.does_not_exist())
-    try:
-        Application(app.application_id).update(actions=[Application.callback_keys.set(stored)],
-                                               condition=condition & (Application.owner_id == app.owner_id))
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise ApiError(CONFLICT, "The callback secret was rotated meanwhile; try again") from None
-        raise
+    if not update_if(Application(app.application_id), [Application.callback_keys.set(stored)],
+                     condition & (Application.owner_id == app.owner_id), mark=Application.write_id):
+        raise ApiError(CONFLICT, "The callback secret was rotated meanwhile; try again")
     app.callback_keys = stored
     return {"callback_secret": _secret(app.application_id, key["seed"]), "created_at": key["created_at"],
             "previous_secret_expires_at": expires if current else None}

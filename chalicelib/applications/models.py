@@ -47,6 +47,7 @@ class Application(Model):
     # seed is stored; the whsec_ secret is derived from it with the stack's secret
     # (applications.callback_secrets), so this table alone never reveals a signing secret.
     callback_keys = ListAttribute(of=MapAttribute, null=True)
+    write_id = UnicodeAttribute(null=True)  # core.db.update_if's mark
     by_owner = index("by_owner", "owner_id", "created_at")
 
     def zone(self) -> str:

@@ -25,6 +25,11 @@ Then:
   minus settled (the units of a send that died between a debit and its message write) and the
   ledger's credit into the balance, in one transaction, and forgets those minutes.
 
+The debit and the give-back are ADDs on an item every send shares, so each is sent once:
+botocore never sends them again (a second ADD would move the units twice), throttling is
+retried by Kirim, and when an answer is lost the journal still tells the truth: a debit that
+may have happened is answered 503 and its units, if taken, come back with the reconciler.
+
 So the halves' balance + credit is what the channel has left, and each journal is the proof
 that nothing was lost in between. A quota item stays a few hundred bytes: one unit per debit.
 """
@@ -34,22 +39,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.applications.models import DUE_PART, HALVES, LEDGER, QUOTA, Quota, QuotaLedger
 from chalicelib.applications.models import parse_quota_key, quota_key
 from chalicelib.core import clock
-from chalicelib.core.db import (
-    CONFLICT,
-    CONFLICT_ATTEMPTS,
-    backoff,
-    cancellation_reasons,
-    connection,
-    contended,
-    error_code,
-    update_if,
-)
+from chalicelib.core.db import CONFLICT_ATTEMPTS, backoff, cancellation_reasons, connection, contended, update_if
 from chalicelib.core.errors import QUOTA_LOW, ApiError, not_found
 
 log = logging.getLogger(__name__)
@@ -58,17 +54,10 @@ log = logging.getLogger(__name__)
 # the stream consumer to have settled it (it runs within seconds); a send dead for this long
 # will not write any more.
 GRACE = timedelta(minutes=15)
-_MINUTE = "%Y%m%d%H%M"
 
 
 def minute_of(moment: datetime) -> str:
     return clock.iso(moment)[:16].replace("-", "").replace("T", "").replace(":", "")
-
-
-def _minute_time(minute: str) -> datetime:
-    from datetime import timezone
-
-    return datetime.strptime(minute, _MINUTE).replace(tzinfo=timezone.utc)
 
 
 def split(amount: int) -> list[int]:
@@ -131,11 +120,15 @@ def debit(application_id: str, channel: str, cost: int, spread: int = 0) -> Debi
 
 
 def _take(application_id: str, channel: str, half: int, units: int, minute: str) -> bool:
-    """One conditional UpdateItem on one half: False if that half is short."""
+    """One conditional UpdateItem on one half: False if that half is short. Sent once (never
+    again by botocore: a second ADD would take the units twice, or fail its condition and refuse
+    a send already paid for); an unknown outcome raises Unanswered (503), and if the units were
+    taken, the journal shows them and the reconciler gives them back."""
     actions = [Quota.balance.add(-units), Quota.journal[minute].set((Quota.journal[minute] | 0) + units),
                Quota.due_part.set(DUE_PART), Quota.due.set(Quota.due | minute)]
     # A conflict is the reconciler's transaction holding the item for a moment.
-    return update_if(Quota(quota_key(QUOTA, application_id, channel, half)), actions, Quota.balance >= units)
+    return update_if(Quota(quota_key(QUOTA, application_id, channel, half)), actions, Quota.balance >= units,
+                     once=True)
 
 
 def undo_debit(application_id: str, channel: str, taken: Debit) -> bool:
@@ -148,21 +141,14 @@ def undo_debit(application_id: str, channel: str, taken: Debit) -> bool:
 
 
 def _give_back(application_id: str, channel: str, half: int, units: int, minute: str) -> bool:
-    item = Quota(quota_key(QUOTA, application_id, channel, half))
+    """Sent once, like the debit: a second ADD would give the units back twice."""
     actions = [Quota.balance.add(units), Quota.journal[minute].set((Quota.journal[minute] | 0) - units)]
-    for attempt in range(CONFLICT_ATTEMPTS):
-        try:
-            item.update(actions=actions)
-            return True
-        except UpdateError as error:
-            if error_code(error) != CONFLICT:
-                break
-            backoff(attempt)
-        except Exception:  # noqa: BLE001 - no answer: the journal still holds the units
-            break
-    log.warning("could not give a debit back; the reconciler will", extra={
-        "application_id": application_id, "channel": channel, "half": half, "units": units, "minute": minute})
-    return False
+    try:
+        return update_if(Quota(quota_key(QUOTA, application_id, channel, half)), actions, once=True)
+    except Exception:  # noqa: BLE001 - refused or unanswered: the journal still tells the reconciler
+        log.warning("could not give a debit back; the reconciler will", extra={
+            "application_id": application_id, "channel": channel, "half": half, "units": units, "minute": minute})
+        return False
 
 
 def add_to_ledger(transaction: TransactWrite, application_id: str, channel: str, half: int,
@@ -230,7 +216,9 @@ def top_up(application_id: str, channel: str, amount: int) -> None:
 
 
 def set_balance(application_id: str, channel: str, units: int) -> None:
-    """An operator's correction: the channel has exactly `units` in its balances, shared between the halves."""
+    """An operator's correction (the admin CLI's `setquota`): the halves' balances hold exactly
+    `units`, shared between them. Debits still in their journals and refunds not yet moved in
+    (the reconciler's business) come on top."""
     _write_halves(application_id, channel, [Quota.balance.set(share) for share in split(units)])
 
 

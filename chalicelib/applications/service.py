@@ -107,6 +107,14 @@ def top_up(application_id: str, channel: str, amount: int) -> int:
     return quota.balances(application_id, [channel])[channel]
 
 
+def set_quota(application_id: str, channel: str, units: int) -> int:
+    """An operator's correction: the channel's balance is set to `units`; returns what is left."""
+    if units < 0:
+        raise bad_parameter("units", "units must not be negative")
+    quota.set_balance(application_id, channel, units)
+    return quota.balances(application_id, [channel])[channel]
+
+
 def v1_choice(apps: list[Application], channel: str) -> Application | None:
     """Which of an owner's applications (oldest first) answers V1 calls on `channel`: the one
     picked last for it (settings' v1_default_for), else the oldest that has the channel."""

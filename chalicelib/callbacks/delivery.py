@@ -26,8 +26,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.applications import callback_secrets
 from chalicelib.applications import service as applications
 from chalicelib.callbacks import http, queue, signing
@@ -35,6 +33,7 @@ from chalicelib.callbacks.models import CANCELED, DELIVERED, FAILED, PENDING, De
 from chalicelib.callbacks.schedule import MAX_ATTEMPTS, retry_delay
 from chalicelib.callbacks.service import SWEEP_GRACE_SECONDS
 from chalicelib.core import clock
+from chalicelib.core.db import update_if
 from chalicelib.core.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -44,10 +43,6 @@ MAX_KEPT_ATTEMPTS = 50    # the newest attempts kept (replays could grow the lis
 SWEEP_LIMIT = 500         # per partition and sweep; the next sweep takes the rest
 # What an attempt's entry says until its answer is recorded, and forever if its worker died.
 INTERRUPTED = "no answer recorded: the attempt is in flight, or its worker stopped"
-
-
-def _conditional(error: UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 def _lease_free(now: int) -> Any:
@@ -65,35 +60,27 @@ def _claim(message_id: str, sequence: int, expected: int) -> Delivery | None:
     wait = SWEEP_GRACE_SECONDS if made >= MAX_ATTEMPTS else max(SWEEP_GRACE_SECONDS, retry_delay(made))
     next_due = now + timedelta(seconds=wait)
     delivery = Delivery(message_id, sequence)
-    try:
-        delivery.update(actions=[Delivery.attempt_count.set(made),
-                                 Delivery.lease_until.set(int(now.timestamp()) + LEASE_SECONDS),
-                                 Delivery.due_at.set(clock.iso(next_due)),
-                                 Delivery.attempts.set((Delivery.attempts | []).append([entry]))],
-                        condition=(Delivery.state == PENDING) & (Delivery.attempt_count == expected)
-                        & (Delivery.attempt_count < Delivery.max_attempts) & _lease_free(int(now.timestamp())))
-    except UpdateError as error:
-        if _conditional(error):
-            return None
-        raise
-    return delivery
+    claimed = update_if(delivery, [Delivery.attempt_count.set(made),
+                                   Delivery.lease_until.set(int(now.timestamp()) + LEASE_SECONDS),
+                                   Delivery.due_at.set(clock.iso(next_due)),
+                                   Delivery.attempts.set((Delivery.attempts | []).append([entry]))],
+                        (Delivery.state == PENDING) & (Delivery.attempt_count == expected)
+                        & (Delivery.attempt_count < Delivery.max_attempts) & _lease_free(int(now.timestamp())),
+                        "this delivery", mark=Delivery.write_id)
+    return delivery if claimed else None
 
 
 def _give_up(message_id: str, sequence: int, expected: int) -> Delivery | None:
     """Mark failed a pending delivery whose attempts are all used (its last worker died)."""
     now = clock.now()
     delivery = Delivery(message_id, sequence)
-    try:
-        delivery.update(actions=[Delivery.state.set(FAILED), Delivery.due_part.remove(), Delivery.due_at.remove(),
-                                 Delivery.lease_until.remove(), Delivery.failed_app.set(Delivery.application_id),
-                                 Delivery.failed_at.set(clock.iso(now))],
-                        condition=(Delivery.state == PENDING) & (Delivery.attempt_count == expected)
-                        & (Delivery.attempt_count >= Delivery.max_attempts) & _lease_free(int(now.timestamp())))
-    except UpdateError as error:
-        if _conditional(error):
-            return None
-        raise
-    return delivery
+    given_up = update_if(delivery, [Delivery.state.set(FAILED), Delivery.due_part.remove(), Delivery.due_at.remove(),
+                                    Delivery.lease_until.remove(), Delivery.failed_app.set(Delivery.application_id),
+                                    Delivery.failed_at.set(clock.iso(now))],
+                         (Delivery.state == PENDING) & (Delivery.attempt_count == expected)
+                         & (Delivery.attempt_count >= Delivery.max_attempts) & _lease_free(int(now.timestamp())),
+                         "this delivery", mark=Delivery.write_id)
+    return delivery if given_up else None
 
 
 def _finish(delivery: Delivery, made: int, entry: dict[str, Any] | None, state: str,
@@ -113,13 +100,8 @@ def _finish(delivery: Delivery, made: int, entry: dict[str, Any] | None, state: 
         actions += [Delivery.state.set(state), Delivery.due_part.remove(), Delivery.due_at.remove()]
     if state == FAILED:
         actions += [Delivery.failed_app.set(delivery.application_id), Delivery.failed_at.set(clock.now_iso())]
-    try:
-        delivery.update(actions=actions, condition=(Delivery.state == PENDING) & (Delivery.attempt_count == made))
-    except UpdateError as error:
-        if _conditional(error):
-            return False
-        raise
-    return True
+    return update_if(delivery, actions, (Delivery.state == PENDING) & (Delivery.attempt_count == made),
+                     "this delivery", mark=Delivery.write_id)
 
 
 def attempt(message_id: str, sequence: int, expected: int) -> str:
@@ -170,13 +152,10 @@ def sweep() -> list[tuple[str, int]]:
     for partition in due_partitions():
         for key in Delivery.by_due.query(partition, Delivery.due_at <= clock.iso(now), limit=SWEEP_LIMIT):
             delivery = Delivery(key.message_id, int(key.sequence))
-            try:
-                delivery.update(actions=[Delivery.due_at.set(clock.iso(now + timedelta(seconds=SWEEP_GRACE_SECONDS)))],
-                                condition=(Delivery.due_at == key.due_at) & (Delivery.state == PENDING))
-            except UpdateError as error:
-                if _conditional(error):
-                    continue  # claimed or finished meanwhile
-                raise
+            if not update_if(delivery, [Delivery.due_at.set(clock.iso(now + timedelta(seconds=SWEEP_GRACE_SECONDS)))],
+                             (Delivery.due_at == key.due_at) & (Delivery.state == PENDING), "this delivery",
+                             mark=Delivery.write_id):
+                continue  # claimed or finished meanwhile
             jobs.append(delivery)
     queue.enqueue(jobs)
     return [(delivery.message_id, int(delivery.sequence)) for delivery in jobs]

@@ -59,6 +59,7 @@ class Delivery(Model):
     max_attempts = NumberAttribute()
     attempts = ListAttribute(of=MapAttribute, null=True)   # {at, http_status, latency_ms, error}
     lease_until = NumberAttribute(null=True)  # epoch seconds: an attempt in flight holds it
+    write_id = UnicodeAttribute(null=True)    # core.db.update_if's mark
     due_part, due_at = strings(2, null=True)  # while pending
     failed_app, failed_at = strings(2, null=True)  # while failed
     expires_ttl = NumberAttribute(null=True)

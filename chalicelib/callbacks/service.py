@@ -17,7 +17,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 
 from chalicelib.applications import service as applications
 from chalicelib.callbacks import events, queue
@@ -32,6 +32,7 @@ from chalicelib.callbacks.models import (
 )
 from chalicelib.callbacks.schedule import MAX_ATTEMPTS
 from chalicelib.core import clock
+from chalicelib.core.db import update_if
 from chalicelib.core.errors import CONFLICT, ApiError, not_found
 
 log = logging.getLogger(__name__)
@@ -104,23 +105,19 @@ def deliveries_of(application_id: str, message_id: str) -> list[dict[str, Any]]:
 def _replay(application_id: str, message_id: str, sequence: int) -> Delivery:
     """Give a finished delivery one more attempt, now."""
     delivery = Delivery(message_id, sequence)
-    try:
-        delivery.update(actions=[Delivery.state.set(PENDING), Delivery.max_attempts.set(Delivery.attempt_count + 1),
-                                 Delivery.failed_app.remove(), Delivery.failed_at.remove(),
-                                 Delivery.due_part.set(due_partition(message_id)),
-                                 Delivery.due_at.set(_later(SWEEP_GRACE_SECONDS))],
-                        condition=(Delivery.application_id == application_id)
-                        & Delivery.state.is_in(FAILED, DELIVERED, CANCELED))
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not update_if(delivery, [Delivery.state.set(PENDING), Delivery.max_attempts.set(Delivery.attempt_count + 1),
+                                Delivery.failed_app.remove(), Delivery.failed_at.remove(),
+                                Delivery.due_part.set(due_partition(message_id)),
+                                Delivery.due_at.set(_later(SWEEP_GRACE_SECONDS))],
+                     (Delivery.application_id == application_id) & Delivery.state.is_in(FAILED, DELIVERED, CANCELED),
+                     "this delivery", mark=Delivery.write_id):
         try:
             current = Delivery.get(message_id, sequence, consistent_read=True)
         except Delivery.DoesNotExist:
             raise not_found(DELIVERY_NOT_FOUND) from None
         if current.application_id != application_id:
             raise not_found(DELIVERY_NOT_FOUND) from None
-        raise ApiError(CONFLICT, "This delivery is already waiting for its next attempt") from None
+        raise ApiError(CONFLICT, "This delivery is already waiting for its next attempt")
     return delivery
 
 

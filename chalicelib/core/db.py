@@ -6,11 +6,13 @@ Each slice's models.py is the only code that knows its table's key layout; nothi
 from __future__ import annotations
 
 import os
+import secrets
 from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
+from pynamodb.exceptions import TableError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, Projection
 
 from chalicelib.core.config import get_settings
@@ -78,9 +80,23 @@ def plain(value: Attribute | dict | Any) -> dict[str, Any]:
 # (at most CONFLICT_ATTEMPTS tries, about 0.3 s of waiting in all), then answered with a clear
 # 429 code 57. Throttling (a partition past its throughput) is retried by botocore first and then
 # answered 503 code 57. Either way the caller's write never happened, so nothing is doubled.
+#
+# A write whose answer was lost (a read timeout, a dropped connection, a 500) may or may not have
+# happened, and botocore sends the same call again. A TransactWriteItems is safe (botocore fills
+# its ClientRequestToken); a plain UpdateItem is made safe by update_if, one of two ways.
 CONFLICT_ATTEMPTS = 6
 CONFLICT = "TransactionConflictException"
 THROTTLED = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
+FAILED_CONDITION = "ConditionalCheckFailedException"
+
+
+class Unanswered(ApiError):
+    """A write that may or may not have been applied: no answer came, or DynamoDB answered 500.
+    Only a read can tell."""
+
+    def __init__(self) -> None:
+        super().__init__(TOO_MANY_CONCURRENT, "Kirim's storage did not answer; retry shortly", status=503,
+                         headers={"Retry-After": "1"})
 
 
 def cancellation_reasons(error: Exception) -> list[str | None]:
@@ -97,6 +113,16 @@ def error_code(error: BaseException) -> str | None:
         return code
     response = getattr(error, "response", None)
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+def unanswered(error: BaseException) -> bool:
+    """True when a call's outcome is unknown: no answer (a timeout, a lost connection) or a 500."""
+    from botocore.exceptions import ConnectionError as NoConnection
+    from botocore.exceptions import HTTPClientError
+
+    causes = (error, error.__cause__, getattr(error, "cause", None))
+    return (any(isinstance(cause, (HTTPClientError, NoConnection)) for cause in causes)
+            or error_code(error) in ("InternalServerError", "InternalFailure"))
 
 
 def backoff(attempt: int) -> None:
@@ -118,15 +144,10 @@ def throttled() -> ApiError:
 
 
 def busy(error: BaseException) -> ApiError | None:
-    """The answer for a write refused because of contention or throttling, or that got no answer
-    at all (a timeout), or None for any other error."""
-    from botocore.exceptions import ConnectionError as NoConnection
-    from botocore.exceptions import ReadTimeoutError
-
-    causes = (error, error.__cause__, getattr(error, "cause", None))
-    if any(isinstance(cause, (ReadTimeoutError, NoConnection)) for cause in causes):
-        return ApiError(TOO_MANY_CONCURRENT, "Kirim's storage did not answer; retry shortly", status=503,
-                        headers={"Retry-After": "1"})
+    """The answer for a write refused because of contention or throttling, or whose outcome is
+    unknown (Unanswered), or None for any other error."""
+    if unanswered(error):
+        return Unanswered()
     code = error_code(error)
     if code in THROTTLED:
         return throttled()
@@ -135,21 +156,71 @@ def busy(error: BaseException) -> ApiError | None:
     return None
 
 
-def update_if(item: Any, actions: list[Any], condition: Any, what: str = "this application") -> bool:
-    """One conditional UpdateItem of a PynamoDB item: False when the condition failed. A
-    transaction holding the item for a moment is waited out a few times, then answered 429;
-    throttling or no answer is 503 (`busy`)."""
+@lru_cache(maxsize=1)
+def _unretried() -> Connection:
+    """A connection whose calls botocore never sends twice (see update_if's `once`)."""
+    return Connection(region=get_settings().region, connect_timeout_seconds=_CONNECT_TIMEOUT,
+                      read_timeout_seconds=_READ_TIMEOUT, max_retry_attempts=0)
+
+
+def _update_once(item: Any, actions: list[Any], condition: Any) -> None:
+    model = type(item)
+    table = model.Meta.table_name
+    connection = _unretried()
+    try:
+        connection.get_meta_table(table)
+    except TableError:  # first use of this table: the model knows its key schema
+        try:
+            connection.add_meta_table(model._get_connection().get_meta_table())
+        except ValueError:
+            pass  # another thread added it meanwhile
+    hash_key, range_key = item._get_hash_range_key_serialized_values()
+    answer = connection.update_item(table, hash_key, range_key=range_key, actions=actions, condition=condition,
+                                    return_values="ALL_NEW")
+    item.deserialize(answer["Attributes"])
+
+
+def update_if(item: Any, actions: list[Any], condition: Any = None, what: str = "this application", *,
+              mark: Attribute | None = None, once: bool = False) -> bool:
+    """One conditional UpdateItem of a PynamoDB item, the way every slice makes one. Returns False
+    when the condition failed. A transaction holding the item for a moment is waited out a few
+    times, then answered 429; throttling is 503; an unknown outcome raises Unanswered (503).
+
+    Safe to resend, one of two ways:
+    - `mark`, a string attribute of the item: the write also sets it to a value of its own. When
+      the condition fails, one strongly consistent read tells whether this very write landed
+      earlier (botocore sent it again after its answer was lost); then it is True. For writes on
+      an item one holder at a time changes (a claim, a settlement, an approval).
+    - `once`: botocore never sends it twice; throttling (refused for sure) is retried here, and
+      an unknown outcome raises Unanswered for the caller to resolve. For an ADD on an item many
+      writers share, where no mark would survive until the read (the quota, a rate window)."""
     from pynamodb.exceptions import UpdateError
 
+    token = None
+    if mark is not None:
+        token = secrets.token_hex(8)
+        actions = [*actions, mark.set(token)]
+    last = None
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
-            item.update(actions=actions, condition=condition)
+            if once:
+                _update_once(item, actions, condition)
+            else:
+                item.update(actions=actions, condition=condition)
             return True
         except UpdateError as error:
-            code = error_code(error)
-            if code == "ConditionalCheckFailedException":
-                return False
-            if code != CONFLICT:
+            last = error_code(error)
+            if last == FAILED_CONDITION:
+                return token is not None and _landed(item, mark, token)
+            if last != CONFLICT and not (once and last in THROTTLED):
                 raise busy(error) or error from None
             backoff(attempt)
-    raise contended(what)
+    raise throttled() if last in THROTTLED else contended(what)
+
+
+def _landed(item: Any, mark: Attribute, token: str) -> bool:
+    try:
+        item.refresh(consistent_read=True)
+    except item.DoesNotExist:
+        return False
+    return getattr(item, mark.attr_name) == token

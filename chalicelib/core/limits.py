@@ -6,7 +6,7 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.models import Model
 
-from chalicelib.core.db import numbers, table
+from chalicelib.core.db import Unanswered, numbers, table, update_if
 
 
 class Limit(Model):
@@ -29,7 +29,17 @@ class Limit(Model):
 
 
 def count(key: str, expires_at: int) -> int:
-    """One more event on a fixed-window counter (one UpdateItem, ADD); returns the new count."""
+    """One more event on a fixed-window counter (one UpdateItem, ADD); returns the new count.
+
+    Each event is counted at most once: the ADD is sent once (botocore's resend would count it
+    twice and could refuse a caller under its limit), and when its answer is lost the count is
+    read instead (one strongly consistent GetItem), with or without this event."""
     item = Limit(key)
-    item.update(actions=[Limit.hits.add(1), Limit.expires_ttl.set(expires_at)])
+    try:
+        update_if(item, [Limit.hits.add(1), Limit.expires_ttl.set(expires_at)], None, "this counter", once=True)
+    except Unanswered:
+        try:
+            return int(Limit.get(key, consistent_read=True).hits or 0)
+        except Limit.DoesNotExist:
+            return 0
     return int(item.hits)

@@ -137,9 +137,11 @@ class Message(Model):
     refunded_at = UnicodeAttribute(null=True)
     # Dispatch (sending.dispatch): "request" (the send request's own provider call), "queued"
     # (waiting on the dispatch queue), "sending" (claimed by a dispatch worker until lease_until),
-    # "done". While not settled the message sits in the sweep index under sweep/sweep_at.
+    # "unsure" (the provider may have it: asked before any resend), "done". While not settled
+    # the message sits in the sweep index under sweep/sweep_at.
     dispatch, sweep, sweep_at = strings(3, null=True)
     lease_until, attempts = numbers(2, null=True)
+    write_id = UnicodeAttribute(null=True)  # core.db.update_if's mark (dispatch's claims and settlements)
     by_app_channel = index("by_app_channel", "app_channel", "message_id")
     by_app = index("by_app", "app_shard", "message_id")
     by_status = index("by_status", "app_channel_status", "message_id")

@@ -34,11 +34,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 
 from chalicelib.applications import service as applications
 from chalicelib.applications.models import Application
 from chalicelib.core import clock, jobs
+from chalicelib.core.db import update_if
 from chalicelib.messages.models import SHARDS, Counter, Message, app_channel_key, app_channel_shard_key, id_range
 from chalicelib.messages.transitions import local_day
 
@@ -76,13 +77,9 @@ def _fix(message: Message, zone: str) -> bool:
     day = local_day(clock.parse_iso(message.created_at), zone)
     if message.day == day:
         return False
-    try:
-        Message(message.message_id).update(actions=[Message.day.set(day)], condition=Message.day == message.day)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        return False  # another job fixed it meanwhile
-    return True
+    # False: another job fixed it meanwhile.
+    return update_if(Message(message.message_id), [Message.day.set(day)], Message.day == message.day,
+                     "this message", mark=Message.write_id)
 
 
 def _counter(pk: str, day: str) -> Counter | None:

@@ -1,21 +1,22 @@
 """What the SES and End User Messaging adapters share: a boto3 client made on first use with
-tight timeouts, and one reading of AWS errors as final (ProviderRejected) or temporary
-(ProviderUnavailable); see base.py for what each means."""
+tight timeouts and no retry, and one reading of AWS errors as final (ProviderRejected), not
+taken (ProviderUnavailable) or unknown (ProviderUnsure); see base.py for what each means."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, ParamValidationError
 
-from chalicelib.providers.base import ProviderRejected, ProviderUnavailable
+from chalicelib.providers.base import ProviderRejected, ProviderUnavailable, ProviderUnsure
 
 logger = logging.getLogger(__name__)
 
-# One retry at most: a read timeout may hide a message the service already accepted. Worst case
-# 2 x (2 s + 4 s) + 1 s backoff = 13 s, inside the API's budget (docs/operating.md#timeouts).
-DEFAULT_CONFIG = Config(connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 2})
+# botocore never sends a message twice: a read timeout or a 5xx may hide a message the service
+# already accepted, and neither service takes an idempotency key. Kirim decides what to send
+# again (sending.dispatch). Worst case 2 s + 4 s, inside the API's budget.
+DEFAULT_CONFIG = Config(connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 1})
 # Every AWS service answers these for throttling, its own outages and credential trouble.
 COMMON_TRANSIENT_CODES = frozenset({
     "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestTimeout", "RequestTimeoutException",
@@ -52,7 +53,9 @@ class AwsAdapter:
             raise ProviderRejected(f"invalid request: {error}", "ParamValidation") from error
         except BotoCoreError as error:  # timeouts, connection errors, credentials
             logger.warning("%s call failed before an answer", self.name, extra={"error": type(error).__name__})
-            raise ProviderUnavailable(type(error).__name__) from error
+            # Sent but unanswered (a read timeout, a dropped connection) vs never sent.
+            unsure = isinstance(error, HTTPClientError)
+            raise (ProviderUnsure if unsure else ProviderUnavailable)(type(error).__name__) from error
 
     def classify(self, error: ClientError) -> Exception:
         """A ClientError as ProviderRejected (final) or ProviderUnavailable (retry later)."""
@@ -63,7 +66,10 @@ class AwsAdapter:
         if reason:
             text = f"{text} ({reason})"
         http_status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        if code in self.transient_codes or http_status >= 500 or http_status == 429:
+        if http_status >= 500:  # a server error after the request arrived: it may have been sent
+            logger.warning("%s answered a server error", self.name, extra={"code": code, "http_status": http_status})
+            return ProviderUnsure(f"{code}: {text}")
+        if code in self.transient_codes or http_status == 429:
             logger.warning("%s unavailable", self.name, extra={"code": code, "http_status": http_status})
             return ProviderUnavailable(f"{code}: {text}")
         return ProviderRejected(text, code)

@@ -1,10 +1,18 @@
 """The interface every provider adapter implements, and the normalised status event.
 
-Sending: `Provider.send(Outbound) -> provider message id`, or one of two exceptions:
+Sending: `Provider.send(Outbound) -> provider message id`, or one of three exceptions:
 - ProviderRejected: the provider refused this message for good (bad number, invalid
   parameter...). Kirim marks it Failed and refunds the quota.
-- ProviderUnavailable: timeout, throttling, 5xx, network. Nothing is known; the message
-  stays pending and the send is retried later.
+- ProviderUnavailable: the provider did not take it, for now (throttling, its own outage
+  answered as such, no connection made, Kirim's credentials). It is sent again later.
+- ProviderUnsure (a ProviderUnavailable): the request went out and no clear answer came back
+  (a read timeout, a dropped connection, a 5xx, an answer that cannot be read): the provider
+  may have it. It is never sent again unless the provider, asked, says it does not have it.
+
+Asking: a provider that can tell whether it has a message, by Kirim's id, has
+`lookup(message_id) -> bool` (raising ProviderUnavailable when it cannot say now). End User
+Messaging, SES and Meta's Cloud API offer no such lookup and take no idempotency key, so
+theirs is left out (sending.dispatch says what Kirim does then); the simulator has one.
 
 Status events from any source are parsed into StatusEvent, carrying Kirim's message id
 (taken from the provider's echo field) and the raw provider status word.
@@ -56,7 +64,11 @@ class ProviderRejected(Exception):
 
 
 class ProviderUnavailable(Exception):
-    """Timeout, throttling or a server error: retry later."""
+    """Not taken, for now: safe to send again later."""
+
+
+class ProviderUnsure(ProviderUnavailable):
+    """The request went out without a clear answer: the provider may have the message."""
 
 
 class Provider(Protocol):
@@ -64,6 +76,11 @@ class Provider(Protocol):
 
     def send(self, message: Outbound) -> str:
         """Hand the message to the provider; return the provider's message id."""
+
+
+def can_look_up(provider: object) -> bool:
+    """Whether the provider can be asked if it has a message (its optional `lookup`)."""
+    return callable(getattr(provider, "lookup", None))
 
 
 class StatusEvent(NamedTuple):

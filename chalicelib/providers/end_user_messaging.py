@@ -10,10 +10,12 @@ Error classification (see base.py for what each exception means):
   ConflictException (recipient opted out, unverified destination in the sandbox),
   ResourceNotFoundException (usually the masking's origination identity does not exist),
   a request botocore's validation refuses (text too long...), and any other 4xx.
-- ProviderUnavailable: ThrottlingException, ServiceQuotaExceededException (spend limit or
-  daily per-destination limit: it clears later), InternalServerException, 5xx, timeouts,
-  connection errors, and AccessDeniedException (account reputation, disabled account or IAM:
-  Kirim's setup, not the message's fault, so the message waits instead of being refunded).
+- ProviderUnavailable (not taken): ThrottlingException, ServiceQuotaExceededException (spend
+  limit or daily per-destination limit: it clears later), no connection made, and
+  AccessDeniedException (account reputation, disabled account or IAM: Kirim's setup, not the
+  message's fault, so the message waits instead of being refunded).
+- ProviderUnsure (maybe taken): InternalServerException and any 5xx, a read timeout, a dropped
+  connection. The service has no lookup by Kirim's id and no idempotency key.
 """
 from __future__ import annotations
 

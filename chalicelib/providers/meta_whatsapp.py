@@ -4,13 +4,16 @@ webhook helpers: the X-Hub-Signature-256 check and the status / template-review 
 Kirim's message id rides in `biz_opaque_callback_data`, which every status webhook echoes.
 
 Error classification for send and create_template (see base.py):
-- ProviderUnavailable: HTTP 429 or 5xx, timeouts and connection errors (urllib3 never
-  retries here: a POST that timed out may already have been sent), an answer that cannot be
-  understood, Meta's rate limits (4, 80007, 130429, 131048, 131056, 133016), its "temporary"
-  codes (2 service overloaded, 131000 something went wrong, 131016 service unavailable,
-  131057 account in maintenance, 133004 server unavailable), and problems of Kirim's own
-  setup that an operator fixes without the message changing: the token (0, 190, HTTP 401),
-  permissions (3, 10, 200-299), payment (131042), a locked or restricted account (368, 131031).
+- ProviderUnavailable (not taken): HTTP 429, no connection made, Meta's rate limits (4,
+  80007, 130429, 131048, 131056, 133016), its "unavailable" codes (2 service overloaded, 131016
+  service unavailable, 131057 account in maintenance, 133004 server unavailable), and problems
+  of Kirim's own setup that an operator fixes without the message changing: the token (0, 190,
+  HTTP 401), permissions (3, 10, 200-299), payment (131042), a locked or restricted account
+  (368, 131031).
+- ProviderUnsure (maybe taken): HTTP 5xx, 131000 (something went wrong), a read timeout or a
+  dropped connection (urllib3 never retries here: a POST that timed out may have been sent),
+  an answer that cannot be understood. The Cloud API takes no idempotency key and cannot be
+  asked about a message by Kirim's id.
 - ProviderRejected(reason=error.message, provider_status="meta:<code>"): any other 4xx,
   e.g. 100 / 131008 / 131009 invalid parameters, 132000 variable count, 132001 no such
   template. Without a Meta error body the status is "meta:http<status>".
@@ -30,7 +33,7 @@ import urllib3
 
 from chalicelib.core.clock import iso, now_iso
 
-from .base import Outbound, ProviderRejected, ProviderUnavailable, StatusEvent
+from .base import Outbound, ProviderRejected, ProviderUnavailable, ProviderUnsure, StatusEvent
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +41,8 @@ DEFAULT_BASE_URL = "https://graph.facebook.com/v23.0"
 DEFAULT_TIMEOUT = urllib3.Timeout(connect=2.0, read=10.0)
 
 RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131048, 131056, 133016})
-TEMPORARY_CODES = frozenset({2, 131000, 131016, 131057, 133004})
+TEMPORARY_CODES = frozenset({2, 131016, 131057, 133004})
+UNSURE_CODES = frozenset({131000})
 SETUP_CODES = frozenset({0, 3, 10, 190, 368, 131031, 131042}) | frozenset(range(200, 300))
 TRANSIENT_CODES = RATE_LIMIT_CODES | TEMPORARY_CODES | SETUP_CODES
 
@@ -82,8 +86,8 @@ class MetaWhatsAppProvider:
         try:
             return str(answer["messages"][0]["id"])
         except (KeyError, IndexError, TypeError) as error:
-            # Sent or not is unknown: treat like a timeout rather than refund a message that may arrive.
-            raise ProviderUnavailable("Meta answered without a message id") from error
+            # Sent or not is unknown: never refunded, never sent again blindly.
+            raise ProviderUnsure("Meta answered without a message id") from error
 
     def create_template(self, waba_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Submit a template for review; returns Meta's answer {id, status, category}, id as str."""
@@ -105,14 +109,17 @@ class MetaWhatsAppProvider:
             )
         except urllib3.exceptions.HTTPError as error:  # timeouts, refused connections, TLS, protocol
             logger.warning("meta request failed", extra={"error": type(error).__name__, "path": path})
-            raise ProviderUnavailable(f"Meta unreachable: {type(error).__name__}") from error
+            never_sent = isinstance(error, (urllib3.exceptions.ConnectTimeoutError,
+                                            urllib3.exceptions.NewConnectionError))
+            raise (ProviderUnavailable if never_sent else ProviderUnsure)(
+                f"Meta unreachable: {type(error).__name__}") from error
         try:
             answer = json.loads(response.data or b"null")
         except ValueError:
             answer = None
         if 200 <= response.status < 300:
             if answer is None:
-                raise ProviderUnavailable(f"Meta answered {response.status} without JSON")
+                raise ProviderUnsure(f"Meta answered {response.status} without JSON")
             return answer
         raise classify_http_error(response.status, answer)
 
@@ -130,8 +137,10 @@ def classify_http_error(status: int, answer: Any) -> Exception:
         "http_status": status, "meta_code": code, "meta_subcode": error.get("error_subcode"),
         "fbtrace_id": error.get("fbtrace_id"),
     })
-    if status == 429 or status >= 500 or status < 400 or status == 401 or code in TRANSIENT_CODES:
+    if code not in UNSURE_CODES and (status in (401, 429) or status < 400 or code in TRANSIENT_CODES):
         return ProviderUnavailable(f"Meta {status} code {code}: {message}")
+    if status >= 500 or code in UNSURE_CODES:
+        return ProviderUnsure(f"Meta {status} code {code}: {message}")
     reason = f"{message}: {details}" if details else message
     return ProviderRejected(reason, f"meta:{code}" if code is not None else f"meta:http{status}")
 

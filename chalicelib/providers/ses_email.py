@@ -8,10 +8,12 @@ Error classification (see base.py for what each exception means):
   final: MessageRejected (bad content, unverified sender), MailFromDomainNotVerifiedException,
   BadRequestException, AccountSuspendedException (SES calls it permanent), an invalid request
   caught by botocore's validation, and any other 4xx.
-- ProviderUnavailable: throttling (TooManyRequestsException, LimitExceededException, ...),
-  5xx, timeouts and connection errors, and problems of Kirim's own setup that an operator
-  fixes without the message changing: SendingPausedException, NotFoundException (the only
-  resource Kirim names is the configuration set), AccessDenied, missing credentials.
+- ProviderUnavailable (not taken): throttling (TooManyRequestsException, LimitExceededException,
+  ...), no connection made, and problems of Kirim's own setup that an operator fixes without
+  the message changing: SendingPausedException, NotFoundException (the only resource Kirim
+  names is the configuration set), AccessDenied, missing credentials.
+- ProviderUnsure (maybe taken): any 5xx, a read timeout, a dropped connection. SES has no
+  lookup by Kirim's id and no idempotency key.
 """
 from __future__ import annotations
 

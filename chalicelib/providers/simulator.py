@@ -5,6 +5,12 @@ so its events take the same mapping path as real ones.
 Each step is a delayed message on the simulator queue; the worker applies it when SQS makes
 it visible. Magic targets choose the outcome, like Twilio's test numbers (docs/channel-api.md lists them):
 phone channels by the number's last four digits, email by the address's local part.
+
+Like a provider that can be asked about a message, it keeps a record of each message it took
+(an empty object under simulator/accepted/ in the bucket, written before anything else), and
+`lookup` answers from it: what sending.dispatch asks before it sends again after an unknown
+outcome. A "timeout" target's first attempt is such an outcome: it raises ProviderUnsure
+having taken nothing, so a lookup says no and the message is sent again.
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ from chalicelib.providers.base import (
     Outbound,
     ProviderRejected,
     ProviderUnavailable,
+    ProviderUnsure,
 )
 
 REJECT, TIMEOUT = "reject", "timeout"
@@ -117,8 +124,9 @@ class SimulatorProvider:
                 first = message.message_id not in self._timed_out
                 self._timed_out.add(message.message_id)
             if first:
-                raise ProviderUnavailable("Simulated provider timeout (magic target)")
+                raise ProviderUnsure("Simulated provider timeout (magic target)")
             plan = PLANS[message.channel][None]
+        aws.client("s3").put_object(Bucket=get_settings().report_bucket, Key=_accepted(message.message_id), Body=b"")
         entries = [{"Id": str(i), "DelaySeconds": _scaled(delay),
                     "MessageBody": json.dumps({"message_id": message.message_id, "provider_status": status})}
                    for i, (delay, status) in enumerate(plan)]
@@ -128,6 +136,21 @@ class SimulatorProvider:
         aws.client("sqs").send_message_batch(QueueUrl=aws.queue_url(get_settings().simulator_queue_name),
                                              Entries=entries)
         return f"sim-{message.message_id}"
+
+    def lookup(self, message_id: str) -> bool:
+        """Whether the simulator took this message (its record, read with S3's strong consistency)."""
+        s3 = aws.client("s3")
+        try:
+            s3.get_object(Bucket=get_settings().report_bucket, Key=_accepted(message_id))
+        except s3.exceptions.NoSuchKey:
+            return False
+        except Exception as error:  # noqa: BLE001 - cannot say now: ask again later
+            raise ProviderUnavailable(f"simulator lookup failed: {type(error).__name__}") from error
+        return True
+
+
+def _accepted(message_id: str) -> str:
+    return f"simulator/accepted/{message_id}"
 
 
 class SimulatorTemplateReviewer:

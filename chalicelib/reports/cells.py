@@ -45,11 +45,6 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def could_be_formula(text: str) -> bool:
-    """Whether a spreadsheet could read a formula in this text (at its start or after a separator)."""
-    return bool(text) and (text[0] in FORMULA_FIRST or SEPARATED_FORMULA.search(text) is not None)
-
-
 def neutralise_text(text: str) -> str:
     """Text with a `'` before every place a formula could start (its start, and after a separator)."""
     if SEPARATED_FORMULA.search(text):

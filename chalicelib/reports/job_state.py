@@ -11,9 +11,8 @@ import json
 import secrets
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.core import clock
+from chalicelib.core.db import update_if
 from chalicelib.reports import service as reports
 from chalicelib.reports.models import Report
 
@@ -30,13 +29,8 @@ class LeaseLost(Exception):
 
 
 def _conditional(report: Report, actions: list, condition: Any) -> bool:
-    try:
-        report.update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    # Marked: a write botocore sent again after losing its answer is known as this slice's own.
+    return update_if(report, actions, condition, "this report", mark=Report.write_id)
 
 
 def claim(report: Report) -> str | None:

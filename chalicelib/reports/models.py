@@ -44,6 +44,7 @@ class Report(Model):
     error = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
     lease_token = UnicodeAttribute(null=True)
+    write_id = UnicodeAttribute(null=True)      # core.db.update_if's mark
     due_at = NumberAttribute(null=True)
     checkpoint = UnicodeAttribute(null=True)
     strikes = NumberAttribute(default=0)        # claims in a row that saved no checkpoint

@@ -8,9 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.core import clock
+from chalicelib.core.db import update_if
 from chalicelib.reports import service as reports
 from chalicelib.reports.models import Report
 
@@ -24,14 +23,10 @@ def sweep(now: float | None = None) -> dict[str, Any]:
     outcome: dict[str, Any] = {"queued": 0, "skipped": 0, "report_ids": []}
     for status in (reports.PROCESSING, reports.PREPARING):
         for due in Report.by_due.query(status, Report.due_at <= now, limit=PER_SWEEP):
-            report = Report(due.application_id, due.report_id)
-            try:
-                # Pushed back first, on condition nothing moved it meanwhile: two sweeps never both queue it.
-                report.update(actions=[Report.due_at.set(int(now) + reports.QUEUE_GRACE)],
-                              condition=(Report.due_at == due.due_at) & (Report.status == status))
-            except UpdateError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
-                    raise
+            # Pushed back first, on condition nothing moved it meanwhile: two sweeps never both queue it.
+            if not update_if(Report(due.application_id, due.report_id), [
+                    Report.due_at.set(int(now) + reports.QUEUE_GRACE)],
+                    (Report.due_at == due.due_at) & (Report.status == status), "this report", mark=Report.write_id):
                 outcome["skipped"] += 1
                 continue
             reports.queue_job(due.application_id, due.report_id)

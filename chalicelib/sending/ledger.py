@@ -8,16 +8,25 @@ and the transaction holds only this message and this key's record. If the messag
 the debit is given back at once (or, if even that fails or the process dies in between, by the
 quota reconciler). Transaction conflicts (another copy of the same key in flight) are retried a
 few times, then answered 429 code 57; nothing is debited twice either way.
+
+A write whose answer is lost is sent again by botocore (the put's condition, or the
+transaction's ClientRequestToken, keeps it from landing twice). When no attempt is answered,
+the outcome is unknown: the message is read (one strongly consistent GetItem). Written -> the
+send was recorded and carries on to its provider. Not written -> 503 and the debit given back.
+What is left: a write DynamoDB applies after that read said it was not there (it would have to
+outlive botocore's two read timeouts and the read); the sweeper then fails the message, not
+billed, at its first-event deadline, and a retry with the same Idempotency-Key is told "sent".
 """
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import GetError, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.applications import quota
 from chalicelib.core.db import (
     CONFLICT,
     CONFLICT_ATTEMPTS,
+    Unanswered,
     backoff,
     busy,
     cancellation_reasons,
@@ -50,12 +59,27 @@ def _write(message: Message, claim: Claim | None, body: dict) -> Replay | None:
     from botocore.exceptions import BotoCoreError
 
     try:
-        return _write_once(message, claim, body)
-    except BotoCoreError as error:
-        # No answer: the write may or may not have happened. The debit is given back now; if
-        # the message was written after all, its settlement shows in the journal and the
-        # reconciler takes the units again (and the sweeper fails the undispatched message).
-        raise busy(error) or error from None
+        try:
+            return _write_once(message, claim, body)
+        except BotoCoreError as error:
+            raise busy(error) or error from None
+    except Unanswered:
+        # No answer even after botocore's second attempt: the write may have landed. The message
+        # id is this request's own, so a strongly consistent read of it tells: written (with its
+        # Idempotency-Key record, one transaction) -> the send carries on to its provider.
+        if _written(message.message_id):
+            return None
+        raise
+
+
+def _written(message_id: str) -> bool:
+    try:
+        Message.get(message_id, consistent_read=True, attributes_to_get=["message_id"])
+    except Message.DoesNotExist:
+        return False
+    except GetError as error:
+        raise busy(error) or Unanswered() from None
+    return True
 
 
 def _write_once(message: Message, claim: Claim | None, body: dict) -> Replay | None:

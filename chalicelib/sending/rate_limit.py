@@ -7,6 +7,11 @@ share of the limit): no item takes more than about a quarter of a partition's 1,
 second. Up to SHARD_RATE (the default limit is 25) the count is exact; above it each share is
 enforced on its own, which can refuse a burst a few percent before the limit.
 The X-RateLimit-* headers go on the request's answer, errors included (web.response_headers).
+
+Safe to resend, for a window, means each request is counted at most once: a retry inside Kirim
+never makes a client under its limit look over it. The ADD is sent once (core.limits.count);
+when its answer is lost the window is read instead, and the request is judged by that count
+(with or without itself: at most once, so at worst one request more than the limit passes).
 """
 from __future__ import annotations
 

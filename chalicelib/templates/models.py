@@ -29,6 +29,7 @@ class Template(Model):
     # that submission: a review older than either, or an approval of content edited since, is
     # stale and dropped.
     version, submitted_version, submitted_at, review_at = numbers(4, null=True)
+    write_id = UnicodeAttribute(null=True)  # core.db.update_if's mark
     by_provider_template = index("by_provider_template", "provider_template_id", projection=KeysOnlyProjection())
 
     @staticmethod

@@ -18,11 +18,11 @@ import uuid
 from typing import Any, Iterator
 
 from cachetools import TTLCache
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
-from chalicelib.core.db import cancellation_reasons, connection, error_code
+from chalicelib.core.db import cancellation_reasons, connection, update_if
 from chalicelib.core.errors import CONFLICT, INTERNAL, TEMPLATE_NOT_FOUND, ApiError, bad_parameter, not_found
 from chalicelib.templates.models import TEMPLATE_PREFIX, Template
 
@@ -185,17 +185,15 @@ def submit(application_id: str, template_id: str, body: dict[str, Any]) -> Templ
     version = int(template.version) if template.version is not None else None
     previous = {"status": template.status, "rejection_reason": template.rejection_reason}
     now = clock.now_iso()
-    try:
-        template.update(actions=[Template.status.set(SUBMITTED), Template.accept_terms.set(True),
-                                 Template.rejection_reason.remove(), Template.updated_at.set(now),
-                                 Template.version.set(int(version or 0) + 1),
-                                 Template.submitted_version.set(int(version or 0) + 1),
-                                 Template.submitted_at.set(int(clock.epoch())), Template.review_at.remove()],
-                        condition=Template.status.is_in(*EDITABLE) & _version_condition(version))
-    except UpdateError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
-        raise _changed_meanwhile(application_id, template_id, "submitted") from None
+    claimed = update_if(template, [Template.status.set(SUBMITTED), Template.accept_terms.set(True),
+                                   Template.rejection_reason.remove(), Template.updated_at.set(now),
+                                   Template.version.set(int(version or 0) + 1),
+                                   Template.submitted_version.set(int(version or 0) + 1),
+                                   Template.submitted_at.set(int(clock.epoch())), Template.review_at.remove()],
+                        Template.status.is_in(*EDITABLE) & _version_condition(version), "this template",
+                        mark=Template.write_id)
+    if not claimed:
+        raise _changed_meanwhile(application_id, template_id, "submitted")
     try:
         provider_id = template_reviewer().submit(application_id, template.template_id, _rules().to_meta(data))
     except Exception as error:  # noqa: BLE001 - whatever went wrong, Meta does not have it: give it back
@@ -207,12 +205,8 @@ def submit(application_id: str, template_id: str, body: dict[str, Any]) -> Templ
                            status=503, headers={"Retry-After": "5"}) from None
         raise
     if provider_id:
-        try:
-            template.update(actions=[Template.provider_template_id.set(provider_id)],
-                            condition=Template.submitted_version == template.submitted_version)
-        except UpdateError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
+        update_if(template, [Template.provider_template_id.set(provider_id)],
+                  Template.submitted_version == template.submitted_version, "this template")
     return template
 
 
@@ -221,12 +215,8 @@ def _release(template: Template, previous: dict[str, Any]) -> None:
     actions = [Template.status.set(previous["status"]), Template.updated_at.set(clock.now_iso())]
     if previous["rejection_reason"]:
         actions.append(Template.rejection_reason.set(previous["rejection_reason"]))
-    try:
-        template.update(actions=actions, condition=(Template.status == SUBMITTED) & (
-            Template.submitted_version == template.submitted_version))
-    except UpdateError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+    update_if(template, actions, (Template.status == SUBMITTED) & (
+        Template.submitted_version == template.submitted_version), "this template")
 
 
 def delete(application_id: str, template_id: str) -> None:
@@ -281,13 +271,7 @@ def _review(template: Template, event: str, reason: str | None, at: int) -> str 
     condition = (Template.status == template.status) & _version_condition(
         int(template.version) if template.version is not None else None) & (
         Template.review_at.does_not_exist() if last is None else Template.review_at == last)
-    try:
-        template.update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
-        return None
-    return status
+    return status if update_if(template, actions, condition, "this template", mark=Template.write_id) else None
 
 
 def apply_provider_review(provider_template_id: str, event: str, reason: str | None, at: int | None = None

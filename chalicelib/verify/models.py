@@ -45,6 +45,7 @@ class Verification(Model):
     attempts = NumberAttribute(default=0)
     cancel_reason, approved_at = strings(2, null=True)
     expires_ttl = NumberAttribute(null=True)
+    write_id = UnicodeAttribute(null=True)  # core.db.update_if's mark
 
 
 class Recipient(Model):

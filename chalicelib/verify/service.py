@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import CONFLICT_ATTEMPTS, backoff, cancellation_reasons, connection
+from chalicelib.core.db import CONFLICT_ATTEMPTS, backoff, cancellation_reasons, connection, update_if
 from chalicelib.core.errors import TOO_MANY_CONCURRENT, TOO_MANY_REQUESTS, ApiError, bad_parameter, not_found
 from chalicelib.verify import codes
 from chalicelib.verify.models import (
@@ -115,13 +115,9 @@ def start(verification_id: str, application_id: str, channel: str, to: str, code
 
 def cancel_unsent(verification_id: str) -> None:
     """The message could not be sent (quota, provider refused the request): the code is void."""
-    try:
-        Verification(verification_id).update(
-            actions=[Verification.status.set(CANCELED), Verification.cancel_reason.set(NOT_SENT)],
-            condition=Verification.status == PENDING)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    update_if(Verification(verification_id), [Verification.status.set(CANCELED),
+                                              Verification.cancel_reason.set(NOT_SENT)],
+              Verification.status == PENDING, "this verification")
 
 
 def undo_start(started: Started, application_id: str, to: str) -> None:
@@ -191,11 +187,9 @@ def check(verification: Verification, code: Any) -> str:
                        Verification.cancel_reason.set(TOO_MANY_ATTEMPTS)]
         else:
             actions = [Verification.attempts.set(seen + 1)]
-        try:
-            Verification(verification.pk).update(actions=actions, condition=same)
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        # Marked: an approval botocore sent again after losing its answer is still this check's.
+        if not update_if(Verification(verification.pk), actions, same, "this verification",
+                         mark=Verification.write_id):
             verification = find(verification.pk)  # another check got in first: judge it afresh
             continue
         if right:

@@ -68,6 +68,19 @@ def test_create_refuses_bad_input(api):
         assert_oca_error(api.call("POST", "/applications", body, session), 406, BAD_PARAMETER, field)
 
 
+def test_admin_sets_a_channels_quota(api, capsys):
+    """quota.set_balance as an operator command: a correction to an exact balance."""
+    _, session = api.user()
+    app_id = api.application(session, ["sms"])["application_id"]
+    assert admin.main(["setquota", app_id, "sms", "7"]) == 0
+    assert json.loads(capsys.readouterr().out)["quota_remaining"] == 7
+    assert api.call("GET", f"/applications/{app_id}", headers=session).json_body["channels"][0]["quota_remaining"] == 7
+    assert admin.main(["setquota", app_id, "email", "5"]) == 1
+    assert "no email channel" in capsys.readouterr().err
+    assert admin.main(["setquota", app_id, "sms", "-1"]) == 1
+    assert "negative" in capsys.readouterr().err
+
+
 def test_admin_tops_up_quota_and_lists_accounts(api, capsys):
     email, session = api.user()
     app_id = api.application(session, ["sms"])["application_id"]

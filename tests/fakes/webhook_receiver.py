@@ -25,6 +25,7 @@ class Answer:
     hold: threading.Event | None = None   # answer only once this is set
     trickle: float = 0.0                  # seconds between the bytes of the answer, headers included...
     trickle_after: int = 0                # ...after this many written at once
+    delay: float = 0.0                    # seconds before answering (a slow receiver)
 
 
 @dataclass
@@ -54,6 +55,7 @@ def start() -> tuple[Receiver, ThreadingHTTPServer]:
                 receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             answer = receiver.answer()
             webhook_id = self.headers.get("webhook-id", "")
+            time.sleep(answer.delay)
             if answer.hold is not None:
                 answer.hold.wait()
             try:

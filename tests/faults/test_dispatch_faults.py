@@ -1,6 +1,11 @@
 """Issue 12, item 6: a dispatch job handed to two workers at once reaches the provider once;
 a settled message is never sent again; every queue stays invisible at least six times its
-worker's Lambda timeout."""
+worker's Lambda timeout.
+
+Issue 20, item 3: an attempt whose outcome is unknown (no clear answer, a request or a worker
+that died during or after its provider call, a "done" write that failed) is never sent again
+unless the provider, asked, says it does not have the message; one that cannot be asked waits
+for its events. The provider gets each message at most once."""
 from __future__ import annotations
 
 import json
@@ -8,11 +13,16 @@ import threading
 
 import pytest
 
+from chalicelib.core import clock
+from chalicelib.core.errors import ApiError
+from chalicelib.messages import status_updates
 from chalicelib.messages.models import Message
-from chalicelib.providers.base import ProviderUnavailable
+from chalicelib.providers.base import ProviderUnavailable, ProviderUnsure, StatusEvent
 from chalicelib.sending import dispatch, outbox, pipeline
+from local import faults
 from tests.conftest import ROOT, Api, Shop
 from tests.fakes.failing_provider import FailingProvider
+from tests.fakes.recording_provider import AskableProvider, RecordingProvider
 from tests.sends import sms_body
 
 
@@ -31,9 +41,21 @@ class Gate:
 
 
 @pytest.fixture
-def queued(client, monkeypatch):
+def shop(client):
+    return Shop(Api(client))
+
+
+@pytest.fixture
+def jobs(monkeypatch) -> list[str]:
+    """Dispatch jobs as queued (kept here: the tests run them, no later test's worker meets them)."""
+    queued: list[str] = []
+    monkeypatch.setattr(outbox, "enqueue", lambda message_id, delay: queued.append(message_id))
+    return queued
+
+
+@pytest.fixture
+def queued(shop, jobs, monkeypatch):
     """A message whose first attempt found the provider unavailable: queued, payload stored."""
-    shop = Shop(Api(client))
     monkeypatch.setattr(pipeline, "provider_for", lambda channel: FailingProvider("down", ProviderUnavailable("503")))
     message_id = shop.api.call("POST", "/sms/v2/sms", sms_body(), shop.v2("sms")).json_body["msg_uid"]
     assert Message.get(message_id).dispatch == "queued" and outbox.load(message_id) is not None
@@ -58,16 +80,104 @@ def test_the_same_job_in_two_workers_reaches_the_provider_once(queued, monkeypat
     assert dispatch.run_job(queued) == "settled" and gate.calls == [queued]
 
 
-def test_a_claim_whose_worker_died_is_taken_over_after_its_lease(queued, monkeypatch, frozen_clock):
-    gate = Gate()
-    gate.open.set()
-    monkeypatch.setattr(dispatch, "provider_for", lambda channel: gate)
-    message = Message.get(queued)
-    assert dispatch._claim(message) == 2     # a worker claimed it, then its Lambda died
-    assert dispatch.run_job(queued) == "held" and gate.calls == []
+def _provider(askable: bool, monkeypatch, **options) -> RecordingProvider:
+    provider = AskableProvider(**options) if askable else RecordingProvider(**options)
+    monkeypatch.setattr(dispatch, "provider_for", lambda channel: provider)
+    return provider
+
+
+def _done_write(message_id: str):
+    """The attempt's "done" write (after the provider call), not its claim."""
+    return lambda call: (call.get("Key", {}).get("message_id", {}).get("S") == message_id
+                         and '"done"' in json.dumps(call))
+
+
+def _fails_unbilled_at_its_deadline(shop, message_id: str, frozen_clock) -> None:
+    frozen_clock.advance(dispatch.FIRST_EVENT_DEADLINE.total_seconds() + 1)
+    assert dispatch.sweep(only={message_id}) == {message_id: "failed"}
+    message = Message.get(message_id)
+    assert (message.status, message.history[-1]["provider_status"]) == ("Failed", "NO_PROVIDER_ANSWER")
+    assert message.refunded_at
+
+
+@pytest.mark.parametrize("askable", [True, False], ids=["askable", "not askable"])
+def test_a_worker_killed_before_its_provider_call_is_taken_over_after_its_lease(queued, monkeypatch, frozen_clock,
+                                                                                shop, askable):
+    """The claim was written, then the Lambda died before calling the provider. The takeover
+    cannot tell that from a death after the call: an askable provider says it lacks the message
+    and it is sent; one that cannot be asked is not sent again (failed, not billed)."""
+    provider = _provider(askable, monkeypatch)
+    assert dispatch._claim(Message.get(queued)) == 2
+    assert dispatch.run_job(queued) == "held" and provider.sent == []
     frozen_clock.advance(dispatch.WORKER_LEASE.total_seconds() + 1)
-    assert dispatch.run_job(queued) == "sent" and gate.calls == [queued]
-    assert Message.get(queued).attempts == 3
+    if askable:
+        assert dispatch.run_job(queued) == "sent" and provider.sent == [queued]
+        assert (Message.get(queued).dispatch, Message.get(queued).attempts) == ("done", 3)
+        return
+    assert dispatch.run_job(queued) == "unsure" and provider.sent == []
+    _fails_unbilled_at_its_deadline(shop, queued, frozen_clock)
+
+
+@pytest.mark.parametrize("askable", [True, False], ids=["askable", "not askable"])
+@pytest.mark.parametrize("after_the_call", ["the Lambda died", "the done write was throttled"])
+def test_a_worker_lost_after_the_provider_took_the_message_never_sends_it_again(
+        queued, jobs, monkeypatch, frozen_clock, askable, after_the_call):
+    """The provider took the message, then the worker's "done" write never happened. After the
+    lease the sweeper sends the job again; before issue 20 it went out a second time."""
+    provider = _provider(askable, monkeypatch)
+
+    def die(call):
+        raise SystemExit("Task timed out after 60.00 seconds")
+    if after_the_call == "the Lambda died":
+        fault, expected = {"action": die}, SystemExit
+    else:
+        fault, expected = {"code": "ProvisionedThroughputExceededException", "times": 100}, ApiError
+    with faults.injected("dynamodb", "UpdateItem", when=_done_write(queued), **fault):
+        with pytest.raises(expected):
+            dispatch.run_job(queued)
+    assert provider.sent == [queued]
+    assert dispatch.run_job(queued) == "held"        # SQS hands the job out again: the lease holds
+    frozen_clock.advance((dispatch.WORKER_LEASE + dispatch.JOB_SLACK).total_seconds() + 1)
+    assert dispatch.sweep(only={queued}) == {queued: "requeued"} and jobs[-1] == queued
+    if askable:
+        assert dispatch.run_job(queued) == "found"   # asked: it has the message
+        assert (Message.get(queued).dispatch, Message.get(queued).sweep) == ("done", None)
+    else:
+        assert dispatch.run_job(queued) == "unsure"  # cannot ask: waits for the provider's events
+        status_updates.apply(StatusEvent(queued, "TEXT_SENT", clock.now_iso()))
+        assert (Message.get(queued).status, Message.get(queued).dispatch) == ("Sent", "done")
+        assert dispatch.run_job(queued) == "settled"
+    assert provider.sent == [queued]
+
+
+@pytest.mark.parametrize("took_it", [True, False], ids=["provider took it", "provider did not"])
+def test_a_send_without_a_clear_answer_is_sent_again_only_when_the_provider_lacks_it(shop, jobs, monkeypatch,
+                                                                                     took_it):
+    """The request path, same rule: the provider's answer never came (ProviderUnsure). An
+    askable provider is asked UNSURE_WAIT later, by the job."""
+    provider = AskableProvider(lose_answers=1)
+    if not took_it:
+        provider.send = FailingProvider("timeout", ProviderUnsure("read timed out")).send
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: provider)
+    message_id = shop.api.call("POST", "/sms/v2/sms", sms_body(), shop.v2("sms")).json_body["msg_uid"]
+    assert Message.get(message_id).dispatch == "unsure" and jobs == [message_id]
+    provider = _provider(True, monkeypatch)
+    provider.sent = [message_id] if took_it else []
+    assert dispatch.run_job(message_id) == ("found" if took_it else "sent")
+    assert provider.sent == [message_id]
+    assert Message.get(message_id).dispatch == "done"
+
+
+def test_a_send_without_a_clear_answer_from_a_provider_that_cannot_be_asked_waits(shop, jobs, monkeypatch,
+                                                                                 frozen_clock):
+    provider = RecordingProvider(lose_answers=1)
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: provider)
+    monkeypatch.setattr(dispatch, "provider_for", lambda channel: provider)
+    message_id = shop.api.call("POST", "/sms/v2/sms", sms_body(), shop.v2("sms")).json_body["msg_uid"]
+    message = Message.get(message_id)
+    assert (message.dispatch, jobs, outbox.load(message_id)) == ("request", [], None)
+    _fails_unbilled_at_its_deadline(shop, message_id, frozen_clock)
+    assert provider.sent == [message_id]
 
 
 def test_every_queue_stays_invisible_six_times_its_workers_timeout():

@@ -3,7 +3,8 @@ debit. A debit tries its message's half, then the other, then pays from both; re
 settlements go back to the halves that paid; a fault between two partial debits loses no unit
 and doubles none once the reconciler has run.
 
-Faults are injected at botocore's hooks (local.faults). Time moves on Kirim's clock."""
+Faults are injected inside botocore's retry loop (local.faults): each meets one attempt, and
+botocore retries what it would on AWS. Time moves on Kirim's clock."""
 from __future__ import annotations
 
 import pytest
@@ -134,8 +135,9 @@ def test_the_common_send_debits_one_half_with_one_update(shop):
 
 
 def _second_part(half: int, and_after: bool = False):
-    """Catches the second conditional update of `half` (the first is its try at the whole cost),
-    and with `and_after` every later one too (botocore retries throttling and 5xx itself)."""
+    """Catches the first attempt of the second conditional update of `half` (the first update is
+    its try at the whole cost, refused by its condition, which botocore does not retry), and with
+    `and_after` every later attempt too (botocore's own retry of a throttle or a 5xx included)."""
     count = {"n": 0}
 
     def when(call: dict) -> bool:
@@ -167,6 +169,8 @@ def test_a_throttled_second_part_gives_the_first_back(shop, frozen_clock):
 
 
 def test_a_second_part_whose_answer_was_lost_is_given_back_by_the_reconciler(shop, frozen_clock):
+    """One lost answer: the part was taken, the caller never hears so. It is not sent again (a
+    resend would take it twice, or fail its condition and refuse a debit already paid)."""
     set_halves(shop.app_id, 2, 2)
     with faults.injected("dynamodb", "UpdateItem", lose_answer=True, when=_second_part(1)) as fault:
         with pytest.raises(Exception):

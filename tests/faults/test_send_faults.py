@@ -2,8 +2,9 @@
 once; nothing pending is left for ever; no request-path transaction holds a shared item; and
 contention or throttling gets a bounded retry and a clear answer, never a double debit.
 
-Faults are injected at botocore's hooks (local.faults): the caller sees exactly what AWS would
-give it. Time moves on Kirim's clock (the frozen_clock fixture), never by sleeping."""
+Faults are injected inside botocore's retry loop (local.faults): each fault meets one attempt,
+botocore retries what it would retry on AWS, and the caller sees what AWS would give it. Time
+moves on Kirim's clock (the frozen_clock fixture), never by sleeping."""
 from __future__ import annotations
 
 import json
@@ -14,9 +15,9 @@ from chalicelib.applications import quota
 from chalicelib.messages.models import Message
 from chalicelib.messages import queries
 from chalicelib.providers.base import ProviderUnavailable
-from chalicelib.sending import dispatch, pipeline
+from chalicelib.sending import dispatch, ledger, pipeline
 from local import faults
-from tests.conftest import Shop, assert_oca_error, drain, recount, settle_changes
+from tests.conftest import Shop, assert_oca_error, drain, recount, set_quota, settle_changes
 from tests.fakes.failing_provider import FailingProvider
 from tests.fakes.quiet_provider import QuietProvider
 from tests.sends import sms_body
@@ -132,11 +133,28 @@ def test_contention_on_the_quota_item_is_retried_then_answered_429(shop):
     assert shop.quota("sms") == before - 1 and len(_messages(shop)) == 1
 
 
+def test_a_throttle_that_botocore_retries_never_reaches_the_client(shop):
+    """One throttled attempt of the debit or of the message write: botocore's second attempt goes
+    through, as on AWS, and the send is answered 200 (the old harness failed the call outright)."""
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "UpdateItem", code="ProvisionedThroughputExceededException",
+                         when=on_quota_item) as debit, \
+            faults.injected("dynamodb", "PutItem", code="ProvisionedThroughputExceededException",
+                            when=lambda call: call.get("TableName", "").endswith("-messages")) as write:
+        sent = _send(shop)
+    assert sent.status_code == 200, sent.json_body
+    assert (debit.hits, write.hits) == (1, 1)
+    assert shop.quota("sms") == before - 1 and _messages(shop) == [sent.json_body["msg_uid"]]
+
+
 def test_throttling_is_answered_503_and_never_debits_twice(shop):
+    """Throttled on every attempt: the debit (sent once by botocore, see the next tests) is tried
+    CONFLICT_ATTEMPTS times by Kirim, then the client hears 503."""
     before = shop.quota("sms")
     with faults.injected("dynamodb", "UpdateItem", code="ProvisionedThroughputExceededException", times=100,
-                         when=on_quota_item):
+                         when=on_quota_item) as fault:
         assert_oca_error(_send(shop), 503, 57)
+    assert fault.hits == 6
     with faults.injected("dynamodb", "PutItem", code="ProvisionedThroughputExceededException", times=100,
                          when=lambda call: call.get("TableName", "").endswith("-messages")):
         assert_oca_error(_send(shop), 503, 57)    # debited, then the write refused: given back
@@ -149,26 +167,104 @@ def test_throttling_is_answered_503_and_never_debits_twice(shop):
     assert shop.quota("sms") == before - 1 and len(_messages(shop)) == 1
 
 
-def test_a_message_write_whose_answer_was_lost_is_accounted_for(shop, frozen_clock):
-    """The put happened, the answer never came: the client hears 503, the debit is given back at
-    once; the stream shows the message, the reconciler takes the units again, and the sweeper
-    fails the undispatched message and refunds it. Every unit is accounted for at each step."""
-    before = shop.quota("sms")
-    with faults.injected("dynamodb", "PutItem", lose_answer=True,
-                         when=lambda call: call.get("TableName", "").endswith("-messages")):
+def _debits(call: dict) -> bool:
+    return on_quota_item(call) and "ConditionExpression" in call
+
+
+def _give_backs(call: dict) -> bool:
+    return on_quota_item(call) and "ConditionExpression" not in call
+
+
+@pytest.mark.parametrize("balance", [1000, 1])
+def test_a_debit_whose_answer_was_lost_is_taken_once_and_given_back_by_the_reconciler(shop, frozen_clock, monkeypatch,
+                                                                                     balance):
+    """The debit happened, its answer was lost. botocore used to send it again: the units were
+    taken twice (1000 -> 998), or at a balance of 1 the second try failed its condition and the
+    paid-for send was refused "Quota not enough". Now it is sent once: the client hears 503 (try
+    again), the units were taken once and the reconciler gives them back."""
+    set_quota(shop.app_id, "sms", balance)       # half 0 holds the odd unit, and is tried first
+    monkeypatch.setattr(ledger, "shard_of", lambda message_id: 0)
+    with faults.injected("dynamodb", "UpdateItem", lose_answer=True, when=_debits) as fault:
         assert_oca_error(_send(shop), 503, 57)
-    [message_id] = _messages(shop)
-    assert shop.quota("sms") == before
+    assert fault.hits == 1 and _messages(shop) == []
+    assert shop.quota("sms") == balance - 1
     settle_changes()
     frozen_clock.advance(quota.GRACE.total_seconds() + 60)
-    assert quota.reconcile(shop.app_id, "sms") == -1
-    assert shop.quota("sms") == before - 1        # the written message is billed after all
-    frozen_clock.advance(dispatch.FIRST_EVENT_DEADLINE.total_seconds())
-    assert dispatch.sweep(only={message_id}) == {message_id: "failed"}
-    assert shop.quota("sms") == before            # and refunded once, since it never went out
     assert quota.reconcile(shop.app_id, "sms") == 1
+    assert shop.quota("sms") == balance
+
+
+def test_a_give_back_whose_answer_was_lost_gives_back_once(shop, frozen_clock):
+    """A send debited, its message write refused, the give-back's answer lost. botocore used to
+    send the give-back again (1000 -> 1001, for good once the balance could not pay it back)."""
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "PutItem", code="ProvisionedThroughputExceededException", times=2,
+                         when=lambda call: call.get("TableName", "").endswith("-messages")), \
+            faults.injected("dynamodb", "UpdateItem", lose_answer=True, when=_give_backs) as fault:
+        assert_oca_error(_send(shop), 503, 57)
+    assert fault.hits == 1 and shop.quota("sms") == before
+    settle_changes()
+    frozen_clock.advance(quota.GRACE.total_seconds() + 60)
+    assert quota.reconcile(shop.app_id, "sms") == 0
     assert shop.quota("sms") == before
-    assert Message.get(message_id).status == "Failed"
+
+
+@pytest.mark.parametrize("key", [None, "lost-1"])
+def test_a_message_write_whose_answer_was_lost_once_is_sent_and_debited_once(shop, monkeypatch, key):
+    """The write happened and its answer was lost: botocore sends it again, which finds it written
+    (the put's condition, or the transaction's ClientRequestToken). The send carries on: answered
+    200 (not a replay), sent once, debited once."""
+    provider = QuietProvider()
+    sent = []
+    monkeypatch.setattr(provider, "send", lambda outbound: sent.append(outbound.message_id) or "ok")
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: provider)
+    before = shop.quota("sms")
+    operation = "TransactWriteItems" if key else "PutItem"
+    with faults.injected("dynamodb", operation, lose_answer=True,
+                         when=lambda call: "-messages" in json.dumps(call)) as fault:
+        answer = _send(shop, key)
+    assert fault.hits == 1
+    assert answer.status_code == 200 and "Idempotent-Replayed" not in answer.headers, answer.json_body
+    assert _messages(shop) == [answer.json_body["msg_uid"]] == sent
+    assert shop.quota("sms") == before - 1
+
+
+@pytest.mark.parametrize("key", [None, "lost-2"])
+def test_a_message_write_whose_every_answer_was_lost_is_read_and_sent(shop, monkeypatch, key):
+    """Issue 20, item 2: both attempts' answers lost (the write happened). It used to be answered
+    503, and with an Idempotency-Key the retry lookup then answered 200 "Idempotent-Replayed" to
+    the first request itself, while the provider was never called (the sweeper failed it 30
+    minutes later). Now the message is read: it is there, so the send carries on."""
+    provider = QuietProvider()
+    sent = []
+    monkeypatch.setattr(provider, "send", lambda outbound: sent.append(outbound.message_id) or "ok")
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: provider)
+    before = shop.quota("sms")
+    operation = "TransactWriteItems" if key else "PutItem"
+    with faults.injected("dynamodb", operation, lose_answer=True, times=2,
+                         when=lambda call: "-messages" in json.dumps(call)) as fault:
+        answer = _send(shop, key)
+    assert fault.hits == 2
+    assert answer.status_code == 200 and "Idempotent-Replayed" not in answer.headers, answer.json_body
+    assert _messages(shop) == [answer.json_body["msg_uid"]] == sent
+    assert shop.quota("sms") == before - 1
+    if key:
+        again = _send(shop, key)
+        assert again.headers["Idempotent-Replayed"] == "true" and again.json_body == answer.json_body
+        assert sent == _messages(shop) and shop.quota("sms") == before - 1
+
+
+def test_a_message_write_that_never_landed_and_was_never_answered_is_503(shop):
+    """A 500 on both attempts (nothing written): the read finds no message, the client hears 503,
+    the debit is given back, and the same key then sends once."""
+    before = shop.quota("sms")
+    with faults.injected("dynamodb", "TransactWriteItems", code="InternalServerError", status=500, times=2,
+                         when=lambda call: "-messages" in json.dumps(call)) as fault:
+        assert_oca_error(_send(shop, "never-1"), 503, 57)
+    assert fault.hits == 2 and _messages(shop) == [] and shop.quota("sms") == before
+    sent = _send(shop, "never-1")
+    assert sent.status_code == 200 and "Idempotent-Replayed" not in sent.headers
+    assert _messages(shop) == [sent.json_body["msg_uid"]] and shop.quota("sms") == before - 1
 
 
 def test_no_request_path_transaction_writes_an_item_other_sends_share(shop):

@@ -131,3 +131,19 @@ def test_a_replayed_or_late_approval_never_reapproves(shop, meta):
     assert resubmitted.status_code == 200
     [_, new_meta_id] = meta.templates
     assert _review(shop, new_meta_id, "APPROVED", int(templates.clock.epoch()) + 40) == "APPROVED"
+
+
+def test_a_submit_whose_claim_answer_was_lost_still_reaches_meta_once(shop, monkeypatch):
+    """Issue 20, item 1: the claim's UpdateItem landed, its answer was lost, and botocore's
+    second attempt met its own change. It used to be told 409 "changed meanwhile", leaving the
+    template SUBMITTED and never sent to Meta; the claim's mark now tells it apart."""
+    from local import faults
+
+    draft = shop.api.call("POST", _path(shop), {**ORDER_TEMPLATE, "name": "lost_claim"}, shop.session).json_body
+    reviewer = Reviewer()
+    monkeypatch.setattr("chalicelib.providers.registry.template_reviewer", lambda: reviewer)
+    with faults.injected("dynamodb", "UpdateItem", lose_answer=True,
+                         when=lambda call: call["TableName"].endswith("-templates")) as fault:
+        submitted = templates.submit(shop.app_id, draft["template_id"], {"accept_terms": True})
+    assert fault.hits == 1 and submitted.status == "SUBMITTED"
+    assert reviewer.submitted == ["lost_claim"]

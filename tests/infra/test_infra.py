@@ -254,7 +254,8 @@ def test_deploy_stack_creates_resources(stack):
         "Prefix": "reports/",
         "ExpirationInDays": {"Ref": "ReportRetentionDays"},
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-    }, {"Id": "expire-outbox", "Status": "Enabled", "Prefix": "outbox/", "ExpirationInDays": 3}]
+    }, {"Id": "expire-outbox", "Status": "Enabled", "Prefix": "outbox/", "ExpirationInDays": 3},
+        {"Id": "expire-simulator", "Status": "Enabled", "Prefix": "simulator/", "ExpirationInDays": 1}]
     assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
         ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True
     )
@@ -263,7 +264,8 @@ def test_deploy_stack_creates_resources(stack):
     assert [(r["ID"], r["Status"], r["Filter"], r["Expiration"], r.get("AbortIncompleteMultipartUpload"))
             for r in lifecycle] == [
         ("expire-reports", "Enabled", {"Prefix": "reports/"}, {"Days": 7}, {"DaysAfterInitiation": 1}),
-        ("expire-outbox", "Enabled", {"Prefix": "outbox/"}, {"Days": 3}, None)]
+        ("expire-outbox", "Enabled", {"Prefix": "outbox/"}, {"Days": 3}, None),
+        ("expire-simulator", "Enabled", {"Prefix": "simulator/"}, {"Days": 1}, None)]
 
     # Then the topic exists
     sns = boto3.client("sns")

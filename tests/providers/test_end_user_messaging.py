@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.ivr.ssml import MissingVariables, build_ssml
-from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
+from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable, ProviderUnsure
 from chalicelib.providers.end_user_messaging import EumSmsProvider
 
 KIRIM_ID = "01J9Z3K6W8QF2M4T7V0XYZABCD"
@@ -121,7 +121,7 @@ def test_ivr_without_any_caller_id_is_rejected_before_calling():
     ("ThrottlingException", 400, {}, ProviderUnavailable),
     ("ServiceQuotaExceededException", 400, {"Reason": "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"}, ProviderUnavailable),
     ("AccessDeniedException", 400, {"Reason": "ACCOUNT_DISABLED"}, ProviderUnavailable),
-    ("InternalServerException", 500, {}, ProviderUnavailable),
+    ("InternalServerException", 500, {}, ProviderUnsure),    # it may have been sent
 ])
 def test_errors_are_classified(code, status, modeled, expected):
     sms_client = client()
@@ -130,6 +130,7 @@ def test_errors_are_classified(code, status, modeled, expected):
                                  http_status_code=status, modeled_fields=modeled or None)
         with pytest.raises(expected) as caught:
             provider(sms_client).send(sms())
+        assert type(caught.value) is expected
         if expected is ProviderRejected:
             assert caught.value.provider_status == code
             if "Reason" in modeled:
@@ -148,15 +149,22 @@ def test_empty_text_is_rejected_by_validation():
     assert caught.value.provider_status == "ParamValidation"
 
 
-def test_timeout_is_unavailable(monkeypatch):
+@pytest.mark.parametrize("error, expected", [
+    (botocore.exceptions.ReadTimeoutError(endpoint_url="x"), ProviderUnsure),          # sent, unanswered
+    (botocore.exceptions.ConnectionClosedError(endpoint_url="x"), ProviderUnsure),
+    (botocore.exceptions.EndpointConnectionError(endpoint_url="x"), ProviderUnavailable),  # never sent
+    (botocore.exceptions.ConnectTimeoutError(endpoint_url="x"), ProviderUnavailable),
+])
+def test_no_answer_is_unsure_and_no_connection_unavailable(monkeypatch, error, expected):
     sms_client = client()
 
     def fail(**_):
-        raise botocore.exceptions.ReadTimeoutError(endpoint_url="x")
+        raise error
 
     monkeypatch.setattr(sms_client, "send_voice_message", fail)
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderUnavailable) as caught:
         provider(sms_client).send(sms(channel="ivr", ssml="<speak>x</speak>"))
+    assert type(caught.value) is expected
 
 
 # --- build_ssml ---

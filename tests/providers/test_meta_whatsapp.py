@@ -7,7 +7,7 @@ import logging
 import pytest
 import urllib3
 
-from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable
+from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable, ProviderUnsure
 from chalicelib.providers.meta_whatsapp import MetaWhatsAppProvider, parse_webhook, verify_signature
 from tests.fakes.meta_server import (
     FakeMeta,
@@ -91,22 +91,24 @@ def test_wrong_token_is_unavailable_and_never_logged(meta, caplog):
     (400, 4, ProviderUnavailable, None),
     (400, 131048, ProviderUnavailable, None),
     (400, 133016, ProviderUnavailable, None),
-    (503, 2, ProviderUnavailable, None),
-    (500, 131000, ProviderUnavailable, None),
+    (503, 2, ProviderUnavailable, None),       # "service overloaded": not taken
+    (500, 131000, ProviderUnsure, None),       # "something went wrong": may have been sent
+    (502, None, ProviderUnsure, None),
     (401, 190, ProviderUnavailable, None),
 ])
 def test_error_mapping(meta, provider, http_status, code, expected, provider_status):
     meta.fail_next(http_status, code, message=f"(#{code}) Some error", details="the details")
     with pytest.raises(expected) as caught:
         provider.send(whatsapp())
+    assert type(caught.value) is expected
     if provider_status:
         assert caught.value.provider_status == provider_status
         assert caught.value.reason == f"(#{code}) Some error: the details"
 
 
-def test_500_without_a_meta_body_is_unavailable(meta, provider):
+def test_500_without_a_meta_body_is_unsure(meta, provider):
     meta.fail_next(500)
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderUnsure):
         provider.send(whatsapp())
 
 
@@ -117,20 +119,29 @@ def test_4xx_without_a_meta_body_is_rejected_with_the_http_status(meta, provider
     assert caught.value.provider_status == "meta:http404"
 
 
-def test_success_without_a_message_id_is_unavailable(meta, provider):
+def test_success_without_a_message_id_is_unsure(meta, provider):
     meta.respond_next(200, {"messaging_product": "whatsapp", "messages": []})
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderUnsure):
         provider.send(whatsapp())
 
 
-def test_slow_server_is_unavailable_after_the_read_timeout(meta):
+def test_slow_server_is_unsure_after_the_read_timeout(meta):
     quick = MetaWhatsAppProvider(PHONE_ID, TOKEN, base_url=meta.base_url,
                                  timeout=urllib3.Timeout(connect=1.0, read=0.2))
     meta.delay_next(0.8)
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderUnsure):
         quick.send(whatsapp())
     # Not retried by urllib3: a retried POST could send the message twice.
     assert len(meta.requests) == 1
+
+
+def test_no_connection_is_unavailable_not_unsure():
+    from local.ports import free_port
+
+    closed = MetaWhatsAppProvider(PHONE_ID, TOKEN, base_url=f"http://127.0.0.1:{free_port()}/v23.0")
+    with pytest.raises(ProviderUnavailable) as caught:
+        closed.send(whatsapp())
+    assert type(caught.value) is ProviderUnavailable   # never sent: safe to send again
 
 
 def test_refused_connection_is_unavailable():

@@ -129,27 +129,30 @@ def test_whatsapp_through_the_cloud_api_and_its_webhook(shop, monkeypatch, meta)
     assert message.status == "Delivered" and message.provider_message_id == wamid
 
 
-def test_a_cloud_api_timeout_keeps_the_message_and_retries_it(shop, worker, monkeypatch, meta):
+def test_a_cloud_api_timeout_is_never_sent_again_and_meta_s_event_settles_it(shop, worker, monkeypatch, meta):
+    """Issue 20, item 3: Meta's answer never came, so Meta may have the message, and the Cloud
+    API can neither be asked about it by Kirim's id nor take an idempotency key. It used to be
+    queued and sent again (Meta got it twice). Now it is not sent again: it waits for Meta's
+    first event, which settles it (with none by its deadline it would fail, not billed)."""
     provider = MetaWhatsAppProvider("1234567890", meta.access_token, base_url=meta.base_url)
     import urllib3
     provider.timeout = urllib3.Timeout(connect=1, read=0.3)
     _use(monkeypatch, provider)
+    monkeypatch.setattr(dispatch, "provider_for", lambda channel: provider)
     monkeypatch.setattr(dispatch, "RETRY_DELAYS", (0,) * 6)   # the queue's delay, not the test's business
+    monkeypatch.setenv("META_APP_SECRET", "s3cret")
     meta.delay_next(1.0)
     before = shop.quota("whatsapp")
     msg_id = shop.api.call("POST", "/api/v2/push/message", shop.fill(whatsapp_body()), shop.v2("whatsapp")).json_body["msgid"]
     message = Message.get(msg_id)
-    assert (message.status, message.dispatch, message.attempts) == ("Submitted", "queued", 1)
-    assert shop.quota("whatsapp") == before - 1
-    assert outbox.load(msg_id).template["name"] == "order_update"  # the payload waits for the retry
-    # The dispatch worker's retry reaches the provider (the registry gives it the same adapter).
-    monkeypatch.setattr(dispatch, "provider_for", lambda channel: provider)
+    assert (message.status, message.dispatch, message.attempts) == ("Submitted", "request", 1)
+    assert outbox.load(msg_id) is None and shop.quota("whatsapp") == before - 1
     drain(worker)
-    assert outbox.load(msg_id) is None
-    # Two requests reached Meta: the timed-out one, and the retry that Meta answered.
-    assert [r["biz_opaque_callback_data"] for r in meta.sent].count(msg_id) == 2
+    assert [r["biz_opaque_callback_data"] for r in meta.sent].count(msg_id) == 1   # the timed-out request only
+    raw, headers = signed_webhook(b"s3cret", status_webhook([status_update(msg_id, "delivered", wamid="wamid.late")]))
+    assert shop.api.call("POST", "/webhooks/whatsapp", raw=raw, headers=headers).status_code == 200
     message = Message.get(msg_id)
-    assert (message.status, message.dispatch, message.attempts, message.sweep) == ("Submitted", "done", 2, None)
+    assert (message.status, message.dispatch, message.sweep) == ("Delivered", "done", None)
     assert shop.quota("whatsapp") == before - 1
 
 

@@ -241,15 +241,16 @@ def test_an_outright_provider_rejection_ends_failed_and_refunds(shop, channel, r
 
 
 def test_a_provider_timeout_keeps_the_message_pending_and_retries(shop, worker, monkeypatch):
+    """The simulator's timeout: no clear answer, so the message is "unsure"; the dispatch worker
+    asks the simulator first (it does not have it), then sends it, and its events follow."""
     from chalicelib.messages.models import Message
     from chalicelib.sending import dispatch
-    monkeypatch.setattr(dispatch, "RETRY_DELAYS", (0,) * 6)   # the queue's delay, not the test's business
+    monkeypatch.setattr(dispatch, "UNSURE_WAIT", 0)   # the queue's delay, not the test's business
     before = shop.quota("sms")
     sent = shop.api.call("POST", "/sms/v2/sms", sms_body("081200000005"), shop.v2("sms"))
     msg_id = sent.json_body["msg_uid"]
-    assert (Message.get(msg_id).status, Message.get(msg_id).dispatch) == ("Submitted", "queued")  # pending, not lost
+    assert (Message.get(msg_id).status, Message.get(msg_id).dispatch) == ("Submitted", "unsure")  # pending, not lost
     assert shop.quota("sms") == before - 1
-    # The dispatch worker retries; the simulator succeeds the second time and its events follow.
     drain(worker)
     message = Message.get(msg_id)
     assert (message.status, message.dispatch, message.attempts) == ("Delivered", "done", 2)

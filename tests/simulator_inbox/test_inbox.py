@@ -58,7 +58,8 @@ def test_only_the_local_stage_records_to_the_inbox(monkeypatch):
 
     sent = []
     monkeypatch.setattr(aws, "client", lambda name: type("C", (), {
-        "send_message_batch": lambda self, **kw: sent.append(kw)})())
+        "send_message_batch": lambda self, **kw: sent.append(kw),
+        "put_object": lambda self, **kw: None})())   # the simulator's record of what it took
     monkeypatch.setattr(aws, "queue_url", lambda name: "q")
     for stage, expected in (("local", True), ("dev", False)):
         monkeypatch.setenv("KIRIM_STAGE", stage)
