@@ -190,9 +190,14 @@ def env_name(output_key):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", output_key).upper()
 
 
+# Outputs kept one release under an old name, for app stacks that still import them; never read.
+RETIRED_OUTPUTS = ("CursorSecretArn",)
+
+
 def outputs_to_env(outputs):
     """The stack outputs the app reads, as variables (role ARNs go to config.json's functions)."""
-    return {env_name(key): value for key, value in sorted(outputs.items()) if not key.endswith("RoleArn")}
+    return {env_name(key): value for key, value in sorted(outputs.items())
+            if not key.endswith("RoleArn") and key not in RETIRED_OUTPUTS}
 
 
 def read_config(config_path):
@@ -209,7 +214,10 @@ def write_env(config_path, stage, env):
     interrupted deploy never leaves a half-written config behind.
     """
     config = read_config(config_path)
-    config.setdefault("stages", {}).setdefault(stage, {}).setdefault("environment_variables", {}).update(env)
+    variables = config.setdefault("stages", {}).setdefault(stage, {}).setdefault("environment_variables", {})
+    for key in RETIRED_OUTPUTS:  # written by an earlier deploy
+        variables.pop(env_name(key), None)
+    variables.update(env)
     _write_config(config_path, config)
 
 
