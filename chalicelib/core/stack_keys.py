@@ -9,7 +9,8 @@ records the id of the key it was made with (a value without one was made with LE
 rotation (infra/master_key.py, docs/operating.md#the-master-key) makes new values with the new key
 while the values made before still check against the old one, until they expire or are moved.
 
-Read on first use and kept CACHE_SECONDS per container; a key id the container does not hold
+Read from the secret on first use and kept CACHE_SECONDS per container (a key given in the
+environment, or the local stage's, is read once); a key id the container does not hold
 makes it read the secret again at once (then not again for RELOAD_SECONDS, so forged ids cost
 little), so a value made by a container that already has a new key checks everywhere.
 """
@@ -61,37 +62,43 @@ def parse(text: str) -> Keyring:
     return Keyring(str(current), {str(k): v for k, v in keys.items()}, body.get("rotation") or None)
 
 
-def _load() -> Keyring:
+def _load() -> tuple[Keyring, bool]:
+    """(the keyring, whether it comes from the secret: only that one changes while a process runs)."""
     # KIRIM_MASTER_KEY for local runs and tests; CURSOR_SECRET(_ARN) are the names before the
     # rename, still read by this release (changelog).
     text = os.environ.get("KIRIM_MASTER_KEY") or os.environ.get("CURSOR_SECRET")
     if text:
-        return parse(text)
+        return parse(text), False
     settings = get_settings()
     if settings.master_key_secret_arn:
         from chalicelib.core import aws
 
         secret = aws.client("secretsmanager").get_secret_value(SecretId=settings.master_key_secret_arn)
-        return parse(secret["SecretString"])
+        return parse(secret["SecretString"]), True
     if settings.stage not in ("local", "test"):
         raise RuntimeError("MASTER_KEY_SECRET_ARN (from the stack) or KIRIM_MASTER_KEY must be set outside local")
-    return Keyring(LEGACY_KID, {LEGACY_KID: f"kirim-{settings.stage}-cursors"})
+    return Keyring(LEGACY_KID, {LEGACY_KID: f"kirim-{settings.stage}-cursors"}), False
 
 
-_cache: dict[str, Any] = {"ring": None, "at": 0.0, "missed_at": None}
+_cache: dict[str, Any] = {"ring": None, "stored": False, "at": 0.0, "missed_at": None}
+
+
+def _older_than(moment: float | None, seconds: float) -> bool:
+    # A moment ahead of the clock (a test's clock put back) counts as old, never as forever fresh.
+    return moment is None or not 0 <= clock.monotonic() - moment < seconds
 
 
 def ring(max_age: float = CACHE_SECONDS) -> Keyring:
     """The keyring, read again when older than `max_age` seconds."""
-    if _cache["ring"] is None or clock.monotonic() - _cache["at"] >= max_age:
-        _cache["ring"] = _load()
+    if _cache["ring"] is None or (_cache["stored"] and _older_than(_cache["at"], max_age)):
+        _cache["ring"], _cache["stored"] = _load()
         _cache["at"] = clock.monotonic()
     return _cache["ring"]
 
 
 def clear_cache() -> None:
     """Forget the keyring (tests; an operator's command after it changed the secret)."""
-    _cache.update(ring=None, at=0.0, missed_at=None)
+    _cache.update(ring=None, stored=False, at=0.0, missed_at=None)
 
 
 def current_kid() -> str:
@@ -101,8 +108,7 @@ def current_kid() -> str:
 def key(kid: str) -> bytes:
     """The key `kid`; RetiredKey when the keyring has no such key, even after reading it again."""
     keys = ring().keys
-    missed = _cache["missed_at"]
-    if kid not in keys and (missed is None or clock.monotonic() - missed >= RELOAD_SECONDS):
+    if kid not in keys and _cache["stored"] and _older_than(_cache["missed_at"], RELOAD_SECONDS):
         _cache["missed_at"] = clock.monotonic()
         keys = ring(max_age=0).keys
     if kid not in keys:
