@@ -63,7 +63,7 @@ class Settings(NamedTuple):
     sms_configuration_set: str
     providers: dict[str, str]
     owner_manages_limits: bool
-    cursor_secret_arn: str
+    master_key_secret_arn: str
     provider_secret_arn: str
     report_queue_name: str
     report_bucket: str
@@ -121,7 +121,8 @@ def get_settings() -> Settings:
         # In a shared deployment the operator sells throughput and sender names: then only the
         # admin CLI may change rate_limit and sender_ids.
         owner_manages_limits=os.environ.get("OWNER_MANAGES_LIMITS", "true").lower() == "true",
-        cursor_secret_arn=os.environ.get("CURSOR_SECRET_ARN", ""),
+        # The master key (core.stack_keys); CURSOR_SECRET_ARN is its name before the rename.
+        master_key_secret_arn=os.environ.get("MASTER_KEY_SECRET_ARN") or os.environ.get("CURSOR_SECRET_ARN", ""),
         provider_secret_arn=os.environ.get("PROVIDER_SECRET_ARN", ""),
         report_queue_name=_name("REPORT_QUEUE_NAME", stage, "reports"),
         report_bucket=os.environ.get("REPORT_BUCKET", ""),
