@@ -158,6 +158,9 @@ class Slice:
 
     def _part(self, upload: Any, buffer: bytearray, checkpoint: dict, last_id: str | None, rows: int,
               state: dict | None, progress: _Progress, completing: bool = False) -> dict:
+        # The lease first (renewed, or LeaseLost): a slice taken over must not upload a part, which
+        # would replace the new holder's part of the same number. Renewed, it outlasts the upload.
+        job_state.save_progress(self.report, self.token, progress.rows(checkpoint["rows"]))
         size = upload.upload(buffer)
         buffer.clear()
         self.parts_uploaded += 1
