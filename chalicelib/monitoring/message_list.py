@@ -4,7 +4,7 @@ after the last id returned, so page 1000 costs what page 1 costs.
 - With a status filter: the (channel, status) partitions of `by_status`, read by
   messages.queries.status_page, which lists a message in the statuses exactly once however its
   status moves while the page is read: statuses x SHARDS Queries of at most about 2 x limit/SHARDS + 1
-  items, usually one round of them (at most limit+1 items each, for a limit up to 8).
+  items, usually one round of them (at most limit+1 items each, for a limit up to 9).
 - Without: one partition per shard of `by_app` (every channel) or `by_app_channel` (some), whose
   partitions no status change moves, read lazily and merged in id order, at most limit+1 items each.
 """
