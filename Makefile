@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: install console dynamodb-local run test soak lint docs bench deploy package teardown clean
+.PHONY: install console dynamodb-local run test soak lint docs bench deploy package teardown master-key clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ package: install console
 
 teardown: install
 	$(PY) infra/teardown.py --stage $(STAGE)
+
+# The master key's rotation: `make master-key STAGE=prod DO=start`, later DO=complete (docs/operating.md).
+DO ?= status
+master-key: install
+	$(PY) infra/master_key.py --stage $(STAGE) $(DO)
 
 clean:
 	rm -rf $(VENV) build site .pytest_cache .kirim local/dynamodb-local/node_modules

@@ -9,7 +9,6 @@ from chalicelib.callbacks.routes import callback_routes
 from chalicelib.core.config import get_settings
 from chalicelib.ivr.routes import ivr_routes
 from chalicelib.monitoring.routes import monitoring_routes
-from chalicelib.providers.routes import meta_webhook_routes
 from chalicelib.reports.routes import report_routes
 from chalicelib.sending import oca_table
 from chalicelib.sending.routes import channel_routes
@@ -17,6 +16,7 @@ from chalicelib.templates.routes import template_routes
 from chalicelib.verify.routes import verify_routes
 from chalicelib.web import middleware
 from chalicelib.web.routes import console_routes
+from chalicelib.whatsapp_webhook.routes import whatsapp_webhook_routes
 from chalicelib.workers import workers
 
 app = Chalice(app_name="kirim")
@@ -27,8 +27,8 @@ app.api.binary_types.append("multipart/form-data")
 
 middleware.register(app, logger, oca_table.dialect_of)
 for blueprint in (auth_routes, application_routes, ivr_routes, template_routes, monitoring_routes, report_routes,
-                  callback_routes, channel_routes, verify_routes, meta_webhook_routes, console_routes, apidocs_routes,
-                  workers):
+                  callback_routes, channel_routes, verify_routes, whatsapp_webhook_routes, console_routes,
+                  apidocs_routes, workers):
     app.register_blueprint(blueprint)
 # The test inbox shows full bodies (OTP codes included): it exists in the local stage only.
 if get_settings().stage == "local":

@@ -3,7 +3,10 @@
   (goal: the same count at both sizes: it reads counters, never messages);
 - page 1 and page 200 of the message list filtered to a status that 1% of messages have
   (goal: page 200 / page 1 <= 1.1, and at most limit+1 items read per partition: the status's
-  SHARDS shard partitions)."""
+  SHARDS shard partitions);
+- side by side, the same pages read by the other design: a filter on the status over
+  `by_app_channel`'s shards (partitions no status change moves), as a report reads them
+  (messages.queries.iter_messages), at 10 and at 100 items per Query (for the record)."""
 from __future__ import annotations
 
 import random
@@ -79,6 +82,22 @@ def _measure(client, path: str, headers: dict) -> tuple[dict, dict]:
     return response.json_body, {"calls": sum(dynamodb.values()), "items": items, "by_call": dynamodb}
 
 
+def _filtered_page(app_id: str, after: str | None, per_query: int) -> dict:
+    """The list's page read by the other design: limit+1 Failed messages from a filter over
+    by_app_channel (oldest first: its cost does not depend on the direction)."""
+    from itertools import islice
+
+    from chalicelib.messages import queries
+    from local.call_counter import ITEMS, counting
+
+    with counting() as calls:
+        rows = list(islice(queries.iter_messages(app_id, "sms", ["Failed"], START, START + timedelta(days=DAYS),
+                                                 per_query * SHARDS, after=after), LIMIT + 1))
+    items = calls.pop(ITEMS, 0)
+    return {"calls": sum(n for (service, _), n in calls.items() if service == "dynamodb"), "items": items,
+            "rows": len(rows)}
+
+
 def run() -> dict[str, float]:
     from chalice.test import Client
 
@@ -123,6 +142,18 @@ def run() -> dict[str, float]:
               f"{SHARDS} shards: {SHARDS * (LIMIT + 1)}, plus the session and application reads)")
         goals.check("message list page 200 vs page 1 (items read)", f"{page_ratio:.2f}x", "<= 1.1x",
                     page_ratio <= 1.1 and last["items"] <= SHARDS * (LIMIT + 1) + 2)
+
+        from chalicelib.messages.models import id_range
+
+        # Page 200 oldest first starts after the 995th Failed message (message 99,400; 5 are left).
+        step = DAYS * 86400 / 100_000
+        page_200 = id_range(START + timedelta(seconds=99_450 * step), START + timedelta(days=DAYS))[0]
+        for per_query in (10, 100):
+            one, two_hundred = _filtered_page(big, None, per_query), _filtered_page(big, page_200, per_query)
+            print(f"the other design, a filter over by_app_channel, {per_query} items per Query: page 1 "
+                  f"{one['calls']} calls / {one['items']} items read for {one['rows']} messages, page 200 "
+                  f"{two_hundred['calls']} calls / {two_hundred['items']} items read for {two_hundred['rows']} "
+                  f"-> page 1 reads {one['items'] / (first['items'] - 2):.0f}x the status index's messages")
     return {"overview_items_ratio": ratio, "page_ratio": page_ratio}
 
 

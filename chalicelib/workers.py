@@ -81,10 +81,12 @@ def dispatch_worker(event: Any) -> dict:
 @lru_cache(maxsize=1)
 def _status_hooks() -> None:
     """What hangs on "a message's status changed" (messages.changes), registered once per
-    process on the first stream batch: status callbacks. The hook runs at least once per
-    change, in order per message; callbacks make each delivery once (message id + sequence)."""
+    process on the first stream batch: status callbacks, and Verify canceling a verification
+    whose code's message failed. Each hook runs at least once per change, in order per message;
+    callbacks make each delivery once (message id + sequence), Verify cancels only a pending one."""
     from chalicelib.callbacks import service as callbacks
     from chalicelib.messages import changes
+    from chalicelib.verify import service as verifications
 
     def status_callbacks(statuses: list[changes.StatusChange]) -> None:
         # Callbacks compare only the old status with the new image's.
@@ -92,6 +94,7 @@ def _status_hooks() -> None:
                                      for s in statuses])
 
     changes.on_status_change(status_callbacks)
+    changes.on_status_change(verifications.cancel_failed_sends)
 
 
 @workers.on_dynamodb_record(stream_arn=_settings.messages_stream_arn, batch_size=100,

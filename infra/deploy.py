@@ -2,11 +2,12 @@
 """Deploy Kirim: the CloudFormation stack in infra/, then the Chalice app.
 
     python infra/deploy.py --stage dev [--region R] [--endpoint-url URL] [--alarm-email A]
-                           [--skip-chalice] [--config .chalice/config.json]
+                           [--skip-chalice] [--check-layout] [--config .chalice/config.json]
 
-0. Checks before it changes anything: chalice's own validation of the app and config, every
-   function has its role in the template, and every provider the stage selects has its
-   settings (from the secret already stored, the operator's environment, or a prompt).
+0. Checks before it changes anything: that the template can be deployed over the data the stack
+   holds (its layout; --check-layout does only this), chalice's own validation of the app and
+   config, every function has its role in the template, and every provider the stage selects has
+   its settings (from the secret already stored, the operator's environment, or a prompt).
 1. Creates or updates the stack ``kirim-<stage>`` from infra/template.yaml.
 2. Stores the provider settings the operator gave in the stack's Secrets Manager secret.
 3. Writes the stack outputs (UsersTable -> USERS_TABLE, ...) into the stage's
@@ -122,6 +123,98 @@ def _failure_reasons(cfn, name):
     )
 
 
+# ----------------------------------------------------------- the data layout (upgrades)
+
+# What each layout holds, by number. The template's Metadata says which one it makes (Kirim.Layout)
+# and the oldest a stack may hold for it to be deployed over in place (Kirim.UpgradesInPlaceFrom).
+LAYOUTS = {
+    1: "the message indexes in one partition per application (by_app on application_id) and one quota "
+       "item per channel",
+    2: "the message indexes in 8 shards (by_app on app_shard) and each channel's quota in two halves",
+}
+UPGRADE_GUIDE = "docs/operating.md#upgrade"
+
+
+def read_template(text):
+    """A template's YAML (or JSON) as plain data; short-form intrinsics (!Ref, !Sub...) read as None."""
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader
+
+
+def template_layout(template):
+    """(layout, oldest layout upgraded in place) from a template's Metadata, or (None, None)."""
+    kirim = (template.get("Metadata") or {}).get("Kirim") or {}
+    layout = kirim.get("Layout")
+    return (int(layout), int(kirim.get("UpgradesInPlaceFrom", layout))) if layout else (None, None)
+
+
+def stack_layout(cfn_client, dynamodb_client, stack):
+    """The layout of the data a deployed stack holds: its template's mark, or for a stack deployed
+    before templates carried one, what its messages table's by_app index is keyed on."""
+    body = cfn_client.get_template(StackName=stack["StackName"], TemplateStage="Original")["TemplateBody"]
+    layout, _ = template_layout(body if isinstance(body, dict) else read_template(body))
+    if layout:
+        return layout
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    name = outputs.get("MessagesTable") or stack["StackName"] + "-messages"
+    indexes = dynamodb_client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+    keys = [k["AttributeName"] for i in indexes if i["IndexName"] == "by_app" for k in i["KeySchema"]
+            if k["KeyType"] == "HASH"]
+    return 2 if keys == ["app_shard"] else 1
+
+
+REFUSED = """the stack {stack} holds layout {old}: {old_text}.
+This release makes layout {new}: {new_text}. It cannot be deployed over layout {old} in place, and no
+migration is shipped, so nothing was changed. Either keep deploying the release the stack came from, or:
+  1. export what you want to keep: a report per application and channel (docs/reports.md){export};
+  2. remove the stage: {remove};
+  3. make deploy STAGE={stage} with this release. Nothing is imported back: accounts register again,
+     applications, tokens, settings and templates are made again, quota is given with the admin CLI.
+See {guide}."""
+
+
+def refusal(stage, old, new):
+    """What an operator is told when a release cannot be deployed over the stack's layout."""
+    prod = stage == "prod"
+    return REFUSED.format(
+        stack=stack_name(stage), stage=stage, old=old, old_text=LAYOUTS[old], new=new, new_text=LAYOUTS[new],
+        guide=UPGRADE_GUIDE,
+        export=", and the tables (aws dynamodb export-table-to-point-in-time, point-in-time recovery is on)"
+        if prod else "",
+        remove="turn termination protection off, delete the stack, then delete its retained tables, queues, "
+               "bucket and secrets (docs/operating.md#teardown)" if prod else f"make teardown STAGE={stage}")
+
+
+def check_layout(cfn_client, dynamodb_client, stage, template_path=TEMPLATE):
+    """Refuses, before anything changes, a template that cannot be deployed over the data the stage's
+    stack holds; returns what the operator should know about an in-place upgrade (lines)."""
+    stack = _describe(cfn_client, stack_name(stage))
+    if stack is None or stack["StackStatus"] == "ROLLBACK_COMPLETE":
+        return []  # nothing deployed, or a failed create that deploy_stack deletes: no data
+    new, oldest = template_layout(read_template(Path(template_path).read_text()))
+    if new is None:
+        raise DeployError(f"{template_path} has no Metadata.Kirim.Layout: it must say which layout it makes")
+    old = stack_layout(cfn_client, dynamodb_client, stack)
+    if old > new:
+        raise DeployError(f"the stack {stack_name(stage)} holds layout {old}: {LAYOUTS.get(old, 'a newer layout')}; "
+                          f"this release makes layout {new} and cannot read it. Deploy the release that made it, "
+                          f"or a newer one (see {UPGRADE_GUIDE}).")
+    if old < oldest:
+        raise DeployError(refusal(stage, old, new))
+    notes = []
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    queue = outputs.get("CallbackQueueName", "")
+    if queue and not queue.endswith(".fifo"):
+        notes.append(f"this update replaces the callback queue {queue} with {queue}.fifo (a queue cannot become "
+                     "FIFO): callback jobs waiting in it are left behind, and the callback sweeper queues their "
+                     "deliveries again within about 5 minutes"
+                     + ("; prod keeps the old queue and its DLQ: delete them once empty" if stage == "prod" else ""))
+    return notes
+
+
 def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None):
     """Create or update stack kirim-<stage>; return its outputs as {OutputKey: OutputValue}.
 
@@ -190,9 +283,14 @@ def env_name(output_key):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", output_key).upper()
 
 
+# Outputs kept one release under an old name, for app stacks that still import them; never read.
+RETIRED_OUTPUTS = ("CursorSecretArn",)
+
+
 def outputs_to_env(outputs):
     """The stack outputs the app reads, as variables (role ARNs go to config.json's functions)."""
-    return {env_name(key): value for key, value in sorted(outputs.items()) if not key.endswith("RoleArn")}
+    return {env_name(key): value for key, value in sorted(outputs.items())
+            if not key.endswith("RoleArn") and key not in RETIRED_OUTPUTS}
 
 
 def read_config(config_path):
@@ -209,7 +307,10 @@ def write_env(config_path, stage, env):
     interrupted deploy never leaves a half-written config behind.
     """
     config = read_config(config_path)
-    config.setdefault("stages", {}).setdefault(stage, {}).setdefault("environment_variables", {}).update(env)
+    variables = config.setdefault("stages", {}).setdefault(stage, {}).setdefault("environment_variables", {})
+    for key in RETIRED_OUTPUTS:  # written by an earlier deploy
+        variables.pop(env_name(key), None)
+    variables.update(env)
     _write_config(config_path, config)
 
 
@@ -624,6 +725,8 @@ def main(argv=None):
     parser.add_argument("--alarm-email", default=os.environ.get("KIRIM_ALARM_EMAIL"),
                         help="subscribe this address to the stage's alarms (or KIRIM_ALARM_EMAIL)")
     parser.add_argument("--no-input", action="store_true", help="never prompt; missing settings fail")
+    parser.add_argument("--check-layout", action="store_true",
+                        help="only check that the template can be deployed over the stack's data (a pipeline's step)")
     parser.add_argument("--check-aws", metavar="COMMAND",
                         help="only check for credentials and a region, naming COMMAND if they are missing")
     args = parser.parse_args(argv)
@@ -656,7 +759,12 @@ def _deploy(args):
     if args.endpoint_url:
         child_env["AWS_ENDPOINT_URL"] = args.endpoint_url
 
-    # 0. Everything that can refuse the deploy does so before anything is created.
+    # 0. Everything that can refuse the deploy does so before anything is created: first the data.
+    for note in check_layout(client("cloudformation"), client("dynamodb"), args.stage, args.template):
+        print(f"note: {note}")
+    if args.check_layout:
+        print(f"{args.template} can be deployed over {stack_name(args.stage)}")
+        return 0
     functions = chalice_functions(project_dir, args.stage, {**child_env, **stage_env})
     secrets_client = client("secretsmanager")
     stored = stored_settings(secrets_client, args.stage)

@@ -38,9 +38,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from deploy import (  # noqa: E402
-    ASYNC_WORKERS, CHALICE_ENV, CONFIG, MERGE_TEMPLATE, STREAM_DESTINATIONS, TEMPLATE, DeployError,
+    ASYNC_WORKERS, CHALICE_ENV, CONFIG, MERGE_TEMPLATE, RETIRED_OUTPUTS, STREAM_DESTINATIONS, TEMPLATE, DeployError,
     _chalice_executable,
-    chalice_functions, env_name, function_name, read_config, require_roles, role_output, stage_environment)
+    chalice_functions, env_name, function_name, read_config, read_template, require_roles, role_output,
+    stage_environment)
 from zip_bytecode import add_bytecode  # noqa: E402,F401 - also package.add_bytecode for scripts
 
 GOAL_BYTES = 10 * 1024 * 1024
@@ -55,19 +56,15 @@ DEFAULT_REGION = "us-east-1"
 
 def infra_outputs(template_path=TEMPLATE):
     """The infra template's Outputs ({key: output}), each exported as <stack name>-<key>."""
-    class Loader(yaml.SafeLoader):
-        pass
-
-    # The template's short-form intrinsics (!Ref, !Sub...): only the output names and conditions matter.
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    return yaml.load(Path(template_path).read_text(), Loader=Loader)["Outputs"]  # noqa: S506 - a SafeLoader
+    return read_template(Path(template_path).read_text())["Outputs"]
 
 
 def stack_variables(outputs):
     """{VARIABLE: OutputKey}: what deploy.outputs_to_env writes into config.json, for the outputs every
-    stage has (the local stage's test inbox table is conditional; the app names it from the stage)."""
+    stage has (the local stage's test inbox table is conditional; the app names it from the stage), but
+    the retired ones (an import would hold them in the infra stack for another release)."""
     return {env_name(key): key for key, output in outputs.items()
-            if not key.endswith("RoleArn") and "Condition" not in output}
+            if not key.endswith("RoleArn") and "Condition" not in output and key not in RETIRED_OUTPUTS}
 
 
 def imported(output_key):

@@ -253,6 +253,19 @@ class Shop:
     def v1(self) -> dict[str, str]:
         return basic(self.email)
 
+    def listed(self, query: str) -> list[dict]:
+        """Every item of the dashboard's message list with this query, following next_cursor."""
+        items, cursor = [], None
+        for _ in range(100):
+            page = self.api.call("GET", f"/applications/{self.app_id}/messages?{query}"
+                                 + (f"&cursor={cursor}" if cursor else ""), headers=self.session)
+            assert page.status_code == 200, page.json_body
+            items += page.json_body["items"]
+            cursor = page.json_body["next_cursor"]
+            if not cursor:
+                return items
+        raise AssertionError("too many pages")
+
     def quota(self, channel: str) -> int:
         """What the dashboard shows once the stream consumer has caught up (refunds included)."""
         settle_changes()

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from chalice.app import Request
 
+from chalicelib.accounts import dashboard_limits
 from chalicelib.web import credentials
 
 if TYPE_CHECKING:
@@ -14,10 +15,16 @@ if TYPE_CHECKING:
 # by `import app`: a cold start pays only for the slices its route uses.
 
 
-def session_principal(request: Request) -> Principal:
+def session_principal(request: Request, limit: dashboard_limits.Kind | None = dashboard_limits.REQUESTS
+                      ) -> Principal:
+    """The session's account, its request counted in the account's `limit` window (None: not
+    counted, for logging out)."""
     from chalicelib.accounts import service as accounts
 
-    return accounts.session_principal(credentials.session_token(request))
+    principal = accounts.session_principal(credentials.session_token(request))
+    if limit is not None:
+        dashboard_limits.hit(principal.user_id, limit)
+    return principal
 
 
 def basic_principal(request: Request) -> Principal:

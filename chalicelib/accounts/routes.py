@@ -57,6 +57,6 @@ def logout() -> Response:
     from chalicelib.accounts import service as accounts
 
     request = auth_routes.current_request
-    session_principal(request)
+    session_principal(request, limit=None)  # an account past its limits can still end its session
     accounts.logout(session_token(request))
     return Response(body="", status_code=204, headers={"Set-Cookie": session_cookie("", 0)})

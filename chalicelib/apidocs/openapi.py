@@ -59,9 +59,12 @@ _ERROR_TEXT = {401: "Missing or wrong credentials (OCA codes 17, 43, 45; V2 and 
                413: "Body larger than the limit (code 39, field body)",
                415: "Unsupported Content-Type (code 39)",
                422: "The Idempotency-Key was used with another body",
-               429: "Rate limit (code 9), or storage contention past a few retries (code 57), with Retry-After",
+               429: "Rate limit (code 9: an application's requests per second on the channel routes; an account's "
+                    "dashboard requests, message lists by status or new reports on the dashboard), or storage "
+                    "contention past a few retries (code 57), with Retry-After",
                500: "Internal error (code 13), never with details",
-               503: "Storage throttled or not answering (code 57), with Retry-After; nothing was sent or debited"}
+               503: "Storage throttled or not answering (code 57), or a background job that could not be queued "
+                    "(code 13), with Retry-After; nothing was sent, debited or changed"}
 OCA_ERRORS = (401, 404, 406, 409, 413, 415, 422, 429, 500, 503)
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": string(minLength=1, maxLength=255),
                    "description": "a retry with the same key answers the first answer and sends nothing"}
@@ -426,11 +429,13 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
                                       ("200", "LoginAnswer"), body="LoginRequest", auth=False,
                                       errors=(401, 406, 413, 415, 429, 500),
                                       headers={"Cache-Control": {"schema": string(const="no-store")}})},
-        "/auth/me": {"get": _dash("Who am I (and the stage: local has the test inbox)", ("200", "Me"), errors=(401, 500))},
+        "/auth/me": {"get": _dash("Who am I (and the stage: local has the test inbox)", ("200", "Me"),
+                                  errors=(401, 429, 500, 503))},
         "/auth/logout": {"post": _dash("Log out", ("204", None), errors=(401, 403, 500))},
         "/applications": {
             "post": _dash("Create an application", ("201", "Application"), body="ApplicationRequest"),
-            "get": _dash("List my applications, newest first", ("200", "ApplicationList"), errors=(401, 500))},
+            "get": _dash("List my applications, newest first", ("200", "ApplicationList"),
+                         errors=(401, 429, 500, 503))},
         "/applications/{application_id}": {"get": _dash("Get an application", ("200", "Application"), parameters=app)},
         "/applications/{application_id}/channels/{channel}/token": {
             "post": _dash("Generate a channel token (shown once; the old one dies)", ("201", "GeneratedToken"),

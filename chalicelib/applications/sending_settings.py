@@ -5,7 +5,12 @@ needs to read the application. Every change bumps the application's `settings_ve
 condition it is still the version read: two concurrent changes cannot leave the tokens with a mix,
 and a token issued meanwhile (applications.tokens) is conditioned on the same version, so it never
 carries stale settings. The first callback URL also issues the callbacks' signing secret, shown in
-that answer only (applications.callback_secrets)."""
+that answer only (applications.callback_secrets).
+
+A time-zone change regroups the daily counters in the background (messages.recount). Its job is
+queued before the change is written and waits for the change's version, so the two cannot part:
+a change whose job cannot be queued is not made (503, nothing changed), and a job whose change
+then fails (a 409) finds the zone as it was and does nothing."""
 from __future__ import annotations
 
 from typing import Any
@@ -18,7 +23,7 @@ from chalicelib.core import clock
 from chalicelib.core.clock import DEFAULT_TIMEZONE
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import connection
-from chalicelib.core.errors import CONFLICT, ApiError, bad_parameter
+from chalicelib.core.errors import CONFLICT, INTERNAL, ApiError, bad_parameter
 
 MAX_SENDER_IDS = 20
 MAX_CALLER_IDS = 20
@@ -106,7 +111,6 @@ def _callback_url(value: Any) -> str | None:
 
 def update(app: Application, body: dict[str, Any], *, by_operator: bool = False) -> Application:
     from chalicelib.applications import callback_secrets  # edits only: a send reads snapshot()
-    from chalicelib.core import jobs
 
     known = {"sender_ids", "caller_ids", "timezone", "rate_limit", "callback_url", "v1_default_for"}
     unknown = sorted(set(body) - known)
@@ -163,6 +167,8 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
     copy = snapshot(app)
     token_hashes = [state["token_hash"] for state in (app.channels.as_dict() if app.channels else {}).values()
                     if state.get("token_hash")]
+    if zone_changed:
+        _queue_regrouping(app.application_id, old_zone, app.settings_version)
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(Application(app.application_id), actions=actions, condition=condition)
@@ -174,11 +180,22 @@ def update(app: Application, body: dict[str, Any], *, by_operator: bool = False)
             raise
         raise ApiError(CONFLICT, "The application changed meanwhile (its settings or a token); "
                                  "send the settings again") from None
-    if zone_changed:
-        # Counters are per local day: regroup them for the new zone in the background.
-        jobs.enqueue(jobs.RECOUNT, {"application_id": app.application_id, "old_zone": old_zone,
-                                    "changed_at": clock.now_iso()})
     return app
+
+
+def _queue_regrouping(application_id: str, old_zone: str, version: int) -> None:
+    """Counters are per local day: the job that regroups them for the new zone, before the change
+    (version `version`) is written; 503 when it cannot be queued, and nothing is changed."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from chalicelib.core import jobs
+
+    try:
+        jobs.enqueue(jobs.RECOUNT, {"application_id": application_id, "old_zone": old_zone,
+                                    "changed_at": clock.now_iso(), "settings_version": version})
+    except (BotoCoreError, ClientError):
+        raise ApiError(INTERNAL, "The time zone was not changed: regrouping its counters could not be queued; "
+                                 "send the settings again", status=503, headers={"Retry-After": "5"}) from None
 
 
 def render(app: Application, v1_channels: list[str] | None = None) -> dict[str, Any]:

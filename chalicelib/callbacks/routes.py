@@ -4,12 +4,12 @@ with the message itself (GET /applications/{id}/messages/{message_id}). The slic
 imported by the views that use them, so `import app` stays cheap (bench/cold_import.py)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from chalice import Blueprint
 
 from chalicelib.applications.access import owned_application
-from chalicelib.core import clock
+from chalicelib.core import clock, validation
 from chalicelib.core.errors import bad_parameter
 from chalicelib.web.bodies import json_body
 
@@ -17,26 +17,10 @@ callback_routes = Blueprint(__name__)
 MAX_RANGE = timedelta(days=31)   # deliveries are kept 30 days
 
 
-def _moment(value: object, field: str, end: bool) -> datetime:
-    """An ISO 8601 time (UTC unless it says otherwise), or a date: that whole UTC day."""
-    try:
-        if isinstance(value, str) and len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1) if end else day, time(), timezone.utc)
-        moment = clock.parse_iso(value) if isinstance(value, str) else None
-    except (ValueError, OverflowError):
-        moment = None
-    if moment is None:
-        raise bad_parameter(field, f"{field} must be a date (2026-11-27) or an ISO 8601 time")
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def _range(values: dict) -> tuple[datetime, datetime]:
-    end = _moment(values["to"], "to", True) if values.get("to") else clock.now()
-    try:
-        start = _moment(values["from"], "from", False) if values.get("from") else end - timedelta(days=1)
-    except OverflowError:
-        raise bad_parameter("to", "to is out of range") from None
+    """ISO 8601 times (UTC unless they say otherwise), or dates: whole UTC days."""
+    end = validation.moment(values["to"], "to", timezone.utc, end=True) if values.get("to") else clock.now()
+    start = validation.moment(values["from"], "from", timezone.utc) if values.get("from") else end - timedelta(days=1)
     if start >= end:
         raise bad_parameter("from", "from must be before to")
     if end - start > MAX_RANGE:

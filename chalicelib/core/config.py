@@ -26,13 +26,18 @@ class Limits(NamedTuple):
     verify_starts_per_hour: int = 5       # per recipient and application
     verify_starts_per_day: int = 10
     verify_max_attempts: int = 5          # wrong codes before a verification is canceled
+    # Per account on the dashboard API (accounts.dashboard_limits); each request counts in one of them.
+    dashboard_requests_per_minute: int = 300
+    message_searches_per_minute: int = 30  # message lists filtered by status: up to 400 Queries each
+    reports_per_hour: int = 30             # new reports: each reads every message of its range
 
 
 # The local stage is a twin people run their own integration tests against (many accounts, many
 # logins, from one machine); it keeps the rules, with budgets a test suite does not exhaust.
 STAGE_LIMITS: dict[str, Limits] = {
     "local": Limits(registrations_per_hour=500, login_max_failures=50, verify_starts_per_hour=100,
-                    verify_starts_per_day=500),
+                    verify_starts_per_day=500, dashboard_requests_per_minute=100_000,
+                    message_searches_per_minute=10_000, reports_per_hour=10_000),
 }
 
 
@@ -63,7 +68,7 @@ class Settings(NamedTuple):
     sms_configuration_set: str
     providers: dict[str, str]
     owner_manages_limits: bool
-    cursor_secret_arn: str
+    master_key_secret_arn: str
     provider_secret_arn: str
     report_queue_name: str
     report_bucket: str
@@ -121,7 +126,8 @@ def get_settings() -> Settings:
         # In a shared deployment the operator sells throughput and sender names: then only the
         # admin CLI may change rate_limit and sender_ids.
         owner_manages_limits=os.environ.get("OWNER_MANAGES_LIMITS", "true").lower() == "true",
-        cursor_secret_arn=os.environ.get("CURSOR_SECRET_ARN", ""),
+        # The master key (core.stack_keys); CURSOR_SECRET_ARN is its name before the rename.
+        master_key_secret_arn=os.environ.get("MASTER_KEY_SECRET_ARN") or os.environ.get("CURSOR_SECRET_ARN", ""),
         provider_secret_arn=os.environ.get("PROVIDER_SECRET_ARN", ""),
         report_queue_name=_name("REPORT_QUEUE_NAME", stage, "reports"),
         report_bucket=os.environ.get("REPORT_BUCKET", ""),

@@ -1,8 +1,9 @@
 """Opaque page cursors: DynamoDB's LastEvaluatedKey plus the filter it belongs to, signed with
-itsdangerous (HMAC-SHA1 over URL-safe JSON, keyed by the stack's secret).
+itsdangerous (HMAC-SHA1 over URL-safe JSON, keyed by the master key), behind the id of the master
+key that signed it: `<kid>~<signed>` (a cursor without `~` was signed by core.stack_keys.LEGACY_KID).
 
 A cursor replayed with another filter, or altered, is refused with 406 code 39 rather than
-silently reading the wrong page.
+silently reading the wrong page; so is one whose key a master key rotation has retired.
 """
 from __future__ import annotations
 
@@ -12,22 +13,20 @@ from chalicelib.core import stack_keys
 from chalicelib.core.errors import bad_parameter
 
 MAX_CURSOR_LENGTH = 2048
+_KID = "~"   # outside itsdangerous' URL-safe alphabet, and unreserved in a URL
 
 
-# The HMAC key: the stack's secret (core.stack_keys.master), read once per container.
-_key = stack_keys.master
-
-
-def _serializer() -> Any:
+def _serializer(kid: str) -> Any:
     from itsdangerous import URLSafeSerializer
 
-    return URLSafeSerializer(_key(), salt="kirim-cursor")
+    return URLSafeSerializer(stack_keys.key(kid), salt="kirim-cursor")
 
 
 def encode(last_key: dict[str, Any] | None, scope: str) -> str | None:
     if not last_key:
         return None
-    return _serializer().dumps({"k": last_key, "s": scope})
+    kid = stack_keys.current_kid()
+    return f"{kid}{_KID}{_serializer(kid).dumps({'k': last_key, 's': scope})}"
 
 
 def decode(cursor: str | None, scope: str) -> dict[str, Any] | None:
@@ -35,14 +34,21 @@ def decode(cursor: str | None, scope: str) -> dict[str, Any] | None:
         return None
     from itsdangerous import BadData
 
+    invalid = bad_parameter("cursor", "cursor is not valid; use next_cursor from the previous page")
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid
+    kid, _, signed = cursor.rpartition(_KID)
     try:
-        if len(cursor) > MAX_CURSOR_LENGTH:
-            raise ValueError
-        data = _serializer().loads(cursor)
-        if not isinstance(data, dict) or not isinstance(data.get("k"), dict):
-            raise ValueError
+        serializer = _serializer(kid or stack_keys.LEGACY_KID)
+    except stack_keys.RetiredKey:
+        raise bad_parameter("cursor", "cursor has expired (its signing key was retired); "
+                                      "start again from the first page") from None
+    try:
+        data = serializer.loads(signed)
     except (BadData, ValueError, TypeError):
-        raise bad_parameter("cursor", "cursor is not valid; use next_cursor from the previous page") from None
+        raise invalid from None
+    if not isinstance(data, dict) or not isinstance(data.get("k"), dict):
+        raise invalid
     if data.get("s") != scope:
         raise bad_parameter("cursor", "cursor belongs to another listing or filter")
     return data["k"]

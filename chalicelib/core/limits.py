@@ -1,9 +1,10 @@
 """The limits table: short-lived items that DynamoDB's TTL removes: counters (login throttling,
-rate-limit windows, registrations per address) and marks (stream batches already applied). Each
-user of the table names its keys with its own prefix."""
+rate-limit windows, registrations per address, dashboard requests per account) and marks (stream
+batches already applied). Each user of the table names its keys with its own prefix."""
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import NumberSetAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.expressions.condition import size
 from pynamodb.models import Model
 
 from chalicelib.core.db import Unanswered, numbers, table, update_if
@@ -22,6 +23,7 @@ class Limit(Model):
     hits, window_until, next_at, backoff, pending_until, expires_ttl = numbers(6, null=True)
     attempts = UnicodeSetAttribute(null=True)
     pending = UnicodeSetAttribute(null=True)
+    events = NumberSetAttribute(null=True)  # take_once: the ids of the events a window holds
 
     @staticmethod
     def key(kind: str, *parts: str | int) -> str:
@@ -43,3 +45,13 @@ def count(key: str, expires_at: int) -> int:
         except Limit.DoesNotExist:
             return 0
     return int(item.hits)
+
+
+def take_once(key: str, event: int, limit: int, expires_at: int) -> bool:
+    """One event into a window of at most `limit` events, counted exactly once: the window holds its
+    events' ids, and an id already there counts nothing more. botocore sends an UpdateItem again when
+    its answer was lost, and a count kept with ADD would count that event twice; this one holds. One
+    conditional UpdateItem; False (and nothing written) when the window is full."""
+    return update_if(Limit(key), [Limit.events.add({event}), Limit.expires_ttl.set(expires_at)],
+                     Limit.events.does_not_exist() | (size(Limit.events) < limit) | Limit.events.contains(event),
+                     what="this account")

@@ -32,12 +32,41 @@ class Target:
     loopback_ok: bool  # the local stage's http://127.0.0.1 exception
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")      # RFC 8215: where the IPv4 sits is the operator's
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")      # RFC 2765's IPv4-translated form
+_COMPATIBLE = ipaddress.ip_network("::/96")                # deprecated IPv4-compatible form (and :: and ::1)
+
+
+def _carried_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses an IPv6 address carries, where a gateway or the host's own stack would
+    deliver it (None for a plain IPv6 address)."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)  # the server and the client (de-obfuscated)
+    if address in _NAT64 or address in _TRANSLATED or address in _COMPATIBLE:
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]  # the low 32 bits
+    return None
+
+
 def is_public(address: IpAddress) -> bool:
     """An address anyone on the internet can reach: not loopback, private (10/8, 172.16/12,
     192.168/16), link-local (169.254/16, fe80::/10), unique-local (fc00::/7), shared (100.64/10),
-    multicast, reserved or unspecified. An IPv4 address mapped into IPv6 is judged as itself."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    multicast, reserved or unspecified. An IPv6 form that carries an IPv4 address (mapped,
+    translated, compatible, NAT64, 6to4, Teredo) is public only if every IPv4 address it carries is;
+    the local-use NAT64 prefix never is, since where it carries the address is the operator's choice."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL:
+            return False
+        carried = _carried_ipv4(address)
+        if carried is not None:
+            # Mapped, translated and compatible forms reach the IPv4 host itself; the others go
+            # through a gateway and must be global IPv6 addresses as well.
+            direct = address.ipv4_mapped is not None or address in _TRANSLATED or address in _COMPATIBLE
+            return all(is_public(v4) for v4 in carried) and (direct or address.is_global)
     return address.is_global and not address.is_multicast
 
 

@@ -1,9 +1,15 @@
 """Checks for values read from requests; each failure names its field (406, code 39)."""
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 from chalicelib.core.errors import bad_parameter
+
+# The instants a client may ask for: a day inside datetime's calendar at either end, so that
+# every zone's local time of them exists (a day's arithmetic near 9999-12-31 raised a 500).
+EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
+LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
 
 
 def unicode_text(value: str, field: str) -> str:
@@ -75,3 +81,28 @@ def whole_number(value: Any, field: str, low: int, high: int) -> int:
     if not isinstance(value, str) or not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
         raise bad_parameter(field, f"{field} must be a whole number from {low} to {high}")
     return int(value)
+
+
+def moment(value: Any, field: str, zone: tzinfo, *, end: bool = False) -> datetime:
+    """A time a client asked for, in UTC: an ISO 8601 time (in `zone` when it names none), or a
+    date (2026-11-27), which means that whole day in `zone`: its start, or with `end` the next
+    day's start. Anything else, or a time outside EARLIEST..LATEST, is a 406 naming the field."""
+    from chalicelib.core import clock
+
+    problem = f"{field} must be a date (2026-11-27) or an ISO 8601 time"
+    if not isinstance(value, str):
+        raise bad_parameter(field, problem)
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            parsed = datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
+        else:
+            parsed = clock.parse_iso(value)
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=zone)
+        utc = parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # year 1 at +07:00 is no UTC time at all
+        raise bad_parameter(field, problem) from None
+    if not EARLIEST <= utc <= LATEST:
+        raise bad_parameter(field, f"{field} must be between {EARLIEST.date()} and {LATEST.date()} (UTC)")
+    return utc

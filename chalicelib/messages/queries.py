@@ -1,8 +1,15 @@
-"""Reading messages and counters by key: one message, a page of a channel's history, the daily
-counters of a range, and every message of a report's filter. Nothing scans.
+"""Reading messages and counters by key: one message, a page of a channel's history, a page of
+messages in some statuses, the daily counters of a range, and every message of a report's filter.
+Nothing scans.
 
 Every message index partition is written in SHARDS shards (messages.models), each in id order, so
-a reader queries one partition per shard and merges them by id (ids are ULIDs: time order)."""
+a reader queries one partition per shard and merges them by id (ids are ULIDs: time order).
+
+A status change moves a message from one `by_status` partition to another, so a reader of several
+statuses never merges their partitions lazily (a message moving from one it has not reached yet to
+one it has read past would be missed, and one moving the other way read twice): `status_page` reads
+them in rounds, and a report reads `by_app_channel`, whose partitions a status change never moves,
+and filters."""
 from __future__ import annotations
 
 import heapq
@@ -18,6 +25,7 @@ from chalicelib.core.errors import not_found
 from chalicelib.messages.models import (
     SHARDS, Counter, Message, app_channel_key, app_channel_partitions, id_range, status_partitions,
 )
+from chalicelib.messages.status_rules import RULES
 
 MESSAGE_NOT_FOUND = "Message not found"
 MAX_ID_LENGTH = 64
@@ -45,7 +53,7 @@ def merged(partitions: list[tuple[Any, str, str]], low: str, high: str, *, desce
     (in the order read). Each partition reads at most `limit` items, lazily, in pages of about twice
     its share of `limit` and at least MIN_PAGE (a small page is read whole: the same calls whatever
     the spread): a page of 50 over 8 shards is usually 8 Queries and about 100 items."""
-    page_size = None if limit is None else min(limit, max(MIN_PAGE, 2 * math.ceil(limit / SHARDS) + 1))
+    page_size = None if limit is None else min(limit, _page_size(limit))
 
     def read(index: Any, attribute: str, value: str) -> Iterator[Message]:
         start = {attribute: {"S": value}, "message_id": {"S": after}} if after else None
@@ -54,6 +62,48 @@ def merged(partitions: list[tuple[Any, str, str]], low: str, high: str, *, desce
 
     streams = [read(*partition) for partition in partitions]
     return heapq.merge(*streams, key=lambda m: m.message_id, reverse=descending)
+
+
+def _page_size(limit: int) -> int:
+    """Items per Query of a merged page: about twice a shard's share of it, at least MIN_PAGE."""
+    return max(MIN_PAGE, 2 * math.ceil(limit / SHARDS) + 1)
+
+
+def status_page(application_id: str, statuses: dict[str, list[str]], low: str, high: str, *,
+                descending: bool = False, after: str | None = None, limit: int) -> list[Message]:
+    """Up to `limit` messages of {channel: statuses}, ids in [low, high] and past `after` (in the order
+    read), in id order, each once however their statuses move meanwhile.
+
+    Read in rounds. A round queries every `by_status` partition once, from the same position, at most
+    `per` items each, in the order a message moves through its channel's words (RULES' word order:
+    every allowed move goes to a later word). Up to the least advanced partition that had `per` items
+    (its last id: the bound), the round has every message that stayed in the statuses: one that
+    left a partition before its Query can only have moved to a later word, queried after. A message
+    read in two partitions is kept once, as read in the later. The next round starts after the bound;
+    each round yields at least `per` messages, so a page takes at most limit / per rounds, and
+    usually one: statuses x SHARDS Queries of at most `per` items."""
+    partitions = [value for channel, wanted in statuses.items() for word in RULES[channel].words if word in wanted
+                  for value in status_partitions(application_id, channel, word)]
+    per = min(limit, _page_size(limit))
+    found: list[Message] = []
+    while True:
+        seen: dict[str, Message] = {}
+        bound = None
+        for value in partitions:
+            start = {"app_channel_status": {"S": value}, "message_id": {"S": after}} if after else None
+            items = list(Message.by_status.query(value, Message.message_id.between(low, high), limit=per,
+                                                 scan_index_forward=not descending, last_evaluated_key=start,
+                                                 page_size=per))
+            seen.update((m.message_id, m) for m in items)
+            if len(items) == per:
+                last = items[-1].message_id
+                bound = last if bound is None else max(bound, last) if descending else min(bound, last)
+        ids = sorted((i for i in seen if bound is None or (i >= bound if descending else i <= bound)),
+                     reverse=descending)
+        found += [seen[i] for i in ids]
+        if bound is None or len(found) >= limit:
+            return found[:limit]
+        after = bound
 
 
 def channel_partitions(application_id: str, channel: str) -> list[tuple[Any, str, str]]:
@@ -100,14 +150,16 @@ def _plain(value: dict[str, Any]) -> Any:
     return None if kind == "NULL" else raw
 
 
-def _status_pages(partition: str, low: str, high: str, page_size: int,
-                  attributes: list[str] | None) -> Iterator[dict[str, Any]]:
-    """One status partition's messages in [low, high], page by page, as plain dicts."""
+def _pages(partition: str, low: str, high: str, page_size: int, statuses: list[str],
+           attributes: list[str] | None) -> Iterator[dict[str, Any]]:
+    """One `by_app_channel` partition's messages in [low, high] and these statuses, page by page, as
+    plain dicts. `page_size` counts the items read before the filter (DynamoDB's Limit)."""
     connection = Message._get_connection()
     start_key = None
     while True:
         page = connection.query(partition, Message.message_id.between(low, high),
-                                index_name=Message.by_status.Meta.index_name, limit=page_size,
+                                filter_condition=Message.status.is_in(*statuses),
+                                index_name=Message.by_app_channel.Meta.index_name, limit=page_size,
                                 exclusive_start_key=start_key, attributes_to_get=attributes)
         for item in page.get("Items", []):
             yield {name: _plain(value) for name, value in item.items()}
@@ -119,8 +171,11 @@ def _status_pages(partition: str, low: str, high: str, page_size: int,
 def iter_messages(application_id: str, channel: str, statuses: list[str], start: datetime, end: datetime,
                   page_size: int = 2000, *, after: str | None = None,
                   attributes: list[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Every message of the channel in these statuses and [start, end), oldest first, read page by
-    page from the status index; memory holds one page per status. Messages come as plain dicts of
+    """Every message of the channel in these statuses and [start, end), oldest first, each once
+    however statuses move meanwhile: read page by page from the channel's `by_app_channel` shards
+    (a status change never moves a message out of them) with a filter on the status; memory holds
+    one page per shard. Every message of the channel in the range is read, in whatever status: a
+    report never reads more than the report of all statuses would. Messages come as plain dicts of
     their attributes: a report reads millions, and model objects would cost more than the rest of
     its row.
 
@@ -134,8 +189,8 @@ def iter_messages(application_id: str, channel: str, statuses: list[str], start:
         return
     wanted = None if attributes is None else sorted({*attributes, "message_id", "created_at"})
     shard_page = math.ceil(page_size / SHARDS)
-    streams = [_status_pages(partition, low, high, shard_page, wanted)
-               for status in statuses for partition in status_partitions(application_id, channel, status)]
+    streams = [_pages(partition, low, high, shard_page, statuses, wanted)
+               for partition in app_channel_partitions(application_id, channel)]
     for message in heapq.merge(*streams, key=itemgetter("message_id")):
         if start <= clock.parse_iso(message["created_at"]) < end:
             yield message

@@ -26,6 +26,11 @@ shard's ~60 messages of a band). The repair reads every message: about 35,000 pa
 The target day is computed with the application's zone as read for each page, so two zone
 changes in a row also end right: a band of the first change that the second change does not
 move already has the second zone's day.
+
+A zone change's job is queued before the change is written (applications.sending_settings) and
+carries the change's `settings_version`: until the application reaches that version the job queues
+itself again every WAIT_DELAY, for at most COMMIT_WAIT, then ends (the change failed). A job that
+finds the application still in its old zone (the change failed, or was undone since) reads nothing.
 """
 from __future__ import annotations
 
@@ -51,6 +56,9 @@ MAX_PAGES = 40
 STALE_WINDOW = timedelta(minutes=2)
 # A date whose messages all stayed still this long has no change left on the stream.
 QUIET = timedelta(minutes=5)
+# How long a zone change's job waits for the change to be written, and how often it looks.
+COMMIT_WAIT = timedelta(minutes=2)
+WAIT_DELAY = 10
 
 
 def _midnight(day: date, zone: str) -> datetime:
@@ -127,6 +135,12 @@ def run_job(body: dict[str, Any]) -> dict[str, Any]:
     body = {"old_zone": None, "changed_at": clock.now_iso(), **body}
     repair = body["old_zone"] is None
     app = Application.get(body["application_id"], consistent_read=True)
+    expected = body.get("settings_version")
+    if expected is not None and int(app.settings_version or 0) < int(expected):
+        return _wait_for_change(body)
+    if not repair and app.zone() == body["old_zone"]:
+        log.info("recount: the zone is the old one, nothing to regroup", extra={"application_id": app.application_id})
+        return {**body, "done": True}
     channels = applications.channel_names(app)
     state: dict[str, Any] = {"channel": 0, "date": None, "shard": 0, "after": None, "moved": 0, "repaired": 0,
                              "fixed_any": False, "busy": False, "tally": {}, "newest": None, "version": None, **body}
@@ -195,6 +209,15 @@ def _follow_up(body: dict[str, Any], state: dict[str, Any]) -> None:
         jobs.enqueue(jobs.RECOUNT, {**again, "tail": True,
                                     "from_date": (changed_at.date() - timedelta(days=1)).isoformat()},
                      delay_seconds=wait)
+
+
+def _wait_for_change(body: dict[str, Any]) -> dict[str, Any]:
+    """The zone change this job regroups is not written yet: look again shortly, or give up."""
+    if clock.now() < clock.parse_iso(body["changed_at"]) + COMMIT_WAIT:
+        jobs.enqueue(jobs.RECOUNT, body, delay_seconds=WAIT_DELAY)
+        return {**body, "waiting": True}
+    log.info("recount: the zone change was never written", extra={"application_id": body["application_id"]})
+    return {**body, "done": True}
 
 
 def _continue(state: dict[str, Any]) -> dict[str, Any]:

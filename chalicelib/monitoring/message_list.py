@@ -1,7 +1,12 @@
-"""The message list: one index partition per (channel, status) asked for and shard (each index is
-written in messages.models.SHARDS shards), each read lazily from a key range on the time-ordered
-message id, at most limit+1 items per partition per page, merged in id order. A page resumes right
+"""The message list: pages of a key range on the time-ordered message id, each page resuming right
 after the last id returned, so page 1000 costs what page 1 costs.
+
+- With a status filter: the (channel, status) partitions of `by_status`, read by
+  messages.queries.status_page, which lists a message in the statuses exactly once however its
+  status moves while the page is read: statuses x SHARDS Queries of at most about 2 x limit/SHARDS + 1
+  items, usually one round of them (at most limit+1 items each, for a limit up to 9).
+- Without: one partition per shard of `by_app` (every channel) or `by_app_channel` (some), whose
+  partitions no status change moves, read lazily and merged in id order, at most limit+1 items each.
 """
 from __future__ import annotations
 
@@ -15,8 +20,8 @@ from chalicelib.callbacks import service as callbacks
 from chalicelib.core import cursors, validation
 from chalicelib.core.channels import CHANNELS
 from chalicelib.core.errors import bad_parameter
-from chalicelib.messages.models import Message, app_partitions, id_range, status_partitions
-from chalicelib.messages.queries import channel_partitions, find, merged
+from chalicelib.messages.models import Message, app_partitions, id_range
+from chalicelib.messages.queries import channel_partitions, find, merged, status_page
 from chalicelib.messages.status_rules import RULES
 from chalicelib.monitoring.ranges import Range, parse_range
 
@@ -45,15 +50,25 @@ def _statuses(query: dict[str, str], channels: list[str]) -> list[str] | None:
     return sorted(set(statuses))
 
 
-def _partitions(application_id: str, channels: list[str], statuses: list[str] | None, all_channels: bool
-                ) -> list[tuple[Any, str, str]]:
-    """(index, hash key attribute, hash key value) of every partition the filter reads."""
-    if statuses:
-        return [(Message.by_status, "app_channel_status", p)
-                for c in channels for s in statuses if s in RULES[c].words for p in status_partitions(application_id, c, s)]
+def _partitions(application_id: str, channels: list[str], all_channels: bool) -> list[tuple[Any, str, str]]:
+    """(index, hash key attribute, hash key value) of every partition a list without a status filter reads."""
     if all_channels:
         return [(Message.by_app, "app_shard", p) for p in app_partitions(application_id)]
     return [p for c in channels for p in channel_partitions(application_id, c)]
+
+
+def _resume(position: dict[str, Any] | None) -> tuple[str | None, tuple[datetime, datetime] | None]:
+    """(the last id listed, page 1's range) from a cursor; one of another shape (signed by another
+    version of Kirim) is refused like a forged one."""
+    if position is None:
+        return None, None
+    try:
+        after, start, end = position["after"], position["start"], position["end"]
+        if not isinstance(after, str) or len(after) != 26:
+            raise ValueError
+        return after, (datetime.fromisoformat(start), datetime.fromisoformat(end))
+    except (KeyError, TypeError, ValueError):
+        raise bad_parameter("cursor", "cursor is not valid; use next_cursor from the previous page") from None
 
 
 def list_messages(application_id: str, app_channels: list[str], query: dict[str, str], timezone_name: str,
@@ -71,18 +86,21 @@ def list_messages(application_id: str, app_channels: list[str], query: dict[str,
     filter_key = {"app": application_id, "channels": channels, "statuses": statuses, "from": query.get("from"),
                   "to": query.get("to"), "order": order}
     scope = "messages:" + hashlib.sha256(json.dumps(filter_key, sort_keys=True).encode()).hexdigest()[:32]
-    start = cursors.decode(query.get("cursor"), scope)
-    after = start["after"] if start else None
-    if start:
-        span = Range(datetime.fromisoformat(start["start"]), datetime.fromisoformat(start["end"]),
-                     span.first_day, span.last_day)
+    after, resumed = _resume(cursors.decode(query.get("cursor"), scope))
+    if resumed:
+        span = Range(*resumed, span.first_day, span.last_day)
     descending = order == "desc"
     low, high = id_range(span.start, span.end)
-    partitions = _partitions(application_id, channels, statuses, set(requested) == set(CHANNELS)
-                             and len(channels) == len(app_channels))
-    # Each partition is already in id order: merge them, and stop at limit + 1 to know if more exist.
-    page = list(islice(merged(partitions, low, high, descending=descending, after=after, limit=limit + 1),
-                       limit + 1))
+    # limit + 1 messages, to know if more exist.
+    if statuses:
+        wanted = {c: [s for s in statuses if s in RULES[c].words] for c in channels}
+        page = status_page(application_id, {c: s for c, s in wanted.items() if s}, low, high,
+                           descending=descending, after=after, limit=limit + 1)
+    else:
+        partitions = _partitions(application_id, channels, set(requested) == set(CHANNELS)
+                                 and len(channels) == len(app_channels))
+        page = list(islice(merged(partitions, low, high, descending=descending, after=after, limit=limit + 1),
+                           limit + 1))
     more = len(page) > limit
     page = page[:limit]
     next_cursor = cursors.encode({"after": page[-1].message_id, "start": span.start.isoformat(),

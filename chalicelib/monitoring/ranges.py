@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from chalicelib.core import clock
+from chalicelib.core import clock, validation
 from chalicelib.core.errors import bad_parameter
 
 MAX_DAYS = 366
@@ -24,33 +24,22 @@ class Range:
         return [(self.first_day + timedelta(days=i)).isoformat() for i in range(count)]
 
 
-def _parse_moment(value: str, field: str, zone: ZoneInfo, end: bool) -> datetime:
-    """A plain date means that whole local day; a timestamp without a zone is local time."""
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            moment = datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
-        else:
-            moment = clock.parse_iso(value)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=zone)
-        return moment.astimezone(timezone.utc)
-    except (ValueError, OverflowError):
-        raise bad_parameter(field, f"{field} must be a date (2026-11-27) or an ISO 8601 time") from None
-
-
 def parse_range(query: dict[str, str], timezone_name: str, *, default_days: int = 7) -> Range:
+    """`from` and `to` as dates (whole local days) or ISO times (local when they name no zone);
+    without `from`, the `default_days` local days up to `to` (or now)."""
     zone = ZoneInfo(timezone_name)
     raw_from, raw_to = query.get("from"), query.get("to")
-    end = _parse_moment(raw_to, "to", zone, end=True) if raw_to else clock.now()
+    end = validation.moment(raw_to, "to", zone, end=True) if raw_to else clock.now()
     if raw_from:
-        start = _parse_moment(raw_from, "from", zone, end=False)
+        start = validation.moment(raw_from, "from", zone)
     else:
         try:
             start = datetime.combine(end.astimezone(zone).date() - timedelta(days=default_days - 1), time(), zone
                                      ).astimezone(timezone.utc)
         except (OverflowError, ValueError):  # `to` within a week of year 1
-            raise bad_parameter("to", f"to is too early: the range starts {default_days} days before it") from None
+            start = None
+        if start is None or start < validation.EARLIEST:
+            raise bad_parameter("to", f"to is too early: the range starts {default_days} days before it")
     if start >= end:
         raise bad_parameter("from", "from must be before to")
     first_day = start.astimezone(zone).date()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.accounts import dashboard_limits
 from chalicelib.applications.access import owned_application
 
 monitoring_routes = Blueprint(__name__)
@@ -28,8 +29,11 @@ def messages(application_id: str) -> dict:
     from chalicelib.applications import service as applications
     from chalicelib.monitoring import message_list
 
-    app = owned_application(monitoring_routes.current_request, application_id)
-    return message_list.list_messages(app.application_id, applications.channel_names(app), _query(), app.zone())
+    query = _query()
+    # A status filter reads each status's index shards: its own, smaller window.
+    limit = dashboard_limits.SEARCHES if query.get("status") else dashboard_limits.REQUESTS
+    app = owned_application(monitoring_routes.current_request, application_id, limit=limit)
+    return message_list.list_messages(app.application_id, applications.channel_names(app), query, app.zone())
 
 
 @monitoring_routes.route("/applications/{application_id}/messages/{message_id}", methods=["GET"])

@@ -1,5 +1,6 @@
 """WhatsApp templates through Meta's Cloud API (Graph API over HTTPS, urllib3), plus the
-webhook helpers: the X-Hub-Signature-256 check and the status / template-review parser.
+webhook helpers: the subscription check, the X-Hub-Signature-256 check and the status /
+template-review parser (the whatsapp_webhook slice applies what they read).
 
 Kirim's message id rides in `biz_opaque_callback_data`, which every status webhook echoes.
 
@@ -148,6 +149,14 @@ def classify_http_error(status: int, answer: Any) -> Exception:
 # --- webhooks ---
 
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+
+
+def subscription_challenge(query: dict[str, str], verify_token: str) -> str | None:
+    """Meta's subscription check (GET with hub.mode, hub.verify_token, hub.challenge): the challenge
+    to echo, or None when the verify token is not ours (or none is set)."""
+    given = query.get("hub.verify_token", "")
+    matches = bool(verify_token) and hmac.compare_digest(given.encode(), verify_token.encode())
+    return query.get("hub.challenge", "") if query.get("hub.mode") == "subscribe" and matches else None
 
 
 def verify_signature(app_secret: bytes, raw_body: bytes, header: str | None) -> bool:

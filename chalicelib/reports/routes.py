@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.accounts import dashboard_limits
 from chalicelib.applications.access import owned_application
 from chalicelib.web.bodies import json_body
 
@@ -20,7 +21,7 @@ def create(application_id: str) -> Response:
     from chalicelib.applications import service as applications
     from chalicelib.reports import service as reports
 
-    app = owned_application(report_routes.current_request, application_id)
+    app = owned_application(report_routes.current_request, application_id, limit=dashboard_limits.REPORTS)
     report = reports.create(app.application_id, applications.channel_names(app), app.zone(),
                             json_body(report_routes.current_request))
     return Response(reports.render(report), status_code=202)

@@ -2,9 +2,10 @@
 
 - Claim: a new lease token (job_state.claim); a delivery while a live slice holds the lease, or
   after Done or Failed, does nothing.
-- A slice reads messages from the status index after the checkpoint's last id, oldest first, into
-  the writer, whose bytes collect in memory. Each time PART_BYTES (8 MiB) are there, at a row's
-  end, the writer checkpoints (every byte out, a zlib full flush for XLSX and csv.gz), the buffer
+- A slice reads the messages in the report's statuses after the checkpoint's last id, oldest first
+  (queries.iter_messages: by_app_channel, which no status change moves, filtered), into the writer,
+  whose bytes collect in memory. Each time PART_BYTES (8 MiB) are there, at a row's end, the writer
+  checkpoints (every byte out, a zlib full flush for XLSX and csv.gz), the buffer
   goes up as the next part of the one multipart upload, and the checkpoint is saved under the
   lease: upload id, parts, last message id, rows, the writer's state. No temporary files.
 - At the first part boundary past its time budget (REPORT_SLICE_SECONDS, and never into the
@@ -40,7 +41,7 @@ from chalicelib.reports.models import Report
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3          # the report queue's maxReceiveCount, and claims in a row without progress
 BATCH = 1000              # rows read and written between two looks at the buffer
-READ_PAGE = 1000 * SHARDS  # items per status page, shared by the index's shards: 1,000 per Query
+READ_PAGE = 1000 * SHARDS  # items read per page of the channel's shards (before the filter): 1,000 per Query
 FINISH_RESERVE = 240      # seconds of Lambda time kept for the last part and the completion
 PROGRESS_SECONDS = 3      # progress is saved at least this often while rows move...
 PROGRESS_SHARE = 100      # ...and at every hundredth of the total
@@ -158,6 +159,9 @@ class Slice:
 
     def _part(self, upload: Any, buffer: bytearray, checkpoint: dict, last_id: str | None, rows: int,
               state: dict | None, progress: _Progress, completing: bool = False) -> dict:
+        # The lease first (renewed, or LeaseLost): a slice taken over must not upload a part, which
+        # would replace the new holder's part of the same number. Renewed, it outlasts the upload.
+        job_state.save_progress(self.report, self.token, progress.rows(checkpoint["rows"]))
         size = upload.upload(buffer)
         buffer.clear()
         self.parts_uploaded += 1

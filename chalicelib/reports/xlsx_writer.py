@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 from xml.sax.saxutils import quoteattr
 
-from chalicelib.reports.cells import FORMULA_FIRST, SEPARATED_FORMULA, as_text
+from chalicelib.reports.cells import FORMULA_FIRST, SEPARATED_FORMULA, as_text, could_be_formula
 from chalicelib.reports.zip_stream import MAX_ENTRY_BYTES, ZipStream
 
 MAX_XLSX_ROWS_PER_SHEET = 1_048_575
@@ -34,9 +34,9 @@ BATCH_ROWS = 1000  # rows turned into XML, CRC'd and deflated together
 STYLE_QUOTE_PREFIX = 1  # cellXfs index in styles.xml
 
 # Text needing the slow path: XML specials, CR, characters XML forbids, a separated formula.
-_ATTENTION = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|[,;\t\n][=+\\-@]")
+_ATTENTION = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|" + SEPARATED_FORMULA.pattern)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_EDGE_FIRST = frozenset("=+-@\t\r\n ")
+_EDGE_FIRST = FORMULA_FIRST | frozenset("\n")
 _BLANK = frozenset("\t\r\n ")
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -85,7 +85,7 @@ def text_cell(ref: str, text: str) -> str:
     text = text[:MAX_XLSX_TEXT]
     if not text:
         return ""
-    style = f' s="{STYLE_QUOTE_PREFIX}"' if text[0] in FORMULA_FIRST or SEPARATED_FORMULA.search(text) else ""
+    style = f' s="{STYLE_QUOTE_PREFIX}"' if could_be_formula(text) else ""
     space = ' xml:space="preserve"' if text[0] in _BLANK or text[-1] in _BLANK else ""
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
 

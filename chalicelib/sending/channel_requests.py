@@ -45,7 +45,8 @@ def send(request: Request, sender: Sender, prepare: Callable[..., Prepared],
     when a key is given). Otherwise the key's record is met at the send's write."""
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     scope = f"{sender.application_id}:{sender.channel}:{request.method}:{request.context.get('resourcePath')}"
-    claim = idempotency.claim(key, scope, request.raw_body or b"")
+    fields, files = fields_and_files(request)  # the key's record holds the hash of the body as parsed
+    claim = idempotency.claim(key, scope, fields, files, request.raw_body or b"")
     if claim and replay_before_prepare:
         earlier = idempotency.recorded(claim)
         if earlier is not None:
@@ -55,7 +56,6 @@ def send(request: Request, sender: Sender, prepare: Callable[..., Prepared],
     from chalicelib.sending import pipeline
 
     try:
-        fields, files = fields_and_files(request)
         if files and not with_files:
             name = next(iter(files))
             raise bad_parameter(name, f"{name} is a file; this route takes none")

@@ -254,16 +254,19 @@ def sweep_one(message_id: str, now: datetime) -> str:
     initial = RULES[message.channel].initial
     if message.status != initial or message.dispatch in (None, DONE) or len(message.history or []) > 1:
         _take_out(message)  # settled by an event or a final status whose write kept the index entry
+        outbox.done(message_id)
         return "settled"
     unknown = message.dispatch == REQUEST or (message.dispatch == UNSURE
                                               and not can_look_up(provider_for(message.channel)))
     if unknown:
         status_updates.reject(message, NO_ANSWER, "No answer from the provider after the send; not sent again, "
                               "not billed", holding=message.dispatch)
+        outbox.done(message_id)  # a payload may hold an OTP's text: never kept past the message's end
         return "failed"
     if int(message.attempts or 1) >= MAX_ATTEMPTS:
         status_updates.reject(message, NO_ANSWER if message.dispatch in (UNSURE, SENDING) else "DISPATCH_EXHAUSTED",
                               "Provider unavailable after every attempt", holding=message.dispatch)
+        outbox.done(message_id)
         return "failed"
     # A late job, or a worker that died: send the job again (it asks first when the outcome is unknown).
     if not update_if(Message(message_id), [Message.sweep_at.set(sweep_time(now + JOB_SLACK))],

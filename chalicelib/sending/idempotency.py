@@ -10,6 +10,17 @@ the other gives its debit back and answers the winner's body. The same key with 
 is 422. Powertools' Idempotency utility is not used here: it keeps its own record apart from
 the message and deletes it when anything after the write raises, which made a retry send
 twice, and it costs two more calls per send.
+
+"The same body" is the body as the route reads it, never its bytes: the fields once parsed (bracket
+keys nested) and each file's name, filename, Content-Type and bytes, hashed in one canonical form
+(JSON with sorted keys and no whitespace). So, within one route and key:
+- JSON: the order of keys and the whitespace do not matter; every value and its type does
+  ("081234567890" and 81234567890 are two bodies).
+- urlencoded: the order of fields and how a character is spelled (`+`, `%20`) do not matter.
+- multipart: the boundary (every client picks a new one per request), the order of parts and how
+  their headers are written do not matter; a file with other bytes, filename or type is another body.
+- The same fields in another encoding (a retry as JSON of a form, or as multipart of a urlencoded
+  body) are the same body: the route reads the same thing.
 """
 from __future__ import annotations
 
@@ -30,6 +41,7 @@ class Claim(NamedTuple):
     """A send asked to happen once: where its record goes and the hash of the body it carries."""
     record_id: str
     body_hash: str
+    raw_hash: str  # what records written before the canonical hash hold (they expire within 24 h)
 
 
 class Replay(NamedTuple):
@@ -45,10 +57,20 @@ def check_key(value: str | None) -> str | None:
     return value
 
 
-def claim(key: str | None, scope: str, raw_body: bytes) -> Claim | None:
+def body_hash(fields: dict[str, Any], files: dict[str, tuple[str, str, bytes]]) -> str:
+    """The hash of a parsed body in canonical form (see the module's docstring)."""
+    canonical = {"fields": fields,
+                 "files": {name: [filename, content_type, hashlib.sha256(data).hexdigest()]
+                           for name, (filename, content_type, data) in files.items()}}
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "c1:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def claim(key: str | None, scope: str, fields: dict[str, Any], files: dict[str, tuple[str, str, bytes]],
+          raw_body: bytes) -> Claim | None:
     if key is None:
         return None
-    return Claim(idempotency_id(scope, key), hashlib.sha256(raw_body).hexdigest())
+    return Claim(idempotency_id(scope, key), body_hash(fields, files), hashlib.sha256(raw_body).hexdigest())
 
 
 def record(claim: Claim, message_id: str, body: dict[str, Any]) -> IdempotencyRecord:
@@ -66,7 +88,7 @@ def live_record_condition() -> Any:
 
 def replay_of(claim: Claim, existing: IdempotencyRecord) -> Replay:
     """The first answer, or 422 when the key came with another body."""
-    if existing.body_hash != claim.body_hash:
+    if existing.body_hash not in (claim.body_hash, claim.raw_hash):
         raise ApiError(UNPROCESSABLE, "This Idempotency-Key was used with a different body", field=HEADER)
     return Replay(existing.message_id, json.loads(existing.response))
 

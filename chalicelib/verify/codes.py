@@ -1,8 +1,10 @@
 """One-time codes: made with `secrets`, stored only as a keyed, salted hash, compared in constant time.
 
-The hash is HMAC-SHA256 under a key derived for the one verification from the stack's secret
-(core.stack_keys), over a random salt and the code. Without the stack's secret, a copy of the
-table cannot be turned back into codes by trying all 10^6 of them.
+The hash is HMAC-SHA256 under a key derived for the one verification from the master key
+(core.stack_keys), over a random salt and the code, stored as `<kid>:<hex>` with the id of the
+master key it was made with (a bare hex hash was made with LEGACY_KID), so a code started before
+a master key rotation still checks during it. Without the master key, a copy of the table cannot
+be turned back into codes by trying all 10^6 of them.
 """
 from __future__ import annotations
 
@@ -23,10 +25,20 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-def digest(verification_id: str, salt: str, code: str) -> str:
-    key = stack_keys.derive("verify-code", verification_id)
+def _hash(kid: str, verification_id: str, salt: str, code: str) -> str:
+    key = stack_keys.derive("verify-code", verification_id, kid=kid)
     return hmac.new(key, f"{salt}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def digest(verification_id: str, salt: str, code: str) -> str:
+    kid = stack_keys.current_kid()
+    return f"{kid}:{_hash(kid, verification_id, salt, code)}"
+
+
 def matches(stored: str, verification_id: str, salt: str, code: str) -> bool:
-    return hmac.compare_digest(stored, digest(verification_id, salt, code))
+    kid, _, value = stored.rpartition(":")
+    try:
+        expected = _hash(kid or stack_keys.LEGACY_KID, verification_id, salt, code)
+    except stack_keys.RetiredKey:
+        return False  # made before a finished rotation: it expired before the key was retired
+    return hmac.compare_digest(value, expected)

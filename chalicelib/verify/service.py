@@ -120,6 +120,20 @@ def cancel_unsent(verification_id: str) -> None:
               Verification.status == PENDING, "this verification")
 
 
+def cancel_failed_sends(statuses: list[Any]) -> None:
+    """A status-change hook (messages.changes): a verification whose message failed (refused by the
+    provider, undelivered, a call not answered, a bounce) is canceled, as one that could not be sent
+    at all is. Idempotent: only a pending verification changes."""
+    from chalicelib.messages.status_rules import RULES
+
+    for change in statuses:
+        details = change.message.get("details") or {}
+        verification_id = details.get("verification_id")
+        if details.get("source") == "verify" and verification_id and \
+                RULES[change.channel].outcome(change.new_status) == "failed":
+            cancel_unsent(verification_id)
+
+
 def undo_start(started: Started, application_id: str, to: str) -> None:
     """A start that lost to an earlier copy of its own request (the same Idempotency-Key, both
     in flight at once): the client holds the earlier answer, so this verification is canceled

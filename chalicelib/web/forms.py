@@ -3,7 +3,8 @@ application/x-www-form-urlencoded. Every refusal is bad_parameter(field, ...): 4
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
 
 from chalicelib.core.errors import bad_parameter
 
@@ -40,14 +41,26 @@ def parse_form(content_type_header: str,
         raise bad_parameter("body", "form body is missing")
     raw_body = bytes(raw_body)
     # The stdlib's header parser reads the media type and its quoted or RFC 2231 parameters.
-    outer = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + header + b"\r\n\r\n", headersonly=True)
-    kind = outer.get_content_type()  # text/plain when the header does not parse
+    with _header_charsets("Content-Type header"):
+        outer = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + header + b"\r\n\r\n", headersonly=True)
+        kind = outer.get_content_type()  # text/plain when the header does not parse
+        boundary = outer.get_boundary()
     if kind == "application/x-www-form-urlencoded":
         return _parse_urlencoded(raw_body), {}
     if kind == "multipart/form-data":
-        return _parse_multipart(raw_body, outer.get_boundary())
+        return _parse_multipart(raw_body, boundary)
     raise bad_parameter("body", "Content-Type must be multipart/form-data or application/x-www-form-urlencoded")
+
+
+@contextmanager
+def _header_charsets(what: str) -> Iterator[None]:
+    """The email package decodes an RFC 2231 parameter (name*=idna''xn--a) with whatever codec it
+    names, and some (idna, punycode, undefined) raise instead of decoding: a 406, never a 500."""
+    try:
+        yield
+    except (LookupError, ValueError):  # UnicodeError is a ValueError
+        raise bad_parameter("body", f"{what} names a charset its value cannot be decoded with") from None
 
 
 def _parse_urlencoded(raw_body: bytes) -> dict[str, str]:
@@ -135,13 +148,15 @@ def _parse_multipart(raw_body: bytes, boundary: object
     files: dict[str, tuple[str, str, bytes]] = {}
     for headers, data in _split_multipart(raw_body, boundary):
         part = _part_headers(headers)
-        name, filename = _part_name(part)
+        with _header_charsets("a multipart part's header"):
+            name, filename = _part_name(part)
         if filename is None:
             _add(fields, name, _part_text(part, name, data), files)
         elif filename or data:
             # As sent (attachment_from_part validates it): get_content_type() would turn a
             # malformed value into text/plain without a word.
-            content_type = str(part["content-type"]).strip() if "content-type" in part else ""
+            with _header_charsets(f"{name}'s Content-Type"):
+                content_type = str(part["content-type"]).strip() if "content-type" in part else ""
             _add(files, name, (filename, content_type, data), fields)
     return fields, files
 
@@ -191,14 +206,15 @@ def _part_headers(headers: bytes) -> email.message.Message:
     import email.parser
     import email.policy
 
-    part = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(headers + b"\r\n\r\n", headersonly=True)
-    if part.defects or part.get_payload():  # a line that is not a header
-        raise bad_parameter("body", "multipart body has a part with malformed headers")
-    # RFC 7578 forbids transfer encodings in form data; refusing beats decoding half of them.
-    if part.get("content-transfer-encoding", "binary").strip().lower() not in ("binary", "8bit", "7bit"):
-        raise bad_parameter("body", "multipart parts must not use a Content-Transfer-Encoding")
-    if part.get_content_maintype() == "multipart":
-        raise bad_parameter("body", "nested multipart parts are not supported; send one file per field")
+    with _header_charsets("a multipart part's header"):
+        part = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(headers + b"\r\n\r\n", headersonly=True)
+        if part.defects or part.get_payload():  # a line that is not a header
+            raise bad_parameter("body", "multipart body has a part with malformed headers")
+        # RFC 7578 forbids transfer encodings in form data; refusing beats decoding half of them.
+        if part.get("content-transfer-encoding", "binary").strip().lower() not in ("binary", "8bit", "7bit"):
+            raise bad_parameter("body", "multipart parts must not use a Content-Transfer-Encoding")
+        if part.get_content_maintype() == "multipart":
+            raise bad_parameter("body", "nested multipart parts are not supported; send one file per field")
     return part
 
 
@@ -216,8 +232,9 @@ def _part_name(part: email.message.Message) -> tuple[str, str | None]:
 
 
 def _part_text(part: email.message.Message, name: str, data: bytes) -> str:
-    charset = part.get_content_charset() or "utf-8"
+    with _header_charsets(f"{name}'s Content-Type"):
+        charset = part.get_content_charset() or "utf-8"
     try:
         return data.decode(charset)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):  # idna and punycode raise UnicodeError, not UnicodeDecodeError
         raise bad_parameter(name, f"{name} is not valid {charset} text") from None

@@ -2,7 +2,7 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api/client';
-import { useT } from './i18n';
+import { type T, useT } from './i18n';
 import { outcome } from './channels';
 import { daysAgo, isoDay } from './format';
 
@@ -99,12 +99,20 @@ export function Loading({ label }: { label?: string }) {
   );
 }
 
-export function errorText(error: unknown, t: (s: string) => string): string {
+export function errorText(error: unknown, t: T): string {
   if (error instanceof ApiError) {
     if (error.status === 0) return t('Cannot reach Kirim. Check your connection and try again.');
+    if (error.status === 429) return tooManyText(error.retryAfter, t);
     return error.message;
   }
   return t('Something went wrong');
+}
+
+/** A refusal past a limit, in the reader's language: how long to wait, in seconds or minutes. */
+function tooManyText(seconds: number | undefined, t: T): string {
+  if (!seconds) return t('Too many requests. Wait a moment and try again.');
+  if (seconds <= 90) return t('Too many requests. Wait {n} seconds and try again.', { n: Math.ceil(seconds) });
+  return t('Too many requests. Wait {n} minutes and try again.', { n: Math.ceil(seconds / 60) });
 }
 
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
@@ -412,7 +420,7 @@ export function useSubmit() {
     try {
       await send();
     } catch (err) {
-      if (err instanceof ApiError) {
+      if (err instanceof ApiError && err.status !== 0 && err.status !== 429) {
         const fields = err.fieldErrors();
         setErrors(fields);
         setGeneral(err.generalMessages().join(' ') || (Object.keys(fields).length ? '' : err.message));

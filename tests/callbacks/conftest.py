@@ -60,7 +60,7 @@ def stage(monkeypatch):
     """Switch the stage (and CALLBACK_PORTS) for one test."""
     def use(name: str, ports: str = "") -> None:
         monkeypatch.setenv("KIRIM_STAGE", name)
-        monkeypatch.setenv("CURSOR_SECRET", "test-only")
+        monkeypatch.setenv("KIRIM_MASTER_KEY", "test-only")
         monkeypatch.setenv("CALLBACK_PORTS", ports)
         config.get_settings.cache_clear()
     yield use

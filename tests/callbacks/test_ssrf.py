@@ -36,7 +36,24 @@ def test_every_non_public_address_class_is_refused(address):
     assert not safe_urls.is_public(ipaddress.ip_address(address))
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
+# IPv6 forms that carry an IPv4 address, each around a private one: NAT64 (64:ff9b::/96, and the
+# local-use 64:ff9b:1::/48), 6to4 (2002::/16), IPv4-compatible (::/96), IPv4-translated
+# (::ffff:0:0:0/96) and Teredo (2001::/32, its server and client addresses).
+EMBEDDED_PRIVATE = ["64:ff9b::10.0.0.1", "64:ff9b::127.0.0.1", "64:ff9b::169.254.169.254", "64:ff9b:1::a00:1",
+                    "2002:a00:1::1", "2002:7f00:1::", "2002:a9fe:a9fe::1", "::10.0.0.1", "::127.0.0.1",
+                    "::169.254.169.254", "::ffff:0:10.0.0.1", "2001:0:a00:1::1", "2001:0:4136:e378:8000:63bf:f5ff:fffe"]
+
+
+@pytest.mark.parametrize("address", EMBEDDED_PRIVATE)
+def test_an_ipv6_form_of_a_private_ipv4_address_is_refused(stage, monkeypatch, address):
+    assert not safe_urls.is_public(ipaddress.ip_address(address))
+    stage("dev")
+    with pytest.raises(ApiError):
+        safe_urls.check(f"https://[{address}]/kirim")
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111",
+                                     "64:ff9b::8.8.8.8", "2002:808:808::1", "::ffff:8.8.8.8"])
 def test_public_addresses_pass(address):
     assert safe_urls.is_public(ipaddress.ip_address(address))
 

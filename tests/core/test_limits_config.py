@@ -18,6 +18,9 @@ def test_the_local_stage_is_generous_enough_for_a_test_suite():
     assert local.registrations_per_hour >= 300
     assert local.login_max_failures >= 50
     assert local.verify_starts_per_hour >= 100 and local.verify_starts_per_day >= local.verify_starts_per_hour
+    # A test suite's dashboard calls (bench/monitoring.py pages 200 status-filtered pages in seconds).
+    assert local.dashboard_requests_per_minute >= 10_000
+    assert local.message_searches_per_minute >= 1_000 and local.reports_per_hour >= 1_000
     # The rules themselves stay: the same rate limit and the same number of tries for a code.
     assert local.default_rate_limit == Limits().default_rate_limit
     assert local.verify_max_attempts == Limits().verify_max_attempts

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 import urllib.parse
@@ -474,6 +475,42 @@ def test_status_callbacks_reach_a_receiver_and_show_in_the_message(stack, watche
 
 
 PAGES = ["overview", "applications", "templates", "monitoring", "reports", "settings", "inbox"]
+
+
+def test_a_refusal_past_a_limit_is_told_as_a_wait_in_the_readers_language(stack, watched):
+    """The dashboard's per-account limits answer 429 with Retry-After: the console says how long to
+    wait, in English and in Indonesian, never the bare status. (The answers are the API's, served by
+    the browser here: the stack's local limits are too generous to reach in a test.)"""
+    page = watched.page
+    expect = _expect(page)
+
+    def refused(wait: int, message: str):
+        body = json.dumps({"errors": [{"message": message, "code": 9}]})
+        return lambda route: route.fulfill(status=429, body=body, headers={
+            "Content-Type": "application/json", "Retry-After": str(wait)})
+
+    messages = re.compile(r"/applications/[^/]+/messages(\?|$)")
+    reports = re.compile(r"/applications/[^/]+/reports$")
+    page.route(messages, refused(30, "Too many message lists by status: at most 30 a minute per account"))
+    page.route(reports, lambda route: (refused(1200, "Too many new reports: at most 30 an hour per account")(route)
+                                       if route.request.method == "POST" else route.continue_()))
+    try:
+        _open(watched, stack, "monitoring")
+        expect(page.get_by_role("alert")).to_contain_text("Too many requests. Wait 30 seconds and try again.")
+        page.get_by_role("button", name="ID", exact=True).click()
+        expect(page.get_by_role("alert")).to_contain_text("Terlalu banyak permintaan. Tunggu 30 detik, lalu coba lagi.")
+        page.get_by_role("button", name="EN", exact=True).click()
+        _open(watched, stack, "reports")
+        page.get_by_role("button", name="Generate New Report").first.click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_label("Report name").fill("Terlalu banyak")
+        dialog.get_by_role("button", name="Done").click()
+        expect(dialog.get_by_role("alert")).to_contain_text("Too many requests. Wait 20 minutes and try again.")
+        dialog.get_by_role("button", name="Cancel").click()
+    finally:
+        page.unroute(messages)
+        page.unroute(reports)
+    watched.assert_clean()
 
 
 def test_every_page_switch_makes_at_most_three_api_calls(stack, watched):

@@ -116,6 +116,20 @@ def test_a_worker_killed_before_its_provider_call_is_taken_over_after_its_lease(
         return
     assert dispatch.run_job(queued) == "unsure" and provider.sent == []
     _fails_unbilled_at_its_deadline(shop, queued, frozen_clock)
+    # Its payload (an OTP's text, perhaps) is not kept in S3 once the message is failed.
+    assert outbox.load(queued) is None
+
+
+def test_the_sweeper_giving_up_removes_the_payload_from_s3(queued, frozen_clock):
+    """Every attempt's worker died after its claim: the sweeper fails the message at its last, and
+    its payload (an OTP's text, perhaps) is not left in S3 for the bucket's lifecycle to remove."""
+    attempt = 1
+    while attempt < dispatch.MAX_ATTEMPTS:
+        attempt = dispatch._claim(Message.get(queued))
+        frozen_clock.advance(dispatch.WORKER_LEASE.total_seconds() + 1)
+    frozen_clock.advance(dispatch.FIRST_EVENT_DEADLINE.total_seconds())
+    assert dispatch.sweep(only={queued}) == {queued: "failed"}
+    assert Message.get(queued).status == "Failed" and outbox.load(queued) is None
 
 
 @pytest.mark.parametrize("askable", [True, False], ids=["askable", "not askable"])

@@ -100,3 +100,73 @@ def test_the_regrouping_reads_only_the_hours_that_change_day():
     band = recount_job.band(datetime(2026, 11, 21).date(), "Asia/Jakarta", "Asia/Jayapura")
     assert band == (datetime(2026, 11, 20, 15, tzinfo=timezone.utc), datetime(2026, 11, 20, 17, tzinfo=timezone.utc))
     assert recount_job.band(datetime(2026, 11, 21).date(), "Asia/Jakarta", "Asia/Bangkok") is None  # same offset
+
+
+def _sends_around_midnights(shop, frozen_clock) -> None:
+    """Messages on either side of Jakarta's and Jayapura's midnights (17:00 and 15:00 UTC)."""
+    start = datetime(2026, 11, 20, 14, 30, tzinfo=timezone.utc)
+    for day in range(2):
+        for minute in (0, 40, 80, 150):
+            frozen_clock.set(start + timedelta(days=day, minutes=minute))
+            assert shop.api.call("POST", "/sms/v2/sms", sms_body(), shop.v2("sms")).status_code == 200
+    frozen_clock.set(datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc))
+
+
+def _days_follow_the_zone(shop, hours: int) -> None:
+    counted, actual = recount(shop.app_id, "sms")
+    assert counted == actual
+    for message in queries.channel_messages(shop.app_id, "sms"):
+        local = clock.parse_iso(message.created_at).astimezone(timezone(timedelta(hours=hours))).date().isoformat()
+        assert message.day == local, (message.created_at, message.day)
+
+
+def test_a_zone_change_whose_regrouping_cannot_be_queued_is_not_made_and_its_retry_regroups(
+        client, worker, quiet, frozen_clock):
+    """The job used to be queued after the change was written: when the queue failed, the change
+    stood (a 500) and was never regrouped, and the owner's retry changed nothing more."""
+    from local import faults
+
+    shop = Shop(Api(client))
+    _sends_around_midnights(shop, frozen_clock)
+    drain(worker)
+    path = f"/applications/{shop.app_id}/settings"
+    with faults.injected("sqs", "SendMessage", code="InternalError", status=500, times=10) as fault:
+        failed = shop.api.call("PUT", path, {"timezone": "Asia/Jayapura"}, shop.session)
+    assert fault.hits >= 1
+    assert failed.status_code == 503 and failed.headers["Retry-After"], failed.body
+    assert applications.get(shop.app_id).zone() == "Asia/Jakarta"  # nothing changed
+    assert shop.api.call("PUT", path, {"timezone": "Asia/Jayapura"}, shop.session).status_code == 200
+    frozen_clock.advance(recount_job.STALE_WINDOW.total_seconds() + 1)
+    drain(worker)
+    _days_follow_the_zone(shop, 9)
+
+
+def test_a_regrouping_job_waits_for_its_change_and_does_nothing_for_a_change_that_failed(
+        client, monkeypatch, frozen_clock):
+    """The job is queued before the change is written: it may run first (it waits for the
+    settings' version), or the change may fail (the zone never changes: it reads nothing)."""
+    from chalicelib.core import jobs
+    from local.call_counter import counting
+
+    shop = Shop(Api(client))
+    queued: list = []
+    monkeypatch.setattr(jobs, "enqueue", lambda kind, payload, delay_seconds=0: queued.append((payload, delay_seconds)))
+    # A change whose version is not written yet: its job queues itself again a little later.
+    stale, app = applications.get(shop.app_id), applications.get(shop.app_id)
+    sending_settings.update(app, {"rate_limit": 30})
+    early = {"application_id": shop.app_id, "old_zone": "Asia/Jakarta", "changed_at": clock.now_iso(),
+             "settings_version": app.settings_version + 1}
+    state = recount_job.run_job(early)
+    assert not state.get("done") and queued == [(early, recount_job.WAIT_DELAY)]
+    queued.clear()
+    frozen_clock.advance(recount_job.COMMIT_WAIT.total_seconds() + 1)  # past the wait: it ends
+    assert recount_job.run_job(early)["done"] and queued == []
+    # A change that lost a race (409): its job was queued, and finds the zone unchanged.
+    with pytest.raises(ApiError) as conflict:
+        sending_settings.update(stale, {"timezone": "Asia/Jayapura"})
+    assert conflict.value.status == 409
+    ((job, _),) = queued
+    queued.clear()
+    with counting() as calls:
+        assert recount_job.run_job(job)["done"]
+    assert ("dynamodb", "Query") not in calls and queued == []

@@ -110,7 +110,7 @@ EXPECTED_ENV = {
     "MESSAGE_STREAM_DLQ_ARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:kirim-{STAGE}-message-stream-dlq",
     # MESSAGES_STREAM_ARN: the stream's label is its creation time (checked by prefix).
     # SIMULATOR_INBOX_TABLE: the local stage's only.
-    # CURSOR_SECRET_ARN and PROVIDER_SECRET_ARN: moto's CloudFormation creates no secrets.
+    # MASTER_KEY_SECRET_ARN and PROVIDER_SECRET_ARN: moto's CloudFormation creates no secrets.
 }
 
 
@@ -331,13 +331,24 @@ def test_outputs_to_env_names():
     }
 
 
+def test_the_master_keys_old_output_is_never_read_and_its_old_variable_is_removed(tmp_path):
+    """CursorSecretArn stays one release for app stacks that import it; deploy writes MASTER_KEY_SECRET_ARN
+    only, and drops the CURSOR_SECRET_ARN an earlier deploy wrote into config.json."""
+    env = deploy.outputs_to_env({"MasterKeySecretArn": "arn:key", "CursorSecretArn": "arn:key", "UsersTable": "u"})
+    assert env == {"MASTER_KEY_SECRET_ARN": "arn:key", "USERS_TABLE": "u"}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"stages": {"dev": {"environment_variables": {"CURSOR_SECRET_ARN": "arn:key"}}}}))
+    deploy.write_env(path, "dev", env)
+    assert json.loads(path.read_text())["stages"]["dev"]["environment_variables"] == env
+
+
 def test_template_outputs_are_the_documented_set():
     outputs = load_template()["Outputs"]
     assert set(outputs) == {
         "UsersTable", "SessionsTable", "ApplicationsTable", "TokensTable", "LimitsTable",
         "MessagesTable", "MessagesStreamArn", "IdempotencyTable", "ReportQueueName", "ReportQueueUrl",
         "ReportQueueArn", "ReportDlqUrl", "ReportBucket", "ProviderEventsTopicArn",
-        "CountersTable", "IvrTable", "TemplatesTable", "ReportsTable", "CursorSecretArn", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
+        "CountersTable", "IvrTable", "TemplatesTable", "ReportsTable", "MasterKeySecretArn", "CursorSecretArn", "DispatchQueueName", "DispatchQueueUrl", "DispatchDlqUrl",
         "SimulatorQueueName", "SimulatorQueueUrl", "EmailConfigurationSet", "SmsConfigurationSet",
         "ProviderSecretArn", "SimulatorDlqUrl", "ProviderEventsDlqArn", "MessageStreamDlqArn", "AlarmTopicArn",
         "ApiHandlerRoleArn", "DispatchWorkerRoleArn", "SimulatorClockRoleArn", "ReportWorkerRoleArn",

@@ -123,19 +123,6 @@ def test_overview_ranges_are_checked(seeded):
                          headers=shop.session).status_code == 200
 
 
-def _walk(shop: Shop, query: str) -> list[dict]:
-    items, cursor = [], None
-    for _ in range(100):
-        page = shop.api.call("GET", f"/applications/{shop.app_id}/messages?{query}"
-                             + (f"&cursor={cursor}" if cursor else ""), headers=shop.session)
-        assert page.status_code == 200, page.json_body
-        items += page.json_body["items"]
-        cursor = page.json_body["next_cursor"]
-        if not cursor:
-            return items
-    raise AssertionError("too many pages")
-
-
 def test_every_filter_walks_every_match_once_in_order(seeded):
     shop, ids = seeded
     in_range = {k: v for k, v in ids.items() if k != "late"}
@@ -155,13 +142,13 @@ def test_every_filter_walks_every_match_once_in_order(seeded):
         expected = sorted((in_range[k] for k, (c, s) in finals.items()
                            if (channel is None or c == channel) and (statuses is None or s in statuses)),
                           reverse=order == "desc")
-        got = [item["message_id"] for item in _walk(shop, query)]
+        got = [item["message_id"] for item in shop.listed(query)]
         assert got == expected, query
 
 
 def test_list_items_and_detail(seeded):
     shop, ids = seeded
-    [item] = _walk(shop, "channel=email&status=Opened&from=2026-11-20&to=2026-11-23")
+    [item] = shop.listed("channel=email&status=Opened&from=2026-11-20&to=2026-11-23")
     assert item == {"message_id": ids["e1"], "channel": "email", "target": "budi@example.com", "status": "Opened",
                     "created_at": "2026-11-21T02:00:00.000Z", "updated_at": item["updated_at"]}
     detail = shop.api.call("GET", f"/applications/{shop.app_id}/messages/{ids['s4']}", headers=shop.session).json_body

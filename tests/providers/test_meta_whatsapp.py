@@ -8,7 +8,9 @@ import pytest
 import urllib3
 
 from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable, ProviderUnsure
-from chalicelib.providers.meta_whatsapp import MetaWhatsAppProvider, parse_webhook, verify_signature
+from chalicelib.providers.meta_whatsapp import (
+    MetaWhatsAppProvider, parse_webhook, subscription_challenge, verify_signature,
+)
 from tests.fakes.meta_server import (
     FakeMeta,
     merge_webhooks,
@@ -204,6 +206,16 @@ def test_verify_signature():
     changed = bytearray(raw)
     changed[10] ^= 1
     assert not verify_signature(SECRET, bytes(changed), header)
+
+
+def test_subscription_challenge():
+    check = {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"}
+    assert subscription_challenge(check, "verify-me") == "1158201444"
+    assert subscription_challenge({k: v for k, v in check.items() if k != "hub.challenge"}, "verify-me") == ""
+    assert subscription_challenge({**check, "hub.verify_token": "nope"}, "verify-me") is None
+    assert subscription_challenge({**check, "hub.mode": "unsubscribe"}, "verify-me") is None
+    assert subscription_challenge({**check, "hub.verify_token": ""}, "") is None  # an unset token never matches
+    assert subscription_challenge({**check, "hub.verify_token": "é"}, "verify-me") is None
 
 
 # --- webhook parsing ---

@@ -252,6 +252,29 @@ def test_a_slice_taken_over_midway_stops_and_the_file_stays_whole(seeded, frozen
     assert _rows("xlsx", _file(shop, report_id)) == _expected(messages, "xlsx")
 
 
+def test_a_slice_that_lost_its_lease_uploads_no_part(seeded, frozen_clock, monkeypatch):
+    """Issue 20, item 11: a part upload is fenced too. A slice stalls with a full buffer, another
+    takes the report over; the stalled one must not upload its part (it would replace the new
+    slice's part of the same number), only stop."""
+    from chalicelib.reports.s3_sink import MultipartUpload
+
+    shop, _ = seeded
+    report_id = _create(shop, "csv")
+    real_part, real_upload, uploads = report_jobs.Slice._part, MultipartUpload.upload, []
+
+    def taken_over_meanwhile(self, *args, **kwargs):
+        frozen_clock.advance(job_state.LEASE_SECONDS + 1)
+        assert job_state.claim(Report.get(shop.app_id, report_id, consistent_read=True))
+        return real_part(self, *args, **kwargs)
+
+    monkeypatch.setattr(report_jobs.Slice, "_part", taken_over_meanwhile)
+    monkeypatch.setattr(MultipartUpload, "upload", lambda self, data: uploads.append(len(data)) or real_upload(self, data))
+    settings = get_settings()._replace(report_part_bytes=PART, report_slice_seconds=10**6)
+    monkeypatch.setattr(report_jobs, "get_settings", lambda: settings)
+    assert report_jobs.run(shop.app_id, report_id, attempt=1) == "lease lost"
+    assert uploads == []
+
+
 def test_three_slices_in_a_row_without_progress_fail_the_report(seeded, frozen_clock):
     shop, _ = seeded
     report_id = _create(shop, "csv")

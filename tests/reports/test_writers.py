@@ -138,10 +138,27 @@ def test_neutralise_quotes_text_that_a_spreadsheet_would_evaluate(text, expected
     assert neutralise(text) == expected
 
 
+# Formulas a spreadsheet still finds behind blanks (space, no-break space, ideographic space) or in
+# fullwidth signs (Excel with an East Asian IME reads ＝ as =), at the start or after a separator.
+HIDDEN = [" =1+2", "\u00a0=1+2", "  \u00a0@SUM(A1)", "\u3000＝1+2", "＝HYPERLINK(\"http://evil.example\")", "＋62812",
+          "－2+3", "＠SUM(1,2)", "Halo; =1+2", "Halo;\u00a0＝1", "a,\u2007-1"]
+HIDDEN_NEUTRALISED = ["' =1+2", "'\u00a0=1+2", "'  \u00a0@SUM(A1)", "'\u3000＝1+2", "'＝HYPERLINK(\"http://evil.example\")",
+                      "'＋62812", "'－2+3", "'＠SUM(1,2)", "Halo;' =1+2", "Halo;'\u00a0＝1", "a,'\u2007-1"]
+
+
+@pytest.mark.parametrize("text, expected", list(zip(HIDDEN, HIDDEN_NEUTRALISED)))
+def test_neutralise_finds_a_formula_behind_blanks_or_in_fullwidth_signs(text, expected):
+    assert neutralise(text) == expected
+    # It still reads as the same text to a person: the one change is an apostrophe before the cell
+    # (or the separated part), and the blanks and fullwidth signs stay as written.
+    assert expected.replace("'", "", 1) == text or expected.replace(";'", ";", 1).replace(",'", ",", 1) == text
+
+
 @pytest.mark.parametrize("value, expected", [
     (None, ""), ("", ""), ("Delivered", "Delivered"), ("628123", "628123"), ("a=b", "a=b"),
-    (" =1", " =1"), ("'=1", "'=1"), ("Rp 250.000, jatuh tempo 25/10; lunas", "Rp 250.000, jatuh tempo 25/10; lunas"),
-    ("a; =b", "a; =b"), ("Rp 10.000,-", "Rp 10.000,-"), ("Rp 10.000,- lunas", "Rp 10.000,'- lunas"),
+    ("  halo", "  halo"), ("\u00a0Rp 5.000", "\u00a0Rp 5.000"), ("a ＝ b", "a ＝ b"), (" -", "' -"),
+    ("'=1", "'=1"), ("Rp 250.000, jatuh tempo 25/10; lunas", "Rp 250.000, jatuh tempo 25/10; lunas"),
+    ("Rp 10.000,-", "Rp 10.000,-"), ("Rp 10.000, -", "Rp 10.000, -"), ("Rp 10.000,- lunas", "Rp 10.000,'- lunas"),
     (-5, "-5"), (2.5, "2.5"), (Decimal("-1.5"), "-1.5"),
     (datetime(2026, 10, 1, 10, 4, 5, tzinfo=timezone(timedelta(hours=7))), "2026-10-01T03:04:05.000Z"),
 ])
@@ -293,6 +310,18 @@ def test_xlsx_keeps_risky_text_as_text_with_a_hidden_quote_prefix_and_never_a_fo
     plain = [sheet.cell(row=len(values), column=SMS.index(c) + 1) for c in ("target", "message_body")]
     assert [c.value for c in plain] == ["6281234567890", "Halo Bu Siti"]
     assert not any(c.quotePrefix for c in plain) and {c.data_type for c in plain} == {"s"}
+
+
+def test_csv_and_xlsx_neutralise_a_formula_behind_blanks_or_in_fullwidth_signs_and_show_the_same_text():
+    rows = [sms_row(i, message_body=text, target=text) for i, text in enumerate(HIDDEN)]
+    for row, expected in zip(csv_rows(write_csv(rows))[1:], HIDDEN_NEUTRALISED):
+        assert row[SMS.index("message_body")] == row[SMS.index("target")] == expected
+    sheet = write_xlsx(rows)["Messages"]
+    for number, text in enumerate(HIDDEN, start=2):
+        for column in ("target", "message_body"):
+            cell = sheet.cell(row=number, column=SMS.index(column) + 1)
+            # Exactly the text as written, blanks and fullwidth signs included, kept text by the style.
+            assert cell.value == text and cell.data_type == "s" and cell.quotePrefix
 
 
 def test_xlsx_keeps_unicode_and_writes_none_as_an_empty_cell():

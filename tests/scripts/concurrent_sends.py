@@ -173,7 +173,7 @@ def main() -> None:
     def one(n: int) -> None:
         prepared = sms.prepare(sender, body)
         key = "the-one-key" if args.same_key else f"key-{n}"
-        claim = idempotency.claim(key, f"{app.application_id}:sms:race", json.dumps(body).encode())
+        claim = idempotency.claim(key, f"{app.application_id}:sms:race", body, {}, json.dumps(body).encode())
         barrier.wait()
         try:
             try:

@@ -40,9 +40,9 @@ def test_token_generation_is_one_read_and_one_transaction(api):
     api.token(session, app_id, "sms")
     with counting() as calls:
         api.token(session, app_id, "sms")
-    # Session check, application read, then the swap in one TransactWriteItems.
+    # Session check, the account's dashboard window, application read, then the swap in one TransactWriteItems.
     calls.pop(ITEMS, None)
-    assert calls == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}
+    assert calls == {("dynamodb", "GetItem"): 2, ("dynamodb", "UpdateItem"): 1, ("dynamodb", "TransactWriteItems"): 1}
 
 
 def _sms_shop(api, monkeypatch):

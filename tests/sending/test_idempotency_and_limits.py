@@ -121,3 +121,89 @@ def test_rate_limit_headers_and_429(shop, frozen_second):
 def test_errors_after_authentication_carry_rate_limit_headers(shop):
     response = shop.api.call("POST", "/sms/v2/sms", {"phone": "1"}, shop.v2("sms"))
     assert response.status_code == 406 and response.headers["X-RateLimit-Limit"] == "1000"
+
+
+# --- what "the same body" is (sending.idempotency's docstring) --------------------------------------
+
+def _multipart(fields: dict, boundary: str, files: dict | None = None, reverse: bool = False) -> tuple[bytes, str]:
+    """A form as curl, browsers and PHP write it: a fresh boundary on every request."""
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{name}"\r\n'
+              f"Content-Type: {kind}\r\n\r\n".encode() + data + b"\r\n" for k, (name, kind, data) in (files or {}).items()]
+    if reverse:
+        parts.reverse()
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def _send(shop, key: str, raw: bytes, content_type: str, path: str = "/sms/v2/sms", channel: str = "sms"):
+    return shop.api.call("POST", path, raw=raw, headers={**shop.v2(channel), "Idempotency-Key": key,
+                                                         "Content-Type": content_type})
+
+
+def test_a_multipart_retry_with_a_new_boundary_is_a_replay(shop):
+    before = _messages(shop.app_id)
+    first = _send(shop, "multipart-retry", *_multipart(SMS, "------------------------d74496d66958873e"))
+    again = _send(shop, "multipart-retry", *_multipart(SMS, "------------------------0b1c9a3f55e2d4a1", reverse=True))
+    assert first.status_code == again.status_code == 200, again.body
+    assert again.json_body == first.json_body and again.headers["Idempotent-Replayed"] == "true"
+    assert _messages(shop.app_id) == before + 1
+    changed = _send(shop, "multipart-retry", *_multipart({**SMS, "message": "Lain"}, "boundary-3"))
+    assert_oca_error(changed, 422, UNPROCESSABLE, "Idempotency-Key")
+
+
+def test_a_multipart_email_with_a_file_is_the_same_body_only_with_the_same_file(shop):
+    from tests.sends import email_body
+
+    pdf = ("faktur.pdf", "application/pdf", b"%PDF-1.4 \x00\xff binary")
+    first = _send(shop, "email-file", *_multipart(shop.fill(email_body()), "one", {"attachment": pdf}),
+                  path="/email/v2/send-single", channel="email")
+    again = _send(shop, "email-file", *_multipart(shop.fill(email_body()), "two", {"attachment": pdf}, reverse=True),
+                  path="/email/v2/send-single", channel="email")
+    assert first.status_code == again.status_code == 200, again.body
+    assert again.json_body == first.json_body and again.headers["Idempotent-Replayed"] == "true"
+    for other in (("faktur.pdf", "application/pdf", b"%PDF-1.4 another file"), ("lain.pdf", *pdf[1:])):
+        changed = _send(shop, "email-file", *_multipart(shop.fill(email_body()), "three", {"attachment": other}),
+                        path="/email/v2/send-single", channel="email")
+        assert_oca_error(changed, 422, UNPROCESSABLE, "Idempotency-Key")
+
+
+def test_json_with_its_keys_in_another_order_or_other_whitespace_is_the_same_body(shop):
+    first = _send(shop, "json-order", b'{"phone":"081234567890","message":"Halo"}', "application/json")
+    again = _send(shop, "json-order", b'{\n  "message": "Halo",\n  "phone": "081234567890"\n}\n', "application/json")
+    assert again.status_code == 200 and again.json_body == first.json_body, again.body
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # A value of another type is another body: the route reads it differently.
+    number = _send(shop, "json-order", b'{"phone":81234567890,"message":"Halo"}', "application/json")
+    assert_oca_error(number, 422, UNPROCESSABLE, "Idempotency-Key")
+
+
+def test_the_same_fields_urlencoded_in_any_order_or_spelling_or_as_another_encoding_are_the_same_body(shop):
+    form = "application/x-www-form-urlencoded"
+    first = _send(shop, "form-fields", b"phone=081234567890&message=Halo+dari+Kirim", form)
+    for raw, kind in ((b"message=Halo%20dari%20Kirim&phone=081234567890", form),
+                      (b'{"message": "Halo dari Kirim", "phone": "081234567890"}', "application/json"),
+                      _multipart({"phone": "081234567890", "message": "Halo dari Kirim"}, "xyz")):
+        again = _send(shop, "form-fields", raw, kind)
+        assert again.status_code == 200 and again.json_body == first.json_body, again.body
+        assert again.headers["Idempotent-Replayed"] == "true"
+    changed = _send(shop, "form-fields", b"phone=081234567890&message=Halo+dari+Kirim%21", form)
+    assert_oca_error(changed, 422, UNPROCESSABLE, "Idempotency-Key")
+
+
+def test_a_record_written_with_the_raw_body_hash_still_replays_its_send(shop):
+    """Records written before the canonical hash hold the raw body's SHA-256 for their 24 hours."""
+    import hashlib
+    import json
+
+    from chalicelib.sending.models import IdempotencyRecord, idempotency_id
+
+    raw = json.dumps(SMS).encode()
+    first = _send(shop, "written-before", raw, "application/json")
+    scope = f"{shop.app_id}:sms:POST:/sms/v2/sms"
+    record = IdempotencyRecord.get(idempotency_id(scope, "written-before"), consistent_read=True)
+    assert record.body_hash.startswith("c1:")
+    record.update(actions=[IdempotencyRecord.body_hash.set(hashlib.sha256(raw).hexdigest())])
+    again = _send(shop, "written-before", raw, "application/json")
+    assert again.status_code == 200 and again.json_body == first.json_body
+    assert again.headers["Idempotent-Replayed"] == "true"

@@ -36,7 +36,7 @@ def test_the_route_does_not_exist_outside_the_local_stage():
     script = "import json, app; print(json.dumps(sorted(app.app.routes)))"
     routes = {}
     for stage in ("local", "dev", "prod"):
-        env = {**os.environ, "KIRIM_STAGE": stage, "CURSOR_SECRET": "x"}
+        env = {**os.environ, "KIRIM_STAGE": stage, "KIRIM_MASTER_KEY": "x"}
         out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                              check=True).stdout
         routes[stage] = set(json.loads(out.strip().splitlines()[-1]))

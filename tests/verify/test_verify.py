@@ -258,6 +258,17 @@ def test_a_start_that_cannot_be_sent_is_canceled(client, worker):
     assert verifications.find(pending).status == "canceled"
 
 
+@pytest.mark.parametrize("channel, to", [("sms", "081234560000"),        # refused by the provider at once
+                                         ("sms", "081234570001"),        # Sent, then Failed
+                                         ("ivr", "081234580001"),        # rings, not answered (RNA)
+                                         ("email", "bounce@example.com")])  # bounced by the mail server
+def test_a_verification_whose_message_failed_is_canceled(vshop, worker, channel, to):
+    verification_id = start(vshop, channel, to=to).json_body["verification_id"]
+    drain(worker)
+    assert verifications.find(verification_id).status == "canceled"
+    assert_oca_error(check(vshop, channel, verification_id, "123456"), 404, 33)
+
+
 def test_the_code_is_in_plaintext_nowhere_but_the_test_inbox(vshop, worker, caplog):
     from chalicelib.reports.worker import row
     from chalicelib.reports.writers import columns_for

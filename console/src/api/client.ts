@@ -5,10 +5,13 @@ import type { ApiErrorBody, ApiErrorItem } from './types';
 export class ApiError extends Error {
   status: number;
   items: ApiErrorItem[];
-  constructor(status: number, items: ApiErrorItem[]) {
+  /** Seconds to wait before trying again, when the answer said (Retry-After on a 429 or a 503). */
+  retryAfter?: number;
+  constructor(status: number, items: ApiErrorItem[], retryAfter?: number) {
     super(items.map((i) => messageText(i)).join('; ') || `HTTP ${status}`);
     this.status = status;
     this.items = items;
+    this.retryAfter = retryAfter;
   }
   /** field path (e.g. "body.text", "buttons[3].text") -> message */
   fieldErrors(): Record<string, string> {
@@ -76,7 +79,8 @@ export async function api<T>(method: string, path: string, options: RequestOptio
   }
   if (!response.ok) {
     const items = (data as ApiErrorBody | null)?.errors;
-    const error = new ApiError(response.status, Array.isArray(items) && items.length ? items : [{ message: `HTTP ${response.status}`, code: response.status }]);
+    const wait = Number(response.headers.get('Retry-After'));
+    const error = new ApiError(response.status, Array.isArray(items) && items.length ? items : [{ message: `HTTP ${response.status}`, code: response.status }], wait > 0 ? wait : undefined);
     if (response.status === 401 && !options.anonymous) unauthorizedListeners.forEach((l) => l());
     throw error;
   }
