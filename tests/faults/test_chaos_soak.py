@@ -61,7 +61,6 @@ def test_counters_equal_a_recount(soak):
     assert counters["counted"] == soak["messages"], counters
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 item 5, fixed on branch reads")
 def test_every_report_row_appears_once_while_statuses_move(soak):
     """The report asks for every SMS status of a range closed before it was requested; some of its
     messages move from Sent to Delivered between the report's own Queries."""
