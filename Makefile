@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: install console dynamodb-local run test lint docs bench deploy package teardown master-key clean
+.PHONY: install console dynamodb-local run test soak lint docs bench deploy package teardown master-key clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ lint: install
 
 test: lint console dynamodb-local
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The chaos soak of make test (tests/faults/test_chaos_soak.py: 600 sends, seed 20), longer and with a new
+# seed each time; the seed is printed first. `make soak SOAK_SENDS=10000 SOAK_SEED=7` chooses both.
+SOAK_SENDS ?= 3000
+SOAK_SEED ?= $(shell date +%s)
+
+soak: install dynamodb-local
+	SOAK_SENDS=$(SOAK_SENDS) SOAK_SEED=$(SOAK_SEED) $(PY) -m pytest -q tests/faults/test_chaos_soak.py
 
 # The documentation site (mkdocs.yml, docs/) into site/; --strict fails on a broken link or a page missing
 # from the nav (make test builds it too, tests/docs/).

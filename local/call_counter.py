@@ -13,6 +13,9 @@ import botocore.handlers
 
 _counts: Counter[tuple[str, str]] = Counter()
 ITEMS = ("items", "read")  # the key under which DynamoDB items read are tallied
+# DynamoDB's contention as the callers met it: transactions cancelled by a conflict, plain writes refused.
+CANCELLED = ("conflicts", "transactions cancelled")
+REFUSED = ("conflicts", "writes refused")
 
 
 def _count(model: Any, **_: Any) -> None:
@@ -20,9 +23,16 @@ def _count(model: Any, **_: Any) -> None:
 
 
 def _items(model: Any, parsed: dict | None = None, **_: Any) -> None:
-    """DynamoDB items read: ScannedCount of a Query, 1 for a GetItem that found its item."""
+    """DynamoDB items read: ScannedCount of a Query, 1 for a GetItem that found its item; and
+    conflicts met."""
     if model.service_model.service_name != "dynamodb" or not isinstance(parsed, dict):
         return
+    error = parsed.get("Error", {}).get("Code")
+    if error == "TransactionConflictException":
+        _counts[REFUSED] += 1
+    elif error == "TransactionCanceledException" and "TransactionConflict" in [
+            reason.get("Code") for reason in parsed.get("CancellationReasons", [])]:
+        _counts[CANCELLED] += 1
     if model.name == "Query":
         _counts[ITEMS] += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
     elif model.name == "GetItem" and "Item" in parsed:

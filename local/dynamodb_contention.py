@@ -20,8 +20,12 @@ moto's own code still runs one call at a time under a short latch (its dictionar
 thread-safe); that is the storage engine's business, the way the requests meet is decided by
 the item holds above, outside it. TransactGetItems and reads are passed through.
 
-`python -m local.dynamodb_contention --port P --mode cancel` runs it; `start(host, port, mode)`
-runs it in a thread and returns a stop function (its `stats` counts the refusals).
+The same holds can stand in front of AWS's DynamoDB Local instead of moto (`upstream`): DynamoDB
+Local decides every read and write, and the holds add the conflicts it never raises.
+
+`python -m local.dynamodb_contention --port P --mode cancel [--upstream URL]` runs it;
+`start(host, port, mode, upstream)` runs it in a thread and returns a stop function (its `stats`
+counts the refusals).
 """
 from __future__ import annotations
 
@@ -92,14 +96,37 @@ def _error(start_response: Callable[..., Any], kind: str, message: str, **extra:
     return [body]
 
 
-class ContendedDynamoDB:
-    """The WSGI layer: moto behind it, DynamoDB's item holds in it."""
+class Upstream:
+    """A WSGI app that passes each request on to another DynamoDB endpoint (DynamoDB Local)."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], mode: str = CANCEL) -> None:
+    _HOP = {"connection", "keep-alive", "transfer-encoding", "date", "server"}  # the proxy sends its own
+
+    def __init__(self, url: str) -> None:
+        import urllib3
+
+        self.url = url.rstrip("/")
+        self.pool = urllib3.PoolManager(maxsize=64)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        headers = {name[5:].replace("_", "-"): value for name, value in environ.items() if name.startswith("HTTP_")}
+        headers["CONTENT-TYPE"] = environ.get("CONTENT_TYPE") or _JSON
+        answer = self.pool.request(environ["REQUEST_METHOD"], self.url + (environ.get("PATH_INFO") or "/"),
+                                   body=body, headers=headers, retries=False)
+        start_response(f"{answer.status} {answer.reason}",
+                       [(k, v) for k, v in answer.headers.items() if k.lower() not in self._HOP])
+        return [answer.data]
+
+
+class ContendedDynamoDB:
+    """The WSGI layer: moto (or DynamoDB Local, through Upstream) behind it, DynamoDB's item holds in it."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], mode: str = CANCEL, serial: bool = True) -> None:
         if mode not in (CANCEL, WAIT):
             raise ValueError(f"mode must be {CANCEL} or {WAIT}")
         self.app, self.mode = app, mode
-        self.latch = threading.Lock()
+        # moto's dictionaries need one call at a time; DynamoDB Local does not.
+        self.latch = threading.Lock() if serial else None
         self.holds = Holds()
         self.key_names: dict[str, tuple[str, ...]] = {}
         self.stats = {"transactions_cancelled": 0, "writes_refused": 0, "transactions": 0, "writes": 0}
@@ -110,6 +137,8 @@ class ContendedDynamoDB:
             self.stats[name] += 1
 
     def _moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if self.latch is None:
+            return list(self.app(environ, start_response))
         with self.latch:
             return list(self.app(environ, start_response))
 
@@ -180,11 +209,17 @@ class ContendedDynamoDB:
             self.holds.release(keys)
 
 
-def start(host: str, port: int, mode: str = CANCEL) -> Callable[[], None]:
+def _wrap(mode: str, upstream: str | None) -> Callable[[Any], ContendedDynamoDB]:
+    if upstream is None:
+        return lambda app: ContendedDynamoDB(app, mode)
+    return lambda app: ContendedDynamoDB(Upstream(upstream), mode, serial=False)
+
+
+def start(host: str, port: int, mode: str = CANCEL, upstream: str | None = None) -> Callable[[], None]:
     """Serve in a thread; returns a stop function whose `stats` counts the refusals."""
     from local import moto_server
 
-    stop = moto_server.start(host, port, lambda app: ContendedDynamoDB(app, mode))
+    stop = moto_server.start(host, port, _wrap(mode, upstream))
     stop.stats = stop.server.wrapped.stats  # type: ignore[attr-defined]
     return stop
 
@@ -194,12 +229,14 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--mode", choices=(CANCEL, WAIT), default=CANCEL)
+    parser.add_argument("--upstream", help="a DynamoDB endpoint to serve from (DynamoDB Local) instead of moto")
     args = parser.parse_args()
     from local import moto_server
 
-    server = moto_server.make(args.host, args.port, lambda app: ContendedDynamoDB(app, args.mode))
+    server = moto_server.make(args.host, args.port, _wrap(args.mode, args.upstream))
+    behind = f"{args.upstream} behind" if args.upstream else "moto behind"
     # Printed once the socket is bound: a caller can wait for this line instead of polling.
-    print(f"moto    | DynamoDB contention '{args.mode}' on http://{args.host}:{args.port}", flush=True)
+    print(f"moto    | {behind} DynamoDB contention '{args.mode}' on http://{args.host}:{args.port}", flush=True)
     server.serve_forever()
 
 

@@ -44,8 +44,8 @@ RETRY_PAUSE_CAP = 0.05                     # botocore's backoff between attempts
 
 @dataclass
 class Fault:
-    service: str                     # botocore's service name: dynamodb, s3, sqs...
-    operation: str                   # PutItem, TransactWriteItems, PutObject...
+    service: str                     # botocore's service name: dynamodb, s3, sqs... ("*": any)
+    operation: str                   # PutItem, TransactWriteItems, PutObject... ("*": any)
     code: str | None = None          # answer with this error code
     status: int = 400
     reasons: list[str] | None = None  # a cancelled transaction's reasons, item by item
@@ -60,7 +60,7 @@ class Fault:
     calls: list[dict] = field(default_factory=list)
 
     def catches(self, service: str, operation: str, params: dict) -> bool:
-        if (self.service, self.operation) != (service, operation) or self.hits >= self.times:
+        if self.service not in ("*", service) or self.operation not in ("*", operation) or self.hits >= self.times:
             return False
         try:
             return self.when is None or bool(self.when(params))

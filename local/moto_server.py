@@ -55,8 +55,10 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     args = parser.parse_args()
+    server = make(args.host, args.port)
+    # Printed once the socket is bound: a caller can wait for this line instead of polling.
     print(f"moto    | serving on http://{args.host}:{args.port}", flush=True)
-    make(args.host, args.port).serve_forever()
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -145,8 +145,12 @@ def drain_streams(consumers: list[tuple[str, Callable, int, _StreamReader]], rou
 
 
 class LocalWorker:
-    def __init__(self, app: Chalice, sqs, sns, region: str = "us-east-1", dynamodb=None, streams=None) -> None:
+    def __init__(self, app: Chalice, sqs, sns, region: str = "us-east-1", dynamodb=None, streams=None,
+                 visibility_timeout: int | None = None) -> None:
         self.sqs, self.sns, self.region = sqs, sns, region
+        # In place of each queue's own (six times its Lambda's timeout), so that a test's batch
+        # whose worker died comes back within seconds.
+        self.visibility_timeout = visibility_timeout
         self.sources: list[_Source] = []
         self.stream_sources = stream_consumers(app, region, dynamodb, streams)
         self.schedules: list[tuple[str, Callable]] = []
@@ -210,9 +214,10 @@ class LocalWorker:
         return self._poll(next(source for source in self.sources if source.name == name), wait_seconds)
 
     def _poll(self, source: _Source, wait_seconds: int) -> int:
+        visibility = {} if self.visibility_timeout is None else {"VisibilityTimeout": self.visibility_timeout}
         messages = self.sqs.receive_message(
             QueueUrl=source.queue_url, MaxNumberOfMessages=source.batch_size, WaitTimeSeconds=wait_seconds,
-            AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+            AttributeNames=["All"], MessageAttributeNames=["All"], **visibility).get("Messages", [])
         if not messages:
             return 0
         records = [self._record(source, m) for m in messages]

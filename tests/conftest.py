@@ -366,11 +366,13 @@ def production_limits(monkeypatch):
 
 
 def pytest_terminal_summary(terminalreporter, config) -> None:
-    """The schemathesis run's counts (tests/local/test_schemathesis.py), shown by `make test`; by the
-    process that prints the summary (with xdist, the controller, never a worker)."""
-    summary = ROOT / ".pytest_cache" / "kirim-schemathesis.txt"
+    """The schemathesis run's counts (tests/local/test_schemathesis.py) and the chaos soak's invariants
+    (tests/faults/test_chaos_soak.py), shown by `make test`; by the process that prints the summary (with
+    xdist, the controller, never a worker)."""
     if hasattr(config, "workerinput"):
         return
-    if summary.exists():
-        terminalreporter.write_line(summary.read_text())
-        summary.unlink()
+    for name in ("kirim-schemathesis.txt", "kirim-soak.txt"):
+        summary = ROOT / ".pytest_cache" / name
+        if summary.exists():
+            terminalreporter.write_line(summary.read_text())
+            summary.unlink()

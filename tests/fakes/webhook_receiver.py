@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
 
 
 @dataclass
@@ -32,8 +33,9 @@ class Answer:
 class Receiver:
     url: str
     received: list[Received] = field(default_factory=list)
-    script: list[Answer] = field(default_factory=list)   # answers in order; then `default`
+    script: list[Answer] = field(default_factory=list)   # answers in order; then `pick`'s or `default`
     default: Answer = field(default_factory=Answer)
+    pick: Callable[[], Answer] | None = None              # chooses each answer (a receiver that sometimes fails)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # webhook-ids whose answer was written to its end, and those whose caller hung up first
     finished: list[str] = field(default_factory=list)
@@ -42,7 +44,9 @@ class Receiver:
 
     def answer(self) -> Answer:
         with self.lock:
-            return self.script.pop(0) if self.script else self.default
+            if self.script:
+                return self.script.pop(0)
+            return self.pick() if self.pick is not None else self.default
 
 
 def start() -> tuple[Receiver, ThreadingHTTPServer]:
