@@ -75,7 +75,7 @@ function OverviewBody({ data, lang, busy }: { data: OverviewData; lang: 'en' | '
   return (
     <div class={'overview' + (busy ? ' is-busy' : '')} aria-busy={busy}>
       <div class="kpis">
-        <Kpi label={t('Total Transaksi')} value={formatNumber(sum.total, lang)} testid="kpi-total" />
+        <Kpi label={t('Total transactions')} value={formatNumber(sum.total, lang)} testid="kpi-total" />
         <Kpi label={t('Success Rate')} value={formatPercent(sum.success_rate, lang)} note={`${formatNumber(sum.success, lang)} ${t('Success').toLowerCase()}`} tone="success" testid="kpi-success" />
         <Kpi label={t('Failed Rate')} value={formatPercent(sum.failed_rate, lang)} note={`${formatNumber(sum.failed, lang)} ${t('Failed').toLowerCase()}`} tone="failed" testid="kpi-failed" />
       </div>
