@@ -209,15 +209,20 @@ def test_a_give_back_whose_answer_was_lost_gives_back_once(shop, frozen_clock):
     assert shop.quota("sms") == before
 
 
+@pytest.fixture
+def sent(monkeypatch) -> list[str]:
+    """The message ids the (quiet) provider was handed, in order."""
+    provider, handed = QuietProvider(), []
+    monkeypatch.setattr(provider, "send", lambda outbound: handed.append(outbound.message_id) or "ok")
+    monkeypatch.setattr(pipeline, "provider_for", lambda channel: provider)
+    return handed
+
+
 @pytest.mark.parametrize("key", [None, "lost-1"])
-def test_a_message_write_whose_answer_was_lost_once_is_sent_and_debited_once(shop, monkeypatch, key):
+def test_a_message_write_whose_answer_was_lost_once_is_sent_and_debited_once(shop, sent, key):
     """The write happened and its answer was lost: botocore sends it again, which finds it written
     (the put's condition, or the transaction's ClientRequestToken). The send carries on: answered
     200 (not a replay), sent once, debited once."""
-    provider = QuietProvider()
-    sent = []
-    monkeypatch.setattr(provider, "send", lambda outbound: sent.append(outbound.message_id) or "ok")
-    monkeypatch.setattr(pipeline, "provider_for", lambda channel: provider)
     before = shop.quota("sms")
     operation = "TransactWriteItems" if key else "PutItem"
     with faults.injected("dynamodb", operation, lose_answer=True,
@@ -230,15 +235,11 @@ def test_a_message_write_whose_answer_was_lost_once_is_sent_and_debited_once(sho
 
 
 @pytest.mark.parametrize("key", [None, "lost-2"])
-def test_a_message_write_whose_every_answer_was_lost_is_read_and_sent(shop, monkeypatch, key):
+def test_a_message_write_whose_every_answer_was_lost_is_read_and_sent(shop, sent, key):
     """Issue 20, item 2: both attempts' answers lost (the write happened). It used to be answered
     503, and with an Idempotency-Key the retry lookup then answered 200 "Idempotent-Replayed" to
     the first request itself, while the provider was never called (the sweeper failed it 30
     minutes later). Now the message is read: it is there, so the send carries on."""
-    provider = QuietProvider()
-    sent = []
-    monkeypatch.setattr(provider, "send", lambda outbound: sent.append(outbound.message_id) or "ok")
-    monkeypatch.setattr(pipeline, "provider_for", lambda channel: provider)
     before = shop.quota("sms")
     operation = "TransactWriteItems" if key else "PutItem"
     with faults.injected("dynamodb", operation, lose_answer=True, times=2,
