@@ -26,9 +26,11 @@ Then:
   ledger's credit into the balance, in one transaction, and forgets those minutes.
 
 The debit and the give-back are ADDs on an item every send shares, so each is sent once:
-botocore never sends them again (a second ADD would move the units twice), throttling is
-retried by Kirim, and when an answer is lost the journal still tells the truth: a debit that
-may have happened is answered 503 and its units, if taken, come back with the reconciler.
+botocore never sends them again (a second ADD would move the units twice), and throttling is
+retried by Kirim. When a debit's answer is lost, the send counts it as taken and goes on: the
+journal and the ledger still tell the truth, and the reconciler squares them. A debit that did
+land is settled by its message like any other; one that did not is taken from the balance after
+GRACE (never below zero: if the channel is empty by then, at its next top-up).
 
 So the halves' balance + credit is what the channel has left, and each journal is the proof
 that nothing was lost in between. A quota item stays a few hundred bytes: one unit per debit.
@@ -45,7 +47,15 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.applications.models import DUE_PART, HALVES, LEDGER, QUOTA, Quota, QuotaLedger
 from chalicelib.applications.models import parse_quota_key, quota_key
 from chalicelib.core import clock
-from chalicelib.core.db import CONFLICT_ATTEMPTS, backoff, cancellation_reasons, connection, contended, update_if
+from chalicelib.core.db import (
+    CONFLICT_ATTEMPTS,
+    Unanswered,
+    backoff,
+    cancellation_reasons,
+    connection,
+    contended,
+    update_if,
+)
 from chalicelib.core.errors import QUOTA_LOW, ApiError, not_found
 
 log = logging.getLogger(__name__)
@@ -122,13 +132,18 @@ def debit(application_id: str, channel: str, cost: int, spread: int = 0) -> Debi
 def _take(application_id: str, channel: str, half: int, units: int, minute: str) -> bool:
     """One conditional UpdateItem on one half: False if that half is short. Sent once (never
     again by botocore: a second ADD would take the units twice, or fail its condition and refuse
-    a send already paid for); an unknown outcome raises Unanswered (503), and if the units were
-    taken, the journal shows them and the reconciler gives them back."""
+    a send already paid for). An unknown outcome counts as taken (see the module's docstring):
+    the client is not told 503 for Kirim's own bookkeeping, and the reconciler settles it."""
     actions = [Quota.balance.add(-units), Quota.journal[minute].set((Quota.journal[minute] | 0) + units),
                Quota.due_part.set(DUE_PART), Quota.due.set(Quota.due | minute)]
-    # A conflict is the reconciler's transaction holding the item for a moment.
-    return update_if(Quota(quota_key(QUOTA, application_id, channel, half)), actions, Quota.balance >= units,
-                     once=True)
+    try:
+        # A conflict is the reconciler's transaction holding the item for a moment.
+        return update_if(Quota(quota_key(QUOTA, application_id, channel, half)), actions, Quota.balance >= units,
+                         once=True)
+    except Unanswered:
+        log.warning("a quota debit went unanswered; counted as taken, the reconciler settles it", extra={
+            "application_id": application_id, "channel": channel, "half": half, "units": units, "minute": minute})
+        return True
 
 
 def undo_debit(application_id: str, channel: str, taken: Debit) -> bool:
@@ -296,8 +311,8 @@ def reconcile_half(application_id: str, channel: str, half: int, now: datetime |
         if moved:
             q_actions.append(Quota.balance.add(moved))
             if moved < 0:
-                # A settlement came after its minute was reconciled (the stream lagged past
-                # GRACE): take the units back, but never below zero.
+                # A debit that went unanswered and never landed, or a settlement after its minute
+                # was reconciled (the stream lagged past GRACE): take the units, never below zero.
                 q_condition &= Quota.balance >= -moved
         q_actions += _due_actions(Quota, q_rest) if (quota.due or q_rest) else []
 

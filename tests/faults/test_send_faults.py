@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from chalicelib.applications import quota
 from chalicelib.messages.models import Message
@@ -176,22 +177,50 @@ def _give_backs(call: dict) -> bool:
 
 
 @pytest.mark.parametrize("balance", [1000, 1])
-def test_a_debit_whose_answer_was_lost_is_taken_once_and_given_back_by_the_reconciler(shop, frozen_clock, monkeypatch,
-                                                                                     balance):
+def test_a_debit_whose_answer_was_lost_is_taken_once_and_the_send_goes_on(shop, frozen_clock, monkeypatch, balance):
     """The debit happened, its answer was lost. botocore used to send it again: the units were
     taken twice (1000 -> 998), or at a balance of 1 the second try failed its condition and the
-    paid-for send was refused "Quota not enough". Now it is sent once: the client hears 503 (try
-    again), the units were taken once and the reconciler gives them back."""
+    paid-for send was refused "Quota not enough". Then it was sent once and the client heard 503.
+    Now it counts as taken: the send goes on, and the reconciler finds nothing to square."""
     set_quota(shop.app_id, "sms", balance)       # half 0 holds the odd unit, and is tried first
     monkeypatch.setattr(ledger, "shard_of", lambda message_id: 0)
     with faults.injected("dynamodb", "UpdateItem", lose_answer=True, when=_debits) as fault:
-        assert_oca_error(_send(shop), 503, 57)
-    assert fault.hits == 1 and _messages(shop) == []
-    assert shop.quota("sms") == balance - 1
+        answer = _send(shop)
+    assert fault.hits == 1 and answer.status_code == 200, answer.json_body
+    assert _messages(shop) == [answer.json_body["msg_uid"]] and shop.quota("sms") == balance - 1
     settle_changes()
     frozen_clock.advance(quota.GRACE.total_seconds() + 60)
-    assert quota.reconcile(shop.app_id, "sms") == 1
-    assert shop.quota("sms") == balance
+    assert quota.reconcile(shop.app_id, "sms") == 0
+    assert shop.quota("sms") == balance - 1
+
+
+def _unanswered_unmade(call: dict) -> None:
+    raise ReadTimeoutError(endpoint_url="injected: no answer, and the call never reached DynamoDB")
+
+
+@pytest.mark.parametrize("balance", [1000, 1])
+def test_a_debit_that_went_unanswered_and_never_landed_is_taken_by_the_reconciler(shop, frozen_clock, monkeypatch,
+                                                                                  balance):
+    """No answer, and the debit never landed: the send counts it as taken and goes on (200, sent
+    once). Its message says it paid, the journal does not: after GRACE the reconciler takes the
+    unit. At a balance of 1 another send takes the last unit first; the reconciler then waits
+    (never below zero) and takes it at the next top-up."""
+    set_quota(shop.app_id, "sms", balance)
+    monkeypatch.setattr(ledger, "shard_of", lambda message_id: 0)
+    with faults.injected("dynamodb", "UpdateItem", action=_unanswered_unmade, times=1, when=_debits) as fault:
+        answer = _send(shop)
+    assert fault.hits == 1 and answer.status_code == 200, answer.json_body
+    assert _messages(shop) == [answer.json_body["msg_uid"]] and shop.quota("sms") == balance
+    if balance == 1:
+        assert _send(shop).status_code == 200 and shop.quota("sms") == 0
+    settle_changes()
+    frozen_clock.advance(quota.GRACE.total_seconds() + 60)
+    if balance == 1:
+        assert quota.reconcile(shop.app_id, "sms") == 0 and shop.quota("sms") == 0
+        quota.top_up(shop.app_id, "sms", 10)
+        frozen_clock.advance(60)
+    assert quota.reconcile(shop.app_id, "sms") == -1
+    assert shop.quota("sms") == (balance - 1 if balance > 1 else 9)
 
 
 def test_a_give_back_whose_answer_was_lost_gives_back_once(shop, frozen_clock):
