@@ -240,7 +240,7 @@ function MessageDialog({ applicationId, messageId, zone, onClose }: { applicatio
                     <StatusBadge status={m.status} />
                   </Fact>
                   {outcome(m.status) === 'failed' && (
-                    <Fact label={t('Why it failed')} testid="failure-reason">
+                    <Fact label={t('Why it failed')} testid="failure-reason" class="prose">
                       {t(failureReason(m.channel, failedAt?.provider_status))}
                     </Fact>
                   )}
