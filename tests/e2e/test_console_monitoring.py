@@ -164,6 +164,7 @@ def test_yesterday_is_the_applications_yesterday_in_the_url(stack, signed_in):
     expect(page.get_by_test_id("message-count")).to_contain_text("0 messages")
     page.reload()
     expect(page.get_by_role("button", name="Yesterday")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("message-count")).to_contain_text("0 messages")  # the reload's own request is done
     with page.expect_request(lambda r: "/messages?" in r.url and "from=" in r.url) as asked:
         page.get_by_role("button", name="Today").click()
     query = urllib.parse.parse_qs(urllib.parse.urlparse(asked.value.url).query)
