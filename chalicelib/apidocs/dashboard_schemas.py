@@ -86,8 +86,9 @@ SCHEMAS: dict[str, Schema] = {
                                "quota_remaining": INT, "token": nullable(ref("ChannelToken"))},
                               ["channel", "status", "quota_remaining", "token"]),
     "Application": obj({"application_id": string(), "name": string(), "created_at": TIME,
+                        "timezone": string(description="IANA: the zone its days and the console's dates are in"),
                         "channels": array(ref("ApplicationChannel"))},
-                       ["application_id", "name", "created_at", "channels"]),
+                       ["application_id", "name", "created_at", "timezone", "channels"]),
     "ApplicationList": _list_of("Application"),
     "GeneratedToken": obj({"channel": ref("Channel"), "token": string(description="shown this once; the "
                                                                                   "channel's old token stopped"),
@@ -224,12 +225,17 @@ SCHEMAS: dict[str, Schema] = {
                        ["message_id", "channel", "target", "status", "created_at", "updated_at"]),
     "MessageHistoryEntry": obj({"status": ref("StatusWord"), "at": TIME, "provider_status": nullable(string())},
                                ["status", "at", "provider_status"]),
-    "MessageDetail": {"allOf": [ref("MessageItem"), obj({"history": array(ref("MessageHistoryEntry")),
-                                                         "callbacks": array(ref("Delivery"))},
-                                                        ["history", "callbacks"])]},
+    "MessageDetail": {"allOf": [ref("MessageItem"), obj({
+        "body": nullable(string(description="the text sent (SMS, SMS OTP, email); digit runs of an SMS OTP masked")),
+        "body_masked": {"type": "boolean", "description": "true when body had its codes masked"},
+        "subject": nullable(string(description="an email's subject")),
+        "history": array(ref("MessageHistoryEntry")), "callbacks": array(ref("Delivery"))},
+        ["body", "body_masked", "subject", "history", "callbacks"])]},
     "MessagePage": obj({"items": array(ref("MessageItem")),
-                        "next_cursor": nullable(string(description="pass as ?cursor= for the next page"))},
-                       ["items", "next_cursor"]),
+                        "next_cursor": nullable(string(description="pass as ?cursor= for the next page")),
+                        "total": nullable(INT | {"description": "messages of the filter, from the daily counters; "
+                                                                "null with a recipient or a range cut inside a day"})},
+                       ["items", "next_cursor", "total"]),
     "OverviewDay": obj({"date": string(format="date", description="a day in the application's time zone"),
                         "total": INT, "success": INT, "failed": INT}, ["date", "total", "success", "failed"]),
     "OverviewChannel": obj({

@@ -475,6 +475,8 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
             "Messages, filtered and paged", ("200", "MessagePage"),
             parameters=[APP_ID, {"name": "channel", "in": "query", "schema": string()},
                         {"name": "status", "in": "query", "schema": string(), "description": "comma-separated"},
+                        {"name": "recipient", "in": "query", "schema": string(), "description":
+                         "a phone number in any form the send routes take (0812..., 62812..., +62 812-...) or an email"},
                         *RANGE, {"name": "order", "in": "query", "schema": string(enum=["desc", "asc"])},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                         {"name": "cursor", "in": "query", "schema": string()}])},

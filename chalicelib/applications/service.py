@@ -96,7 +96,7 @@ def render(app: Application) -> dict[str, Any]:
             "token": token,
         })
     return {"application_id": app.application_id, "name": app.name, "created_at": app.created_at,
-            "channels": channels}
+            "timezone": app.zone(), "channels": channels}
 
 
 def top_up(application_id: str, channel: str, amount: int) -> int:

@@ -3,6 +3,8 @@
             `by_app` (all channels) and `by_status` (one channel and status) for monitoring.
             Those three are written in SHARDS partitions each (`...#<n>`, n from the id), so that
             one busy application's writes spread; a reader merges its SHARDS partitions by id.
+            Query `by_recipient` (one recipient's messages: the console's search), also in SHARDS
+            partitions, projecting only what the message list shows.
             Query `by_sweep` (sparse) for messages whose dispatch is not settled yet.
             Message ids are ULIDs, so ids sort by time and a time range is a key range.
             Its stream (old and new images) feeds messages.changes.
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import KeysOnlyProjection
+from pynamodb.indexes import IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core.db import index, numbers, plain, strings, table
@@ -55,12 +57,23 @@ def status_key(application_id: str, channel: str, status: str, shard: int) -> st
     return f"{application_id}#{channel}#{status}#{shard}"
 
 
-def index_keys(application_id: str, channel: str, status: str, message_id: str) -> dict[str, str]:
-    """The attributes that place a new message in its index partitions."""
+def recipient_key(application_id: str, target: str, shard: int) -> str:
+    """`by_recipient`'s partition key: the target as the send path normalised it (E.164, or the
+    address with its domain lowercased). The application id has a fixed length and the shard is
+    one digit, so a '#' inside an address cannot make two keys meet."""
+    return f"{application_id}#{target}#{shard}"
+
+
+def index_keys(application_id: str, channel: str, status: str, message_id: str,
+               target: str | None = None) -> dict[str, str]:
+    """The attributes that place a new message in its index partitions (`by_recipient` with a target)."""
     shard = shard_of(message_id)
-    return {"app_shard": app_shard_key(application_id, shard),
+    keys = {"app_shard": app_shard_key(application_id, shard),
             "app_channel": app_channel_shard_key(application_id, channel, shard),
             "app_channel_status": status_key(application_id, channel, status, shard)}
+    if target is not None:
+        keys["app_recipient"] = recipient_key(application_id, target, shard)
+    return keys
 
 
 def app_partitions(application_id: str) -> list[str]:
@@ -69,6 +82,10 @@ def app_partitions(application_id: str) -> list[str]:
 
 def app_channel_partitions(application_id: str, channel: str) -> list[str]:
     return [app_channel_shard_key(application_id, channel, n) for n in range(SHARDS)]
+
+
+def recipient_partitions(application_id: str, target: str) -> list[str]:
+    return [recipient_key(application_id, target, n) for n in range(SHARDS)]
 
 
 def status_partitions(application_id: str, channel: str, status: str) -> list[str]:
@@ -120,6 +137,7 @@ class Message(Model):
     app_shard = UnicodeAttribute()                     # app_shard_key()
     app_channel = UnicodeAttribute()                   # app_channel_shard_key()
     app_channel_status = UnicodeAttribute(null=True)   # status_key(), kept with status
+    app_recipient = UnicodeAttribute(null=True)        # recipient_key(); absent on messages sent before it
     day = UnicodeAttribute()                # local day of created_at: the counter it counts in
     cost = NumberAttribute(default=1)       # quota units debited (SMS segments), refunded on rejection
     provider = UnicodeAttribute(null=True)
@@ -145,6 +163,9 @@ class Message(Model):
     by_app_channel = index("by_app_channel", "app_channel", "message_id")
     by_app = index("by_app", "app_shard", "message_id")
     by_status = index("by_status", "app_channel_status", "message_id")
+    # Only the message list's fields: an index item of ~200 bytes, rewritten only when one of them changes.
+    by_recipient = index("by_recipient", "app_recipient", "message_id", projection=IncludeProjection(
+        ["application_id", "channel", "target", "status", "created_at", "updated_at"]))
     by_sweep = index("by_sweep", "sweep", "sweep_at", projection=KeysOnlyProjection())
 
     def history_entries(self) -> list[dict[str, Any]]:

@@ -47,10 +47,10 @@ def find(application_id: str, message_id: str, channel: str | None = None) -> Me
 
 
 def merged(partitions: list[tuple[Any, str, str]], low: str, high: str, *, descending: bool = False,
-           after: str | None = None, limit: int | None = None) -> Iterator[Message]:
+           after: str | None = None, limit: int | None = None, where: Any = None) -> Iterator[Message]:
     """The messages of several index partitions ((index, hash key attribute, value), as from
     `partitions`) with ids in [low, high], merged in id order, each once; `after`: only ids past it
-    (in the order read). Each partition reads at most `limit` items, lazily, in pages of about twice
+    (in the order read); `where`: a filter condition (read items still count in a page). Each partition reads at most `limit` items, lazily, in pages of about twice
     its share of `limit` and at least MIN_PAGE (a small page is read whole: the same calls whatever
     the spread): a page of 50 over 8 shards is usually 8 Queries and about 100 items."""
     page_size = None if limit is None else min(limit, _page_size(limit))
@@ -58,7 +58,8 @@ def merged(partitions: list[tuple[Any, str, str]], low: str, high: str, *, desce
     def read(index: Any, attribute: str, value: str) -> Iterator[Message]:
         start = {attribute: {"S": value}, "message_id": {"S": after}} if after else None
         return iter(index.query(value, Message.message_id.between(low, high), scan_index_forward=not descending,
-                                limit=limit, last_evaluated_key=start, page_size=page_size))
+                                limit=limit, last_evaluated_key=start, page_size=page_size,
+                                filter_condition=where))
 
     streams = [read(*partition) for partition in partitions]
     return heapq.merge(*streams, key=lambda m: m.message_id, reverse=descending)

@@ -38,5 +38,5 @@ def overview(application_id: str, app_channels: list[str], query: dict[str, str]
                        "pending": total - success - failed, "success_rate": _rate(success, total),
                        "failed_rate": _rate(failed, total), "by_status": by_status, "series": series})
     latest = list_messages(application_id, app_channels, {**query, "order": "desc", "limit": str(LATEST)},
-                           timezone_name, span=span)["items"]
+                           timezone_name, span=span, with_total=False)["items"]
     return {"from": clock.iso(span.start), "to": clock.iso(span.end), "channels": result, "latest": latest}

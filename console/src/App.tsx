@@ -68,6 +68,13 @@ function Root() {
     if (signedIn) refreshApps().catch(() => undefined);
   }, [signedIn]);
 
+  // The list comes newest first: pin the application shown first, so that one created later (here or in
+  // another tab) does not take its place in the selector on the next refresh.
+  const firstId = apps?.[0]?.application_id;
+  useEffect(() => {
+    if (selected === null && firstId) setSelected(firstId);
+  }, [selected, firstId]);
+
   const page = route.path[0] || 'overview';
   // Signed in on the sign-in page: go to the Overview; signed out anywhere else: sign in.
   useEffect(() => {

@@ -499,21 +499,23 @@ export function CopyButton({ value, label }: { value: string; label?: string }) 
 }
 
 // ---------------------------------------------------------------- date range (presets + custom)
-export type RangePreset = 'today' | '7' | '30' | 'custom';
+export type RangePreset = 'today' | 'yesterday' | '7' | '30' | 'custom';
 export interface DateRange {
   preset: RangePreset;
   from: string;
   to: string;
 }
-export function presetRange(preset: RangePreset, custom?: { from: string; to: string }): DateRange {
-  const today = isoDay(new Date());
+/** A preset's days, counted in `zone` (the application's time zone) when given. */
+export function presetRange(preset: RangePreset, custom?: { from: string; to: string }, zone?: string): DateRange {
+  const today = isoDay(new Date(), zone);
   if (preset === 'today') return { preset, from: today, to: today };
-  if (preset === '7') return { preset, from: daysAgo(6), to: today };
-  if (preset === '30') return { preset, from: daysAgo(29), to: today };
-  return { preset, from: custom?.from || daysAgo(6), to: custom?.to || today };
+  if (preset === 'yesterday') return { preset, from: daysAgo(1, zone), to: daysAgo(1, zone) };
+  if (preset === '7') return { preset, from: daysAgo(6, zone), to: today };
+  if (preset === '30') return { preset, from: daysAgo(29, zone), to: today };
+  return { preset, from: custom?.from || daysAgo(6, zone), to: custom?.to || today };
 }
 
-export function DateRangePicker({ value, onChange }: { value: DateRange; onChange: (r: DateRange) => void }) {
+export function DateRangePicker({ value, onChange, zone }: { value: DateRange; onChange: (r: DateRange) => void; zone?: string }) {
   const t = useT();
   const [from, setFrom] = useState(value.from);
   const [to, setTo] = useState(value.to);
@@ -523,6 +525,7 @@ export function DateRangePicker({ value, onChange }: { value: DateRange; onChang
   }, [value.from, value.to]);
   const presets: [RangePreset, string][] = [
     ['today', t('Today')],
+    ['yesterday', t('Yesterday')],
     ['7', t('7 days')],
     ['30', t('30 days')],
     ['custom', t('Custom')],
@@ -534,7 +537,7 @@ export function DateRangePicker({ value, onChange }: { value: DateRange; onChang
       <legend>{t('Date range')}</legend>
       <div class="segmented">
         {presets.map(([p, label]) => (
-          <button type="button" key={p} class={value.preset === p ? 'on' : ''} aria-pressed={value.preset === p} onClick={() => onChange(presetRange(p, { from, to }))}>
+          <button type="button" key={p} class={value.preset === p ? 'on' : ''} aria-pressed={value.preset === p} onClick={() => onChange(presetRange(p, { from, to }, zone))}>
             {label}
           </button>
         ))}

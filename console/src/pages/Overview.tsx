@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { appPath, get } from '../api/client';
 import type { Channel, MessageItem, Overview as OverviewData, OverviewChannel } from '../api/types';
-import { CHANNEL_LABEL } from '../channels';
+import { CHANNEL_LABEL, STATUS_WORDS } from '../channels';
 import { formatDate, formatNumber, formatPercent, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
-import { Card, DateRangePicker, PageHeader, Select, Table, WhenLoaded, presetRange, useLoad, type DateRange } from '../ui';
+import { Card, DateRangePicker, PageHeader, Select, StatusBadge, Table, WhenLoaded, presetRange, useLoad, type DateRange } from '../ui';
 import { NoApplication, messageColumns } from './common';
 import { drawDailyChart } from '../chart';
 
@@ -41,7 +41,8 @@ export function Overview() {
   const { lang } = useLang();
   const { app } = useSession();
   const [channel, setChannel] = useState<'' | Channel>('');
-  const [range, setRange] = useState<DateRange>(() => presetRange('7'));
+  // Days are the application's (its counters are kept per local day): a UTC laptop must not lose 00:00-07:00 WIB.
+  const [range, setRange] = useState<DateRange>(() => presetRange('7', undefined, app?.timezone));
   useEffect(() => setChannel(''), [app?.application_id]);
   const loaded = useLoad<OverviewData>(
     app
@@ -60,7 +61,7 @@ export function Overview() {
       <PageHeader title={t('Overview')} />
       <div class="filters card">
         <Select label={t('Channel')} name="channel" value={channel} options={channelOptions} onChange={setChannel} />
-        <DateRangePicker value={range} onChange={setRange} />
+        <DateRangePicker value={range} onChange={setRange} zone={app.timezone} />
       </div>
       <WhenLoaded loaded={loaded} data={loaded.data}>
         {(data) => <OverviewBody data={data} lang={lang} busy={loaded.loading} />}
@@ -82,10 +83,33 @@ function OverviewBody({ data, lang, busy }: { data: OverviewData; lang: 'en' | '
       <Card title={t('Daily messages by status')}>
         <DailyChart series={sum.series} lang={lang} />
       </Card>
+      <Card title={t('Messages by status')}>
+        <StatusBreakdown channels={data.channels} lang={lang} />
+      </Card>
       <Card title={t('Latest messages')}>
         <LatestTable items={data.latest} />
       </Card>
     </div>
+  );
+}
+
+/** Each channel's messages by its own status words (the guide's, in its order), zeros included. */
+function StatusBreakdown({ channels, lang }: { channels: OverviewChannel[]; lang: 'en' | 'id' }) {
+  return (
+    <dl class="breakdown" data-testid="status-breakdown">
+      {channels.map((c) => (
+        <div key={c.channel} data-channel={c.channel}>
+          <dt>{CHANNEL_LABEL[c.channel]}</dt>
+          <dd>
+            {STATUS_WORDS[c.channel].map((word) => (
+              <span key={word} data-status={word}>
+                <StatusBadge status={word} /> {formatNumber(c.by_status[word] || 0, lang)}
+              </span>
+            ))}
+          </dd>
+        </div>
+      ))}
+    </dl>
   );
 }
 
@@ -131,13 +155,14 @@ function DailyChart({ series, lang }: { series: Totals['series']; lang: 'en' | '
 export function LatestTable({ items }: { items: MessageItem[] }) {
   const t = useT();
   const { lang } = useLang();
+  const zone = useSession().app?.timezone;
   return (
     <Table testid="latest-messages" label={t('Latest messages')} rows={items} rowKey={(m) => m.message_id}
       empty={{ message: t('No messages in this range yet.') }}
       columns={[
         { label: t('Message ID'), class: 'mono', cell: (m) => <a href={`#/monitoring/${encodeURIComponent(m.message_id)}`}>{m.message_id}</a> },
         ...messageColumns(t),
-        { label: t('Time'), cell: (m) => formatTime(m.created_at, lang) },
+        { label: t('Time'), cell: (m) => formatTime(m.created_at, lang, zone) },
       ]}
     />
   );

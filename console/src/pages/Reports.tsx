@@ -134,8 +134,9 @@ function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: 
   const [channel, setChannel] = useState<Channel>(channels[0]);
   const [statuses, setStatuses] = useState<StatusWord[]>([]);
   const [format, setFormat] = useState<ReportFormat>('xlsx');
-  const [from, setFrom] = useState(daysAgo(29));
-  const [to, setTo] = useState(isoDay(new Date()));
+  const zone = useSession().app?.timezone; // the report's days are the application's
+  const [from, setFrom] = useState(daysAgo(29, zone));
+  const [to, setTo] = useState(isoDay(new Date(), zone));
   const { errors, setErrors, general, busy, run, reset } = useSubmit();
   useEffect(() => {
     if (open) {

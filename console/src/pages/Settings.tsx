@@ -46,6 +46,7 @@ interface SettingsForm {
 const toForm = (s: SettingsData): SettingsForm => ({ sender_ids: s.sender_ids.join('\n'), timezone: s.timezone, rate_limit: String(s.rate_limit), callback_url: s.callback_url || '' });
 
 function SendingSettings({ applicationId }: { applicationId: string }) {
+  const { refreshApps } = useSession();
   const t = useT();
   const loaded = useLoad((signal) => get<SettingsData>(appPath(applicationId) + '/settings', undefined, signal), [applicationId]);
   const [form, setForm] = useState<SettingsForm | null>(null);
@@ -81,6 +82,8 @@ function SendingSettings({ applicationId }: { applicationId: string }) {
       if (fresh.callback_secret) setSecret(fresh.callback_secret);
       loaded.setData({ ...fresh, callback_secret: undefined });
       setForm(toForm(fresh));
+      // Every page counts its days in the application's zone: they read it from the application list.
+      if (body.timezone) refreshApps().catch(() => undefined);
       setMessage({ kind: 'success', text: t('Settings saved.') });
     } catch (err) {
       if (err instanceof ApiError) {
