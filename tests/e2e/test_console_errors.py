@@ -161,7 +161,7 @@ def test_server_and_network_failures_on_submit_say_so(signed_in, stack, screensh
     page.unroute(route)
     page.route(route, lambda r: r.abort() if r.request.method == "POST" else r.continue_())
     page.get_by_role("button", name=words["submit"], exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text=words["network"])).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text=words["network"])).to_be_in_viewport()
     expect(page.get_by_text(words["fix"])).to_have_count(0)
     expect(page.locator(".field-error")).to_have_count(0)
     assert axe_serious(page) == []

@@ -246,8 +246,13 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
   const [busy, setBusy] = useState(false);
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
   const errors = useMemo(() => fieldMessages(faults, t), [faults, t]);
+  // After a failed submit: the first field at fault, or the server's or network's failure said at the top
+  // (Submit may be far below it), comes into view.
+  const serverRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    if (focusTick) focusFirstError();
+    if (!focusTick) return;
+    if (serverRef.current) serverRef.current.scrollIntoView({ block: 'center' });
+    else focusFirstError();
   }, [focusTick]);
   // The session ended: keep what was typed in this tab, so signing in again brings it back.
   useEffect(
@@ -303,6 +308,7 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
       // Nothing in the form is at fault: say what happened, and keep the fields as they are.
       setFaults([]);
       setServerError(errorText(err, t));
+      setFocusTick((n) => n + 1);
     } else showFaults(faultsOf(err));
   };
 
@@ -345,7 +351,11 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
           {t('Rejection reason')}: {tpl.rejection_reason}
         </Alert>
       )}
-      {serverError && <Alert>{serverError}</Alert>}
+      {serverError && (
+        <div ref={serverRef} data-testid="server-error">
+          <Alert>{serverError}</Alert>
+        </div>
+      )}
       {faults.length > 0 && (
         <Alert>
           <strong>{t('Please fix the highlighted fields.')}</strong>
