@@ -171,3 +171,22 @@ export function summaryLine(fault: Fault, t: T): string {
   const label = fieldLabel(fault.field, t);
   return label ? `${label}: ${reasonText(fault, t)}` : reasonText(fault, t);
 }
+
+// Meta's review words (rejected_reason; PAUSED and DISABLED with their reason after a colon), in words.
+const REJECTIONS: Record<string, string> = {
+  INVALID_FORMAT: 'The template does not follow WhatsApp’s format rules.',
+  TAG_CONTENT_MISMATCH: 'The words do not match the chosen category.',
+  INCORRECT_CATEGORY: 'The words do not match the chosen category.',
+  CATEGORY_NOT_AVAILABLE: 'This category cannot be used for this account.',
+  PROMOTIONAL: 'It reads as promotion: choose the Marketing category.',
+  ABUSIVE_CONTENT: 'WhatsApp found content it does not allow.',
+  SCAM: 'WhatsApp found content it does not allow.',
+  PAUSED: 'WhatsApp paused this template after customers’ feedback.',
+  DISABLED: 'WhatsApp disabled this template after customers’ feedback.',
+};
+
+/** Why WhatsApp refused, paused or disabled a template, in the reader's language (never Meta's code). */
+export function rejectionText(reason: string, t: T): string {
+  const word = reason.split(':')[0].trim().toUpperCase();
+  return t(REJECTIONS[word] || 'WhatsApp refused this template. Check its words and try again.');
+}

@@ -315,6 +315,13 @@ const ID: Record<string, string> = {
   'The email or password is wrong.': 'Email atau kata sandi salah.',
   'Check this value.': 'Periksa isian ini.',
   'Kirim had a problem on its side. Try again in a moment.': 'Kirim sedang mengalami gangguan. Coba lagi sebentar lagi.',
+  'The template does not follow WhatsApp’s format rules.': 'Template belum sesuai aturan format WhatsApp.',
+  'The words do not match the chosen category.': 'Isi pesan tidak sesuai dengan kategori yang dipilih.',
+  'This category cannot be used for this account.': 'Kategori ini tidak dapat dipakai untuk akun ini.',
+  'It reads as promotion: choose the Marketing category.': 'Isinya terbaca sebagai promosi: pilih kategori Marketing.',
+  'WhatsApp found content it does not allow.': 'WhatsApp menemukan isi yang tidak diizinkan.',
+  'WhatsApp paused this template after customers’ feedback.': 'WhatsApp menjeda template ini karena masukan dari pelanggan.',
+  'WhatsApp disabled this template after customers’ feedback.': 'WhatsApp menonaktifkan template ini karena masukan dari pelanggan.',
 };
 
 export function storedLang(): Lang {

@@ -58,7 +58,7 @@ def owner(stack) -> dict:
     status, app, _ = stack.request("POST", "/applications", {"name": "Batik Pekalongan", "channels": ["whatsapp", "sms"]},
                                    session)
     assert status == 201, app
-    return {"email": email, "application_id": app["application_id"]}
+    return {"email": email, "application_id": app["application_id"], "session": session}
 
 
 def _page(browser, stack, lang: str, width: int):
@@ -286,3 +286,25 @@ def test_register_checks_the_password_length_in_the_pages_language(browser, stac
     page.screenshot(path=str(screenshot_dir / f"register-password-{lang}-{width}.png"), full_page=True)
     watched.assert_clean()
     context.close()
+
+
+def test_a_rejection_is_told_in_words_not_metas_code(signed_in, stack, owner):
+    lang, width, watched = signed_in
+    page, expect = watched.page, _expect()
+    base = f"/applications/{owner['application_id']}/whatsapp/templates"
+    # The simulator rejects a template whose name starts with reject_ (reason INVALID_FORMAT).
+    status, body, _ = stack.request("POST", base, {
+        "name": f"reject_{lang}_{width}", "language": "id", "category": "UTILITY", "accept_terms": True,
+        "submit": True, "body": {"text": "Halo kak, pesanan sudah dikirim"}}, owner["session"])
+    assert status == 201, body
+    words = {"en": "The template does not follow WhatsApp’s format rules.",
+             "id": "Template belum sesuai aturan format WhatsApp."}[lang]
+    page.goto(f"{stack.console}#/templates")
+    for _ in range(20):  # the review lands within seconds; the list shows it when read again
+        if page.get_by_text(words).count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    expect(page.get_by_text(words).first).to_be_visible()
+    assert "INVALID_FORMAT" not in page.locator("main").inner_text()
+    watched.assert_clean()

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, appPath, get, onUnauthorized, patch, post } from '../api/client';
 import type { ButtonType, HeaderFormat, OtpType, Preview, PreviewRequest, Template, TemplateButton, TemplateCategory, TemplateForm, TemplateLanguage } from '../api/types';
-import { type Fault, faultsOf, fieldMessages, isServerFault, summaryLine } from '../errors';
+import { type Fault, faultsOf, fieldMessages, isServerFault, rejectionText, summaryLine } from '../errors';
 import { useLang, useT } from '../i18n';
 import { navigate } from '../router';
 import { Alert, Card, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, TextArea, TextInput, errorText, useId, useLoad } from '../ui';
@@ -348,7 +348,7 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
       <PageHeader title={tpl ? `${t('Edit')}: ${tpl.name}` : t('Add Template')}>{tpl && <StatusBadge status={tpl.status} />}</PageHeader>
       {tpl?.rejection_reason && (
         <Alert kind="warning">
-          {t('Rejection reason')}: {tpl.rejection_reason}
+          {t('Rejection reason')}: {rejectionText(tpl.rejection_reason, t)}
         </Alert>
       )}
       {serverError && (
