@@ -145,6 +145,18 @@ export function reasonText(fault: Fault, t: T): string {
       return t('The email or password is wrong.');
     case 'too_many_requests':
       return t('Too many requests. Wait a moment and try again.');
+    case 'item_count':
+      return t('Give at most {n} items.', { n: num(p.max) });
+    case 'sender_id_format':
+      return t('Each sender ID has 1 to 11 letters, digits, spaces, - _ or .');
+    case 'timezone_invalid':
+      return t('Enter a time zone such as Asia/Jakarta.');
+    case 'placeholder_format':
+      return t('Write placeholders as {{name}}: letters, digits and _, starting with a letter.');
+    case 'script_too_long':
+      return t('The script is too long for one call. Shorten it or use fewer variables.');
+    case 'report_too_large':
+      return t('This report would be too large. Choose a shorter date range or fewer statuses.');
   }
   return t('Check this value.');
 }

@@ -100,3 +100,15 @@ def test_ocas_channel_routes_keep_ocas_bodies(shop: Shop):
     (error,) = response.json_body["errors"]
     assert set(error) == {"message", "code"} and error["code"] == "39"
     assert all(set(detail) <= {"value", "msg", "param", "location"} for detail in error["message"])
+
+
+def test_settings_errors_carry_reasons_with_their_ranges(shop: Shop):
+    path = f"/applications/{shop.app_id}/settings"
+    rate = shop.api.call("PUT", path, {"rate_limit": 0}, shop.session)
+    assert_dashboard_error(rate, 406, BAD_PARAMETER, "rate_limit")
+    assert rate.json_body["errors"][0]["reason"] == "out_of_range"
+    assert rate.json_body["errors"][0]["params"]["min"] == 1
+    zone = shop.api.call("PUT", path, {"timezone": "Mars/Olympus"}, shop.session)
+    assert zone.json_body["errors"][0]["reason"] == "timezone_invalid"
+    url = shop.api.call("PUT", path, {"callback_url": "ftp://toko.example/cb"}, shop.session)
+    assert url.json_body["errors"][0]["reason"] == "https_required"
