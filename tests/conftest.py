@@ -154,9 +154,19 @@ def assert_oca_error(response, status: int, code: int, field: str | None = None)
 
 
 def assert_dashboard_error(response, status: int, code: int, field: str | None = None) -> None:
-    """The dashboard API's one shape: {"errors": [{"message": str, "code": int, "field"?: str}]}."""
-    assert not isinstance((response.json_body or {}).get("errors", [{}])[0].get("message"), list), response.body
-    assert_oca_error(response, status, code, field)
+    """The dashboard API's one shape: {"errors": [{"message": str, "code": int, "field"?: str, "reason": str,
+    "params"?: {}}, ...]}: every item has its machine-readable reason; a form's check may list several
+    (then `field` is one of them)."""
+    assert response.status_code == status, (response.status_code, response.body)
+    body = response.json_body
+    assert isinstance(body, dict) and list(body) == ["errors"] and body["errors"], body
+    for error in body["errors"]:
+        assert isinstance(error["message"], str) and error["message"], body
+        assert isinstance(error["reason"], str) and error["reason"], body
+        assert set(error) <= {"message", "code", "field", "reason", "params"}, body
+    assert body["errors"][0]["code"] == code, body
+    if field is not None:
+        assert field in [e.get("field") for e in body["errors"]], body
 
 
 # Counting AWS calls and injecting faults need their hooks before the first botocore client exists.

@@ -26,14 +26,16 @@ class Principal:
 
 def register(email: str, password: str, name: str) -> User:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise bad_parameter("password", f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        raise bad_parameter("password", f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+                            "password_length", min=MIN_PASSWORD, max=MAX_PASSWORD)
     user = User(email, user_id=str(uuid.uuid4()), name=name,
                 password_hash=passwords.hash_password(password), created_at=clock.now_iso())
     try:
         user.save(condition=User.email.does_not_exist())
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise ApiError(CONFLICT, "An account with this email already exists", field="email") from None
+            raise ApiError(CONFLICT, "An account with this email already exists", field="email",
+                           reason="email_taken") from None
         raise
     return user
 

@@ -31,9 +31,13 @@ def _api_words(channel: str) -> list[str]:
 
 ERROR_SCHEMAS: dict[str, Schema] = {
     "DashboardError": obj({"errors": array(obj(
-        {"message": string(), "code": INT, "field": string(description="the request field at fault")},
-        ["message", "code"]), minItems=1, maxItems=1)}, ["errors"], additionalProperties=False,
-        description="Every error of the dashboard API (Kirim's own shape)."),
+        {"message": string(description="in English, for developers"), "code": INT,
+         "field": string(description="the request field at fault"),
+         "reason": string(description="a stable word for what is wrong (required, too_long, https_required...); "
+                                      "the console turns reason and field into text in the reader's language"),
+         "params": {"type": "object", "description": "the figures the reason needs, such as {\"max\": 60}"}},
+        ["message", "code", "reason"]), minItems=1)}, ["errors"], additionalProperties=False,
+        description="Every error of the dashboard API (Kirim's own shape); a form's check lists every fault."),
     "OcaValidationDetail": obj(
         {"value": {"description": "the value sent (left out when the field was not sent; long values cut)"},
          "msg": string(), "param": string(description="the field, as a path such as message.template.payload[0]"),

@@ -49,13 +49,15 @@ def version_condition(app: Application) -> Any:
 
 def _sender_ids(value: Any) -> set[str]:
     if not isinstance(value, list) or len(value) > MAX_SENDER_IDS:
-        raise bad_parameter("sender_ids", f"sender_ids must be a list of at most {MAX_SENDER_IDS} names")
+        raise bad_parameter("sender_ids", f"sender_ids must be a list of at most {MAX_SENDER_IDS} names",
+                            "item_count", min=0, max=MAX_SENDER_IDS)
     names = set()
     for name in value:
         # Alphanumeric sender ids are at most 11 characters on the handset (GSM 03.40).
         if not isinstance(name, str) or not 1 <= len(name.strip()) <= 11 or not all(
                 c.isascii() and (c.isalnum() or c in " -_.") for c in name):
-            raise bad_parameter("sender_ids", "each sender id is 1 to 11 letters, digits, spaces, - _ or .")
+            raise bad_parameter("sender_ids", "each sender id is 1 to 11 letters, digits, spaces, - _ or .",
+                                "sender_id_format")
         names.add(name.strip())
     return names
 
@@ -83,18 +85,21 @@ def _timezone(value: Any) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not isinstance(value, str) or not value or len(value) > 64:
-        raise bad_parameter("timezone", f"timezone must be an IANA name such as {DEFAULT_TIMEZONE}")
+        raise bad_parameter("timezone", f"timezone must be an IANA name such as {DEFAULT_TIMEZONE}",
+                            "timezone_invalid")
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise bad_parameter("timezone",
-                            f"Unknown time zone {value!r}; use an IANA name such as {DEFAULT_TIMEZONE}") from None
+                            f"Unknown time zone {value!r}; use an IANA name such as {DEFAULT_TIMEZONE}",
+                            "timezone_invalid") from None
     return value
 
 
 def _rate_limit(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RATE_LIMIT:
-        raise bad_parameter("rate_limit", f"rate_limit must be a whole number from 1 to {MAX_RATE_LIMIT}")
+        raise bad_parameter("rate_limit", f"rate_limit must be a whole number from 1 to {MAX_RATE_LIMIT}",
+                            "out_of_range", min=1, max=MAX_RATE_LIMIT)
     return value
 
 

@@ -1,7 +1,9 @@
 """Every error Kirim answers, in one place: the codes, their HTTP statuses, and the two bodies.
 
 - The dashboard API (/auth/*, /applications/*) is Kirim's own: one shape for every error,
-  {"errors": [{"message": str, "code": int, "field"?: str}]}; the console shows `field` by its input.
+  {"errors": [{"message": str, "code": int, "field"?: str, "reason": str, "params"?: {}}]}. `reason` is a
+  stable word the console turns into text in the reader's language (with `params`, e.g. {"max": 60});
+  `message` stays English for developers. A form's check may answer several errors at once.
 - OCA's channel routes answer what OCA documents (oca-api-reference.md 0.4 and 0.7), per version:
   a validation error is {"errors": [{"message": [{"value"?, "msg", "param", "location"}], "code": "39"}]},
   anything else {"errors": [{"message": str, "code": int}]}, with the code's documented HTTP status.
@@ -62,6 +64,26 @@ DIALECT_STATUS = {OCA_V1: {AUTH_HEADER_MISSING: 406}, OCA_WHATSAPP: {AUTH_HEADER
 # "low-balance" (5) where V1 says "Your Quota Is not Enough" (55).
 DIALECT_CODE = {OCA_V2: {QUOTA_LOW: BALANCE_LOW}, OCA_WHATSAPP: {QUOTA_LOW: BALANCE_LOW}}
 
+# Each code's `reason` when the raiser gives none (dashboard bodies only; OCA's bodies never carry it).
+DEFAULT_REASON = {
+    BALANCE_LOW: "balance_low",
+    TOO_MANY_REQUESTS: "too_many_requests",
+    INTERNAL: "internal",
+    INVALID_CREDENTIALS: "invalid_credentials",
+    AUTH_HEADER_MISSING: "auth_missing",
+    NOT_FOUND: "not_found",
+    BAD_PARAMETER: "invalid",
+    USER_NOT_FOUND: "user_not_found",
+    TOKEN_MISSING: "session_missing",
+    TOKEN_INVALID: "session_invalid",
+    ACCOUNT_EXPIRED: "account_expired",
+    QUOTA_LOW: "quota_low",
+    TOO_MANY_CONCURRENT: "too_many_concurrent",
+    TEMPLATE_NOT_FOUND: "template_not_found",
+    CONFLICT: "conflict",
+    UNPROCESSABLE: "unprocessable",
+}
+
 DEFAULT_MESSAGE = {
     BALANCE_LOW: "low-balance",
     TOO_MANY_REQUESTS: "Too Many Request",
@@ -92,24 +114,48 @@ class ApiError(ChaliceUnhandledError):
     It subclasses ChaliceUnhandledError because Chalice turns every other
     exception into its own 500 body before middleware can see it.
     `status` given here wins over the tables (413, 403, 410 are Kirim's own answers).
+    `others` are further errors answered with this one (every fault of a form at once).
     """
 
     def __init__(self, code: int, message: str | None = None, *, field: str | None = None,
-                 status: int | None = None, headers: dict[str, str] | None = None) -> None:
+                 status: int | None = None, headers: dict[str, str] | None = None,
+                 reason: str | None = None, params: dict[str, Any] | None = None) -> None:
         self.code = code
         self.message = message or DEFAULT_MESSAGE[code]
         self.field = field
+        self.reason = reason or DEFAULT_REASON.get(code, "error")
+        self.params = params
+        self.others: list[ApiError] = []
         self.explicit_status = status
         self.status = status or HTTP_STATUS[code]
         self.headers = headers or {}
         super().__init__(self.message)
 
-    def body(self) -> dict[str, Any]:
-        """The dashboard's body."""
+    def item(self) -> dict[str, Any]:
         error: dict[str, Any] = {"message": self.message, "code": self.code}
         if self.field is not None:
             error["field"] = self.field
-        return {"errors": [error]}
+        error["reason"] = self.reason
+        if self.params:
+            error["params"] = self.params
+        return error
+
+    def body(self) -> dict[str, Any]:
+        """The dashboard's body: this error, then its others."""
+        return {"errors": [self.item()] + [other.item() for other in self.others]}
+
+    @classmethod
+    def combined(cls, errors: list[ApiError]) -> ApiError:
+        """One error answering all of `errors` (the first gives the status), at most one per field."""
+        seen: set[str | None] = set()
+        unique = []
+        for error in errors:
+            if error.field not in seen:
+                seen.add(error.field)
+                unique.append(error)
+        first = unique[0]
+        first.others = unique[1:]
+        return first
 
     def status_for(self, dialect: str) -> int:
         if self.explicit_status:
@@ -149,8 +195,9 @@ def echoed(value: Any) -> Any:
     return value if isinstance(value, (int, float, bool)) or value is None else str(value)[:MAX_ECHOED_VALUE]
 
 
-def bad_parameter(field: str, message: str) -> ApiError:
-    return ApiError(BAD_PARAMETER, message, field=field)
+def bad_parameter(field: str, message: str, reason: str | None = None, **params: Any) -> ApiError:
+    """A 406 naming `field`; `reason` and `params` let the console say it in the reader's language."""
+    return ApiError(BAD_PARAMETER, message, field=field, reason=reason, params=params or None)
 
 
 def not_found(message: str | None = None) -> ApiError:
@@ -158,7 +205,8 @@ def not_found(message: str | None = None) -> ApiError:
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(BAD_PARAMETER, f"Request body is larger than {limit} bytes", field="body", status=413)
+    return ApiError(BAD_PARAMETER, f"Request body is larger than {limit} bytes", field="body", status=413,
+                    reason="too_large")
 
 
 # Chalice's own error responses ({"Code": "...", "Message": "..."}) mapped to OCA codes.

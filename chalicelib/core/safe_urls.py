@@ -86,7 +86,8 @@ def parse(url: str, field: str = "callback_url") -> Target:
     """The URL's parts, or a 406 naming the field, by the stage's rules (no resolution here)."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH or not url.isascii() or any(
             c.isspace() for c in url):
-        raise bad_parameter(field, f"{field} must be an https URL of at most {MAX_URL_LENGTH} characters")
+        raise bad_parameter(field, f"{field} must be an https URL of at most {MAX_URL_LENGTH} characters",
+                            "https_required")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -105,7 +106,7 @@ def parse(url: str, field: str = "callback_url") -> Target:
         return Target("http", host, port, path, loopback_ok=True)
     if parts.scheme != "https":
         hint = " (or http://127.0.0.1:<port> in the local stage)" if local else ""
-        raise bad_parameter(field, f"{field} must be an https URL{hint}")
+        raise bad_parameter(field, f"{field} must be an https URL{hint}", "https_required")
     port = port or 443
     allowed = sorted(get_settings().callback_ports)
     if port not in allowed:

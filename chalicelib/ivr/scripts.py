@@ -27,7 +27,8 @@ def create(application_id: str, body: dict[str, Any]) -> IvrScript:
     name = validation.string(body, "name", max_len=100)
     script = validation.string(body, "script", max_len=MAX_SCRIPT)
     if "{{" in PLACEHOLDER.sub("", script) or "}}" in PLACEHOLDER.sub("", script):
-        raise bad_parameter("script", "Placeholders are {{name}}: letters, digits and _, starting with a letter")
+        raise bad_parameter("script", "Placeholders are {{name}}: letters, digits and _, starting with a letter",
+                            "placeholder_format")
     _check_longest_call(script)
     from ulid import ULID
 
@@ -47,7 +48,7 @@ def _check_longest_call(script: str) -> None:
         raise bad_parameter("script", f"With every variable at its longest ({MAX_VALUE} characters), a call's SSML "
                                       f"would be {len(longest)} characters; End User Messaging takes {SSML_MAX}. "
                                       "Shorten the script, use fewer variables, or fewer & < > and quotes "
-                                      "(each is spoken as several characters)")
+                                      "(each is spoken as several characters)", "script_too_long")
 
 
 def list_for(application_id: str) -> Iterator[IvrScript]:

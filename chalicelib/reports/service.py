@@ -56,13 +56,15 @@ def create(application_id: str, app_channels: list[str], timezone_name: str, bod
         raise bad_parameter("format", "format is csv, csv.gz or xlsx (xls means xlsx)")
     for field in ("from", "to"):
         if not isinstance(body.get(field), str):
-            raise bad_parameter(field, f"{field} is required: a date (2026-11-27) or an ISO 8601 time")
+            raise bad_parameter(field, f"{field} is required: a date (2026-11-27) or an ISO 8601 time",
+                                "required")
     span = parse_range({"from": body["from"], "to": body["to"]}, timezone_name)
     statuses = sorted(set(statuses), key=words.index)
     total = expected_rows(application_id, channel, statuses, span)
     if total > MAX_ROWS:
         raise bad_parameter("to", f"this range holds about {total:,} messages of those statuses; a report holds "
-                                  f"at most {MAX_ROWS:,}: make the range shorter or ask for fewer statuses")
+                                  f"at most {MAX_ROWS:,}: make the range shorter or ask for fewer statuses",
+                            "report_too_large", max=MAX_ROWS)
     from ulid import ULID
 
     report = Report(application_id, str(ULID()), name=name, channel=channel, statuses=statuses,

@@ -1,7 +1,7 @@
 """Meta's rules for WhatsApp message templates, on Kirim's template dict (docs/whatsapp-templates.md).
 
 check_draft is what "Save as Draft" needs; check_submit is every rule Meta applies at review, so a template
-Meta would refuse is refused here first, each failure naming its field (406, code 39); to_meta is the
+Meta would refuse is refused here first, every failure at once, each naming its field (406, code 39); to_meta is the
 `POST /{waba-id}/message_templates` body.
 
 Decisions where Meta's documents leave room (each has a test):
@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from chalicelib.core.errors import bad_parameter
+from chalicelib.core.errors import ApiError, bad_parameter
 
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 HEADER_FORMATS = ("TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION")
@@ -155,20 +155,51 @@ def copy_code_text(language: Any) -> str:
 
 # --- drafts ---------------------------------------------------------------------------------------------------
 
+class _Faults:
+    """Collects every fault of a template (each check that raises adds its error), so one answer
+    lists them all; raise_all() raises them together (ApiError.combined), if any."""
+
+    def __init__(self) -> None:
+        self.errors: list[ApiError] = []
+
+    def check(self, fn: Any, *args: Any) -> bool:
+        try:
+            fn(*args)
+            return True
+        except ApiError as error:
+            self.errors.append(error)
+            return False
+
+    def add(self, error: ApiError) -> None:
+        self.errors.append(error)
+
+    def raise_all(self) -> None:
+        if self.errors:
+            raise ApiError.combined(self.errors)
+
+
 def check_draft(t: Any) -> dict[str, Any]:
     """What "Save as Draft" needs: a valid name and language; every other field may be missing or incomplete,
     but must have its JSON type, and its words must be from their lists. Returns a copy with only known keys,
-    None values dropped, and category, header.format, buttons[].type and authentication.otp_type upper-cased."""
+    None values dropped, and category, header.format, buttons[].type and authentication.otp_type upper-cased.
+    Every fault found is answered at once."""
+    faults = _Faults()
+    draft = _draft(t, faults)
+    faults.raise_all()
+    return draft
+
+
+def _draft(t: Any, faults: _Faults) -> dict[str, Any]:
     if not isinstance(t, dict):
-        raise bad_parameter("template", "the template must be a JSON object")
+        raise bad_parameter("template", "the template must be a JSON object", "wrong_type")
     draft = _shape(t, _SCHEMA, "")
-    _check_name(draft.get("name"))
-    _check_language(draft.get("language"))
-    _word_in(draft, "category", CATEGORIES, "category")
-    _word_in(draft.get("header"), "format", HEADER_FORMATS, "header.format")
+    faults.check(_check_name, draft.get("name"))
+    faults.check(_check_language, draft.get("language"))
+    faults.check(_word_in, draft, "category", CATEGORIES, "category")
+    faults.check(_word_in, draft.get("header"), "format", HEADER_FORMATS, "header.format")
     for i, button in enumerate(draft.get("buttons") or []):
-        _word_in(button, "type", BUTTON_TYPES, f"buttons[{i}].type")
-    _word_in(draft.get("authentication"), "otp_type", OTP_TYPES, "authentication.otp_type")
+        faults.check(_word_in, button, "type", BUTTON_TYPES, f"buttons[{i}].type")
+    faults.check(_word_in, draft.get("authentication"), "otp_type", OTP_TYPES, "authentication.otp_type")
     return draft
 
 
@@ -176,79 +207,84 @@ def _word_in(obj: dict[str, Any] | None, key: str, words: tuple[str, ...], field
     """Upper-cases obj[key], which must then be one of `words` (absent is fine: drafts may be incomplete)."""
     _upper_in(obj, key)
     if obj and key in obj and obj[key] not in words:
-        raise bad_parameter(field, f"{field} must be one of {', '.join(words)}")
+        raise bad_parameter(field, f"{field} must be one of {', '.join(words)}", "not_allowed")
 
 
 def _shape(value: Any, schema: Any, path: str) -> Any:
     if isinstance(schema, dict):
         if not isinstance(value, dict):
-            raise bad_parameter(path, f"{path} must be an object")
+            raise bad_parameter(path, f"{path} must be an object", "wrong_type")
         return {key: _shape(value[key], sub, f"{path}.{key}" if path else key)
                 for key, sub in schema.items() if value.get(key) is not None}
     if isinstance(schema, list):
         if not isinstance(value, list):
-            raise bad_parameter(path, f"{path} must be a list")
+            raise bad_parameter(path, f"{path} must be a list", "wrong_type")
         return [_shape(item, schema[0], f"{path}[{i}]") for i, item in enumerate(value)]
     # bool is an int in Python, but true is not a number of minutes
     if not isinstance(value, schema) or (schema is int and isinstance(value, bool)):
-        raise bad_parameter(path, f"{path} must be {_TYPE_WORDS[schema]}")
+        raise bad_parameter(path, f"{path} must be {_TYPE_WORDS[schema]}", "wrong_type")
     return value
 
 
 def _check_name(name: str | None) -> None:
     if not name:
-        raise bad_parameter("name", "name is required")
+        raise bad_parameter("name", "name is required", "required")
     if len(name) > NAME_MAX:
-        raise bad_parameter("name", f"name must be at most {NAME_MAX} characters, got {len(name)}")
+        raise bad_parameter("name", f"name must be at most {NAME_MAX} characters, got {len(name)}", "too_long",
+                            max=NAME_MAX)
     if not _NAME.fullmatch(name):
-        raise bad_parameter("name", "name may only have lowercase letters a-z, digits and _")
+        raise bad_parameter("name", "name may only have lowercase letters a-z, digits and _", "name_format")
 
 
 def _check_language(language: str | None) -> None:
     if not language:
-        raise bad_parameter("language", "language is required")
+        raise bad_parameter("language", "language is required", "required")
     if language not in LANGUAGES:
-        raise bad_parameter("language", f"language {language!r} is not one of Meta's template languages")
+        raise bad_parameter("language", f"language {language!r} is not one of Meta's template languages",
+                            "not_allowed")
 
 
 # --- submission -----------------------------------------------------------------------------------------------
 
 def check_submit(t: Any) -> None:
-    """Every rule Meta applies at review; the first failure raises a 406 naming its field."""
-    t = check_draft(t)
+    """Every rule Meta applies at review; raises one 406 listing every failure, each naming its field."""
+    faults = _Faults()
+    t = _draft(t, faults)
     category = t.get("category")
     if category is None:
-        raise bad_parameter("category", "category is required")
-    if category not in CATEGORIES:
-        raise bad_parameter("category", f"category must be one of {', '.join(CATEGORIES)}")
-    if category == "AUTHENTICATION":
-        _check_authentication(t)
-    else:
-        _check_message(t, category)
+        faults.add(bad_parameter("category", "category is required", "required"))
+    elif category == "AUTHENTICATION":
+        _check_authentication(t, faults)
+    elif category in CATEGORIES:
+        _check_message(t, category, faults)
     # Last, so a template's own faults show before the terms do.
     if t.get("accept_terms") is not True:
-        raise bad_parameter("accept_terms", "Terms of Use must be accepted")
+        faults.add(bad_parameter("accept_terms", "Terms of Use must be accepted", "terms_required"))
+    faults.raise_all()
 
 
-def _check_message(t: dict[str, Any], category: str) -> None:
+def _check_message(t: dict[str, Any], category: str, faults: _Faults) -> None:
     if t.get("authentication"):
-        raise bad_parameter("authentication", "only AUTHENTICATION templates take authentication settings")
+        faults.add(bad_parameter("authentication", "only AUTHENTICATION templates take authentication settings",
+                                 "auth_only"))
     if t.get("header"):
-        _check_header(t["header"])
+        faults.check(_check_header, t["header"])
     if not t.get("body"):
-        raise bad_parameter("body", "body is required")
-    _check_body(t["body"])
+        faults.add(bad_parameter("body", "body is required", "required"))
+    else:
+        _check_body(t["body"], faults)
     if t.get("footer"):
-        _check_footer(t["footer"])
+        faults.check(_check_footer, t["footer"])
     if t.get("buttons"):
-        _check_buttons(t["buttons"], category)
+        _check_buttons(t["buttons"], category, faults)
 
 
 def _require_text(value: str | None, field: str, max_len: int) -> str:
     if value is None or not value.strip():
-        raise bad_parameter(field, f"{field} is required")
+        raise bad_parameter(field, f"{field} is required", "required")
     if len(value) > max_len:
-        raise bad_parameter(field, f"{field} must be at most {max_len} characters, got {len(value)}")
+        raise bad_parameter(field, f"{field} must be at most {max_len} characters, got {len(value)}", "too_long",
+                            max=max_len)
     return value
 
 
@@ -258,72 +294,85 @@ def _numbers(text: str, field: str) -> list[int]:
     # \d also matches non-ASCII digits; Meta parses only 1, 2, ... written plainly.
     if "{{" in leftover or "}}" in leftover or any(
             m.group(1).startswith("0") or not m.group(1).isascii() for m in VARIABLE.finditer(text)):
-        raise bad_parameter(field, f"{field}: {_VARIABLE_SYNTAX}")
+        raise bad_parameter(field, f"{field}: {_VARIABLE_SYNTAX}", "variable_syntax")
     return body_variables(text)
 
 
-def _check_body(body: dict[str, Any]) -> None:
-    text = _require_text(body.get("text"), "body.text", BODY_MAX)
+def _check_body_text(text: str | None) -> None:
+    text = _require_text(text, "body.text", BODY_MAX)
     numbers = _numbers(text, "body.text")
     for position, number in enumerate(numbers, start=1):
         if number != position:
             raise bad_parameter("body.text", "variables must be {{1}}, {{2}}, ... in order, each used once: found "
-                                f"{{{{{number}}}}} where {{{{{position}}}}} was expected")
+                                f"{{{{{number}}}}} where {{{{{position}}}}} was expected", "variable_order",
+                                found=number, expected=position)
     stripped = text.strip()
     if VARIABLE.match(stripped):
-        raise bad_parameter("body.text", "body.text must not begin with a variable")
+        raise bad_parameter("body.text", "body.text must not begin with a variable", "variable_at_start")
     if re.search(r"\{\{\s*\d+\s*\}\}[\s.!?]*\Z", stripped):
-        raise bad_parameter("body.text", "body.text must not end with a variable (a final . ! or ? still counts)")
+        raise bad_parameter("body.text", "body.text must not end with a variable (a final . ! or ? still counts)",
+                            "variable_at_end")
     if re.search(r"\}\}\s*\{\{", text):
-        raise bad_parameter("body.text", "body.text must have words between two variables")
+        raise bad_parameter("body.text", "body.text must have words between two variables", "variables_adjacent")
+
+
+def _check_body(body: dict[str, Any], faults: _Faults) -> None:
+    faults.check(_check_body_text, body.get("text"))
+    numbers = body_variables(body.get("text"))
     examples = body.get("examples") or []
     if len(examples) != len(numbers):
         want = (f"{len(numbers)} examples, one for each variable in order" if numbers
                 else "no examples: it has no variables")
-        raise bad_parameter("body.examples", f"body.examples must have {want}; got {len(examples)}")
+        faults.add(bad_parameter("body.examples", f"body.examples must have {want}; got {len(examples)}",
+                                 "examples_count", expected=len(numbers)))
+        return
     for i, example in enumerate(examples):
-        _require_text(example, f"body.examples[{i}]", BODY_MAX)
+        faults.check(_require_text, example, f"body.examples[{i}]", BODY_MAX)
 
 
 def _refuse_keys(obj: dict[str, Any], keys: tuple[str, ...], allowed: tuple[str, ...], path: str, what: str) -> None:
     for key in keys:
         if key in obj and key not in allowed:
-            raise bad_parameter(f"{path}.{key}", f"{what} takes no {key}")
+            raise bad_parameter(f"{path}.{key}", f"{what} takes no {key}", "not_expected")
 
 
 def _check_header(header: dict[str, Any]) -> None:
     fmt = header.get("format")
     if fmt is None:
-        raise bad_parameter("header.format", "header.format is required")
+        raise bad_parameter("header.format", "header.format is required", "required")
     if fmt not in HEADER_FORMATS:
-        raise bad_parameter("header.format", f"header.format must be one of {', '.join(HEADER_FORMATS)}")
+        raise bad_parameter("header.format", f"header.format must be one of {', '.join(HEADER_FORMATS)}",
+                            "not_allowed")
     allowed = {"TEXT": ("text", "example"), "LOCATION": ()}.get(fmt, ("media_url",))
     _refuse_keys(header, ("text", "example", "media_url"), allowed, "header", f"this {fmt} header")
     if fmt == "TEXT":
         numbers = _numbers(_require_text(header.get("text"), "header.text", HEADER_MAX), "header.text")
         if numbers not in ([], [1]):
-            raise bad_parameter("header.text", "header.text may have one variable, and it must be {{1}}")
+            raise bad_parameter("header.text", "header.text may have one variable, and it must be {{1}}",
+                                "header_variable")
         if numbers:
             _require_text(header.get("example"), "header.example", HEADER_MAX)
         elif "example" in header:
-            raise bad_parameter("header.example", "header.text has no variable, so it takes no example")
+            raise bad_parameter("header.example", "header.text has no variable, so it takes no example",
+                                "not_expected")
     elif fmt in MEDIA_FORMATS:
         _check_https(header.get("media_url"), "header.media_url")
 
 
 def _check_https(value: str | None, field: str) -> None:
     if not value:
-        raise bad_parameter(field, f"{field} is required")
+        raise bad_parameter(field, f"{field} is required", "required")
     if len(value) > URL_MAX:
-        raise bad_parameter(field, f"{field} must be at most {URL_MAX} characters, got {len(value)}")
+        raise bad_parameter(field, f"{field} must be at most {URL_MAX} characters, got {len(value)}", "too_long",
+                            max=URL_MAX)
     if not is_https_url(value):
-        raise bad_parameter(field, f"{field} must be an https:// URL")
+        raise bad_parameter(field, f"{field} must be an https:// URL", "https_required")
 
 
 def _check_footer(footer: dict[str, Any]) -> None:
     text = _require_text(footer.get("text"), "footer.text", FOOTER_MAX)
     if VARIABLE.search(text) or "{{" in text or "}}" in text:
-        raise bad_parameter("footer.text", "footer.text cannot have variables")
+        raise bad_parameter("footer.text", "footer.text cannot have variables", "no_variables")
 
 
 _BUTTON_KEYS = ("text", "url", "example", "phone_number")
@@ -332,28 +381,33 @@ _BUTTON_ALLOWED = {"QUICK_REPLY": ("text",), "URL": ("text", "url", "example"),
 _BUTTON_LIMITS = (("URL", URL_BUTTONS_MAX), ("PHONE_NUMBER", PHONE_BUTTONS_MAX), ("COPY_CODE", COPY_CODE_BUTTONS_MAX))
 
 
-def _check_buttons(buttons: list[dict[str, Any]], category: str) -> None:
+def _check_buttons(buttons: list[dict[str, Any]], category: str, faults: _Faults) -> None:
     if len(buttons) > BUTTONS_MAX:
-        raise bad_parameter("buttons", f"a template has at most {BUTTONS_MAX} buttons, got {len(buttons)}")
+        faults.add(bad_parameter("buttons", f"a template has at most {BUTTONS_MAX} buttons, got {len(buttons)}",
+                                 "too_many_buttons", max=BUTTONS_MAX))
+        return
     for i, button in enumerate(buttons):
-        _check_button(button, f"buttons[{i}]", category)
-    counts = Counter(b["type"] for b in buttons)
+        faults.check(_check_button, button, f"buttons[{i}]", category)
+    counts = Counter(b.get("type") for b in buttons)
     for kind, limit in _BUTTON_LIMITS:
         if counts[kind] > limit:
-            raise bad_parameter("buttons", f"a template has at most {limit} {kind} button{'s' if limit > 1 else ''}, "
-                                           f"got {counts[kind]}")
+            faults.add(bad_parameter("buttons", f"a template has at most {limit} {kind} button"
+                                     f"{'s' if limit > 1 else ''}, got {counts[kind]}",
+                                     "too_many_of_kind", kind=kind, max=limit))
+            return
     # Meta: quick replies and the other buttons form two groups; QUICK_REPLY, URL, QUICK_REPLY is refused.
-    quick = [b["type"] == "QUICK_REPLY" for b in buttons]
+    quick = [b.get("type") == "QUICK_REPLY" for b in buttons]
     if sum(a != b for a, b in zip(quick, quick[1:])) > 1:
-        raise bad_parameter("buttons", "QUICK_REPLY buttons must be grouped together, before or after the others")
+        faults.add(bad_parameter("buttons", "QUICK_REPLY buttons must be grouped together, before or after the others",
+                                 "quick_replies_grouped"))
 
 
 def _check_button(button: dict[str, Any], path: str, category: str) -> None:
     kind = button.get("type")
     if kind is None:
-        raise bad_parameter(f"{path}.type", f"{path}.type is required")
+        raise bad_parameter(f"{path}.type", f"{path}.type is required", "required")
     if kind not in BUTTON_TYPES:
-        raise bad_parameter(f"{path}.type", f"{path}.type must be one of {', '.join(BUTTON_TYPES)}")
+        raise bad_parameter(f"{path}.type", f"{path}.type must be one of {', '.join(BUTTON_TYPES)}", "not_allowed")
     what = "this COPY_CODE button (WhatsApp shows its own text)" if kind == "COPY_CODE" else f"this {kind} button"
     _refuse_keys(button, _BUTTON_KEYS, _BUTTON_ALLOWED[kind], path, what)
     if kind != "COPY_CODE":
@@ -363,13 +417,14 @@ def _check_button(button: dict[str, Any], path: str, category: str) -> None:
     elif kind == "PHONE_NUMBER":
         number = button.get("phone_number")
         if not number:
-            raise bad_parameter(f"{path}.phone_number", f"{path}.phone_number is required")
+            raise bad_parameter(f"{path}.phone_number", f"{path}.phone_number is required", "required")
         if not _E164.fullmatch(number):
             raise bad_parameter(f"{path}.phone_number",
-                                f"{path}.phone_number must be in E.164 form: + and 8 to 15 digits")
+                                f"{path}.phone_number must be in E.164 form: + and 8 to 15 digits", "phone_format")
     elif kind == "COPY_CODE":
         if category != "MARKETING":
-            raise bad_parameter(f"{path}.type", "only MARKETING templates can have a COPY_CODE button")
+            raise bad_parameter(f"{path}.type", "only MARKETING templates can have a COPY_CODE button",
+                                "copy_code_marketing")
         _require_text(button.get("example"), f"{path}.example", COUPON_MAX)
 
 
@@ -377,25 +432,29 @@ def _check_url_button(button: dict[str, Any], path: str) -> None:
     url = button.get("url")
     field = f"{path}.url"
     if not url:
-        raise bad_parameter(field, f"{field} is required")
+        raise bad_parameter(field, f"{field} is required", "required")
     matches = list(VARIABLE.finditer(url)) if _numbers(url, field) else []
     if matches and (len(matches) > 1 or matches[0].group(0) != "{{1}}" or matches[0].end() != len(url)):
-        raise bad_parameter(field, f"{field} may have one variable, {{{{1}}}}, and only at its very end")
+        raise bad_parameter(field, f"{field} may have one variable, {{{{1}}}}, and only at its very end",
+                            "url_variable")
     prefix = url[:matches[0].start()] if matches else url
     if len(url) > URL_MAX:
-        raise bad_parameter(field, f"{field} must be at most {URL_MAX} characters, got {len(url)}")
+        raise bad_parameter(field, f"{field} must be at most {URL_MAX} characters, got {len(url)}", "too_long",
+                            max=URL_MAX)
     if not is_https_url(prefix + ("x" if matches else "")):
-        raise bad_parameter(field, f"{field} must be an https:// URL")
+        raise bad_parameter(field, f"{field} must be an https:// URL", "https_required")
     if matches and not _after_host(prefix):
-        raise bad_parameter(field, f"{field}: {{{{1}}}} must come after the host, e.g. https://x.id/{{{{1}}}}")
+        raise bad_parameter(field, f"{field}: {{{{1}}}} must come after the host, e.g. https://x.id/{{{{1}}}}",
+                            "url_variable")
     example = button.get("example")
     if not matches:
         if example is not None:
-            raise bad_parameter(f"{path}.example", f"{field} has no variable, so it takes no example")
+            raise bad_parameter(f"{path}.example", f"{field} has no variable, so it takes no example", "not_expected")
         return
     _check_https(example, f"{path}.example")
     if not example.startswith(prefix) or len(example) == len(prefix):
-        raise bad_parameter(f"{path}.example", f"{path}.example must be the full URL: {field} with {{{{1}}}} filled in")
+        raise bad_parameter(f"{path}.example", f"{path}.example must be the full URL: {field} with {{{{1}}}} filled in",
+                            "url_example")
 
 
 def _after_host(prefix: str) -> bool:
@@ -406,34 +465,39 @@ def _after_host(prefix: str) -> bool:
     return len(prefix) > len(f"{parts.scheme}://{parts.netloc}")
 
 
-def _check_authentication(t: dict[str, Any]) -> None:
+def _check_authentication(t: dict[str, Any], faults: _Faults) -> None:
     for key in ("header", "body", "footer", "buttons"):
         if t.get(key):
-            raise bad_parameter(key, f"{_PRESET}: remove the {key}")
+            faults.add(bad_parameter(key, f"{_PRESET}: remove the {key}", "auth_preset"))
     auth = t.get("authentication")
     if auth is None:
-        raise bad_parameter("authentication", "authentication settings are required for AUTHENTICATION templates")
+        faults.add(bad_parameter("authentication", "authentication settings are required for AUTHENTICATION "
+                                 "templates", "required"))
+        return
     minutes = auth.get("code_expiration_minutes")
     if minutes is not None and not EXPIRY_MIN <= minutes <= EXPIRY_MAX:
-        raise bad_parameter("authentication.code_expiration_minutes",
-                            f"authentication.code_expiration_minutes must be {EXPIRY_MIN} to {EXPIRY_MAX}")
+        faults.add(bad_parameter("authentication.code_expiration_minutes",
+                                 f"authentication.code_expiration_minutes must be {EXPIRY_MIN} to {EXPIRY_MAX}",
+                                 "out_of_range", min=EXPIRY_MIN, max=EXPIRY_MAX))
     otp_type = auth.get("otp_type", "COPY_CODE")
     if otp_type not in OTP_TYPES:
-        raise bad_parameter("authentication.otp_type", f"authentication.otp_type must be one of {', '.join(OTP_TYPES)}")
+        faults.add(bad_parameter("authentication.otp_type",
+                                 f"authentication.otp_type must be one of {', '.join(OTP_TYPES)}", "not_allowed"))
+        return
     if "button_text" in auth:
-        _require_text(auth["button_text"], "authentication.button_text", BUTTON_TEXT_MAX)
+        faults.check(_require_text, auth["button_text"], "authentication.button_text", BUTTON_TEXT_MAX)
     if otp_type != "ONE_TAP":
-        _refuse_keys(auth, ("package_name", "signature_hash"), (), "authentication",
+        faults.check(_refuse_keys, auth, ("package_name", "signature_hash"), (), "authentication",
                      "this COPY_CODE authentication template")
         return
     package = auth.get("package_name")
     if not package or not _JAVA_PACKAGE.fullmatch(package):
-        raise bad_parameter("authentication.package_name",
-                            "authentication.package_name must be the Android app's package name, like com.example.app")
+        faults.add(bad_parameter("authentication.package_name", "authentication.package_name must be the Android "
+                                 "app's package name, like com.example.app", "package_name"))
     if not _SIGNATURE_HASH.fullmatch(auth.get("signature_hash") or ""):
-        raise bad_parameter("authentication.signature_hash",
-                            f"authentication.signature_hash must be the app's {SIGNATURE_HASH_LEN}-character "
-                            "signing key hash")
+        faults.add(bad_parameter("authentication.signature_hash",
+                                 f"authentication.signature_hash must be the app's {SIGNATURE_HASH_LEN}-character "
+                                 "signing key hash", "signature_hash", length=SIGNATURE_HASH_LEN))
 
 
 # --- Meta's create body ---------------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def _write(template: Template, *, old_name_key: str | None, new_name_key: str | 
         name_index = 1 if old_name_key else 0
         if new_name_key and len(reasons) > name_index and reasons[name_index] == "ConditionalCheckFailed":
             raise ApiError(CONFLICT, f"A template named {template.name!r} in {template.language!r} already exists",
-                           field="name") from None
+                           field="name", reason="name_taken") from None
         if "TransactionConflict" in reasons:
             raise ApiError(CONFLICT, "The template is being changed by another request; try again") from None
         raise _changed_meanwhile(template.application_id, template.template_id, "edited") from None
@@ -199,7 +199,7 @@ def submit(application_id: str, template_id: str, body: dict[str, Any]) -> Templ
     except Exception as error:  # noqa: BLE001 - whatever went wrong, Meta does not have it: give it back
         _release(template, previous)
         if isinstance(error, ProviderRejected):
-            raise bad_parameter("body", f"Meta refused the template: {error.reason}") from None
+            raise bad_parameter("body", f"Meta refused the template: {error.reason}", "provider_rejected") from None
         if isinstance(error, ProviderUnavailable):
             raise ApiError(INTERNAL, "Meta did not answer; the template was not submitted, try again",
                            status=503, headers={"Retry-After": "5"}) from None

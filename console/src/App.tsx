@@ -90,8 +90,8 @@ function Root() {
         mode={page === 'register' ? 'register' : 'login'}
         notice={auth.notice ? t(auth.notice) : undefined}
         onSignedIn={(me) => {
+          // Back to the page the owner was on when the session ended (sign-in and register go to the Overview).
           setAuth({ state: 'in', me });
-          navigate('/overview');
         }}
       />
     );

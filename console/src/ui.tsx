@@ -2,6 +2,7 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api/client';
+import { type Fault, fieldMessages, isServerFault, reasonText, summaryLine } from './errors';
 import { type T, useT } from './i18n';
 import { outcome } from './channels';
 import { daysAgo, isoDay } from './format';
@@ -99,11 +100,14 @@ export function Loading({ label }: { label?: string }) {
   );
 }
 
+/** An error as the page says it, in its language (errors.ts): never a path, a code or a bare HTTP status. */
 export function errorText(error: unknown, t: T): string {
   if (error instanceof ApiError) {
     if (error.status === 0) return t('Cannot reach Kirim. Check your connection and try again.');
     if (error.status === 429) return tooManyText(error.retryAfter, t);
-    return error.message;
+    if (error.status >= 500) return t('Kirim had a problem on its side. Try again in a moment.');
+    if (error.status === 401 && !error.items.some((i) => (i as Fault).reason === 'invalid_credentials')) return t('Your session ended. Sign in again.');
+    return error.items.map((i) => summaryLine(i as Fault, t)).join(' ');
   }
   return t('Something went wrong');
 }
@@ -420,10 +424,11 @@ export function useSubmit() {
     try {
       await send();
     } catch (err) {
-      if (err instanceof ApiError && err.status !== 0 && err.status !== 429) {
-        const fields = err.fieldErrors();
+      if (err instanceof ApiError && !isServerFault(err)) {
+        const faults = err.items as Fault[];
+        const fields = fieldMessages(faults, t);
         setErrors(fields);
-        setGeneral(err.generalMessages().join(' ') || (Object.keys(fields).length ? '' : err.message));
+        setGeneral(faults.filter((f) => !f.field).map((f) => reasonText(f, t)).join(' ') || (Object.keys(fields).length ? '' : errorText(err, t)));
       } else setGeneral(errorText(err, t));
     } finally {
       setBusy(false);

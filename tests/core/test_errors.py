@@ -68,8 +68,11 @@ def test_every_error_code_answers_its_documented_status(code, status):
     error = ApiError(code)
     response = error.to_response()
     assert (response.status_code, json.loads(json.dumps(response.body))) == (
-        status, {"errors": [{"message": error.message, "code": code}]})
+        status, {"errors": [{"message": error.message, "code": code, "reason": error.reason}]})
     assert error.message and error.message != str(code)
+    # the console's key to a sentence in the reader's language; OCA's dialects never carry it
+    assert error.reason.replace("_", "").isalpha()
+    assert all("reason" not in item for d in ("v1", "v2", "whatsapp") for item in error.oca_body(d)["errors"])
 
 
 def test_the_versions_own_codes_and_statuses():
@@ -124,7 +127,7 @@ def test_a_validation_error_is_ocas_validator_list_on_oca_routes_and_kirims_on_t
     assert error.to_response("v1", value=ABSENT).body["errors"][0]["message"] == [
         {"msg": "Invalid country code", "param": "phone", "location": "body"}]
     assert error.to_response("dashboard").body == {
-        "errors": [{"message": "Invalid country code", "code": 39, "field": "phone"}]}
+        "errors": [{"message": "Invalid country code", "code": 39, "field": "phone", "reason": "invalid"}]}
     # Long values are cut, big objects left out.
     assert len(error.oca_body("v2", value="x" * 5000)["errors"][0]["message"][0]["value"]) == 257
     assert error.oca_body("v2", value={"k": "v" * 1000})["errors"][0]["message"][0]["value"] is None

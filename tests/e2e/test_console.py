@@ -181,7 +181,7 @@ def test_build_a_template_with_a_live_preview_submit_it_and_send_with_it(stack, 
     page.get_by_label("I accept the Terms of Use").check()
     page.get_by_role("button", name="Submit").click()
     body_field = page.locator(".field", has=page.get_by_label("Body", exact=True))
-    expect(body_field.locator(".field-error")).to_contain_text("must not begin with a variable")
+    expect(body_field.locator(".field-error")).to_contain_text("Start with words, not with a variable.")
     page.get_by_label("Body", exact=True).fill("Halo {{1}}, pesanan Anda sudah dikirim hari ini.")
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_text("Template submitted for review.")).to_be_visible()

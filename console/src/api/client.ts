@@ -33,9 +33,13 @@ export function messageText(item: ApiErrorItem): string {
 
 type Listener = () => void;
 const unauthorizedListeners: Listener[] = [];
-/** Called when a signed-in request answers 401: the session ended. */
-export function onUnauthorized(listener: Listener): void {
+/** Called when a signed-in request answers 401: the session ended. Returns the way to stop listening. */
+export function onUnauthorized(listener: Listener): () => void {
   unauthorizedListeners.push(listener);
+  return () => {
+    const at = unauthorizedListeners.indexOf(listener);
+    if (at >= 0) unauthorizedListeners.splice(at, 1);
+  };
 }
 
 export interface RequestOptions {
@@ -65,7 +69,7 @@ export async function api<T>(method: string, path: string, options: RequestOptio
     response = await fetch(url, { method, headers, body, credentials: 'same-origin', signal: options.signal });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
-    throw new ApiError(0, [{ message: 'network', code: 0 }]);
+    throw new ApiError(0, [{ message: 'network', code: 0, reason: 'network' }]);
   }
   if (response.status === 204) return undefined as T;
   let data: unknown = null;
@@ -80,8 +84,8 @@ export async function api<T>(method: string, path: string, options: RequestOptio
   if (!response.ok) {
     const items = (data as ApiErrorBody | null)?.errors;
     const wait = Number(response.headers.get('Retry-After'));
-    const error = new ApiError(response.status, Array.isArray(items) && items.length ? items : [{ message: `HTTP ${response.status}`, code: response.status }], wait > 0 ? wait : undefined);
-    if (response.status === 401 && !options.anonymous) unauthorizedListeners.forEach((l) => l());
+    const error = new ApiError(response.status, Array.isArray(items) && items.length ? items : [{ message: `HTTP ${response.status}`, code: response.status, reason: response.status === 404 ? 'not_found' : 'http' }], wait > 0 ? wait : undefined);
+    if (response.status === 401 && !options.anonymous) [...unauthorizedListeners].forEach((l) => l());
     throw error;
   }
   return data as T;

@@ -3,7 +3,13 @@ import { api } from '../api/client';
 import type { LoginAnswer, LoginRequest, Me, RegisterRequest } from '../api/types';
 import { useT } from '../i18n';
 import { navigate } from '../router';
+import { type Fault, fieldMessages } from '../errors';
 import { Alert, TextInput, useSubmit } from '../ui';
+
+// The server's rules (accounts.service), checked here first so most mistakes need no round trip.
+const PASSWORD_MIN = 10;
+const PASSWORD_MAX = 256;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 import { Brand, LangSwitch } from '../Layout';
 
 export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'register'; notice?: string; onSignedIn: (me: Me) => void }) {
@@ -12,11 +18,22 @@ export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'regist
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const [info, setInfo] = useState(notice || '');
-  const { errors, general, busy, run } = useSubmit();
+  const { errors, setErrors, general, busy, run } = useSubmit();
   const register = mode === 'register';
 
   const submit = (e: Event) => {
     e.preventDefault();
+    const faults: Fault[] = [];
+    if (register && !name.trim()) faults.push({ field: 'name', reason: 'required' });
+    if (!email.trim()) faults.push({ field: 'email', reason: 'required' });
+    else if (!EMAIL.test(email.trim())) faults.push({ field: 'email', reason: 'email_invalid' });
+    if (!password) faults.push({ field: 'password', reason: 'required' });
+    else if (register && (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX)) faults.push({ field: 'password', reason: 'password_length', params: { min: PASSWORD_MIN, max: PASSWORD_MAX } });
+    if (faults.length) {
+      setErrors(fieldMessages(faults, t));
+      document.querySelector<HTMLElement>(`[name="${faults[0].field}"]`)?.focus();
+      return;
+    }
     run(async () => {
       if (register) {
         await api('POST', '/auth/register', { body: { email: email.trim(), password, name: name.trim() } satisfies RegisterRequest, anonymous: true });
@@ -39,7 +56,7 @@ export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'regist
         <p class="muted">{t('Omnichannel messaging console')}</p>
         {info && <Alert kind="info">{info}</Alert>}
         {general && <Alert>{general}</Alert>}
-        <form class="stack" onSubmit={submit}>
+        <form class="stack" onSubmit={submit} noValidate>
           {register && <TextInput label={t('Full name')} name="name" value={name} onInput={setName} error={errors.name} autoComplete="name" required maxLength={100} />}
           <TextInput label={t('Email')} name="email" type="email" value={email} onInput={setEmail} error={errors.email} autoComplete="email" required />
           <TextInput label={t('Password')} name="password" type="password" value={password} onInput={setPassword} error={errors.password} autoComplete={register ? 'new-password' : 'current-password'} hint={register ? t('At least 10 characters') : undefined} required />

@@ -153,7 +153,7 @@ function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: 
   };
   return (
     <Dialog open={open} title={t('Generate New Report')} onClose={onClose}>
-      <form class="stack" onSubmit={submit}>
+      <form class="stack" onSubmit={submit} noValidate>
         {general && <Alert>{general}</Alert>}
         <TextInput label={t('Report name')} name="report-name" value={name} onInput={setName} error={errors.name} required maxLength={100} />
         <Select

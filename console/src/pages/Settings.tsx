@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, appPath, del, get, post, put } from '../api/client';
 import type { EmailIdentity, EmailIdentityList, EmailIdentityRequest, IvrScriptList, IvrScript, IvrScriptRequest, RotatedSecret, Settings as SettingsData, SettingsUpdate } from '../api/types';
 import { formatTime } from '../format';
+import { faultsOf, fieldMessages, isServerFault } from '../errors';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
 import { Alert, Card, CopyButton, Dialog, Empty, ErrorState, List, Loading, PageHeader, Table, TextArea, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
@@ -86,17 +87,15 @@ function SendingSettings({ applicationId }: { applicationId: string }) {
       if (body.timezone) refreshApps().catch(() => undefined);
       setMessage({ kind: 'success', text: t('Settings saved.') });
     } catch (err) {
-      if (err instanceof ApiError) {
-        setErrors(err.fieldErrors());
-        setMessage({ kind: 'error', text: err.message });
-      } else setMessage({ kind: 'error', text: errorText(err, t) });
+      setErrors(isServerFault(err) ? {} : fieldMessages(faultsOf(err), t));
+      setMessage({ kind: 'error', text: errorText(err, t) });
     } finally {
       setBusy(false);
     }
   };
   return (
     <Card title={t('Sending settings')}>
-      <form class="stack narrow" onSubmit={save}>
+      <form class="stack narrow" onSubmit={save} noValidate>
         {message && <Alert kind={message.kind}>{message.text}</Alert>}
         <TextArea label={t('Sender IDs')} name="sender-ids" value={form.sender_ids} onInput={set('sender_ids')} error={errors.sender_ids} hint={t('One per line; what the handset shows for SMS OTP.')} rows={3} />
         <div class="field-with-list">
@@ -301,7 +300,7 @@ function EmailSenders({ applicationId }: { applicationId: string }) {
           />
         )}
       </WhenLoaded>
-      <form class="inline-form" onSubmit={add}>
+      <form class="inline-form" onSubmit={add} noValidate>
         <TextInput label={t('Address or domain')} name="email-sender" value={identity} onInput={setIdentity} placeholder="toko.co.id" maxLength={254} />
         <button type="submit" class="btn btn-primary" disabled={busy}>
           {t('Add sender')}
@@ -390,7 +389,7 @@ function IvrScripts({ applicationId }: { applicationId: string }) {
             )}
           </WhenLoaded>
         </div>
-        <form class="stack" onSubmit={create}>
+        <form class="stack" onSubmit={create} noValidate>
           {general && <Alert>{general}</Alert>}
           <TextInput label={t('Script name')} name="ivr-name" value={name} onInput={setName} error={errors.name} required maxLength={100} />
           <TextArea label={t('Script')} name="ivr-script" value={script} onInput={setScript} error={errors.script} hint={t('Write {{variable}} for a value given at call time.')} rows={4} />

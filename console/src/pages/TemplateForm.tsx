@@ -1,14 +1,21 @@
 // Add Template: step 1 (name, language, category), step 2 (the content) beside a phone preview that
 // the server renders from the form as typed (POST .../preview saves nothing).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, api, appPath, get, patch, post } from '../api/client';
+import { api, appPath, get, onUnauthorized, patch, post } from '../api/client';
 import type { ButtonType, HeaderFormat, OtpType, Preview, PreviewRequest, Template, TemplateButton, TemplateCategory, TemplateForm, TemplateLanguage } from '../api/types';
-import { useT } from '../i18n';
+import { type Fault, faultsOf, fieldMessages, isServerFault, rejectionText, summaryLine } from '../errors';
+import { useLang, useT } from '../i18n';
 import { navigate } from '../router';
 import { Alert, Card, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, TextArea, TextInput, errorText, useId, useLoad } from '../ui';
 import { LANGUAGE_OPTIONS } from '../languages';
 
 const MAX_BUTTONS = 10;
+// A template in progress when the session ends is kept in this tab (sessionStorage) until the owner signs in again.
+const KEPT_KEY = 'kirim.console.template-in-progress';
+// Meta's rules, also checked here so most mistakes need no round trip (the server checks them all again).
+const EXPIRY_MIN = 1;
+const EXPIRY_MAX = 90;
+const TERMS_URL = 'https://www.whatsapp.com/legal/business-policy';
 const PREVIEW_DEBOUNCE_MS = 150;
 
 /** A button as the form holds it: always of a type (a draft's untyped button shows as a quick reply). */
@@ -124,6 +131,50 @@ export function toInput(f: Form): TemplateForm {
   return input;
 }
 
+/** What the owner types as a name, as Meta takes it: "Promo Lebaran 2026" -> "promo_lebaran_2026". */
+export function templateName(typed: string): string {
+  return typed
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_')
+    .replace(/[^a-z0-9_]/g, '');
+}
+
+const isHttps = (value: string) => /^https:\/\/[^\s/?#]+\.[^\s/?#]+/i.test(value.trim());
+
+/** The server's rules the console can check itself, as the API's faults (same fields, same reasons). */
+export function localFaults(f: Form, submit: boolean): Fault[] {
+  const out: Fault[] = [];
+  if (!f.name.trim()) out.push({ field: 'name', reason: 'required' });
+  if (!submit) return out;
+  if (f.category === 'AUTHENTICATION') {
+    const raw = f.authExpiry.trim();
+    const minutes = Number(raw);
+    if (raw && (!/^\d+$/.test(raw) || minutes < EXPIRY_MIN || minutes > EXPIRY_MAX)) out.push({ field: 'authentication.code_expiration_minutes', reason: 'out_of_range', params: { min: EXPIRY_MIN, max: EXPIRY_MAX } });
+    return out;
+  }
+  if ((f.headerFormat === 'IMAGE' || f.headerFormat === 'VIDEO' || f.headerFormat === 'DOCUMENT') && f.headerMedia.trim() && !isHttps(f.headerMedia)) out.push({ field: 'header.media_url', reason: 'https_required' });
+  if (!f.bodyText.trim()) out.push({ field: 'body.text', reason: 'required' });
+  f.buttons.forEach((b, i) => {
+    if (b.type !== 'COPY_CODE' && !(b.text || '').trim()) out.push({ field: `buttons[${i}].text`, reason: 'required' });
+    if (b.type === 'URL') {
+      const url = (b.url || '').trim();
+      if (!url) out.push({ field: `buttons[${i}].url`, reason: 'required' });
+      else if (!isHttps(url.replace(/\{\{\s*1\s*\}\}$/, 'x'))) out.push({ field: `buttons[${i}].url`, reason: 'https_required' });
+    }
+  });
+  return out;
+}
+
+/** Moves to the first field in error (in page order): scrolled into view and focused. */
+function focusFirstError(): void {
+  const target = document.querySelector<HTMLElement>('main [aria-invalid="true"], main .has-error input, main .field-error');
+  if (!target) return;
+  if (target.classList.contains('field-error')) target.tabIndex = -1;
+  target.scrollIntoView({ block: 'center' });
+  target.focus({ preventScroll: true });
+}
+
 export function TemplateEditor({ applicationId, templateId, maskingName }: { applicationId: string; templateId: string | null; maskingName: string }) {
   const t = useT();
   const base = appPath(applicationId) + '/whatsapp/templates';
@@ -171,13 +222,56 @@ function TemplateView({ base, tpl, maskingName }: { base: string; tpl: Template;
 
 function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | null; maskingName: string }) {
   const t = useT();
-  const [form, setForm] = useState<Form>(() => (tpl ? fromTemplate(tpl) : EMPTY));
-  const [step, setStep] = useState<1 | 2>(tpl ? 2 : 1);
+  const { lang } = useLang();
+  // What was typed when the session ended, if it was this template: restored once, then forgotten.
+  const [kept] = useState(() => {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(KEPT_KEY) || 'null');
+      if (saved && saved.templateId === (tpl?.template_id || null)) {
+        sessionStorage.removeItem(KEPT_KEY);
+        return saved as { form: Form; typedName: string; step: 1 | 2 };
+      }
+    } catch {
+      /* nothing kept, or unreadable: start from the template */
+    }
+    return null;
+  });
+  const [form, setForm] = useState<Form>(() => kept?.form || (tpl ? fromTemplate(tpl) : EMPTY));
+  const [typedName, setTypedName] = useState(() => kept?.typedName ?? tpl?.name ?? '');
+  const [step, setStep] = useState<1 | 2>(kept?.step || (tpl ? 2 : 1));
   const [templateId, setTemplateId] = useState<string | null>(tpl?.template_id || null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [messages, setMessages] = useState<string[]>([]);
+  const [faults, setFaults] = useState<Fault[]>([]);
+  const [serverError, setServerError] = useState('');
+  const [focusTick, setFocusTick] = useState(0);
   const [busy, setBusy] = useState(false);
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const errors = useMemo(() => fieldMessages(faults, t), [faults, t]);
+  // After a failed submit: the first field at fault, or the server's or network's failure said at the top
+  // (Submit may be far below it), comes into view.
+  const serverRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!focusTick) return;
+    if (serverRef.current) serverRef.current.scrollIntoView({ block: 'center' });
+    else focusFirstError();
+  }, [focusTick]);
+  // The session ended: keep what was typed in this tab, so signing in again brings it back.
+  useEffect(
+    () =>
+      onUnauthorized(() => {
+        try {
+          sessionStorage.setItem(KEPT_KEY, JSON.stringify({ templateId: tpl?.template_id || null, form, typedName, step }));
+        } catch {
+          /* storage full or off: nothing to keep */
+        }
+      }),
+    [form, typedName, step],
+  );
+  const showFaults = (found: Fault[]) => {
+    setServerError('');
+    setFaults(found);
+    if (found.some((f) => f.field === 'name' || f.field === 'language' || f.field === 'category')) setStep(1);
+    setFocusTick((n) => n + 1);
+  };
   const input = useMemo(() => toInput(form), [form]);
 
   // ------------------------------------------------------------ live preview (debounced, newest wins)
@@ -210,21 +304,20 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
   }, [previewBody, step]);
 
   const fail = (err: unknown) => {
-    if (err instanceof ApiError) {
-      const fields = err.fieldErrors();
-      setErrors(fields);
-      setMessages(err.items.map((i) => (i.field ? `${i.field}: ` : '') + (typeof i.message === 'string' ? i.message : err.message)));
-      if (fields.name || fields.language || fields.category) setStep(1);
-    } else {
-      setErrors({});
-      setMessages([errorText(err, t)]);
-    }
+    if (isServerFault(err) || faultsOf(err).every((f) => !f.field)) {
+      // Nothing in the form is at fault: say what happened, and keep the fields as they are.
+      setFaults([]);
+      setServerError(errorText(err, t));
+      setFocusTick((n) => n + 1);
+    } else showFaults(faultsOf(err));
   };
 
   const save = async (submit: boolean) => {
+    const local = localFaults(form, submit);
+    if (local.length) return showFaults(local);
     setBusy(true);
-    setErrors({});
-    setMessages([]);
+    setFaults([]);
+    setServerError('');
     try {
       const body: TemplateForm = { ...input, ...(submit ? { accept_terms: true, submit: true } : { submit: false }) };
       let saved: Template;
@@ -235,6 +328,7 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
         saved = await post<Template>(base, create);
       }
       setTemplateId(saved.template_id);
+      setFaults([]);
       navigate(`/templates?notice=${encodeURIComponent(submit ? 'Template submitted for review.' : 'Template saved as a draft.')}`);
     } catch (err) {
       fail(err);
@@ -254,15 +348,20 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
       <PageHeader title={tpl ? `${t('Edit')}: ${tpl.name}` : t('Add Template')}>{tpl && <StatusBadge status={tpl.status} />}</PageHeader>
       {tpl?.rejection_reason && (
         <Alert kind="warning">
-          {t('Rejection reason')}: {tpl.rejection_reason}
+          {t('Rejection reason')}: {rejectionText(tpl.rejection_reason, t)}
         </Alert>
       )}
-      {messages.length > 0 && (
+      {serverError && (
+        <div ref={serverRef} data-testid="server-error">
+          <Alert>{serverError}</Alert>
+        </div>
+      )}
+      {faults.length > 0 && (
         <Alert>
           <strong>{t('Please fix the highlighted fields.')}</strong>
-          <ul class="error-list">
-            {messages.map((m) => (
-              <li key={m}>{m}</li>
+          <ul class="error-list" data-testid="error-summary">
+            {faults.map((f, i) => (
+              <li key={i}>{summaryLine(f, t)}</li>
             ))}
           </ul>
         </Alert>
@@ -279,14 +378,33 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
         <Card>
           <form
             class="stack narrow"
+            noValidate
             onSubmit={(e) => {
               e.preventDefault();
-              if (!form.name.trim()) return setErrors({ name: 'name is required' });
-              setErrors({});
+              const local = localFaults(form, false);
+              if (local.length) return showFaults(local);
+              setFaults([]);
               setStep(2);
             }}
           >
-            <TextInput label={t('Template Name')} name="template-name" value={form.name} onInput={(v) => set('name', v.toLowerCase().replace(/\s+/g, '_'))} error={err('name')} hint="order_update: a-z, 0-9, _" maxLength={512} required />
+            <TextInput
+              label={t('Template Name')}
+              name="template-name"
+              value={typedName}
+              onInput={(v) => {
+                setTypedName(v);
+                set('name', templateName(v));
+              }}
+              error={err('name')}
+              hint={t('Lowercase letters a-z, digits and _')}
+              maxLength={512}
+              required
+            />
+            {form.name && form.name !== typedName && (
+              <p class="hint" data-testid="name-as-saved" aria-live="polite">
+                {t('Saved as')} <code>{form.name}</code>
+              </p>
+            )}
             <Select label={t('Language')} name="template-language" value={form.language} options={LANGUAGE_OPTIONS} onChange={(v) => set('language', v)} error={err('language')} />
             <fieldset class={'radios' + (err('category') ? ' has-error' : '')}>
               <legend>{t('Category')}</legend>
@@ -313,6 +431,7 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
           <Card>
             <form
               class="stack"
+              noValidate
               onSubmit={(e) => {
                 e.preventDefault();
                 save(true);
@@ -327,7 +446,12 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
               {isAuth ? <AuthFields form={form} set={set} err={err} /> : <MessageFields form={form} set={set} err={err} />}
               <label class={'check terms' + (err('accept_terms') ? ' has-error' : '')}>
                 <input type="checkbox" name="accept-terms" checked={form.acceptTerms} onChange={(e) => set('acceptTerms', (e.target as HTMLInputElement).checked)} />
-                {t('I accept the Terms of Use')}
+                <span>
+                  {t('I accept the')}{' '}
+                  <a href={`${TERMS_URL}?lang=${lang}`} target="_blank" rel="noopener noreferrer" data-testid="terms-link">
+                    {t('Terms of Use')}
+                  </a>
+                </span>
               </label>
               {err('accept_terms') && <p class="field-error">{err('accept_terms')}</p>}
               <div class="form-actions">
@@ -436,7 +560,7 @@ function MessageFields({ form, set, err }: { form: Form; set: SetField; err: Err
         )}
         {form.buttons.map((b, i) => (
           <div class="button-row" key={i} data-testid={`button-${i}`}>
-            <Select label={`${t('Buttons')} ${i + 1}`} name={`button-${i}-type`} value={b.type} options={buttonTypes} onChange={(v) => setButton(i, { type: v })} error={err(`buttons[${i}].type`)} />
+            <Select label={t('Button {n}', { n: i + 1 })} name={`button-${i}-type`} value={b.type} options={buttonTypes} onChange={(v) => setButton(i, { type: v })} error={err(`buttons[${i}].type`)} />
             {b.type !== 'COPY_CODE' && <TextInput label={t('Button text')} name={`button-${i}-text`} value={b.text || ''} onInput={(v) => setButton(i, { text: v })} error={err(`buttons[${i}].text`)} maxLength={25} />}
             {b.type === 'URL' && (
               <>
@@ -474,7 +598,7 @@ function AuthFields({ form, set, err }: { form: Form; set: SetField; err: ErrFn 
         <input type="checkbox" name="auth-security" checked={form.authSecurity} onChange={(e) => set('authSecurity', (e.target as HTMLInputElement).checked)} />
         {t('Add security recommendation')}
       </label>
-      <TextInput label={t('Code expires after (minutes)')} name="auth-expiry" type="number" min={1} max={90} value={form.authExpiry} onInput={(v) => set('authExpiry', v)} error={err('authentication.code_expiration_minutes')} hint="1–90" />
+      <TextInput label={t('Code expires after (minutes)')} name="auth-expiry" type="number" min={EXPIRY_MIN} max={EXPIRY_MAX} value={form.authExpiry} onInput={(v) => set('authExpiry', v)} error={err('authentication.code_expiration_minutes')} hint="1–90" />
       <fieldset class="radios" aria-describedby={err('authentication.otp_type') ? otpId : undefined}>
         <legend>{t('Code delivery')}</legend>
         <label class="radio-card">

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { appPath, del, get } from '../api/client';
 import type { Template, TemplateList, TemplateStatus } from '../api/types';
+import { rejectionText } from '../errors';
 import { formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import type { Route } from '../router';
@@ -90,7 +91,7 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
                       <div class="muted mono small">{tpl.template_code_id}</div>
                       {tpl.rejection_reason && (
                         <div class="rejection">
-                          {t('Rejection reason')}: {tpl.rejection_reason}
+                          {t('Rejection reason')}: {rejectionText(tpl.rejection_reason, t)}
                         </div>
                       )}
                     </>
