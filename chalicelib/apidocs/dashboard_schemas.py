@@ -92,6 +92,13 @@ SCHEMAS: dict[str, Schema] = {
     "GeneratedToken": obj({"channel": ref("Channel"), "token": string(description="shown this once; the "
                                                                                   "channel's old token stopped"),
                            "issued_at": TIME}, ["channel", "token", "issued_at"]),
+    "TestMessageRequest": obj({"channel": string(enum=["sms", "sms_otp", "email"]),
+                               "to": string(maxLength=254, description="a phone number (any Indonesian form) or, "
+                                                                       "for email, an address"),
+                               "lang": string(enum=["en", "id"], description="the text's language (default en)")},
+                              ["channel", "to"]),
+    "TestMessage": obj({"message_id": string(description="follow it with GET /applications/{id}/messages/{message_id}"),
+                        "channel": ref("Channel"), "target": string()}, ["message_id", "channel", "target"]),
     "Settings": obj({"application_id": string(), "rate_limit": {"type": "integer", "minimum": 1},
                      "timezone": string(description="IANA, e.g. Asia/Jakarta"),
                      "sender_ids": array(string()), "caller_ids": array(string()),
