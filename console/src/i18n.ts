@@ -298,6 +298,7 @@ const ID: Record<string, string> = {
   'Open the Test inbox': 'Buka Kotak masuk uji coba',
   'First steps': 'Langkah pertama',
   '{n} of {total} done': '{n} dari {total} selesai',
+  'Create your application': 'Buat aplikasi Anda',
   'Get a key': 'Dapatkan kunci',
   'Submit a WhatsApp template': 'Ajukan template WhatsApp',
   'Set a callback URL': 'Atur URL callback',

@@ -36,7 +36,7 @@ export function FirstSteps() {
   const p = loaded.data;
   const appHref = id ? `#/applications/${encodeURIComponent(id)}` : '#/applications?create=1';
   const steps: { label: string; href: string; done: boolean; key: string }[] = [
-    { key: 'app', label: t('Create an application'), href: '#/applications?create=1', done: Boolean(apps?.length) },
+    { key: 'app', label: t('Create your application'), href: '#/applications?create=1', done: Boolean(apps?.length) },
     { key: 'key', label: t('Get a key'), href: appHref, done: Boolean(app?.channels.some((c) => c.token)) },
     { key: 'test', label: t('Send a test message'), href: appHref, done: Boolean(p?.sent) },
     { key: 'template', label: t('Submit a WhatsApp template'), href: '#/templates/new', done: Boolean(p?.template) },
