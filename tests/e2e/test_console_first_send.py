@@ -166,7 +166,7 @@ def test_the_first_key_shows_how_to_use_it_and_its_snippets_send(desktop, owner,
     desktop.assert_clean()
 
 
-def test_a_test_message_is_watched_until_delivered(desktop, owner):
+def test_a_test_message_is_watched_until_delivered(desktop, owner, screenshot_dir):
     page, expect = desktop.page, _expect()
     form = page.get_by_test_id("test-send")
     form.get_by_label("Channel").select_option(label="SMS")
@@ -178,6 +178,8 @@ def test_a_test_message_is_watched_until_delivered(desktop, owner):
     status = page.get_by_test_id("test-status")
     expect(status).to_contain_text("Delivered", timeout=60_000)
     expect(status.get_by_test_id("open-inbox")).to_have_attribute("href", "#/inbox?to=%2B6281234567890")
+    form.scroll_into_view_if_needed()
+    form.screenshot(path=str(screenshot_dir / "test-send-1280.png"))
     # Email: the owner's own address is filled in.
     form.get_by_label("Channel").select_option(label="Email")
     expect(form.get_by_label("Recipient")).to_have_value(owner["email"])
@@ -212,6 +214,7 @@ def test_on_a_phone_in_indonesian(browser, stack, owner, screenshot_dir):
 
         page.goto(stack.console + f"#/applications/{owner['application_id']}")
         expect(page.get_by_test_id("test-send")).to_contain_text("Kirimkan pesan uji")
+        page.get_by_test_id("test-send").screenshot(path=str(screenshot_dir / "test-send-390-id.png"))
         page.locator("tr[data-channel=sms]").get_by_role("button", name="Cara memakai SMS").click()
         usage = page.get_by_role("dialog").get_by_test_id("key-usage")
         expect(usage).to_contain_text("Cara memakai kunci ini")
