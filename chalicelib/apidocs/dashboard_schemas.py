@@ -79,8 +79,11 @@ SCHEMAS: dict[str, Schema] = {
                                "channels": array(ref("Channel"), minItems=1, uniqueItems=True)},
                               ["name", "channels"]),
     "ChannelToken": obj({"prefix": string(description="the live token's first characters (the token itself is "
-                                                      "shown once, when generated)"), "issued_at": TIME},
-                        ["prefix", "issued_at"]),
+                                                      "shown once, when generated)"), "issued_at": TIME,
+                         "last_used_at": nullable({**TIME, "description": "when it last authenticated, to the "
+                                                                          "hour (noted at most once an hour); null: "
+                                                                          "never, or in the list of applications"})},
+                        ["prefix", "issued_at", "last_used_at"]),
     "ApplicationChannel": obj({"channel": ref("Channel"), "status": string(enum=["Active", "Inactive"],
                                                                             description="Active: it has a token"),
                                "quota_remaining": INT, "token": nullable(ref("ChannelToken"))},

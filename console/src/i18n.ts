@@ -303,6 +303,8 @@ const ID: Record<string, string> = {
   'Submit a WhatsApp template': 'Ajukan template WhatsApp',
   'Set a callback URL': 'Atur URL callback',
   'Not done yet': 'Belum selesai',
+  'Last used': 'Terakhir dipakai',
+  'Not used yet': 'Belum pernah dipakai',
 };
 
 export function storedLang(): Lang {

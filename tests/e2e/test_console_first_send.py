@@ -145,6 +145,10 @@ def test_the_first_key_shows_how_to_use_it_and_its_snippets_send(desktop, owner,
     dialog.get_by_role("button", name="Yes, close").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     owner["sms_key"] = key
+    # The snippet used the key: its row says when ("created" and "last used").
+    sms_row = page.locator("tr[data-channel=sms]")
+    expect(sms_row).to_contain_text("Created")
+    expect(sms_row.get_by_test_id("last-used")).to_contain_text("Last used")
 
     # A second key does stop the first.
     page.get_by_label("Select channel").select_option(label="SMS")
@@ -236,6 +240,7 @@ def test_on_a_phone_in_indonesian(browser, stack, owner, screenshot_dir):
         expect(page.get_by_test_id("ask-saved")).to_contain_text("Sudah Anda simpan?")
         page.get_by_role("button", name="Ya, tutup").click()
         expect(page.get_by_role("dialog")).to_have_count(0)
+        expect(page.locator("tr[data-channel=email]").get_by_test_id("last-used")).to_have_text("Belum pernah dipakai")
         watched.assert_clean()
     finally:
         page.context.close()

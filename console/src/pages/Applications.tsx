@@ -253,6 +253,9 @@ function AppDetails({ applicationId }: { applicationId: string }) {
                     <span class="muted small block">
                       {t('Created')} {formatTime(c.token.issued_at, lang)}
                     </span>
+                    <span class="muted small block" data-testid="last-used">
+                      {c.token.last_used_at ? `${t('Last used')} ${formatTime(c.token.last_used_at, lang)}` : t('Not used yet')}
+                    </span>
                   </span>
                 ) : (
                   <span class="muted">{t('No key')}</span>
