@@ -83,7 +83,7 @@ SCHEMAS: dict[str, Schema] = {
                          "last_used_at": nullable({**TIME, "description": "when it last authenticated, to the "
                                                                           "hour (noted at most once an hour); null: "
                                                                           "never, or in the list of applications"})},
-                        ["prefix", "issued_at", "last_used_at"]),
+                        ["prefix", "issued_at"]),
     "ApplicationChannel": obj({"channel": ref("Channel"), "status": string(enum=["Active", "Inactive"],
                                                                             description="Active: it has a token"),
                                "quota_remaining": INT, "token": nullable(ref("ChannelToken"))},
