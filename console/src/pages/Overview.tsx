@@ -65,7 +65,7 @@ export function Overview() {
   return (
     <>
       <PageHeader title={t('Overview')} />
-      <FirstSteps />
+      <FirstSteps sent={loaded.data && (loaded.data.latest.length > 0 || totals(loaded.data).total > 0)} />
       <div class="filters card">
         <Select label={t('Channel')} name="channel" value={channel} options={channelOptions} onChange={setChannel} />
         <DateRangePicker value={range} onChange={setRange} />
