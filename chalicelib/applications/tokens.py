@@ -132,8 +132,8 @@ def note_use(record: Token) -> None:
 
 def last_used(app: Application) -> dict[str, str | None]:
     """Each live token's "last used", by channel: one BatchGetItem of the application's tokens."""
-    hashes = {state["token_hash"]: channel for channel, state in (app.channels.as_dict() if app.channels else {}).items()
-              if state.get("token_hash")}
+    states = app.channels.as_dict() if app.channels else {}
+    hashes = {state["token_hash"]: channel for channel, state in states.items() if state.get("token_hash")}
     if not hashes:
         return {}
     return {hashes[t.token_hash]: t.last_used_at

@@ -293,6 +293,8 @@ const ID: Record<string, string> = {
   'Your own email, or a test address such as bounce@example.com.': 'Email Anda sendiri, atau alamat uji seperti bounce@example.com.',
   'Your own number. Test numbers: ending in 0000 is refused, 0001 is not delivered.': 'Nomor Anda sendiri. Nomor uji: berakhiran 0000 ditolak, 0001 tidak terkirim.',
   'Send test': 'Kirimkan pesan uji',
+  'Your own email address.': 'Alamat email Anda sendiri.',
+  'Your own phone number.': 'Nomor ponsel Anda sendiri.',
   'Sending…': 'Sedang dikirim…',
   'See it in Monitoring': 'Lihat di Monitoring',
   'Open the Test inbox': 'Buka Kotak masuk uji coba',

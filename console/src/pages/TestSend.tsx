@@ -58,7 +58,16 @@ export function TestSend({ app }: { app: Application }) {
     run(async () => setSent(await post<TestMessage>(`${appPath(app.application_id)}/test-messages`, { channel: channel as TestMessageRequest['channel'], to: to.trim(), lang } satisfies TestMessageRequest)));
   };
   const fieldError = errors.to || errors.phone || errors.recipient_number || errors.email;
-  const hint = channel === 'email' ? t('Your own email, or a test address such as bounce@example.com.') : t('Your own number. Test numbers: ending in 0000 is refused, 0001 is not delivered.');
+  // The simulator's test targets exist where it plays the providers (local and dev), never in prod.
+  const simulated = me.stage !== 'prod';
+  const hint =
+    channel === 'email'
+      ? simulated
+        ? t('Your own email, or a test address such as bounce@example.com.')
+        : t('Your own email address.')
+      : simulated
+        ? t('Your own number. Test numbers: ending in 0000 is refused, 0001 is not delivered.')
+        : t('Your own phone number.');
   return (
     <Card title={t('Send a test message')}>
       <form class="stack" onSubmit={submit} data-testid="test-send">
