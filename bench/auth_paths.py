@@ -64,6 +64,7 @@ def run() -> dict[str, float]:
     with deployed_stack(), Client(app, stage_name="local", project_dir=str(ROOT)) as client:
         v1, v2 = _setup(client)
         v1_path, v2_path = "/api/v1/sms/status/01BENCHMESSAGE", "/sms/v2/sms/status/01BENCHMESSAGE"
+        tokens.authenticate(v2["Authorization"], "sms")  # the first use notes "last used" (once an hour)
         with counting() as calls:
             tokens.authenticate(v2["Authorization"], "sms")
         calls.pop(call_counter.ITEMS, None)  # items read are tallied beside the calls

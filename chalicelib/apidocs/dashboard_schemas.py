@@ -79,7 +79,10 @@ SCHEMAS: dict[str, Schema] = {
                                "channels": array(ref("Channel"), minItems=1, uniqueItems=True)},
                               ["name", "channels"]),
     "ChannelToken": obj({"prefix": string(description="the live token's first characters (the token itself is "
-                                                      "shown once, when generated)"), "issued_at": TIME},
+                                                      "shown once, when generated)"), "issued_at": TIME,
+                         "last_used_at": nullable({**TIME, "description": "when it last authenticated, to the "
+                                                                          "hour (noted at most once an hour); null: "
+                                                                          "never, or in the list of applications"})},
                         ["prefix", "issued_at"]),
     "ApplicationChannel": obj({"channel": ref("Channel"), "status": string(enum=["Active", "Inactive"],
                                                                             description="Active: it has a token"),
@@ -93,6 +96,13 @@ SCHEMAS: dict[str, Schema] = {
     "GeneratedToken": obj({"channel": ref("Channel"), "token": string(description="shown this once; the "
                                                                                   "channel's old token stopped"),
                            "issued_at": TIME}, ["channel", "token", "issued_at"]),
+    "TestMessageRequest": obj({"channel": string(enum=["sms", "sms_otp", "email"]),
+                               "to": string(maxLength=254, description="a phone number (any Indonesian form) or, "
+                                                                       "for email, an address"),
+                               "lang": string(enum=["en", "id"], description="the text's language (default en)")},
+                              ["channel", "to"]),
+    "TestMessage": obj({"message_id": string(description="follow it with GET /applications/{id}/messages/{message_id}"),
+                        "channel": ref("Channel"), "target": string()}, ["message_id", "channel", "target"]),
     "Settings": obj({"application_id": string(), "rate_limit": {"type": "integer", "minimum": 1},
                      "timezone": string(description="IANA, e.g. Asia/Jakarta"),
                      "sender_ids": array(string()), "caller_ids": array(string()),

@@ -445,6 +445,10 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
             "post": _dash("Generate a channel token (shown once; the old one dies)", ("201", "GeneratedToken"),
                           parameters=[APP_ID, channel_param]),
             "delete": _dash("Revoke a channel token", ("204", None), parameters=[APP_ID, channel_param])},
+        "/applications/{application_id}/test-messages": {"post": _dash(
+            "Send a test message (Kirim's own text by SMS, SMS OTP or Email) through the normal send pipeline: "
+            "it uses quota and counts against the rate limit", ("201", "TestMessage"), parameters=app,
+            body="TestMessageRequest")},
         "/applications/{application_id}/settings": {
             "get": _dash("Sending settings", ("200", "Settings"), parameters=app),
             "put": _dash("Change sending settings", ("200", "Settings"), parameters=app, body="SettingsUpdate")},

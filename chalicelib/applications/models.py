@@ -131,3 +131,5 @@ class Token(Model):
     # A copy of the application's sending settings (rate_limit, timezone, sender_ids, version),
     # kept in step by the settings transaction, so a V2 send needs no read of the application.
     settings = MapAttribute(null=True)
+    # When the token last authenticated, to the hour: written at most once an hour (tokens.note_use).
+    last_used_at = UnicodeAttribute(null=True)

@@ -37,8 +37,10 @@ def list_applications() -> dict:
 @application_routes.route("/applications/{application_id}", methods=["GET"])
 def get_application(application_id: str) -> dict:
     from chalicelib.applications import service as applications
+    from chalicelib.applications import tokens
 
-    return applications.render(owned_application(application_routes.current_request, application_id))
+    app = owned_application(application_routes.current_request, application_id)
+    return applications.render(app, tokens.last_used(app))
 
 
 @application_routes.route("/applications/{application_id}/channels/{channel}/token", methods=["POST"])

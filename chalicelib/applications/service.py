@@ -78,7 +78,8 @@ def channel_state(app: Application, channel: str) -> dict[str, Any]:
     return state
 
 
-def render(app: Application) -> dict[str, Any]:
+def render(app: Application, last_used: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """`last_used`: each token's "last used" by channel (tokens.last_used), read for one application only."""
     states = app.channels.as_dict() if app.channels else {}
     left = quota.balances(app.application_id, [c for c in CHANNELS if c in states])
     channels = []
@@ -88,7 +89,8 @@ def render(app: Application) -> dict[str, Any]:
             continue
         token = None
         if state.get("token_hash"):
-            token = {"prefix": state["token_prefix"], "issued_at": state["token_issued_at"]}
+            token = {"prefix": state["token_prefix"], "issued_at": state["token_issued_at"],
+                     "last_used_at": (last_used or {}).get(channel)}
         channels.append({
             "channel": channel,
             "status": "Active" if token else "Inactive",

@@ -1,5 +1,9 @@
 """Per-application, per-channel API tokens (OCA V2).
 
+"Last used" adds no write per send: the token's record (read anyway) says when it was last noted, and
+only a use over an hour later writes it, by one plain conditional UpdateItem of the token alone (no
+transaction, nothing other sends write), so concurrent sends agree on one writer.
+
 A token is shown once; the tokens table holds only its SHA-256, which is also the key, so
 checking a token is one strongly consistent GetItem. The application item records the
 current hash of each channel, and every change swaps both in one transaction, so the old
@@ -7,6 +11,8 @@ token is dead the moment the new one exists.
 """
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import NamedTuple
 
 from pynamodb.exceptions import TransactWriteError
@@ -23,6 +29,7 @@ from chalicelib.web.credentials import channel_token
 
 # Shown in the dashboard so an owner can tell tokens apart: the channel prefix and 4 characters.
 VISIBLE_CHARS = 4
+LAST_USED_EVERY = timedelta(hours=1)
 _ATTEMPTS = 3
 
 
@@ -103,5 +110,31 @@ def authenticate(header: str | None, channel: str) -> ChannelPrincipal:
         raise ApiError(TOKEN_INVALID) from None
     if record.channel != channel:
         raise ApiError(TOKEN_INVALID, f"This token is for the {record.channel} channel")
+    note_use(record)
     settings = record.settings.as_dict() if record.settings else {}
     return ChannelPrincipal(record.application_id, record.channel, record.owner_id, settings)
+
+
+def note_use(record: Token) -> None:
+    """Note "last used" when the last note is over an hour old (else no call at all). Best effort: a lost
+    race or a failure keeps the older time and never fails the request."""
+    now = clock.now()
+    last = record.last_used_at
+    if last and clock.parse_iso(last) > now - LAST_USED_EVERY:
+        return
+    unchanged = Token.last_used_at == last if last else Token.last_used_at.does_not_exist()
+    try:
+        Token(record.token_hash).update(actions=[Token.last_used_at.set(clock.iso(now))],
+                                        condition=Token.token_hash.exists() & unchanged)
+    except Exception:  # noqa: BLE001 - a note, not the request
+        logging.getLogger(__name__).debug("last-used note skipped", exc_info=True)
+
+
+def last_used(app: Application) -> dict[str, str | None]:
+    """Each live token's "last used", by channel: one BatchGetItem of the application's tokens."""
+    states = app.channels.as_dict() if app.channels else {}
+    hashes = {state["token_hash"]: channel for channel, state in states.items() if state.get("token_hash")}
+    if not hashes:
+        return {}
+    return {hashes[t.token_hash]: t.last_used_at
+            for t in Token.batch_get(list(hashes), attributes_to_get=["token_hash", "last_used_at"])}

@@ -11,6 +11,7 @@ def test_a_v2_token_check_is_one_getitem_and_nothing_scans(api):
     _, session = api.user()
     app_id = api.application(session, ["sms"])["application_id"]
     token = api.token(session, app_id, "sms")
+    api.call("GET", "/sms/v2/sms/status/01UNKNOWN", headers={"Authorization": token})  # notes "last used"
     with counting() as calls:
         response = api.call("GET", "/sms/v2/sms/status/01UNKNOWN", headers={"Authorization": token})
     assert response.status_code == 404
@@ -52,7 +53,9 @@ def _sms_shop(api, monkeypatch):
     monkeypatch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())
     _, session = api.user()
     app_id = api.application(session, ["sms"])["application_id"]
-    return app_id, {"Authorization": api.token(session, app_id, "sms")}
+    token = {"Authorization": api.token(session, app_id, "sms")}
+    api.call("GET", "/sms/v2/sms/status/01UNKNOWN", headers=token)  # the first use notes "last used"
+    return app_id, token
 
 
 def _send_calls(api, headers) -> dict:

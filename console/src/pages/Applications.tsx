@@ -5,6 +5,8 @@ import { CHANNEL_LABEL, CHANNELS } from '../channels';
 import { formatNumber, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { navigate, type Route } from '../router';
+import { KeyUsage } from './KeyUsage';
+import { TestSend } from './TestSend';
 import { useSession } from '../state';
 import { Alert, Card, CopyButton, Dialog, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
 
@@ -138,7 +140,7 @@ function CreateAppDialog({ open, onClose, onCreated }: { open: boolean; onClose:
   );
 }
 
-type KeyStep = { kind: 'confirm'; channel: Channel } | { kind: 'shown'; token: GeneratedToken } | { kind: 'revoke'; channel: Channel } | null;
+type KeyStep = { kind: 'confirm'; channel: Channel } | { kind: 'shown'; token: GeneratedToken } | { kind: 'revoke'; channel: Channel } | { kind: 'usage'; channel: Channel } | null;
 
 function AppDetails({ applicationId }: { applicationId: string }) {
   const t = useT();
@@ -235,6 +237,7 @@ function AppDetails({ applicationId }: { applicationId: string }) {
           </button>
         </form>
       </Card>
+      <TestSend app={app} />
       <Card title={t('Channels')}>
         <Table testid="channels" label={t('Channels')} rows={app.channels} rowKey={(c) => c.channel} rowAttrs={(c) => ({ 'data-channel': c.channel })}
           columns={[
@@ -248,7 +251,10 @@ function AppDetails({ applicationId }: { applicationId: string }) {
                   <span>
                     <code>{c.token.prefix}…</code>
                     <span class="muted small block">
-                      {t('Issued')} {formatTime(c.token.issued_at, lang)}
+                      {t('Created')} {formatTime(c.token.issued_at, lang)}
+                    </span>
+                    <span class="muted small block" data-testid="last-used">
+                      {c.token.last_used_at ? `${t('Last used')} ${formatTime(c.token.last_used_at, lang)}` : t('Not used yet')}
                     </span>
                   </span>
                 ) : (
@@ -258,12 +264,18 @@ function AppDetails({ applicationId }: { applicationId: string }) {
             {
               label: t('Revoke'),
               action: true,
-              cell: (c) =>
-                c.token && (
+              cell: (c) => (
+                <div class="row-actions">
+                  <button type="button" class="btn btn-secondary btn-small" onClick={() => setStep({ kind: 'usage', channel: c.channel })} aria-label={`${t('How to use')} ${label(c.channel)}`} data-testid="how-to-use">
+                    {t('How to use')}
+                  </button>
+                  {c.token && (
                   <button type="button" class="btn btn-danger-ghost btn-small" onClick={() => setStep({ kind: 'revoke', channel: c.channel })} aria-label={`${t('Revoke')} ${label(c.channel)}`}>
                     {t('Revoke')}
                   </button>
-                ),
+                  )}
+                </div>
+              ),
             },
           ]}
         />
@@ -284,7 +296,11 @@ function AppDetails({ applicationId }: { applicationId: string }) {
           </>
         }
       >
-        <Alert kind="warning">{t('The current key stops working at once. Every system that uses it must switch to the new key.')}</Alert>
+        {step?.kind === 'confirm' && app.channels.find((c) => c.channel === step.channel)?.token ? (
+          <Alert kind="warning">{t('The current key stops working at once. Every system that uses it must switch to the new key.')}</Alert>
+        ) : (
+          <Alert kind="info">{t('The key is shown only once: have a safe place ready to keep it.')}</Alert>
+        )}
       </Dialog>
 
       <Dialog
@@ -305,13 +321,19 @@ function AppDetails({ applicationId }: { applicationId: string }) {
         <p>{step?.kind === 'revoke' ? t('The {channel} key stops working at once and the channel becomes Inactive.', { channel: label(step.channel) }) : ''}</p>
       </Dialog>
 
-      {step?.kind === 'shown' && <ShownKey token={step.token} appName={app.name} onClose={closeShown} />}
+      <Dialog open={step?.kind === 'usage'} wide title={step?.kind === 'usage' ? t('How to use the {channel} key', { channel: label(step.channel) }) : ''} onClose={() => setStep(null)}>
+        {step?.kind === 'usage' && <KeyUsage channel={step.channel} applicationId={app.application_id} />}
+      </Dialog>
+
+      {step?.kind === 'shown' && <ShownKey token={step.token} appName={app.name} applicationId={app.application_id} onClose={closeShown} />}
     </>
   );
 }
 
-function ShownKey({ token, appName, onClose }: { token: GeneratedToken; appName: string; onClose: () => void }) {
+function ShownKey({ token, appName, applicationId, onClose }: { token: GeneratedToken; appName: string; applicationId: string; onClose: () => void }) {
   const t = useT();
+  // Esc and × ask first: the key can never be shown again.
+  const [asking, setAsking] = useState(false);
   const channel = CHANNEL_LABEL[token.channel];
   const download = () => {
     const blob = new Blob([token.token + '\n'], { type: 'text/plain' });
@@ -327,12 +349,28 @@ function ShownKey({ token, appName, onClose }: { token: GeneratedToken; appName:
   return (
     <Dialog
       open
+      wide
       title={t('Your new {channel} key', { channel })}
-      onClose={onClose}
+      onClose={() => setAsking(true)}
       footer={
-        <button type="button" class="btn btn-primary" onClick={onClose}>
-          {t("I've saved it")}
-        </button>
+        asking ? (
+          <div class="ask-saved" role="alertdialog" aria-labelledby="ask-saved" data-testid="ask-saved">
+            <strong id="ask-saved">{t('Did you save it?')}</strong>
+            <span class="small">{t('Once closed, this key can never be shown again.')}</span>
+            <div class="form-actions">
+              <button type="button" class="btn btn-secondary" onClick={() => setAsking(false)} autoFocus>
+                {t('Back to the key')}
+              </button>
+              <button type="button" class="btn btn-primary" onClick={onClose}>
+                {t('Yes, close')}
+              </button>
+            </div>
+          </div>
+        ) : (
+          <button type="button" class="btn btn-primary" onClick={onClose}>
+            {t("I've saved it")}
+          </button>
+        )
       }
     >
       <Alert kind="warning">{t('Copy it now: it is shown only this once and can never be shown again.')}</Alert>
@@ -347,6 +385,7 @@ function ShownKey({ token, appName, onClose }: { token: GeneratedToken; appName:
           {t('Download .txt')}
         </button>
       </div>
+      <KeyUsage channel={token.channel} applicationId={applicationId} />
     </Dialog>
   );
 }

@@ -8,6 +8,7 @@ import { useSession } from '../state';
 import { Card, DateRangePicker, PageHeader, Select, StatusBadge, Table, WhenLoaded, presetRange, useLoad, type DateRange } from '../ui';
 import { NoApplication, messageColumns } from './common';
 import { drawDailyChart } from '../chart';
+import { FirstSteps } from './FirstSteps';
 
 /** A channel's figures as the chart draws them: its daily series has a pending count too. */
 type Totals = Pick<OverviewChannel, 'total' | 'success' | 'failed' | 'pending' | 'success_rate' | 'failed_rate'> & {
@@ -54,11 +55,18 @@ export function Overview() {
       : null,
     [app?.application_id, channel, range.from, range.to],
   );
-  if (!app) return <NoApplication title={t('Overview')} />;
+  if (!app)
+    return (
+      <>
+        <NoApplication title={t('Overview')} />
+        <FirstSteps />
+      </>
+    );
   const channelOptions = [{ value: '' as const, label: t('All channels') }, ...app.channels.map((c) => ({ value: c.channel, label: CHANNEL_LABEL[c.channel] }))];
   return (
     <>
       <PageHeader title={t('Overview')} />
+      <FirstSteps sent={loaded.data && (loaded.data.latest.length > 0 || totals(loaded.data).total > 0)} />
       <div class="filters card">
         <Select label={t('Channel')} name="channel" value={channel} options={channelOptions} onChange={setChannel} />
         <DateRangePicker value={range} onChange={setRange} zone={app.timezone} />

@@ -15,9 +15,10 @@ export function TestInbox() {
   const t = useT();
   const { lang } = useLang();
   const { apps } = useSession();
-  const [to, setTo] = useState('');
+  // ?to= from "Open the Test inbox" beside a test send
+  const [to, setTo] = useState(() => new URLSearchParams(location.hash.split('?')[1] || '').get('to') || '');
   const [channel, setChannel] = useState<'' | Channel>('');
-  const [query, setQuery] = useState({ to: '', channel: '' as '' | Channel, n: 0 });
+  const [query, setQuery] = useState({ to, channel: '' as '' | Channel, n: 0 });
   const loaded = useLoad((signal) => get<InboxList>('/simulator/messages', { to: query.to || undefined, channel: query.channel || undefined, limit: 50 }, signal), [query.to, query.channel, query.n]);
   const appName = (id: string) => apps?.find((a) => a.application_id === id)?.name || id;
   return (
