@@ -278,3 +278,13 @@ def test_a_second_application_does_not_take_the_selector(stack, signed_in, owner
     expect(page.locator("#app-picker option")).to_have_count(2)
     expect(picker).to_have_value(owner["app_id"])
     expect(page.get_by_test_id("message-count")).to_contain_text("4 messages")
+    # Created here, with the page's own dialog: its details open, and the selector still keeps the one in use.
+    page.goto(f"{stack.console}#/applications")
+    page.get_by_role("button", name="Create application").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Application Name").fill("Batik Yogya")
+    dialog.get_by_role("button", name="Create").click()
+    expect(page.get_by_test_id("app-name")).to_have_text("Batik Yogya")
+    page.goto(f"{stack.console}#/monitoring")
+    expect(page.locator("#app-picker option")).to_have_count(3)
+    expect(picker).to_have_value(owner["app_id"])

@@ -82,7 +82,8 @@ function AppList({ openCreate }: { openCreate: boolean }) {
         }}
         onCreated={(app) => {
           setCreating(false);
-          session.selectApp(app.application_id);
+          // The selector keeps the application in use; the first one becomes it.
+          if (!session.app) session.selectApp(app.application_id);
           session.refreshApps().catch(() => undefined);
           navigate('/applications/' + app.application_id);
         }}
