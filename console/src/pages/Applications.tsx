@@ -6,6 +6,7 @@ import { formatNumber, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { navigate, type Route } from '../router';
 import { useSession } from '../state';
+import { ApplicationAdmin } from './ApplicationAdmin';
 import { Alert, Card, CopyButton, Dialog, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
 
 export function Applications({ route }: { route: Route }) {
@@ -268,6 +269,7 @@ function AppDetails({ applicationId }: { applicationId: string }) {
           ]}
         />
       </Card>
+      <ApplicationAdmin app={app} onRenamed={loaded.setData} />
 
       <Dialog
         open={step?.kind === 'confirm'}
