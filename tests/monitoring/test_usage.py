@@ -121,3 +121,29 @@ def test_an_alert_warns_and_makes_one_event_per_crossing(api, owned):
     assert [(c.channel, c.number) for c in run()] == [("sms", 3)]
     cleared = api.call("PUT", f"/applications/{app_id}/usage/alert", {"channel": "sms", "alert_at": None}, session)
     assert {c["channel"]: c for c in cleared.json_body["channels"]}["sms"]["alert_at"] is None
+
+
+def test_the_reconciler_sends_quota_low_for_a_channel_that_sent(api, owned, worker):
+    """The whole path: a send, the reconciler's minute run past GRACE, one quota.low delivery."""
+    from datetime import timedelta
+
+    from chalicelib.applications.quota import GRACE
+    from chalicelib.core import clock
+
+    session, app_id = owned
+    token = api.token(session, app_id, "sms")
+    Application(app_id).update(actions=[Application.callback_url.set("https://hooks.example.com/kirim")])
+    left = _usage(api, session, app_id)[0]["sms"]["quota_remaining"]
+    api.call("PUT", f"/applications/{app_id}/usage/alert", {"channel": "sms", "alert_at": left - 1}, session)
+    assert api.call("POST", "/sms/v2/sms", sms_body(), {"Authorization": f"Bearer {token}"}).status_code == 200
+    settle_changes()
+    later = clock.now() + GRACE + timedelta(minutes=2)
+    clock.use(lambda: later)
+    try:
+        for _ in range(2):  # a second run finds nothing new
+            worker.run_schedules()
+    finally:
+        clock.use(None)
+    deliveries = list(Delivery.query(events.quota_low_key(app_id, "sms")))
+    assert [int(d.sequence) for d in deliveries] == [1]
+    assert f'"alert_at":{left - 1}' in deliveries[0].payload
