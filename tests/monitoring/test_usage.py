@@ -147,3 +147,30 @@ def test_the_reconciler_sends_quota_low_for_a_channel_that_sent(api, owned, work
     deliveries = list(Delivery.query(events.quota_low_key(app_id, "sms")))
     assert [int(d.sequence) for d in deliveries] == [1]
     assert f'"alert_at":{left - 1}' in deliveries[0].payload
+
+
+def test_a_recount_repairs_the_words_and_keeps_the_refunds(api, owned, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib.core import clock, jobs
+    from chalicelib.messages import recount as recount_job
+    from chalicelib.messages.models import Counter, app_channel_key
+
+    session, app_id = owned
+    token = api.token(session, app_id, "sms")
+    response = api.call("POST", "/sms/v2/sms", sms_body(), {"Authorization": f"Bearer {token}"})
+    settle_changes()
+    status_updates.reject(Message.get(response.json_body["msg_uid"]), "REFUSED", "refused")
+    settle_changes()
+    day = Message.get(response.json_body["msg_uid"]).day
+    counter = Counter.get(app_channel_key(app_id, "sms"), day)
+    counter.update(actions=[Counter.of("Delivered").set(5)])  # a counter gone wrong
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: None)
+    later = clock.now() + recount_job.QUIET + timedelta(minutes=1)
+    clock.use(lambda: later)
+    try:
+        assert recount_job.run_job({"application_id": app_id, "old_zone": None})["repaired"] == 1
+    finally:
+        clock.use(None)
+    repaired = Counter.get(app_channel_key(app_id, "sms"), day, consistent_read=True)
+    assert repaired.counts() == {"Failed": 1} and int(repaired.refunded) == 1
