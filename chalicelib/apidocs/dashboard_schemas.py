@@ -259,6 +259,30 @@ SCHEMAS: dict[str, Schema] = {
     "Overview": obj({"from": TIME, "to": TIME, "channels": array(ref("OverviewChannel")),
                      "latest": array(ref("MessageItem"), maxItems=LATEST)}, ["from", "to", "channels", "latest"]),
 
+    "ApplicationRename": obj({"name": string(minLength=1, maxLength=100)}, ["name"]),
+    "ApplicationDelete": obj({"confirm_name": string(description="the application's name, exactly as it is")},
+                             ["confirm_name"]),
+
+    # --- /applications/{id}/usage ----------------------------------------------------------------------------
+    "UsageDay": obj({"date": string(format="date", description="a day in the application's time zone"),
+                     "messages": {**INT, "description": "messages accepted that day"},
+                     "refunded": {**INT, "description": "quota units given back that day (failures not billed)"}},
+                    ["date", "messages", "refunded"]),
+    "UsageChannel": obj({"channel": ref("Channel"), "quota_remaining": INT,
+                         "alert_at": nullable({**INT, "description": "warn at this many units left or fewer"}),
+                         "low": {**BOOL, "description": "quota_remaining is at alert_at or below"},
+                         "messages": INT, "refunded": INT, "series": array(ref("UsageDay"))},
+                        ["channel", "quota_remaining", "alert_at", "low", "messages", "refunded", "series"]),
+    "TopUp": obj({"top_up_id": string(), "channel": ref("Channel"), "amount": INT, "at": TIME},
+                 ["top_up_id", "channel", "amount", "at"]),
+    "Usage": obj({"from": TIME, "to": TIME, "channels": array(ref("UsageChannel")),
+                  "top_ups": array(ref("TopUp"), description="the operator's top-ups, newest first (50 at most)")},
+                 ["from", "to", "channels", "top_ups"]),
+    "UsageAlert": obj({"channel": ref("Channel"),
+                       "alert_at": nullable({"type": "integer", "minimum": 0, "maximum": 100_000_000,
+                                             "description": "units left; null: no alert"})},
+                      ["channel", "alert_at"]),
+
     # --- /applications/{id}/reports ---------------------------------------------------------------------------
     "ReportStatus": string(enum=[PROCESSING, PREPARING, DONE, FAILED]),
     "ReportFormat": string(enum=sorted(set(FORMATS.values()))),

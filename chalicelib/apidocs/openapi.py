@@ -440,7 +440,11 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
             "post": _dash("Create an application", ("201", "Application"), body="ApplicationRequest"),
             "get": _dash("List my applications, newest first", ("200", "ApplicationList"),
                          errors=(401, 429, 500, 503))},
-        "/applications/{application_id}": {"get": _dash("Get an application", ("200", "Application"), parameters=app)},
+        "/applications/{application_id}": {
+            "get": _dash("Get an application", ("200", "Application"), parameters=app),
+            "patch": _dash("Rename an application", ("200", "Application"), parameters=app, body="ApplicationRename"),
+            "delete": _dash("Delete an application, typing its name; its keys stop working at once", ("204", None),
+                            parameters=app, body="ApplicationDelete")},
         "/applications/{application_id}/channels/{channel}/token": {
             "post": _dash("Generate a channel token (shown once; the old one dies)", ("201", "GeneratedToken"),
                           parameters=[APP_ID, channel_param]),
@@ -479,6 +483,12 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
         "/applications/{application_id}/overview": {"get": _dash(
             "Overview: totals, rates, daily series and the latest messages", ("200", "Overview"),
             parameters=[APP_ID, {"name": "channel", "in": "query", "schema": string()}, *RANGE])},
+        "/applications/{application_id}/usage": {"get": _dash(
+            "Usage: each channel's quota left and alert, messages and refunds per day (default: 30 days), "
+            "the operator's top-ups", ("200", "Usage"), parameters=[APP_ID, *RANGE])},
+        "/applications/{application_id}/usage/alert": {"put": _dash(
+            "Set or clear a channel's quota alert (a quota.low callback once per crossing); answers the usage",
+            ("200", "Usage"), parameters=app, body="UsageAlert")},
         "/applications/{application_id}/messages": {"get": _dash(
             "Messages, filtered and paged", ("200", "MessagePage"),
             parameters=[APP_ID, {"name": "channel", "in": "query", "schema": string()},

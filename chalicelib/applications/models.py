@@ -48,6 +48,11 @@ class Application(Model):
     # (applications.callback_secrets), so this table alone never reveals a signing secret.
     callback_keys = ListAttribute(of=MapAttribute, null=True)
     write_id = UnicodeAttribute(null=True)  # core.db.update_if's mark
+    # {channel: units}: warn the owner when that channel's quota left falls to it or below
+    # (applications.usage); {channel: crossings so far, odd while below} makes each crossing's
+    # quota.low callback once.
+    quota_alerts = MapAttribute(null=True)
+    quota_crossings = MapAttribute(null=True)
     by_owner = index("by_owner", "owner_id", "created_at")
 
     def zone(self) -> str:
@@ -96,6 +101,27 @@ class QuotaLedger(_QuotaBase):
     settled = MapAttribute(default=dict)
     credit = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
+
+
+TOP_UP = "topup"
+
+
+def top_ups_partition(application_id: str) -> str:
+    """The `by_owner` partition of an application's top-ups (no account id looks like it)."""
+    return f"{TOP_UP}#{application_id}"
+
+
+class TopUp(Model):
+    """One operator top-up, written in the top-up's own transaction on condition its key is new: the
+    same top-up id sent again adds nothing. Listed newest first with one Query of `by_owner`
+    (owner_id = top_ups_partition(), created_at = when)."""
+
+    Meta = table("applications_table")
+
+    key = UnicodeAttribute(hash_key=True, attr_name="application_id")
+    owner_id, created_at, channel, top_up_id = strings(4)
+    amount = NumberAttribute()
+    by_owner = index("by_owner", "owner_id", "created_at")
 
 
 EMAIL_IDENTITY = "email-identity"

@@ -43,6 +43,25 @@ def get_application(application_id: str) -> dict:
     return applications.render(app, tokens.last_used(app))
 
 
+@application_routes.route("/applications/{application_id}", methods=["PATCH"])
+def rename_application(application_id: str) -> dict:
+    from chalicelib.applications import lifecycle
+    from chalicelib.applications import service as applications
+
+    app = owned_application(application_routes.current_request, application_id)
+    return applications.render(lifecycle.rename(app, json_body(application_routes.current_request)))
+
+
+@application_routes.route("/applications/{application_id}", methods=["DELETE"])
+def delete_application(application_id: str) -> Response:
+    """Typed: {"confirm_name": the application's name}. Its keys stop working at once."""
+    from chalicelib.applications import lifecycle
+
+    app = owned_application(application_routes.current_request, application_id)
+    lifecycle.delete(app, json_body(application_routes.current_request))
+    return Response(body="", status_code=204)
+
+
 @application_routes.route("/applications/{application_id}/channels/{channel}/token", methods=["POST"])
 def generate_token(application_id: str, channel: str) -> Response:
     from chalicelib.applications import tokens

@@ -101,12 +101,21 @@ def render(app: Application, last_used: dict[str, str | None] | None = None) -> 
             "timezone": app.zone(), "channels": channels}
 
 
-def top_up(application_id: str, channel: str, amount: int) -> int:
+def top_up(application_id: str, channel: str, amount: int, top_up_id: str | None = None) -> int:
     """Adds quota atomically (an ADD, safe beside concurrent sends); returns what is left."""
+    return top_up_once(application_id, channel, amount, top_up_id)[0]
+
+
+def top_up_once(application_id: str, channel: str, amount: int, top_up_id: str | None = None) -> tuple[int, bool]:
+    """Adds quota and records the top-up, in one transaction; the same `top_up_id` sent again adds
+    nothing. Returns (what is left, whether this call added it)."""
     if amount <= 0:
         raise bad_parameter("amount", "amount must be positive")
-    quota.top_up(application_id, channel, amount)
-    return quota.balances(application_id, [channel])[channel]
+    top_up_id = top_up_id or str(uuid.uuid4())
+    if not top_up_id.replace("-", "").replace("_", "").isalnum() or len(top_up_id) > 64:
+        raise bad_parameter("id", "the top-up id is letters, digits, - and _ (at most 64)")
+    added = quota.top_up(application_id, channel, amount, top_up_id)
+    return quota.balances(application_id, [channel])[channel], added
 
 
 def set_quota(application_id: str, channel: str, units: int) -> int:

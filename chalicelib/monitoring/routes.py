@@ -42,3 +42,22 @@ def message(application_id: str, message_id: str) -> dict:
 
     app = owned_application(monitoring_routes.current_request, application_id)
     return message_list.message_detail(app.application_id, message_id)
+
+
+@monitoring_routes.route("/applications/{application_id}/usage", methods=["GET"])
+def usage(application_id: str) -> dict:
+    from chalicelib.monitoring.usage import usage as usage_of
+
+    return usage_of(owned_application(monitoring_routes.current_request, application_id), _query())
+
+
+@monitoring_routes.route("/applications/{application_id}/usage/alert", methods=["PUT"])
+def put_usage_alert(application_id: str) -> dict:
+    """A channel's alert threshold ({channel, alert_at: units or null}); answers the usage."""
+    from chalicelib.applications import quota_alerts
+    from chalicelib.monitoring.usage import usage as usage_of
+    from chalicelib.web.bodies import json_body
+
+    app = owned_application(monitoring_routes.current_request, application_id)
+    app = quota_alerts.set_alert(app, json_body(monitoring_routes.current_request))
+    return usage_of(app, {})

@@ -14,6 +14,7 @@ import { Monitoring } from './pages/Monitoring';
 import { Reports } from './pages/Reports';
 import { Settings } from './pages/Settings';
 import { TestInbox } from './pages/TestInbox';
+import { Usage } from './pages/Usage';
 
 type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'in'; me: Me } | { state: 'error'; error: unknown };
 
@@ -142,6 +143,8 @@ function Page({ page, route, apps, appsError, local, retry }: { page: string; ro
       return <Monitoring route={route} />;
     case 'reports':
       return <Reports />;
+    case 'usage':
+      return <Usage />;
     case 'settings':
       return <Settings />;
     default:

@@ -10,6 +10,7 @@ export const NAV: { path: string; label: string; icon: string; localOnly?: boole
   { path: 'templates', label: 'WhatsApp Template', icon: 'template' },
   { path: 'monitoring', label: 'Monitoring', icon: 'monitor' },
   { path: 'reports', label: 'Generate Report', icon: 'report' },
+  { path: 'usage', label: 'Usage', icon: 'list' },
   { path: 'settings', label: 'Settings', icon: 'settings' },
   // The simulator's test inbox: the API has it in the local stage only.
   { path: 'inbox', label: 'Test inbox', icon: 'inbox', localOnly: true },

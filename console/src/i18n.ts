@@ -416,6 +416,31 @@ const ID: Record<string, string> = {
   'Not done yet': 'Belum selesai',
   'Last used': 'Terakhir dipakai',
   'Not used yet': 'Belum pernah dipakai',
+  // Usage
+  Usage: 'Pemakaian',
+  'Quota left': 'Sisa kuota',
+  '{messages} messages, {refunded} units refunded in this range': '{messages} pesan, {refunded} unit dikembalikan pada rentang ini',
+  'Warn me at (units left)': 'Beri tahu saya saat sisa (unit)',
+  'No alert set.': 'Belum ada peringatan.',
+  'A callback is sent once each time the quota falls to it.': 'Callback dikirim sekali setiap kali kuota turun ke angka ini.',
+  'Save alert': 'Simpan peringatan',
+  'Remove alert': 'Hapus peringatan',
+  'Enter a whole number of units, from 0 to {max}.': 'Masukkan jumlah unit berupa bilangan bulat, dari 0 sampai {max}.',
+  '{channel} quota is low: {left} units left (alert at {at}). Ask your provider for a top-up.': 'Kuota {channel} hampir habis: sisa {left} unit (peringatan di {at}). Minta penyedia layanan Anda untuk menambah kuota.',
+  'Messages per day': 'Pesan per hari',
+  'Top-ups': 'Penambahan kuota',
+  'Units added': 'Unit ditambahkan',
+  'No top-ups yet. Your provider adds quota to a channel when you buy more.': 'Belum ada penambahan kuota. Penyedia layanan Anda menambah kuota kanal saat Anda membeli lagi.',
+  // Rename and delete an application
+  'Manage application': 'Kelola aplikasi',
+  'Save name': 'Simpan nama',
+  'Name saved.': 'Nama disimpan.',
+  'Enter a name of 1 to 100 characters.': 'Masukkan nama 1 sampai 100 karakter.',
+  'Deleting this application stops all its keys at once. Its messages stay in your records; its remaining quota is lost.': 'Menghapus aplikasi ini langsung menghentikan semua kuncinya. Pesannya tetap tersimpan dalam catatan Anda; sisa kuotanya hangus.',
+  'Delete application': 'Hapus aplikasi',
+  'Delete {name}?': 'Hapus {name}?',
+  'Every key of this application stops working at once, and this cannot be undone.': 'Semua kunci aplikasi ini langsung berhenti berfungsi, dan ini tidak dapat dibatalkan.',
+  'Type the application name ({name}) to confirm': 'Ketik nama aplikasi ({name}) untuk mengonfirmasi',
 };
 
 export function storedLang(): Lang {
