@@ -421,6 +421,8 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
                                         "content": {"application/json": {"schema": ref("EmailIdentity")}}}
     templates_tag = "Dashboard: WhatsApp templates"
     callbacks_tag = "Dashboard: status callbacks"
+    team_tag = "Dashboard: team"
+    member_param = {"name": "user_id", "in": "path", "required": True, "schema": string()}
     no_session = (406, 409, 413, 415, 429, 500)
     return {
         "/auth/register": {"post": _dash("Register an account", ("201", "Me"), body="RegisterRequest", auth=False,
@@ -437,6 +439,24 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
             "get": _dash("List my applications, newest first", ("200", "ApplicationList"),
                          errors=(401, 429, 500, 503))},
         "/applications/{application_id}": {"get": _dash("Get an application", ("200", "Application"), parameters=app)},
+        "/applications/{application_id}/members": {"get": _dash(
+            "The team: the owner, members and pending invitations (any member)", ("200", "Team"), parameters=app,
+            tag=team_tag)},
+        "/applications/{application_id}/invitations": {"post": _dash(
+            "Invite someone by email with a role (owner only; the token is shown once, valid 7 days)",
+            ("201", "CreatedInvitation"), parameters=app, body="InvitationRequest", tag=team_tag,
+            headers={"Cache-Control": {"schema": string(const="no-store")}})},
+        "/applications/{application_id}/invitations/{invitation_id}": {"delete": _dash(
+            "Withdraw an invitation (owner only)", ("204", None), tag=team_tag,
+            parameters=[APP_ID, {"name": "invitation_id", "in": "path", "required": True, "schema": string()}])},
+        "/applications/{application_id}/members/{user_id}": {
+            "put": _dash("Change a member's role (owner only)", ("200", "TeamMember"), tag=team_tag,
+                         parameters=[APP_ID, member_param], body="RoleChange"),
+            "delete": _dash("Remove a member (owner only)", ("204", None), tag=team_tag,
+                            parameters=[APP_ID, member_param])},
+        "/invitations/accept": {"post": _dash(
+            "Accept an invitation: the signed-in account (with the invited email) joins the team",
+            ("200", "Application"), body="AcceptInvitation", tag=team_tag)},
         "/applications/{application_id}/channels/{channel}/token": {
             "post": _dash("Generate a channel token (shown once; the old one dies)", ("201", "GeneratedToken"),
                           parameters=[APP_ID, channel_param]),
@@ -573,7 +593,7 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "tags": [{"name": name} for name in ("OCA V1", "OCA V2", "OCA WhatsApp", "Dashboard",
                                              "Dashboard: WhatsApp templates", "Dashboard: status callbacks",
-                                             "Verify", "Webhooks", "Console and docs", "Local")],
+                                             "Dashboard: team", "Verify", "Webhooks", "Console and docs", "Local")],
         "paths": paths,
         "components": {
             "schemas": {**ERROR_SCHEMAS, **DASHBOARD_SCHEMAS},

@@ -2,12 +2,14 @@
 // console keeps in localStorage: never a token.
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import { TEAM_ID } from './i18n-team';
 
 export type Lang = 'en' | 'id';
 const KEY = 'kirim.console.lang';
 
 // English text is the key; a missing Indonesian entry falls back to English.
 const ID: Record<string, string> = {
+  ...TEAM_ID,
   'Sign in': 'Masuk',
   'Sign out': 'Keluar',
   Guide: 'Panduan',
