@@ -67,8 +67,17 @@ SCHEMAS: dict[str, Schema] = {
                "stage": string(description="GET /auth/me only: local, dev or prod (local has the test inbox)")},
               ["user_id", "email", "name"],
               description="An account (who is signed in; also what registering answers)."),
-    "LoginRequest": obj({"email": string(maxLength=254), "password": string(maxLength=1024)},
+    "LoginRequest": obj({"email": string(maxLength=254), "password": string(maxLength=1024),
+                         "code": string(maxLength=32, description="with two-factor sign-in on: the authenticator "
+                                                                  "app's 6-digit code, or a recovery code")},
                         ["email", "password"]),
+    "TwoFactorStatus": obj({"enabled": BOOL, "recovery_codes_left": INT}, ["enabled", "recovery_codes_left"]),
+    "TwoFactorSetup": obj({"secret": string(description="base32, for typing into the app; shown this once"),
+                           "otpauth_uri": string(description="otpauth://totp/... for a QR code")},
+                          ["secret", "otpauth_uri"]),
+    "TwoFactorCode": obj({"code": string(minLength=1, maxLength=32)}, ["code"]),
+    "RecoveryCodes": obj({"recovery_codes": array(string(), description="10 single-use codes, shown this once")},
+                         ["recovery_codes"]),
     "LoginAnswer": obj({"session_token": string(description="for scripts: sent as `Authorization: Bearer`; left "
                                                             "out with X-Kirim-Console: 1 (the console gets an "
                                                             "HttpOnly cookie instead)"),

@@ -434,6 +434,18 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
         "/auth/me": {"get": _dash("Who am I (and the stage: local has the test inbox)", ("200", "Me"),
                                   errors=(401, 429, 500, 503))},
         "/auth/logout": {"post": _dash("Log out", ("204", None), errors=(401, 403, 500))},
+        "/auth/two-factor": {"get": _dash("Is two-factor sign-in on, and how many recovery codes are left",
+                                          ("200", "TwoFactorStatus"))},
+        "/auth/two-factor/setup": {"post": _dash(
+            "Start two-factor sign-in: a new TOTP secret (shown once; on only after /enable)", ("201", "TwoFactorSetup"),
+            headers={"Cache-Control": {"schema": string(const="no-store")}})},
+        "/auth/two-factor/enable": {"post": _dash(
+            "Turn two-factor sign-in on with a code from the app: 10 recovery codes (shown once)",
+            ("200", "RecoveryCodes"), body="TwoFactorCode",
+            headers={"Cache-Control": {"schema": string(const="no-store")}})},
+        "/auth/two-factor/disable": {"post": _dash(
+            "Turn two-factor sign-in off with a current code or a recovery code", ("204", None),
+            body="TwoFactorCode")},
         "/applications": {
             "post": _dash("Create an application", ("201", "Application"), body="ApplicationRequest"),
             "get": _dash("List my applications, newest first", ("200", "ApplicationList"),

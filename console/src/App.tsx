@@ -14,6 +14,7 @@ import { Monitoring } from './pages/Monitoring';
 import { Reports } from './pages/Reports';
 import { Settings } from './pages/Settings';
 import { TestInbox } from './pages/TestInbox';
+import { Account } from './pages/Account';
 import { AcceptInvitation, NOT_FOR_VIEWERS, Team, afterSignIn, rememberInvite } from './pages/Team';
 
 type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'in'; me: Me } | { state: 'error'; error: unknown };
@@ -130,6 +131,7 @@ function Page({ page, route, apps, appsError, local, retry }: { page: string; ro
   if (page === 'applications') return <Applications route={route} />;
   if (page === 'inbox' && local) return <TestInbox />;
   if (page === 'invite') return <AcceptInvitation token={route.path[1] || ''} />;
+  if (page === 'account') return <Account />;
   if (!apps) return appsError ? <ErrorState error={appsError} onRetry={retry} /> : <Loading />;
   switch (page) {
     case 'overview':

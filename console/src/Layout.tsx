@@ -12,6 +12,7 @@ export const NAV: { path: string; label: string; icon: string; localOnly?: boole
   { path: 'reports', label: 'Generate Report', icon: 'report' },
   { path: 'settings', label: 'Settings', icon: 'settings', notForViewers: true },
   { path: 'team', label: 'Team', icon: 'team' },
+  { path: 'account', label: 'Sign-in security', icon: 'key' },
   // The simulator's test inbox: the API has it in the local stage only.
   { path: 'inbox', label: 'Test inbox', icon: 'inbox', localOnly: true },
 ];

@@ -49,4 +49,33 @@ export const TEAM_ID: Record<string, string> = {
   'Invitation not found': 'Undangan tidak ditemukan',
   'Enter the email address of the person to invite.': 'Masukkan alamat email orang yang ingin diundang.',
   'role must be one of: developer, viewer': 'Pilih peran: Developer atau Pemantau',
+  // Two-factor sign-in
+  'Sign-in security': 'Keamanan masuk',
+  'Two-factor sign-in': 'Verifikasi dua langkah',
+  Code: 'Kode',
+  'The 6-digit code your authenticator app shows now': 'Kode 6 digit yang tampil di aplikasi autentikator Anda saat ini',
+  'Two-factor sign-in is off.': 'Verifikasi dua langkah dinonaktifkan.',
+  'Two-factor sign-in is on. Keep these recovery codes somewhere safe: each works once, if your phone is lost. They are shown only now.':
+    'Verifikasi dua langkah aktif. Simpan kode pemulihan ini di tempat aman: masing-masing hanya bisa dipakai sekali, jika ponsel Anda hilang. Kode hanya ditampilkan sekarang.',
+  'Recovery codes': 'Kode pemulihan',
+  'Besides your password, signing in will ask for a code from an authenticator app on your phone (Google Authenticator, Microsoft Authenticator, Authy...).':
+    'Selain kata sandi, saat masuk Anda akan diminta kode dari aplikasi autentikator di ponsel (Google Authenticator, Microsoft Authenticator, Authy...).',
+  'Turn on two-factor sign-in': 'Aktifkan verifikasi dua langkah',
+  '1. In your authenticator app, add an account and type this key (or, on this phone, open the link).':
+    '1. Di aplikasi autentikator, tambahkan akun lalu ketik kunci ini (atau, jika di ponsel ini, buka tautannya).',
+  'Open in authenticator app': 'Buka di aplikasi autentikator',
+  '2. Type the code the app shows, to confirm.': '2. Ketik kode yang tampil di aplikasi untuk konfirmasi.',
+  'Confirm and turn on': 'Konfirmasi dan aktifkan',
+  'Two-factor sign-in is on. Recovery codes left: {n}.': 'Verifikasi dua langkah aktif. Sisa kode pemulihan: {n}.',
+  'Turn off two-factor sign-in': 'Nonaktifkan verifikasi dua langkah',
+  'A recovery code works here too.': 'Kode pemulihan juga bisa dipakai di sini.',
+  'Code from your authenticator app': 'Kode dari aplikasi autentikator',
+  'Or one of your recovery codes': 'Atau salah satu kode pemulihan Anda',
+  'Enter the code from your authenticator app': 'Masukkan kode dari aplikasi autentikator Anda',
+  'The code is not right. Enter the current code, or a recovery code':
+    'Kode tidak sesuai. Masukkan kode yang tampil saat ini, atau kode pemulihan',
+  'Two-factor sign-in is on already; turn it off first': 'Verifikasi dua langkah sudah aktif; nonaktifkan dulu',
+  'Start the setup first': 'Mulai pengaturannya terlebih dahulu',
+  'Two-factor sign-in is off': 'Verifikasi dua langkah tidak aktif',
+  'code is required': 'Kode wajib diisi',
 };
