@@ -73,7 +73,7 @@ function Root() {
   const page = route.path[0] || 'overview';
   // Signed in on the sign-in page: go to the Overview; signed out anywhere else: sign in.
   useEffect(() => {
-    if (auth.state === 'in' && (page === 'login' || page === 'register')) navigate('/overview');
+    if (auth.state === 'in' && (page === 'login' || page === 'register')) navigate(afterSignIn());
   }, [auth.state, page]);
 
   if (auth.state === 'checking') return <Loading />;

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api/client';
 import type { LoginAnswer, LoginRequest, Me, RegisterRequest } from '../api/types';
 import { useT } from '../i18n';
@@ -16,6 +16,10 @@ export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'regist
   const [code, setCode] = useState('');
   const [askCode, setAskCode] = useState(false);
   const { errors, setErrors, general, busy, run } = useSubmit();
+  // The code field appears after the password was right: the cursor goes there.
+  useEffect(() => {
+    if (askCode) document.querySelector<HTMLInputElement>('input[name=code]')?.focus();
+  }, [askCode]);
   const register = mode === 'register';
 
   const submit = (e: Event) => {

@@ -196,11 +196,9 @@ let pendingInvite: string | null = null;
 export function rememberInvite(token: string): void {
   pendingInvite = token;
 }
-/** Where to go after signing in: the invitation that was being opened, else the Overview. */
+/** Where to go after signing in: the invitation that was being opened (until its screen shows), else the Overview. */
 export function afterSignIn(): string {
-  const token = pendingInvite;
-  pendingInvite = null;
-  return token ? '/invite/' + encodeURIComponent(token) : '/overview';
+  return pendingInvite ? '/invite/' + encodeURIComponent(pendingInvite) : '/overview';
 }
 
 export function AcceptInvitation({ token }: { token: string }) {
@@ -208,7 +206,10 @@ export function AcceptInvitation({ token }: { token: string }) {
   const { me, refreshApps, selectApp } = useSession();
   const [state, setState] = useState<{ kind: 'asking' } | { kind: 'joined'; app: Application } | { kind: 'failed'; message: string }>({ kind: 'asking' });
   const { general, busy, run } = useSubmit();
-  useEffect(() => setState({ kind: 'asking' }), [token]);
+  useEffect(() => {
+    pendingInvite = null;
+    setState({ kind: 'asking' });
+  }, [token]);
   const accept = () =>
     run(async () => {
       try {
