@@ -20,7 +20,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.applications import email_identities
 from chalicelib.applications import service as applications
-from chalicelib.applications.models import Application, Token
+from chalicelib.applications.models import Application, Member, Token, member_key
 from chalicelib.core import validation
 from chalicelib.core.db import connection, update_if
 from chalicelib.core.errors import CONFLICT, ApiError, bad_parameter, not_found
@@ -57,6 +57,10 @@ def delete(app: Application, body: dict[str, Any]) -> None:
             with TransactWrite(connection=connection()) as transaction:
                 for token_hash in filter(None, hashes.values()):
                     transaction.delete(Token(token_hash))
+                # Its members' index items (applications.team); one left by a concurrent change is
+                # harmless: a shared application that is gone is skipped.
+                for user_id in (app.members.as_dict() if app.members else {}):
+                    transaction.delete(Member(member_key(user_id, app.application_id)))
                 transaction.delete(Application(app.application_id), condition=condition)
             return
         except TransactWriteError as error:

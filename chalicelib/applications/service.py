@@ -23,7 +23,7 @@ APP_NOT_FOUND = "Application not found"
 def create(owner: Principal, name: str, channels: list[str]) -> Application:
     """The application and each channel's quota items, in one transaction."""
     app = Application(str(uuid.uuid4()), owner_id=owner.user_id, name=name, created_at=clock.now_iso(),
-                      channels={channel: {} for channel in channels})
+                      channels={channel: {} for channel in channels}, owner_email=owner.email)
     with TransactWrite(connection=connection()) as transaction:
         transaction.save(app, condition=Application.application_id.does_not_exist())
         quota.create_items(transaction, app.application_id, channels, get_settings().default_quota)
@@ -78,8 +78,9 @@ def channel_state(app: Application, channel: str) -> dict[str, Any]:
     return state
 
 
-def render(app: Application, last_used: dict[str, str | None] | None = None) -> dict[str, Any]:
-    """`last_used`: each token's "last used" by channel (tokens.last_used), read for one application only."""
+def render(app: Application, last_used: dict[str, str | None] | None = None, role: str = "owner") -> dict[str, Any]:
+    """`last_used`: each token's "last used" by channel (tokens.last_used), read for one application only;
+    `role`: the caller's in the application (applications.team)."""
     states = app.channels.as_dict() if app.channels else {}
     left = quota.balances(app.application_id, [c for c in CHANNELS if c in states])
     channels = []
@@ -98,7 +99,7 @@ def render(app: Application, last_used: dict[str, str | None] | None = None) -> 
             "token": token,
         })
     return {"application_id": app.application_id, "name": app.name, "created_at": app.created_at,
-            "timezone": app.zone(), "channels": channels}
+            "timezone": app.zone(), "channels": channels, "role": role}
 
 
 def top_up(application_id: str, channel: str, amount: int, top_up_id: str | None = None) -> int:

@@ -2,12 +2,14 @@
 // console keeps in localStorage: never a token.
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import { TEAM_ID } from './i18n-team';
 
 export type Lang = 'en' | 'id';
 const KEY = 'kirim.console.lang';
 
 // English text is the key; a missing Indonesian entry falls back to English.
 const ID: Record<string, string> = {
+  ...TEAM_ID,
   'Sign in': 'Masuk',
   'Sign out': 'Keluar',
   Guide: 'Panduan',
@@ -422,6 +424,7 @@ const ID: Record<string, string> = {
   '{messages} messages, {refunded} units refunded in this range': '{messages} pesan, {refunded} unit dikembalikan pada rentang ini',
   'Warn me at (units left)': 'Beri tahu saya saat sisa (unit)',
   'No alert set.': 'Belum ada peringatan.',
+  'Alert at {at} units left.': 'Peringatan pada sisa {at} unit.',
   'A callback is sent once each time the quota falls to it.': 'Callback dikirim sekali setiap kali kuota turun ke angka ini.',
   'Save alert': 'Simpan peringatan',
   'Remove alert': 'Hapus peringatan',

@@ -282,7 +282,7 @@ function AppDetails({ applicationId }: { applicationId: string }) {
           ]}
         />
       </Card>
-      <ApplicationAdmin app={app} onRenamed={loaded.setData} />
+      {app.role === 'owner' && <ApplicationAdmin app={app} onRenamed={loaded.setData} />}
 
       <Dialog
         open={step?.kind === 'confirm'}

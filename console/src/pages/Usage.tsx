@@ -84,6 +84,7 @@ function ChannelCard({ applicationId, channel: c, onSaved }: { applicationId: st
   const [value, setValue] = useState(c.alert_at === null ? '' : String(c.alert_at));
   const [error, setError] = useState('');
   const { general, busy, run } = useSubmit();
+  const viewer = useSession().app?.role === 'viewer'; // the alert is a setting: a viewer reads it
   useEffect(() => setValue(c.alert_at === null ? '' : String(c.alert_at)), [c.alert_at]);
   const save = (alertAt: number | null) =>
     run(async () => onSaved(await put<UsageData>(appPath(applicationId) + '/usage/alert', { channel: c.channel, alert_at: alertAt })));
@@ -106,6 +107,9 @@ function ChannelCard({ applicationId, channel: c, onSaved }: { applicationId: st
       <div class="kpi-note">
         {t('{messages} messages, {refunded} units refunded in this range', { messages: formatNumber(c.messages, lang), refunded: formatNumber(c.refunded, lang) })}
       </div>
+      {viewer ? (
+        <p class="kpi-note">{c.alert_at === null ? t('No alert set.') : t('Alert at {at} units left.', { at: formatNumber(c.alert_at, lang) })}</p>
+      ) : (
       <form class="usage-alert" onSubmit={submit} noValidate>
         {general && <Alert>{general}</Alert>}
         <TextInput label={t('Warn me at (units left)')} name={`alert-${c.channel}`} value={value} onInput={setValue} error={error} type="text"
@@ -117,6 +121,7 @@ function ChannelCard({ applicationId, channel: c, onSaved }: { applicationId: st
           )}
         </div>
       </form>
+      )}
     </section>
   );
 }
