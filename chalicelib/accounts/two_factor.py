@@ -75,7 +75,7 @@ def status(user: User) -> dict[str, Any]:
 def setup(user: User) -> dict[str, str]:
     """A new secret to put in an authenticator app (shown this once); it counts once a code confirms it."""
     if enabled(user):
-        raise ApiError(CONFLICT, "Two-factor sign-in is on already; turn it off first")
+        raise ApiError(CONFLICT, "Two-factor sign-in is on already; turn it off first", reason="two_factor_on")
     secret = secrets.token_bytes(20)
     user.update(actions=[User.totp_pending.set(_wrap(user.user_id, secret))])
     text = base64.b32encode(secret).decode().rstrip("=")
@@ -107,9 +107,9 @@ def _throttled(user: User, source: str, check: Any) -> bool:
 def enable(user: User, code: str, source: str) -> list[str]:
     """Turn it on with a code from the app just set up; answers the recovery codes (shown this once)."""
     if enabled(user):
-        raise ApiError(CONFLICT, "Two-factor sign-in is on already; turn it off first")
+        raise ApiError(CONFLICT, "Two-factor sign-in is on already; turn it off first", reason="two_factor_on")
     if user.totp_pending is None:
-        raise ApiError(CONFLICT, "Start the setup first")
+        raise ApiError(CONFLICT, "Start the setup first", reason="two_factor_setup_first")
     secret = _unwrap(user.user_id, user.totp_pending)
     code = _normal(code)
     step: list[int] = []
@@ -121,20 +121,20 @@ def enable(user: User, code: str, source: str) -> list[str]:
 
     # 406, not 401: the session is fine, the code is not (a 401 would end the console's session).
     if not _throttled(user, source, right):
-        raise bad_parameter("code", CODE_WRONG)
+        raise bad_parameter("code", CODE_WRONG, "code_wrong")
     codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
     if not update_if(user, [User.totp.set(plain(user.totp_pending)), User.totp_pending.remove(),
                             User.totp_step.set(step[0]),
                             User.recovery_hashes.set({_recovery_hash(c) for c in codes})],
                      User.totp.does_not_exist(), "this account"):
-        raise ApiError(CONFLICT, "Two-factor sign-in is on already; turn it off first")
+        raise ApiError(CONFLICT, "Two-factor sign-in is on already; turn it off first", reason="two_factor_on")
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
 
 def check(user: User, code: str | None, source: str) -> None:
     """A sign-in's second step: the current code or an unused recovery code, else 401 naming `code`."""
     if not code:
-        raise ApiError(INVALID_CREDENTIALS, CODE_NEEDED, field="code")
+        raise ApiError(INVALID_CREDENTIALS, CODE_NEEDED, field="code", reason="code_needed")
     code = _normal(code)
 
     def right() -> bool:
@@ -149,17 +149,17 @@ def check(user: User, code: str | None, source: str) -> None:
             user, [User.recovery_hashes.delete({digest})], User.recovery_hashes.contains(digest), "this account")
 
     if not _throttled(user, source, right):
-        raise ApiError(INVALID_CREDENTIALS, CODE_WRONG, field="code")
+        raise ApiError(INVALID_CREDENTIALS, CODE_WRONG, field="code", reason="code_wrong")
 
 
 def disable(user: User, code: str | None, source: str) -> None:
     """Turn it off, with a current code or a recovery code."""
     if not enabled(user):
-        raise ApiError(CONFLICT, "Two-factor sign-in is off")
+        raise ApiError(CONFLICT, "Two-factor sign-in is off", reason="two_factor_off")
     try:
         check(user, code, source)
     except ApiError as error:
         if error.status == 401:   # signed in: a wrong code is bad input, not an ended session
-            raise bad_parameter("code", error.message) from None
+            raise bad_parameter("code", error.message, error.reason) from None
         raise
     update_if(user, [User.totp.remove(), User.totp_step.remove(), User.recovery_hashes.remove()], None, "this account")

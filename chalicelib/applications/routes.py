@@ -43,7 +43,7 @@ def get_application(application_id: str) -> dict:
     from chalicelib.applications import tokens
 
     app, role = application_access(application_routes.current_request, application_id, READ)
-    return applications.render(app, tokens.last_used(app), role)
+    return applications.render(app, role, last_used=tokens.last_used(app))
 
 
 @application_routes.route("/applications/{application_id}", methods=["PATCH"])

@@ -78,9 +78,9 @@ def channel_state(app: Application, channel: str) -> dict[str, Any]:
     return state
 
 
-def render(app: Application, last_used: dict[str, str | None] | None = None, role: str = "owner") -> dict[str, Any]:
-    """`last_used`: each token's "last used" by channel (tokens.last_used), read for one application only;
-    `role`: the caller's in the application (applications.team)."""
+def render(app: Application, role: str = "owner", *, last_used: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """`role`: the caller's in the application (applications.team); `last_used`: each token's "last
+    used" by channel (tokens.last_used), read for one application only."""
     states = app.channels.as_dict() if app.channels else {}
     left = quota.balances(app.application_id, [c for c in CHANNELS if c in states])
     channels = []

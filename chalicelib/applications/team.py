@@ -20,7 +20,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.applications.models import Application, Member, member_key
 from chalicelib.core import clock, opaque_tokens
 from chalicelib.core.db import busy, cancellation_reasons, connection, plain
-from chalicelib.core.errors import CONFLICT, FORBIDDEN, ApiError, bad_parameter, not_found
+from chalicelib.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, ApiError, bad_parameter, not_found
 
 if TYPE_CHECKING:
     from chalicelib.accounts.service import Principal
@@ -75,7 +75,7 @@ def _change(application_id: str, change: Callable[[Application, dict, dict, Tran
         except TransactWriteError as error:
             if "ConditionalCheckFailed" not in cancellation_reasons(error):
                 raise busy(error) or error from None
-    raise ApiError(CONFLICT, "The team changed meanwhile; try again")
+    raise ApiError(CONFLICT, "The team changed meanwhile; try again", reason="conflict")
 
 
 def _expired(invitation: dict[str, Any]) -> bool:
@@ -92,13 +92,14 @@ def invite(app: Application, inviter: Principal, email: str, role: str) -> tuple
 
     def change(app: Application, members: dict, invitations: dict, _: TransactWrite) -> dict[str, Any]:
         if email == (app.owner_email or inviter.email).lower():   # only the owner invites
-            raise ApiError(CONFLICT, "This person owns the application", field="email")
+            raise ApiError(CONFLICT, "This person owns the application", field="email", reason="is_owner")
         if any(member["email"] == email for member in members.values()):
-            raise ApiError(CONFLICT, "This person is in the team already", field="email")
+            raise ApiError(CONFLICT, "This person is in the team already", field="email", reason="already_member")
         for key in [key for key, old in invitations.items() if old["email"] == email or _expired(old)]:
             del invitations[key]   # a new invitation to the same email replaces the old one
         if len(members) + len(invitations) >= MAX_TEAM:
-            raise ApiError(CONFLICT, f"A team has at most {MAX_TEAM} people and invitations")
+            raise ApiError(CONFLICT, f"A team has at most {MAX_TEAM} people and invitations", reason="team_full",
+                           params={"max": MAX_TEAM})
         expires = clock.now() + timedelta(days=INVITATION_DAYS)
         invitations[invitation_id] = {"email": email, "role": role, "secret_hash": opaque_tokens.digest(secret),
                                       "created_at": clock.now_iso(), "expires_at": clock.iso(expires),
@@ -118,10 +119,10 @@ def withdraw(app: Application, invitation_id: str) -> None:
 
 def _parse(token: str) -> tuple[str, str, str]:
     if not isinstance(token, str) or not token.startswith(INVITATION_PREFIX):
-        raise not_found(INVITATION_INVALID)
+        raise ApiError(NOT_FOUND, INVITATION_INVALID, reason="invitation_invalid")
     parts = token[len(INVITATION_PREFIX):].split(".")
     if len(parts) != 3 or not all(parts):
-        raise not_found(INVITATION_INVALID)
+        raise ApiError(NOT_FOUND, INVITATION_INVALID, reason="invitation_invalid")
     return parts[0], parts[1], parts[2]
 
 
@@ -133,12 +134,12 @@ def accept(principal: Principal, token: str) -> tuple[Application, str]:
         invitation = invitations.get(invitation_id)
         if invitation is None or _expired(invitation) or not hmac.compare_digest(
                 str(invitation["secret_hash"]), opaque_tokens.digest(secret)):
-            raise not_found(INVITATION_INVALID)
+            raise ApiError(NOT_FOUND, INVITATION_INVALID, reason="invitation_invalid")
         if invitation["email"] != principal.email.lower():
             raise ApiError(FORBIDDEN, "This invitation is for another email address: sign in with "
-                                      f"{invitation['email']}", status=403)
+                                      f"{invitation['email']}", status=403, reason="invitation_other_email")
         if app.owner_id == principal.user_id:
-            raise ApiError(CONFLICT, "You own this application")
+            raise ApiError(CONFLICT, "You own this application", reason="own_application")
         del invitations[invitation_id]
         joined = clock.now_iso()
         members[principal.user_id] = {"email": principal.email.lower(), "role": invitation["role"],
@@ -153,7 +154,7 @@ def accept(principal: Principal, token: str) -> tuple[Application, str]:
         role = _change(application_id, change)
     except ApiError as error:
         if error.status == 404 and error.message != INVITATION_INVALID:
-            raise not_found(INVITATION_INVALID) from None  # the application is gone
+            raise ApiError(NOT_FOUND, INVITATION_INVALID, reason="invitation_invalid") from None  # the application is gone
         raise
     return applications.get(application_id), role
 

@@ -83,6 +83,7 @@ DEFAULT_REASON = {
     TOO_MANY_CONCURRENT: "too_many_concurrent",
     TEMPLATE_NOT_FOUND: "template_not_found",
     CONFLICT: "conflict",
+    FORBIDDEN: "forbidden",
     UNPROCESSABLE: "unprocessable",
 }
 

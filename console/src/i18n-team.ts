@@ -45,6 +45,9 @@ export const TEAM_ID: Record<string, string> = {
   'This person is in the team already': 'Orang ini sudah ada di tim',
   'You own this application': 'Anda pemilik aplikasi ini',
   'The team changed meanwhile; try again': 'Tim baru saja berubah; coba lagi',
+  'This invitation is for another email address. Sign in with the address it was sent to.':
+    'Undangan ini untuk alamat email lain. Masuk dengan alamat yang menerima undangan.',
+  'A team has at most {n} people and invitations.': 'Satu tim paling banyak berisi {n} orang dan undangan.',
   'Member not found': 'Anggota tidak ditemukan',
   'Invitation not found': 'Undangan tidak ditemukan',
   'Enter the email address of the person to invite.': 'Masukkan alamat email orang yang ingin diundang.',

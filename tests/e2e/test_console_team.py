@@ -142,8 +142,7 @@ def test_the_team_page_in_both_languages_at_both_sizes(stack, people, pages, flo
     page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{stack.console}#/team")
     _sign_in(page, people["owner"], lang)
-    page.locator("[data-nav=overview][aria-current=page]").wait_for(state="attached")
-    page.goto(f"{stack.console}#/team")
+    page.locator("[data-nav=team][aria-current=page]").wait_for(state="attached")  # back where it signed in
     title = "Team" if lang == "en" else "Tim"
     expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
     members = page.get_by_test_id("members")
