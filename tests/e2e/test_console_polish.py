@@ -1,0 +1,214 @@
+"""Accessibility and the template preview (issue 21, sections 7 and 5): the focus ring's contrast against what
+it sits on, focus on the page heading after a route change, focus back on the opener after a dialog closes,
+axe-core on every page at both sizes in both languages; the preview above the form on a phone, media headers
+and "See all options". Its own account."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
+
+PASSWORD = "a long enough password"
+SIZES = {"1280": (1280, 800), "390": (390, 844)}
+# Parses any colour the browser computes (rgb()/rgba()) into [r, g, b, a].
+RGBA = re.compile(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)")
+
+
+def _expect():
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def _rgba(css: str) -> tuple[float, float, float, float]:
+    match = RGBA.match(css)
+    assert match, css
+    r, g, b, a = match.groups()
+    return float(r), float(g), float(b), float(a) if a is not None else 1.0
+
+
+def _luminance(rgb) -> float:
+    def channel(c: float) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = rgb[:3]
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(one, two) -> float:
+    """WCAG 2 contrast ratio of two opaque colours."""
+    light, dark = sorted((_luminance(one), _luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_contrast_matches_wcag_examples():
+    assert round(contrast((255, 255, 255), (0, 0, 0)), 1) == 21.0
+    assert round(contrast((118, 118, 118), (255, 255, 255)), 2) == 4.54
+
+
+@pytest.fixture(scope="module")
+def owner(stack) -> dict:
+    email = f"polish-{uuid.uuid4().hex[:10]}@example.com"
+    status, body, _ = stack.request("POST", "/auth/register", {"name": "Batik Pekalongan", "email": email,
+                                                               "password": PASSWORD})
+    assert status == 201, body
+    _, login, _ = stack.request("POST", "/auth/login", {"email": email, "password": PASSWORD})
+    headers = {"Authorization": "Bearer " + login["session_token"]}
+    status, app, _ = stack.request("POST", "/applications", {"name": "Batik Pekalongan",
+                                                             "channels": ["whatsapp", "sms"]}, headers=headers)
+    assert status == 201, app
+    return {"email": email, "application_id": app["application_id"], "headers": headers}
+
+
+def _page(browser, stack, owner, size: str, lang: str = "en") -> Watched:
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=stack.api,
+                                  locale="en-GB", timezone_id="Asia/Jakarta")
+    context.add_init_script(CSP_WATCH)
+    context.add_init_script(f"localStorage.setItem('kirim.console.lang', '{lang}')")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(stack.console + "#/overview")
+    page.get_by_label("Email").fill(owner["email"])
+    page.get_by_label(re.compile("Password|Kata sandi")).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("^(Sign in|Masuk)$")).click()
+    _expect()(page.locator("main h1")).to_be_visible()
+    return Watched(page)
+
+
+@pytest.fixture(scope="module")
+def desktop(browser, stack, owner):
+    watched = _page(browser, stack, owner, "1280")
+    yield watched
+    watched.page.context.close()
+
+
+# What the ring is drawn with, and the colours around it: the nearest opaque background outside the element
+# (where the ring sits) and the element's own background (inside the white halo).
+RING = """(el) => {
+  const opaque = (node) => {
+    for (let n = node; n; n = n.parentElement) {
+      const bg = getComputedStyle(n).backgroundColor;
+      if (!/rgba\\(.*,\\s*0\\)$/.test(bg) && bg !== 'transparent') return bg;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const s = getComputedStyle(el);
+  const halo = (s.boxShadow.match(/rgba?\\([^)]*\\)/) || [null])[0];
+  return {ring: s.outlineColor, width: parseFloat(s.outlineWidth), style: s.outlineStyle, halo,
+          outside: opaque(el.parentElement), inside: opaque(el), visible: el.matches(':focus-visible')};
+}"""
+
+
+def _ring_ok(info: dict, where: str) -> None:
+    assert info["visible"] and info["style"] != "none" and info["width"] >= 2, (where, info)
+    ring, outside, inside = _rgba(info["ring"]), _rgba(info["outside"]), _rgba(info["inside"])
+    assert contrast(ring, outside) >= 3, (where, info, contrast(ring, outside))
+    if contrast(ring, inside) < 3:
+        # The ring alone does not stand apart from the control: a halo between them must.
+        halo = _rgba(info["halo"] or "rgba(0, 0, 0, 0)")
+        assert halo[3] == 1 and contrast(halo, inside) >= 3 and contrast(ring, halo) >= 3, (where, info)
+
+
+def _key_focus(page, locator) -> None:
+    """Focus as a keyboard user would (after a key press, so :focus-visible applies)."""
+    page.keyboard.press("Shift")
+    locator.focus()
+
+
+def test_the_focus_ring_stands_out_on_every_background(desktop, owner, screenshot_dir):
+    page, expect = desktop.page, _expect()
+    # Sidebar (white), with the current page's soft teal link.
+    page.goto(page.url.split("#")[0] + "#/overview")
+    expect(page.locator("main h1")).to_be_visible()
+    page.locator("main h1").focus()
+    for nav in ("overview", "templates"):
+        link = page.locator(f"[data-nav={nav}]")
+        _key_focus(page, link)
+        _ring_ok(link.evaluate(RING), f"sidebar {nav}")
+    # Cards on the grey page: a secondary button, a select and the primary button.
+    page.goto(page.url.split("#")[0] + f"#/applications/{owner['application_id']}")
+    expect(page.get_by_role("heading", name="Details App")).to_be_visible()
+    select = page.get_by_label("Select channel")
+    _key_focus(page, select)
+    _ring_ok(select.evaluate(RING), "select in a card")
+    select.select_option(label="SMS")
+    primary = page.get_by_role("button", name="Generate Key")
+    _key_focus(page, primary)
+    info = primary.evaluate(RING)
+    assert contrast(_rgba(info["ring"]), _rgba(info["inside"])) < 3  # the halo is what separates them
+    _ring_ok(info, "primary button")
+    page.screenshot(path=str(screenshot_dir / "focus-primary-1280.png"))
+    # The dark snippet block in "How to use this key".
+    primary.click()
+    page.get_by_role("dialog").get_by_role("button", name="Yes, Generate Key").click()
+    snippet = page.get_by_role("dialog").get_by_test_id("snippet")
+    expect(snippet).to_be_visible()
+    _key_focus(page, snippet)
+    info = snippet.evaluate(RING)
+    _ring_ok(info, "snippet block")
+    page.screenshot(path=str(screenshot_dir / "focus-snippet-1280.png"))
+    desktop.assert_clean()
+
+
+def test_a_route_change_focuses_the_heading_and_a_dialog_gives_focus_back(desktop, owner):
+    page, expect = desktop.page, _expect()
+    page.goto(page.url.split("#")[0] + "#/overview")
+    page.reload()
+    expect(page.locator("main h1")).to_be_visible()
+    for nav, heading in (("monitoring", "Monitoring"), ("reports", "Generate Report"), ("templates", "WhatsApp Template"),
+                         ("applications", "My Application"), ("settings", "Settings")):
+        page.locator(f"[data-nav={nav}]").focus()
+        page.keyboard.press("Enter")
+        h1 = page.locator("main h1")
+        expect(h1).to_have_text(heading)
+        expect(h1).to_be_focused()
+        assert h1.get_attribute("tabindex") == "-1"
+    # Opened from a button, closed with Esc, with ×, and with Cancel: focus is back on that button.
+    page.locator("[data-nav=applications]").click()
+    expect(page.locator("main h1")).to_be_focused()
+    create = page.get_by_role("button", name="Create application")
+    for close in ("Escape", "×", "Cancel"):
+        create.focus()
+        page.keyboard.press("Enter")
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_be_visible()
+        if close == "Escape":
+            page.keyboard.press("Escape")
+        elif close == "×":
+            dialog.get_by_role("button", name="Close").click()
+        else:
+            dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_have_count(0)
+        expect(create).to_be_focused()
+    desktop.assert_clean()
+
+
+def _pages(owner) -> list[str]:
+    app = owner["application_id"]
+    return ["overview", "applications", f"applications/{app}", "templates", "templates/new", "monitoring",
+            "reports", "settings", "inbox"]
+
+
+@pytest.mark.parametrize("size", ["1280", "390"])
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_axe_finds_nothing_serious_on_any_page(browser, stack, owner, size, lang, screenshot_dir):
+    watched = _page(browser, stack, owner, size, lang)
+    page = watched.page
+    try:
+        found = {}
+        for path in _pages(owner):
+            page.goto(stack.console + "#/" + path)
+            _expect()(page.locator("main h1")).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            serious = axe_serious(page)
+            if serious:
+                found[path] = serious
+        assert found == {}
+        watched.assert_clean()
+    finally:
+        page.context.close()
