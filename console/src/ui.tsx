@@ -467,6 +467,7 @@ export function useSubmit() {
 
 // ---------------------------------------------------------------- dialog (native <dialog>: focus trap, Esc)
 export function Dialog({ open, title, onClose, children, footer, wide }: { open: boolean; title: string; onClose: () => void; children: ComponentChildren; footer?: ComponentChildren; wide?: boolean }) {
+  const t = useT();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId('dlg');
   useEffect(() => {
@@ -494,7 +495,7 @@ export function Dialog({ open, title, onClose, children, footer, wide }: { open:
     >
       <div class="dialog-head">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" class="icon-btn" onClick={onClose} aria-label="Close">
+        <button type="button" class="icon-btn" onClick={onClose} aria-label={t('Close')}>
           <Icon name="close" />
         </button>
       </div>

@@ -5,7 +5,9 @@ and "See all options". Its own account."""
 from __future__ import annotations
 
 import re
+import struct
 import uuid
+import zlib
 
 import pytest
 
@@ -209,6 +211,108 @@ def test_axe_finds_nothing_serious_on_any_page(browser, stack, owner, size, lang
             if serious:
                 found[path] = serious
         assert found == {}
+        watched.assert_clean()
+    finally:
+        page.context.close()
+
+
+# ---------------------------------------------------------------- section 5: the template preview
+# A 2x2 PNG the test serves for an example image URL (the stack has no internet; the browser still applies
+# the page's Content-Security-Policy before asking, so a refused origin would show as a violation).
+def _png(width: int = 2, height: int = 2) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x0f\x76\x6e" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+PNG = _png()
+WORDS = {"en": {"continue": "Continue", "add": "Add button", "see_all": "See all options", "close": "Close",
+                "copy": "Copy offer code"},
+         "id": {"continue": "Lanjut", "add": "Tambah tombol", "see_all": "Lihat semua opsi", "close": "Tutup",
+                "copy": "Salin kode penawaran"}}
+
+
+def _new_template(page, stack, words) -> None:
+    expect = _expect()
+    page.goto(stack.console + "#/templates/new")
+    page.locator("input[name=template-name]").fill("promo_lebaran")
+    page.locator("input[name=category][value=MARKETING]").check()
+    page.get_by_role("button", name=words["continue"]).click()
+    expect(page.locator("textarea[name=body-text]")).to_be_visible()
+    page.locator("textarea[name=body-text]").fill("Halo, diskon Lebaran untuk semua batik tulis!")
+    expect(page.get_by_test_id("preview-body")).to_contain_text("diskon Lebaran")
+
+
+@pytest.mark.parametrize("size", ["1280", "390"])
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_template_preview_shows_media_headers_and_all_options(browser, stack, owner, size, lang,
+                                                                  screenshot_dir):
+    watched = _page(browser, stack, owner, size, lang)
+    page, expect, words = watched.page, _expect(), WORDS[lang]
+    page.route("https://cdn.example.com/**", lambda route: route.fulfill(status=200, body=PNG,
+                                                                         content_type="image/png"))
+    try:
+        _new_template(page, stack, words)
+        preview = page.get_by_test_id("preview-col")
+        submit = page.locator("form button[type=submit]")
+        form = page.locator("textarea[name=body-text]")
+        box, submit_box, form_box = preview.bounding_box(), submit.bounding_box(), form.bounding_box()
+        if size == "390":
+            # Above the form, so it is in reach while typing (not below Submit).
+            assert box["y"] + box["height"] <= form_box["y"] and box["y"] < submit_box["y"]
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        else:
+            assert box["x"] > form_box["x"] + form_box["width"]
+
+        header = page.locator("select[name=header-format]")
+        media = page.locator("input[name=header-media]")
+        # A text header as text.
+        header.select_option("TEXT")
+        page.locator("input[name=header-text]").fill("Promo Lebaran")
+        expect(page.get_by_test_id("preview-header").locator("strong")).to_have_text("Promo Lebaran")
+        # The real image.
+        header.select_option("IMAGE")
+        media.fill("https://cdn.example.com/katalog/batik-parang.png")
+        image = page.get_by_test_id("preview-image")
+        expect(image).to_be_visible()
+        page.wait_for_function("() => document.querySelector('[data-testid=preview-image]')?.naturalWidth === 2")
+        page.screenshot(path=str(screenshot_dir / f"template-image-{size}-{lang}.png"), full_page=size == "390")
+        # A video: a frame with its file name; a document: its file name.
+        header.select_option("VIDEO")
+        media.fill("https://cdn.example.com/video/promo%20lebaran.mp4")
+        expect(page.get_by_test_id("preview-video")).to_contain_text("promo lebaran.mp4")
+        header.select_option("DOCUMENT")
+        media.fill("https://cdn.example.com/docs/katalog%20batik%202026.pdf")
+        expect(page.get_by_test_id("preview-document")).to_contain_text("katalog batik 2026.pdf")
+        expect(page.get_by_test_id("preview-image")).to_have_count(0)
+
+        # Five buttons: three shown, "See all options (+2)" lists them all in a sheet, as WhatsApp does.
+        names = ["Lihat katalog", "Tanya admin", "Pesan sekarang", "Nanti saja", "Berhenti"]
+        for i, text in enumerate(names):
+            page.get_by_role("button", name=words["add"]).click()
+            page.locator(f"input[name=button-{i}-text]").fill(text)
+        expect(page.get_by_test_id("preview-button")).to_have_count(3)
+        see_all = page.get_by_test_id("preview-see-all")
+        expect(see_all).to_have_text(f"{words['see_all']} (+2)")
+        see_all.click()
+        sheet = page.get_by_test_id("preview-all-options")
+        expect(sheet).to_be_visible()
+        expect(sheet).to_have_attribute("role", "dialog")
+        expect(sheet.locator("li")).to_have_text(names)
+        expect(sheet).to_be_focused()
+        page.screenshot(path=str(screenshot_dir / f"template-all-options-{size}-{lang}.png"))
+        assert axe_serious(page) == []
+        page.keyboard.press("Escape")
+        expect(sheet).to_have_count(0)
+        expect(see_all).to_be_focused()
+        see_all.click()
+        sheet.get_by_role("button", name=words["close"]).click()
+        expect(sheet).to_have_count(0)
+        expect(see_all).to_be_focused()
+        page.screenshot(path=str(screenshot_dir / f"template-document-{size}-{lang}.png"), full_page=size == "390")
         watched.assert_clean()
     finally:
         page.context.close()
