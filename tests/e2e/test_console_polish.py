@@ -190,6 +190,21 @@ def test_a_route_change_focuses_the_heading_and_a_dialog_gives_focus_back(deskto
     desktop.assert_clean()
 
 
+def test_on_a_phone_the_menu_leads_to_the_heading(browser, stack, owner):
+    watched = _page(browser, stack, owner, "390", "id")
+    page, expect = watched.page, _expect()
+    try:
+        page.get_by_test_id("menu-button").click()
+        page.locator("[data-nav=monitoring]").click()
+        h1 = page.locator("main h1")
+        expect(h1).to_have_text("Monitoring")
+        expect(h1).to_be_focused()
+        expect(page.locator("[data-nav=monitoring]")).to_be_hidden()
+        watched.assert_clean()
+    finally:
+        page.context.close()
+
+
 def _pages(owner) -> list[str]:
     app = owner["application_id"]
     return ["overview", "applications", f"applications/{app}", "templates", "templates/new", "monitoring",
@@ -284,6 +299,7 @@ def test_the_template_preview_shows_media_headers_and_all_options(browser, stack
         header.select_option("VIDEO")
         media.fill("https://cdn.example.com/video/promo%20lebaran.mp4")
         expect(page.get_by_test_id("preview-video")).to_contain_text("promo lebaran.mp4")
+        page.get_by_test_id("phone-preview").screenshot(path=str(screenshot_dir / f"template-video-{size}-{lang}.png"))
         header.select_option("DOCUMENT")
         media.fill("https://cdn.example.com/docs/katalog%20batik%202026.pdf")
         expect(page.get_by_test_id("preview-document")).to_contain_text("katalog batik 2026.pdf")
