@@ -5,7 +5,7 @@ import { LangContext, storeLang, storedLang, translator, useT, type Lang } from 
 import { Layout } from './Layout';
 import { navigate, useRoute } from './router';
 import { SessionContext, useSession, type Session } from './state';
-import { ErrorState, Loading, Empty } from './ui';
+import { ErrorState, Loading, Empty, useFocusHeadingOnRoute } from './ui';
 import { AuthPage } from './pages/Auth';
 import { Overview } from './pages/Overview';
 import { Applications } from './pages/Applications';
@@ -79,6 +79,7 @@ function Root() {
   }, [selected, firstId]);
 
   const page = route.path[0] || 'overview';
+  useFocusHeadingOnRoute(route.path.join('/'));
   // Signed in on the sign-in page: go to the Overview; signed out anywhere else: sign in.
   useEffect(() => {
     if (auth.state === 'in' && (page === 'login' || page === 'register')) navigate(afterSignIn());

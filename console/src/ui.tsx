@@ -196,10 +196,33 @@ export function Card({ title, actions, children, class: cls }: { title?: Compone
   );
 }
 
+/** After a route change, focus the new page's heading (once it has loaded), so a screen reader reads it and
+ * Tab goes on from there. Not on the first load, nor when only the query (filters) changes. */
+export function useFocusHeadingOnRoute(pathKey: string) {
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const from = document.activeElement;
+    let tries = 0;
+    const timer = setInterval(() => {
+      const h1 = document.querySelector<HTMLElement>('main h1');
+      const active = document.activeElement;
+      // The person moved on (typed, clicked elsewhere) or a dialog opened: leave focus where it is.
+      const moved = active && active !== from && active !== document.body && !active.matches('main');
+      if (h1 || moved || ++tries > 100) clearInterval(timer);
+      if (h1 && !moved) h1.focus();
+    }, 50);
+    return () => clearInterval(timer);
+  }, [pathKey]);
+}
+
 export function PageHeader({ title, children }: { title: string; children?: ComponentChildren }) {
   return (
     <div class="page-header">
-      <h1>{title}</h1>
+      <h1 tabIndex={-1}>{title}</h1>
       {children && <div class="page-header-actions">{children}</div>}
     </div>
   );
@@ -445,13 +468,20 @@ export function useSubmit() {
 
 // ---------------------------------------------------------------- dialog (native <dialog>: focus trap, Esc)
 export function Dialog({ open, title, onClose, children, footer, wide }: { open: boolean; title: string; onClose: () => void; children: ComponentChildren; footer?: ComponentChildren; wide?: boolean }) {
+  const t = useT();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId('dlg');
   useEffect(() => {
+    if (!open) return;
+    // The dialog leaves the page when it closes (so the browser cannot give focus back): give it back to
+    // what opened it, or, if that is gone, to the page's heading.
+    const opener = document.activeElement as HTMLElement | null;
     const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
+    if (d && !d.open) d.showModal();
+    return () => {
+      const back = opener && opener !== document.body && opener.isConnected ? opener : document.querySelector<HTMLElement>('main h1');
+      back?.focus();
+    };
   }, [open]);
   if (!open) return null;
   return (
@@ -466,7 +496,7 @@ export function Dialog({ open, title, onClose, children, footer, wide }: { open:
     >
       <div class="dialog-head">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" class="icon-btn" onClick={onClose} aria-label="Close">
+        <button type="button" class="icon-btn" onClick={onClose} aria-label={t('Close')}>
           <Icon name="close" />
         </button>
       </div>
