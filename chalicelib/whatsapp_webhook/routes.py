@@ -18,8 +18,8 @@ def verify_subscription() -> Response:
     challenge = webhook.challenge(dict(whatsapp_webhook_routes.current_request.query_params or {}))
     if challenge is not None:
         return Response(body=challenge, status_code=200, headers={"Content-Type": "text/plain"})
-    return Response(body={"errors": [{"message": "Verification failed", "code": INVALID_CREDENTIALS}]},
-                    status_code=403)
+    return Response(body={"errors": [{"message": "Verification failed", "code": INVALID_CREDENTIALS,
+                                      "reason": "invalid_credentials"}]}, status_code=403)
 
 
 @whatsapp_webhook_routes.route(PATH, methods=["POST"])

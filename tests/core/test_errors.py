@@ -38,7 +38,7 @@ def test_oversized_bodies_are_413(api, session, path, monkeypatch):
 
 
 @pytest.mark.parametrize("method,path", [("DELETE", "/applications"), ("PUT", "/auth/login"),
-                                         ("GET", "/auth/register"), ("PATCH", "/applications/abc"),
+                                         ("GET", "/auth/register"), ("PUT", "/applications/abc"),
                                          ("GET", "/applications/abc/channels/sms/token"),
                                          ("POST", "/sms/v2/sms/status/abc")])
 def test_wrong_methods_are_405_in_oca_body(api, method, path):
@@ -60,7 +60,7 @@ def test_an_unexpected_crash_is_an_oca_500_without_details(api, session, monkeyp
 # The contract, written out (oca-api-reference.md's code tables, docs/oca-compatibility.md), not
 # read back from the table under test. The dashboard answers each code with these statuses.
 EXPECTED_STATUS = {5: 401, 9: 429, 13: 500, 17: 401, 19: 401, 33: 404, 39: 406, 41: 404, 43: 401, 45: 401,
-                   51: 401, 55: 401, 57: 401, 59: 406, 409: 409, 422: 422}
+                   51: 401, 55: 401, 57: 401, 59: 406, 403: 403, 409: 409, 422: 422}
 
 
 @pytest.mark.parametrize("code,status", sorted(EXPECTED_STATUS.items()))
