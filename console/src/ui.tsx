@@ -5,6 +5,8 @@ import { ApiError } from './api/client';
 import { type Fault, fieldMessages, isServerFault, reasonText, summaryLine } from './errors';
 import { type T, useT } from './i18n';
 import { outcome } from './channels';
+import type { Channel } from './api/types';
+import { statusMeaning } from './statusWords';
 import { daysAgo, isoDay } from './format';
 
 // ---------------------------------------------------------------- icons (inline SVG, no files)
@@ -204,7 +206,11 @@ export function PageHeader({ title, children }: { title: string; children?: Comp
   );
 }
 
-export function StatusBadge({ status, label }: { status: string; label?: string }) {
+/** A status. An OCA status word (no label of ours) is a button that says what it means on this channel: a
+ * tap or Enter shows it, not a hover only. */
+export function StatusBadge({ status, label, channel }: { status: string; label?: string; channel?: Channel }) {
+  const t = useT();
+  const [open, setOpen] = useState(false);
   const kind =
     status === 'Active' || status === 'APPROVED' || status === 'Done'
       ? 'success'
@@ -215,7 +221,30 @@ export function StatusBadge({ status, label }: { status: string; label?: string 
           : status === 'SUBMITTED' || status === 'Processing' || status === 'Preparing'
             ? 'pending'
             : outcome(status);
-  return <span class={`badge badge-${kind}`}>{label || status}</span>;
+  const meaning = label ? undefined : statusMeaning(status, channel);
+  if (!meaning) return <span class={`badge badge-${kind}`}>{label || status}</span>;
+  return (
+    <span class="status-word">
+      <button
+        type="button"
+        class={`badge badge-${kind} badge-explain`}
+        aria-expanded={open}
+        title={t(meaning)}
+        onClick={(e) => {
+          e.stopPropagation();
+          setOpen(!open);
+        }}
+        onKeyDown={(e) => e.key === 'Escape' && open && (e.stopPropagation(), setOpen(false))}
+      >
+        {status}
+      </button>
+      {open && (
+        <span class="status-tip" role="status">
+          {t(meaning)}
+        </span>
+      )}
+    </span>
+  );
 }
 
 // ---------------------------------------------------------------- tables
@@ -444,6 +473,7 @@ export function useSubmit() {
 
 // ---------------------------------------------------------------- dialog (native <dialog>: focus trap, Esc)
 export function Dialog({ open, title, onClose, children, footer, wide }: { open: boolean; title: string; onClose: () => void; children: ComponentChildren; footer?: ComponentChildren; wide?: boolean }) {
+  const t = useT();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId('dlg');
   useEffect(() => {
@@ -465,7 +495,7 @@ export function Dialog({ open, title, onClose, children, footer, wide }: { open:
     >
       <div class="dialog-head">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" class="icon-btn" onClick={onClose} aria-label="Close">
+        <button type="button" class="icon-btn" onClick={onClose} aria-label={t('Close')}>
           <Icon name="close" />
         </button>
       </div>
