@@ -441,6 +441,8 @@ const ID: Record<string, string> = {
   'An internal error before sending. It is not billed.': 'Terjadi kesalahan internal sebelum pengiriman. Tidak ditagih.',
   'The recipient’s mail server accepted the email.': 'Server email penerima sudah menerima email.',
   'The call could not be made.': 'Panggilan tidak dapat dilakukan.',
+  'dd/mm/yyyy': 'hh/bb/tttt',
+  'Enter the date as dd/mm/yyyy, e.g. {example}.': 'Tulis tanggal sebagai hh/bb/tttt, mis. {example}.',
 };
 
 export function storedLang(): Lang {

@@ -7,6 +7,7 @@ import { type T, useT } from './i18n';
 import { outcome } from './channels';
 import type { Channel } from './api/types';
 import { statusMeaning } from './statusWords';
+import { DateField } from './DateField';
 import { daysAgo, isoDay } from './format';
 
 // ---------------------------------------------------------------- icons (inline SVG, no files)
@@ -587,9 +588,9 @@ export function DateRangePicker({ value, onChange, zone }: { value: DateRange; o
           }}
         >
           <label for={fromId}>{t('From')}</label>
-          <input id={fromId} type="date" value={from} max={to} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} />
+          <DateField bare id={fromId} label={t('From')} value={from} max={to} onChange={setFrom} />
           <label for={toId}>{t('To')}</label>
-          <input id={toId} type="date" value={to} min={from} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
+          <DateField bare id={toId} label={t('To')} value={to} min={from} onChange={setTo} />
           <button type="submit" class="btn btn-secondary btn-small">
             {t('Apply')}
           </button>

@@ -258,3 +258,46 @@ def test_every_page_and_dialog_in_indonesian_holds_no_english(browser, stack, ow
         watched.assert_clean()
     finally:
         page.context.close()
+
+
+def test_dates_are_typed_day_first_in_the_page_language(browser, stack, owner, screenshot_dir):
+    """Not the browser's <input type=date> (an English laptop's mm/dd/yyyy): dd/mm/yyyy, typed or moved by
+    the arrow keys, kept as ISO days in the URL; a day that does not exist is said in Indonesian."""
+    watched = _signed_in(browser, stack, owner, 390, 844)
+    page, expect = watched.page, _expect()
+    try:
+        page.goto(f"{stack.console}#/monitoring")
+        page.get_by_role("button", name="Kustom").click()
+        start, end = page.get_by_label("Dari", exact=True), page.get_by_label("Sampai", exact=True)
+        expect(start).to_have_attribute("placeholder", "hh/bb/tttt")
+        expect(start).to_have_value(re.compile(r"^\d{2}/\d{2}/\d{4}$"))
+        expect(page.locator("input[type=date]")).to_have_count(0)
+        start.fill("1/11/2026")
+        end.fill("03-11-2026")
+        end.press("ArrowUp")
+        expect(end).to_have_value("04/11/2026")
+        end.press("PageUp")
+        expect(end).to_have_value("04/12/2026")
+        end.press("PageDown")
+        expect(end).to_have_value("04/11/2026")
+        page.get_by_role("button", name="Terapkan").click()
+        expect(page).to_have_url(re.compile(r"from=2026-11-01&to=2026-11-04|to=2026-11-04.*from=2026-11-01|from=2026-11-01.*to=2026-11-04"))
+        expect(start).to_have_value("01/11/2026")
+        start.fill("31/02/2026")
+        start.blur()
+        expect(page.get_by_text("Tulis tanggal sebagai hh/bb/tttt, mis. 31/12/2026.")).to_be_visible()
+        page.screenshot(path=str(screenshot_dir / "bahasa-date-range-390.png"), full_page=True)
+        assert english_left(page) == []
+        page.goto(f"{stack.console}#/reports")
+        page.get_by_role("button", name="Buat Laporan Baru").first.click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_label("Dari", exact=True)).to_have_value(re.compile(r"^\d{2}/\d{2}/\d{4}$"))
+        dialog.get_by_label("Sampai", exact=True).fill("")
+        dialog.get_by_label("Nama laporan").fill("Pesanan November")
+        dialog.get_by_role("button", name="Selesai").click()
+        expect(dialog.get_by_text("Tulis tanggal sebagai hh/bb/tttt, mis. 31/12/2026.")).to_be_visible()
+        page.screenshot(path=str(screenshot_dir / "bahasa-report-dates-390.png"), full_page=True)
+        assert axe_serious(page) == []
+        watched.assert_clean()
+    finally:
+        page.context.close()
