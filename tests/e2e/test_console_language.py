@@ -76,10 +76,11 @@ def _patterns() -> list[tuple[str, re.Pattern]]:
     for en, id_ in catalogue().items():
         if en == id_ or en in ALLOWED or not re.search(r"[A-Za-z]{2}", re.sub(r"\{\w+\}", "", en)):
             continue
-        # ICU plural/select bodies match on their plain parts only: a placeholder matches anything.
-        pattern = re.escape(en)
-        pattern = re.sub(r"\\\{\w+\\\}", ".+?", pattern)
-        out.append((en, re.compile(pattern)))
+        # An ICU plural or select matches by each of its forms; a placeholder or # matches anything.
+        forms = re.findall(r"\{([^{}]*)\}", en) if re.search(r",\s*(plural|select)\s*,", en) else [en]
+        for form in forms:
+            pattern = re.sub(r"\\\{\w+\\\}|\\?#", ".+?", re.escape(form))
+            out.append((en, re.compile(pattern)))
     # WhatsApp's template languages, named in English: "Indonesian (id)"
     data = ROOT / "console" / "src" / "data"
     english = json.loads((data / "whatsapp_languages.json").read_text("utf-8"))

@@ -115,10 +115,10 @@ export function Monitoring({ route }: { route: Route }) {
   const refused = loaded.error instanceof ApiError && loaded.error.status === 406 && loaded.error.fieldErrors().recipient !== undefined;
   const badSearch = searchError || refused;
   const count = (data: MessagePage) => {
-    if (data.total !== null) return data.total === 1 ? t('1 message') : t('{n} messages', { n: formatNumber(data.total, lang) });
+    if (data.total !== null) return t('{count, plural, one {# message} other {# messages}}', { count: data.total });
     const shown = (page - 1) * PAGE_SIZE + data.items.length;
     if (data.next_cursor) return t('More than {n} messages', { n: formatNumber(shown, lang) });
-    return shown === 1 ? t('1 message') : t('{n} messages', { n: formatNumber(shown, lang) });
+    return t('{count, plural, one {# message} other {# messages}}', { count: shown });
   };
   return (
     <>
