@@ -231,6 +231,11 @@ def test_every_page_and_dialog_in_indonesian_holds_no_english(browser, stack, ow
         _dialog(watched, "key-usage", lambda: row.get_by_role("button", name="Cara memakai SMS").click(), screenshot_dir)
         _visit(watched, stack, "templates", "Template WhatsApp", screenshot_dir, width)
         _visit(watched, stack, "templates/new", None, screenshot_dir, width)
+        page.get_by_label("Nama Template").fill("promo_bahasa")
+        page.get_by_role("button", name="Lanjut").click()
+        expect(page.get_by_label("Isi pesan", exact=True).first).to_be_visible()
+        watched.findings["templates/new, the message"] = english_left(page)
+        page.screenshot(path=str(screenshot_dir / f"bahasa-template-body-{width}.png"), full_page=True)
         _visit(watched, stack, f"templates/{owner['template_id']}", None, screenshot_dir, width)
         _visit(watched, stack, "monitoring", "Monitoring", screenshot_dir, width)
         # OCA's word stays; a tap (or Enter) says what it means, in Indonesian.
