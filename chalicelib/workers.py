@@ -125,8 +125,18 @@ def quota_reconciler(event: Any) -> dict:
     """Units debited by sends that never wrote their message, and refunds, back into balances."""
     from chalicelib.applications import quota
 
-    summary = quota.reconcile_due()
+    seen: set[tuple[str, str]] = set()
+    summary = quota.reconcile_due(seen=seen)
     log.info("quota reconciled", extra=summary)
+    if seen:
+        from chalicelib.applications import quota_alerts
+        from chalicelib.callbacks import service as callbacks
+
+        for crossing in quota_alerts.crossings(seen):
+            # The event first (made once per crossing, by its number), then the count.
+            callbacks.on_quota_low(crossing.application_id, crossing.channel, crossing.number,
+                                   crossing.quota_remaining, crossing.alert_at)
+            quota_alerts.mark(crossing.application_id, crossing.channel, crossing.number)
     return summary
 
 

@@ -34,7 +34,8 @@ def login() -> Response:
     body = json_body(auth_routes.current_request)
     email = validation.string(body, "email", max_len=254).lower()
     password = validation.string(body, "password", max_len=1024, strip=False)
-    token, expires_at = accounts.login(email, password, source_address(auth_routes.current_request))
+    code = validation.string(body, "code", max_len=32, required=False)
+    token, expires_at = accounts.login(email, password, source_address(auth_routes.current_request), code)
     headers = {"Cache-Control": "no-store"}
     if from_console(auth_routes.current_request):
         # The console keeps its session in an HttpOnly cookie: its scripts never see the token.
@@ -60,3 +61,44 @@ def logout() -> Response:
     session_principal(request, limit=None)  # an account past its limits can still end its session
     accounts.logout(session_token(request))
     return Response(body="", status_code=204, headers={"Set-Cookie": session_cookie("", 0)})
+
+
+@auth_routes.route("/auth/two-factor", methods=["GET"])
+def two_factor_status() -> dict:
+    from chalicelib.accounts import service as accounts
+    from chalicelib.accounts import two_factor
+
+    return two_factor.status(accounts.get_user(session_principal(auth_routes.current_request).email))
+
+
+@auth_routes.route("/auth/two-factor/setup", methods=["POST"])
+def two_factor_setup() -> Response:
+    """A new secret and its otpauth:// URI, shown this once; nothing changes until /enable."""
+    from chalicelib.accounts import service as accounts
+    from chalicelib.accounts import two_factor
+
+    user = accounts.get_user(session_principal(auth_routes.current_request).email)
+    return Response(two_factor.setup(user), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@auth_routes.route("/auth/two-factor/enable", methods=["POST"])
+def two_factor_enable() -> Response:
+    from chalicelib.accounts import service as accounts
+    from chalicelib.accounts import two_factor
+
+    request = auth_routes.current_request
+    user = accounts.get_user(session_principal(request).email)
+    code = validation.string(json_body(request), "code", max_len=32)
+    codes = two_factor.enable(user, code, source_address(request))
+    return Response({"recovery_codes": codes}, status_code=200, headers={"Cache-Control": "no-store"})
+
+
+@auth_routes.route("/auth/two-factor/disable", methods=["POST"])
+def two_factor_disable() -> Response:
+    from chalicelib.accounts import service as accounts
+    from chalicelib.accounts import two_factor
+
+    request = auth_routes.current_request
+    user = accounts.get_user(session_principal(request).email)
+    two_factor.disable(user, validation.string(json_body(request), "code", max_len=32), source_address(request))
+    return Response(body="", status_code=204)

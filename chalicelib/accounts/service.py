@@ -61,9 +61,14 @@ def _verify(email: str, password: str, source: str) -> User:
     return user
 
 
-def login(email: str, password: str, source: str) -> tuple[str, str]:
-    """Returns (session token, expires_at). Only the token's SHA-256 is stored."""
+def login(email: str, password: str, source: str, code: str | None = None) -> tuple[str, str]:
+    """Returns (session token, expires_at). Only the token's SHA-256 is stored. An account with
+    two-factor sign-in also needs `code` (accounts.two_factor): without it, a 401 naming `code`."""
     user = _verify(email, password, source)
+    if user.totp is not None:
+        from chalicelib.accounts import two_factor
+
+        two_factor.check(user, code, source)
     ttl = get_settings().session_ttl_seconds
     expires = clock.now() + timedelta(seconds=ttl)
     token = opaque_tokens.new_token(SESSION_PREFIX)

@@ -425,6 +425,8 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
                                         "content": {"application/json": {"schema": ref("EmailIdentity")}}}
     templates_tag = "Dashboard: WhatsApp templates"
     callbacks_tag = "Dashboard: status callbacks"
+    team_tag = "Dashboard: team"
+    member_param = {"name": "user_id", "in": "path", "required": True, "schema": string()}
     no_session = (406, 409, 413, 415, 429, 500)
     return {
         "/auth/register": {"post": _dash("Register an account", ("201", "Me"), body="RegisterRequest", auth=False,
@@ -436,11 +438,45 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
         "/auth/me": {"get": _dash("Who am I (and the stage: local has the test inbox)", ("200", "Me"),
                                   errors=(401, 429, 500, 503))},
         "/auth/logout": {"post": _dash("Log out", ("204", None), errors=(401, 403, 500))},
+        "/auth/two-factor": {"get": _dash("Is two-factor sign-in on, and how many recovery codes are left",
+                                          ("200", "TwoFactorStatus"))},
+        "/auth/two-factor/setup": {"post": _dash(
+            "Start two-factor sign-in: a new TOTP secret (shown once; on only after /enable)", ("201", "TwoFactorSetup"),
+            headers={"Cache-Control": {"schema": string(const="no-store")}})},
+        "/auth/two-factor/enable": {"post": _dash(
+            "Turn two-factor sign-in on with a code from the app: 10 recovery codes (shown once)",
+            ("200", "RecoveryCodes"), body="TwoFactorCode",
+            headers={"Cache-Control": {"schema": string(const="no-store")}})},
+        "/auth/two-factor/disable": {"post": _dash(
+            "Turn two-factor sign-in off with a current code or a recovery code", ("204", None),
+            body="TwoFactorCode")},
         "/applications": {
             "post": _dash("Create an application", ("201", "Application"), body="ApplicationRequest"),
             "get": _dash("List my applications, newest first", ("200", "ApplicationList"),
                          errors=(401, 429, 500, 503))},
-        "/applications/{application_id}": {"get": _dash("Get an application", ("200", "Application"), parameters=app)},
+        "/applications/{application_id}": {
+            "get": _dash("Get an application", ("200", "Application"), parameters=app),
+            "patch": _dash("Rename an application", ("200", "Application"), parameters=app, body="ApplicationRename"),
+            "delete": _dash("Delete an application, typing its name; its keys stop working at once", ("204", None),
+                            parameters=app, body="ApplicationDelete")},
+        "/applications/{application_id}/members": {"get": _dash(
+            "The team: the owner, members and pending invitations (any member)", ("200", "Team"), parameters=app,
+            tag=team_tag)},
+        "/applications/{application_id}/invitations": {"post": _dash(
+            "Invite someone by email with a role (owner only; the token is shown once, valid 7 days)",
+            ("201", "CreatedInvitation"), parameters=app, body="InvitationRequest", tag=team_tag,
+            headers={"Cache-Control": {"schema": string(const="no-store")}})},
+        "/applications/{application_id}/invitations/{invitation_id}": {"delete": _dash(
+            "Withdraw an invitation (owner only)", ("204", None), tag=team_tag,
+            parameters=[APP_ID, {"name": "invitation_id", "in": "path", "required": True, "schema": string()}])},
+        "/applications/{application_id}/members/{user_id}": {
+            "put": _dash("Change a member's role (owner only)", ("200", "TeamMember"), tag=team_tag,
+                         parameters=[APP_ID, member_param], body="RoleChange"),
+            "delete": _dash("Remove a member (owner only)", ("204", None), tag=team_tag,
+                            parameters=[APP_ID, member_param])},
+        "/invitations/accept": {"post": _dash(
+            "Accept an invitation: the signed-in account (with the invited email) joins the team",
+            ("200", "Application"), body="AcceptInvitation", tag=team_tag)},
         "/applications/{application_id}/channels/{channel}/token": {
             "post": _dash("Generate a channel token (shown once; the old one dies)", ("201", "GeneratedToken"),
                           parameters=[APP_ID, channel_param]),
@@ -479,6 +515,12 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
         "/applications/{application_id}/overview": {"get": _dash(
             "Overview: totals, rates, daily series and the latest messages", ("200", "Overview"),
             parameters=[APP_ID, {"name": "channel", "in": "query", "schema": string()}, *RANGE])},
+        "/applications/{application_id}/usage": {"get": _dash(
+            "Usage: each channel's quota left and alert, messages and refunds per day (default: 30 days), "
+            "the operator's top-ups", ("200", "Usage"), parameters=[APP_ID, *RANGE])},
+        "/applications/{application_id}/usage/alert": {"put": _dash(
+            "Set or clear a channel's quota alert (a quota.low callback once per crossing); answers the usage",
+            ("200", "Usage"), parameters=app, body="UsageAlert")},
         "/applications/{application_id}/messages": {"get": _dash(
             "Messages, filtered and paged", ("200", "MessagePage"),
             parameters=[APP_ID, {"name": "channel", "in": "query", "schema": string()},
@@ -583,7 +625,7 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "tags": [{"name": name} for name in ("OCA V1", "OCA V2", "OCA WhatsApp", "Dashboard",
                                              "Dashboard: WhatsApp templates", "Dashboard: status callbacks",
-                                             "Verify", "Webhooks", "Console and docs", "Local")],
+                                             "Dashboard: team", "Verify", "Webhooks", "Console and docs", "Local")],
         "paths": paths,
         "components": {
             "schemas": {**ERROR_SCHEMAS, **DASHBOARD_SCHEMAS},

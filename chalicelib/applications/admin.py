@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from typing import Sequence
 
 from chalicelib.accounts.models import User
@@ -26,8 +27,10 @@ def _accounts(args: argparse.Namespace) -> None:
 
 
 def _top_up(args: argparse.Namespace) -> None:
-    balance = applications.top_up(args.application, args.channel, args.amount)
-    print(json.dumps({"application_id": args.application, "channel": args.channel, "quota_remaining": balance}))
+    top_up_id = args.id or str(uuid.uuid4())
+    balance, added = applications.top_up_once(args.application, args.channel, args.amount, top_up_id)
+    print(json.dumps({"application_id": args.application, "channel": args.channel, "quota_remaining": balance,
+                      "top_up_id": top_up_id, "added": added}))
 
 
 def _set_quota(args: argparse.Namespace) -> None:
@@ -76,6 +79,8 @@ def parser() -> argparse.ArgumentParser:
     top_up.add_argument("application")
     top_up.add_argument("channel", choices=CHANNELS)
     top_up.add_argument("amount", type=int)
+    top_up.add_argument("--id", help="this top-up's id (printed when left out): the same id again adds nothing, "
+                                     "so a top-up whose answer was lost can be sent again")
     top_up.set_defaults(run=_top_up)
     set_quota = commands.add_parser("setquota", help="set one channel's quota to exactly UNITS (a correction; "
                                                      "debits and refunds still in flight come on top)")

@@ -4,7 +4,9 @@
                 over this item and two token items. The same table holds each channel's quota
                 items and quota ledger items, HALVES of each (keys below), and the sparse
                 `by_due` index over them.
-                The same table holds email sender identities (EmailIdentity), keyed by the identity.
+                The same table holds email sender identities (EmailIdentity), keyed by the identity,
+                and team memberships (Member), keyed by member and application, with the sparse
+                `by_member` index: "the applications shared with me" is one Query.
 - tokens:       GetItem (strongly consistent) by sha256(channel token): the whole V2 auth.
 """
 from __future__ import annotations
@@ -48,6 +50,18 @@ class Application(Model):
     # (applications.callback_secrets), so this table alone never reveals a signing secret.
     callback_keys = ListAttribute(of=MapAttribute, null=True)
     write_id = UnicodeAttribute(null=True)  # core.db.update_if's mark
+    # {channel: units}: warn the owner when that channel's quota left falls to it or below
+    # (applications.usage); {channel: crossings so far, odd while below} makes each crossing's
+    # quota.low callback once.
+    quota_alerts = MapAttribute(null=True)
+    quota_crossings = MapAttribute(null=True)
+    # The team (applications.team): {user_id: {email, role, joined_at}} and pending invitations
+    # {invitation_id: {email, role, secret_hash, created_at, expires_at}}, changed together under
+    # `team_version`, so the access check reads the caller's role from this one GetItem.
+    owner_email = UnicodeAttribute(null=True)
+    members = MapAttribute(null=True)
+    invitations = MapAttribute(null=True)
+    team_version = NumberAttribute(null=True)
     by_owner = index("by_owner", "owner_id", "created_at")
 
     def zone(self) -> str:
@@ -98,6 +112,27 @@ class QuotaLedger(_QuotaBase):
     version = NumberAttribute(default=0)
 
 
+TOP_UP = "topup"
+
+
+def top_ups_partition(application_id: str) -> str:
+    """The `by_owner` partition of an application's top-ups (no account id looks like it)."""
+    return f"{TOP_UP}#{application_id}"
+
+
+class TopUp(Model):
+    """One operator top-up, written in the top-up's own transaction on condition its key is new: the
+    same top-up id sent again adds nothing. Listed newest first with one Query of `by_owner`
+    (owner_id = top_ups_partition(), created_at = when)."""
+
+    Meta = table("applications_table")
+
+    key = UnicodeAttribute(hash_key=True, attr_name="application_id")
+    owner_id, created_at, channel, top_up_id = strings(4)
+    amount = NumberAttribute()
+    by_owner = index("by_owner", "owner_id", "created_at")
+
+
 EMAIL_IDENTITY = "email-identity"
 
 
@@ -133,3 +168,21 @@ class Token(Model):
     settings = MapAttribute(null=True)
     # When the token last authenticated, to the hour: written at most once an hour (tokens.note_use).
     last_used_at = UnicodeAttribute(null=True)
+
+
+MEMBER = "member"
+
+
+def member_key(user_id: str, application_id: str) -> str:
+    return f"{MEMBER}#{user_id}#{application_id}"
+
+
+class Member(Model):
+    """That `member_id` has a role in `member_of` (the role itself lives on the application):
+    written and deleted in the transaction that changes the application's `members`."""
+
+    Meta = table("applications_table")
+
+    key = UnicodeAttribute(hash_key=True, attr_name="application_id")
+    member_id, member_of, created_at = strings(3)
+    by_member = index("by_member", "member_id", "created_at")

@@ -38,14 +38,15 @@ that nothing was lost in between. A quota item stays a few hundred bytes: one un
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.applications.models import DUE_PART, HALVES, LEDGER, QUOTA, Quota, QuotaLedger
-from chalicelib.applications.models import parse_quota_key, quota_key
+from chalicelib.applications.models import DUE_PART, HALVES, LEDGER, QUOTA, TOP_UP, Quota, QuotaLedger, TopUp
+from chalicelib.applications.models import parse_quota_key, quota_key, top_ups_partition
 from chalicelib.core import clock
 from chalicelib.core.db import (
     CONFLICT_ATTEMPTS,
@@ -224,10 +225,20 @@ def balances(application_id: str, channels: list[str]) -> dict[str, int]:
     return left
 
 
-def top_up(application_id: str, channel: str, amount: int) -> None:
+def top_up(application_id: str, channel: str, amount: int, top_up_id: str | None = None) -> bool:
     """Add units, shared between the halves (ADDs, safe beside concurrent sends), in one
-    transaction so that a retried or failed top-up never credits one half alone."""
-    _write_halves(application_id, channel, [Quota.balance.add(share) for share in split(amount)])
+    transaction with the top-up's record (TopUp, put on condition its key is new), so that a
+    failed top-up never credits one half alone and one sent again (same `top_up_id`) adds
+    nothing. Returns False when that top-up was made before."""
+    top_up_id = top_up_id or str(uuid.uuid4())
+    record = TopUp(f"{TOP_UP}#{application_id}#{top_up_id}", owner_id=top_ups_partition(application_id),
+                   created_at=clock.now_iso(), channel=channel, top_up_id=top_up_id, amount=amount)
+    return _write_halves(application_id, channel, [Quota.balance.add(share) for share in split(amount)], record)
+
+
+def top_ups(application_id: str, limit: int = 50) -> list[TopUp]:
+    """The application's top-ups, newest first: one Query of `by_owner`."""
+    return list(TopUp.by_owner.query(top_ups_partition(application_id), scan_index_forward=False, limit=limit))
 
 
 def set_balance(application_id: str, channel: str, units: int) -> None:
@@ -237,16 +248,21 @@ def set_balance(application_id: str, channel: str, units: int) -> None:
     _write_halves(application_id, channel, [Quota.balance.set(share) for share in split(units)])
 
 
-def _write_halves(application_id: str, channel: str, actions: list[Any]) -> None:
+def _write_halves(application_id: str, channel: str, actions: list[Any], record: TopUp | None = None) -> bool:
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
             with TransactWrite(connection=connection()) as transaction:
+                if record is not None:
+                    transaction.save(record, condition=TopUp.key.does_not_exist())
                 for half, action in enumerate(actions):
                     transaction.update(Quota(quota_key(QUOTA, application_id, channel, half)), actions=[action],
                                        condition=Quota.key.exists())
-            return
+            return True
         except TransactWriteError as error:
             reasons = cancellation_reasons(error)
+            # Puts come before updates in the reasons (core.db.cancellation_reasons): the record's first.
+            if record is not None and reasons and reasons[0] == "ConditionalCheckFailed":
+                return False  # this top-up landed before (a resend, or an answer that was lost)
             if "ConditionalCheckFailed" in reasons:
                 raise not_found(f"Application {application_id} has no {channel} channel") from None
             if "TransactionConflict" not in reasons:
@@ -352,10 +368,13 @@ def _minutes_around(moment: datetime) -> list[str]:
     return [minute_of(moment + timedelta(minutes=offset)) for offset in (-2, -1, 0, 1, 2)]
 
 
-def reconcile_due(now: datetime | None = None) -> dict[str, int]:
-    """The scheduled run: reconcile every due half. Returns {"channels": n, "halves": n, "units": moved}."""
+def reconcile_due(now: datetime | None = None, seen: set[tuple[str, str]] | None = None) -> dict[str, int]:
+    """The scheduled run: reconcile every due half. Returns {"channels": n, "halves": n, "units": moved};
+    adds each (application, channel) reconciled to `seen` (the quota alerts look at those)."""
     now = now or clock.now()
     moved, halves = 0, due_halves(now)
+    if seen is not None:
+        seen.update((a, c) for a, c, _ in halves)
     for application_id, channel, half in halves:
         moved += reconcile_half(application_id, channel, half, now)
     return {"channels": len({(a, c) for a, c, _ in halves}), "halves": len(halves), "units": moved}

@@ -23,7 +23,7 @@ APP_NOT_FOUND = "Application not found"
 def create(owner: Principal, name: str, channels: list[str]) -> Application:
     """The application and each channel's quota items, in one transaction."""
     app = Application(str(uuid.uuid4()), owner_id=owner.user_id, name=name, created_at=clock.now_iso(),
-                      channels={channel: {} for channel in channels})
+                      channels={channel: {} for channel in channels}, owner_email=owner.email)
     with TransactWrite(connection=connection()) as transaction:
         transaction.save(app, condition=Application.application_id.does_not_exist())
         quota.create_items(transaction, app.application_id, channels, get_settings().default_quota)
@@ -78,8 +78,9 @@ def channel_state(app: Application, channel: str) -> dict[str, Any]:
     return state
 
 
-def render(app: Application, last_used: dict[str, str | None] | None = None) -> dict[str, Any]:
-    """`last_used`: each token's "last used" by channel (tokens.last_used), read for one application only."""
+def render(app: Application, role: str = "owner", *, last_used: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """`role`: the caller's in the application (applications.team); `last_used`: each token's "last
+    used" by channel (tokens.last_used), read for one application only."""
     states = app.channels.as_dict() if app.channels else {}
     left = quota.balances(app.application_id, [c for c in CHANNELS if c in states])
     channels = []
@@ -98,15 +99,24 @@ def render(app: Application, last_used: dict[str, str | None] | None = None) -> 
             "token": token,
         })
     return {"application_id": app.application_id, "name": app.name, "created_at": app.created_at,
-            "timezone": app.zone(), "channels": channels}
+            "timezone": app.zone(), "channels": channels, "role": role}
 
 
-def top_up(application_id: str, channel: str, amount: int) -> int:
+def top_up(application_id: str, channel: str, amount: int, top_up_id: str | None = None) -> int:
     """Adds quota atomically (an ADD, safe beside concurrent sends); returns what is left."""
+    return top_up_once(application_id, channel, amount, top_up_id)[0]
+
+
+def top_up_once(application_id: str, channel: str, amount: int, top_up_id: str | None = None) -> tuple[int, bool]:
+    """Adds quota and records the top-up, in one transaction; the same `top_up_id` sent again adds
+    nothing. Returns (what is left, whether this call added it)."""
     if amount <= 0:
         raise bad_parameter("amount", "amount must be positive")
-    quota.top_up(application_id, channel, amount)
-    return quota.balances(application_id, [channel])[channel]
+    top_up_id = top_up_id or str(uuid.uuid4())
+    if not top_up_id.replace("-", "").replace("_", "").isalnum() or len(top_up_id) > 64:
+        raise bad_parameter("id", "the top-up id is letters, digits, - and _ (at most 64)")
+    added = quota.top_up(application_id, channel, amount, top_up_id)
+    return quota.balances(application_id, [channel])[channel], added
 
 
 def set_quota(application_id: str, channel: str, units: int) -> int:

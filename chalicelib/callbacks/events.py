@@ -10,6 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 EVENT_TYPE = "message.status"
+QUOTA_LOW = "quota.low"
+_QUOTA_LOW_PREFIX = "quota-low."
+
+
+def quota_low_key(application_id: str, channel: str) -> str:
+    """The delivery key (in place of a message id) of a channel's quota.low events; the crossing's
+    number is its sequence."""
+    return f"{_QUOTA_LOW_PREFIX}{application_id}.{channel}"
+
+
+def quota_low_event(application_id: str, channel: str, at: str, quota_remaining: int, alert_at: int
+                    ) -> dict[str, Any]:
+    return {"type": QUOTA_LOW, "timestamp": at,
+            "data": {"application_id": application_id, "channel": channel, "quota_remaining": quota_remaining,
+                     "alert_at": alert_at, "at": at}}
 
 
 def sequence_of(history: list[dict[str, Any]]) -> int:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from chalice import Blueprint
 
-from chalicelib.applications.access import owned_application
+from chalicelib.applications.access import DEVELOP, owned_application
 from chalicelib.core import clock, validation
 from chalicelib.core.errors import bad_parameter
 from chalicelib.web.bodies import json_body
@@ -32,7 +32,7 @@ def _range(values: dict) -> tuple[datetime, datetime]:
 def failed_deliveries(application_id: str) -> dict:
     from chalicelib.callbacks import service as callbacks
 
-    app = owned_application(callback_routes.current_request, application_id)
+    app = owned_application(callback_routes.current_request, application_id, need=DEVELOP)
     start, end = _range(dict(callback_routes.current_request.query_params or {}))
     return {"items": callbacks.failed(app.application_id, start, end)}
 
@@ -41,7 +41,7 @@ def failed_deliveries(application_id: str) -> dict:
 def replay_range(application_id: str) -> dict:
     from chalicelib.callbacks import service as callbacks
 
-    app = owned_application(callback_routes.current_request, application_id)
+    app = owned_application(callback_routes.current_request, application_id, need=DEVELOP)
     start, end = _range(json_body(callback_routes.current_request))
     return callbacks.replay_failed(app.application_id, start, end)
 
@@ -50,5 +50,5 @@ def replay_range(application_id: str) -> dict:
 def replay_one(application_id: str, delivery_id: str) -> dict:
     from chalicelib.callbacks import service as callbacks
 
-    app = owned_application(callback_routes.current_request, application_id)
+    app = owned_application(callback_routes.current_request, application_id, need=DEVELOP)
     return callbacks.replay(app.application_id, delivery_id)

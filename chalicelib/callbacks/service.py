@@ -69,13 +69,32 @@ def on_status_changes(changes: Iterable[tuple[dict[str, Any] | None, dict[str, A
     return len(created)
 
 
-def _create(event: dict[str, Any]) -> Delivery | None:
+def on_quota_low(application_id: str, channel: str, crossing: int, quota_remaining: int, alert_at: int) -> bool:
+    """A channel's quota fell to its alert threshold: one `quota.low` delivery per crossing (keyed by
+    the crossing's number, so a repeat creates nothing). False when none was made (no callback URL,
+    or made before)."""
+    try:
+        app = applications.get(application_id)
+    except ApiError:
+        return False
+    if not app.callback_url:
+        return False
+    event = events.quota_low_event(application_id, channel, clock.now_iso(), quota_remaining, alert_at)
+    delivery = _create(event, events.quota_low_key(application_id, channel), crossing)
+    if delivery is None:
+        return False
+    queue.enqueue([delivery])
+    return True
+
+
+def _create(event: dict[str, Any], key: str | None = None, sequence: int | None = None) -> Delivery | None:
     data = event["data"]
     now = clock.now()
-    delivery = Delivery(data["message_id"], data["sequence"], application_id=data["application_id"],
+    key = key or data["message_id"]
+    delivery = Delivery(key, sequence or data["sequence"], application_id=data["application_id"],
                         created_at=clock.iso(now), payload=json.dumps(event, separators=(",", ":")),
                         state=PENDING, attempt_count=0, max_attempts=MAX_ATTEMPTS,
-                        due_part=due_partition(data["message_id"]), due_at=_later(SWEEP_GRACE_SECONDS),
+                        due_part=due_partition(key), due_at=_later(SWEEP_GRACE_SECONDS),
                         expires_ttl=int(now.timestamp()) + KEEP_DAYS * 86400)
     try:
         delivery.save(condition=Delivery.message_id.does_not_exist())
@@ -167,4 +186,6 @@ def failed(application_id: str, start: datetime, end: datetime, limit: int = 100
     keys = Delivery.by_failed.query(application_id, Delivery.failed_at.between(clock.iso(start), clock.iso(end)),
                                     scan_index_forward=False, limit=limit)
     found = Delivery.batch_get([(k.message_id, int(k.sequence)) for k in keys])
-    return [render(d) for d in sorted(found, key=lambda d: d.failed_at or "", reverse=True)]
+    # A quota.low event has no message status to show: replayed with the rest, not listed.
+    return [render(d) for d in sorted(found, key=lambda d: d.failed_at or "", reverse=True)
+            if json.loads(d.payload).get("type") == events.EVENT_TYPE]

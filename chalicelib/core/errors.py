@@ -34,6 +34,7 @@ TEMPLATE_NOT_FOUND = 59
 # Not in OCA's table: Kirim's own answers for idempotency and uniqueness conflicts.
 CONFLICT = 409
 UNPROCESSABLE = 422
+FORBIDDEN = 403  # a team member whose role does not allow the action (applications.access)
 
 # Who is answering: Kirim's dashboard API, or OCA's V1, V2 and WhatsApp routes.
 DASHBOARD, OCA_V1, OCA_V2, OCA_WHATSAPP = "dashboard", "v1", "v2", "whatsapp"
@@ -57,6 +58,7 @@ HTTP_STATUS = {
     TEMPLATE_NOT_FOUND: 406,
     CONFLICT: 409,
     UNPROCESSABLE: 422,
+    FORBIDDEN: 403,
 }
 # Where a version's table differs: code 19 is 406 on V1 and WhatsApp, 401 on V2.
 DIALECT_STATUS = {OCA_V1: {AUTH_HEADER_MISSING: 406}, OCA_WHATSAPP: {AUTH_HEADER_MISSING: 406}}
@@ -81,6 +83,7 @@ DEFAULT_REASON = {
     TOO_MANY_CONCURRENT: "too_many_concurrent",
     TEMPLATE_NOT_FOUND: "template_not_found",
     CONFLICT: "conflict",
+    FORBIDDEN: "forbidden",
     UNPROCESSABLE: "unprocessable",
 }
 
@@ -101,6 +104,7 @@ DEFAULT_MESSAGE = {
     TEMPLATE_NOT_FOUND: "Template doesn't exist",
     CONFLICT: "Conflict",
     UNPROCESSABLE: "Unprocessable request",
+    FORBIDDEN: "Your role in this application does not allow this",
 }
 
 # A validation error's `value` when the field was not sent (express-validator leaves it out).

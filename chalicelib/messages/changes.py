@@ -70,10 +70,12 @@ class _Effects:
     # Keyed by (application, channel, quota half).
     settled: dict[tuple[str, str, int], dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     credits: dict[tuple[str, str, int], int] = field(default_factory=lambda: defaultdict(int))
+    # Units refunded, by counter key (app channel, day): the day's counter item keeps them.
+    refunds: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     statuses: list[StatusChange] = field(default_factory=list)
 
     def items(self) -> int:
-        return len(self.counters) + len(set(self.settled) | set(self.credits))
+        return len(set(self.counters) | set(self.refunds)) + len(set(self.settled) | set(self.credits))
 
 
 def _plain(image: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -120,6 +122,8 @@ def _add(effects: _Effects, change: _Change) -> None:
     if image.get("refunded_at") and not (change.old or {}).get("refunded_at"):
         for half, units in paid.items():
             effects.credits[(image["application_id"], image["channel"], half)] += units
+        if new and paid:
+            effects.refunds[new[0]] += sum(paid.values())
     old_status = (change.old or {}).get("status")
     if image.get("status") and image.get("status") != old_status:
         effects.statuses.append(StatusChange(image["message_id"], image["application_id"], image["channel"],
@@ -133,8 +137,11 @@ def _commit(changes: list[_Change], effects: _Effects) -> None:
         try:
             with TransactWrite(connection=connection()) as transaction:
                 transaction.save(mark, condition=Limit.pk.does_not_exist())
-                for (pk, day), deltas in effects.counters.items():
+                for (pk, day) in {**effects.counters, **effects.refunds}:
+                    deltas = effects.counters.get((pk, day), {})
                     actions = [Counter.of(word).add(n) for word, n in deltas.items() if n]
+                    if effects.refunds.get((pk, day)):
+                        actions.append(Counter.refunded.add(effects.refunds[(pk, day)]))
                     if actions:
                         transaction.update(Counter(pk, day), actions=[*actions, Counter.version.add(1)])
                 for app_id, channel, half in set(effects.settled) | set(effects.credits):

@@ -186,6 +186,8 @@ class _CounterItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     version = NumberAttribute(null=True)
+    # Quota units given back that day for the day's messages (failures not billed): the Usage page's.
+    refunded = NumberAttribute(attr_name="refunded_units", null=True)
 
     @classmethod
     def of(cls, word: str) -> NumberAttribute:

@@ -137,6 +137,15 @@ def daily_counts(application_id: str, channel: str, days: list[str]) -> dict[str
     return by_day
 
 
+def daily_usage(application_id: str, channel: str, days: list[str]) -> dict[str, tuple[dict[str, int], int]]:
+    """{day: ({status word: messages}, units refunded)} for the given local days: one Query."""
+    by_day: dict[str, tuple[dict[str, int], int]] = {day: ({}, 0) for day in days}
+    for item in Counter.query(app_channel_key(application_id, channel), Counter.sk.between(days[0], days[-1])):
+        if item.sk in by_day:
+            by_day[item.sk] = (item.counts(), int(item.refunded or 0))
+    return by_day
+
+
 def _plain(value: dict[str, Any]) -> Any:
     """One DynamoDB attribute value (its wire form) as Python: text, int or Decimal, dict, list..."""
     (kind, raw), = value.items()

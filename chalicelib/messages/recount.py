@@ -109,6 +109,7 @@ def _repair(pk: str, day: str, state: dict[str, Any]) -> bool:
         return False
     version = state["version"]
     item = Counter(pk, day, version=(version or 0) + 1)
+    item.refunded = current.refunded if current else None  # refunds are not recounted: kept as they are
     for word, n in tally.items():
         item.set_count(word, n)
     condition = Counter.version.does_not_exist() if version is None else Counter.version == version

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.accounts import dashboard_limits
-from chalicelib.applications.access import owned_application
+from chalicelib.applications.access import READ, owned_application
 from chalicelib.web.bodies import json_body
 
 report_routes = Blueprint(__name__)
@@ -13,7 +13,7 @@ BASE = "/applications/{application_id}/reports"
 
 
 def _application_id(application_id: str) -> str:
-    return owned_application(report_routes.current_request, application_id).application_id
+    return owned_application(report_routes.current_request, application_id, need=READ).application_id
 
 
 @report_routes.route(BASE, methods=["POST"])
@@ -21,7 +21,7 @@ def create(application_id: str) -> Response:
     from chalicelib.applications import service as applications
     from chalicelib.reports import service as reports
 
-    app = owned_application(report_routes.current_request, application_id, limit=dashboard_limits.REPORTS)
+    app = owned_application(report_routes.current_request, application_id, need=READ, limit=dashboard_limits.REPORTS)
     report = reports.create(app.application_id, applications.channel_names(app), app.zone(),
                             json_body(report_routes.current_request))
     return Response(reports.render(report), status_code=202)

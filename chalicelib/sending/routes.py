@@ -107,11 +107,11 @@ _register()
 
 @channel_routes.route("/applications/{application_id}/test-messages", methods=["POST"])
 def send_test_message(application_id: str) -> Response:
-    """The console's "Send a test message" (dashboard auth, owner only): sending.test_messages."""
-    from chalicelib.applications.access import owned_application
+    """The console's "Send a test message" (dashboard auth, a developer or the owner): sending.test_messages."""
+    from chalicelib.applications.access import DEVELOP, owned_application
     from chalicelib.sending import test_messages
     from chalicelib.web.bodies import json_body
 
     request = channel_routes.current_request
-    app = owned_application(request, application_id)
+    app = owned_application(request, application_id, need=DEVELOP)
     return Response(test_messages.send(app, json_body(request)), status_code=201)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
-from chalicelib.applications.access import owned_application
+from chalicelib.applications.access import DEVELOP, owned_application
 from chalicelib.core.channels import WHATSAPP
 from chalicelib.web.bodies import json_body
 
@@ -19,7 +19,7 @@ BASE = "/applications/{application_id}/whatsapp/templates"
 
 
 def _application(application_id: str) -> Application:
-    return owned_application(template_routes.current_request, application_id, WHATSAPP)
+    return owned_application(template_routes.current_request, application_id, WHATSAPP, need=DEVELOP)
 
 
 @template_routes.route(BASE, methods=["POST"])

@@ -17,8 +17,9 @@ _ASSET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
           ".svg": "image/svg+xml", ".json": "application/json", ".txt": "text/plain; charset=utf-8",
           ".html": "text/html; charset=utf-8"}
-# The console's pages run only their own files: no inline script, no other origin.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+# The console's pages run only their own files: no inline script, no other origin. Images alone may come from
+# any https origin: the template preview shows the example image the owner typed (docs/security.md).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 

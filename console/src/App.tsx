@@ -4,8 +4,8 @@ import type { Application, ApplicationList, Me } from './api/types';
 import { LangContext, storeLang, storedLang, translator, useT, type Lang } from './i18n';
 import { Layout } from './Layout';
 import { navigate, useRoute } from './router';
-import { SessionContext, type Session } from './state';
-import { ErrorState, Loading, Empty } from './ui';
+import { SessionContext, useSession, type Session } from './state';
+import { ErrorState, Loading, Empty, useFocusHeadingOnRoute } from './ui';
 import { AuthPage } from './pages/Auth';
 import { Overview } from './pages/Overview';
 import { Applications } from './pages/Applications';
@@ -14,6 +14,9 @@ import { Monitoring } from './pages/Monitoring';
 import { Reports } from './pages/Reports';
 import { Settings } from './pages/Settings';
 import { TestInbox } from './pages/TestInbox';
+import { Usage } from './pages/Usage';
+import { Account } from './pages/Account';
+import { AcceptInvitation, NOT_FOR_VIEWERS, Team, afterSignIn, rememberInvite } from './pages/Team';
 
 type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'in'; me: Me } | { state: 'error'; error: unknown };
 
@@ -76,21 +79,24 @@ function Root() {
   }, [selected, firstId]);
 
   const page = route.path[0] || 'overview';
+  useFocusHeadingOnRoute(route.path.join('/'));
   // Signed in on the sign-in page: go to the Overview; signed out anywhere else: sign in.
   useEffect(() => {
-    if (auth.state === 'in' && (page === 'login' || page === 'register')) navigate('/overview');
+    if (auth.state === 'in' && (page === 'login' || page === 'register')) navigate(afterSignIn());
   }, [auth.state, page]);
 
   if (auth.state === 'checking') return <Loading />;
   if (auth.state === 'error') return <ErrorState error={auth.error} onRetry={() => setCheck((n) => n + 1)} />;
   if (auth.state === 'out') {
+    if (page === 'invite' && route.path[1]) rememberInvite(route.path[1]);
     return (
       <AuthPage
         key={page}
         mode={page === 'register' ? 'register' : 'login'}
-        notice={auth.notice ? t(auth.notice) : undefined}
+        notice={auth.notice ? t(auth.notice) : page === 'invite' ? t('Sign in, or create an account, with the email the invitation was sent to.') : undefined}
         onSignedIn={(me) => {
           // Back to the page the owner was on when the session ended (sign-in and register go to the Overview).
+          // (from the sign-in page, the effect above goes on to a pending invitation or the Overview)
           setAuth({ state: 'in', me });
         }}
       />
@@ -130,8 +136,12 @@ function Root() {
 }
 
 function Page({ page, route, apps, appsError, local, retry }: { page: string; route: ReturnType<typeof useRoute>; apps: Application[] | undefined; appsError: unknown; local: boolean; retry: () => void }) {
+  // A viewer of the application picked sees no page of keys, templates or settings (the API says 403 too).
+  if (useSession().app?.role === 'viewer' && NOT_FOR_VIEWERS.includes(page)) return <NotForYourRole />;
   if (page === 'applications') return <Applications route={route} />;
   if (page === 'inbox' && local) return <TestInbox />;
+  if (page === 'invite') return <AcceptInvitation token={route.path[1] || ''} />;
+  if (page === 'account') return <Account />;
   if (!apps) return appsError ? <ErrorState error={appsError} onRetry={retry} /> : <Loading />;
   switch (page) {
     case 'overview':
@@ -142,11 +152,20 @@ function Page({ page, route, apps, appsError, local, retry }: { page: string; ro
       return <Monitoring route={route} />;
     case 'reports':
       return <Reports />;
+    case 'usage':
+      return <Usage />;
     case 'settings':
       return <Settings />;
+    case 'team':
+      return <Team />;
     default:
       return <NotFound />;
   }
+}
+
+function NotForYourRole() {
+  const t = useT();
+  return <Empty icon="alert" message={t('Your role in this application does not include this page.')} action={{ label: t('Go to Overview'), href: '#/overview' }} />;
 }
 
 function NotFound() {

@@ -4,13 +4,16 @@ import { useLang, useT } from './i18n';
 import { useSession } from './state';
 import { Icon } from './ui';
 
-export const NAV: { path: string; label: string; icon: string; localOnly?: boolean }[] = [
+export const NAV: { path: string; label: string; icon: string; localOnly?: boolean; notForViewers?: boolean }[] = [
   { path: 'overview', label: 'Overview', icon: 'overview' },
-  { path: 'applications', label: 'My Application', icon: 'apps' },
-  { path: 'templates', label: 'WhatsApp Template', icon: 'template' },
+  { path: 'applications', label: 'My Application', icon: 'apps', notForViewers: true },
+  { path: 'templates', label: 'WhatsApp Template', icon: 'template', notForViewers: true },
   { path: 'monitoring', label: 'Monitoring', icon: 'monitor' },
   { path: 'reports', label: 'Generate Report', icon: 'report' },
-  { path: 'settings', label: 'Settings', icon: 'settings' },
+  { path: 'usage', label: 'Usage', icon: 'list' },
+  { path: 'settings', label: 'Settings', icon: 'settings', notForViewers: true },
+  { path: 'team', label: 'Team', icon: 'team' },
+  { path: 'account', label: 'Sign-in security', icon: 'key' },
   // The simulator's test inbox: the API has it in the local stage only.
   { path: 'inbox', label: 'Test inbox', icon: 'inbox', localOnly: true },
 ];
@@ -60,7 +63,7 @@ export function Layout({ page, children }: { page: string; children: ComponentCh
         </div>
         <nav aria-label={t('Main navigation')}>
           <ul>
-            {NAV.filter((item) => !item.localOnly || session.me.stage === 'local').map((item) => (
+            {NAV.filter((item) => (!item.localOnly || session.me.stage === 'local') && !(item.notForViewers && session.app?.role === 'viewer')).map((item) => (
               <li key={item.path}>
                 <a href={'#/' + item.path} class={page === item.path ? 'active' : ''} aria-current={page === item.path ? 'page' : undefined} data-nav={item.path}>
                   <Icon name={item.icon} />

@@ -155,6 +155,30 @@ export function reasonText(fault: Fault, t: T): string {
       return t('Write placeholders as {{name}}: letters, digits and _, starting with a letter.');
     case 'script_too_long':
       return t('The script is too long for one call. Shorten it or use fewer variables.');
+    case 'forbidden':
+      return t('Your role in this application does not allow this');
+    case 'invitation_invalid':
+      return t('This invitation is not valid: it was used, withdrawn or has expired');
+    case 'invitation_other_email':
+      return t('This invitation is for another email address. Sign in with the address it was sent to.');
+    case 'own_application':
+      return t('You own this application');
+    case 'is_owner':
+      return t('This person owns the application');
+    case 'already_member':
+      return t('This person is in the team already');
+    case 'team_full':
+      return t('A team has at most {n} people and invitations.', { n: num(p.max) });
+    case 'code_needed':
+      return t('Enter the code from your authenticator app');
+    case 'code_wrong':
+      return t('The code is not right. Enter the current code, or a recovery code');
+    case 'two_factor_on':
+      return t('Two-factor sign-in is on already; turn it off first');
+    case 'two_factor_setup_first':
+      return t('Start the setup first');
+    case 'two_factor_off':
+      return t('Two-factor sign-in is off');
     case 'report_too_large':
       return t('This report would be too large. Choose a shorter date range or fewer statuses.');
   }

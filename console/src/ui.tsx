@@ -39,6 +39,7 @@ const PATHS: Record<string, string> = {
   list: 'M3 13h2v-2H3v2zm0 4h2v-2H3v2zm0-8h2V7H3v2zm4 4h14v-2H7v2zm0 4h14v-2H7v2zM7 7v2h14V7H7z',
   send: 'M2.01 21 23 12 2.01 3 2 10l15 2-15 2z',
   check: 'M9 16.17 4.83 12l-1.42 1.41L9 19 21 7l-1.41-1.41z',
+  team: 'M16 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zm-8 0a3 3 0 1 0 0-6 3 3 0 0 0 0 6zm0 2c-2.33 0-7 1.17-7 3.5V19h14v-2.5c0-2.33-4.67-3.5-7-3.5zm8 0c-.29 0-.62.02-.97.05A4.2 4.2 0 0 1 17 16.5V19h6v-2.5c0-2.33-4.67-3.5-7-3.5z',
 };
 
 export function Icon({ name, size = 20, label }: { name: keyof typeof PATHS | string; size?: number; label?: string }) {
@@ -198,10 +199,33 @@ export function Card({ title, actions, children, class: cls }: { title?: Compone
   );
 }
 
+/** After a route change, focus the new page's heading (once it has loaded), so a screen reader reads it and
+ * Tab goes on from there. Not on the first load, nor when only the query (filters) changes. */
+export function useFocusHeadingOnRoute(pathKey: string) {
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const from = document.activeElement;
+    let tries = 0;
+    const timer = setInterval(() => {
+      const h1 = document.querySelector<HTMLElement>('main h1');
+      const active = document.activeElement;
+      // The person moved on (typed, clicked elsewhere) or a dialog opened: leave focus where it is.
+      const moved = active && active !== from && active !== document.body && !active.matches('main');
+      if (h1 || moved || ++tries > 100) clearInterval(timer);
+      if (h1 && !moved) h1.focus();
+    }, 50);
+    return () => clearInterval(timer);
+  }, [pathKey]);
+}
+
 export function PageHeader({ title, children }: { title: string; children?: ComponentChildren }) {
   return (
     <div class="page-header">
-      <h1>{title}</h1>
+      <h1 tabIndex={-1}>{title}</h1>
       {children && <div class="page-header-actions">{children}</div>}
     </div>
   );
@@ -478,10 +502,16 @@ export function Dialog({ open, title, onClose, children, footer, wide }: { open:
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId('dlg');
   useEffect(() => {
+    if (!open) return;
+    // The dialog leaves the page when it closes (so the browser cannot give focus back): give it back to
+    // what opened it, or, if that is gone, to the page's heading.
+    const opener = document.activeElement as HTMLElement | null;
     const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
+    if (d && !d.open) d.showModal();
+    return () => {
+      const back = opener && opener !== document.body && opener.isConnected ? opener : document.querySelector<HTMLElement>('main h1');
+      back?.focus();
+    };
   }, [open]);
   if (!open) return null;
   return (

@@ -152,7 +152,7 @@ def test_the_contract_check_refuses_an_undocumented_status_and_a_body_that_does_
     from tests.contract import check_dashboard_answer
 
     app = {"application_id": "a1", "name": "Shop", "created_at": "2026-11-27T01:02:03Z",
-           "timezone": "Asia/Jakarta", "channels": [
+           "timezone": "Asia/Jakarta", "role": "owner", "channels": [
         {"channel": "sms", "status": "Active", "quota_remaining": 5, "token": {"prefix": "kirim_sms_ab",
                                                                                 "issued_at": "2026-11-27T01:02:03Z"}}]}
     check_dashboard_answer("GET", "/applications/a1", 200, "application/json", json.dumps(app).encode())

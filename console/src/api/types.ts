@@ -51,6 +51,10 @@ export type PreviewRequest = Schemas['PreviewRequest'];
 // /applications/{id}/overview and /messages
 export type Overview = Schemas['Overview'];
 export type OverviewChannel = Schemas['OverviewChannel'];
+
+// /applications/{id}/usage
+export type Usage = Schemas['Usage'];
+export type UsageChannel = Schemas['UsageChannel'];
 export type MessageItem = Schemas['MessageItem'];
 export type MessageDetail = Schemas['MessageDetail'];
 export type MessagePage = Schemas['MessagePage'];

@@ -8,6 +8,7 @@ import { navigate, type Route } from '../router';
 import { KeyUsage } from './KeyUsage';
 import { TestSend } from './TestSend';
 import { useSession } from '../state';
+import { ApplicationAdmin } from './ApplicationAdmin';
 import { Alert, Card, CopyButton, Dialog, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
 
 export function Applications({ route }: { route: Route }) {
@@ -281,6 +282,7 @@ function AppDetails({ applicationId }: { applicationId: string }) {
           ]}
         />
       </Card>
+      {app.role === 'owner' && <ApplicationAdmin app={app} onRenamed={loaded.setData} />}
 
       <Dialog
         open={step?.kind === 'confirm'}

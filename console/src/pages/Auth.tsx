@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import { api } from '../api/client';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api } from '../api/client';
 import type { LoginAnswer, LoginRequest, Me, RegisterRequest } from '../api/types';
 import { useT } from '../i18n';
 import { navigate } from '../router';
@@ -18,7 +18,14 @@ export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'regist
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const [info, setInfo] = useState(notice || '');
+  // Two-factor sign-in: the API answers 401 naming `code` until the app's code (or a recovery code) comes too.
+  const [code, setCode] = useState('');
+  const [askCode, setAskCode] = useState(false);
   const { errors, setErrors, general, busy, run } = useSubmit();
+  // The code field appears after the password was right: the cursor goes there.
+  useEffect(() => {
+    if (askCode) document.querySelector<HTMLInputElement>('input[name=code]')?.focus();
+  }, [askCode]);
   const register = mode === 'register';
 
   const submit = (e: Event) => {
@@ -38,7 +45,16 @@ export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'regist
       if (register) {
         await api('POST', '/auth/register', { body: { email: email.trim(), password, name: name.trim() } satisfies RegisterRequest, anonymous: true });
       }
-      await api<LoginAnswer>('POST', '/auth/login', { body: { email: email.trim(), password } satisfies LoginRequest, anonymous: true });
+      try {
+        await api<LoginAnswer>('POST', '/auth/login', { body: { email: email.trim(), password, ...(askCode && code.trim() ? { code: code.trim() } : {}) } satisfies LoginRequest, anonymous: true });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401 && err.fieldErrors().code) {
+          setAskCode(true);
+          if (!code.trim()) return setErrors({});   // the first ask is no mistake
+          return setErrors({ code: err.fieldErrors().code });
+        }
+        throw err;
+      }
       const me = await api<Me>('GET', '/auth/me', { anonymous: true });
       setInfo('');
       onSignedIn(me);
@@ -60,6 +76,7 @@ export function AuthPage({ mode, notice, onSignedIn }: { mode: 'login' | 'regist
           {register && <TextInput label={t('Full name')} name="name" value={name} onInput={setName} error={errors.name} autoComplete="name" required maxLength={100} />}
           <TextInput label={t('Email')} name="email" type="email" value={email} onInput={setEmail} error={errors.email} autoComplete="email" required />
           <TextInput label={t('Password')} name="password" type="password" value={password} onInput={setPassword} error={errors.password} autoComplete={register ? 'new-password' : 'current-password'} hint={register ? t('At least 10 characters') : undefined} required />
+          {askCode && <TextInput label={t('Code from your authenticator app')} name="code" value={code} onInput={setCode} error={errors.code && t(errors.code)} hint={t('Or one of your recovery codes')} autoComplete="one-time-code" maxLength={32} />}
           <button type="submit" class="btn btn-primary btn-block" disabled={busy}>
             {register ? t('Register') : t('Sign in')}
           </button>

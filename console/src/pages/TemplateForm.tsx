@@ -214,7 +214,7 @@ function TemplateView({ base, tpl, maskingName }: { base: string; tpl: Template;
             <Fact label={t('Language')}>{tpl.language}</Fact>
           </dl>
         </Card>
-        <PhonePreview preview={preview.data || null} error={preview.error} loading={preview.loading} />
+        <PhonePreview preview={preview.data || null} error={preview.error} loading={preview.loading} buttons={tpl.buttons || []} />
       </div>
     </>
   );
@@ -464,7 +464,7 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
               </div>
             </form>
           </Card>
-          <PhonePreview preview={preview} error={previewError} loading={previewBusy} />
+          <PhonePreview preview={preview} error={previewError} loading={previewBusy} buttons={isAuth ? [] : form.buttons} />
         </div>
       )}
     </>
@@ -629,10 +629,104 @@ function AuthFields({ form, set, err }: { form: Form; set: SetField; err: ErrFn 
 const MEDIA_ICON: Record<string, string> = { IMAGE: 'image', VIDEO: 'video', DOCUMENT: 'doc', LOCATION: 'pin' };
 const BUTTON_ICON: Record<string, string> = { URL: 'link', PHONE_NUMBER: 'phone', QUICK_REPLY: 'reply', COPY_CODE: 'copy', ONE_TAP: 'copy' };
 
-export function PhonePreview({ preview, error, loading }: { preview: Preview | null; error: unknown; loading: boolean }) {
+type ShownButton = { type?: string | null; text?: string | null };
+
+/** The file name at the end of a media URL ("https://x.id/katalog%20lebaran.pdf" -> "katalog lebaran.pdf"). */
+export function fileName(url: string | null | undefined): string {
+  try {
+    const parsed = new URL(url || '');
+    const last = parsed.pathname.split('/').filter(Boolean).pop() || parsed.hostname;
+    return decodeURIComponent(last);
+  } catch {
+    return '';
+  }
+}
+
+/** A media header as WhatsApp shows it: the image itself, a video frame, or the document's name. */
+function MediaHeader({ format, url }: { format: string; url: string }) {
   const t = useT();
+  const [broken, setBroken] = useState('');
+  const name = fileName(url);
+  // Only an https URL is loaded (the Content-Security-Policy allows https: images and nothing else outside).
+  if (format === 'IMAGE' && url.startsWith('https://') && broken !== url) {
+    return <img class="media-img" src={url} alt={t('Image')} referrerpolicy="no-referrer" onError={() => setBroken(url)} data-testid="preview-image" />;
+  }
+  if (format === 'VIDEO') {
+    return (
+      <div class="media-video" data-testid="preview-video">
+        <span class="media-play" aria-hidden="true">
+          <Icon name="video" size={28} />
+        </span>
+        <span class="sr-only">{t('Video')}</span>
+        {name && <span class="media-name">{name}</span>}
+      </div>
+    );
+  }
+  if (format === 'DOCUMENT') {
+    return (
+      <div class="media-doc" data-testid="preview-document">
+        <Icon name="doc" size={28} label={t('Document')} />
+        <span class="media-name">{name || t('Document')}</span>
+      </div>
+    );
+  }
   return (
-    <aside class="phone-col" aria-label={t('Preview')}>
+    <div class="media-ph">
+      <Icon name={MEDIA_ICON[format] || 'image'} size={36} />
+      <span>{t(format === 'IMAGE' ? 'Image' : format === 'LOCATION' ? 'Location' : format)}</span>
+    </div>
+  );
+}
+
+/** "See all options": every button in a sheet over the chat, as WhatsApp does; Esc or Close gives focus back. */
+function AllOptions({ buttons, onClose }: { buttons: ShownButton[]; onClose: () => void }) {
+  const t = useT();
+  const titleId = useId('options');
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    ref.current?.focus();
+    return () => {
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
+  return (
+    <div class="phone-sheet-wrap" onClick={(e) => e.target === e.currentTarget && onClose()}>
+      <div class="phone-sheet" role="dialog" aria-labelledby={titleId} tabIndex={-1} ref={ref} data-testid="preview-all-options"
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.stopPropagation();
+            onClose();
+          }
+        }}>
+        <div class="phone-sheet-head">
+          <strong id={titleId}>{t('See all options')}</strong>
+          <button type="button" class="icon-btn" onClick={onClose} aria-label={t('Close')}>
+            <Icon name="close" size={18} />
+          </button>
+        </div>
+        <ul>
+          {buttons.map((b, i) => (
+            <li key={i}>
+              <Icon name={BUTTON_ICON[b.type ?? ''] || 'reply'} size={16} />
+              {b.type === 'COPY_CODE' ? t('Copy offer code') : b.text || '…'}
+            </li>
+          ))}
+        </ul>
+      </div>
+    </div>
+  );
+}
+
+export function PhonePreview({ preview, error, loading, buttons }: { preview: Preview | null; error: unknown; loading: boolean; buttons?: ShownButton[] }) {
+  const t = useT();
+  const [allOpen, setAllOpen] = useState(false);
+  const more = preview?.more_buttons || 0;
+  useEffect(() => {
+    if (!more) setAllOpen(false);
+  }, [more]);
+  return (
+    <aside class="phone-col" aria-label={t('Preview')} data-testid="preview-col">
       <div class="phone" data-testid="phone-preview" aria-busy={loading}>
         <div class="phone-top">
           <span class="phone-avatar" aria-hidden="true">
@@ -654,13 +748,10 @@ export function PhonePreview({ preview, error, loading }: { preview: Preview | n
               <div class="bubble">
                 {preview.header && (
                   <div class="bubble-header" data-testid="preview-header">
-                    {preview.header.text ? (
-                      <strong>{preview.header.text}</strong>
+                    {preview.header.format === 'TEXT' || preview.header.text ? (
+                      <strong class="bubble-title">{preview.header.text || '…'}</strong>
                     ) : (
-                      <div class="media-ph">
-                        <Icon name={MEDIA_ICON[preview.header.format ?? ''] || 'image'} size={36} />
-                        <span>{preview.header.format}</span>
-                      </div>
+                      <MediaHeader format={preview.header.format ?? ''} url={preview.header.media_url || ''} />
                     )}
                   </div>
                 )}
@@ -684,15 +775,16 @@ export function PhonePreview({ preview, error, loading }: { preview: Preview | n
                   {b.text || '…'}
                 </div>
               ))}
-              {preview.more_buttons > 0 && (
-                <div class="bubble-button see-all" data-testid="preview-see-all">
+              {more > 0 && (
+                <button type="button" class="bubble-button see-all" data-testid="preview-see-all" aria-haspopup="dialog" aria-expanded={allOpen} onClick={() => setAllOpen(true)} disabled={!buttons}>
                   <Icon name="list" size={16} />
-                  {t('See all options')} (+{preview.more_buttons})
-                </div>
+                  {t('See all options')} (+{more})
+                </button>
               )}
             </div>
           )}
         </div>
+        {allOpen && buttons && <AllOptions buttons={buttons} onClose={() => setAllOpen(false)} />}
       </div>
       <p class="muted small center">{t('Preview')}</p>
     </aside>
