@@ -254,6 +254,9 @@ def test_every_page_and_dialog_in_indonesian_holds_no_english(browser, stack, ow
                 screenshot_dir)
         _visit(watched, stack, "settings", "Pengaturan", screenshot_dir, width)
         _visit(watched, stack, "inbox", None, screenshot_dir, width)
+        _visit(watched, stack, "usage", None, screenshot_dir, width)
+        _visit(watched, stack, "team", None, screenshot_dir, width)
+        _visit(watched, stack, "account", None, screenshot_dir, width)
         if width < 600:
             page.get_by_role("button", name="Menu").click()
             expect(page.get_by_role("button", name="Tutup menu").first).to_be_visible()
