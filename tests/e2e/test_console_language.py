@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
+from tests.e2e.helpers import PASSWORD, eventually as _eventually, expect as _expect
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "a long enough password"
 
 # OCA's status words (users search for them), brand and product names, and words both languages share.
 ALLOWED = {
@@ -108,23 +107,6 @@ def english_left(page) -> list[str]:
         if hit or english & STRONG or len(english) >= 2:
             found.append(f"{kind}: {text!r}" + (f" (catalogue: {hit!r})" if hit else ""))
     return sorted(set(found))
-
-
-def _eventually(check, what: str, seconds: float = 60, every: float = 0.5):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
 
 
 @pytest.fixture(scope="module")
