@@ -61,7 +61,7 @@ export function Layout({ page, children }: { page: string; children: ComponentCh
             <Icon name="close" />
           </button>
         </div>
-        <nav aria-label="Main">
+        <nav aria-label={t('Main navigation')}>
           <ul>
             {NAV.filter((item) => (!item.localOnly || session.me.stage === 'local') && !(item.notForViewers && session.app?.role === 'viewer')).map((item) => (
               <li key={item.path}>

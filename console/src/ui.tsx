@@ -5,6 +5,9 @@ import { ApiError } from './api/client';
 import { type Fault, fieldMessages, isServerFault, reasonText, summaryLine } from './errors';
 import { type T, useT } from './i18n';
 import { outcome } from './channels';
+import type { Channel } from './api/types';
+import { statusMeaning } from './statusWords';
+import { DateField } from './DateField';
 import { daysAgo, isoDay } from './format';
 
 // ---------------------------------------------------------------- icons (inline SVG, no files)
@@ -228,7 +231,11 @@ export function PageHeader({ title, children }: { title: string; children?: Comp
   );
 }
 
-export function StatusBadge({ status, label }: { status: string; label?: string }) {
+/** A status. An OCA status word (no label of ours) is a button that says what it means on this channel: a
+ * tap or Enter shows it, not a hover only. */
+export function StatusBadge({ status, label, channel }: { status: string; label?: string; channel?: Channel }) {
+  const t = useT();
+  const [open, setOpen] = useState(false);
   const kind =
     status === 'Active' || status === 'APPROVED' || status === 'Done'
       ? 'success'
@@ -239,7 +246,30 @@ export function StatusBadge({ status, label }: { status: string; label?: string 
           : status === 'SUBMITTED' || status === 'Processing' || status === 'Preparing'
             ? 'pending'
             : outcome(status);
-  return <span class={`badge badge-${kind}`}>{label || status}</span>;
+  const meaning = label ? undefined : statusMeaning(status, channel);
+  if (!meaning) return <span class={`badge badge-${kind}`}>{label || status}</span>;
+  return (
+    <span class="status-word">
+      <button
+        type="button"
+        class={`badge badge-${kind} badge-explain`}
+        aria-expanded={open}
+        title={t(meaning)}
+        onClick={(e) => {
+          e.stopPropagation();
+          setOpen(!open);
+        }}
+        onKeyDown={(e) => e.key === 'Escape' && open && (e.stopPropagation(), setOpen(false))}
+      >
+        {status}
+      </button>
+      {open && (
+        <span class="status-tip" role="status">
+          {t(meaning)}
+        </span>
+      )}
+    </span>
+  );
 }
 
 // ---------------------------------------------------------------- tables
@@ -588,9 +618,9 @@ export function DateRangePicker({ value, onChange, zone }: { value: DateRange; o
           }}
         >
           <label for={fromId}>{t('From')}</label>
-          <input id={fromId} type="date" value={from} max={to} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} />
+          <DateField bare id={fromId} label={t('From')} value={from} max={to} onChange={setFrom} />
           <label for={toId}>{t('To')}</label>
-          <input id={toId} type="date" value={to} min={from} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
+          <DateField bare id={toId} label={t('To')} value={to} min={from} onChange={setTo} />
           <button type="submit" class="btn btn-secondary btn-small">
             {t('Apply')}
           </button>

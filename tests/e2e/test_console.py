@@ -18,26 +18,9 @@ import pytest
 
 from tests.e2e.conftest import Watched, axe_serious
 from tests.fakes import webhook_receiver
+from tests.e2e.helpers import PASSWORD, eventually as _eventually, expect as _expect
 
-PASSWORD = "a long enough password"
 API_PATH = re.compile(r"^/(auth|applications|simulator)(/|$)")
-
-
-def _expect(page):
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def _eventually(check, what: str, seconds: float = 45, every: float = 0.5):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
 
 
 def _counted(stack, shared, total: int) -> None:

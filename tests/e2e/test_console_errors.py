@@ -11,8 +11,8 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
+from tests.e2e.helpers import PASSWORD, expect as _expect
 
-PASSWORD = "a long enough password"
 WIDTHS = {1280: 800, 390: 844}
 # What the page must never show: field paths, 0-based indexes, provider codes, bare HTTP statuses.
 FORBIDDEN = re.compile(r"body\.text|buttons\[\d\]|footer\.text|phone_number|HTTP \d{3}|SIMULATED_|\bcode 39\b")
@@ -39,12 +39,6 @@ WORDS = {
            "saved": "Template disimpan sebagai draf.", "no_templates": "Belum ada template.", "register": "Daftar",
            "terms": "Ketentuan Penggunaan", "saved_as": "Disimpan sebagai"},
 }
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
 
 
 @pytest.fixture(scope="module")

@@ -5,32 +5,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 import urllib.parse
 import uuid
 
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-
-PASSWORD = "a long enough password"
-
-
-def _eventually(check, what: str, seconds: float = 60, every: float = 0.5):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
+from tests.e2e.helpers import PASSWORD, expect as _expect
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ the selector keeping its application. Its own owner, in a browser on UTC (the ap
 time), at 1280 and 390 px, in English and Indonesian."""
 from __future__ import annotations
 
-import time
 import urllib.parse
 import uuid
 from datetime import datetime, timedelta
@@ -14,26 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
+from tests.e2e.helpers import PASSWORD, eventually as _eventually, expect as _expect
 
-PASSWORD = "a long enough password"
 NUMBER = "+6281234567890"
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def _eventually(check, what: str, seconds: float = 60, every: float = 0.5):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
 
 
 @pytest.fixture(scope="module")

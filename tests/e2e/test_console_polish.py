@@ -12,17 +12,11 @@ import zlib
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
+from tests.e2e.helpers import PASSWORD, expect as _expect
 
-PASSWORD = "a long enough password"
 SIZES = {"1280": (1280, 800), "390": (390, 844)}
 # Parses any colour the browser computes (rgb()/rgba()) into [r, g, b, a].
 RGBA = re.compile(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)")
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
 
 
 def _rgba(css: str) -> tuple[float, float, float, float]:

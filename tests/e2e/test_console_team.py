@@ -8,14 +8,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import Watched, axe_serious
-
-PASSWORD = "a long enough password"
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
+from tests.e2e.helpers import PASSWORD, expect as _expect
 
 
 @pytest.fixture(scope="module")

@@ -7,26 +7,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
 
 from tests.e2e.conftest import Watched, axe_serious
 from tests.e2e.stack import ROOT
-
-PASSWORD = "a long enough password"
-
-
-def _eventually(check, what: str, seconds: float = 45, every: float = 0.5):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
+from tests.e2e.helpers import PASSWORD, eventually as _eventually
 
 
 def _admin(stack, *args: str) -> str:

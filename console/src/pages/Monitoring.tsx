@@ -115,10 +115,10 @@ export function Monitoring({ route }: { route: Route }) {
   const refused = loaded.error instanceof ApiError && loaded.error.status === 406 && loaded.error.fieldErrors().recipient !== undefined;
   const badSearch = searchError || refused;
   const count = (data: MessagePage) => {
-    if (data.total !== null) return data.total === 1 ? t('1 message') : t('{n} messages', { n: formatNumber(data.total, lang) });
+    if (data.total !== null) return t('{count, plural, one {# message} other {# messages}}', { count: data.total });
     const shown = (page - 1) * PAGE_SIZE + data.items.length;
     if (data.next_cursor) return t('More than {n} messages', { n: formatNumber(shown, lang) });
-    return shown === 1 ? t('1 message') : t('{n} messages', { n: formatNumber(shown, lang) });
+    return t('{count, plural, one {# message} other {# messages}}', { count: shown });
   };
   return (
     <>
@@ -237,7 +237,7 @@ function MessageDialog({ applicationId, messageId, zone, onClose }: { applicatio
                   <Fact label={t('Channel')}>{CHANNEL_LABEL[m.channel]}</Fact>
                   <Fact label={t('Target')}>{m.target}</Fact>
                   <Fact label={t('Status')}>
-                    <StatusBadge status={m.status} />
+                    <StatusBadge status={m.status} channel={m.channel} />
                   </Fact>
                   {outcome(m.status) === 'failed' && (
                     <Fact label={t('Why it failed')} testid="failure-reason" class="prose">
@@ -256,7 +256,7 @@ function MessageDialog({ applicationId, messageId, zone, onClose }: { applicatio
                 <ol class="timeline" data-testid="history">
                   {m.history.map((h, i) => (
                     <li key={i}>
-                      <StatusBadge status={h.status} />
+                      <StatusBadge status={h.status} channel={m.channel} />
                       <span class="nowrap">{formatTime(h.at, lang, zone)}</span>
                       {outcome(h.status) === 'failed' && <span class="muted small">{t(failureReason(m.channel, h.provider_status))}</span>}
                     </li>

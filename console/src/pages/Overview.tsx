@@ -111,7 +111,7 @@ function StatusBreakdown({ channels, lang }: { channels: OverviewChannel[]; lang
           <dd>
             {STATUS_WORDS[c.channel].map((word) => (
               <span key={word} data-status={word}>
-                <StatusBadge status={word} /> {formatNumber(c.by_status[word] || 0, lang)}
+                <StatusBadge status={word} channel={c.channel} /> {formatNumber(c.by_status[word] || 0, lang)}
               </span>
             ))}
           </dd>

@@ -5,6 +5,7 @@ import { CHANNEL_LABEL, STATUS_WORDS } from '../channels';
 import { daysAgo, formatNumber, formatTime, isoDay } from '../format';
 import { useLang, useT } from '../i18n';
 import { useSession } from '../state';
+import { DateField } from '../DateField';
 import { Alert, Card, Dialog, Icon, PageHeader, Select, StatusBadge, Table, TextInput, WhenLoaded, errorText, useLoad, useSubmit } from '../ui';
 import { NoApplication } from './common';
 
@@ -149,6 +150,8 @@ function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: 
   const submit = (e: Event) => {
     e.preventDefault();
     if (!statuses.length) return setErrors({ statuses: t('Choose at least one status.') });
+    const notADate = t('Enter the date as dd/mm/yyyy, e.g. {example}.', { example: '31/12/2026' });
+    if (!from || !to) return setErrors({ ...(from ? {} : { from: notADate }), ...(to ? {} : { to: notADate }) });
     run(async () => onCreated(await post<Report>(`${appPath(applicationId)}/reports`, { name: name.trim(), channel, statuses, format, from, to } satisfies ReportRequest)));
   };
   return (
@@ -193,8 +196,8 @@ function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: 
           </label>
         </fieldset>
         <div class="two">
-          <TextInput label={t('From')} name="report-from" type="date" value={from} onInput={setFrom} error={errors.from} required />
-          <TextInput label={t('To')} name="report-to" type="date" value={to} onInput={setTo} error={errors.to} required />
+          <DateField label={t('From')} name="report-from" value={from} onChange={setFrom} error={errors.from} required />
+          <DateField label={t('To')} name="report-to" value={to} onChange={setTo} error={errors.to} required />
         </div>
         <div class="form-actions">
           <button type="button" class="btn btn-secondary" onClick={onClose}>

@@ -7,7 +7,7 @@ import { type Fault, faultsOf, fieldMessages, isServerFault, rejectionText, summ
 import { useLang, useT } from '../i18n';
 import { navigate } from '../router';
 import { Alert, Card, ErrorState, Fact, Icon, Loading, PageHeader, Select, StatusBadge, TextArea, TextInput, errorText, useId, useLoad } from '../ui';
-import { LANGUAGE_OPTIONS } from '../languages';
+import { languageOptions } from '../languages';
 
 const MAX_BUTTONS = 10;
 // A template in progress when the session ends is kept in this tab (sessionStorage) until the owner signs in again.
@@ -202,7 +202,7 @@ function TemplateView({ base, tpl, maskingName }: { base: string; tpl: Template;
         <a href="#/templates">← {t('WhatsApp Template')}</a>
       </p>
       <PageHeader title={tpl.name}>
-        <StatusBadge status={tpl.status} />
+        <StatusBadge status={tpl.status} label={t(tpl.status)} />
       </PageHeader>
       <div class="editor">
         <Card>
@@ -345,7 +345,7 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
       <p class="crumb">
         <a href="#/templates">← {t('WhatsApp Template')}</a>
       </p>
-      <PageHeader title={tpl ? `${t('Edit')}: ${tpl.name}` : t('Add Template')}>{tpl && <StatusBadge status={tpl.status} />}</PageHeader>
+      <PageHeader title={tpl ? `${t('Edit')}: ${tpl.name}` : t('Add Template')}>{tpl && <StatusBadge status={tpl.status} label={t(tpl.status)} />}</PageHeader>
       {tpl?.rejection_reason && (
         <Alert kind="warning">
           {t('Rejection reason')}: {rejectionText(tpl.rejection_reason, t)}
@@ -366,7 +366,7 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
           </ul>
         </Alert>
       )}
-      <ol class="steps" aria-label="Steps">
+      <ol class="steps" aria-label={t('Steps')}>
         <li class={step === 1 ? 'on' : ''} aria-current={step === 1 ? 'step' : undefined}>
           1. {t('Template Name')}, {t('Language')}, {t('Category')}
         </li>
@@ -405,7 +405,7 @@ function EditorForm({ base, tpl, maskingName }: { base: string; tpl: Template | 
                 {t('Saved as')} <code>{form.name}</code>
               </p>
             )}
-            <Select label={t('Language')} name="template-language" value={form.language} options={LANGUAGE_OPTIONS} onChange={(v) => set('language', v)} error={err('language')} />
+            <Select label={t('Language')} name="template-language" value={form.language} options={languageOptions(lang)} onChange={(v) => set('language', v)} error={err('language')} />
             <fieldset class={'radios' + (err('category') ? ' has-error' : '')}>
               <legend>{t('Category')}</legend>
               {(['MARKETING', 'UTILITY', 'AUTHENTICATION'] as TemplateCategory[]).map((c) => (

@@ -8,7 +8,7 @@ import type { Route } from '../router';
 import { useSession } from '../state';
 import { Alert, Card, Dialog, Empty, Icon, PageHeader, Select, StatusBadge, Table, WhenLoaded, errorText, useLoad } from '../ui';
 import { NoApplication } from './common';
-import { LANGUAGES } from '../languages';
+import { languageName } from '../languages';
 import { TemplateEditor } from './TemplateForm';
 
 export function Templates({ route }: { route: Route }) {
@@ -67,10 +67,10 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
           onChange={setStatus}
           options={[
             { value: '', label: t('All statuses') },
-            { value: 'DRAFT', label: 'DRAFT' },
-            { value: 'SUBMITTED', label: 'SUBMITTED' },
-            { value: 'APPROVED', label: 'APPROVED' },
-            { value: 'REJECTED', label: 'REJECTED' },
+            { value: 'DRAFT', label: t('DRAFT') },
+            { value: 'SUBMITTED', label: t('SUBMITTED') },
+            { value: 'APPROVED', label: t('APPROVED') },
+            { value: 'REJECTED', label: t('REJECTED') },
           ]}
         />
       </div>
@@ -98,8 +98,8 @@ function TemplateListPage({ applicationId, notice }: { applicationId: string; no
                   ),
                 },
                 { label: t('Category'), cell: (tpl) => (tpl.category ? t(CATEGORY_LABEL[tpl.category] || tpl.category) : '—') },
-                { label: t('Language'), cell: (tpl) => LANGUAGES[tpl.language] || tpl.language },
-                { label: t('Status'), cell: (tpl) => <StatusBadge status={tpl.status} /> },
+                { label: t('Language'), cell: (tpl) => languageName(tpl.language, lang) },
+                { label: t('Status'), cell: (tpl) => <StatusBadge status={tpl.status} label={t(tpl.status)} /> },
                 { label: t('Updated'), cell: (tpl) => formatTime(tpl.updated_at, lang) },
                 {
                   label: t('Edit'),

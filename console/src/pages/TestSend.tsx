@@ -84,7 +84,7 @@ export function TestSend({ app }: { app: Application }) {
         {sent && (
           <div class="test-send-status" data-testid="test-status" role="status" aria-live="polite">
             <span>{t('Status')}:</span>
-            {detail ? <StatusBadge status={detail.status} /> : <span class="muted">{t('Sending…')}</span>}
+            {detail ? <StatusBadge status={detail.status} channel={detail.channel} /> : <span class="muted">{t('Sending…')}</span>}
             {detail && <span class="muted small">{formatTime(detail.updated_at || detail.created_at, lang)}</span>}
             <a href={`#/monitoring/${encodeURIComponent(sent.message_id)}`}>{t('See it in Monitoring')}</a>
             {local && (

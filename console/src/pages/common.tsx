@@ -19,5 +19,5 @@ export function NoApplication({ title }: { title: string }) {
 export const messageColumns = (t: T): Column<MessageItem>[] => [
   { label: t('Channel'), cell: (m) => CHANNEL_LABEL[m.channel] },
   { label: t('Target'), cell: (m) => m.target },
-  { label: t('Status'), cell: (m) => <StatusBadge status={m.status} /> },
+  { label: t('Status'), cell: (m) => <StatusBadge status={m.status} channel={m.channel} /> },
 ];
