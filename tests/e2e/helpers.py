@@ -23,3 +23,20 @@ def expect(*_):
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect
+
+
+def register(stack, prefix: str, name: str = "Batik Pekalongan") -> str:
+    """A new account of the test's own, made through the API; its email."""
+    import uuid
+
+    email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+    status, body, _ = stack.request("POST", "/auth/register", {"name": name, "email": email, "password": PASSWORD})
+    assert status == 201, body
+    return email
+
+
+def sign_in(stack, email: str) -> dict[str, str]:
+    """A session for the account, as the Authorization header of dashboard requests."""
+    status, body, _ = stack.request("POST", "/auth/login", {"email": email, "password": PASSWORD})
+    assert status == 200, body
+    return {"Authorization": "Bearer " + body["session_token"]}

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-from tests.e2e.helpers import PASSWORD, expect as _expect
+from tests.e2e.helpers import PASSWORD, expect as _expect, register, sign_in
 
 WIDTHS = {1280: 800, 390: 844}
 # What the page must never show: field paths, 0-based indexes, provider codes, bare HTTP statuses.
@@ -44,11 +44,8 @@ WORDS = {
 @pytest.fixture(scope="module")
 def owner(stack) -> dict:
     """An account of its own with one WhatsApp application, made through the API."""
-    email = f"errors-{uuid.uuid4().hex[:10]}@example.com"
-    status, body, _ = stack.request("POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "Toko Batik"})
-    assert status == 201, body
-    status, body, _ = stack.request("POST", "/auth/login", {"email": email, "password": PASSWORD})
-    session = {"Authorization": "Bearer " + body["session_token"]}
+    email = register(stack, "errors", "Toko Batik")
+    session = sign_in(stack, email)
     status, app, _ = stack.request("POST", "/applications", {"name": "Batik Pekalongan", "channels": ["whatsapp", "sms"]},
                                    session)
     assert status == 201, app

@@ -6,26 +6,20 @@ from __future__ import annotations
 import re
 import subprocess
 import urllib.parse
-import uuid
 
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-from tests.e2e.helpers import PASSWORD, expect as _expect
+from tests.e2e.helpers import PASSWORD, expect as _expect, register, sign_in
 
 
 @pytest.fixture(scope="module")
 def owner(stack) -> dict:
-    email = f"first-send-{uuid.uuid4().hex[:10]}@example.com"
-    status, body, _ = stack.request("POST", "/auth/register", {"name": "Batik Pekalongan", "email": email,
-                                                               "password": PASSWORD})
-    assert status == 201, body
-    return {"email": email}
+    return {"email": register(stack, "first-send")}
 
 
 def _session(stack, owner) -> dict[str, str]:
-    _, body, _ = stack.request("POST", "/auth/login", {"email": owner["email"], "password": PASSWORD})
-    return {"Authorization": "Bearer " + body["session_token"]}
+    return sign_in(stack, owner["email"])
 
 
 def _page(browser, stack, owner, width: int, height: int, lang: str = "en") -> Watched:

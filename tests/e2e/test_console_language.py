@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-from tests.e2e.helpers import PASSWORD, eventually as _eventually, expect as _expect
+from tests.e2e.helpers import PASSWORD, eventually as _eventually, expect as _expect, register, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,12 +111,8 @@ def english_left(page) -> list[str]:
 @pytest.fixture(scope="module")
 def owner(stack) -> dict:
     """An owner with an application (SMS, WhatsApp, email), keys, a delivered SMS and a template draft."""
-    email = f"bahasa-{uuid.uuid4().hex[:10]}@example.com"
-    status, body, _ = stack.request("POST", "/auth/register", {"name": "Batik Pekalongan", "email": email,
-                                                               "password": PASSWORD})
-    assert status == 201, body
-    _, body, _ = stack.request("POST", "/auth/login", {"email": email, "password": PASSWORD})
-    session = {"Authorization": "Bearer " + body["session_token"]}
+    email = register(stack, "bahasa")
+    session = sign_in(stack, email)
     status, app, _ = stack.request("POST", "/applications", {"name": "Batik Pekalongan",
                                                              "channels": ["sms", "whatsapp", "email"]}, session)
     assert status == 201, app

@@ -6,14 +6,13 @@ time), at 1280 and 390 px, in English and Indonesian."""
 from __future__ import annotations
 
 import urllib.parse
-import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-from tests.e2e.helpers import PASSWORD, eventually as _eventually, expect as _expect
+from tests.e2e.helpers import PASSWORD, eventually as _eventually, expect as _expect, register, sign_in
 
 NUMBER = "+6281234567890"
 
@@ -22,11 +21,8 @@ NUMBER = "+6281234567890"
 def owner(stack):
     """An owner with one application and four messages to one customer (in three written forms) and
     two others: one the operator blocked, one the test provider refuses; the counters caught up."""
-    email = f"monitor-{uuid.uuid4().hex[:10]}@example.com"
-    status, _, _ = stack.request("POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "Batik"})
-    assert status == 201
-    _, body, _ = stack.request("POST", "/auth/login", {"email": email, "password": PASSWORD})
-    session = {"Authorization": "Bearer " + body["session_token"]}
+    email = register(stack, "monitor", "Batik")
+    session = sign_in(stack, email)
     status, app, _ = stack.request("POST", "/applications", {"name": "Batik Pekalongan",
                                                              "channels": ["sms", "sms_otp", "whatsapp"]}, session)
     assert status == 201, app

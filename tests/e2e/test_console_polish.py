@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import re
 import struct
-import uuid
 import zlib
 
 import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-from tests.e2e.helpers import PASSWORD, expect as _expect
+from tests.e2e.helpers import PASSWORD, expect as _expect, register, sign_in
 
 SIZES = {"1280": (1280, 800), "390": (390, 844)}
 # Parses any colour the browser computes (rgb()/rgba()) into [r, g, b, a].
@@ -48,12 +47,8 @@ def test_contrast_matches_wcag_examples():
 
 @pytest.fixture(scope="module")
 def owner(stack) -> dict:
-    email = f"polish-{uuid.uuid4().hex[:10]}@example.com"
-    status, body, _ = stack.request("POST", "/auth/register", {"name": "Batik Pekalongan", "email": email,
-                                                               "password": PASSWORD})
-    assert status == 201, body
-    _, login, _ = stack.request("POST", "/auth/login", {"email": email, "password": PASSWORD})
-    headers = {"Authorization": "Bearer " + login["session_token"]}
+    email = register(stack, "polish")
+    headers = sign_in(stack, email)
     status, app, _ = stack.request("POST", "/applications", {"name": "Batik Pekalongan",
                                                              "channels": ["whatsapp", "sms"]}, headers=headers)
     assert status == 201, app

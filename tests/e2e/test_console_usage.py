@@ -7,13 +7,12 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 
 import pytest
 
 from tests.e2e.conftest import Watched, axe_serious
 from tests.e2e.stack import ROOT
-from tests.e2e.helpers import PASSWORD, eventually as _eventually
+from tests.e2e.helpers import PASSWORD, eventually as _eventually, register, sign_in
 
 
 def _admin(stack, *args: str) -> str:
@@ -31,11 +30,8 @@ def _admin(stack, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def owner(stack):
-    email = f"usage-{uuid.uuid4().hex[:10]}@example.com"
-    status, _, _ = stack.request("POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "Batik"})
-    assert status == 201
-    _, body, _ = stack.request("POST", "/auth/login", {"email": email, "password": PASSWORD})
-    session = {"Authorization": "Bearer " + body["session_token"]}
+    email = register(stack, "usage", "Batik")
+    session = sign_in(stack, email)
     status, app, _ = stack.request("POST", "/applications", {"name": "Batik Pekalongan", "channels": ["sms", "email"]},
                                    session)
     assert status == 201
@@ -130,10 +126,7 @@ def test_an_alert_set_on_the_page_shows_a_warning_in_both_languages_and_sizes(st
 
 
 def test_another_account_gets_404_for_the_usage(stack, owner):
-    email = f"other-{uuid.uuid4().hex[:10]}@example.com"
-    stack.request("POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "Other"})
-    _, body, _ = stack.request("POST", "/auth/login", {"email": email, "password": PASSWORD})
-    other = {"Authorization": "Bearer " + body["session_token"]}
+    other = sign_in(stack, register(stack, "other", "Other"))
     status, _, _ = stack.request("GET", f"/applications/{owner['application_id']}/usage", headers=other)
     assert status == 404
 
