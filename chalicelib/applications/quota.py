@@ -30,7 +30,8 @@ botocore never sends them again (a second ADD would move the units twice), and t
 retried by Kirim. When a debit's answer is lost, the send counts it as taken and goes on: the
 journal and the ledger still tell the truth, and the reconciler squares them. A debit that did
 land is settled by its message like any other; one that did not is taken from the balance after
-GRACE (never below zero: if the channel is empty by then, at its next top-up).
+GRACE, from its half or else the other, never below zero: if the whole channel is empty by then, the
+units stay owed (`owed`) until its next top-up.
 
 So the halves' balance + credit is what the channel has left, and each journal is the proof
 that nothing was lost in between. A quota item stays a few hundred bytes: one unit per debit.
@@ -313,6 +314,14 @@ def reconcile_half(application_id: str, channel: str, half: int, now: datetime |
         credit = int(ledger.credit or 0)
         moved = sum(journal.get(m, 0) - settled.get(m, 0) for m in minutes) + credit
 
+        # Units to take (a debit that never landed, a late settlement) come from this half, else from
+        # the other if it alone can pay; if neither can, they stay owed until a top-up.
+        payer = half if moved >= 0 or int(quota.balance or 0) >= -moved else _other_payer(
+            application_id, channel, half, -moved)
+        if payer is None:
+            log.warning("quota cannot be taken back yet", extra={
+                "application_id": application_id, "channel": channel, "half": half, "units": -moved})
+            return 0
         q_actions: list[Any] = [Quota.journal[m].remove() for m in minutes if m in journal]
         q_condition = Quota.key.exists()
         for m in minutes:
@@ -324,7 +333,7 @@ def reconcile_half(application_id: str, channel: str, half: int, now: datetime |
             for m in _minutes_around(read_at):
                 if m not in journal:
                     q_condition &= Quota.journal[m].does_not_exist()
-        if moved:
+        if moved and payer == half:
             q_actions.append(Quota.balance.add(moved))
             if moved < 0:
                 # A debit that went unanswered and never landed, or a settlement after its minute
@@ -346,11 +355,14 @@ def reconcile_half(application_id: str, channel: str, half: int, now: datetime |
                 if q_actions:
                     transaction.update(Quota(q_key), actions=q_actions, condition=q_condition)
                 transaction.update(QuotaLedger(l_key), actions=l_actions, condition=l_condition)
+                if payer != half:
+                    transaction.update(Quota(quota_key(QUOTA, application_id, channel, payer)),
+                                       actions=[Quota.balance.add(moved)], condition=Quota.balance >= -moved)
         except TransactWriteError as error:
             reasons = cancellation_reasons(error)
             if not reasons:
                 raise
-            if moved < 0 and reasons[0] == "ConditionalCheckFailed" and attempt == CONFLICT_ATTEMPTS - 1:
+            if moved < 0 and "ConditionalCheckFailed" in reasons and attempt == CONFLICT_ATTEMPTS - 1:
                 log.warning("quota cannot be taken back yet", extra={
                     "application_id": application_id, "channel": channel, "half": half, "units": -moved})
                 return 0
@@ -361,6 +373,35 @@ def reconcile_half(application_id: str, channel: str, half: int, now: datetime |
                                                 "half": half, "units": moved, "minutes": minutes})
         return moved
     raise contended(f"the quota of {application_id} {channel} (half {half})")
+
+
+def _other_payer(application_id: str, channel: str, half: int, units: int) -> int | None:
+    """The other half, when its balance alone can pay `units` (read strongly consistent)."""
+    left = _balances(application_id, channel)
+    others = [h for h in range(HALVES) if h != half and left[h] >= units]
+    return others[0] if others else None
+
+
+def owed(application_id: str, channel: str, now: datetime | None = None) -> int:
+    """Units the reconciler has to take but cannot yet: settled debits (older than GRACE) beyond
+    the journal, with no half able to pay them. They are taken at the channel's next top-up; until
+    then the channel has sent that many units more than it was given (the price of answering a
+    send whose debit went unanswered, instead of refusing it)."""
+    cutoff = minute_of((now or clock.now()) - GRACE)
+    left, total = _balances(application_id, channel), 0
+    for half in range(HALVES):
+        try:
+            quota = Quota.get(quota_key(QUOTA, application_id, channel, half), consistent_read=True)
+            ledger = QuotaLedger.get(quota_key(LEDGER, application_id, channel, half), consistent_read=True)
+        except (Quota.DoesNotExist, QuotaLedger.DoesNotExist):
+            continue
+        journal = quota.journal.as_dict() if quota.journal else {}
+        settled = ledger.settled.as_dict() if ledger.settled else {}
+        moved = sum(int(journal.get(m, 0)) - int(settled.get(m, 0)) for m in set(journal) | set(settled)
+                    if m <= cutoff) + int(ledger.credit or 0)
+        if moved < 0 and max(left) < -moved:   # what the reconciler would take from one half
+            total -= moved
+    return total
 
 
 def _minutes_around(moment: datetime) -> list[str]:

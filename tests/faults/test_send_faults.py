@@ -217,10 +217,28 @@ def test_a_debit_that_went_unanswered_and_never_landed_is_taken_by_the_reconcile
     frozen_clock.advance(quota.GRACE.total_seconds() + 60)
     if balance == 1:
         assert quota.reconcile(shop.app_id, "sms") == 0 and shop.quota("sms") == 0
+        assert quota.owed(shop.app_id, "sms") == 1
         quota.top_up(shop.app_id, "sms", 10)
         frozen_clock.advance(60)
     assert quota.reconcile(shop.app_id, "sms") == -1
     assert shop.quota("sms") == (balance - 1 if balance > 1 else 9)
+
+
+def test_a_never_landed_debit_on_an_empty_half_is_taken_from_the_other(shop, frozen_clock, monkeypatch):
+    """The half that should have paid is empty by the time the reconciler squares it: the other
+    half pays, rather than the unit staying owed while the channel still has units."""
+    set_quota(shop.app_id, "sms", 3)            # halves 2 and 1
+    monkeypatch.setattr(ledger, "shard_of", lambda message_id: 0)
+    with faults.injected("dynamodb", "UpdateItem", action=_unanswered_unmade, times=1, when=_debits):
+        assert _send(shop).status_code == 200
+    assert _send(shop).status_code == 200 and _send(shop).status_code == 200    # half 0 now empty
+    assert shop.quota("sms") == 1
+    settle_changes()
+    frozen_clock.advance(quota.GRACE.total_seconds() + 60)
+    assert quota.owed(shop.app_id, "sms") == 0
+    assert quota.reconcile(shop.app_id, "sms") == -1
+    assert shop.quota("sms") == 0 and quota.owed(shop.app_id, "sms") == 0
+    assert quota.reconcile(shop.app_id, "sms") == 0
 
 
 def test_a_give_back_whose_answer_was_lost_gives_back_once(shop, frozen_clock):
