@@ -51,6 +51,7 @@ VALUE_REASONS = {
     "missing_value": "{name}: the value is empty.",
     "value_too_long": "{name}: the value is longer than {limit:,} characters.",
     "value_spacing": "{name}: the value has a line break, a tab or more than 4 spaces in a row.",
+    "value_line_break": "{name}: the value has a line break, which an email subject cannot hold.",
     "sms_too_long": "The message would be {segments} SMS segments; at most {limit} are allowed.",
 }
 
@@ -139,8 +140,10 @@ class _Checker:
                 raise ValueError(("missing_value", VALUE_REASONS["missing_value"].format(name=label)))
             if limit is not None and len(value) > limit:
                 raise ValueError(("value_too_long", VALUE_REASONS["value_too_long"].format(name=label, limit=limit)))
-            if (spacing and WHATSAPP_SPACING.search(value)) or (name in self.subject and ("\n" in value or "\r" in value)):
+            if spacing and WHATSAPP_SPACING.search(value):
                 raise ValueError(("value_spacing", VALUE_REASONS["value_spacing"].format(name=label)))
+            if name in self.subject and ("\n" in value or "\r" in value):
+                raise ValueError(("value_line_break", VALUE_REASONS["value_line_break"].format(name=label)))
             values[name] = value
         units = 1
         if self.sms is not None:

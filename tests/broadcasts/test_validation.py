@@ -150,6 +150,7 @@ def test_email_targets_and_their_duplicates(s3):
     broadcast_id, summary, recipients = run(s3, data, spec)
     assert (summary.valid, summary.duplicates, summary.invalid) == (1, 1, 2)
     assert recipients[0].to == "budi@toko.id"
+    assert "email subject" in errors(s3, broadcast_id)[2][1]
 
 
 def test_xlsx_numbers_validate_as_phone_numbers(s3):
