@@ -64,6 +64,9 @@ class XlsxRows:
             if not self.book.worksheets:
                 raise FileProblem("empty_file", "The workbook has no sheets.")
             self.sheet = self.book.worksheets[0]
+            # Read-only mode trusts the sheet's <dimension>, which programs often leave stale: it would
+            # stop at the row it names and drop the rest. Rows are read to the sheet's real end.
+            self.sheet.reset_dimensions()
         except (FileProblem, ClientError, BotoCoreError):
             raise
         except Exception:  # noqa: BLE001 - openpyxl and zipfile raise many types for a broken file

@@ -164,6 +164,14 @@ def test_xlsx_values_never_formulas_and_numbers_as_digits(s3):
     rows.close()
 
 
+def test_an_xlsx_is_read_to_its_end_whatever_its_dimension_says(s3):
+    data = workbook({1: [cell("A1", "phone")], **{n: [cell(f"A{n}", f"08{n:010d}")] for n in range(2, 8)}},
+                    dimension="A1:A2")
+    rows = open_rows(s3, BUCKET, plan.upload_key(APP, upload(s3, data)), "p.xlsx")
+    assert [line for line, _ in rows] == [2, 3, 4, 5, 6, 7]
+    rows.close()
+
+
 def test_an_xlsx_with_only_a_header_or_nothing(s3):
     assert problem(s3, workbook({1: [cell("A1", "phone")]}), "p.xlsx").code == "empty_file"
     assert problem(s3, workbook({}), "p.xlsx").code == "empty_file"

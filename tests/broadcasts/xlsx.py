@@ -38,10 +38,10 @@ def cell(ref: str, value: object = None, formula: str | None = None, number: str
     return f'<c r="{ref}">{f}<v>{value}</v></c>'
 
 
-def workbook(rows: dict[int, list[str]]) -> bytes:
-    """rows: {row number: [cell XML, ...]}."""
+def workbook(rows: dict[int, list[str]], dimension: str | None = None) -> bytes:
+    """rows: {row number: [cell XML, ...]}; `dimension`: the range the sheet claims to hold ("A1:B2")."""
     sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             '<sheetData>' + "".join(f'<row r="{n}">{"".join(cells)}</row>' for n, cells in sorted(rows.items()))
+             + (f'<dimension ref="{dimension}"/>' if dimension else "") + '<sheetData>' + "".join(f'<row r="{n}">{"".join(cells)}</row>' for n, cells in sorted(rows.items()))
              + '</sheetData></worksheet>')
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
