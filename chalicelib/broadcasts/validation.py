@@ -10,8 +10,11 @@ It reads plan.upload_key(...) once, streaming (recipient_file.open_rows), and wr
 - the bad rows, if any, at plan.errors_key(...): a CSV (UTF-8 with BOM, every field quoted, cells
   made formula-safe by chalicelib.reports.cells) of "line", "reason" and the row's own columns; when
   no row is bad an earlier errors file is deleted;
-and answers a Summary; a file refused whole raises recipient_file.FileProblem (nothing is left to
-send: the caller keeps the chunk count of the Summary only).
+and answers a Summary (the API's validation.errors_file is `summary.invalid > 0`); a file refused
+whole raises recipient_file.FileProblem, possibly after some chunks were written: only a Summary's
+`chunks` says which chunks belong to a validation. It needs s3:GetObject (HEAD and ranged GETs),
+s3:PutObject (chunks, the errors file, its multipart parts), s3:AbortMultipartUpload and
+s3:DeleteObject on the broadcast's keys.
 
 Each data row is exactly one of: invalid (a row error: its recipient is missing or not a phone
 number / email address, a placeholder's value is missing, too long or badly spaced, the SMS it makes
@@ -20,7 +23,8 @@ suppressed (`suppressed(targets)` named it: called once per batch of CHUNK_SIZE 
 caller can BatchGet), or valid. rows = valid + invalid + duplicates + suppressed.
 
 Memory stays flat: rows stream, duplicates are found in a table of fixed size (dedupe.Seen), at most
-two chunks of recipients and one part of the errors file are held. Run again on the same file, it
+two chunks of recipients and one part of the errors file are held. (An XLSX adds its shared strings
+table, which openpyxl holds whole: see xlsx_rows.) Run again on the same file, it
 writes byte-identical chunks (gzip with mtime 0) with the same rows, so the run's idempotency keys
 (the row) are the same.
 """
@@ -120,10 +124,11 @@ class _Checker:
             else:
                 fixed = source.get("value") if isinstance(source, dict) else source
                 self.sources.append((name, None, "" if fixed is None else str(fixed), limit, spacing))
-        self.sms = spec.content.get("text") if spec.channel == "sms" else None
+        content = spec.content or {}
+        self.sms = content.get("text") if spec.channel == "sms" else None
         if self.sms is not None and not isinstance(self.sms, str):
             self.sms = str(self.sms)
-        self.subject = set(PLACEHOLDER.findall(str(spec.content.get("subject") or ""))) \
+        self.subject = set(PLACEHOLDER.findall(str(content.get("subject") or ""))) \
             if spec.channel == "email" else set()
 
     def check(self, cells: list[str]) -> tuple[str, dict[str, str], int]:
