@@ -9,7 +9,7 @@
   near it): a file that changes encoding halfway has no trustworthy rows after that point.
 - A NUL byte anywhere is a binary file ("binary"); a UTF-16 BOM is "encoding" (Excel's "Unicode
   text" export), with the words to save it again as CSV.
-- Delimiter: csv.Sniffer on the first lines, limited to `;`, `,` and tab; when it cannot tell, the
+- Delimiter: Excel's hint line `sep=;` if the file starts with one (then skipped); else csv.Sniffer on the first lines, limited to `;`, `,` and tab; when it cannot tell, the
   one the header row holds most of (`,` if none: a single column).
 - Line numbers are the file's physical lines (1 = the first line), counted the way csv reads them,
   so a quoted cell spanning three lines makes the next row's line three higher.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from typing import Any, Iterator
 
 from chalicelib.broadcasts.limits import MAX_BYTES, MAX_ROW_CHARS, FileProblem
@@ -29,6 +30,7 @@ FIRST_BLOCK = 64 * 1024
 SAMPLE_CHARS = 4096   # what Sniffer reads: its regular expressions are slow on long text
 DELIMITERS = ";,\t"
 GUESS = "kirim-ascii-then-utf8-or-cp1252"
+_SEP_HINT = re.compile(r"sep=([;,\t])[ \t]*(?:\r\n|\r|\n)", re.IGNORECASE)
 
 
 class _Source(io.RawIOBase):
@@ -163,7 +165,10 @@ class CsvRows:
         if self.encoding == "utf-8" and first.isascii() and not whole:
             read_as = GUESS
         sample = first[:SAMPLE_CHARS * 4].decode(self.encoding if read_as != GUESS else "ascii", "ignore")
-        self.delimiter = choose_delimiter(sample)
+        # Excel's own hint, a first line "sep=;", names the delimiter and is no row of the file.
+        hint = _SEP_HINT.match(sample.lstrip("\ufeff"))
+        self.sep_line = hint is not None
+        self.delimiter = hint.group(1) if hint else choose_delimiter(sample)
         self.text = io.TextIOWrapper(io.BufferedReader(_Source(body, first), FIRST_BLOCK), encoding=read_as,
                                      errors="strict", newline="")
         self.text._CHUNK_SIZE = FIRST_BLOCK  # type: ignore[attr-defined]  # fewer, larger decodes
@@ -190,7 +195,10 @@ class CsvRows:
             yield line
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(self._lines(), delimiter=self.delimiter, strict=False)
+        lines = self._lines()
+        if self.sep_line:
+            next(lines, None)
+        reader = csv.reader(lines, delimiter=self.delimiter, strict=False)
         while True:
             self.row_start, self.row_chars = self.line + 1, 0
             try:

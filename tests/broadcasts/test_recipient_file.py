@@ -45,6 +45,11 @@ def test_indonesian_excel_semicolons_with_commas_in_cells(s3):
     assert found.delimiter == ";" and found.preview[0] == ["0812 3456 7890", "Siti, S.E.", "10,5"]
 
 
+def test_excels_sep_hint_names_the_delimiter_and_is_no_row():
+    assert csv_lines(b"sep=;\r\nphone;name,kota\r\n0812;Budi,Bandung\r\n") == [(3, ["0812", "Budi,Bandung"])]
+    assert csv_lines("\ufeffSEP=,\nphone,name\n0812,Budi\n".encode()) == [(3, ["0812", "Budi"])]
+
+
 def test_a_single_column_file(s3):
     found = shape(s3, b"phone\n081234567890\n081234567891\n")
     assert found.columns == ["phone"] and found.preview == [["081234567890"], ["081234567891"]]
