@@ -9,8 +9,9 @@
   near it): a file that changes encoding halfway has no trustworthy rows after that point.
 - A NUL byte anywhere is a binary file ("binary"); a UTF-16 BOM is "encoding" (Excel's "Unicode
   text" export), with the words to save it again as CSV.
-- Delimiter: Excel's hint line `sep=;` if the file starts with one (then skipped); else csv.Sniffer on the first lines, limited to `;`, `,` and tab; when it cannot tell, the
-  one the header row holds most of (`,` if none: a single column).
+- Delimiter: the one Excel's hint line names (`sep=;` as the first line, then not a row), or else
+  csv.Sniffer's on the first lines, limited to `;`, `,` and tab; when it cannot tell, the one the
+  header row holds most of (`,` if none: a single column).
 - Line numbers are the file's physical lines (1 = the first line), counted the way csv reads them,
   so a quoted cell spanning three lines makes the next row's line three higher.
 - A row (all its lines) longer than MAX_ROW_CHARS characters refuses the file ("too_large"): an
