@@ -4,10 +4,13 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.broadcasts import csv_rows, plan, recipient_file
 from chalicelib.broadcasts.recipient_file import FileProblem, Rows, head, open_rows
 from chalicelib.broadcasts.s3_ranges import S3RangeReader
+from chalicelib.broadcasts.xlsx_rows import XlsxRows
 from tests.broadcasts.conftest import APP, BUCKET, upload
 from tests.broadcasts.xlsx import cell, workbook
 
@@ -197,3 +200,21 @@ def test_the_range_reader_reads_any_span_through_a_few_blocks(s3):
     assert reader.tell() == 13_100
     with pytest.raises(ValueError):
         reader.seek(-1)
+
+
+_BOOK = workbook({1: [cell("A1", "phone"), cell("B1", "name")],
+                  2: [cell("A2", number="6281234567890"), cell("B2", "Budi", formula='"Bu"&"di"')],
+                  3: [cell("A3", "081234567891"), cell("B3", "Siti")]})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_BOOK) - 1), st.integers(0, 255)), min_size=1, max_size=8))
+def test_fuzz_a_damaged_workbook_gives_rows_or_a_file_problem(damage):
+    data = bytearray(_BOOK)
+    for at, value in damage:
+        data[at] = value
+    try:
+        rows = Rows(XlsxRows(io.BytesIO(bytes(data))), "xlsx")
+        assert all(len(cells) == len(rows.columns) for _, cells in rows)
+    except FileProblem as problem:
+        assert problem.code in recipient_file.PROBLEMS
