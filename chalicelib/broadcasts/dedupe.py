@@ -30,8 +30,8 @@ assert SLOTS > 2 * MAX_ROWS
 class Seen:
     def __init__(self, exact_phones: bool = True) -> None:
         self.exact = exact_phones
-        self.words = array("Q", bytes(8 * SLOTS))  # 0 = empty slot
-        self.extra = None if exact_phones else array("Q", bytes(8 * SLOTS))
+        self.words = array("Q", [0]) * SLOTS  # 0 = empty slot
+        self.extra = None if exact_phones else array("Q", [0]) * SLOTS
         self.count = 0
 
     def add(self, target: str) -> bool:

@@ -24,7 +24,11 @@ REASONS = {
     "invalid_phone": "This is not a valid phone number.",
     "country_code": "The number has no country code: write it as 08..., 628... or +628....",
     "invalid_email": "This is not a valid email address.",
+    "scientific": "Excel saved this number as 6.28E+12 and dropped its digits. Format the column as Text, "
+                  "type the numbers again and save.",
 }
+# What Excel writes into a CSV for a long number in a General cell: the digits past the 6th are gone.
+_SCIENTIFIC = re.compile(r"\+?\d[.,]\d+[eE]\+?\d+")
 
 _fast: re.Pattern[str] | None = None
 _general: re.Pattern[str] | None = None
@@ -51,6 +55,8 @@ def phone(value: str) -> str:
         return "+62" + match.group(1)
     if not text:
         raise ValueError("missing_recipient")
+    if _SCIENTIFIC.fullmatch(text):
+        raise ValueError("scientific")
     try:
         return normalise_phone(text, "phone")
     except ApiError as error:

@@ -1,6 +1,8 @@
 """The fast path for Indonesian mobile numbers answers exactly what normalise_phone answers."""
 from __future__ import annotations
 
+import re
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +14,8 @@ from chalicelib.core.phone_numbers import INVALID_COUNTRY_CODE, normalise_phone
 def reference(text: str) -> str:
     if not text.strip():
         return "missing_recipient"
+    if re.fullmatch(r"\+?\d[.,]\d+[eE]\+?\d+", text.strip()):
+        return "scientific"  # refused before normalise_phone, which says "letters"
     try:
         return normalise_phone(text, "phone")
     except ApiError as error:
@@ -53,3 +57,8 @@ def test_mobile_shapes_agree_with_normalise_phone(prefix, second, rest):
 @given(st.text(max_size=40))
 def test_any_text_agrees_with_normalise_phone(text):
     assert ours(text) == reference(text)
+
+
+def test_a_number_excel_turned_into_scientific_notation_says_so():
+    for text in ("6,28123E+12", "6.28123E+12", "6.28123e12"):
+        assert ours(text) == "scientific"
