@@ -365,7 +365,9 @@ function ContentStep(props: StepProps & {
         {general && <Alert>{general}</Alert>}
         <TextInput label={t('Broadcast name')} name="broadcast-name" value={props.name} onInput={props.setName} error={errors.name} required maxLength={100} hint={t('For you only; customers do not see it. E.g. Lebaran sale.')} />
         {b ? (
-          <Fact label={t('Channel')}>{CHANNEL_LABEL[channel]}</Fact>
+          <dl class="facts">
+            <Fact label={t('Channel')}>{CHANNEL_LABEL[channel]}</Fact>
+          </dl>
         ) : (
           <Select label={t('Channel')} name="broadcast-channel" value={channel} onChange={props.setChannel} options={props.channels.map((c) => ({ value: c, label: CHANNEL_LABEL[c] }))} error={errors.channel} />
         )}
@@ -850,13 +852,16 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
   const [canceling, setCanceling] = useState(false);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  // A pause or cancel answered while a poll was out: the poll's older answer is dropped.
+  const acted = useRef(0);
   // Live progress: the cheap /progress route, every few seconds while it runs or waits for its time.
   useEffect(() => {
     if (!live(b)) return;
     const timer = setTimeout(async () => {
+      const before = acted.current;
       try {
         const p = await get<BroadcastProgress>(path + '/progress');
-        setB({ ...b, ...p });
+        if (acted.current === before) setB({ ...b, ...p });
       } catch (err) {
         setError(errorText(err, t));
       }
@@ -866,6 +871,7 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
   const act = async (what: 'pause' | 'resume' | 'cancel') => {
     setBusy(true);
     setError('');
+    acted.current++;
     try {
       setB(await post<Broadcast>(`${path}/${what}`, {}));
     } catch (err) {
