@@ -52,7 +52,7 @@ function ViewerNote() {
 function StatusPill({ b }: { b: Pick<Broadcast, 'status' | 'status_reason'> }) {
   const t = useT();
   return (
-    <span class={`badge badge-${STATUS_KIND[b.status]}`} data-testid="broadcast-status" data-status={b.status}>
+    <span class={`badge badge-${STATUS_KIND[b.status]} badge-wrap`} data-testid="broadcast-status" data-status={b.status}>
       {statusLine(b.status, b.status_reason, t)}
     </span>
   );
@@ -620,9 +620,9 @@ function RowsPreview({ channel, file, mapping, content, tpl }: { channel: Broadc
   return (
     <Card title={t('How the first customers get it')}>
       {rows.length > 1 && (
-        <div class="segmented" role="group" aria-label={t('Row of the file')}>
+        <div class="segmented preview-rows" role="group" aria-label={t('Row of the file')}>
           {rows.map((_, i) => (
-            <button key={i} type="button" class={'btn btn-small ' + (i === at ? 'btn-primary' : 'btn-secondary')} aria-pressed={i === at} onClick={() => setAt(i)}>
+            <button key={i} type="button" class={i === at ? 'on' : ''} aria-pressed={i === at} onClick={() => setAt(i)}>
               {t('Customer {n}', { n: i + 1 })}
             </button>
           ))}
@@ -777,7 +777,7 @@ function ScheduleStep(props: StepProps & { rateLimit: number | undefined }) {
             <TextInput label={t('Time ({zone})', { zone })} name="start-time" type="time" value={time} onInput={setTime} error={errors.time} />
           </div>
         )}
-        <TextInput label={t('Messages per second')} name="rate" type="number" min={1} max={max} value={rate} onInput={setRate} error={errors.rate_per_second}
+        <TextInput label={t('Messages per second')} name="rate" type="number" min={1} max={max} value={rate} onInput={(v) => (setRate(v), setErrors({ ...errors, rate_per_second: '' }))} error={errors.rate_per_second || undefined}
           hint={t('Up to {max} per second, your application’s limit for this channel.', { max })} />
         <label class="check">
           <input type="checkbox" name="quiet" checked={quiet} onChange={(e) => setQuiet((e.target as HTMLInputElement).checked)} />
