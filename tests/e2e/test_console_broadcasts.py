@@ -83,6 +83,8 @@ class FakeBroadcasts:
                                                                              "message": "x"}})
             else:
                 b.update(status="ready", validation=dict(VALIDATION))
+        elif b["status"] == "scheduled":
+            b.update(status="running")
         elif b["status"] == "running":
             p = b["progress"]
             step = min(p["queued"], 1)
@@ -127,7 +129,7 @@ class FakeBroadcasts:
             b["schedule"] = body
         elif action == "start":
             total = b["validation"]["valid"]
-            b.update(status="running", started_at=STAMP, _polls=0,
+            b.update(status="scheduled" if b["schedule"]["start_at"] else "running", started_at=STAMP, _polls=0,
                      progress={"total": total, "queued": total, "sent": 0, "delivered": 0, "read": 0, "failed": 0,
                                "not_sent": 0, "not_sent_reasons": {}})
         elif action == "progress":
@@ -273,19 +275,27 @@ def test_a_whatsapp_broadcast_from_the_wizard_to_its_results(browser, stack, own
     expect(p.get_by_text(f"Enter a whole number from 1 to {limit}.")).to_be_visible()
     rate.fill("10")
     p.get_by_label("Quiet hours: send nothing between two times of day").check()
+    # A time in the application's zone (Asia/Jakarta, +07:00), typed day first.
+    p.get_by_label("At a date and time").check()
+    p.get_by_label("Date", exact=True).fill("24/12/2026")
+    p.get_by_label("Time (Asia/Jakarta)").fill("09:00")
     _shots(p, screenshot_dir, "schedule", sizes=((390, 844),))
     p.get_by_role("button", name="Next").click()
+    expect(p.get_by_test_id("review")).to_be_visible()
     schedule = [c for c in fake.calls if c[1].endswith("/schedule")][-1][2]
-    assert schedule == {"start_at": None, "rate_per_second": 10, "quiet_hours": {"start": "21:00", "end": "08:00"}}
+    assert schedule == {"start_at": "2026-12-24T09:00:00+07:00", "rate_per_second": 10,
+                        "quiet_hours": {"start": "21:00", "end": "08:00"}}
 
     # 5. Review and start, with a confirmation naming the count and the units.
     expect(p.get_by_test_id("review")).to_contain_text("Lebaran sale")
-    p.get_by_role("button", name="Start broadcast").click()
+    expect(p.get_by_test_id("review")).to_contain_text("24 Dec 2026")
+    p.get_by_role("button", name="Schedule broadcast").click()
     expect(p.get_by_role("dialog")).to_contain_text("This uses about 3 units of your WhatsApp quota.")
     p.get_by_test_id("confirm-start").click()
 
-    # The detail page: live progress, pause and resume, then completed; results downloaded.
+    # The detail page: scheduled, then running as it is polled; pause and resume, then completed; results.
     status = p.get_by_test_id("broadcast-status")
+    expect(status).to_have_attribute("data-status", re.compile("scheduled|running"))
     expect(status).to_have_attribute("data-status", "running")
     p.get_by_role("button", name="Pause").click()
     expect(status).to_have_text("Paused")
@@ -367,6 +377,24 @@ def test_a_file_error_in_both_languages_and_sms_parts(browser, stack, owner, scr
     _language(p, "id")
     expect(p.get_by_test_id("file-error")).to_contain_text("Simpan sebagai CSV UTF-8")
     _shots(p, screenshot_dir, "file-error", sizes=((390, 844),), langs=("id",))
+    _language(p, "en")
+
+    # Back to the file: one dropped on the page over 100 MB is refused before any upload; a CSV is taken.
+    p.get_by_role("button", name="Back").click()
+
+    def drop(size: int, name: str) -> None:
+        p.get_by_test_id("dropzone").evaluate("""(zone, [size, name]) => {
+            const data = new DataTransfer();
+            data.items.add(new File([new Uint8Array(size)], name, {type: 'text/csv'}));
+            zone.dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));
+        }""", [size, name])
+
+    drop(100 * 1024 * 1024 + 1, "semua.csv")
+    expect(p.get_by_text("The file is larger than 100 MB. Split it into smaller files.")).to_be_visible()
+    assert not [c for c in fake.calls if c[1].endswith("/upload")]
+    with p.expect_response(lambda r: r.url.endswith("/file")):
+        drop(2048, "baru.csv")
+    assert [c for c in fake.calls if c[1].endswith("/upload")][0][2]["filename"] == "baru.csv"
     watched.assert_clean()
     p.context.close()
 
