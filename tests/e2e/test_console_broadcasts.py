@@ -58,6 +58,7 @@ class FakeBroadcasts:
         self.seq = 0
         self.calls: list[tuple[str, str, object]] = []
         self.validation_error: str | None = None
+        self.refuse: dict[str, tuple[int, str, str]] = {}  # action -> (status, field, reason)
 
     def new(self, name: str, channel: str, content: dict, **over) -> dict:
         self.seq += 1
@@ -110,6 +111,10 @@ class FakeBroadcasts:
         if not b:
             return self._json(route, {"errors": [{"code": 404, "reason": "not_found", "message": "Not found"}]}, 404)
         action = parts[1] if len(parts) > 1 else ""
+        if action in self.refuse:
+            status, field, reason = self.refuse.pop(action)
+            return self._json(route, {"errors": [{"code": status, "field": field, "reason": reason,
+                                                  "message": "refused"}]}, status)
         if action == "" and method == "GET":
             self._advance(b)
         elif action == "" and method == "PATCH":
@@ -340,6 +345,11 @@ def test_a_paused_broadcast_says_why_and_cancel_asks_first(browser, stack, owner
     row.get_by_role("link", name="Flash sale").click()
     expect(p.get_by_test_id("n-not-sent")).to_contain_text("Quota ran out: 950")
     expect(p.get_by_test_id("n-not-sent")).to_contain_text("On the suppression list: 20")
+    # A refusal says why in words, never the field or the code.
+    fake.refuse["resume"] = (409, "content.template_id", "template_paused")
+    p.get_by_role("button", name="Resume").click()
+    expect(p.get_by_role("alert")).to_have_text(
+        "WhatsApp paused the template. Wait until WhatsApp allows it again, or choose another template.")
     p.get_by_role("button", name="Cancel broadcast").click()
     expect(p.get_by_role("dialog")).to_contain_text("cannot be started again")
     p.get_by_role("button", name="Keep sending").click()

@@ -29,6 +29,7 @@ import { NoApplication } from './common';
 import { PhonePreview } from './TemplateForm';
 
 const CHANNELS: BroadcastChannel[] = ['whatsapp', 'sms', 'email', 'ivr'];
+const MEDIA = ['IMAGE', 'VIDEO', 'DOCUMENT'];
 const POLL_MS = 3000;
 const live = (b: { status: string }) => b.status === 'running' || b.status === 'scheduled' || b.status === 'validating';
 const editable = (b: Broadcast) => b.status === 'draft' || b.status === 'validating' || b.status === 'ready';
@@ -167,13 +168,12 @@ function slotsOf(channel: BroadcastChannel, content: AnyContent, tpl: Template |
   if (channel === 'whatsapp') {
     if (!tpl) return [];
     const out: Slot[] = [];
-    const format = tpl.header?.format;
-    if (format === 'IMAGE' || format === 'VIDEO' || format === 'DOCUMENT') out.push({ key: 'header', label: t('Header media URL') });
-    else if (format === 'TEXT' && numbered(tpl.header?.text).length) out.push({ key: 'header', label: t('Header text {{1}}') });
-    for (const n of numbered(tpl.body?.text)) out.push({ key: n, label: `{{${n}}}` });
+    // The keys the API asks for: the body's numbers, "header" for a text header's {{1}}, "button_N" for the
+    // URL button at index N (a media header's URL is in the content, the same for everyone).
+    for (const n of numbered(tpl.body?.text).sort((a, b) => Number(a) - Number(b))) out.push({ key: n, label: `{{${n}}}` });
+    if (tpl.header?.format === 'TEXT' && numbered(tpl.header?.text).length) out.push({ key: 'header', label: t('Header text {{1}}') });
     (tpl.buttons || []).forEach((b, i) => {
       if (b.type === 'URL' && numbered(b.url).length) out.push({ key: `button_${i}`, label: t('Button {n} · end of the link', { n: i + 1 }) });
-      if (b.type === 'COPY_CODE') out.push({ key: `button_${i}`, label: t('Button {n} · offer code', { n: i + 1 }) });
     });
     return out;
   }
@@ -223,6 +223,47 @@ export function durationText(seconds: number, t: T): string {
 }
 
 const sizeText = (bytes: number, lang: string) => (bytes >= 1024 * 1024 ? (bytes / 1024 / 1024).toLocaleString(lang === 'id' ? 'id-ID' : 'en-GB', { maximumFractionDigits: 1 }) + ' MB' : Math.max(1, Math.round(bytes / 1024)) + ' KB');
+
+// ---------------------------------------------------------------- refusals in words
+const REFUSALS: Record<string, string> = {
+  no_file: 'The file has not arrived. Upload it again.',
+  no_errors: 'This file has no rows with a problem.',
+  unmapped_placeholder: 'Choose a column or type a fixed value for every placeholder.',
+  missing_column: 'A column chosen for the recipient or a placeholder is not in the file. Check the column choices.',
+  wrong_status: 'This broadcast has moved on since you opened it. Reload the page to see where it is.',
+  template_paused: 'WhatsApp paused the template. Wait until WhatsApp allows it again, or choose another template.',
+  template_not_approved: 'The template is not approved by WhatsApp. Choose an approved template.',
+};
+
+/** The API's refusal as the page says it: the broadcast's own reasons, else the console's usual words. */
+function faultText(error: unknown, t: T): string {
+  if (error instanceof ApiError && error.status < 500) {
+    const reasons = error.items.map((i) => (i as { reason?: string }).reason || '');
+    const known = reasons.map((r) => (REFUSALS[r] ? t(REFUSALS[r]) : FILE_CODES.includes(r) ? fileErrorText(r, t) : '')).filter(Boolean);
+    if (known.length === reasons.length) return [...new Set(known)].join(' ');
+  }
+  return errorText(error, t);
+}
+const FILE_CODES = ['empty_file', 'encoding', 'binary', 'too_many_rows', 'too_large', 'no_header'];
+
+/** A button's call to the API: busy while it runs, its refusal in words. */
+function useAction() {
+  const t = useT();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const run = async (send: () => Promise<unknown>) => {
+    setBusy(true);
+    setError('');
+    try {
+      await send();
+    } catch (err) {
+      setError(faultText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
+}
 
 // ---------------------------------------------------------------- wizard
 const STEPS = ['Content', 'Recipients', 'Validate', 'Schedule and pace', 'Review and start'];
@@ -349,6 +390,8 @@ function ContentStep(props: StepProps & {
     if (!props.name.trim()) needs.name = t('Give the broadcast a name.');
     const required: Record<BroadcastChannel, (keyof AnyContent)[]> = { whatsapp: ['template_id'], sms: ['sender_id', 'text'], email: ['sender_email', 'subject', 'html'], ivr: ['script_id', 'caller_id'] };
     for (const k of required[channel]) if (!String(content[k] ?? '').trim()) needs['content.' + k] = t('Fill this in.');
+    const media = channel === 'whatsapp' && MEDIA.includes(props.templates?.find((x) => x.template_id === content.template_id)?.header?.format || '');
+    if (media && !/^https:\/\/\S+$/.test(content.header_media_url || '')) needs['content.header_media_url'] = t('Enter an address starting with https://.');
     if (Object.keys(needs).length) return setErrors(needs);
     const body = { name: props.name.trim(), content: pick(channel, content) };
     run(async () => {
@@ -380,6 +423,10 @@ function ContentStep(props: StepProps & {
             <Select label={t('Approved template')} name="broadcast-template" value={content.template_id || ''} onChange={(v) => set({ template_id: v, header_media_url: null })} error={errors['content.template_id']}
               options={[choose(t('Choose a template')), ...(props.templates || []).map((x) => ({ value: x.template_id, label: x.name }))]} />
           ))}
+        {channel === 'whatsapp' && MEDIA.includes(props.templates?.find((x) => x.template_id === content.template_id)?.header?.format || '') && (
+          <TextInput label={t('Header media URL')} name="broadcast-media" type="url" value={content.header_media_url || ''} onInput={(v) => set({ header_media_url: v || null })} error={errors['content.header_media_url']}
+            hint={t('An https:// address of the image, video or document every customer gets.')} placeholder="https://" />
+        )}
         {channel === 'sms' && (
           <>
             <Select label={t('Sender ID')} name="broadcast-sender" value={content.sender_id || ''} onChange={(v) => set({ sender_id: v })} error={errors['content.sender_id']}
@@ -437,7 +484,8 @@ function RecipientsStep(props: StepProps & { channel: BroadcastChannel; slots: S
   const [share, setShare] = useState<number | null>(null);
   const [fileError, setFileError] = useState('');
   const [dragging, setDragging] = useState(false);
-  const { errors, setErrors, general, busy, run } = useSubmit();
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const { busy, error: general, run } = useAction();
   const path = broadcastsPath(props.applicationId, b!.broadcast_id);
 
   // A new file: guess the recipient column and map placeholders to columns of the same name.
@@ -469,7 +517,7 @@ function RecipientsStep(props: StepProps & { channel: BroadcastChannel; slots: S
       props.setB(await post<Broadcast>(path + '/file', {}));
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) setFileError(err.items.map((i) => fileErrorText((i as { reason?: string }).reason, t)).join(' '));
-      else if (err instanceof ApiError) setFileError(errorText(err, t));
+      else if (err instanceof ApiError) setFileError(faultText(err, t));
       else setFileError(t('The upload stopped. Check your connection and try again.'));
     } finally {
       setShare(null);
@@ -492,7 +540,8 @@ function RecipientsStep(props: StepProps & { channel: BroadcastChannel; slots: S
       const m = mapping.values[s.key];
       if (!m || ('value' in m && !m.value.trim())) needs[s.key] = t('Choose a column or type a fixed value.');
     }
-    if (Object.keys(needs).length) return setErrors(needs);
+    setErrors(needs);
+    if (Object.keys(needs).length) return;
     run(async () => {
       await patch<Broadcast>(path, { mapping });
       props.setB(await post<Broadcast>(path + '/validate', { mapping }));
@@ -607,16 +656,15 @@ function RowsPreview({ channel, file, mapping, content, tpl }: { channel: Broadc
   const preview: Preview | null = useMemo(() => {
     if (channel !== 'whatsapp' || !tpl) return null;
     const header = tpl.header;
-    const headerValue = valueIn(row, file.columns, mapping.values.header);
     return {
       masking_name: app?.name || '',
-      header: header?.format ? (header.format === 'TEXT' ? { format: 'TEXT', text: fill(header.text || '', wa, row, file.columns, { 1: mapping.values.header }) } : { format: header.format, media_url: headerValue || header.media_url || '' }) : null,
+      header: header?.format ? (header.format === 'TEXT' ? { format: 'TEXT', text: fill(header.text || '', wa, row, file.columns, { 1: mapping.values.header }) } : { format: header.format, media_url: content.header_media_url || header.media_url || '' }) : null,
       body: tpl.body?.text ? fill(tpl.body.text, wa, row, file.columns, mapping.values) : null,
       footer: tpl.footer?.text || null,
       buttons: (tpl.buttons || []).slice(0, 3).map((x) => ({ type: (x.type as Preview['buttons'][number]['type']) ?? null, text: x.text ?? null })),
       more_buttons: Math.max(0, (tpl.buttons || []).length - 3),
     };
-  }, [channel, tpl, row, mapping]);
+  }, [channel, tpl, row, mapping, content]);
   return (
     <Card title={t('How the first customers get it')}>
       {rows.length > 1 && (
@@ -673,7 +721,7 @@ function ValidateStep(props: StepProps) {
     try {
       window.location.assign((await get<DownloadLink>(path + '/errors')).url);
     } catch (err) {
-      setError(errorText(err, t));
+      setError(faultText(err, t));
     }
   };
   const n = (x: number) => formatNumber(x, lang);
@@ -738,7 +786,8 @@ function ScheduleStep(props: StepProps & { rateLimit: number | undefined }) {
   const [quiet, setQuiet] = useState(Boolean(s.quiet_hours));
   const [quietStart, setQuietStart] = useState(s.quiet_hours?.start || '21:00');
   const [quietEnd, setQuietEnd] = useState(s.quiet_hours?.end || '08:00');
-  const { errors, setErrors, general, busy, run } = useSubmit();
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const { busy, error: general, run } = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
     const perSecond = Number(rate);
@@ -746,7 +795,8 @@ function ScheduleStep(props: StepProps & { rateLimit: number | undefined }) {
     if (!Number.isInteger(perSecond) || perSecond < 1 || perSecond > max) needs.rate_per_second = t('Enter a whole number from 1 to {max}.', { max });
     if (later && !day) needs.start_at = t('Enter the date as dd/mm/yyyy, e.g. {example}.', { example: '31/12/2026' });
     if (later && !/^\d{2}:\d{2}$/.test(time)) needs.time = t('Enter the time as hh:mm, e.g. 09:00.');
-    if (Object.keys(needs).length) return setErrors(needs);
+    setErrors(needs);
+    if (Object.keys(needs).length) return;
     run(async () => {
       props.setB(await put<Broadcast>(broadcastsPath(props.applicationId, b!.broadcast_id) + '/schedule', {
         start_at: later ? `${day}T${time}:00${offsetOf(zone, day, time)}` : null,
@@ -785,8 +835,8 @@ function ScheduleStep(props: StepProps & { rateLimit: number | undefined }) {
         </label>
         {quiet && (
           <div class="two">
-            <TextInput label={t('From ({zone})', { zone })} name="quiet-start" type="time" value={quietStart} onInput={setQuietStart} error={errors['quiet_hours.start']} />
-            <TextInput label={t('Until ({zone})', { zone })} name="quiet-end" type="time" value={quietEnd} onInput={setQuietEnd} error={errors['quiet_hours.end']} />
+            <TextInput label={t('From ({zone})', { zone })} name="quiet-start" type="time" value={quietStart} onInput={setQuietStart} />
+            <TextInput label={t('Until ({zone})', { zone })} name="quiet-end" type="time" value={quietEnd} onInput={setQuietEnd} />
           </div>
         )}
         <Nav back={() => props.go(2)} busy={busy} />
@@ -800,7 +850,7 @@ function ReviewStep(props: StepProps & { onStarted: (b: Broadcast) => void }) {
   const { lang } = useLang();
   const { app } = useSession();
   const [confirming, setConfirming] = useState(false);
-  const { general, busy, run } = useSubmit();
+  const { error: general, busy, run } = useAction();
   const v = b!.validation!;
   const s = b!.schedule;
   const n = (x: number) => formatNumber(x, lang);
@@ -875,7 +925,7 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
     try {
       setB(await post<Broadcast>(`${path}/${what}`, {}));
     } catch (err) {
-      setError(errorText(err, t));
+      setError(faultText(err, t));
     } finally {
       setBusy(false);
       setCanceling(false);
