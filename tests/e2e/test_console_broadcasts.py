@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
 from tests.e2e.helpers import PASSWORD, eventually, register, sign_in
+from tests.e2e.test_console_language import english_left
 
 CSV = b"phone;name;kota\n081234567890;Budi;Solo\n628111222333;Sari;Medan\n+6281399988877;Andi;Bandung\n"
 COLUMNS = ["phone", "name", "kota"]
@@ -209,6 +210,9 @@ def _shots(page, screenshot_dir, name: str, sizes=((1280, 800), (390, 844)), lan
         for width, height in sizes:
             page.set_viewport_size({"width": width, "height": height})
             page.wait_for_timeout(100)  # the layout settles; no timing is asserted
+            if lang == "id":
+                # "3 unit" is Indonesian too
+                assert [f for f in english_left(page) if not re.search(r"'[\d.]+ unit'", f)] == [], (name, width)
             assert axe_serious(page) == [], (name, lang, width)
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (name, lang, width)
             file = f"broadcast-{name}-{lang}-{width}.png"
@@ -236,6 +240,7 @@ def test_a_whatsapp_broadcast_from_the_wizard_to_its_results(browser, stack, own
     expect(p.get_by_text("Give the broadcast a name.")).to_be_visible()
     p.get_by_label("Broadcast name").fill("Lebaran sale")
     p.get_by_label("Approved template").select_option(label="promo_lebaran")
+    _shots(p, screenshot_dir, "content")
     p.get_by_role("button", name="Create draft and continue").click()
 
     # 2. Recipients: a file that is not CSV or Excel is refused before any upload; then the CSV.
@@ -294,6 +299,7 @@ def test_a_whatsapp_broadcast_from_the_wizard_to_its_results(browser, stack, own
     # 5. Review and start, with a confirmation naming the count and the units.
     expect(p.get_by_test_id("review")).to_contain_text("Lebaran sale")
     expect(p.get_by_test_id("review")).to_contain_text("24 Dec 2026")
+    _shots(p, screenshot_dir, "review", sizes=((390, 844),))
     p.get_by_role("button", name="Schedule broadcast").click()
     expect(p.get_by_role("dialog")).to_contain_text("This uses about 3 units of your WhatsApp quota.")
     p.get_by_test_id("confirm-start").click()

@@ -246,23 +246,34 @@ function faultText(error: unknown, t: T): string {
 }
 const FILE_CODES = ['empty_file', 'encoding', 'binary', 'too_many_rows', 'too_large', 'no_header'];
 
+/** What went wrong, said in the page's language at each render (a switch of language re-says it): a catalogue
+ * key, [key, values], {file: code}, or an error from the API. */
+type Problem = unknown;
+function say(p: Problem, t: T): string {
+  if (!p) return '';
+  if (typeof p === 'string') return t(p);
+  if (Array.isArray(p)) return t(p[0], p[1]);
+  if (typeof p === 'object' && 'file' in (p as object)) return fileErrorText((p as { file: string }).file, t);
+  return faultText(p, t);
+}
+
 /** A button's call to the API: busy while it runs, its refusal in words. */
 function useAction() {
   const t = useT();
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const [problem, setProblem] = useState<Problem>(null);
   const run = async (send: () => Promise<unknown>) => {
     setBusy(true);
-    setError('');
+    setProblem(null);
     try {
       await send();
     } catch (err) {
-      setError(faultText(err, t));
+      setProblem(err);
     } finally {
       setBusy(false);
     }
   };
-  return { busy, error, setError, run };
+  return { busy, error: say(problem, t), run };
 }
 
 // ---------------------------------------------------------------- wizard
@@ -383,15 +394,16 @@ function ContentStep(props: StepProps & {
   const { t, b, channel, content, setContent } = props;
   const { errors, setErrors, general, busy, run } = useSubmit();
   const set = (patchValue: AnyContent) => setContent({ ...content, ...patchValue });
+  const err = (field: string) => (errors[field] ? t(errors[field]) : undefined);
   const choose = (label: string) => ({ value: '', label });
   const submit = (e: Event) => {
     e.preventDefault();
     const needs: Record<string, string> = {};
-    if (!props.name.trim()) needs.name = t('Give the broadcast a name.');
+    if (!props.name.trim()) needs.name = 'Give the broadcast a name.';
     const required: Record<BroadcastChannel, (keyof AnyContent)[]> = { whatsapp: ['template_id'], sms: ['sender_id', 'text'], email: ['sender_email', 'subject', 'html'], ivr: ['script_id', 'caller_id'] };
-    for (const k of required[channel]) if (!String(content[k] ?? '').trim()) needs['content.' + k] = t('Fill this in.');
+    for (const k of required[channel]) if (!String(content[k] ?? '').trim()) needs['content.' + k] = 'Fill this in.';
     const media = channel === 'whatsapp' && MEDIA.includes(props.templates?.find((x) => x.template_id === content.template_id)?.header?.format || '');
-    if (media && !/^https:\/\/\S+$/.test(content.header_media_url || '')) needs['content.header_media_url'] = t('Enter an address starting with https://.');
+    if (media && !/^https:\/\/\S+$/.test(content.header_media_url || '')) needs['content.header_media_url'] = 'Enter an address starting with https://.';
     if (Object.keys(needs).length) return setErrors(needs);
     const body = { name: props.name.trim(), content: pick(channel, content) };
     run(async () => {
@@ -406,13 +418,13 @@ function ContentStep(props: StepProps & {
     <Card>
       <form class="stack narrow" onSubmit={submit} noValidate>
         {general && <Alert>{general}</Alert>}
-        <TextInput label={t('Broadcast name')} name="broadcast-name" value={props.name} onInput={props.setName} error={errors.name} required maxLength={100} hint={t('For you only; customers do not see it. E.g. Lebaran sale.')} />
+        <TextInput label={t('Broadcast name')} name="broadcast-name" value={props.name} onInput={props.setName} error={err('name')} required maxLength={100} hint={t('For you only; customers do not see it. E.g. Lebaran sale.')} />
         {b ? (
           <dl class="facts">
             <Fact label={t('Channel')}>{CHANNEL_LABEL[channel]}</Fact>
           </dl>
         ) : (
-          <Select label={t('Channel')} name="broadcast-channel" value={channel} onChange={props.setChannel} options={props.channels.map((c) => ({ value: c, label: CHANNEL_LABEL[c] }))} error={errors.channel} />
+          <Select label={t('Channel')} name="broadcast-channel" value={channel} onChange={props.setChannel} options={props.channels.map((c) => ({ value: c, label: CHANNEL_LABEL[c] }))} error={err('channel')} />
         )}
         {channel === 'whatsapp' &&
           (props.templates && !props.templates.length ? (
@@ -420,18 +432,18 @@ function ContentStep(props: StepProps & {
               {t('No approved template yet. A WhatsApp broadcast sends a template WhatsApp approved.')} <a href="#/templates/new">{t('Add Template')}</a>
             </Alert>
           ) : (
-            <Select label={t('Approved template')} name="broadcast-template" value={content.template_id || ''} onChange={(v) => set({ template_id: v, header_media_url: null })} error={errors['content.template_id']}
+            <Select label={t('Approved template')} name="broadcast-template" value={content.template_id || ''} onChange={(v) => set({ template_id: v, header_media_url: null })} error={err('content.template_id')}
               options={[choose(t('Choose a template')), ...(props.templates || []).map((x) => ({ value: x.template_id, label: x.name }))]} />
           ))}
         {channel === 'whatsapp' && MEDIA.includes(props.templates?.find((x) => x.template_id === content.template_id)?.header?.format || '') && (
-          <TextInput label={t('Header media URL')} name="broadcast-media" type="url" value={content.header_media_url || ''} onInput={(v) => set({ header_media_url: v || null })} error={errors['content.header_media_url']}
+          <TextInput label={t('Header media URL')} name="broadcast-media" type="url" value={content.header_media_url || ''} onInput={(v) => set({ header_media_url: v || null })} error={err('content.header_media_url')}
             hint={t('An https:// address of the image, video or document every customer gets.')} placeholder="https://" />
         )}
         {channel === 'sms' && (
           <>
-            <Select label={t('Sender ID')} name="broadcast-sender" value={content.sender_id || ''} onChange={(v) => set({ sender_id: v })} error={errors['content.sender_id']}
+            <Select label={t('Sender ID')} name="broadcast-sender" value={content.sender_id || ''} onChange={(v) => set({ sender_id: v })} error={err('content.sender_id')}
               options={[choose(t('Choose a sender ID')), ...(props.settings?.sender_ids || []).map((s) => ({ value: s, label: s }))]} />
-            <TextArea label={t('Text')} name="broadcast-text" value={content.text || ''} onInput={(v) => set({ text: v })} error={errors['content.text']} rows={5}
+            <TextArea label={t('Text')} name="broadcast-text" value={content.text || ''} onInput={(v) => set({ text: v })} error={err('content.text')} rows={5}
               hint={t('Write {{column}} where a column of your file goes, e.g. Halo {{name}}.')} />
             <p class="muted small" data-testid="sms-segments" aria-live="polite">
               {t('{n, plural, =0 {No text yet} one {# SMS part for this text} other {# SMS parts for this text}} ({chars} characters). A long value in a placeholder can make more.', { n: segments, chars: [...(content.text || '')].length })}
@@ -440,19 +452,19 @@ function ContentStep(props: StepProps & {
         )}
         {channel === 'email' && (
           <>
-            <Select label={t('Sender')} name="broadcast-sender-email" value={content.sender_email || ''} onChange={(v) => set({ sender_email: v })} error={errors['content.sender_email']}
+            <Select label={t('Sender')} name="broadcast-sender-email" value={content.sender_email || ''} onChange={(v) => set({ sender_email: v })} error={err('content.sender_email')}
               hint={props.identities && !props.identities.length ? t('No verified sender yet: verify one in Settings.') : undefined}
               options={[choose(t('Choose a verified sender')), ...(props.identities || []).map((s) => ({ value: s, label: s }))]} />
-            <TextInput label={t('Subject')} name="broadcast-subject" value={content.subject || ''} onInput={(v) => set({ subject: v })} error={errors['content.subject']} maxLength={200} />
-            <TextArea label={t('Email body (HTML)')} name="broadcast-html" value={content.html || ''} onInput={(v) => set({ html: v })} error={errors['content.html']} rows={8}
+            <TextInput label={t('Subject')} name="broadcast-subject" value={content.subject || ''} onInput={(v) => set({ subject: v })} error={err('content.subject')} maxLength={200} />
+            <TextArea label={t('Email body (HTML)')} name="broadcast-html" value={content.html || ''} onInput={(v) => set({ html: v })} error={err('content.html')} rows={8}
               hint={t('Write {{column}} where a column of your file goes, e.g. Halo {{name}}.')} />
           </>
         )}
         {channel === 'ivr' && (
           <>
-            <Select label={t('IVR script')} name="broadcast-script" value={content.script_id || ''} onChange={(v) => set({ script_id: v })} error={errors['content.script_id']}
+            <Select label={t('IVR script')} name="broadcast-script" value={content.script_id || ''} onChange={(v) => set({ script_id: v })} error={err('content.script_id')}
               options={[choose(t('Choose a script')), ...(props.scripts || []).map((s) => ({ value: s.ivr_id, label: s.ivr_name }))]} />
-            <Select label={t('Caller ID')} name="broadcast-caller" value={content.caller_id || ''} onChange={(v) => set({ caller_id: v })} error={errors['content.caller_id']}
+            <Select label={t('Caller ID')} name="broadcast-caller" value={content.caller_id || ''} onChange={(v) => set({ caller_id: v })} error={err('content.caller_id')}
               options={[choose(t('Choose a caller ID')), ...(props.settings?.caller_ids || []).map((s) => ({ value: s, label: s }))]} />
           </>
         )}
@@ -482,9 +494,10 @@ function RecipientsStep(props: StepProps & { channel: BroadcastChannel; slots: S
   const { lang } = useLang();
   const file = b!.file;
   const [share, setShare] = useState<number | null>(null);
-  const [fileError, setFileError] = useState('');
+  const [fileError, setFileError] = useState<Problem>(null);
   const [dragging, setDragging] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const err = (field: string) => (errors[field] ? t(errors[field]) : undefined);
   const { busy, error: general, run } = useAction();
   const path = broadcastsPath(props.applicationId, b!.broadcast_id);
 
@@ -505,10 +518,10 @@ function RecipientsStep(props: StepProps & { channel: BroadcastChannel; slots: S
 
   const upload = async (f: File | undefined) => {
     if (!f) return;
-    setFileError('');
-    if (!/\.(csv|xlsx)$/i.test(f.name)) return setFileError(t('Choose a .csv or .xlsx file.'));
-    if (f.size === 0) return setFileError(fileErrorText('empty_file', t));
-    if (f.size > MAX_FILE_BYTES) return setFileError(fileErrorText('too_large', t));
+    setFileError(null);
+    if (!/\.(csv|xlsx)$/i.test(f.name)) return setFileError('Choose a .csv or .xlsx file.');
+    if (f.size === 0) return setFileError({ file: 'empty_file' });
+    if (f.size > MAX_FILE_BYTES) return setFileError({ file: 'too_large' });
     const type = f.type || (/\.xlsx$/i.test(f.name) ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv');
     try {
       setShare(0);
@@ -516,9 +529,7 @@ function RecipientsStep(props: StepProps & { channel: BroadcastChannel; slots: S
       await uploadFile(ticket, f, setShare);
       props.setB(await post<Broadcast>(path + '/file', {}));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 422) setFileError(err.items.map((i) => fileErrorText((i as { reason?: string }).reason, t)).join(' '));
-      else if (err instanceof ApiError) setFileError(faultText(err, t));
-      else setFileError(t('The upload stopped. Check your connection and try again.'));
+      setFileError(err instanceof ApiError ? err : 'The upload stopped. Check your connection and try again.');
     } finally {
       setShare(null);
     }
@@ -533,12 +544,12 @@ function RecipientsStep(props: StepProps & { channel: BroadcastChannel; slots: S
 
   const submit = (e: Event) => {
     e.preventDefault();
-    if (!file) return setFileError(t('Upload the file of your customers first.'));
+    if (!file) return setFileError('Upload the file of your customers first.');
     const needs: Record<string, string> = {};
-    if (!mapping.recipient) needs.recipient = t('Choose the column with the recipient.');
+    if (!mapping.recipient) needs.recipient = 'Choose the column with the recipient.';
     for (const s of slots) {
       const m = mapping.values[s.key];
-      if (!m || ('value' in m && !m.value.trim())) needs[s.key] = t('Choose a column or type a fixed value.');
+      if (!m || ('value' in m && !m.value.trim())) needs[s.key] = 'Choose a column or type a fixed value.';
     }
     setErrors(needs);
     if (Object.keys(needs).length) return;
@@ -583,7 +594,7 @@ function RecipientsStep(props: StepProps & { channel: BroadcastChannel; slots: S
             <progress class="progress wide" max={1} value={share} aria-label={t('Upload progress')} />
           </div>
         )}
-        {fileError && <Alert>{fileError}</Alert>}
+        {fileError && <Alert>{say(fileError, t)}</Alert>}
         {file && (
           <p class="muted small" data-testid="file-facts">
             {file.name} · {sizeText(file.size, lang)} · {file.format === 'xlsx' ? 'Excel' : 'CSV'}
@@ -620,13 +631,13 @@ function RecipientsStep(props: StepProps & { channel: BroadcastChannel; slots: S
           <Card title={t('Match the columns')}>
             <div class="stack narrow">
               <Select label={channel === 'email' ? t('Column with the email address') : t('Column with the phone number')} name="recipient-column" value={mapping.recipient}
-                onChange={(v) => setMapping({ ...mapping, recipient: v })} error={errors.recipient} options={file.columns.map((c) => ({ value: c, label: c }))} />
+                onChange={(v) => setMapping({ ...mapping, recipient: v })} error={err('recipient')} options={file.columns.map((c) => ({ value: c, label: c }))} />
               {slots.map((s) => {
                 const m = mapping.values[s.key];
                 const choice = !m ? '' : 'value' in m ? '=' : 'col:' + m.column;
                 return (
                   <div key={s.key} class="slot" data-slot={s.key}>
-                    <Select label={t('Value for {what}', { what: s.label })} name={`slot-${s.key}`} value={choice} error={errors[s.key]}
+                    <Select label={t('Value for {what}', { what: s.label })} name={`slot-${s.key}`} value={choice} error={err(s.key)}
                       onChange={(v) => setValue(s.key, v === '' ? undefined : v === '=' ? { value: '' } : { column: v.slice(4) })}
                       options={[{ value: '', label: t('Choose a column') }, ...file.columns.map((c) => ({ value: 'col:' + c, label: t('Column: {c}', { c }) })), { value: '=', label: t('The same value for everyone') }]} />
                     {m && 'value' in m && <TextInput label={t('Fixed value for {what}', { what: s.label })} name={`slot-${s.key}-value`} value={m.value} onInput={(v) => setValue(s.key, { value: v })} />}
@@ -703,7 +714,7 @@ function RowsPreview({ channel, file, mapping, content, tpl }: { channel: Broadc
 function ValidateStep(props: StepProps) {
   const { t, b } = props;
   const { lang } = useLang();
-  const [error, setError] = useState('');
+  const [error, setError] = useState<Problem>(null);
   const path = broadcastsPath(props.applicationId, b!.broadcast_id);
   useEffect(() => {
     if (b!.status !== 'validating') return;
@@ -711,7 +722,7 @@ function ValidateStep(props: StepProps) {
       try {
         props.setB(await get<Broadcast>(path));
       } catch (err) {
-        setError(errorText(err, t));
+        setError(err);
       }
     }, POLL_MS);
     return () => clearTimeout(timer);
@@ -721,13 +732,13 @@ function ValidateStep(props: StepProps) {
     try {
       window.location.assign((await get<DownloadLink>(path + '/errors')).url);
     } catch (err) {
-      setError(faultText(err, t));
+      setError(err);
     }
   };
   const n = (x: number) => formatNumber(x, lang);
   return (
     <form class="stack" onSubmit={(e) => (e.preventDefault(), props.go(3))} noValidate>
-      {error && <Alert>{error}</Alert>}
+      {error && <Alert>{say(error, t)}</Alert>}
       <Card>
         {b!.status === 'validating' ? (
           <div class="stack" role="status" data-testid="validating">
@@ -786,15 +797,16 @@ function ScheduleStep(props: StepProps & { rateLimit: number | undefined }) {
   const [quiet, setQuiet] = useState(Boolean(s.quiet_hours));
   const [quietStart, setQuietStart] = useState(s.quiet_hours?.start || '21:00');
   const [quietEnd, setQuietEnd] = useState(s.quiet_hours?.end || '08:00');
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<Record<string, Problem>>({});
+  const err = (field: string) => say(errors[field], t) || undefined;
   const { busy, error: general, run } = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
     const perSecond = Number(rate);
-    const needs: Record<string, string> = {};
-    if (!Number.isInteger(perSecond) || perSecond < 1 || perSecond > max) needs.rate_per_second = t('Enter a whole number from 1 to {max}.', { max });
-    if (later && !day) needs.start_at = t('Enter the date as dd/mm/yyyy, e.g. {example}.', { example: '31/12/2026' });
-    if (later && !/^\d{2}:\d{2}$/.test(time)) needs.time = t('Enter the time as hh:mm, e.g. 09:00.');
+    const needs: Record<string, Problem> = {};
+    if (!Number.isInteger(perSecond) || perSecond < 1 || perSecond > max) needs.rate_per_second = ['Enter a whole number from 1 to {max}.', { max }];
+    if (later && !day) needs.start_at = ['Enter the date as dd/mm/yyyy, e.g. {example}.', { example: '31/12/2026' }];
+    if (later && !/^\d{2}:\d{2}$/.test(time)) needs.time = 'Enter the time as hh:mm, e.g. 09:00.';
     setErrors(needs);
     if (Object.keys(needs).length) return;
     run(async () => {
@@ -823,11 +835,11 @@ function ScheduleStep(props: StepProps & { rateLimit: number | undefined }) {
         </fieldset>
         {later && (
           <div class="two">
-            <DateField label={t('Date')} name="start-day" value={day} onChange={setDay} error={errors.start_at} min={isoDay(new Date(), zone)} required />
-            <TextInput label={t('Time ({zone})', { zone })} name="start-time" type="time" value={time} onInput={setTime} error={errors.time} />
+            <DateField label={t('Date')} name="start-day" value={day} onChange={setDay} error={err('start_at')} min={isoDay(new Date(), zone)} required />
+            <TextInput label={t('Time ({zone})', { zone })} name="start-time" type="time" value={time} onInput={setTime} error={err('time')} />
           </div>
         )}
-        <TextInput label={t('Messages per second')} name="rate" type="number" min={1} max={max} value={rate} onInput={(v) => (setRate(v), setErrors({ ...errors, rate_per_second: '' }))} error={errors.rate_per_second || undefined}
+        <TextInput label={t('Messages per second')} name="rate" type="number" min={1} max={max} value={rate} onInput={(v) => (setRate(v), setErrors({ ...errors, rate_per_second: null }))} error={err('rate_per_second')}
           hint={t('Up to {max} per second, your application’s limit for this channel.', { max })} />
         <label class="check">
           <input type="checkbox" name="quiet" checked={quiet} onChange={(e) => setQuiet((e.target as HTMLInputElement).checked)} />
@@ -900,7 +912,7 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
   const viewer = app?.role === 'viewer';
   const path = broadcastsPath(applicationId, b.broadcast_id);
   const [canceling, setCanceling] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<Problem>(null);
   const [busy, setBusy] = useState(false);
   // A pause or cancel answered while a poll was out: the poll's older answer is dropped.
   const acted = useRef(0);
@@ -913,19 +925,19 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
         const p = await get<BroadcastProgress>(path + '/progress');
         if (acted.current === before) setB({ ...b, ...p });
       } catch (err) {
-        setError(errorText(err, t));
+        setError(err);
       }
     }, POLL_MS);
     return () => clearTimeout(timer);
   }, [b]);
   const act = async (what: 'pause' | 'resume' | 'cancel') => {
     setBusy(true);
-    setError('');
+    setError(null);
     acted.current++;
     try {
       setB(await post<Broadcast>(`${path}/${what}`, {}));
     } catch (err) {
-      setError(faultText(err, t));
+      setError(err);
     } finally {
       setBusy(false);
       setCanceling(false);
@@ -941,7 +953,7 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
           {t('Back to broadcasts')}
         </a>
       </PageHeader>
-      {error && <Alert>{error}</Alert>}
+      {error && <Alert>{say(error, t)}</Alert>}
       <Card>
         <div class="bc-head">
           <StatusPill b={b} />
@@ -1024,7 +1036,7 @@ function Results({ applicationId, path }: { applicationId: string; path: string 
   const t = useT();
   const [format, setFormat] = useState<'csv' | 'xlsx'>('xlsx');
   const [report, setReport] = useState<Report | null>(null);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<Problem>(null);
   const reportPath = (r: Report) => `${appPath(applicationId)}/reports/${r.report_id}`;
   const working = report && (report.status === 'Processing' || report.status === 'Preparing');
   useEffect(() => {
@@ -1033,30 +1045,30 @@ function Results({ applicationId, path }: { applicationId: string; path: string 
       try {
         setReport(await get<Report>(reportPath(report!)));
       } catch (err) {
-        setError(errorText(err, t));
+        setError(err);
       }
     }, 1500);
     return () => clearTimeout(timer);
   }, [report]);
   const ask = async () => {
-    setError('');
+    setError(null);
     try {
       setReport(await post<Report>(path + '/results', { format }));
     } catch (err) {
-      setError(errorText(err, t));
+      setError(err);
     }
   };
   const download = async () => {
     try {
       window.location.assign((await get<DownloadLink>(reportPath(report!) + '/download')).url);
     } catch (err) {
-      setError(errorText(err, t));
+      setError(err);
     }
   };
   return (
     <Card title={t('Results per customer')}>
       <div class="stack narrow">
-        {error && <Alert>{error}</Alert>}
+        {error && <Alert>{say(error, t)}</Alert>}
         <fieldset class="radios">
           <legend>{t('Format')}</legend>
           <label class="radio-card">
