@@ -393,7 +393,12 @@ function ContentStep(props: StepProps & {
 }) {
   const { t, b, channel, content, setContent } = props;
   const { errors, setErrors, general, busy, run } = useSubmit();
-  const set = (patchValue: AnyContent) => setContent({ ...content, ...patchValue });
+  // A field's error goes once the field changes.
+  const clear = (...fields: string[]) => fields.some((f) => errors[f]) && setErrors(Object.fromEntries(Object.entries(errors).filter(([f]) => !fields.includes(f))));
+  const set = (patchValue: AnyContent) => {
+    clear(...Object.keys(patchValue).map((k) => 'content.' + k));
+    setContent({ ...content, ...patchValue });
+  };
   const err = (field: string) => (errors[field] ? t(errors[field]) : undefined);
   const choose = (label: string) => ({ value: '', label });
   const submit = (e: Event) => {
@@ -418,7 +423,7 @@ function ContentStep(props: StepProps & {
     <Card>
       <form class="stack narrow" onSubmit={submit} noValidate>
         {general && <Alert>{general}</Alert>}
-        <TextInput label={t('Broadcast name')} name="broadcast-name" value={props.name} onInput={props.setName} error={err('name')} required maxLength={100} hint={t('For you only; customers do not see it. E.g. Lebaran sale.')} />
+        <TextInput label={t('Broadcast name')} name="broadcast-name" value={props.name} onInput={(v) => (clear('name'), props.setName(v))} error={err('name')} required maxLength={100} hint={t('For you only; customers do not see it. E.g. Lebaran sale.')} />
         {b ? (
           <dl class="facts">
             <Fact label={t('Channel')}>{CHANNEL_LABEL[channel]}</Fact>
