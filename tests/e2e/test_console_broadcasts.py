@@ -313,8 +313,9 @@ def test_a_whatsapp_broadcast_from_the_wizard_to_its_results(browser, stack, own
     p.get_by_role("button", name="Resume").click()
     expect(status).to_have_attribute("data-status", "completed", timeout=60_000)
     expect(p.get_by_test_id("n-delivered")).to_contain_text("3")
-    expect(p.get_by_role("link", name="See its messages in Monitoring")).to_have_attribute(
-        "href", f"#/monitoring?broadcast={list(fake.items)[0]}")
+    # Monitoring on the broadcast's channel and days (STAMP is 5 December in Jakarta).
+    expect(p.get_by_test_id("monitoring-link")).to_have_attribute(
+        "href", f"#/monitoring?channel=whatsapp&from=2026-12-05&to=2026-12-05&broadcast={list(fake.items)[0]}")
     p.get_by_test_id("prepare-results").click()
     with p.expect_download() as download:
         p.get_by_test_id("download-results").click()

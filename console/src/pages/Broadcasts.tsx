@@ -910,6 +910,14 @@ function ReviewStep(props: StepProps & { onStarted: (b: Broadcast) => void }) {
 }
 
 // ---------------------------------------------------------------- detail
+/** Monitoring on the broadcast's channel and days (in the application's zone); `broadcast` names it, for
+ * when Monitoring filters by broadcast too. */
+function monitoringLink(b: Broadcast, zone?: string): string {
+  const day = (iso: string | null) => isoDay(iso ? new Date(iso) : new Date(), zone);
+  const q = new URLSearchParams({ channel: b.channel, from: day(b.started_at || b.created_at), to: day(b.completed_at), broadcast: b.broadcast_id });
+  return '#/monitoring?' + q.toString();
+}
+
 function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast) => void; applicationId: string }) {
   const t = useT();
   const { lang } = useLang();
@@ -1012,7 +1020,7 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
               )}
             </>
           )}
-          <a class="btn btn-ghost" href={`#/monitoring?broadcast=${encodeURIComponent(b.broadcast_id)}`}>
+          <a class="btn btn-ghost" href={monitoringLink(b, app?.timezone)} data-testid="monitoring-link">
             <Icon name="monitor" size={18} />
             {t('See its messages in Monitoring')}
           </a>
