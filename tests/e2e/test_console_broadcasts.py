@@ -290,6 +290,10 @@ def test_a_whatsapp_broadcast_from_the_wizard_to_its_results(browser, stack, own
     p.get_by_label("Date", exact=True).fill("24/12/2026")
     p.get_by_label("Time (Asia/Jakarta)").fill("09:00")
     _shots(p, screenshot_dir, "schedule", sizes=((390, 844),))
+    # The API finds the time past (say, the page stayed open overnight): said in words, then sent again.
+    fake.refuse["schedule"] = (400, "start_at", "in_the_past")
+    p.get_by_role("button", name="Next").click()
+    expect(p.get_by_role("alert")).to_have_text("That time has passed. Choose a later date or time.")
     p.get_by_role("button", name="Next").click()
     expect(p.get_by_test_id("review")).to_be_visible()
     schedule = [c for c in fake.calls if c[1].endswith("/schedule")][-1][2]

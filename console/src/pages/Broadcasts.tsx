@@ -233,6 +233,9 @@ const REFUSALS: Record<string, string> = {
   wrong_status: 'This broadcast has moved on since you opened it. Reload the page to see where it is.',
   template_paused: 'WhatsApp paused the template. Wait until WhatsApp allows it again, or choose another template.',
   template_not_approved: 'The template is not approved by WhatsApp. Choose an approved template.',
+  in_the_past: 'That time has passed. Choose a later date or time.',
+  too_late: 'Choose a start within a year from now.',
+  invalid_time: 'Quiet hours need two different times of day.',
 };
 
 /** The API's refusal as the page says it: the broadcast's own reasons, else the console's usual words. */
@@ -812,6 +815,7 @@ function ScheduleStep(props: StepProps & { rateLimit: number | undefined }) {
     if (!Number.isInteger(perSecond) || perSecond < 1 || perSecond > max) needs.rate_per_second = ['Enter a whole number from 1 to {max}.', { max }];
     if (later && !day) needs.start_at = ['Enter the date as dd/mm/yyyy, e.g. {example}.', { example: '31/12/2026' }];
     if (later && !/^\d{2}:\d{2}$/.test(time)) needs.time = 'Enter the time as hh:mm, e.g. 09:00.';
+    if (quiet && quietStart === quietEnd) needs.quiet = 'Quiet hours need two different times of day.';
     setErrors(needs);
     if (Object.keys(needs).length) return;
     run(async () => {
@@ -853,7 +857,7 @@ function ScheduleStep(props: StepProps & { rateLimit: number | undefined }) {
         {quiet && (
           <div class="two">
             <TextInput label={t('From ({zone})', { zone })} name="quiet-start" type="time" value={quietStart} onInput={setQuietStart} />
-            <TextInput label={t('Until ({zone})', { zone })} name="quiet-end" type="time" value={quietEnd} onInput={setQuietEnd} />
+            <TextInput label={t('Until ({zone})', { zone })} name="quiet-end" type="time" value={quietEnd} onInput={setQuietEnd} error={err('quiet')} />
           </div>
         )}
         <Nav back={() => props.go(2)} busy={busy} />
