@@ -440,6 +440,9 @@ def test_a_viewer_follows_broadcasts_without_their_buttons(browser, stack, owner
     expect(p.get_by_text("Your role can follow broadcasts but not create, start or stop them.")).to_be_visible()
     p.goto(f"{stack.console}#/broadcasts/new")
     expect(p.get_by_role("link", name="Back to broadcasts")).to_be_visible()
+    # A broadcast of another application (an old link): said so, with the way back.
+    p.goto(f"{stack.console}#/broadcasts/bc_01JNOTHERE")
+    expect(p.get_by_text("This application has no such broadcast.")).to_be_visible()
     assert axe_serious(p) == []
     watched.assert_clean()
     p.context.close()

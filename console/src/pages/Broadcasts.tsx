@@ -144,9 +144,12 @@ function BroadcastListPage({ applicationId, viewer }: { applicationId: string; v
 
 // ---------------------------------------------------------------- one broadcast
 function BroadcastLoader({ applicationId, broadcastId, channels }: { applicationId: string; broadcastId: string; channels: BroadcastChannel[] }) {
+  const t = useT();
   const viewer = useSession().app?.role === 'viewer';
   const loaded = useLoad((signal) => get<Broadcast>(broadcastsPath(applicationId, broadcastId), undefined, signal), [applicationId, broadcastId]);
   const b = loaded.data;
+  // Another application picked (or an old link): this one has no such broadcast.
+  if (loaded.error instanceof ApiError && loaded.error.status === 404) return <Empty icon="broadcast" message={t('This application has no such broadcast.')} action={{ label: t('Back to broadcasts'), href: '#/broadcasts' }} />;
   if (loaded.error && !b) return <ErrorState error={loaded.error} onRetry={loaded.reload} />;
   if (!b) return <Loading />;
   if (editable(b) && !viewer) return <Wizard initial={b} channels={channels} onStarted={loaded.setData} />;
