@@ -6,6 +6,7 @@ import { Layout } from './Layout';
 import { navigate, useRoute } from './router';
 import { SessionContext, useSession, type Session } from './state';
 import { ErrorState, Loading, Empty, useFocusHeadingOnRoute } from './ui';
+import type { Route } from './router';
 import { AuthPage } from './pages/Auth';
 import { Overview } from './pages/Overview';
 import { Applications } from './pages/Applications';
@@ -148,6 +149,8 @@ function Page({ page, route, apps, appsError, local, retry }: { page: string; ro
       return <Overview />;
     case 'templates':
       return <Templates route={route} />;
+    case 'broadcasts':
+      return <LazyBroadcasts route={route} />;
     case 'monitoring':
       return <Monitoring route={route} />;
     case 'reports':
@@ -161,6 +164,24 @@ function Page({ page, route, apps, appsError, local, retry }: { page: string; ro
     default:
       return <NotFound />;
   }
+}
+
+// The Broadcast page is big and few open it: its own file, fetched the first time it is shown.
+type BroadcastsPage = typeof import('./pages/Broadcasts').Broadcasts;
+let broadcastsPage: BroadcastsPage | undefined;
+function LazyBroadcasts({ route }: { route: Route }) {
+  const [page, setPage] = useState<{ Page: BroadcastsPage } | null>(broadcastsPage ? { Page: broadcastsPage } : null);
+  const [error, setError] = useState<unknown>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    if (page) return;
+    import('./pages/Broadcasts').then(
+      (m) => setPage({ Page: (broadcastsPage = m.Broadcasts) }),
+      (err) => setError(err),
+    );
+  }, [attempt]);
+  if (error) return <ErrorState error={error} onRetry={() => (setError(null), setAttempt((n) => n + 1))} />;
+  return page ? <page.Page route={route} /> : <Loading />;
 }
 
 function NotForYourRole() {

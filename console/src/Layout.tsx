@@ -8,6 +8,7 @@ export const NAV: { path: string; label: string; icon: string; localOnly?: boole
   { path: 'overview', label: 'Overview', icon: 'overview' },
   { path: 'applications', label: 'My Application', icon: 'apps', notForViewers: true },
   { path: 'templates', label: 'WhatsApp Template', icon: 'template', notForViewers: true },
+  { path: 'broadcasts', label: 'Broadcast', icon: 'broadcast' },
   { path: 'monitoring', label: 'Monitoring', icon: 'monitor' },
   { path: 'reports', label: 'Generate Report', icon: 'report' },
   { path: 'usage', label: 'Usage', icon: 'list' },
