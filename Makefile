@@ -45,10 +45,10 @@ lint: install
 # The cases marked slow repeat what a kept case proves (each says why in its docstring): `make test-long`
 # runs them, `make test` does not.
 test: lint console dynamodb-local
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
 
 test-long: lint console dynamodb-local
-	$(PY) -m pytest -q -n 2 --dist loadfile -m slow
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m slow
 
 # The chaos soak of make test (tests/faults/test_chaos_soak.py: 600 sends, seed 20), longer and with a new
 # seed each time; the seed is printed first. `make soak SOAK_SENDS=10000 SOAK_SEED=7` chooses both.
