@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: install console dynamodb-local run test soak lint docs bench deploy package teardown master-key clean
+.PHONY: install console dynamodb-local run test test-long soak lint docs bench deploy package teardown master-key clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,13 @@ lint: install
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(VENV)/bin/lint-imports
 
+# The cases marked slow repeat what a kept case proves (each says why in its docstring): `make test-long`
+# runs them, `make test` does not.
 test: lint console dynamodb-local
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
+
+test-long: lint console dynamodb-local
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m slow
 
 # The chaos soak of make test (tests/faults/test_chaos_soak.py: 600 sends, seed 20), longer and with a new
 # seed each time; the seed is printed first. `make soak SOAK_SENDS=10000 SOAK_SEED=7` chooses both.

@@ -14,6 +14,7 @@ import ast
 import contextlib
 import contextvars
 import fnmatch
+import functools
 import importlib.util
 import json
 import re
@@ -192,16 +193,23 @@ def test_resources_are_the_stacks_own_and_fit_each_actions_resource_types():
 # ------------------------------------------------------------------ every AWS call in the code
 
 
+# One botocore session, each service's model loaded once: a new session and model per recorded call
+# cost the recording test about 95 of its 115 seconds.
+_SESSION = botocore.session.get_session()
+
+
+@functools.cache
 def _operations(service: str) -> dict[str, str]:
-    model = botocore.session.get_session().get_service_model(service)
+    model = _SESSION.get_service_model(service)
     return {xform_name(op): op for op in model.operation_names}
 
 
+@functools.cache
 def _iam_prefix(service: str) -> str:
-    return botocore.session.get_session().get_service_model(service).signing_name
+    return _SESSION.get_service_model(service).signing_name
 
 
-BOTO3_SERVICES = set(botocore.session.get_session().get_available_services())
+BOTO3_SERVICES = set(_SESSION.get_available_services())
 
 
 def code_calls() -> set[tuple[str, str]]:
