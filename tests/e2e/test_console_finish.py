@@ -1,0 +1,99 @@
+"""The last items of issue 21 in a real browser: Try again on every page really retries (after a network
+failure and after a server fault, said in words, never a status); Today by hour on the Overview. Its own
+account and browser contexts, at 1280 and 390 px, in English and Indonesian."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
+from tests.e2e.helpers import PASSWORD, eventually, expect as _expect, register, sign_in
+
+SIZES = {1280: 800, 390: 844}
+WORDS = {
+    "en": {"retry": "Try again", "network": "Cannot reach Kirim. Check your connection and try again.",
+           "server": "Kirim had a problem on its side. Try again in a moment.", "by_hour": "Today by hour"},
+    "id": {"retry": "Coba lagi", "network": "Tidak dapat menghubungi Kirim. Periksa koneksi lalu coba lagi.",
+           "server": "Kirim sedang mengalami gangguan. Coba lagi sebentar lagi.", "by_hour": "Hari ini per jam"},
+}
+# Each page with Try again: its hash, the request its page load makes, and what shows once it loaded.
+PAGES = [
+    ("overview", r"/applications/[^/]+/overview(\?.*)?$", ".overview"),
+    ("monitoring", r"/applications/[^/]+/messages(\?.*)?$", "main table, main .state-empty"),
+    ("reports", r"/applications/[^/]+/reports(\?.*)?$", "main table, main .state-empty"),
+    ("usage", r"/applications/[^/]+/usage(\?.*)?$", ".usage"),
+    ("settings", r"/applications/[^/]+/settings$", "main form"),
+    ("team", r"/applications/[^/]+/members$", "main table"),
+    ("applications", r"/applications$", "main table"),
+    ("account", r"/auth/two-factor$", "main form, main button"),
+]
+
+
+@pytest.fixture(scope="module")
+def owner(stack) -> dict:
+    email = register(stack, "finish", "Batik Finish")
+    session = sign_in(stack, email)
+    status, app, _ = stack.request("POST", "/applications", {"name": "Batik Pekalongan", "channels": ["sms", "whatsapp"]},
+                                   session)
+    assert status == 201, app
+    return {"email": email, "session": session, "application_id": app["application_id"]}
+
+
+def _open(browser, stack, owner, lang: str, width: int, route: str = "overview"):
+    context = browser.new_context(viewport={"width": width, "height": SIZES[width]}, base_url=stack.api,
+                                  locale="en-GB", timezone_id="Asia/Jakarta")
+    context.add_init_script(CSP_WATCH)
+    context.add_init_script(f"localStorage.setItem('kirim.console.lang', '{lang}')")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{stack.console}#/{route}")
+    page.locator("input[name=email]").fill(owner["email"])
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    _expect()(page.locator("main h1")).to_be_visible()
+    return context, Watched(page)
+
+
+def _fails(kind: str, asked: list):
+    def handle(route):
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        asked.append(route.request.url)
+        if kind == "network":
+            route.abort()
+        else:
+            route.fulfill(status=502, body="<html>Bad Gateway</html>", content_type="text/html")
+    return handle
+
+
+@pytest.mark.parametrize("lang,width,kind", [("en", 1280, "network"), ("id", 390, "server")])
+def test_try_again_on_every_page_really_retries(browser, stack, owner, lang, width, kind, screenshot_dir):
+    words, expect = WORDS[lang], _expect()
+    context, watched = _open(browser, stack, owner, lang, width)
+    page = watched.page
+    try:
+        for name, pattern, shown in PAGES:
+            route = re.compile(".*" + pattern)
+            asked: list[str] = []
+            page.route(route, _fails(kind, asked))
+            page.goto(f"{stack.console}#/{name}")
+            page.reload()
+            error = page.locator(".state-error").first
+            expect(error).to_contain_text(words[kind], timeout=30_000)
+            assert asked, name
+            assert not re.search(r"HTTP \d{3}|\b502\b|Bad Gateway", page.locator("main").inner_text()), name
+            if name == "overview":
+                assert axe_serious(page) == []
+                page.screenshot(path=str(screenshot_dir / f"try-again-{kind}-{lang}-{width}.png"))
+            page.unroute(route)
+            sent: list[str] = []
+            page.on("request", lambda r, sent=sent, route=route: sent.append(r.url) if route.match(r.url) else None)
+            page.get_by_role("button", name=words["retry"]).first.click()
+            expect(page.locator(".state-error")).to_have_count(0)
+            expect(page.locator(shown).first).to_be_visible()
+            assert sent, f"Try again on {name} sent nothing"
+        watched.assert_clean()
+    finally:
+        context.close()
