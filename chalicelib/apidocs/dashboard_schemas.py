@@ -287,7 +287,11 @@ SCHEMAS: dict[str, Schema] = {
         "series": array(ref("OverviewDay"))},
         ["channel", "total", "success", "failed", "pending", "success_rate", "failed_rate", "by_status", "series"]),
     "Overview": obj({"from": TIME, "to": TIME, "channels": array(ref("OverviewChannel")),
-                     "latest": array(ref("MessageItem"), maxItems=LATEST)}, ["from", "to", "channels", "latest"]),
+                     "latest": array(ref("MessageItem"), maxItems=LATEST),
+                     "today_by_hour": array({"type": "integer", "minimum": 0}, minItems=24, maxItems=24,
+                                            description="today's messages of the channels asked for, per hour "
+                                                        "of the application's time zone, 00:00 first")},
+                    ["from", "to", "channels", "latest", "today_by_hour"]),
 
     "ApplicationRename": obj({"name": string(minLength=1, maxLength=100)}, ["name"]),
     "ApplicationDelete": obj({"confirm_name": string(description="the application's name, exactly as it is")},
