@@ -97,3 +97,55 @@ def test_try_again_on_every_page_really_retries(browser, stack, owner, lang, wid
         watched.assert_clean()
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def sent_today(stack, owner) -> list[int]:
+    """Two SMS sent now; the Jakarta hours they were created in, once the counters have them."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    app_id, session = owner["application_id"], owner["session"]
+    status, token, _ = stack.request("POST", f"/applications/{app_id}/channels/sms/token", None, session)
+    assert status == 201, token
+    for _ in range(2):
+        status, body, _ = stack.request("POST", "/sms/v2/sms", {"phone": "081234567890", "message": "Pesanan dikirim"},
+                                        {"Authorization": token["token"]})
+        assert status == 200, body
+
+    def counted():
+        _, overview, _ = stack.request("GET", f"/applications/{app_id}/overview", headers=session)
+        return overview if sum(overview["today_by_hour"]) == 2 else None
+
+    overview = eventually(counted, "today's hours to count 2 SMS")
+    hours = [datetime.fromisoformat(m["created_at"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Jakarta")).hour
+             for m in overview["latest"]]
+    assert sorted(h for h, n in enumerate(overview["today_by_hour"]) for _ in range(n)) == sorted(hours)
+    return hours
+
+
+@pytest.mark.parametrize("lang,width", [("en", 1280), ("id", 390), ("id", 1280), ("en", 390)])
+def test_today_by_hour_on_the_overview(browser, stack, owner, sent_today, lang, width, screenshot_dir):
+    words, expect = WORDS[lang], _expect()
+    context, watched = _open(browser, stack, owner, lang, width)
+    page = watched.page
+    try:
+        card = page.locator(".card").filter(has=page.get_by_role("heading", name=words["by_hour"]))
+        bars = card.get_by_test_id("today-by-hour")
+        expect(bars).to_have_attribute("data-total", "2")
+        expect(bars.locator(".hour-bar")).to_have_count(24)
+        for hour in set(sent_today):
+            expect(bars.locator(f".hour-bar[data-hour='{hour}']")).to_have_attribute("data-count", str(sent_today.count(hour)))
+        caption = {"en": "2 messages today, most at", "id": "2 pesan hari ini, terbanyak pukul"}[lang]
+        expect(bars.locator("figcaption")).to_contain_text(caption)
+        label = bars.locator("[role=img]").get_attribute("aria-label")
+        assert label.startswith(words["by_hour"]) and caption in label
+        # The bars fit the card: nothing runs off a phone's screen.
+        box, row = card.bounding_box(), bars.locator(".hour-bars-row").bounding_box()
+        assert row["x"] >= box["x"] and row["x"] + row["width"] <= box["x"] + box["width"] + 0.5
+        assert axe_serious(page) == []
+        card.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir / f"overview-by-hour-{lang}-{width}.png"))
+        watched.assert_clean()
+    finally:
+        context.close()
