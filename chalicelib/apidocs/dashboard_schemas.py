@@ -304,9 +304,15 @@ SCHEMAS: dict[str, Schema] = {
                     ["date", "messages", "refunded"]),
     "UsageChannel": obj({"channel": ref("Channel"), "quota_remaining": INT,
                          "alert_at": nullable({**INT, "description": "warn at this many units left or fewer"}),
+                         "alert_percent": nullable({"type": "integer", "minimum": 1, "maximum": 100,
+                                                    "description": "the alert set as a percentage of percent_base "
+                                                                   "(alert_at is its units); null: set in units"}),
+                         "percent_base": {**INT, "description": "what a percentage alert is a share of: the "
+                                                                "channel's last top-up, else the starting quota"},
                          "low": {**BOOL, "description": "quota_remaining is at alert_at or below"},
                          "messages": INT, "refunded": INT, "series": array(ref("UsageDay"))},
-                        ["channel", "quota_remaining", "alert_at", "low", "messages", "refunded", "series"]),
+                        ["channel", "quota_remaining", "alert_at", "alert_percent", "percent_base", "low", "messages",
+                         "refunded", "series"]),
     "TopUp": obj({"top_up_id": string(), "channel": ref("Channel"), "amount": INT, "at": TIME},
                  ["top_up_id", "channel", "amount", "at"]),
     "Usage": obj({"from": TIME, "to": TIME, "channels": array(ref("UsageChannel")),
@@ -314,8 +320,12 @@ SCHEMAS: dict[str, Schema] = {
                  ["from", "to", "channels", "top_ups"]),
     "UsageAlert": obj({"channel": ref("Channel"),
                        "alert_at": nullable({"type": "integer", "minimum": 0, "maximum": 100_000_000,
-                                             "description": "units left; null: no alert"})},
-                      ["channel", "alert_at"]),
+                                             "description": "units left; null (without alert_percent): no alert"}),
+                       "alert_percent": nullable({"type": "integer", "minimum": 1, "maximum": 100,
+                                                  "description": "instead of alert_at: a percentage of the "
+                                                                 "channel's last top-up (else of its starting "
+                                                                 "quota), followed after each top-up"})},
+                      ["channel"]),
 
     # --- /applications/{id}/reports ---------------------------------------------------------------------------
     "ReportStatus": string(enum=[PROCESSING, PREPARING, DONE, FAILED]),

@@ -149,3 +149,49 @@ def test_today_by_hour_on_the_overview(browser, stack, owner, sent_today, lang, 
         watched.assert_clean()
     finally:
         context.close()
+
+
+ALERT = {
+    "en": {"kind": "Warn me by", "percent": "Warn me at (% left)", "save": "Save alert", "bad": "Enter a whole percentage, from 1 to 100.",
+           "set": "Alert at 10% of the starting quota (1,000 units): 100 units left.",
+           "topped": "Alert at 10% of the last top-up (300 units): 30 units left."},
+    "id": {"kind": "Ingatkan berdasarkan", "percent": "Beri tahu saya saat sisa (%)", "save": "Simpan peringatan",
+           "bad": "Masukkan persentase berupa bilangan bulat, dari 1 sampai 100.",
+           "set": "Peringatan pada 10% dari kuota awal (1.000 unit): sisa 100 unit.",
+           "topped": "Peringatan pada 10% dari penambahan kuota terakhir (300 unit): sisa 30 unit."},
+}
+
+
+@pytest.mark.parametrize("lang,width,channel", [("en", 1280, "whatsapp"), ("id", 390, "sms")])
+def test_the_usage_alert_as_a_percentage(browser, stack, owner, lang, width, channel, screenshot_dir):
+    from tests.e2e.test_console_usage import _admin
+
+    words, expect = ALERT[lang], _expect()
+    status, _, _ = stack.request("PUT", f"/applications/{owner['application_id']}/usage/alert",
+                                 {"channel": channel, "alert_at": None}, owner["session"])
+    assert status == 200
+    context, watched = _open(browser, stack, owner, lang, width, "usage")
+    page = watched.page
+    try:
+        card = page.get_by_test_id(f"usage-{channel}")
+        expect(card.get_by_label(words["kind"])).to_have_value("percent")  # offered first
+        field = card.get_by_label(words["percent"])
+        field.fill("0")
+        card.get_by_role("button", name=words["save"]).click()
+        expect(card.locator(".field-error")).to_have_text(words["bad"])
+        assert field.evaluate("e => e.validationMessage") == ""
+        field.fill("10")
+        card.get_by_role("button", name=words["save"]).click()
+        expect(card).to_contain_text(words["set"])
+        # The operator tops the channel up: the alert follows, 10% of it.
+        _admin(stack, "topup", owner["application_id"], channel, "300")
+        page.reload()
+        expect(card).to_contain_text(words["topped"])
+        expect(card.get_by_label(words["percent"])).to_have_value("10")
+        assert axe_serious(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        card.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir / f"usage-alert-percent-{lang}-{width}.png"))
+        watched.assert_clean()
+    finally:
+        context.close()
