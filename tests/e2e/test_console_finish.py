@@ -195,3 +195,38 @@ def test_the_usage_alert_as_a_percentage(browser, stack, owner, lang, width, cha
         watched.assert_clean()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang,width", [("en", 1280), ("id", 390)])
+def test_two_factor_setup_shows_a_qr_code_and_the_key_below_it(browser, stack, lang, width, screenshot_dir):
+    import urllib.parse
+
+    expect = _expect()
+    person = {"email": register(stack, f"qr-{lang}", "Batik QR")}
+    context, watched = _open(browser, stack, person, lang, width, "account")
+    page = watched.page
+    try:
+        with page.expect_response(lambda r: r.url.endswith("/auth/two-factor/setup")) as answered:
+            page.get_by_test_id("two-factor-start").click()
+        setup = answered.value.json()
+        qr = page.get_by_test_id("totp-qr")
+        expect(qr).to_be_visible()
+        assert qr.get_attribute("src") == setup["qr_svg"]
+        assert urllib.parse.unquote(setup["qr_svg"]).startswith("data:image/svg+xml;charset=utf-8,<svg")
+        # The image really drew (the page's CSP allows data: images) and is big enough to scan.
+        assert page.evaluate("() => { const i = document.querySelector('[data-testid=totp-qr]'); "
+                             "return i.complete && i.naturalWidth > 0; }")
+        box = qr.bounding_box()
+        assert box["width"] >= 150 and box["x"] >= 0 and box["x"] + box["width"] <= width
+        assert qr.get_attribute("alt") == {"en": "QR code of your two-factor key",
+                                           "id": "Kode QR kunci verifikasi dua langkah Anda"}[lang]
+        # The manual key, below it, for people who cannot scan.
+        expect(page.get_by_test_id("totp-secret")).to_have_attribute("data-secret", setup["secret"])
+        assert page.get_by_test_id("totp-secret").bounding_box()["y"] > box["y"] + box["height"]
+        expect(page.get_by_text({"en": "Cannot scan? Type this key instead",
+                                 "id": "Tidak bisa memindai? Ketik kunci ini"}[lang])).to_be_visible()
+        assert axe_serious(page) == []
+        page.screenshot(path=str(screenshot_dir / f"two-factor-qr-{lang}-{width}.png"), full_page=True)
+        watched.assert_clean()
+    finally:
+        context.close()
