@@ -612,6 +612,7 @@ export function DateRangePicker({ value, onChange, zone }: { value: DateRange; o
       {value.preset === 'custom' && (
         <form
           class="range-custom"
+          noValidate
           onSubmit={(e) => {
             e.preventDefault();
             if (from && to) onChange({ preset: 'custom', from: from <= to ? from : to, to: from <= to ? to : from });

@@ -230,3 +230,90 @@ def test_two_factor_setup_shows_a_qr_code_and_the_key_below_it(browser, stack, l
         watched.assert_clean()
     finally:
         context.close()
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    import json
+
+    from tests.e2e.stack import ROOT
+
+    return json.loads((ROOT / "console" / "src" / "locales" / f"{lang}.json").read_text("utf-8"))
+
+
+NO_BUBBLES = "() => [...document.querySelectorAll('form')].filter(f => !f.noValidate).map(f => f.className || f.id)"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_form_submitted_empty_answers_in_indonesian_never_a_browser_bubble(browser, stack, owner, width, screenshot_dir):
+    """Each form of the console, sent empty in Indonesian: no form lets the browser check it (noValidate), and
+    the console's own message shows, in Indonesian."""
+    expect, ID = _expect(), _catalogue("id")
+    context, watched = _open(browser, stack, owner, "id", width, "applications")
+    page = watched.page
+    fill = ID["Fill this in."]
+
+    def visit(route: str) -> None:
+        page.goto(f"{stack.console}#/{route}")
+        expect(page.locator("main h1")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(NO_BUBBLES) == [], route
+
+    def shown(scope, text: str) -> None:
+        expect(scope.get_by_text(text, exact=True).first).to_be_visible()
+        assert page.evaluate(NO_BUBBLES) == []
+
+    try:
+        # My Application: create an application, rename it.
+        visit("applications")
+        page.get_by_role("button", name=ID["Create application"]).first.click()
+        dialog = page.get_by_role("dialog")
+        dialog.locator("input[name=name]").fill("")
+        dialog.get_by_role("button", name=ID["Create"], exact=True).click()
+        shown(dialog, fill)
+        if width == 390:
+            page.screenshot(path=str(screenshot_dir / f"no-bubble-id-{width}.png"))
+        page.keyboard.press("Escape")
+        visit(f"applications/{owner['application_id']}")
+        form = page.get_by_test_id("rename-form")
+        form.locator("input[name=rename]").fill("")
+        form.get_by_role("button", name=ID["Save name"]).click()
+        shown(form, ID["Enter a name of 1 to 100 characters."])
+        # Generate Report.
+        visit("reports")
+        page.get_by_role("button", name=ID["Generate New Report"]).first.click()
+        dialog = page.get_by_role("dialog")
+        dialog.locator("input[name=report-name]").fill("")
+        dialog.locator("button[type=submit]").click()
+        shown(dialog, fill)
+        page.keyboard.press("Escape")
+        # Settings: a sender, an IVR script (a WhatsApp + SMS application has no email or IVR: another one).
+        status, other, _ = stack.request("POST", "/applications", {"name": f"Semua kanal {width}",
+                                                                  "channels": ["email", "ivr"]}, owner["session"])
+        assert status == 201, other
+        page.goto(f"{stack.console}#/overview")
+        page.reload()
+        page.get_by_label(ID["Application"]).first.select_option(other["application_id"])
+        visit("settings")
+        page.get_by_role("button", name=ID["Add sender"]).click()
+        shown(page.locator("main"), ID["Enter an email address (name@example.com) or a domain (example.com)."])
+        page.get_by_role("button", name=ID["Create script"]).click()
+        ivr = page.locator("form").filter(has=page.locator("input[name=ivr-name]"))
+        expect(ivr.locator(".field-error")).to_have_count(2)
+        shown(ivr, fill)
+        # Team: an invitation without an email.
+        visit("team")
+        page.get_by_role("button", name=ID["Invite someone"]).first.click()
+        page.get_by_test_id("send-invite").click()
+        shown(page.get_by_role("dialog"), ID["Enter the email address of the person to invite."])
+        page.keyboard.press("Escape")
+        # Usage: an alert without a number.
+        visit("usage")
+        card = page.get_by_test_id("usage-email")
+        card.get_by_role("button", name=ID["Save alert"]).click()
+        shown(card, ID["Enter a whole percentage, from 1 to 100."])
+        # Monitoring, Overview, Sign-in security, Test inbox: forms without the browser's checks too.
+        for route in ("monitoring", "overview", "account", "inbox"):
+            visit(route)
+        watched.assert_clean()
+    finally:
+        context.close()
