@@ -10,7 +10,7 @@ export const NAV: { path: string; label: string; icon: string; localOnly?: boole
   { path: 'templates', label: 'WhatsApp Template', icon: 'template', notForViewers: true },
   { path: 'monitoring', label: 'Monitoring', icon: 'monitor' },
   { path: 'reports', label: 'Generate Report', icon: 'report' },
-  { path: 'usage', label: 'Usage', icon: 'list' },
+  { path: 'usage', label: 'Usage', icon: 'usage' },
   { path: 'settings', label: 'Settings', icon: 'settings', notForViewers: true },
   { path: 'team', label: 'Team', icon: 'team' },
   { path: 'account', label: 'Sign-in security', icon: 'key' },

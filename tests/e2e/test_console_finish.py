@@ -40,9 +40,9 @@ def owner(stack) -> dict:
     return {"email": email, "session": session, "application_id": app["application_id"]}
 
 
-def _open(browser, stack, owner, lang: str, width: int, route: str = "overview"):
+def _open(browser, stack, owner, lang: str, width: int, route: str = "overview", zone: str = "Asia/Jakarta"):
     context = browser.new_context(viewport={"width": width, "height": SIZES[width]}, base_url=stack.api,
-                                  locale="en-GB", timezone_id="Asia/Jakarta")
+                                  locale="en-GB", timezone_id=zone)
     context.add_init_script(CSP_WATCH)
     context.add_init_script(f"localStorage.setItem('kirim.console.lang', '{lang}')")
     page = context.new_page()
@@ -229,6 +229,49 @@ def test_two_factor_setup_shows_a_qr_code_and_the_key_below_it(browser, stack, l
         page.screenshot(path=str(screenshot_dir / f"two-factor-qr-{lang}-{width}.png"), full_page=True)
         watched.assert_clean()
     finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang,width", [("en", 1280), ("id", 390)])
+def test_usage_polish_numbers_icon_and_yesterday(browser, stack, owner, lang, width, screenshot_dir):
+    from datetime import datetime, timedelta
+    from urllib.parse import parse_qs, urlparse
+    from zoneinfo import ZoneInfo
+
+    expect, words = _expect(), _catalogue(lang)
+    app_id, session = owner["application_id"], owner["session"]
+    status, usage, _ = stack.request("PUT", f"/applications/{app_id}/usage/alert",
+                                     {"channel": "whatsapp", "alert_at": 100_000_000}, session)
+    assert status == 200, usage
+    left = {c["channel"]: c["quota_remaining"] for c in usage["channels"]}["whatsapp"]
+    number = (lambda n: f"{n:,}") if lang == "en" else (lambda n: f"{n:,}".replace(",", "."))
+    # A laptop on UTC: the presets are still the application's (Jakarta's) days.
+    context, watched = _open(browser, stack, owner, lang, width, "usage", zone="UTC")
+    page = watched.page
+    try:
+        banner = page.get_by_test_id("low-whatsapp")
+        expect(banner).to_contain_text(f" {number(left)} ")
+        expect(banner).to_contain_text(number(100_000_000))
+        # Usage has an icon of its own in the menu.
+        if width == 390:
+            page.get_by_test_id("menu-button").click()
+        icons = page.evaluate("() => [...document.querySelectorAll('[data-nav] svg path')].map(p => p.getAttribute('d'))")
+        usage_icon = page.locator("[data-nav=usage] svg path").get_attribute("d")
+        assert usage_icon and icons.count(usage_icon) == 1
+        if width == 390:
+            page.get_by_role("button", name=words["Close menu"]).click()
+        with page.expect_request(lambda r: "/usage?" in r.url) as asked:
+            page.get_by_role("button", name=words["Yesterday"], exact=True).click()
+        query = parse_qs(urlparse(asked.value.url).query)
+        yesterday = (datetime.now(ZoneInfo("Asia/Jakarta")) - timedelta(days=1)).date().isoformat()
+        assert query["from"][0].startswith(yesterday) and query["to"][0].startswith(yesterday)
+        expect(page.get_by_role("button", name=words["Yesterday"], exact=True)).to_have_attribute("aria-pressed", "true")
+        expect(page.locator(".usage")).to_have_attribute("aria-busy", "false")  # dimmed while it loads
+        assert axe_serious(page) == []
+        page.screenshot(path=str(screenshot_dir / f"usage-polish-{lang}-{width}.png"))
+        watched.assert_clean()
+    finally:
+        stack.request("PUT", f"/applications/{app_id}/usage/alert", {"channel": "whatsapp", "alert_at": None}, session)
         context.close()
 
 

@@ -18,7 +18,8 @@ export function Usage() {
   const t = useT();
   const { lang } = useLang();
   const { app } = useSession();
-  const [range, setRange] = useState<DateRange>(() => presetRange('30'));
+  // Days are the application's, as on the Overview and Monitoring: "Yesterday" is yesterday in its zone.
+  const [range, setRange] = useState<DateRange>(() => presetRange('30', undefined, app?.timezone));
   const loaded = useLoad<UsageData>(
     app ? (signal) => get<UsageData>(appPath(app.application_id) + '/usage', { from: range.from, to: range.to }, signal) : null,
     [app?.application_id, range.from, range.to],
@@ -47,7 +48,7 @@ export function Usage() {
               ))}
             </div>
             <div class="filters card">
-              <DateRangePicker value={range} onChange={setRange} />
+              <DateRangePicker value={range} onChange={setRange} zone={app.timezone} />
             </div>
             <Card title={t('Messages per day')}>
               <UsageChart data={data} />
