@@ -360,3 +360,190 @@ def test_every_form_submitted_empty_answers_in_indonesian_never_a_browser_bubble
         watched.assert_clean()
     finally:
         context.close()
+
+
+# The console guide's screenshots (docs/console.md: -en-, docs/console-id.md: -id-), all taken here in one pass
+# from one account with a little of everything: `KIRIM_UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest
+# tests/e2e/test_console_finish.py -k guide` writes them into docs/screenshots/.
+GUIDE_1280 = ["sign-in", "overview", "overview-breakdown", "applications", "key-usage", "test-send", "templates",
+              "template-editor", "monitoring", "monitoring-search", "message-detail", "message-failed", "reports",
+              "usage", "settings", "email-senders", "team", "two-factor", "inbox"]
+GUIDE_390 = ["overview", "menu", "app-details", "first-steps", "monitoring-search"]
+
+
+@pytest.fixture(scope="module")
+def guide_account(stack) -> dict:
+    """A shop with every channel, a key, sent messages (one delivered, two failed), a template, a report, an
+    email sender and an invitation."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    email = register(stack, "guide", "Toko Batik Sari")
+    session = sign_in(stack, email)
+    status, app, _ = stack.request("POST", "/applications", {"name": "Batik Sari Pekalongan",
+                                                             "channels": ["whatsapp", "sms", "sms_otp", "ivr", "email"]}, session)
+    assert status == 201, app
+    app_id = app["application_id"]
+    base = f"/applications/{app_id}"
+    status, token, _ = stack.request("POST", f"{base}/channels/sms/token", None, session)
+    assert status == 201, token
+    ids = {}
+    for name, phone in (("delivered", "081234567890"), ("refused", "081200000000"), ("undelivered", "081200000001")):
+        status, body, _ = stack.request("POST", "/sms/v2/sms", {"phone": phone, "message": "Pesanan Anda sudah dikirim"},
+                                        {"Authorization": token["token"]})
+        assert status == 200, body
+        ids[name] = body["msg_uid"]
+    status, body, _ = stack.request("POST", f"{base}/whatsapp/templates", {
+        "name": "pesanan_dikirim", "language": "id", "category": "UTILITY", "submit": True, "accept_terms": True,
+        "body": {"text": "Halo {{1}}, pesanan Anda sudah dikirim.", "examples": ["Budi"]},
+        "footer": {"text": "Toko Batik Sari"}}, session)
+    assert status in (200, 201), body
+    for identity in ("batiksari.example", "halo@batiksari.example"):
+        status, body, _ = stack.request("POST", f"{base}/email-identities", {"identity": identity}, session)
+        assert status == 201, body
+    status, body, _ = stack.request("POST", f"{base}/invitations", {"email": "rina@batiksari.example", "role": "viewer"},
+                                    session)
+    assert status in (200, 201), body
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+
+    def settled():
+        _, overview, _ = stack.request("GET", f"{base}/overview?channel=sms", headers=session)
+        sms = overview["channels"][0]
+        return sms["total"] == 3 and sms["failed"] >= 2
+
+    eventually(settled, "the guide's messages to settle")
+    status, body, _ = stack.request("POST", f"{base}/reports", {"name": "SMS hari ini", "channel": "sms",
+                                                               "statuses": ["Delivered", "Failed"], "format": "xls",
+                                                               "from": today, "to": today}, session)
+    assert status in (200, 201, 202), body
+    eventually(lambda: stack.request("GET", f"{base}/reports", headers=session)[1]["items"][0]["status"] == "Done",
+               "the guide's report")
+    return {"email": email, "session": session, "application_id": app_id, "ids": ids}
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_guide_screenshots(browser, stack, guide_account, lang, screenshot_dir):
+    expect, words = _expect(), _catalogue(lang)
+    taken: list[str] = []
+    app_id, ids = guide_account["application_id"], guide_account["ids"]
+
+    def shot(page, name: str, width: int, target=None, full: bool = False) -> None:
+        assert axe_serious(page) == [], name
+        path = str(screenshot_dir / f"{name}-{lang}-{width}.png")
+        if target is None:
+            page.screenshot(path=path, full_page=full)
+        else:  # a card, cut from the whole page (in the viewport the sticky top bar would cover its top)
+            target.scroll_into_view_if_needed()
+            box, y = target.bounding_box(), page.evaluate("window.scrollY")
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=path, full_page=True, clip={"x": box["x"], "y": box["y"] + y,
+                                                             "width": box["width"], "height": box["height"]})
+        taken.append(f"{name}-{width}")
+
+    def go(page, route: str) -> None:
+        page.goto(f"{stack.console}#/{route}")
+        expect(page.locator("main h1")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("[aria-busy=true]")).to_have_count(0)
+        expect(page.locator(".state-loading")).to_have_count(0)
+
+    # Signed out: the sign-in page.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=stack.api, locale="en-GB",
+                                  timezone_id="Asia/Jakarta")
+    context.add_init_script(f"localStorage.setItem('kirim.console.lang', '{lang}')")
+    page = context.new_page()
+    page.goto(f"{stack.console}#/overview")
+    expect(page.locator("input[name=email]")).to_be_visible()
+    shot(page, "sign-in", 1280)
+    context.close()
+
+    # A laptop.
+    context, watched = _open(browser, stack, guide_account, lang, 1280)
+    page = watched.page
+    try:
+        go(page, "overview")
+        expect(page.get_by_test_id("today-by-hour")).to_have_attribute("data-total", re.compile(r"^[1-9]"))
+        shot(page, "overview", 1280)
+        shot(page, "overview-breakdown", 1280, page.locator(".card").filter(has=page.get_by_test_id("status-breakdown")))
+        go(page, "applications")
+        shot(page, "applications", 1280)
+        go(page, f"applications/{app_id}")
+        page.get_by_test_id("channels").locator("[data-channel=sms]").get_by_test_id("how-to-use").click()
+        expect(page.get_by_role("dialog").get_by_test_id("key-usage")).to_be_visible()
+        shot(page, "key-usage", 1280)
+        page.keyboard.press("Escape")
+        form = page.get_by_test_id("test-send")
+        form.locator("select[name=test-channel]").select_option("sms")
+        form.locator("input[name=test-to]").fill("0812 3456 7890")
+        form.locator("button[type=submit]").click()
+        expect(page.get_by_test_id("test-status")).to_contain_text("Delivered", timeout=60_000)
+        shot(page, "test-send", 1280, page.locator("section.card").filter(has=form))
+        go(page, "templates")
+        expect(page.locator("main table tbody tr")).to_have_count(1)
+        shot(page, "templates", 1280)
+        go(page, "templates/new")
+        page.locator("input[name=template-name]").fill("Promo Lebaran 2026")
+        page.get_by_role("button", name=words["Continue"]).click()
+        page.locator("textarea[name=body-text]").fill("Halo {{1}}, ada diskon Lebaran 20% untuk Anda di Batik Sari.")
+        page.locator("input[name=body-example-1]").fill("Budi")
+        page.locator("input[name=footer-text]").fill("Batik Sari Pekalongan")
+        expect(page.get_by_test_id("phone-preview")).to_contain_text("Batik Sari Pekalongan")
+        expect(page.get_by_test_id("phone-preview")).to_have_attribute("aria-busy", "false")
+        page.locator("main h1").focus()
+        page.evaluate("window.scrollTo(0, 0)")
+        shot(page, "template-editor", 1280, full=True)
+        go(page, "monitoring")
+        expect(page.locator("[data-testid=messages] tbody tr").nth(3)).to_be_visible()  # and the test message
+        shot(page, "monitoring", 1280)
+        go(page, "monitoring?q=0812%203456%207890")
+        expect(page.locator("[data-testid=messages] tbody tr").nth(1)).to_be_visible()
+        shot(page, "monitoring-search", 1280)
+        go(page, f"monitoring/{ids['delivered']}")
+        expect(page.get_by_test_id("message-detail")).to_be_visible()
+        shot(page, "message-detail", 1280)
+        go(page, f"monitoring/{ids['refused']}")
+        expect(page.get_by_test_id("failure-reason")).to_be_visible()
+        shot(page, "message-failed", 1280)
+        go(page, "reports")
+        shot(page, "reports", 1280)
+        stack.request("PUT", f"/applications/{app_id}/usage/alert", {"channel": "sms", "alert_percent": 100},
+                      guide_account["session"])
+        go(page, "usage")
+        expect(page.get_by_test_id("low-sms")).to_be_visible()
+        shot(page, "usage", 1280)
+        go(page, "settings")
+        shot(page, "settings", 1280)
+        senders = page.locator("section.card", has=page.get_by_role("heading", name=words["Email senders"]))
+        senders.scroll_into_view_if_needed()
+        shot(page, "email-senders", 1280, senders)
+        go(page, "team")
+        shot(page, "team", 1280)
+        go(page, "account")
+        page.get_by_test_id("two-factor-start").click()
+        expect(page.get_by_test_id("totp-qr")).to_be_visible()
+        shot(page, "two-factor", 1280, full=True)
+        go(page, "inbox")
+        shot(page, "inbox", 1280)
+    finally:
+        context.close()
+
+    # A phone.
+    context, watched = _open(browser, stack, guide_account, lang, 390)
+    page = watched.page
+    try:
+        go(page, "overview")
+        shot(page, "overview", 390)
+        shot(page, "first-steps", 390, page.locator(".card").filter(has=page.get_by_test_id("first-steps")).first)
+        page.get_by_test_id("menu-button").click()
+        expect(page.locator(".menu-close")).to_be_visible()
+        page.wait_for_timeout(400)  # the menu slides in: photograph it in place (a picture, not an assertion)
+        shot(page, "menu", 390)
+        page.locator(".menu-close").click()
+        go(page, f"applications/{app_id}")
+        shot(page, "app-details", 390, full=True)
+        go(page, "monitoring?q=0812%203456%207890")
+        expect(page.locator("[data-testid=messages] tbody tr").nth(1)).to_be_visible()
+        shot(page, "monitoring-search", 390, full=True)
+    finally:
+        context.close()
+    assert sorted(taken) == sorted([f"{n}-1280" for n in GUIDE_1280] + [f"{n}-390" for n in GUIDE_390])
