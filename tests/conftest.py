@@ -303,6 +303,22 @@ def recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
     return counted, dict(actual)
 
 
+def hour_recount(app_id: str, channel: str) -> tuple[dict[str, int], dict[str, int]]:
+    """(hourly counters, recount of the messages), both as {"day#hNN": n} (messages by the UTC hour of
+    created_at) without zeros, once the stream consumer has applied every change so far."""
+    from collections import Counter as Tally
+
+    from chalicelib.core import clock
+    from chalicelib.messages.models import Counter
+    from chalicelib.messages import queries
+
+    settle_changes()
+    counted = {f"{c.sk}#h{hour:02d}": n for c in Counter.query(f"{app_id}#{channel}") for hour, n in c.hours().items()}
+    actual = Tally(f"{m.day}#h{clock.parse_iso(m.created_at).astimezone(timezone.utc).hour:02d}"
+                   for m in queries.channel_messages(app_id, channel))
+    return counted, dict(actual)
+
+
 ORDER_TEMPLATE = {"name": "order_update", "language": "id", "category": "UTILITY",
                   "body": {"text": "Halo {{1}}, pesanan Anda sudah dikirim.", "examples": ["Budi"]},
                   "footer": {"text": "Toko Kirim"}, "accept_terms": True}

@@ -81,7 +81,15 @@ def setup(user: User) -> dict[str, str]:
     text = base64.b32encode(secret).decode().rstrip("=")
     uri = (f"otpauth://totp/{quote(ISSUER)}:{quote(user.email)}?secret={text}&issuer={quote(ISSUER)}"
            f"&algorithm=SHA1&digits={DIGITS}&period={STEP_SECONDS}")
-    return {"secret": text, "otpauth_uri": uri}
+    return {"secret": text, "otpauth_uri": uri, "qr_svg": qr_data_uri(uri)}
+
+
+def qr_data_uri(uri: str) -> str:
+    """The URI as a QR code, an SVG data: URI (an <img> shows it; the page's CSP allows data: images).
+    Medium error correction: a phone still reads it off a dim or scratched screen."""
+    import segno  # only this route draws one
+
+    return segno.make(uri, error="m").svg_data_uri(scale=4, border=4, dark="#0f172a")
 
 
 def _matching_step(secret: bytes, code: str, after: int | None) -> int | None:

@@ -73,8 +73,9 @@ SCHEMAS: dict[str, Schema] = {
                         ["email", "password"]),
     "TwoFactorStatus": obj({"enabled": BOOL, "recovery_codes_left": INT}, ["enabled", "recovery_codes_left"]),
     "TwoFactorSetup": obj({"secret": string(description="base32, for typing into the app; shown this once"),
-                           "otpauth_uri": string(description="otpauth://totp/... for a QR code")},
-                          ["secret", "otpauth_uri"]),
+                           "otpauth_uri": string(description="otpauth://totp/... for a QR code"),
+                           "qr_svg": string(description="that URI drawn as a QR code: data:image/svg+xml,...")},
+                          ["secret", "otpauth_uri", "qr_svg"]),
     "TwoFactorCode": obj({"code": string(minLength=1, maxLength=32)}, ["code"]),
     "RecoveryCodes": obj({"recovery_codes": array(string(), description="10 single-use codes, shown this once")},
                          ["recovery_codes"]),
@@ -287,7 +288,11 @@ SCHEMAS: dict[str, Schema] = {
         "series": array(ref("OverviewDay"))},
         ["channel", "total", "success", "failed", "pending", "success_rate", "failed_rate", "by_status", "series"]),
     "Overview": obj({"from": TIME, "to": TIME, "channels": array(ref("OverviewChannel")),
-                     "latest": array(ref("MessageItem"), maxItems=LATEST)}, ["from", "to", "channels", "latest"]),
+                     "latest": array(ref("MessageItem"), maxItems=LATEST),
+                     "today_by_hour": array({"type": "integer", "minimum": 0}, minItems=24, maxItems=24,
+                                            description="today's messages of the channels asked for, per hour "
+                                                        "of the application's time zone, 00:00 first")},
+                    ["from", "to", "channels", "latest", "today_by_hour"]),
 
     "ApplicationRename": obj({"name": string(minLength=1, maxLength=100)}, ["name"]),
     "ApplicationDelete": obj({"confirm_name": string(description="the application's name, exactly as it is")},
@@ -300,9 +305,15 @@ SCHEMAS: dict[str, Schema] = {
                     ["date", "messages", "refunded"]),
     "UsageChannel": obj({"channel": ref("Channel"), "quota_remaining": INT,
                          "alert_at": nullable({**INT, "description": "warn at this many units left or fewer"}),
+                         "alert_percent": nullable({"type": "integer", "minimum": 1, "maximum": 100,
+                                                    "description": "the alert set as a percentage of percent_base "
+                                                                   "(alert_at is its units); null: set in units"}),
+                         "percent_base": {**INT, "description": "what a percentage alert is a share of: the "
+                                                                "channel's last top-up, else the starting quota"},
                          "low": {**BOOL, "description": "quota_remaining is at alert_at or below"},
                          "messages": INT, "refunded": INT, "series": array(ref("UsageDay"))},
-                        ["channel", "quota_remaining", "alert_at", "low", "messages", "refunded", "series"]),
+                        ["channel", "quota_remaining", "alert_at", "alert_percent", "percent_base", "low", "messages",
+                         "refunded", "series"]),
     "TopUp": obj({"top_up_id": string(), "channel": ref("Channel"), "amount": INT, "at": TIME},
                  ["top_up_id", "channel", "amount", "at"]),
     "Usage": obj({"from": TIME, "to": TIME, "channels": array(ref("UsageChannel")),
@@ -310,8 +321,12 @@ SCHEMAS: dict[str, Schema] = {
                  ["from", "to", "channels", "top_ups"]),
     "UsageAlert": obj({"channel": ref("Channel"),
                        "alert_at": nullable({"type": "integer", "minimum": 0, "maximum": 100_000_000,
-                                             "description": "units left; null: no alert"})},
-                      ["channel", "alert_at"]),
+                                             "description": "units left; null (without alert_percent): no alert"}),
+                       "alert_percent": nullable({"type": "integer", "minimum": 1, "maximum": 100,
+                                                  "description": "instead of alert_at: a percentage of the "
+                                                                 "channel's last top-up (else of its starting "
+                                                                 "quota), followed after each top-up"})},
+                      ["channel"]),
 
     # --- /applications/{id}/reports ---------------------------------------------------------------------------
     "ReportStatus": string(enum=[PROCESSING, PREPARING, DONE, FAILED]),

@@ -11,7 +11,7 @@ import uuid
 from typing import Sequence
 
 from chalicelib.accounts.models import User
-from chalicelib.applications import sending_settings
+from chalicelib.applications import quota_alerts, sending_settings
 from chalicelib.applications import service as applications
 from chalicelib.applications.models import Application
 from chalicelib.core import jobs
@@ -29,6 +29,7 @@ def _accounts(args: argparse.Namespace) -> None:
 def _top_up(args: argparse.Namespace) -> None:
     top_up_id = args.id or str(uuid.uuid4())
     balance, added = applications.top_up_once(args.application, args.channel, args.amount, top_up_id)
+    quota_alerts.follow_top_up(args.application, args.channel, args.amount)  # a percentage alert follows it
     print(json.dumps({"application_id": args.application, "channel": args.channel, "quota_remaining": balance,
                       "top_up_id": top_up_id, "added": added}))
 

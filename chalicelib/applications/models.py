@@ -54,6 +54,8 @@ class Application(Model):
     # (applications.usage); {channel: crossings so far, odd while below} makes each crossing's
     # quota.low callback once.
     quota_alerts = MapAttribute(null=True)
+    # {channel: percent} for an alert set as a share of the last top-up (quota_alerts holds its units).
+    quota_alert_percents = MapAttribute(null=True)
     quota_crossings = MapAttribute(null=True)
     # The team (applications.team): {user_id: {email, role, joined_at}} and pending invitations
     # {invitation_id: {email, role, secret_hash, created_at, expires_at}}, changed together under

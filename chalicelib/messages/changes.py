@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timezone
 from typing import Any, Callable
 
 from pynamodb.exceptions import TransactWriteError
@@ -73,9 +74,12 @@ class _Effects:
     # Units refunded, by counter key (app channel, day): the day's counter item keeps them.
     refunds: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     statuses: list[StatusChange] = field(default_factory=list)
+    # Messages by UTC hour of creation, by counter key (app channel, day): the Overview's "Today by hour".
+    hours: dict[tuple[str, str], dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
 
     def items(self) -> int:
-        return len(set(self.counters) | set(self.refunds)) + len(set(self.settled) | set(self.credits))
+        return (len(set(self.counters) | set(self.refunds) | set(self.hours))
+                + len(set(self.settled) | set(self.credits)))
 
 
 def _plain(image: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -98,6 +102,28 @@ def _counted(image: dict[str, Any] | None) -> tuple[tuple[str, str], str] | None
     if not image or not all(image.get(k) for k in ("application_id", "channel", "day", "status")):
         return None
     return (app_channel_key(image["application_id"], image["channel"]), image["day"]), image["status"]
+
+
+def _hour_counted(image: dict[str, Any] | None) -> tuple[tuple[str, str], int] | None:
+    """(counter key, UTC hour of created_at) a message image counts under, or None."""
+    counted = _counted(image)
+    if not counted or not image.get("created_at"):
+        return None
+    return counted[0], clock.parse_iso(image["created_at"]).astimezone(timezone.utc).hour
+
+
+def _add_hours(effects: _Effects, change: _Change) -> None:
+    """Moves a message's hourly count exactly as `_add` moves its status count (a new message, a day fixed)."""
+    old, new = _hour_counted(change.old), _hour_counted(change.new)
+    if old != new:
+        for counted, delta in ((old, -1), (new, 1)):
+            if counted:
+                key, hour = counted
+                effects.hours[key][hour] = effects.hours[key].get(hour, 0) + delta
+
+
+def _hour_actions(effects: _Effects, key: tuple[str, str]) -> list[Any]:
+    return [Counter.hour(hour).add(n) for hour, n in effects.hours.get(key, {}).items() if n]
 
 
 def _paid(image: dict[str, Any]) -> dict[int, int]:
@@ -137,9 +163,10 @@ def _commit(changes: list[_Change], effects: _Effects) -> None:
         try:
             with TransactWrite(connection=connection()) as transaction:
                 transaction.save(mark, condition=Limit.pk.does_not_exist())
-                for (pk, day) in {**effects.counters, **effects.refunds}:
+                for (pk, day) in {**effects.counters, **effects.refunds, **effects.hours}:
                     deltas = effects.counters.get((pk, day), {})
                     actions = [Counter.of(word).add(n) for word, n in deltas.items() if n]
+                    actions += _hour_actions(effects, (pk, day))
                     if effects.refunds.get((pk, day)):
                         actions.append(Counter.refunded.add(effects.refunds[(pk, day)]))
                     if actions:
@@ -200,6 +227,7 @@ def _chunks(changes: list[_Change]) -> list[tuple[list[_Change], _Effects]]:
         effects = _Effects()
         for change in group:
             _add(effects, change)
+            _add_hours(effects, change)
         chunks.append((group, effects))
     return chunks
 

@@ -202,11 +202,27 @@ class _CounterItem(Model):
         return {word: int(getattr(self, _python_name(word))) for word in _COUNTS
                 if getattr(self, _python_name(word))}
 
+    @classmethod
+    def hour(cls, utc_hour: int) -> NumberAttribute:
+        """The attribute that counts the day's messages created in a UTC hour (0-23)."""
+        return _HOURS[utc_hour]
+
+    def set_hour(self, utc_hour: int, n: int) -> None:
+        setattr(self, f"h{utc_hour:02d}", n)
+
+    def hours(self) -> dict[int, int]:
+        """{UTC hour: messages created in it}, without zeros."""
+        return {h: int(getattr(self, f"h{h:02d}")) for h in range(24) if getattr(self, f"h{h:02d}")}
+
 
 def _python_name(word: str) -> str:
     return word.lower().replace(" ", "_")
 
 
 _COUNTS = {word: NumberAttribute(attr_name=word, null=True) for word in ALL_WORDS}
-# Every status word of every channel gets its own number attribute.
-Counter = type("Counter", (_CounterItem,), {_python_name(w): a for w, a in _COUNTS.items()})
+# The day's messages by the UTC hour of created_at ("h00".."h23"): a local day of a whole-hour zone
+# spans 24 distinct UTC hours, so the Overview regroups them into local hours without another item.
+_HOURS = [NumberAttribute(attr_name=f"h{h:02d}", null=True) for h in range(24)]
+# Every status word of every channel gets its own number attribute, and every UTC hour too.
+Counter = type("Counter", (_CounterItem,), {**{_python_name(w): a for w, a in _COUNTS.items()},
+                                            **{f"h{h:02d}": a for h, a in enumerate(_HOURS)}})

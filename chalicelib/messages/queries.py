@@ -137,6 +137,14 @@ def daily_counts(application_id: str, channel: str, days: list[str]) -> dict[str
     return by_day
 
 
+def hourly_counts(application_id: str, channel: str, day: str) -> dict[int, int]:
+    """{UTC hour: messages created in it} of one local day's counter: one GetItem."""
+    try:
+        return Counter.get(app_channel_key(application_id, channel), day).hours()
+    except Counter.DoesNotExist:
+        return {}
+
+
 def daily_usage(application_id: str, channel: str, days: list[str]) -> dict[str, tuple[dict[str, int], int]]:
     """{day: ({status word: messages}, units refunded)} for the given local days: one Query."""
     by_day: dict[str, tuple[dict[str, int], int]] = {day: ({}, 0) for day in days}

@@ -35,7 +35,7 @@ finds the application still in its old zone (the change failed, or was undone si
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -100,8 +100,9 @@ def _counter(pk: str, day: str) -> Counter | None:
 def _repair(pk: str, day: str, state: dict[str, Any]) -> bool:
     """Rewrite a date's counter to its tally when the date is quiet. Returns True when rewritten."""
     tally = {word: n for word, n in state["tally"].items() if n}
+    hours = {int(h): n for h, n in state.get("hours", {}).items() if n}
     current = _counter(pk, day)
-    if (current.counts() if current else {}) == tally:
+    if (current.counts() if current else {}) == tally and (current.hours() if current else {}) == hours:
         return False
     newest = state["newest"]
     if state["fixed_any"] or (newest and clock.parse_iso(newest) > clock.now() - QUIET):
@@ -112,6 +113,8 @@ def _repair(pk: str, day: str, state: dict[str, Any]) -> bool:
     item.refunded = current.refunded if current else None  # refunds are not recounted: kept as they are
     for word, n in tally.items():
         item.set_count(word, n)
+    for hour, n in hours.items():
+        item.set_hour(hour, n)
     condition = Counter.version.does_not_exist() if version is None else Counter.version == version
     try:
         item.save(condition=condition)  # the whole item: words no longer counted go back to nothing
@@ -121,12 +124,12 @@ def _repair(pk: str, day: str, state: dict[str, Any]) -> bool:
         state["busy"] = True  # the stream moved it while we counted: next pass
         return False
     log.warning("counter repaired", extra={"pk": pk, "day": day, "was": current.counts() if current else {},
-                                           "now": tally})
+                                           "now": tally, "hours": hours})
     return True
 
 
 def _start_date(state: dict[str, Any], pk: str, day: date) -> None:
-    state.update(date=day.isoformat(), shard=0, after=None, tally={}, newest=None)
+    state.update(date=day.isoformat(), shard=0, after=None, tally={}, hours={}, newest=None)
     counter = _counter(pk, day.isoformat())
     state["version"] = int(counter.version) if counter and counter.version is not None else None
 
@@ -144,7 +147,7 @@ def run_job(body: dict[str, Any]) -> dict[str, Any]:
         return {**body, "done": True}
     channels = applications.channel_names(app)
     state: dict[str, Any] = {"channel": 0, "date": None, "shard": 0, "after": None, "moved": 0, "repaired": 0,
-                             "fixed_any": False, "busy": False, "tally": {}, "newest": None, "version": None, **body}
+                             "fixed_any": False, "busy": False, "tally": {}, "hours": {}, "newest": None, "version": None, **body}
     pages = 0
     while state["channel"] < len(channels):
         channel = channels[state["channel"]]
@@ -174,6 +177,8 @@ def run_job(body: dict[str, Any]) -> dict[str, Any]:
                     state["moved"] += 1
                     state["fixed_any"] = True
                 state["tally"][message.status] = state["tally"].get(message.status, 0) + 1
+                hour = str(clock.parse_iso(message.created_at).astimezone(timezone.utc).hour)  # a job body is JSON
+                state["hours"][hour] = state["hours"].get(hour, 0) + 1
                 state["newest"] = max(filter(None, (state["newest"], message.updated_at)))
             if read and page.last_evaluated_key:
                 state["after"] = read[-1].message_id  # more of this date's band: the next page

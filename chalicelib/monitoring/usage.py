@@ -23,6 +23,8 @@ def usage(app: Application, query: dict[str, str]) -> dict[str, Any]:
     channels = applications.channel_names(app)
     left = quota.balances(app.application_id, channels)
     alerts = quota_alerts.alerts_of(app)
+    percents = quota_alerts.percents_of(app)
+    recent = quota.top_ups(app.application_id, TOP_UPS_SHOWN)
     result = []
     for channel in [c for c in CHANNELS if c in channels]:
         by_day = daily_usage(app.application_id, channel, span.days())
@@ -31,9 +33,11 @@ def usage(app: Application, query: dict[str, str]) -> dict[str, Any]:
                   for day, (counts, refunded) in by_day.items()]
         threshold = alerts.get(channel)
         result.append({"channel": channel, "quota_remaining": left[channel], "alert_at": threshold,
+                       "alert_percent": percents.get(channel),
+                       "percent_base": quota_alerts.percent_base(app.application_id, channel, recent),
                        "low": threshold is not None and left[channel] <= threshold,
                        "messages": sum(d["messages"] for d in series),
                        "refunded": sum(d["refunded"] for d in series), "series": series})
     top_ups = [{"top_up_id": t.top_up_id, "channel": t.channel, "amount": int(t.amount), "at": t.created_at}
-               for t in quota.top_ups(app.application_id, TOP_UPS_SHOWN)]
+               for t in recent]
     return {"from": clock.iso(span.start), "to": clock.iso(span.end), "channels": result, "top_ups": top_ups}

@@ -11,7 +11,7 @@ export const NAV: { path: string; label: string; icon: string; localOnly?: boole
   { path: 'broadcasts', label: 'Broadcast', icon: 'broadcast' },
   { path: 'monitoring', label: 'Monitoring', icon: 'monitor' },
   { path: 'reports', label: 'Generate Report', icon: 'report' },
-  { path: 'usage', label: 'Usage', icon: 'list' },
+  { path: 'usage', label: 'Usage', icon: 'usage' },
   { path: 'settings', label: 'Settings', icon: 'settings', notForViewers: true },
   { path: 'team', label: 'Team', icon: 'team' },
   { path: 'account', label: 'Sign-in security', icon: 'key' },

@@ -93,3 +93,41 @@ def test_code_guesses_are_throttled_like_passwords(api, frozen_clock):
     answers = [_login(api, email, wrong).status_code for _ in range(8)]
     assert answers[:5] == [401] * 5 and 429 in answers[5:], answers
     assert_dashboard_error(_login(api, email, wrong), 429, TOO_MANY_REQUESTS)
+
+
+def _qr_modules(data_uri: str) -> set[tuple[int, int]]:
+    """The dark modules of a QR code drawn by segno as an SVG data: URI (one path of horizontal runs:
+    `M x y`, then `h n` draws n modules, `m dx dy` moves), as (column, row) from the symbol's corner."""
+    import re
+    from urllib.parse import unquote
+
+    assert data_uri.startswith("data:image/svg+xml")
+    svg = unquote(data_uri.split(",", 1)[1])
+    path = re.search(r"\sd='([^']+)'", svg).group(1)
+    assert re.search(r"transform='scale\(4\)'", svg)
+    dark, x, y, start = set(), 0.0, 0.0, None
+    for command, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?:\s(-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(a), float(b)
+            start = start or (x, y - 0.5)  # the border: the first run starts in the top left finder pattern
+        elif command == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            for n in range(int(float(a))):
+                dark.add((int(x) + n - int(start[0]), int(y - 0.5) - int(start[1])))
+            x += float(a)
+    return dark
+
+
+def test_the_setup_answers_a_qr_code_of_its_uri(api):
+    import segno
+
+    _, session = api.user()
+    setup = api.call("POST", "/auth/two-factor/setup", headers=session).json_body
+    drawn = _qr_modules(setup["qr_svg"])
+    # The modules drawn are exactly those of a QR code of this very URI (and not of another secret's).
+    expected = segno.make(setup["otpauth_uri"], error="m")
+    wanted = {(x, y) for y, row in enumerate(expected.matrix) for x, on in enumerate(row) if on}
+    assert drawn == wanted
+    other = segno.make(setup["otpauth_uri"].replace(setup["secret"], "A" * len(setup["secret"])), error="m")
+    assert drawn != {(x, y) for y, row in enumerate(other.matrix) for x, on in enumerate(row) if on}

@@ -98,6 +98,7 @@ def test_an_alert_set_on_the_page_shows_a_warning_in_both_languages_and_sizes(st
     p = page.page
     p.goto(f"{stack.console}#/usage")
     sms = p.get_by_test_id("usage-sms")
+    sms.get_by_label("Warn me by").select_option("units")  # a percentage is offered first
     field = sms.get_by_label("Warn me at (units left)")
     field.fill("ten")
     sms.get_by_role("button", name="Save alert").click()

@@ -11,7 +11,7 @@ from chalicelib.messages.models import Message
 from chalicelib.providers.base import StatusEvent
 from chalicelib.sending import dispatch, pipeline
 from local import faults
-from tests.conftest import Api, Shop, drain, recount, settle_changes
+from tests.conftest import Api, Shop, drain, hour_recount, recount, settle_changes
 from tests.fakes.quiet_provider import QuietProvider
 from tests.sends import email_body, otp_body, sms_body
 
@@ -151,6 +151,8 @@ def test_counters_equal_a_recount_after_a_mixed_workload_with_faults(client, wor
     for channel, ids in sent.items():
         counted, actual = recount(shop.app_id, channel)
         assert counted == actual and sum(actual.values()) == len(ids), channel
+        hours, by_hour = hour_recount(shop.app_id, channel)
+        assert hours == by_hour and sum(by_hour.values()) == len(ids), channel
     # Quota: one unit per message, back for every refused or unbilled one, exactly once.
     refunded = {channel: sum(1 for m in ids if Message.get(m).refunded_at) for channel, ids in sent.items()}
     assert refunded == {"sms": 1, "sms_otp": 1, "email": 2}   # 0000 each; email reject + rendering failure

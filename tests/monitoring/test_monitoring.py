@@ -13,7 +13,7 @@ from chalicelib.messages import status_updates
 from chalicelib.messages.models import Counter
 from chalicelib.providers.base import StatusEvent
 from chalicelib.sending import pipeline
-from tests.conftest import Shop, assert_oca_error, drain, recount, settle_changes
+from tests.conftest import Shop, assert_oca_error, drain, hour_recount, recount, settle_changes
 from tests.fakes.quiet_provider import QuietProvider
 from tests.sends import email_body, sms_body
 
@@ -112,6 +112,21 @@ def test_overview_of_one_channel_and_one_day(seeded):
     assert [m["message_id"] for m in body["latest"]] == [ids["s3"], ids["s2"]]
 
 
+def test_today_by_hour_is_in_local_hours_of_the_applications_day(seeded):
+    shop, _ = seeded
+    # 19:00 in Jakarta on the 21st: its day began at 17:00Z on the 20th (s2, 00:00 WIB); s3 at 10:00Z is
+    # 17:00 WIB, the emails at 02:00Z and 03:00Z are 09:00 and 10:00 WIB. The range does not matter.
+    clock.use(lambda: _at("2026-11-21T12:00:00Z"))
+    body = _overview(shop, "from=2026-11-01&to=2026-11-02")
+    assert len(body["today_by_hour"]) == 24
+    assert {h: n for h, n in enumerate(body["today_by_hour"]) if n} == {0: 1, 9: 1, 10: 1, 17: 1}
+    sms = _overview(shop, "channel=sms")["today_by_hour"]
+    assert {h: n for h, n in enumerate(sms) if n} == {0: 1, 17: 1}
+    # A day with nothing yet: 24 zeros.
+    clock.use(lambda: _at("2026-11-28T01:00:00Z"))
+    assert _overview(shop, "channel=sms")["today_by_hour"] == [0] * 24
+
+
 def test_overview_ranges_are_checked(seeded):
     shop, _ = seeded
     for query, field in (("from=2026-11-23&to=2026-11-20", "from"), ("from=2025-01-01&to=2026-01-02", "to"),
@@ -200,12 +215,14 @@ def test_recount_repairs_counters_and_follows_a_time_zone_change(seeded, worker,
     counted, actual = recount(shop.app_id, "sms")
     assert counted == actual
     # Break a counter, as a bug might; the admin recount puts it right.
-    Counter(f"{shop.app_id}#sms", "2026-11-21").update(actions=[Counter.of("Failed").set(99)])
+    Counter(f"{shop.app_id}#sms", "2026-11-21").update(actions=[Counter.of("Failed").set(99), Counter.hour(3).set(5)])
     assert admin.main(["recount", shop.app_id]) == 0
     assert "queued" in capsys.readouterr().out
     drain(worker)
     counted, actual = recount(shop.app_id, "sms")
     assert counted == actual and counted["2026-11-21#Failed"] == 1
+    hours, by_hour = hour_recount(shop.app_id, "sms")
+    assert hours == by_hour and by_hour["2026-11-21#h10"] == 1 and "2026-11-21#h03" not in hours
     # In UTC, 17:00:00Z on the 20th belongs to the 20th: changing the zone regroups the days.
     response = shop.api.call("PUT", f"/applications/{shop.app_id}/settings", {"timezone": "UTC"}, shop.session)
     assert response.status_code == 200
@@ -216,3 +233,5 @@ def test_recount_repairs_counters_and_follows_a_time_zone_change(seeded, worker,
     for channel in ("sms", "email", "whatsapp"):
         counted, actual = recount(shop.app_id, channel)
         assert counted == actual
+        hours, by_hour = hour_recount(shop.app_id, channel)
+        assert hours == by_hour

@@ -86,11 +86,43 @@ def test_usage_is_the_owners_only(api, owned):
 @pytest.mark.parametrize("body, field", [({"channel": "sms", "alert_at": -1}, "alert_at"),
                                          ({"channel": "sms", "alert_at": "10"}, "alert_at"),
                                          ({"channel": "sms", "alert_at": True}, "alert_at"),
-                                         ({"channel": "fax", "alert_at": 1}, "channel")])
+                                         ({"channel": "fax", "alert_at": 1}, "channel"),
+                                         ({"channel": "sms", "alert_percent": 0}, "alert_percent"),
+                                         ({"channel": "sms", "alert_percent": 101}, "alert_percent"),
+                                         ({"channel": "sms", "alert_percent": 12.5}, "alert_percent"),
+                                         ({"channel": "sms", "alert_percent": "10"}, "alert_percent"),
+                                         ({"channel": "sms", "alert_percent": True}, "alert_percent"),
+                                         ({"channel": "sms", "alert_percent": 10, "alert_at": 5}, "alert_percent")])
 def test_a_bad_alert_is_refused(api, owned, body, field):
     session, app_id = owned
     assert_dashboard_error(api.call("PUT", f"/applications/{app_id}/usage/alert", body, session), 406,
                            BAD_PARAMETER, field)
+
+
+def test_an_alert_as_a_percentage_follows_the_last_top_up(api, owned, capsys):
+    session, app_id = owned
+    put = lambda body: {c["channel"]: c for c in api.call(  # noqa: E731
+        "PUT", f"/applications/{app_id}/usage/alert", body, session).json_body["channels"]}
+    # Before any top-up: a share of the starting quota (1,000 units here), rounded up.
+    sms = put({"channel": "sms", "alert_percent": 10})["sms"]
+    assert (sms["alert_percent"], sms["percent_base"], sms["alert_at"]) == (10, 1000, 100)
+    # The operator tops up 250 (twice, the same id): 10% of it, whatever is left.
+    for _ in range(2):
+        assert admin.main(["topup", app_id, "sms", "250", "--id", "invoice-9"]) == 0
+    assert admin.main(["topup", app_id, "email", "40"]) == 0  # another channel's top-up changes nothing
+    channels, _ = _usage(api, session, app_id)
+    assert (channels["sms"]["alert_percent"], channels["sms"]["percent_base"], channels["sms"]["alert_at"]) == (10, 250, 25)
+    assert (channels["email"]["alert_percent"], channels["email"]["alert_at"], channels["email"]["percent_base"]) == (None, None, 40)
+    assert quota_alerts.alerts_of(Application.get(app_id)) == {"sms": 25}
+    # Units again: the percentage is gone, and a top-up leaves the units alone.
+    assert put({"channel": "sms", "alert_at": 7})["sms"]["alert_percent"] is None
+    assert admin.main(["topup", app_id, "sms", "1000"]) == 0
+    assert _usage(api, session, app_id)[0]["sms"]["alert_at"] == 7
+    # Cleared: neither.
+    put({"channel": "sms", "alert_percent": 5})
+    sms = put({"channel": "sms", "alert_at": None})["sms"]
+    assert (sms["alert_at"], sms["alert_percent"]) == (None, None)
+    capsys.readouterr()
 
 
 def test_an_alert_warns_and_makes_one_event_per_crossing(api, owned):

@@ -720,6 +720,7 @@ class Soak:
 
     def check(self) -> dict[str, Any]:
         from chalicelib.applications import quota
+        from chalicelib.core import clock
         from chalicelib.messages import recount
         from chalicelib.messages.models import Counter as DayCounter
         from chalicelib.messages import queries
@@ -767,9 +768,13 @@ class Soak:
         differing, counted = [], 0
         for (tenant, channel), ms in messages.items():
             app_id = self.shops[tenant].app_id
-            counters = {f"{c.sk}#{w}": n for c in DayCounter.query(f"{app_id}#{channel}") for w, n in c.counts().items()}
+            items = list(DayCounter.query(f"{app_id}#{channel}"))
+            counters = {f"{c.sk}#{w}": n for c in items for w, n in c.counts().items()}
             actual = Counter(f"{m.day}#{m.status}" for m in ms)
-            counted += sum(counters.values())
+            # and the Overview's hours: messages by the UTC hour they were created in
+            counters.update({f"{c.sk}#h{h:02d}": n for c in items for h, n in c.hours().items()})
+            actual.update(f"{m.day}#h{clock.parse_iso(m.created_at).astimezone(timezone.utc).hour:02d}" for m in ms)
+            counted += sum(n for k, n in counters.items() if "#h" not in k)
             if counters != dict(actual):
                 differing.append([tenant, channel, counters, dict(actual)])
         repaired = sum(recount.run_job({"application_id": shop.app_id})["repaired"] for shop in self.shops.values())

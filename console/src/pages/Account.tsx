@@ -84,7 +84,9 @@ export function Account() {
               )}
               {!status.enabled && setup && (
                 <form class="stack" onSubmit={confirm} noValidate>
-                  <p>{t('1. In your authenticator app, add an account and type this key (or, on this phone, open the link).')}</p>
+                  <p>{t('1. In your authenticator app, add an account and scan this QR code.')}</p>
+                  <img class="totp-qr" src={setup.qr_svg} width={200} height={200} alt={t('QR code of your two-factor key')} data-testid="totp-qr" />
+                  <p>{t('Cannot scan? Type this key instead (or, on this phone, open the link).')}</p>
                   <label class="sr-only" for="totp-secret">{t('Key')}</label>
                   <input id="totp-secret" class="key-box mono" readOnly value={grouped(setup.secret)} data-testid="totp-secret" data-secret={setup.secret} />
                   <div class="form-actions start">

@@ -107,12 +107,14 @@ function CreateAppDialog({ open, onClose, onCreated }: { open: boolean; onClose:
   }, [open]);
   const submit = (e: Event) => {
     e.preventDefault();
+    // The console's own words, in the page's language, never the browser's bubble (the form is noValidate).
+    if (!name.trim()) return setErrors({ name: t('Fill this in.') });
     if (!channels.length) return setErrors({ channels: t('Choose at least one channel.') });
     run(async () => onCreated(await post<Application>('/applications', { name: name.trim(), channels } satisfies ApplicationRequest)));
   };
   return (
     <Dialog open={open} title={t('Create application')} onClose={onClose}>
-      <form onSubmit={submit} class="stack">
+      <form onSubmit={submit} class="stack" noValidate>
         {general && <Alert>{general}</Alert>}
         <TextInput label={t('Application Name')} name="name" value={name} onInput={setName} error={errors.name} required maxLength={100} />
         <fieldset class={'checks' + (errors.channels ? ' has-error' : '')}>
@@ -227,6 +229,7 @@ function AppDetails({ applicationId }: { applicationId: string }) {
       <Card title={t('Generate Key')}>
         <form
           class="inline-form"
+          noValidate
           onSubmit={(e) => {
             e.preventDefault();
             if (channel) setStep({ kind: 'confirm', channel });

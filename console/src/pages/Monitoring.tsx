@@ -123,7 +123,7 @@ export function Monitoring({ route }: { route: Route }) {
   return (
     <>
       <PageHeader title={t('Monitoring')} />
-      <form class="search card" role="search" onSubmit={search}>
+      <form class="search card" role="search" onSubmit={search} noValidate>
         <label for="message-search">{t('Search by phone number, email or message ID')}</label>
         <div class="search-row">
           <input id="message-search" name="q" type="search" value={text} maxLength={254} autoComplete="off"

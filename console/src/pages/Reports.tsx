@@ -149,6 +149,7 @@ function NewReportDialog({ open, channels, applicationId, onClose, onCreated }: 
   }, [open]);
   const submit = (e: Event) => {
     e.preventDefault();
+    if (!name.trim()) return setErrors({ name: t('Fill this in.') });
     if (!statuses.length) return setErrors({ statuses: t('Choose at least one status.') });
     const notADate = t('Enter the date as dd/mm/yyyy, e.g. {example}.', { example: '31/12/2026' });
     if (!from || !to) return setErrors({ ...(from ? {} : { from: notADate }), ...(to ? {} : { to: notADate }) });

@@ -358,9 +358,11 @@ function IvrScripts({ applicationId }: { applicationId: string }) {
   const loaded = useLoad((signal) => get<IvrScriptList>(appPath(applicationId) + '/ivr', undefined, signal), [applicationId]);
   const [name, setName] = useState('');
   const [script, setScript] = useState('');
-  const { errors, general, busy, run } = useSubmit();
+  const { errors, setErrors, general, busy, run } = useSubmit();
   const create = (e: Event) => {
     e.preventDefault();
+    const missing = { ...(name.trim() ? {} : { name: t('Fill this in.') }), ...(script.trim() ? {} : { script: t('Fill this in.') }) };
+    if (Object.keys(missing).length) return setErrors(missing);
     run(async () => {
       const made = await post<IvrScript>(appPath(applicationId) + '/ivr', { name: name.trim(), script } satisfies IvrScriptRequest);
       loaded.setData({ items: [made, ...(loaded.data?.items || [])] });

@@ -27,6 +27,7 @@ export function TestInbox() {
       <p class="muted">{t('What the simulator delivered, in full, OTP codes included. Only the local stage has this page.')}</p>
       <form
         class="filters card"
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           setQuery({ to: to.trim(), channel, n: query.n + 1 });

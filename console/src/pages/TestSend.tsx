@@ -70,7 +70,7 @@ export function TestSend({ app }: { app: Application }) {
         : t('Your own phone number.');
   return (
     <Card title={t('Send a test message')}>
-      <form class="stack" onSubmit={submit} data-testid="test-send">
+      <form class="stack" onSubmit={submit} data-testid="test-send" noValidate>
         <p class="muted small">{t('Kirim sends a short test text. It uses one message of the channel’s quota.')}</p>
         {(general || errors.channel) && <Alert>{errors.channel || general}</Alert>}
         <div class="inline-form">
