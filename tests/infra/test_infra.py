@@ -357,7 +357,8 @@ def test_template_outputs_are_the_documented_set():
         "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
         "CallbacksTable", "VerificationsTable", "SimulatorInboxTable",
         "CallbackQueueName", "CallbackDlqName", "CallbacksWorkerRoleArn", "CallbackSweeperRoleArn",
-        "ReportSweeperRoleArn",
+        "ReportSweeperRoleArn", "BroadcastsTable", "BroadcastQueueName", "BroadcastWorkerRoleArn",
+        "BroadcastPacerRoleArn",
     }
     # Each is exported as <stack>-<key>: the template `make package` writes imports them (infra/package.py).
     assert {key: o.get("Export") for key, o in outputs.items()} == {
