@@ -397,7 +397,10 @@ def set_schedule(app: Any, bc: Broadcast, body: dict[str, Any]) -> Broadcast:
             raise bad_parameter("start_at", "start_at is at most a year from now", "too_late")
         start_at = moment.astimezone(zone).isoformat()
     most = _rate_limit(app)
-    rate = validation.whole_number(body.get("rate_per_second", most), "rate_per_second", 1, most)
+    rate = body.get("rate_per_second", most)
+    if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= most:
+        raise bad_parameter("rate_per_second", f"rate_per_second must be a whole number from 1 to {most}",
+                            "out_of_range", min=1, max=most)
     schedule = {"start_at": start_at, "rate_per_second": rate, "quiet_hours": _quiet_hours(body.get("quiet_hours"))}
     actions = [Broadcast.schedule.set(json.dumps(schedule))]
     if bc.status == SCHEDULED:
