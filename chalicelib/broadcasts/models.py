@@ -101,6 +101,7 @@ class Chunk(Model):
     state = UnicodeAttribute(default="open")
     cursor = NumberAttribute(default=0)
     updated_at = UnicodeAttribute(null=True)
+    write_id = UnicodeAttribute(null=True)   # the last save's own mark: a lost answer is told from a race
 
 
 class Suppression(Model):

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import math
+import secrets
 from collections import Counter
 from typing import Any
 
@@ -160,10 +161,11 @@ def _save(chunk: Any, cursor: int, not_sent: Counter, *, state: str | None = Non
     """The cursor, the recipients not sent since the last save, and (done) the broadcast's chunk
     count, in one transaction; False when another run of this chunk moved the cursor meanwhile."""
     old = int(chunk.cursor or 0)
-    new_state = DONE if done else (state or chunk.state or OPEN)
+    new_state = DONE if done else (state or OPEN)
     condition = (Chunk.broadcast_id.does_not_exist() if chunk.updated_at is None
                  else (Chunk.cursor == old) & (Chunk.state != DONE))
-    chunk.cursor, chunk.state, chunk.updated_at = cursor, new_state, clock.now_iso()
+    token = secrets.token_hex(8)
+    chunk.cursor, chunk.state, chunk.updated_at, chunk.write_id = cursor, new_state, clock.now_iso(), token
     bc_actions = [Broadcast.not_sent_of(reason).add(n) for reason, n in not_sent.items() if n]
     if done:
         bc_actions.append(Broadcast.chunks_done.add(1))
@@ -173,9 +175,12 @@ def _save(chunk: Any, cursor: int, not_sent: Counter, *, state: str | None = Non
             if bc_actions:
                 transaction.update(Broadcast(chunk.application_id, bc.broadcast_id if bc else ""), actions=bc_actions)
     except TransactWriteError as error:
-        if (cancellation_reasons(error) or [None])[0] == "ConditionalCheckFailed":
+        if (cancellation_reasons(error) or [None])[0] != "ConditionalCheckFailed":
+            raise
+        # Failed its condition: another run's save, or this very save landed and its answer was lost.
+        chunk.refresh(consistent_read=True)
+        if chunk.write_id != token:
             return False
-        raise
     not_sent.clear()
     return True
 
