@@ -57,6 +57,9 @@ class _BroadcastItem(Model):
     total = NumberAttribute(default=0)
     next_chunk = NumberAttribute(default=0)
     chunks_done = NumberAttribute(default=0)
+    # WhatsApp's messaging tier: recipients queued since `tier_since` (a 24-hour window).
+    tier_since = NumberAttribute(null=True)
+    tier_used = NumberAttribute(null=True)
     # Progress: messages written and their statuses now (by the messages stream consumer, once per
     # change: broadcasts.progress), and recipients not sent by reason (by the worker, with its cursor).
     sent = NumberAttribute(default=0)

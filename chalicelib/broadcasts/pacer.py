@@ -7,7 +7,9 @@ index per status, never a Scan, it
   minute queues one chunk every few minutes); quiet hours in the application's time zone queue nothing;
 - once every chunk is queued, looks every QUEUE_GRACE for chunks never finished (a lost message)
   and queues them again: a chunk run twice sends nobody twice (broadcasts.run);
-- resumes a broadcast paused for quota once the channel has quota again."""
+- resumes a broadcast paused for quota once the channel has quota again;
+- keeps a WhatsApp broadcast within Meta's messaging tier (Limits.whatsapp_tier_limit recipients per
+  24 hours, counted per broadcast in whole chunks): past it, the broadcast waits with reason tier_limit."""
 from __future__ import annotations
 
 import json
@@ -20,6 +22,7 @@ from chalicelib.broadcasts import plan
 from chalicelib.broadcasts import service as broadcasts
 from chalicelib.broadcasts.models import Broadcast, Chunk, chunk_sk
 from chalicelib.core import aws, clock
+from chalicelib.core.channels import WHATSAPP
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import update_if
 
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 PER_TICK = 200
 QUEUE_GRACE = 15 * 60   # a queued chunk not finished by then is queued again
 MAX_DELAY = 900         # SQS's longest DelaySeconds
+DAY = 24 * 3600         # Meta's messaging tier counts unique recipients per 24 hours
 
 
 def tick(now: float | None = None) -> dict[str, int]:
@@ -115,7 +119,20 @@ def pace(application_id: str, broadcast_id: str, now: float | None = None) -> st
     if next_chunk >= chunks:
         return _queue_lost(bc, now)
     numbers, wait = plan_minute(int(schedule["rate_per_second"]), next_chunk, chunks)
-    moved = update_if(bc, [Broadcast.next_chunk.set(next_chunk + len(numbers)),
+    tier_actions: list[Any] = []
+    tier = get_settings().limits.whatsapp_tier_limit if bc.channel == WHATSAPP else 0
+    if tier:
+        since = int(bc.tier_since or now)
+        used = int(bc.tier_used or 0) if now - since < DAY else 0
+        since = since if now - since < DAY else int(now)
+        room = max(0, (tier - used) // plan.CHUNK_SIZE)
+        if room == 0:
+            update_if(bc, [Broadcast.status_reason.set("tier_limit"), Broadcast.due_at.set(since + DAY)],
+                      (Broadcast.status == broadcasts.RUNNING) & (Broadcast.due_at == bc.due_at), "this broadcast")
+            return "tier_limit"
+        numbers = numbers[:room]
+        tier_actions = [Broadcast.tier_since.set(since), Broadcast.tier_used.set(used + len(numbers) * plan.CHUNK_SIZE)]
+    moved = update_if(bc, [Broadcast.next_chunk.set(next_chunk + len(numbers)), *tier_actions,
                            Broadcast.due_at.set(int(now) + wait), Broadcast.status_reason.remove()],
                       (Broadcast.status == broadcasts.RUNNING) & (Broadcast.next_chunk == next_chunk),
                       "this broadcast", mark=Broadcast.write_id)

@@ -206,3 +206,38 @@ def test_the_pacer_queues_one_message_per_chunk_a_minute_at_the_rate():
     assert pacer.plan_minute(1000, 1990, 2000) == (list(range(1990, 2000)), 60)
     assert pacer.plan_minute(1, 0, 5) == ([0], 60 * 9)                      # 60 a minute: a chunk every 9 minutes
     assert plan.CHUNK_SIZE == 500
+
+
+def test_a_whatsapp_broadcast_waits_at_metas_messaging_tier(shop, provider, frozen_clock, monkeypatch):
+    """The tier is counted in whole chunks (500 recipients in production): at 1,000 a day, two."""
+    frozen_clock.set(datetime(2026, 12, 5, 3, 0, tzinfo=timezone.utc))
+    settings = get_settings()
+    tiered = settings._replace(limits=settings.limits._replace(whatsapp_tier_limit=1000))
+    monkeypatch.setattr(pacer, "get_settings", lambda: tiered)
+    api, base, s = shop.api, _base(shop), shop.session
+    created = api.call("POST", base, {"name": "WA", "channel": "whatsapp", "content": {
+        "template_id": shop.template["template_id"], "header_media_url": None}}, s).json_body
+    one = f"{base}/{created['broadcast_id']}"
+    api.call("POST", one + "/upload", {"filename": "wa.csv", "size": 10}, s)
+    put_upload(shop.app_id, created["broadcast_id"], csv_of(table(35, 300)))
+    assert api.call("POST", one + "/file", None, s).status_code == 200
+    checked = api.call("POST", one + "/validate", {"mapping": {"recipient": "phone",
+                                                               "values": {"1": {"column": "name"}}}}, s)
+    assert checked.status_code == 202, checked.json_body
+    run_jobs()
+    assert api.call("GET", one, headers=s).json_body["status"] == "ready"
+    assert api.call("POST", one + "/start", None, s).json_body["status"] == "running"
+    assert [job["chunk"] for job in queued_jobs()] == [0, 1]
+    frozen_clock.advance(61)
+    pacer.tick()
+    assert queued_jobs() == []
+    waiting = api.call("GET", one + "/progress", headers=s).json_body
+    assert waiting["status"] == "running" and waiting["status_reason"] == "tier_limit"
+    frozen_clock.advance(24 * 3600)
+    session = shop.api.login(shop.email)
+    pacer.tick()
+    assert [job["chunk"] for job in queued_jobs()] == [2, 3]
+    for number in range(4):
+        run.run_chunk(shop.app_id, created["broadcast_id"], number)
+    assert provider.total == 35 and set(provider.sent.values()) == {1}
+    assert api.call("GET", one, headers=session).json_body["status"] == "completed"
