@@ -5,6 +5,7 @@ import sys
 
 from bench import (
     auth_paths,
+    broadcast_run,
     callbacks,
     cold_import,
     console,
@@ -25,6 +26,7 @@ if __name__ == "__main__":
     auth_paths.run()
     send_path.run()
     callbacks.run()
+    broadcast_run.run()
     if quick:
         print("\nquick: left out the monitoring, report writer, report pipeline and console benchmarks "
               "(about 50 minutes); `make bench` runs them all")
