@@ -1,6 +1,7 @@
 """The pacer (a 1-minute schedule; on AWS it stands for EventBridge Scheduler's one-off schedules,
 kept as one rule so the local stage plays it the same way): found by a Query of the sparse `by_due`
 index per status, never a Scan, it
+- queues again a validation not done within VALIDATION_GRACE (its job lost);
 - starts scheduled broadcasts whose start_at has come;
 - queues each running broadcast's next minute: rate x 60 recipients, in chunks of plan.CHUNK_SIZE,
   one SQS message per chunk, their DelaySeconds spread over the minute (a rate under one chunk a
@@ -37,7 +38,7 @@ def tick(now: float | None = None) -> dict[str, int]:
     """Every broadcast due by `now`, paced once: {"paced": n}."""
     now = clock.epoch() if now is None else now
     paced = 0
-    for status in (broadcasts.SCHEDULED, broadcasts.RUNNING, broadcasts.PAUSED):
+    for status in (broadcasts.VALIDATING, broadcasts.SCHEDULED, broadcasts.RUNNING, broadcasts.PAUSED):
         for due in Broadcast.by_due.query(status, Broadcast.due_at <= now, limit=PER_TICK):
             try:
                 pace(due.application_id, due.broadcast_id, now)
@@ -98,6 +99,12 @@ def pace(application_id: str, broadcast_id: str, now: float | None = None) -> st
         bc = Broadcast.get(application_id, broadcast_id, consistent_read=True)
     except Broadcast.DoesNotExist:
         return "gone"
+    if bc.status == broadcasts.VALIDATING and bc.due_at is not None and bc.due_at <= now:
+        # Its job was lost (or is very slow): queued again, after pushing due_at on.
+        if update_if(bc, [Broadcast.due_at.set(int(now) + broadcasts.VALIDATION_GRACE)],
+                     (Broadcast.status == broadcasts.VALIDATING) & (Broadcast.due_at == bc.due_at), "this broadcast"):
+            broadcasts.queue({"job": "validate", "application_id": application_id, "broadcast_id": broadcast_id})
+        return "validation queued again"
     if bc.status == broadcasts.PAUSED and bc.status_reason in ("quota", "tier_limit"):
         return "resumed" if _resume_if_topped_up(bc) else "waiting"
     if bc.status == broadcasts.SCHEDULED and bc.due_at is not None and bc.due_at <= now:

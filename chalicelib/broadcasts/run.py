@@ -75,7 +75,7 @@ def run_validation(application_id: str, broadcast_id: str) -> str:
 
 def _settle(bc: Any, status: str, report: dict[str, Any], actions: list[Any]) -> None:
     update_if(bc, [Broadcast.status.set(status), Broadcast.validation.set(json.dumps(report)),
-                   Broadcast.updated_at.set(clock.now_iso()), *actions],
+                   Broadcast.updated_at.set(clock.now_iso()), Broadcast.due_at.remove(), *actions],
               Broadcast.status == broadcasts.VALIDATING, "this broadcast", mark=Broadcast.write_id)
 
 

@@ -40,7 +40,7 @@ UPLOAD_SECONDS = 15 * 60
 LINK_SECONDS = 15 * 60
 MAX_PAGE = 100
 MAX_TARGETS = 1000
-# A validation job not heard from by then may be asked again (validating again writes the same chunks).
+# A validation not done by then is queued again by the pacer (validating again writes the same chunks).
 VALIDATION_GRACE = 30 * 60
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -357,7 +357,8 @@ def validate(app: Any, bc: Broadcast, body: dict[str, Any]) -> Broadcast:
     mapping = check_mapping(app, bc, body.get("mapping", _json(bc.mapping)))
     _move(bc, (DRAFT, READY), "validated",
           [Broadcast.mapping.set(json.dumps(mapping)), Broadcast.status.set(VALIDATING),
-           Broadcast.validation.remove(), Broadcast.status_reason.remove()])
+           Broadcast.validation.remove(), Broadcast.status_reason.remove(),
+           Broadcast.due_at.set(int(clock.epoch()) + VALIDATION_GRACE)])
     queue({"job": "validate", "application_id": bc.application_id, "broadcast_id": bc.broadcast_id})
     return bc
 

@@ -241,3 +241,24 @@ def test_a_whatsapp_broadcast_waits_at_metas_messaging_tier(shop, provider, froz
         run.run_chunk(shop.app_id, created["broadcast_id"], number)
     assert provider.total == 35 and set(provider.sent.values()) == {1}
     assert api.call("GET", one, headers=session).json_body["status"] == "completed"
+
+
+def test_a_lost_validation_job_is_queued_again_by_the_pacer(shop, frozen_clock):
+    from chalicelib.broadcasts import service
+
+    frozen_clock.set(datetime(2026, 12, 5, 3, 0, tzinfo=timezone.utc))
+    api, base, s = shop.api, _base(shop), shop.session
+    created = api.call("POST", base, {"name": "Lost", "channel": "sms", "content": {
+        "sender_id": "KIRIM", "text": "Halo"}}, s).json_body
+    one = f"{base}/{created['broadcast_id']}"
+    api.call("POST", one + "/upload", {"filename": "a.csv", "size": 10}, s)
+    put_upload(shop.app_id, created["broadcast_id"], csv_of(table(3, 400)))
+    api.call("POST", one + "/file", None, s)
+    assert api.call("POST", one + "/validate", {"mapping": {"recipient": "phone", "values": {}}}, s).status_code == 202
+    assert len(queued_jobs()) == 1   # taken off the queue and lost
+    pacer.tick()
+    assert queued_jobs() == []
+    frozen_clock.advance(service.VALIDATION_GRACE + 1)
+    pacer.tick()
+    run_jobs()
+    assert api.call("GET", one, headers=shop.api.login(shop.email)).json_body["status"] == "ready"
