@@ -418,6 +418,8 @@ SCHEMAS: dict[str, Schema] = {
                                                 description="phone numbers (any form) or email addresses")},
                               ["targets"]),
     "SuppressionsAdded": obj({"added": INT}, ["added"]),
+    "BroadcastResultsRequest": obj({"format": string(enum=list(FORMATS), description="xls means xlsx")},
+                                   ["format"]),
 
     # --- status callbacks (docs/webhooks.md) ----------------------------------------------------------------------
     "CallbackAttempt": obj({"at": TIME, "http_status": nullable(INT), "latency_ms": {"type": "integer", "minimum": 0},

@@ -447,6 +447,9 @@ def _broadcast_paths() -> dict[str, dict[str, Any]]:
         one + "/cancel": {"post": _dash("Cancel: nothing more is sent", ("200", "Broadcast"), parameters=bc, tag=tag)},
         one + "/progress": {"get": _dash("Status and progress (cheap: poll it)", ("200", "BroadcastProgressAnswer"),
                                          parameters=bc, tag=tag)},
+        one + "/results": {"post": _dash("Per-recipient results: a report job of this broadcast's messages (CSV or "
+                                         "XLSX), downloaded like any report", ("202", "Report"), parameters=bc,
+                                         body="BroadcastResultsRequest", tag=tag)},
         "/applications/{application_id}/suppressions": {
             "get": _dash("The suppression list: never broadcast to these", ("200", "SuppressionList"),
                          parameters=[*app, *page], tag=tag),

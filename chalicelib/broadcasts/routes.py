@@ -148,6 +148,21 @@ def progress(application_id: str, broadcast_id: str) -> dict:
     return service.render_progress(_one(application_id, broadcast_id, READ)[1])
 
 
+@broadcast_routes.route(ONE + "/results", methods=["POST"])
+def results(application_id: str, broadcast_id: str) -> Response:
+    """A report job of this broadcast's messages (the reports slice's machinery; downloaded like any report)."""
+    from chalicelib.accounts import dashboard_limits
+    from chalicelib.broadcasts import service
+    from chalicelib.reports import service as reports
+
+    app = owned_application(broadcast_routes.current_request, application_id, need=READ,
+                            limit=dashboard_limits.REPORTS)
+    bc = service.get(app.application_id, broadcast_id)
+    report = reports.create_for_broadcast(app.application_id, app.zone(), service.render(bc) | {
+        "total": int(bc.total or 0)}, _body().get("format"))
+    return Response(reports.render(report), status_code=202)
+
+
 @broadcast_routes.route(SUPPRESSIONS, methods=["GET"])
 def list_suppressions(application_id: str) -> dict:
     from chalicelib.broadcasts import service

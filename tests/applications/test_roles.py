@@ -67,6 +67,7 @@ NEEDS = {
     ("POST", BASE + "/broadcasts/{broadcast_id}/resume"): D,
     ("POST", BASE + "/broadcasts/{broadcast_id}/cancel"): D,
     ("GET", BASE + "/broadcasts/{broadcast_id}/progress"): R,
+    ("POST", BASE + "/broadcasts/{broadcast_id}/results"): R,
     ("GET", BASE + "/suppressions"): R,
     ("POST", BASE + "/suppressions"): D,
     ("DELETE", BASE + "/suppressions/{target}"): D,

@@ -262,3 +262,33 @@ def test_a_lost_validation_job_is_queued_again_by_the_pacer(shop, frozen_clock):
     pacer.tick()
     run_jobs()
     assert api.call("GET", one, headers=shop.api.login(shop.email)).json_body["status"] == "ready"
+
+
+def test_results_are_a_report_of_the_broadcasts_own_messages(shop, provider, worker):
+    from tests.sends import sms_body
+
+    bc = ready_sms(shop, table(7, 500), name="Results")
+    one = f"{_base(shop)}/{bc['broadcast_id']}"
+    assert shop.api.call("POST", one + "/results", {"format": "csv"}, shop.session).status_code == 409  # not started
+    shop.api.call("POST", one + "/start", None, shop.session)
+    run_jobs()
+    other = shop.api.call("POST", "/sms/v2/sms", sms_body(), shop.v2("sms"))   # not the broadcast's
+    assert other.status_code == 200
+    asked = shop.api.call("POST", one + "/results", {"format": "csv"}, shop.session)
+    assert asked.status_code == 202 and asked.json_body["status"] == "Processing", asked.json_body
+    assert_dashboard_error(shop.api.call("POST", one + "/results", {"format": "pdf"}, shop.session), 406, 39, "format")
+    for _ in range(10):
+        if not worker.poll_source("report_worker"):
+            break
+    report = shop.api.call("GET", f"/applications/{shop.app_id}/reports/{asked.json_body['report_id']}",
+                           headers=shop.session).json_body
+    assert report["status"] == "Done" and report["rows"] == 7, report
+    assert shop.api.call("GET", f"/applications/{shop.app_id}/reports/{report['report_id']}/download",
+                         headers=shop.session).status_code == 200
+    from chalicelib.reports.models import Report
+
+    key = Report.get(shop.app_id, report["report_id"]).s3_key
+    body = aws.client("s3").get_object(Bucket=get_settings().report_bucket, Key=key)["Body"].read().decode("utf-8-sig")
+    lines = body.strip().splitlines()
+    assert len(lines) == 8 and other.json_body["msg_uid"] not in body
+    assert all(f"+62{p[1:]}" in body for p in phones(7, 500))
