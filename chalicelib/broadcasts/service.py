@@ -129,8 +129,10 @@ def placeholders(channel: str, content: dict[str, Any], application_id: str) -> 
 
     t = templates.as_dict(templates.get(application_id, content["template_id"]))
     names = [str(n) for n in sorted(set(rules.body_variables((t.get("body") or {}).get("text"))))]
-    if rules.header_has_variable(t):
-        names.append("header")
+    header = t.get("header") if isinstance(t.get("header"), dict) else {}
+    media_header = rules.upper(header.get("format")) in rules.MEDIA_FORMATS
+    if rules.header_has_variable(t) or (media_header and not content.get("header_media_url")):
+        names.append("header")  # its text, or (a media header without header_media_url) each row's URL
     names += [f"button_{i}" for i in rules.url_buttons_with_variable(t)]
     return names
 
@@ -432,6 +434,12 @@ def pause(bc: Broadcast) -> Broadcast:
 
 
 def resume(bc: Broadcast) -> Broadcast:
+    schedule = json.loads(bc.schedule)
+    start_at = clock.parse_iso(schedule["start_at"]) if schedule.get("start_at") else None
+    if not bc.started_at and start_at is not None and start_at > clock.now():
+        # Paused before it began: back to waiting for its start.
+        return _move(bc, (PAUSED,), "resumed", [Broadcast.status.set(SCHEDULED), Broadcast.status_reason.remove(),
+                                                Broadcast.due_at.set(int(start_at.timestamp()))])
     _move(bc, (PAUSED,), "resumed", [Broadcast.status.set(RUNNING), Broadcast.status_reason.remove(),
                                      Broadcast.due_at.set(int(clock.epoch()))])
     if not bc.started_at:

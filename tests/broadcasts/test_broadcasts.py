@@ -292,3 +292,17 @@ def test_results_are_a_report_of_the_broadcasts_own_messages(shop, provider, wor
     lines = body.strip().splitlines()
     assert len(lines) == 8 and other.json_body["msg_uid"] not in body
     assert all(f"+62{p[1:]}" in body for p in phones(7, 500))
+
+
+def test_a_scheduled_broadcast_paused_then_resumed_waits_for_its_start(shop, frozen_clock):
+    frozen_clock.set(datetime(2026, 12, 5, 3, 0, tzinfo=timezone.utc))
+    bc = ready_sms(shop, table(3, 600), name="Paused early")
+    one = f"{_base(shop)}/{bc['broadcast_id']}"
+    shop.api.call("PUT", one + "/schedule", {"start_at": "2026-12-06T09:00:00+07:00", "rate_per_second": 10,
+                                             "quiet_hours": None}, shop.session)
+    assert shop.api.call("POST", one + "/start", None, shop.session).json_body["status"] == "scheduled"
+    assert shop.api.call("POST", one + "/pause", None, shop.session).json_body["status"] == "paused"
+    assert_dashboard_error(shop.api.call("DELETE", one, headers=shop.session), 409, 409, "status")
+    assert shop.api.call("POST", one + "/resume", None, shop.session).json_body["status"] == "scheduled"
+    assert queued_jobs() == []
+    assert shop.api.call("POST", one + "/cancel", None, shop.session).json_body["status"] == "canceled"
