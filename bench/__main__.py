@@ -6,6 +6,7 @@ import sys
 from bench import (
     auth_paths,
     broadcast_validation,
+    broadcast_run,
     callbacks,
     cold_import,
     console,
@@ -30,6 +31,7 @@ if __name__ == "__main__":
     send_path.run()
     callbacks.run()
     broadcast_validation.run(quick)  # quick: 200,000 rows, the CPU time scaled to 1,000,000
+    broadcast_run.run()
     if quick:
         print("\nquick: left out the monitoring, report writer, report pipeline and console benchmarks "
               "(about 50 minutes); `make bench` runs them all")

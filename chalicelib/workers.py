@@ -1,8 +1,9 @@
 """Non-HTTP handlers: provider status events (SNS), deferred sends (SQS dispatch queue), the
 simulator's clock (SQS simulator queue), report jobs (SQS report queue), every change of a
 message (the messages table's stream: counters, the quota ledger, status callbacks' deliveries),
-status callbacks' attempts (SQS callback queue), and four schedules: the dispatch sweeper, the
-quota reconciler, the callback sweeper and the report sweeper. Each SQS batch and stream batch
+status callbacks' attempts (SQS callback queue), broadcast jobs (SQS broadcast queue), and five
+schedules: the dispatch sweeper, the quota reconciler, the callback sweeper, the report sweeper and
+the broadcast pacer. Each SQS batch and stream batch
 reports partial failures, so only the failed records are retried."""
 from __future__ import annotations
 
@@ -95,6 +96,9 @@ def _status_hooks() -> None:
 
     changes.on_status_change(status_callbacks)
     changes.on_status_change(verifications.cancel_failed_sends)
+    from chalicelib.broadcasts import progress
+
+    changes.add_to_commit(progress.updates)
 
 
 @workers.on_dynamodb_record(stream_arn=_settings.messages_stream_arn, batch_size=100,
@@ -240,6 +244,30 @@ def callback_sweeper(event: Any) -> dict:
     queued = len(delivery.sweep())
     log.info("callback sweep", extra={"queued": queued})
     return {"queued": queued}
+
+
+def _broadcast_record(record: Any) -> None:
+    from chalicelib.broadcasts import run
+
+    body = json.loads(record.body)
+    outcome = run.handle(body)
+    log.info("broadcast job", extra={"job": body.get("job"), "broadcast_id": body.get("broadcast_id"),
+                                     "chunk": body.get("chunk"), "outcome": outcome})
+
+
+# One chunk (<= 500 sends) or one validation per invocation; at most 10 at once per account, so a
+# broadcast never takes the concurrency the API's own sends need.
+@_sqs_worker(_settings.broadcast_queue_name, "broadcast_worker", 1, instances=10)
+def broadcast_worker(event: Any) -> dict:
+    return _partial_batch(event, _broadcast_record)
+
+
+@workers.schedule(Rate(1, unit=Rate.MINUTES), name="broadcast_pacer")
+def broadcast_pacer(event: Any) -> dict:
+    """Starts due scheduled broadcasts and queues each running one's next minute of chunks."""
+    from chalicelib.broadcasts import pacer
+
+    return pacer.tick()
 
 
 @workers.schedule(Rate(5, unit=Rate.MINUTES), name="report_sweeper")

@@ -44,7 +44,7 @@ TEMPLATE = ROOT / "infra" / "template.yaml"
 MERGE_TEMPLATE = ROOT / "infra" / "chalice-merge.yaml"
 CONFIG = ROOT / ".chalice" / "config.json"
 REPORT_WORKER = "report_worker"  # name= of the app's @app.on_sqs_message handlers
-SQS_WORKERS = (REPORT_WORKER, "dispatch_worker", "simulator_clock", "callbacks_worker")
+SQS_WORKERS = (REPORT_WORKER, "dispatch_worker", "simulator_clock", "callbacks_worker", "broadcast_worker")
 ASYNC_WORKERS = {"provider_events": "ProviderEventsDlqArn"}  # SNS-invoked -> on-failure queue
 STREAM_WORKERS = ("message_stream",)  # name= of the app's @app.on_dynamodb_record handlers
 STREAM_DESTINATIONS = {"message_stream": "MessageStreamDlqArn"}  # stream mapping -> on-failure queue

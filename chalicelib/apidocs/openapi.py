@@ -412,6 +412,56 @@ def _local_paths() -> dict[str, dict[str, Any]]:
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}])}}
 
 
+def _broadcast_paths() -> dict[str, dict[str, Any]]:
+    tag = "Dashboard: broadcasts"
+    base = "/applications/{application_id}/broadcasts"
+    one = base + "/{broadcast_id}"
+    bc = [APP_ID, {"name": "broadcast_id", "in": "path", "required": True, "schema": string()}]
+    app = [APP_ID]
+    page = [{"name": "cursor", "in": "query", "schema": string()},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
+    return {
+        base: {"post": _dash("Create a broadcast (a draft)", ("201", "Broadcast"), parameters=app,
+                             body="BroadcastRequest", tag=tag),
+               "get": _dash("List broadcasts, newest first", ("200", "BroadcastList"), tag=tag, parameters=[
+                   *app, {"name": "status", "in": "query", "schema": ref("BroadcastStatus")}, *page])},
+        one: {"get": _dash("A broadcast", ("200", "Broadcast"), parameters=bc, tag=tag),
+              "patch": _dash("Change a draft or ready broadcast (content or mapping: back to draft)",
+                             ("200", "Broadcast"), parameters=bc, body="BroadcastChanges", tag=tag),
+              "delete": _dash("Delete a broadcast that is not validating, scheduled, running or paused",
+                              ("204", None), parameters=bc, tag=tag)},
+        one + "/upload": {"post": _dash("A presigned S3 POST for the recipient file (at most 100 MB)",
+                                        ("200", "UploadForm"), parameters=bc, body="UploadRequest", tag=tag)},
+        one + "/file": {"post": _dash("Read the uploaded file's first rows: columns and a preview", ("200", "Broadcast"),
+                                      parameters=bc, tag=tag, errors=(*DASHBOARD_ERRORS, 422))},
+        one + "/validate": {"post": _dash("Validate the whole file with this mapping (in the background)",
+                                          ("202", "Broadcast"), parameters=bc, body="ValidateRequest", tag=tag)},
+        one + "/errors": {"get": _dash("A download link (15 minutes) of the bad rows as CSV", ("200", "DownloadLink"),
+                                       parameters=bc, tag=tag)},
+        one + "/schedule": {"put": _dash("Set the start time, rate and quiet hours", ("200", "Broadcast"),
+                                         parameters=bc, body="BroadcastSchedule", tag=tag)},
+        one + "/start": {"post": _dash("Start a ready broadcast: scheduled (start_at ahead) or running",
+                                       ("200", "Broadcast"), parameters=bc, tag=tag)},
+        one + "/pause": {"post": _dash("Pause (within one chunk)", ("200", "Broadcast"), parameters=bc, tag=tag)},
+        one + "/resume": {"post": _dash("Resume a paused broadcast", ("200", "Broadcast"), parameters=bc, tag=tag)},
+        one + "/cancel": {"post": _dash("Cancel: nothing more is sent", ("200", "Broadcast"), parameters=bc, tag=tag)},
+        one + "/progress": {"get": _dash("Status and progress (cheap: poll it)", ("200", "BroadcastProgressAnswer"),
+                                         parameters=bc, tag=tag)},
+        one + "/results": {"post": _dash("Per-recipient results: a report job of this broadcast's messages (CSV or "
+                                         "XLSX), downloaded like any report", ("202", "Report"), parameters=bc,
+                                         body="BroadcastResultsRequest", tag=tag)},
+        "/applications/{application_id}/suppressions": {
+            "get": _dash("The suppression list: never broadcast to these", ("200", "SuppressionList"),
+                         parameters=[*app, *page], tag=tag),
+            "post": _dash("Add phone numbers or email addresses to the suppression list", ("200", "SuppressionsAdded"),
+                          parameters=app, body="SuppressionRequest", tag=tag)},
+        "/applications/{application_id}/suppressions/{target}": {"delete": _dash(
+            "Remove one from the suppression list", ("204", None), tag=tag, parameters=[
+                APP_ID, {"name": "target", "in": "path", "required": True, "schema": string(),
+                         "description": "URL-encoded (%2B for +, %40 for @)"}])},
+    }
+
+
 def _dashboard_paths() -> dict[str, dict[str, Any]]:
     app = [APP_ID]
     channel_param = {"name": "channel", "in": "path", "required": True, "schema": string()}
@@ -541,6 +591,7 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
         "/applications/{application_id}/reports/{report_id}/download": {"get": _dash(
             "A fresh download link (15 minutes)", ("200", "DownloadLink"), parameters=[APP_ID, report_param],
             errors=(*DASHBOARD_ERRORS, 410))},
+        **_broadcast_paths(),
         "/applications/{application_id}/whatsapp/templates": {
             "post": _dash("Create a template (a draft, or submitted)", ("201", "Template"), parameters=app,
                           body="TemplateForm", tag=templates_tag),
@@ -625,7 +676,8 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "tags": [{"name": name} for name in ("OCA V1", "OCA V2", "OCA WhatsApp", "Dashboard",
                                              "Dashboard: WhatsApp templates", "Dashboard: status callbacks",
-                                             "Dashboard: team", "Verify", "Webhooks", "Console and docs", "Local")],
+                                             "Dashboard: team", "Dashboard: broadcasts", "Verify", "Webhooks",
+                                             "Console and docs", "Local")],
         "paths": paths,
         "components": {
             "schemas": {**ERROR_SCHEMAS, **DASHBOARD_SCHEMAS},

@@ -52,8 +52,10 @@ def status_event(new_image: dict[str, Any]) -> dict[str, Any]:
     # The first entry with the current word is the move; later ones with it changed nothing.
     move = next((h for h in history if h.get("status") == new_image["status"]), {})
     at = move.get("at") or new_image.get("updated_at")
-    return {"type": EVENT_TYPE, "timestamp": at,
-            "data": {"message_id": new_image["message_id"], "application_id": new_image["application_id"],
-                     "channel": new_image["channel"], "status": new_image["status"],
-                     "provider_status": move.get("provider_status"), "at": at,
-                     "sequence": sequence_of(history)}}
+    data = {"message_id": new_image["message_id"], "application_id": new_image["application_id"],
+            "channel": new_image["channel"], "status": new_image["status"],
+            "provider_status": move.get("provider_status"), "at": at, "sequence": sequence_of(history)}
+    broadcast_id = (new_image.get("details") or {}).get("broadcast_id")
+    if broadcast_id:  # a broadcast's message (docs/broadcasts.md)
+        data["broadcast_id"] = broadcast_id
+    return {"type": EVENT_TYPE, "timestamp": at, "data": data}

@@ -30,6 +30,9 @@ class Limits(NamedTuple):
     dashboard_requests_per_minute: int = 300
     message_searches_per_minute: int = 30  # message lists filtered by status: up to 400 Queries each
     reports_per_hour: int = 30             # new reports: each reads every message of its range
+    # Meta's messaging limit tier of a WhatsApp number: unique recipients per 24 h (broadcasts wait
+    # with reason tier_limit past it). 0 = unlimited (the local stage: the simulator has no tier).
+    whatsapp_tier_limit: int = 1000
 
 
 # The local stage is a twin people run their own integration tests against (many accounts, many
@@ -37,7 +40,7 @@ class Limits(NamedTuple):
 STAGE_LIMITS: dict[str, Limits] = {
     "local": Limits(registrations_per_hour=500, login_max_failures=50, verify_starts_per_hour=100,
                     verify_starts_per_day=500, dashboard_requests_per_minute=100_000,
-                    message_searches_per_minute=10_000, reports_per_hour=10_000),
+                    message_searches_per_minute=10_000, reports_per_hour=10_000, whatsapp_tier_limit=0),
 }
 
 
@@ -87,6 +90,9 @@ class Settings(NamedTuple):
     callback_dlq_name: str
     callback_ports: frozenset[int]
     verify_sender_email: str
+    broadcasts_table: str
+    broadcast_queue_name: str
+    unit_price: int
     limits: Limits
 
 
@@ -156,5 +162,11 @@ def get_settings() -> Settings:
         callback_ports=frozenset({443, *(int(p) for p in os.environ.get("CALLBACK_PORTS", "").split(",") if p.strip())}),
         # The Verify API's email sender when the start request names none (an SES-verified identity).
         verify_sender_email=os.environ.get("VERIFY_SENDER_EMAIL", "noreply@kirim.dev"),
+        # Broadcasts: the table (broadcasts, their chunks' cursors, the suppression list), and the
+        # queue of their jobs (validation and chunks).
+        broadcasts_table=_name("BROADCASTS_TABLE", stage, "broadcasts"),
+        broadcast_queue_name=_name("BROADCAST_QUEUE_NAME", stage, "broadcasts"),
+        # What one quota unit costs, for a broadcast's estimated cost (in the operator's own money).
+        unit_price=int(os.environ.get("UNIT_PRICE", "1")),
         limits=limits_for(stage, os.environ),
     )

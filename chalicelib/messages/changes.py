@@ -49,12 +49,22 @@ class StatusChange:
 
 
 _hooks: list[Callable[[list[StatusChange]], None]] = []
+# Parts of the chunk's own transaction, committed with its mark: each counts a change exactly once.
+_parts: list[Callable[[list[StatusChange]], list[tuple[Any, list[Any]]]]] = []
 
 
 def on_status_change(hook: Callable[[list[StatusChange]], None]) -> Callable[[list[StatusChange]], None]:
     """Register `hook(changes)`; it is called with the status changes of each chunk, in order."""
     _hooks.append(hook)
     return hook
+
+
+def add_to_commit(part: Callable[[list[StatusChange]], list[tuple[Any, list[Any]]]]) -> None:
+    """Register `part(changes)` -> [(PynamoDB item, update actions)], updates written in each chunk's
+    transaction, so (unlike a hook) once per change. Each item must be one a message's details name
+    (details.broadcast_id: _touches counts it against the transaction's size)."""
+    if part not in _parts:
+        _parts.append(part)
 
 
 @dataclass
@@ -171,6 +181,9 @@ def _commit(changes: list[_Change], effects: _Effects) -> None:
                         actions.append(Counter.refunded.add(effects.refunds[(pk, day)]))
                     if actions:
                         transaction.update(Counter(pk, day), actions=[*actions, Counter.version.add(1)])
+                for part in _parts:
+                    for item, actions in (part(effects.statuses) if effects.statuses else []):
+                        transaction.update(item, actions=actions)
                 for app_id, channel, half in set(effects.settled) | set(effects.credits):
                     key = (app_id, channel, half)
                     quota.add_to_ledger(transaction, app_id, channel, half, dict(effects.settled.get(key, {})),
@@ -208,6 +221,9 @@ def _touches(change: _Change) -> set[tuple[str, ...]]:
     image = change.new or {}
     for half in _paid(image):
         keys.add(("ledger", image["application_id"], image.get("channel", ""), str(half)))
+    broadcast = (image.get("details") or {}).get("broadcast_id")
+    if broadcast:
+        keys.add(("broadcast", image["application_id"], str(broadcast)))
     return keys
 
 

@@ -169,14 +169,18 @@ def _plain(value: dict[str, Any]) -> Any:
 
 
 def _pages(partition: str, low: str, high: str, page_size: int, statuses: list[str],
-           attributes: list[str] | None) -> Iterator[dict[str, Any]]:
-    """One `by_app_channel` partition's messages in [low, high] and these statuses, page by page, as
-    plain dicts. `page_size` counts the items read before the filter (DynamoDB's Limit)."""
+           attributes: list[str] | None, broadcast_id: str | None = None) -> Iterator[dict[str, Any]]:
+    """One `by_app_channel` partition's messages in [low, high] and these statuses (and of this
+    broadcast), page by page, as plain dicts. `page_size` counts the items read before the filter
+    (DynamoDB's Limit)."""
     connection = Message._get_connection()
     start_key = None
+    condition = Message.status.is_in(*statuses)
+    if broadcast_id is not None:
+        condition = condition & (Message.details["broadcast_id"] == broadcast_id)
     while True:
         page = connection.query(partition, Message.message_id.between(low, high),
-                                filter_condition=Message.status.is_in(*statuses),
+                                filter_condition=condition,
                                 index_name=Message.by_app_channel.Meta.index_name, limit=page_size,
                                 exclusive_start_key=start_key, attributes_to_get=attributes)
         for item in page.get("Items", []):
@@ -188,7 +192,8 @@ def _pages(partition: str, low: str, high: str, page_size: int, statuses: list[s
 
 def iter_messages(application_id: str, channel: str, statuses: list[str], start: datetime, end: datetime,
                   page_size: int = 2000, *, after: str | None = None,
-                  attributes: list[str] | None = None) -> Iterator[dict[str, Any]]:
+                  attributes: list[str] | None = None,
+                  broadcast_id: str | None = None) -> Iterator[dict[str, Any]]:
     """Every message of the channel in these statuses and [start, end), oldest first, each once
     however statuses move meanwhile: read page by page from the channel's `by_app_channel` shards
     (a status change never moves a message out of them) with a filter on the status; memory holds
@@ -199,7 +204,8 @@ def iter_messages(application_id: str, channel: str, statuses: list[str], start:
 
     `after`: only messages whose id sorts after it (a report resuming where it stopped). Ids are
     fixed-length ULIDs, so the key range starts at `after + " "`: no other id lies between the two.
-    `attributes`: read only these (a smaller page, faster to parse); the id and created_at always."""
+    `attributes`: read only these (a smaller page, faster to parse); the id and created_at always.
+    `broadcast_id`: only that broadcast's messages (its results), by the same reads and one more filter."""
     low, high = id_range(start, end)
     if after is not None:
         low = max(low, after + " ")
@@ -207,7 +213,7 @@ def iter_messages(application_id: str, channel: str, statuses: list[str], start:
         return
     wanted = None if attributes is None else sorted({*attributes, "message_id", "created_at"})
     shard_page = math.ceil(page_size / SHARDS)
-    streams = [_pages(partition, low, high, shard_page, statuses, wanted)
+    streams = [_pages(partition, low, high, shard_page, statuses, wanted, broadcast_id)
                for partition in app_channel_partitions(application_id, channel)]
     for message in heapq.merge(*streams, key=itemgetter("message_id")):
         if start <= clock.parse_iso(message["created_at"]) < end:

@@ -50,4 +50,5 @@ class Report(Model):
     strikes = NumberAttribute(default=0)        # claims in a row that saved no checkpoint
     slices = NumberAttribute(default=0)         # slices run (claims)
     finished_at = UnicodeAttribute(null=True)
+    broadcast_id = UnicodeAttribute(null=True)  # a broadcast's results: only its messages
     by_due = ByDue()

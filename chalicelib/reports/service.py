@@ -80,6 +80,33 @@ def create(application_id: str, app_channels: list[str], timezone_name: str, bod
     return report
 
 
+def create_for_broadcast(application_id: str, timezone_name: str, broadcast: dict[str, Any], fmt: Any) -> Report:
+    """A report of one broadcast's messages, every status, from its start to now (or its end): its
+    per-recipient results. `broadcast`: {broadcast_id, name, channel, started_at, completed_at, total}."""
+    if not isinstance(fmt, str) or fmt.lower() not in FORMATS:
+        raise bad_parameter("format", "format is csv, csv.gz or xlsx (xls means xlsx)")
+    if not broadcast.get("started_at"):
+        raise ApiError(CONFLICT, "This broadcast has not started: it has no results yet", field="status",
+                       reason="wrong_status")
+    from ulid import ULID
+
+    start = clock.parse_iso(broadcast["started_at"]) - timedelta(minutes=1)
+    end = (clock.parse_iso(broadcast["completed_at"]) if broadcast.get("completed_at") else clock.now())
+    end += timedelta(minutes=1)
+    report = Report(application_id, str(ULID()), name=f"{broadcast['name']} results"[:100],
+                    channel=broadcast["channel"], statuses=list(RULES[broadcast["channel"]].words),
+                    format=FORMATS[fmt.lower()], start=start.isoformat(), end=end.isoformat(),
+                    from_text=clock.iso(start), to_text=clock.iso(end), timezone=timezone_name, status=PROCESSING,
+                    rows=0, expected_rows=int(broadcast.get("total") or 0), created_at=clock.now_iso(),
+                    due_at=int(clock.epoch()) + QUEUE_GRACE, broadcast_id=broadcast["broadcast_id"])
+    report.save(condition=Report.report_id.does_not_exist())
+    try:
+        queue_job(application_id, report.report_id)
+    except Exception:  # noqa: BLE001 - the report is saved; the sweeper queues it past due_at
+        log.warning("report job not queued; the sweeper will", exc_info=True, extra={"report_id": report.report_id})
+    return report
+
+
 def queue_job(application_id: str, report_id: str) -> None:
     """One job (one slice) for the report on the report queue."""
     aws.send_to_queue(get_settings().report_queue_name, {"application_id": application_id, "report_id": report_id})

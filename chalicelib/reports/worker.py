@@ -141,7 +141,8 @@ class Slice:
         messages = queries.iter_messages(report.application_id, report.channel, list(report.statuses),
                                          datetime.fromisoformat(report.start), datetime.fromisoformat(report.end),
                                          READ_PAGE, after=checkpoint["last_id"],
-                                         attributes=read_attributes(report.channel))
+                                         attributes=read_attributes(report.channel),
+                                         broadcast_id=report.broadcast_id)
         last_id = checkpoint["last_id"]
         while batch := list(islice(messages, BATCH)):
             writer.write_rows([row(message, columns, zone) for message in batch])

@@ -42,6 +42,7 @@ class Claim(NamedTuple):
     record_id: str
     body_hash: str
     raw_hash: str  # what records written before the canonical hash hold (they expire within 24 h)
+    ttl_seconds: int = TTL_SECONDS  # a broadcast's claims live as long as a broadcast can
 
 
 class Replay(NamedTuple):
@@ -78,7 +79,7 @@ def record(claim: Claim, message_id: str, body: dict[str, Any]) -> IdempotencyRe
     now = clock.epoch()
     return IdempotencyRecord(claim.record_id, body_hash=claim.body_hash, message_id=message_id,
                              response=json.dumps(body, separators=(",", ":")), created_at=clock.now_iso(),
-                             expiration=int(now) + TTL_SECONDS)
+                             expiration=int(now) + claim.ttl_seconds)
 
 
 def live_record_condition() -> Any:

@@ -32,10 +32,12 @@ DEPLOY = ROOT / "infra" / "deploy.py"
 # does not have (AWS does not require it), and past that it imports only OpenAPI 3, while Chalice
 # writes Swagger 2.0: the step of `chalice deploy` moto cannot take (test_moto_is_what_stops...).
 MOTO_LIMIT = "An error occurred (500) when calling the ImportRestApi operation"
-WORKERS = {"dispatch_worker": 10, "simulator_clock": 5, "report_worker": 2, "callbacks_worker": 5}  # maximum concurrency
+WORKERS = {"dispatch_worker": 10, "simulator_clock": 5, "report_worker": 2, "callbacks_worker": 5,
+           "broadcast_worker": 10}  # maximum concurrency
 # The messages stream's consumer (counters, the quota ledger, status callbacks' deliveries) and the
 # schedules: their own functions and roles.
-RELIABILITY = ("message_stream", "dispatch_sweeper", "quota_reconciler", "callback_sweeper", "report_sweeper")
+RELIABILITY = ("message_stream", "dispatch_sweeper", "quota_reconciler", "callback_sweeper", "report_sweeper",
+               "broadcast_pacer")
 OTHER_FUNCTIONS = ("provider_events",)  # SNS
 
 
@@ -165,7 +167,7 @@ def test_what_chalice_deployed_has_the_stacks_roles_and_limits(moto_deploy):
         assert functions[name]["Role"] == settings["iam_role_arn"], name
         assert settings["manage_iam_role"] is False
     roles = {settings["iam_role_arn"] for settings in config["lambda_functions"].values()}
-    assert len(roles) == 11 and all(":role/kirim-dev-" in role for role in roles)
+    assert len(roles) == 13 and all(":role/kirim-dev-" in role for role in roles)
     assert functions["kirim-dev"]["Timeout"] == 28
     variables = functions["kirim-dev"]["Environment"]["Variables"]
     assert not [k for k in variables if k.startswith(("META_", "EUM_"))]
@@ -186,11 +188,11 @@ def test_a_rerun_is_idempotent(moto_deploy):
     assert second.returncode == 2 and MOTO_LIMIT in output, output
     # The second run updated in place: nothing doubled, the config is the same.
     assert "Updating lambda function: kirim-dev-report_worker" in output
-    # Left by the first, unfinished deploy: the 4 queues' and the messages stream's.
-    assert output.count("removed event source mapping") == 5
+    # Left by the first, unfinished deploy: the 5 queues' and the messages stream's.
+    assert output.count("removed event source mapping") == 6
     lam = moto_deploy["clients"]["lambda"]
-    assert len(lam.list_functions()["Functions"]) == 11
-    assert len(lam.list_event_source_mappings()["EventSourceMappings"]) == 5
+    assert len(lam.list_functions()["Functions"]) == 13
+    assert len(lam.list_event_source_mappings()["EventSourceMappings"]) == 6
     assert len([s for s in moto_deploy["clients"]["sns"].list_subscriptions()["Subscriptions"]
                 if s["Protocol"] == "lambda"]) == 1
     stack = moto_deploy["clients"]["cloudformation"].describe_stacks(StackName="kirim-dev")["Stacks"][0]
@@ -368,7 +370,7 @@ def test_package_without_a_stack_or_credentials_passes_cfn_lint_and_imports_the_
     functions = {logical: r["Properties"] for logical, r in resources.items()
                  if r["Type"] == "AWS::Serverless::Function"}
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"]
-    assert len(functions) == 11 and functions["APIHandler"]["Timeout"] == 28
+    assert len(functions) == 13 and functions["APIHandler"]["Timeout"] == 28
     log_groups = {r["Properties"]["LogGroupName"]["Fn::Sub"].replace("${Stage}", "dev")
                   for r in load_template()["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"}
     for logical, properties in functions.items():

@@ -299,7 +299,7 @@ def requested(service: str, operation: str, params: dict) -> list[tuple[str, str
         if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"):
             index = f"/index/{params['IndexName']}" if params.get("IndexName") else ""
             return [(action, table + params["TableName"] + index)]
-        if operation == "BatchGetItem":
+        if operation in ("BatchGetItem", "BatchWriteItem"):
             return [(action, table + name) for name in params["RequestItems"]]
     if prefix == "sqs" and operation in ("SendMessage", "SendMessageBatch", "GetQueueUrl"):
         return [(action, _queue_arn(params.get("QueueUrl") or params["QueueName"]))]
@@ -422,6 +422,24 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
                                "from": str(date.today() - timedelta(days=1)), "to": str(date.today() + timedelta(days=1))},
                               shop.session)
             assert report.status_code == 202, report.json_body
+            # A broadcast: its file read by the API, validated by the broadcast worker (the file side
+            # stands in: tests/broadcasts/helpers.py), then started below.
+            from chalicelib.broadcasts import recipient_file, validation
+            from tests.broadcasts import helpers as broadcast_helpers
+
+            monkeypatch.setattr(recipient_file, "head", broadcast_helpers.fake_head)
+            monkeypatch.setattr(validation, "validate", broadcast_helpers.fake_validate)
+            broadcasts = f"/applications/{shop.app_id}/broadcasts"
+            blast = api.call("POST", broadcasts, {"name": "Blast", "channel": "sms", "content": {
+                "sender_id": "KIRIM", "text": "Halo {{name}}"}}, shop.session).json_body["broadcast_id"]
+            assert api.call("POST", f"{broadcasts}/{blast}/upload", {"filename": "a.csv", "size": 10},
+                            shop.session).status_code == 200
+            broadcast_helpers.put_upload(shop.app_id, blast, broadcast_helpers.csv_of(broadcast_helpers.table(2)))
+            assert api.call("POST", f"{broadcasts}/{blast}/file", None, shop.session).status_code == 200
+            assert api.call("POST", f"/applications/{shop.app_id}/suppressions", {"targets": ["081299999999"]},
+                            shop.session).status_code == 200
+            assert api.call("POST", f"{broadcasts}/{blast}/validate", {"mapping": {
+                "recipient": "phone", "values": {"name": {"column": "name"}}}}, shop.session).status_code == 202
         drain(worker)  # dispatch retries, simulator steps, the report job, the stream, callbacks
         # The failed first callback is due again: the sweeper queues it, the worker delivers it.
         from chalicelib.callbacks.models import Delivery, due_partitions
@@ -432,6 +450,12 @@ def test_each_function_makes_only_calls_its_own_role_allows(aws, client, worker,
         worker.run_schedules()
         drain(worker)
         with running("api_handler"):
+            started = api.call("POST", f"{broadcasts}/{blast}/start", None, shop.session)
+            assert started.status_code == 200 and started.json_body["status"] == "running", started.json_body
+            assert api.call("GET", f"{broadcasts}/{blast}/progress", headers=shop.session).status_code == 200
+            assert api.call("GET", f"{broadcasts}?limit=5", headers=shop.session).status_code == 200
+            assert api.call("DELETE", f"/applications/{shop.app_id}/suppressions/081299999999",
+                            headers=shop.session).status_code == 204
             assert api.call("GET", "/simulator/messages?channel=sms_otp", headers=shop.session).status_code == 200
             assert api.call("GET", f"/applications/{shop.app_id}/callbacks/failed",
                             headers=shop.session).status_code == 200

@@ -86,6 +86,8 @@ EXPECTED_ENV = {
     "MESSAGES_TABLE": f"kirim-{STAGE}-messages",
     "IDEMPOTENCY_TABLE": f"kirim-{STAGE}-idempotency",
     "REPORT_QUEUE_NAME": f"kirim-{STAGE}-reports",
+    "BROADCASTS_TABLE": f"kirim-{STAGE}-broadcasts",
+    "BROADCAST_QUEUE_NAME": f"kirim-{STAGE}-broadcasts",
     "REPORT_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-reports",
     "REPORT_QUEUE_ARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:kirim-{STAGE}-reports",
     "REPORT_DLQ_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/kirim-{STAGE}-reports-dlq",
@@ -357,7 +359,8 @@ def test_template_outputs_are_the_documented_set():
         "ProviderEventsRoleArn", "MessageStreamRoleArn", "DispatchSweeperRoleArn", "QuotaReconcilerRoleArn",
         "CallbacksTable", "VerificationsTable", "SimulatorInboxTable",
         "CallbackQueueName", "CallbackDlqName", "CallbacksWorkerRoleArn", "CallbackSweeperRoleArn",
-        "ReportSweeperRoleArn",
+        "ReportSweeperRoleArn", "BroadcastsTable", "BroadcastQueueName", "BroadcastWorkerRoleArn",
+        "BroadcastPacerRoleArn",
     }
     # Each is exported as <stack>-<key>: the template `make package` writes imports them (infra/package.py).
     assert {key: o.get("Export") for key, o in outputs.items()} == {
@@ -423,6 +426,7 @@ def test_main_skip_chalice_writes_config(aws, tmp_path, monkeypatch):
                            ("report_worker", "reports"), ("message_stream", "message-stream"),
                            ("dispatch_sweeper", "dispatch-sweeper"), ("quota_reconciler", "quota-reconciler"),
                            ("callbacks_worker", "callbacks"), ("callback_sweeper", "callback-sweeper"),
+                           ("broadcast_worker", "broadcasts"), ("broadcast_pacer", "broadcast-pacer"),
                            ("report_sweeper", "report-sweeper"))}
 
 
@@ -556,7 +560,7 @@ def test_merge_template_targets_chalice_resource_names():
     fragment = yaml.safe_load(MERGE.read_text())  # plain YAML: deploy.py reads it too
     # Only handlers the app declares may be targeted (see the fragment's notes).
     assert set(fragment["Resources"]) == {"RestAPI", "ReportWorker", "DispatchWorker", "SimulatorClock",
-                                          "CallbacksWorker", "MessageStream"}
+                                          "CallbacksWorker", "BroadcastWorker", "MessageStream"}
     from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
     from app import app
@@ -568,7 +572,8 @@ def test_merge_template_targets_chalice_resource_names():
     assert {"".join(p.capitalize() for p in name.split("_")) for name in batched} == set(fragment["Resources"]) - {
         "RestAPI"}
     for resource, event in (("ReportWorker", "report_worker"), ("DispatchWorker", "dispatch_worker"),
-                            ("SimulatorClock", "simulator_clock"), ("CallbacksWorker", "callbacks_worker")):
+                            ("SimulatorClock", "simulator_clock"), ("CallbacksWorker", "callbacks_worker"),
+                            ("BroadcastWorker", "broadcast_worker")):
         assert event in declared
         events = fragment["Resources"][resource]["Properties"]["Events"]
         assert events[f"{resource}SqsEventSource"]["Properties"]["FunctionResponseTypes"] == [
@@ -613,6 +618,8 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
         "def report_worker(event):\n    return None\n\n"
         "@app.on_sqs_message(queue='kirim-dev-callbacks', batch_size=5, name='callbacks_worker')\n"
         "def callbacks_worker(event):\n    return None\n\n"
+        "@app.on_sqs_message(queue='kirim-dev-broadcasts', batch_size=1, name='broadcast_worker')\n"
+        "def broadcast_worker(event):\n    return None\n\n"
         "@app.on_dynamodb_record(stream_arn='arn:aws:dynamodb:us-east-1:123456789012:table/kirim-dev-messages"
         "/stream/2026-01-01T00:00:00.000', batch_size=100, starting_position='TRIM_HORIZON', name='message_stream')\n"
         "def message_stream(event):\n    return None\n"
@@ -626,7 +633,8 @@ def test_chalice_package_merges_the_fragment(aws_env, tmp_path):
 
     sam = yaml.safe_load((out / "sam.yaml").read_text())  # YAML because the fragment is YAML
     assert all("Type" in resource for resource in sam["Resources"].values())
-    for name, batch in (("DispatchWorker", 10), ("SimulatorClock", 10), ("ReportWorker", 1), ("CallbacksWorker", 5)):
+    for name, batch in (("DispatchWorker", 10), ("SimulatorClock", 10), ("ReportWorker", 1), ("CallbacksWorker", 5),
+                        ("BroadcastWorker", 1)):
         event = sam["Resources"][name]["Properties"]["Events"][f"{name}SqsEventSource"]
         assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == batch  # chalice's keys survive
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -1,0 +1,185 @@
+"""Dashboard routes for broadcasts and the suppression list (session auth; reads need READ, changes
+DEVELOP). Thin: the rules are in broadcasts.service, imported on first use (bench/cold_import.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.applications.access import DEVELOP, READ, owned_application
+from chalicelib.web.bodies import json_body
+
+broadcast_routes = Blueprint(__name__)
+BASE = "/applications/{application_id}/broadcasts"
+ONE = BASE + "/{broadcast_id}"
+SUPPRESSIONS = "/applications/{application_id}/suppressions"
+
+
+def _app(application_id: str, need: str) -> Any:
+    return owned_application(broadcast_routes.current_request, application_id, need=need)
+
+
+def _one(application_id: str, broadcast_id: str, need: str) -> tuple[Any, Any]:
+    from chalicelib.broadcasts import service
+
+    app = _app(application_id, need)
+    return app, service.get(app.application_id, broadcast_id)
+
+
+def _body() -> dict:
+    return json_body(broadcast_routes.current_request)
+
+
+def _query() -> dict:
+    return dict(broadcast_routes.current_request.query_params or {})
+
+
+@broadcast_routes.route(BASE, methods=["POST"])
+def create(application_id: str) -> Response:
+    from chalicelib.broadcasts import service
+
+    return Response(service.render(service.create(_app(application_id, DEVELOP), _body())), status_code=201)
+
+
+@broadcast_routes.route(BASE, methods=["GET"])
+def list_broadcasts(application_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.list_for(_app(application_id, READ).application_id, _query())
+
+
+@broadcast_routes.route(ONE, methods=["GET"])
+def get_broadcast(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.render(_one(application_id, broadcast_id, READ)[1])
+
+
+@broadcast_routes.route(ONE, methods=["PATCH"])
+def patch_broadcast(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    app, bc = _one(application_id, broadcast_id, DEVELOP)
+    return service.render(service.patch(app, bc, _body()))
+
+
+@broadcast_routes.route(ONE, methods=["DELETE"])
+def delete_broadcast(application_id: str, broadcast_id: str) -> Response:
+    from chalicelib.broadcasts import service
+
+    service.delete(_one(application_id, broadcast_id, DEVELOP)[1])
+    return Response(body="", status_code=204)
+
+
+@broadcast_routes.route(ONE + "/upload", methods=["POST"])
+def upload(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.upload(_one(application_id, broadcast_id, DEVELOP)[1], _body())
+
+
+@broadcast_routes.route(ONE + "/file", methods=["POST"])
+def read_file(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.render(service.read_file(_one(application_id, broadcast_id, DEVELOP)[1]))
+
+
+@broadcast_routes.route(ONE + "/validate", methods=["POST"])
+def validate(application_id: str, broadcast_id: str) -> Response:
+    from chalicelib.broadcasts import service
+
+    app, bc = _one(application_id, broadcast_id, DEVELOP)
+    return Response(service.render(service.validate(app, bc, _body())), status_code=202)
+
+
+@broadcast_routes.route(ONE + "/errors", methods=["GET"])
+def errors(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.errors_link(_one(application_id, broadcast_id, READ)[1])
+
+
+@broadcast_routes.route(ONE + "/schedule", methods=["PUT"])
+def schedule(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    app, bc = _one(application_id, broadcast_id, DEVELOP)
+    return service.render(service.set_schedule(app, bc, _body()))
+
+
+@broadcast_routes.route(ONE + "/start", methods=["POST"])
+def start(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    from chalicelib.broadcasts import pacer
+
+    app, bc = _one(application_id, broadcast_id, DEVELOP)
+    return service.render(pacer.pace_now(service.start(app, bc)))
+
+
+@broadcast_routes.route(ONE + "/pause", methods=["POST"])
+def pause(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.render(service.pause(_one(application_id, broadcast_id, DEVELOP)[1]))
+
+
+@broadcast_routes.route(ONE + "/resume", methods=["POST"])
+def resume(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    from chalicelib.broadcasts import pacer
+
+    return service.render(pacer.pace_now(service.resume(_one(application_id, broadcast_id, DEVELOP)[1])))
+
+
+@broadcast_routes.route(ONE + "/cancel", methods=["POST"])
+def cancel(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.render(service.cancel(_one(application_id, broadcast_id, DEVELOP)[1]))
+
+
+@broadcast_routes.route(ONE + "/progress", methods=["GET"])
+def progress(application_id: str, broadcast_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.render_progress(_one(application_id, broadcast_id, READ)[1])
+
+
+@broadcast_routes.route(ONE + "/results", methods=["POST"])
+def results(application_id: str, broadcast_id: str) -> Response:
+    """A report job of this broadcast's messages (the reports slice's machinery; downloaded like any report)."""
+    from chalicelib.accounts import dashboard_limits
+    from chalicelib.broadcasts import service
+    from chalicelib.reports import service as reports
+
+    app = owned_application(broadcast_routes.current_request, application_id, need=READ,
+                            limit=dashboard_limits.REPORTS)
+    bc = service.get(app.application_id, broadcast_id)
+    report = reports.create_for_broadcast(app.application_id, app.zone(), service.render(bc) | {
+        "total": int(bc.total or 0)}, _body().get("format"))
+    return Response(reports.render(report), status_code=202)
+
+
+@broadcast_routes.route(SUPPRESSIONS, methods=["GET"])
+def list_suppressions(application_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.list_suppressions(_app(application_id, READ).application_id, _query())
+
+
+@broadcast_routes.route(SUPPRESSIONS, methods=["POST"])
+def add_suppressions(application_id: str) -> dict:
+    from chalicelib.broadcasts import service
+
+    return service.add_suppressions(_app(application_id, DEVELOP).application_id, _body())
+
+
+@broadcast_routes.route(SUPPRESSIONS + "/{target}", methods=["DELETE"])
+def remove_suppression(application_id: str, target: str) -> Response:
+    from chalicelib.broadcasts import service
+
+    service.remove_suppression(_app(application_id, DEVELOP).application_id, target)
+    return Response(body="", status_code=204)
