@@ -13,6 +13,7 @@ from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.messages import queries
 from chalicelib.sending import pipeline
+from tests.broadcasts.helpers import file_side  # noqa: F401 - autouse: the file side faked here
 from tests.broadcasts.helpers import (
     CountingProvider,
     csv_of,

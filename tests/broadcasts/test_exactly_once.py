@@ -17,6 +17,7 @@ from chalicelib.broadcasts import service as broadcasts
 from chalicelib.broadcasts.models import Broadcast, Chunk, chunk_sk
 from chalicelib.sending import pipeline
 from local import faults
+from tests.broadcasts.helpers import file_side  # noqa: F401 - autouse: the file side faked here
 from tests.broadcasts.helpers import CountingProvider, Killed, queued_jobs, ready_sms, table
 from tests.conftest import Shop, set_quota
 
