@@ -19,8 +19,34 @@ _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=ut
           ".html": "text/html; charset=utf-8"}
 # The console's pages run only their own files: no inline script, no other origin. Images alone may come from
 # any https origin: the template preview shows the example image the owner typed (docs/security.md).
+# Requests go to the API itself, and a broadcast's file goes straight to S3 through a presigned POST.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; font-src 'self'; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+       "connect-src 'self'{upload}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+@lru_cache(maxsize=1)
+def upload_origin() -> str | None:
+    """The origin of the stage's bucket as a presigned POST names it (computed locally, no call to S3);
+    None when there is no bucket or no credentials to sign with."""
+    from urllib.parse import urlsplit
+
+    from chalicelib.core import aws
+    from chalicelib.core.config import get_settings
+
+    bucket = get_settings().report_bucket
+    if not bucket:
+        return None
+    try:
+        url = aws.client("s3").generate_presigned_post(bucket, "origin")["url"]
+    except Exception:  # noqa: BLE001 - no credentials: the page still works, uploads are refused by the browser
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("https", "http") and parts.netloc else None
+
+
+def csp() -> str:
+    origin = upload_origin()
+    return CSP.format(upload=f" {origin}" if origin else "")
 
 
 @lru_cache(maxsize=64)
@@ -38,7 +64,7 @@ def index() -> Response:
         raise not_found("The console is not built; `make run` builds it")
     return Response(page.decode("utf-8"), status_code=200,
                     headers={"Content-Type": _TYPES[".html"], "Cache-Control": "no-cache",
-                             "Content-Security-Policy": CSP})
+                             "Content-Security-Policy": csp()})
 
 
 @console_routes.route("/console/assets/{name}", methods=["GET"])
