@@ -77,6 +77,8 @@ def _patterns() -> list[tuple[str, re.Pattern]]:
         # An ICU plural or select matches by each of its forms; a placeholder or # matches anything.
         forms = re.findall(r"\{([^{}]*)\}", en) if re.search(r",\s*(plural|select)\s*,", en) else [en]
         for form in forms:
+            if form in id_:   # the same words in Indonesian ("# unit")
+                continue
             pattern = re.sub(r"\\\{\w+\\\}|\\?#", ".+?", re.escape(form))
             out.append((en, re.compile(pattern)))
     # WhatsApp's template languages, named in English: "Indonesian (id)"

@@ -209,7 +209,7 @@ def test_every_queue_stays_invisible_six_times_its_workers_timeout():
               for r in template["Resources"].values() if r["Type"] == "AWS::SQS::Queue"}
     defaults = {name: spec.get("Default") for name, spec in template["Parameters"].items()}
     sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
-    assert {s.name for s in sources} == {"dispatch_worker", "simulator_clock", "report_worker", "callbacks_worker"}
+    assert {s.name for s in sources} == {"dispatch_worker", "simulator_clock", "report_worker", "callbacks_worker", "broadcast_worker"}
     for stage in ("dev", "prod"):
         settings = config["stages"][stage]
         for source in sources:

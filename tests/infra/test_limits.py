@@ -58,7 +58,7 @@ def test_every_worker_queue_waits_six_times_its_lambda_and_has_a_dlq():
     queues = {r["Properties"]["QueueName"]["Fn::Sub"].replace("${Stage}", "dev"): r
               for r in resources.values() if r["Type"] == "AWS::SQS::Queue"}
     workers = [c for c in app.event_sources if isinstance(c, SQSEventConfig)]
-    assert {c.name for c in workers} == {"dispatch_worker", "simulator_clock", "report_worker", "callbacks_worker"}
+    assert {c.name for c in workers} == {"dispatch_worker", "simulator_clock", "report_worker", "callbacks_worker", "broadcast_worker"}
     for config in workers:
         queue = queues[config.queue.replace("kirim-local-", "kirim-dev-")]["Properties"]
         visibility = queue["VisibilityTimeout"]
