@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import resource
 import subprocess
 import sys
 import time
@@ -126,14 +125,6 @@ def _workbook(rows: int) -> io.BytesIO:
     return out
 
 
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
-
-
 def _child(case: str, rows: int) -> None:
     from chalicelib.broadcasts import csv_rows, targets, validation
     from chalicelib.broadcasts.recipient_file import Rows
@@ -163,7 +154,7 @@ def _child(case: str, rows: int) -> None:
         errors.finish()
         result = summary._asdict()
     cpu = time.process_time() - cpu
-    print(json.dumps({**result, "case": case, "rows_asked": rows, "cpu": cpu, "peak_mb": _peak_rss_mb(),
+    print(json.dumps({**result, "case": case, "rows_asked": rows, "cpu": cpu, "peak_mb": goals.peak_rss_mb(),
                       "bytes_out": s3.bytes, "objects": s3.objects}))
 
 

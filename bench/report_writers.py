@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -157,14 +156,6 @@ CASES = {
 }
 
 
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
-
-
 def _dir_bytes(path: str) -> int:
     total = 0
     for folder, _, files in os.walk(path):
@@ -195,7 +186,7 @@ def _child(case: str, count: int) -> None:
     stop.set()
     watcher.join()
     peak["bytes"] = max(peak["bytes"], _dir_bytes(temp_dir))
-    print(json.dumps({"case": case, "rows": count, "seconds": wall, "cpu": cpu, "peak_mb": _peak_rss_mb(),
+    print(json.dumps({"case": case, "rows": count, "seconds": wall, "cpu": cpu, "peak_mb": goals.peak_rss_mb(),
                       "temp_bytes": peak["bytes"], "bytes": sink.bytes}))
 
 
