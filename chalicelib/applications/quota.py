@@ -387,8 +387,13 @@ def owed(application_id: str, channel: str, now: datetime | None = None) -> int:
     the journal, with no half able to pay them. They are taken at the channel's next top-up; until
     then the channel has sent that many units more than it was given (the price of answering a
     send whose debit went unanswered, instead of refusing it)."""
+    return sum(owed_halves(application_id, channel, now).values())
+
+
+def owed_halves(application_id: str, channel: str, now: datetime | None = None) -> dict[int, int]:
+    """{half: units} of `owed`: the halves whose reconciliation waits for a top-up."""
     cutoff = minute_of((now or clock.now()) - GRACE)
-    left, total = _balances(application_id, channel), 0
+    left, halves = _balances(application_id, channel), {}
     for half in range(HALVES):
         try:
             quota = Quota.get(quota_key(QUOTA, application_id, channel, half), consistent_read=True)
@@ -400,8 +405,8 @@ def owed(application_id: str, channel: str, now: datetime | None = None) -> int:
         moved = sum(int(journal.get(m, 0)) - int(settled.get(m, 0)) for m in set(journal) | set(settled)
                     if m <= cutoff) + int(ledger.credit or 0)
         if moved < 0 and max(left) < -moved:   # what the reconciler would take from one half
-            total -= moved
-    return total
+            halves[half] = -moved
+    return halves
 
 
 def _minutes_around(moment: datetime) -> list[str]:

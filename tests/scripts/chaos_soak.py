@@ -692,14 +692,16 @@ class Soak:
                 "report": int(report.status not in ("Done", "Failed"))}
 
     def _quota_due(self, items: Any) -> int:
-        """Due quota halves, less those of channels whose only business left is units owed while no
-        half can pay them (a debit that went unanswered and never landed, on a channel that ran out
-        before the reconciler came: taken at its next top-up, applications.quota.owed)."""
+        """Due quota halves, less those whose only business left is units owed while no half can pay
+        them (a debit that went unanswered and never landed, on a channel that ran out before the
+        reconciler came: taken at its next top-up, applications.quota.owed). Half by half: another
+        half of the same channel may still have units to move."""
         from chalicelib.applications import quota
         from chalicelib.applications.models import parse_quota_key
 
-        channels = {parse_quota_key(item.key)[1:3] for item in items if parse_quota_key(item.key)}
-        return sum(1 for app_id, channel in channels if not quota.owed(app_id, channel))
+        halves = {parsed[1:] for item in items if (parsed := parse_quota_key(item.key))}
+        owing = {channel: quota.owed_halves(*channel) for channel in {half[:2] for half in halves}}
+        return sum(1 for app_id, channel, half in halves if half not in owing[(app_id, channel)])
 
     def quiesce(self) -> int:
         """Moves Kirim's clock on, running the schedules and draining, until nothing is due. Returns
