@@ -126,7 +126,7 @@ def _workbook(rows: int) -> io.BytesIO:
 
 
 def _child(case: str, rows: int) -> None:
-    from chalicelib.broadcasts import csv_rows, targets, validation
+    from chalicelib.broadcasts import csv_rows, row_words, targets, validation
     from chalicelib.broadcasts.recipient_file import Rows
 
     targets.phone("081234567890")  # phonenumbers' metadata loaded before the clock starts
@@ -148,10 +148,14 @@ def _child(case: str, rows: int) -> None:
         spec = validation.Spec("sms", "phone", {"name": {"column": "name"}},
                                {"sender_id": "KIRIM", "text": "Halo {{name}}, diskon Lebaran 20% untuk semua produk "
                                                               "sampai 10 April. Kode: LEBARAN20"})
-        errors = validation.ErrorsFile(s3, "bucket", "errors.csv", source.columns)
-        summary = validation.run(source, source.columns, spec, suppressed=_suppressed, bad_row=errors.add,
+        # One bad rows file per language, as validation.validate writes them.
+        files = [validation.ErrorsFile(s3, "bucket", f"errors-{lang}.csv", source.columns, lang)
+                 for lang in row_words.LANGUAGES]
+        summary = validation.run(source, source.columns, spec, suppressed=_suppressed,
+                                 bad_row=lambda line, problem, cells: [f.add(line, problem, cells) for f in files],
                                  write_chunk=lambda number, data: s3.put_object(Body=data))
-        errors.finish()
+        for file in files:
+            file.finish()
         result = summary._asdict()
     cpu = time.process_time() - cpu
     print(json.dumps({**result, "case": case, "rows_asked": rows, "cpu": cpu, "peak_mb": goals.peak_rss_mb(),

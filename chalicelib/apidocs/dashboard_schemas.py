@@ -32,6 +32,13 @@ from chalicelib.templates.service import STATUSES as TEMPLATE_STATUSES
 
 _AT_SUBMIT = "checked at submit; a draft may be incomplete"
 
+# A broadcast's schedule: as answered (every key there) and as PUT .../schedule takes it (any key left out).
+_SCHEDULE: dict[str, Schema] = {
+    "start_at": nullable(string(format="date-time", description="null: at once; in the application's zone")),
+    "rate_per_second": {"type": "integer", "minimum": 1, "description": "at most the application's rate limit"},
+    "quiet_hours": nullable(obj({"start": string(pattern="^[0-2][0-9]:[0-5][0-9]$"),
+                                 "end": string(pattern="^[0-2][0-9]:[0-5][0-9]$")}, ["start", "end"]))}
+
 # A template's editable parts, as POST (create), PATCH (edit) and POST .../preview take them and as a template
 # answers them: drafts may be incomplete, so no key is required inside a part (submit checks Meta's rules,
 # docs/whatsapp-templates.md). null, or leaving a key out, means "none".
@@ -361,23 +368,28 @@ SCHEMAS: dict[str, Schema] = {
     "BroadcastReason": string(enum=["quota", "template_paused", "template_not_approved", "tier_limit",
                                     "quiet_hours", "canceled", "file"]),
     "BroadcastChannel": string(enum=["whatsapp", "sms", "email", "ivr"]),
-    "BroadcastContent": obj({
-        "template_id": string(description="whatsapp: an APPROVED template of the application"),
-        "header_media_url": nullable(string(description="whatsapp: https:// media for a media header")),
-        "sender_id": string(description="sms: one of the application's sender ids"),
-        "text": string(description="sms: with {{column}} placeholders"),
-        "sender_email": string(description="email: a verified identity of the application's"),
-        "subject": string(description="email"), "html": string(description="email"),
-        "script_id": string(description="ivr: one of the application's scripts"),
-        "caller_id": string(description="ivr: one of the application's caller numbers")},
-        description="What is sent; its fields depend on the channel (docs/broadcasts.md)."),
+    # One shape per channel, each with its own required keys, so exactly one matches a broadcast's content.
+    "BroadcastWhatsAppContent": obj({
+        "template_id": string(description="an APPROVED template of the application"),
+        "header_media_url": nullable(string(description="https:// media for a media header"))},
+        ["template_id", "header_media_url"]),
+    "BroadcastSmsContent": obj({"sender_id": string(description="one of the application's sender ids"),
+                                "text": string(description="with {{column}} placeholders")}, ["sender_id", "text"]),
+    "BroadcastEmailContent": obj({"sender_email": string(description="a verified identity of the application's"),
+                                  "subject": string(), "html": string()}, ["sender_email", "subject", "html"]),
+    "BroadcastIvrContent": obj({"script_id": string(description="one of the application's scripts"),
+                                "caller_id": string(description="one of the application's caller numbers")},
+                               ["script_id", "caller_id"]),
+    "BroadcastContent": {"oneOf": [ref("BroadcastWhatsAppContent"), ref("BroadcastSmsContent"),
+                                   ref("BroadcastEmailContent"), ref("BroadcastIvrContent")],
+                         "description": "What is sent; its fields depend on the channel (docs/broadcasts.md)."},
     "BroadcastFile": obj({"name": string(), "size": {"type": "integer", "minimum": 0},
                           "format": string(enum=["csv", "xlsx"]), "columns": array(string()),
                           "preview": array(array(string()), maxItems=5),
                           "delimiter": nullable(string()), "encoding": nullable(string())},
                          ["name", "size", "format", "columns", "preview", "delimiter", "encoding"]),
-    "BroadcastValue": obj({"column": string(), "value": string()},
-                          description="a column of the file, or a fixed value"),
+    "BroadcastValue": {"oneOf": [obj({"column": string()}, ["column"]), obj({"value": string()}, ["value"])],
+                       "description": "a column of the file, or a fixed value"},
     "BroadcastMapping": obj({"recipient": string(description="the column of the phone number (email: the address)"),
                              "values": {"type": "object", "additionalProperties": ref("BroadcastValue"),
                                         "description": "placeholder (1, 2.., header, button_N, or a name) -> value"}},
@@ -389,12 +401,9 @@ SCHEMAS: dict[str, Schema] = {
         "errors_file": BOOL},
         ["rows", "valid", "invalid", "duplicates", "suppressed", "units", "quota_available", "estimated_cost",
          "estimated_seconds", "error", "errors_file"]),
-    "BroadcastSchedule": obj({
-        "start_at": nullable(string(format="date-time", description="null: at once; in the application's zone")),
-        "rate_per_second": {"type": "integer", "minimum": 1, "description": "at most the application's rate limit"},
-        "quiet_hours": nullable(obj({"start": string(pattern="^[0-2][0-9]:[0-5][0-9]$"),
-                                     "end": string(pattern="^[0-2][0-9]:[0-5][0-9]$")}, ["start", "end"]))},
-        ["rate_per_second"]),
+    "BroadcastSchedule": obj(_SCHEDULE, ["start_at", "rate_per_second", "quiet_hours"]),
+    "BroadcastScheduleRequest": obj(_SCHEDULE, description="start_at and quiet_hours left out are null; "
+                                                           "rate_per_second left out is the application's limit"),
     "BroadcastProgress": obj({"total": INT, "queued": INT, "sent": INT, "delivered": INT, "read": INT, "failed": INT,
                               "not_sent": INT, "not_sent_reasons": {"type": "object", "additionalProperties": INT}},
                              ["total", "queued", "sent", "delivered", "read", "failed", "not_sent",

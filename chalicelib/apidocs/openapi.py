@@ -436,10 +436,15 @@ def _broadcast_paths() -> dict[str, dict[str, Any]]:
                                       parameters=bc, tag=tag, errors=(*DASHBOARD_ERRORS, 422))},
         one + "/validate": {"post": _dash("Validate the whole file with this mapping (in the background)",
                                           ("202", "Broadcast"), parameters=bc, body="ValidateRequest", tag=tag)},
-        one + "/errors": {"get": _dash("A download link (15 minutes) of the bad rows as CSV", ("200", "DownloadLink"),
-                                       parameters=bc, tag=tag)},
+        one + "/errors": {"get": _dash(
+            "A download link (15 minutes) of the bad rows as CSV: line, code, reason (in the asked language), the "
+            "row's cells", ("200", "DownloadLink"), tag=tag, parameters=[
+                *bc, {"name": "lang", "in": "query", "schema": string(enum=["en", "id"]),
+                      "description": "the reasons' language; without it, the first of Accept-Language's that is "
+                                     "en or id, else en"},
+                {"name": "Accept-Language", "in": "header", "schema": string()}])},
         one + "/schedule": {"put": _dash("Set the start time, rate and quiet hours", ("200", "Broadcast"),
-                                         parameters=bc, body="BroadcastSchedule", tag=tag)},
+                                         parameters=bc, body="BroadcastScheduleRequest", tag=tag)},
         one + "/start": {"post": _dash("Start a ready broadcast: scheduled (start_at ahead) or running",
                                        ("200", "Broadcast"), parameters=bc, tag=tag)},
         one + "/pause": {"post": _dash("Pause (within one chunk)", ("200", "Broadcast"), parameters=bc, tag=tag)},

@@ -29,8 +29,9 @@ def chunk_key(application_id: str, broadcast_id: str, number: int) -> str:
     return f"{PREFIX}/{application_id}/{broadcast_id}/chunks/{number:05d}.jsonl.gz"
 
 
-def errors_key(application_id: str, broadcast_id: str) -> str:
-    return f"{PREFIX}/{application_id}/{broadcast_id}/errors.csv"
+def errors_key(application_id: str, broadcast_id: str, lang: str = "en") -> str:
+    """The bad rows file in one language (broadcasts.row_words)."""
+    return f"{PREFIX}/{application_id}/{broadcast_id}/errors{'' if lang == 'en' else '-' + lang}.csv"
 
 
 def idempotency_scope(application_id: str, broadcast_id: str) -> str:

@@ -95,9 +95,15 @@ def validate(application_id: str, broadcast_id: str) -> Response:
 
 @broadcast_routes.route(ONE + "/errors", methods=["GET"])
 def errors(application_id: str, broadcast_id: str) -> dict:
-    from chalicelib.broadcasts import service
+    from chalicelib.broadcasts import row_words, service
+    from chalicelib.core.errors import bad_parameter
 
-    return service.errors_link(_one(application_id, broadcast_id, READ)[1])
+    request = broadcast_routes.current_request
+    bc = _one(application_id, broadcast_id, READ)[1]
+    lang = row_words.pick(_query().get("lang"), (request.headers or {}).get("accept-language"))
+    if lang is None:
+        raise bad_parameter("lang", f"lang is one of: {', '.join(row_words.LANGUAGES)}", "unknown_language")
+    return service.errors_link(bc, lang)
 
 
 @broadcast_routes.route(ONE + "/schedule", methods=["PUT"])

@@ -369,14 +369,16 @@ def queue(body: dict[str, Any], delay_seconds: int = 0) -> None:
     aws.send_to_queue(get_settings().broadcast_queue_name, body, delay_seconds=delay_seconds)
 
 
-def errors_link(bc: Broadcast) -> dict[str, Any]:
+def errors_link(bc: Broadcast, lang: str = "en") -> dict[str, Any]:
+    """A link to the bad rows file in `lang` (broadcasts.row_words.LANGUAGES)."""
     report = _json(bc.validation) or {}
     if not report.get("errors_file"):
         raise ApiError(CONFLICT, "This broadcast's file has no bad rows to download", field="file",
                        reason="no_errors")
     url = aws.client("s3").generate_presigned_url(
         "get_object", Params={"Bucket": get_settings().report_bucket,
-                              "Key": plan.errors_key(bc.application_id, bc.broadcast_id)}, ExpiresIn=LINK_SECONDS)
+                              "Key": plan.errors_key(bc.application_id, bc.broadcast_id, lang)},
+        ExpiresIn=LINK_SECONDS)
     return {"url": url, "expires_at": clock.iso(clock.now() + timedelta(seconds=LINK_SECONDS))}
 
 

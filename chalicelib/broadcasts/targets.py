@@ -18,15 +18,8 @@ from chalicelib.core.errors import ApiError
 from chalicelib.core.phone_numbers import INVALID_COUNTRY_CODE, normalise_phone
 from chalicelib.core.validation import email_address
 
-# reason code -> English words (the errors file's "reason" and "message" columns)
-REASONS = {
-    "missing_recipient": "The recipient's cell is empty.",
-    "invalid_phone": "This is not a valid phone number.",
-    "country_code": "The number has no country code: write it as 08..., 628... or +628....",
-    "invalid_email": "This is not a valid email address.",
-    "scientific": "Excel saved this number as 6.28E+12 and dropped its digits. Format the column as Text, "
-                  "type the numbers again and save.",
-}
+# The reason codes a target raises; their words, in each language, are in row_words.
+REASONS = ("missing_recipient", "invalid_phone", "country_code", "invalid_email", "scientific")
 # What Excel writes into a CSV for a long number in a General cell: the digits past the 6th are gone.
 _SCIENTIFIC = re.compile(r"\+?\d[.,]\d+[eE]\+?\d+")
 

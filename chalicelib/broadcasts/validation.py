@@ -7,9 +7,10 @@ The run's worker calls
 It reads plan.upload_key(...) once, streaming (recipient_file.open_rows), and writes
 - the valid recipients in chunk files, plan.chunk_key(app, broadcast, 0 .. chunks - 1), each
   plan.CHUNK_SIZE recipients (the last may hold fewer) in the file's order, plan.encode_chunk;
-- the bad rows, if any, at plan.errors_key(...): a CSV (UTF-8 with BOM, every field quoted, cells
-  made formula-safe by chalicelib.reports.cells) of "line", "reason" and the row's own columns; when
-  no row is bad an earlier errors file is deleted;
+- the bad rows, if any, at plan.errors_key(..., lang) for each of row_words.LANGUAGES: a CSV (UTF-8
+  with BOM, every field quoted, cells made formula-safe by chalicelib.reports.cells) of "line",
+  "code" (the same in every language), "reason" (words in the file's language; the header too) and
+  the row's own columns; when no row is bad earlier errors files are deleted;
 and answers a Summary (the API's validation.errors_file is `summary.invalid > 0`); a file refused
 whole raises recipient_file.FileProblem, possibly after some chunks were written: only a Summary's
 `chunks` says which chunks belong to a validation. It needs s3:GetObject (HEAD and ranged GETs),
@@ -23,7 +24,7 @@ suppressed (`suppressed(targets)` named it: called once per batch of CHUNK_SIZE 
 caller can BatchGet), or valid. rows = valid + invalid + duplicates + suppressed.
 
 Memory stays flat: rows stream, duplicates are found in a table of fixed size (dedupe.Seen), at most
-two chunks of recipients and one part of the errors file are held. (An XLSX adds its shared strings
+two chunks of recipients and one part of each language's errors file are held. (An XLSX adds its shared strings
 table, which openpyxl holds whole: see xlsx_rows.) Run again on the same file, it
 writes byte-identical chunks (gzip with mtime 0) with the same rows, so the run's idempotency keys
 (the row) are the same.
@@ -36,9 +37,10 @@ import re
 from typing import Any, Callable, Iterable, NamedTuple
 
 from chalicelib.broadcasts import plan
+from chalicelib.broadcasts import row_words
 from chalicelib.broadcasts.dedupe import Seen
 from chalicelib.broadcasts.limits import FileProblem
-from chalicelib.broadcasts.targets import REASONS, for_channel
+from chalicelib.broadcasts.targets import for_channel
 from chalicelib.reports.cells import neutralise
 from chalicelib.reports.s3_sink import PART_BYTES, MultipartUpload
 from chalicelib.sending.sms_segments import count_segments
@@ -51,13 +53,12 @@ PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 # Plain ASCII that GSM-7 holds one septet a character: segments without walking the text.
 _GSM7_SLOW = re.compile(r"[^\n\r\x20-\x7e]|[`^{}\\\[\]~|]")
 
-VALUE_REASONS = {
-    "missing_value": "{name}: the value is empty.",
-    "value_too_long": "{name}: the value is longer than {limit:,} characters.",
-    "value_spacing": "{name}: the value has a line break, a tab or more than 4 spaces in a row.",
-    "value_line_break": "{name}: the value has a line break, which an email subject cannot hold.",
-    "sms_too_long": "The message would be {segments} SMS segments; at most {limit} are allowed.",
-}
+
+
+class RowProblem(NamedTuple):
+    """Why a row is bad: a row_words code and what its words name ({name}, {limit}, ...)."""
+    code: str
+    params: dict[str, Any]
 
 
 class Spec(NamedTuple):
@@ -111,7 +112,7 @@ def _limit(channel: str, name: str) -> tuple[int | None, bool]:
 
 
 class _Checker:
-    """A row's cells -> (target, values, units) or raises ValueError((code, words))."""
+    """A row's cells -> (target, values, units) or raises ValueError(RowProblem)."""
 
     def __init__(self, columns: list[str], spec: Spec) -> None:
         self.recipient = _column(columns, spec.recipient)
@@ -135,52 +136,53 @@ class _Checker:
         try:
             target = self.target(cells[self.recipient])
         except ValueError as error:
-            code = str(error)
-            raise ValueError((code, REASONS[code])) from None
+            raise ValueError(RowProblem(str(error), {})) from None
         values: dict[str, str] = {}
         for name, index, fixed, limit, spacing in self.sources:
             value = (cells[index] if index is not None else fixed).strip()
             label = "{{" + name + "}}"
             if not value:
-                raise ValueError(("missing_value", VALUE_REASONS["missing_value"].format(name=label)))
+                raise ValueError(RowProblem("missing_value", {"name": label}))
             if limit is not None and len(value) > limit:
-                raise ValueError(("value_too_long", VALUE_REASONS["value_too_long"].format(name=label, limit=limit)))
+                raise ValueError(RowProblem("value_too_long", {"name": label, "limit": limit}))
             if spacing and WHATSAPP_SPACING.search(value):
-                raise ValueError(("value_spacing", VALUE_REASONS["value_spacing"].format(name=label)))
+                raise ValueError(RowProblem("value_spacing", {"name": label}))
             if name in self.subject and ("\n" in value or "\r" in value):
-                raise ValueError(("value_line_break", VALUE_REASONS["value_line_break"].format(name=label)))
+                raise ValueError(RowProblem("value_line_break", {"name": label}))
             values[name] = value
         units = 1
         if self.sms is not None:
             text = PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.sms)
             units = sms_segments(text)
             if units > SMS_MAX_SEGMENTS:
-                raise ValueError(("sms_too_long", VALUE_REASONS["sms_too_long"].format(
-                    segments=units, limit=SMS_MAX_SEGMENTS)))
+                raise ValueError(RowProblem("sms_too_long", {"segments": units, "limit": SMS_MAX_SEGMENTS}))
         return target, values, units
 
 
 class ErrorsFile:
-    """The bad rows as CSV, streamed: parts of PART_BYTES through a multipart upload, or one PUT."""
+    """The bad rows as CSV in one language, streamed: parts of PART_BYTES through a multipart upload, or
+    one PUT."""
 
-    def __init__(self, s3: Any, bucket: str, key: str, columns: list[str]) -> None:
-        self.s3, self.bucket, self.key = s3, bucket, key
+    def __init__(self, s3: Any, bucket: str, key: str, columns: list[str], lang: str = "en") -> None:
+        self.s3, self.bucket, self.key, self.lang = s3, bucket, key, lang
+        self.disposition = f'attachment; filename="{row_words.FILENAME[lang]}"'
         self.text = io.StringIO()
         self.writer = csv.writer(self.text, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        self.writer.writerow(["line", "reason"] + [neutralise(c) for c in columns])
+        self.writer.writerow([*row_words.HEADER[lang]] + [neutralise(c) for c in columns])
         self.pending = bytearray(b"\xef\xbb\xbf")
         self.upload: MultipartUpload | None = None
         self.rows = 0
 
-    def add(self, line: int, reason: str, cells: list[str]) -> None:
-        self.writer.writerow([line, reason] + [neutralise(c) for c in cells])
+    def add(self, line: int, problem: RowProblem, cells: list[str]) -> None:
+        self.writer.writerow([line, problem.code, row_words.words(problem.code, self.lang, problem.params)]
+                             + [neutralise(c) for c in cells])
         self.rows += 1
         if self.text.tell() > 1 << 16:
             self._move()
             if len(self.pending) >= PART_BYTES:
                 if self.upload is None:
                     self.upload = MultipartUpload.create(self.s3, self.bucket, self.key, content_type="text/csv",
-                                                         content_disposition='attachment; filename="errors.csv"')
+                                                         content_disposition=self.disposition)
                 self.upload.upload(bytes(self.pending))
                 self.pending = bytearray()
 
@@ -197,7 +199,7 @@ class ErrorsFile:
             self.upload.complete()
         elif self.rows:
             self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.pending), ContentType="text/csv",
-                               ContentDisposition='attachment; filename="errors.csv"')
+                               ContentDisposition=self.disposition)
         else:
             self.s3.delete_object(Bucket=self.bucket, Key=self.key)
 
@@ -208,9 +210,9 @@ class ErrorsFile:
 
 def run(rows: Iterable[tuple[int, list[str]]], columns: list[str], spec: Spec, *,
         write_chunk: Callable[[int, bytes], Any], suppressed: Callable[[list[str]], set[str]],
-        bad_row: Callable[[int, str, list[str]], Any]) -> Summary:
+        bad_row: Callable[[int, RowProblem, list[str]], Any]) -> Summary:
     """The pass itself, on any rows (the benchmark feeds it without S3): `write_chunk(number, data)`,
-    `bad_row(line, reason, cells)`."""
+    `bad_row(line, problem, cells)`."""
     checker = _Checker(columns, spec)
     seen = Seen(exact_phones=spec.channel != "email")
     counts = {"rows": 0, "invalid": 0, "duplicates": 0, "suppressed": 0, "valid": 0, "units": 0, "chunks": 0}
@@ -243,7 +245,7 @@ def run(rows: Iterable[tuple[int, list[str]]], columns: list[str], spec: Spec, *
             target, values, units = check(cells)
         except ValueError as error:
             counts["invalid"] += 1
-            bad_row(line, error.args[0][1], cells)
+            bad_row(line, error.args[0], cells)
             continue
         if not seen.add(target):
             counts["duplicates"] += 1
@@ -266,16 +268,25 @@ def validate(s3: Any, bucket: str, application_id: str, broadcast_id: str, filen
     from chalicelib.broadcasts.recipient_file import open_rows
 
     rows = open_rows(s3, bucket, plan.upload_key(application_id, broadcast_id), filename)
-    errors = ErrorsFile(s3, bucket, plan.errors_key(application_id, broadcast_id), rows.columns)
+    # One file per language, so GET .../errors hands out the asker's without reading the file again.
+    files = [ErrorsFile(s3, bucket, plan.errors_key(application_id, broadcast_id, lang), rows.columns, lang)
+             for lang in row_words.LANGUAGES]
+
+    def bad_row(line: int, problem: RowProblem, cells: list[str]) -> None:
+        for file in files:
+            file.add(line, problem, cells)
+
     try:
-        summary = run(rows, rows.columns, spec, suppressed=suppressed, bad_row=errors.add,
+        summary = run(rows, rows.columns, spec, suppressed=suppressed, bad_row=bad_row,
                       write_chunk=lambda number, data: s3.put_object(
                           Bucket=bucket, Key=plan.chunk_key(application_id, broadcast_id, number), Body=data,
                           ContentType="application/gzip"))
-        errors.finish()
+        for file in files:
+            file.finish()
         return summary
     except BaseException:
-        errors.abort()
+        for file in files:
+            file.abort()
         raise
     finally:
         rows.close()

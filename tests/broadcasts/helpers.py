@@ -63,8 +63,9 @@ def fake_validate(s3: Any, bucket: str, application_id: str, broadcast_id: str, 
     for number, chunk in enumerate(chunks):
         s3.put_object(Bucket=bucket, Key=plan.chunk_key(application_id, broadcast_id, number),
                       Body=plan.encode_chunk(chunk))
-    if invalid:
-        s3.put_object(Bucket=bucket, Key=plan.errors_key(application_id, broadcast_id), Body=b"line,reason,values\n")
+    for lang in ("en", "id") if invalid else ():  # one bad rows file per language, as validation writes
+        s3.put_object(Bucket=bucket, Key=plan.errors_key(application_id, broadcast_id, lang),
+                      Body=b"line,code,reason,values\n")
     return validation.Summary(len(rows) - 1, len(good), invalid, duplicates, len(off), len(good), len(chunks))
 
 

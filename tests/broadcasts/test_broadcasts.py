@@ -57,6 +57,16 @@ def test_an_sms_broadcast_from_draft_to_completed_sends_each_recipient_once(shop
     one = f"{_base(shop)}/{bc['broadcast_id']}"
     errors = shop.api.call("GET", one + "/errors", headers=shop.session)
     assert errors.status_code == 200 and plan.errors_key(shop.app_id, bc["broadcast_id"]) in errors.json_body["url"]
+    # The bad rows file in the asker's language: ?lang= first, then Accept-Language, else English.
+    for headers, query, lang in (({"Accept-Language": "id-ID,id;q=0.9,en;q=0.8"}, "", "id"),
+                                 ({"Accept-Language": "id"}, "?lang=en", "en"), ({}, "?lang=ID", "id"),
+                                 ({"Accept-Language": "fr-FR, en;q=0.5"}, "", "en")):
+        link = shop.api.call("GET", one + "/errors" + query, headers={**shop.session, **headers})
+        assert link.status_code == 200, link.json_body
+        assert link.json_body["url"].split("?")[0].endswith(plan.errors_key(shop.app_id, bc["broadcast_id"], lang))
+    refused = shop.api.call("GET", one + "/errors?lang=fr", headers=shop.session)
+    assert_dashboard_error(refused, 406, 39, "lang")
+    assert refused.json_body["errors"][0]["reason"] == "unknown_language"
 
     started = shop.api.call("POST", one + "/start", None, shop.session)
     assert started.status_code == 200 and started.json_body["status"] == "running", started.json_body

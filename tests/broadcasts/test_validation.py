@@ -31,8 +31,8 @@ def run(s3, data: bytes, spec: Spec = WHATSAPP, suppressed=nobody, filename: str
     return broadcast_id, summary, recipients
 
 
-def errors(s3, broadcast_id: str) -> list[list[str]]:
-    text = s3.get_object(Bucket=BUCKET, Key=plan.errors_key(APP, broadcast_id))["Body"].read().decode("utf-8-sig")
+def errors(s3, broadcast_id: str, lang: str = "en") -> list[list[str]]:
+    text = s3.get_object(Bucket=BUCKET, Key=plan.errors_key(APP, broadcast_id, lang))["Body"].read().decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
@@ -76,19 +76,29 @@ def test_row_errors_name_their_line_and_reason(s3):
     assert (summary.rows, summary.invalid, summary.valid, summary.duplicates) == (9, 7, 1, 1)
     assert [r.row for r in recipients] == [10]
     table = errors(s3, broadcast_id)
-    assert table[0] == ["line", "reason", "phone", "name"]
+    assert table[0] == ["line", "code", "reason", "phone", "name"]
     assert [row[0] for row in table[1:]] == ["2", "4", "5", "6", "7", "8", "9"]
-    reasons = dict((row[0], row[1]) for row in table[1:])
+    assert [row[1] for row in table[1:]] == ["value_spacing", "country_code", "invalid_phone", "missing_recipient",
+                                             "missing_value", "value_too_long", "value_spacing"]
+    reasons = dict((row[0], row[2]) for row in table[1:])
     assert "line break" in reasons["2"] and "country code" in reasons["4"] and "not a valid phone" in reasons["5"]
     assert "empty" in reasons["6"] and "{{1}}: the value is empty" in reasons["7"]
     assert "1,024" in reasons["8"] and "spaces" in reasons["9"]
-    assert table[2][2] == "81234567890" and table[1][3] == "Budi\nSantoso"
+    assert table[2][3] == "81234567890" and table[1][4] == "Budi\nSantoso"
+    # The same rows and codes in Indonesian: the header and the reasons in its words, its numbers' dots.
+    indonesian = errors(s3, broadcast_id, "id")
+    assert indonesian[0] == ["baris", "kode", "alasan", "phone", "name"]
+    assert [row[:2] for row in indonesian][1:] == [row[:2] for row in table[1:]]
+    assert [row[3:] for row in indonesian] == [row[3:] for row in table]
+    words = dict((row[0], row[2]) for row in indonesian[1:])
+    assert words["5"] == "Ini bukan nomor telepon yang valid." and "kode negara" in words["4"]
+    assert words["7"] == "{{1}}: nilainya kosong." and "1.024 karakter" in words["8"]
 
 
 def test_cells_in_the_errors_file_are_formula_safe(s3):
     broadcast_id, summary, _ = run(s3, b'phone;name\n=cmd|"/C calc"!A0;x\n081234567890;Budi\n')
     assert summary.invalid == 1
-    assert errors(s3, broadcast_id)[1][2] == "'=cmd|\"/C calc\"!A0"
+    assert errors(s3, broadcast_id)[1][3] == "'=cmd|\"/C calc\"!A0"
 
 
 def test_no_bad_rows_removes_an_earlier_errors_file(s3):
@@ -97,8 +107,9 @@ def test_no_bad_rows_removes_an_earlier_errors_file(s3):
     assert errors(s3, broadcast_id)
     s3.put_object(Bucket=BUCKET, Key=plan.upload_key(APP, broadcast_id), Body=b"phone;name\n081234567890;Siti\n")
     validate(s3, BUCKET, APP, broadcast_id, "p.csv", WHATSAPP, suppressed=nobody)
-    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=plan.errors_key(APP, broadcast_id)).get("KeyCount")
-    assert listed == 0
+    for lang in ("en", "id"):
+        listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=plan.errors_key(APP, broadcast_id, lang)).get("KeyCount")
+        assert listed == 0
 
 
 def test_a_big_errors_file_goes_up_in_parts(s3, monkeypatch):
@@ -108,6 +119,7 @@ def test_a_big_errors_file_goes_up_in_parts(s3, monkeypatch):
     assert (summary.invalid, summary.valid) == (30_000, 1)
     table = errors(s3, broadcast_id)
     assert len(table) == 30_001 and table[-1][0] == "30001"
+    assert len(errors(s3, broadcast_id, "id")) == 30_001
 
 
 def test_run_again_the_same_chunks_byte_for_byte(s3):
@@ -139,7 +151,7 @@ def test_sms_units_are_the_rendered_texts_segments(s3):
     broadcast_id, summary, recipients = run(s3, data, spec)
     assert (summary.valid, summary.invalid, summary.units) == (2, 1, 1 + 2)
     assert recipients[0].values == {"name": "Budi"}
-    assert "SMS segments" in errors(s3, broadcast_id)[1][1]
+    assert "SMS segments" in errors(s3, broadcast_id)[1][2] and "bagian SMS" in errors(s3, broadcast_id, "id")[1][2]
 
 
 def test_email_targets_and_their_duplicates(s3):
@@ -150,7 +162,7 @@ def test_email_targets_and_their_duplicates(s3):
     broadcast_id, summary, recipients = run(s3, data, spec)
     assert (summary.valid, summary.duplicates, summary.invalid) == (1, 1, 2)
     assert recipients[0].to == "budi@toko.id"
-    assert "email subject" in errors(s3, broadcast_id)[2][1]
+    assert "email subject" in errors(s3, broadcast_id)[2][2]
 
 
 def test_xlsx_numbers_validate_as_phone_numbers(s3):

@@ -1,103 +1,33 @@
-// The broadcast routes' shapes, written by hand while the API is built on another branch: openapi.d.ts
-// gains them at the merge, and these become aliases of its schemas then.
+// The broadcast routes' types: aliases of the OpenAPI document's schemas (openapi.d.ts, generated), so a change
+// in what the API answers shows here as a type error. Only AnyContent, a form's view, is the console's own.
 import { appPath } from './client';
+import type { components } from './openapi';
 
-export type BroadcastChannel = 'whatsapp' | 'sms' | 'email' | 'ivr';
-export type BroadcastStatus = 'draft' | 'validating' | 'ready' | 'scheduled' | 'running' | 'paused' | 'completed' | 'canceled' | 'failed';
-export type BroadcastReason = 'quota' | 'template_paused' | 'template_not_approved' | 'tier_limit' | 'quiet_hours' | 'canceled' | 'file';
-export type FileErrorCode = 'empty_file' | 'encoding' | 'binary' | 'too_many_rows' | 'too_large' | 'missing_column' | 'no_header';
+type Schemas = components['schemas'];
 
-export type BroadcastContent =
-  | { template_id: string; header_media_url: string | null }
-  | { sender_id: string; text: string }
-  | { sender_email: string; subject: string; html: string }
-  | { script_id: string; caller_id: string };
+export type BroadcastChannel = Schemas['BroadcastChannel'];
+export type BroadcastStatus = Schemas['BroadcastStatus'];
+export type BroadcastReason = Schemas['BroadcastReason'];
+export type BroadcastContent = Schemas['BroadcastContent'];
+export type RecipientFile = Schemas['BroadcastFile'];
+/** Each placeholder to a column of the file or a fixed value. */
+export type MappedValue = Schemas['BroadcastValue'];
+export type Mapping = Schemas['BroadcastMapping'];
+export type Validation = Schemas['BroadcastValidation'];
+export type FileErrorCode = NonNullable<Validation['error']>['code'];
+export type Schedule = Schemas['BroadcastSchedule'];
+export type ScheduleRequest = Schemas['BroadcastScheduleRequest'];
+export type Progress = Schemas['BroadcastProgress'];
+export type Broadcast = Schemas['Broadcast'];
+export type BroadcastList = Schemas['BroadcastList'];
+export type BroadcastRequest = Schemas['BroadcastRequest'];
+export type BroadcastChanges = Schemas['BroadcastChanges'];
+export type UploadRequest = Schemas['UploadRequest'];
+export type UploadTicket = Schemas['UploadForm'];
+export type BroadcastProgress = Schemas['BroadcastProgressAnswer'];
 
 /** Loose view of the content for forms: every channel's keys, all optional. */
-export type AnyContent = Partial<{ template_id: string; header_media_url: string | null; sender_id: string; text: string; sender_email: string; subject: string; html: string; script_id: string; caller_id: string }>;
-
-export interface RecipientFile {
-  name: string;
-  size: number;
-  format: 'csv' | 'xlsx';
-  columns: string[];
-  preview: string[][];
-  delimiter: string;
-  encoding: string;
-}
-
-/** Each placeholder to a column of the file or a fixed value. */
-export type MappedValue = { column: string } | { value: string };
-export interface Mapping {
-  recipient: string;
-  values: Record<string, MappedValue>;
-}
-
-export interface Validation {
-  rows: number;
-  valid: number;
-  invalid: number;
-  duplicates: number;
-  suppressed: number;
-  units: number;
-  quota_available: number;
-  estimated_cost: number;
-  estimated_seconds: number;
-  error: null | { code: FileErrorCode; message: string };
-  errors_file: boolean;
-}
-
-export interface Schedule {
-  start_at: string | null;
-  rate_per_second: number;
-  quiet_hours: null | { start: string; end: string };
-}
-
-export interface Progress {
-  total: number;
-  queued: number;
-  sent: number;
-  delivered: number;
-  read: number;
-  failed: number;
-  not_sent: number;
-  not_sent_reasons: Record<string, number>;
-}
-
-export interface Broadcast {
-  broadcast_id: string;
-  name: string;
-  channel: BroadcastChannel;
-  status: BroadcastStatus;
-  status_reason: BroadcastReason | null;
-  content: AnyContent;
-  file: RecipientFile | null;
-  mapping: Mapping | null;
-  validation: Validation | null;
-  schedule: Schedule;
-  progress: Progress;
-  created_at: string;
-  updated_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-}
-
-export interface BroadcastList {
-  items: Broadcast[];
-  next_cursor: string | null;
-}
-
-export interface UploadTicket {
-  url: string;
-  fields: Record<string, string>;
-  expires_at: string;
-}
-
-export interface BroadcastProgress {
-  status: BroadcastStatus;
-  status_reason: BroadcastReason | null;
-  progress: Progress;
-}
+export type AnyContent = Partial<Schemas['BroadcastWhatsAppContent'] & Schemas['BroadcastSmsContent'] & Schemas['BroadcastEmailContent'] & Schemas['BroadcastIvrContent']>;
 
 export const broadcastsPath = (applicationId: string, broadcastId?: string) =>
   `${appPath(applicationId)}/broadcasts` + (broadcastId ? '/' + encodeURIComponent(broadcastId) : '');

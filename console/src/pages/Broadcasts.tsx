@@ -32,6 +32,11 @@ const CHANNELS: BroadcastChannel[] = ['whatsapp', 'sms', 'email', 'ivr'];
 const MEDIA = ['IMAGE', 'VIDEO', 'DOCUMENT'];
 const POLL_MS = 3000;
 const live = (b: { status: string }) => b.status === 'running' || b.status === 'scheduled' || b.status === 'validating';
+// A completed broadcast's numbers come from its messages' stream, a little after the last send: polled on
+// until every send is counted (queued 0) and, for a few minutes at most, until each has its delivery status.
+const SETTLE_POLLS = 60;
+const settling = (b: Pick<Broadcast, 'status' | 'progress'>) =>
+  b.status === 'completed' && (b.progress.queued > 0 || b.progress.delivered + b.progress.failed < b.progress.sent);
 const editable = (b: Broadcast) => b.status === 'draft' || b.status === 'validating' || b.status === 'ready';
 
 export function Broadcasts({ route }: { route: Route }) {
@@ -59,7 +64,8 @@ function StatusPill({ b }: { b: Pick<Broadcast, 'status' | 'status_reason'> }) {
   );
 }
 
-const processed = (p: Broadcast['progress']) => p.sent + p.failed + p.not_sent;
+// `failed` messages are among the `sent` ones (every message written counts as sent).
+const processed = (p: Broadcast['progress']) => p.sent + p.not_sent;
 
 // ---------------------------------------------------------------- list
 function BroadcastListPage({ applicationId, viewer }: { applicationId: string; viewer: boolean }) {
@@ -70,7 +76,7 @@ function BroadcastListPage({ applicationId, viewer }: { applicationId: string; v
   const loaded = useLoad((signal) => get<BroadcastList>(broadcastsPath(applicationId), { limit: 25 }, signal), [applicationId]);
   const items = loaded.data ? [...loaded.data.items, ...more.filter((m) => !loaded.data!.items.some((i) => i.broadcast_id === m.broadcast_id))] : undefined;
   const next = more.length ? cursor : loaded.data?.next_cursor;
-  const anyLive = Boolean(loaded.data?.items.some(live));
+  const anyLive = Boolean(loaded.data?.items.some((b) => live(b) || b.progress.queued > 0 && b.status === 'completed'));
   useEffect(() => {
     if (!anyLive) return;
     const timer = setTimeout(() => loaded.reload(), POLL_MS);
@@ -741,7 +747,8 @@ function ValidateStep(props: StepProps) {
   const v = b!.validation;
   const badRows = async () => {
     try {
-      window.location.assign((await get<DownloadLink>(path + '/errors')).url);
+      // The reasons in the file follow the console's language (the code column does not change).
+      window.location.assign((await get<DownloadLink>(path + '/errors', { lang })).url);
     } catch (err) {
       setError(err);
     }
@@ -936,9 +943,11 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
   const [busy, setBusy] = useState(false);
   // A pause or cancel answered while a poll was out: the poll's older answer is dropped.
   const acted = useRef(0);
-  // Live progress: the cheap /progress route, every few seconds while it runs or waits for its time.
+  // Live progress: the cheap /progress route, every few seconds while it runs or waits for its time, and
+  // while a completed one's numbers settle.
+  const afterEnd = useRef(0);
   useEffect(() => {
-    if (!live(b)) return;
+    if (!live(b) && !(settling(b) && afterEnd.current++ < SETTLE_POLLS)) return;
     const timer = setTimeout(async () => {
       const before = acted.current;
       try {
