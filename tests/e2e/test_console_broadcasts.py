@@ -157,7 +157,7 @@ class FakeBroadcasts:
         route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
 
 
-VALIDATION = {"rows": 3, "valid": 3, "invalid": 1, "duplicates": 0, "suppressed": 0, "units": 3,
+VALIDATION = {"rows": 4, "valid": 3, "invalid": 1, "duplicates": 0, "suppressed": 0, "units": 3,
               "quota_available": 1000, "estimated_cost": 3, "estimated_seconds": 1, "error": None,
               "errors_file": True}
 REPORT = {"report_id": "rep_bc1", "name": "Lebaran sale results", "channel": "whatsapp", "statuses": [],
