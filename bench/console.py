@@ -53,7 +53,7 @@ def _overview_90_days(channels: list[str]) -> dict:
                "status": "Delivered", "created_at": "2026-11-30T10:00:00.000Z", "updated_at": "2026-11-30T10:00:05.000Z"}
               for i in range(5)]
     return {"from": days[0] + "T00:00:00.000Z", "to": days[-1] + "T23:59:59.999Z", "channels": result,
-            "latest": latest}
+            "latest": latest, "today_by_hour": [rng.randint(0, 300) for _ in range(24)]}
 
 
 def run() -> dict[str, float]:
@@ -90,8 +90,8 @@ def run() -> dict[str, float]:
                 before = page.evaluate(count)
                 durations = []
                 for i in range(RENDERS):
-                    start = (date.today() - timedelta(days=89 + (i % 2))).isoformat()
-                    page.get_by_label("From").fill(start)
+                    start = date.today() - timedelta(days=89 + (i % 2))
+                    page.get_by_label("From").fill(start.strftime("%d/%m/%Y"))  # the console's date field
                     page.get_by_role("button", name="Apply").click()
                     expect(page.get_by_test_id("overview-chart")).to_have_attribute("data-points", "90")
                     entries: list[float] = []

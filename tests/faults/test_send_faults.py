@@ -217,7 +217,7 @@ def test_a_debit_that_went_unanswered_and_never_landed_is_taken_by_the_reconcile
     frozen_clock.advance(quota.GRACE.total_seconds() + 60)
     if balance == 1:
         assert quota.reconcile(shop.app_id, "sms") == 0 and shop.quota("sms") == 0
-        assert quota.owed(shop.app_id, "sms") == 1
+        assert quota.owed(shop.app_id, "sms") == 1 and quota.owed_halves(shop.app_id, "sms") == {0: 1}
         quota.top_up(shop.app_id, "sms", 10)
         frozen_clock.advance(60)
     assert quota.reconcile(shop.app_id, "sms") == -1
