@@ -59,8 +59,9 @@ def owner(stack):
     # Finished, so its page is the detail (a draft opens the wizard).
     _table(db, "-broadcasts").update_item(
         Key={"application_id": app_id, "broadcast_id": broadcast_id},
-        UpdateExpression="SET #s = :s, started_at = :at, completed_at = :at",
-        ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": "completed", ":at": at})
+        UpdateExpression="SET #s = :s, started_at = :at, completed_at = :at, #t = :n, chunks = :one, chunks_done = :one",
+        ExpressionAttributeNames={"#s": "status", "#t": "total"},
+        ExpressionAttributeValues={":s": "completed", ":at": at, ":n": 3, ":one": 1})
     ids = []
     with _table(db, "-messages").batch_writer() as batch:
         for i, status_word in enumerate(["Delivered", "Delivered", "Failed"]):
