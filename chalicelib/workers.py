@@ -83,7 +83,8 @@ def dispatch_worker(event: Any) -> dict:
 def _status_hooks() -> None:
     """What hangs on "a message's status changed" (messages.changes), registered once per
     process on the first stream batch: status callbacks, and Verify canceling a verification
-    whose code's message failed. Each hook runs at least once per change, in order per message;
+    whose code's message failed, and the suppression list taking a hard bounce or a WhatsApp opt-out
+(broadcasts.suppression_events). Each hook runs at least once per change, in order per message;
     callbacks make each delivery once (message id + sequence), Verify cancels only a pending one."""
     from chalicelib.callbacks import service as callbacks
     from chalicelib.messages import changes
@@ -96,9 +97,10 @@ def _status_hooks() -> None:
 
     changes.on_status_change(status_callbacks)
     changes.on_status_change(verifications.cancel_failed_sends)
-    from chalicelib.broadcasts import progress
+    from chalicelib.broadcasts import progress, suppression_events
 
     changes.add_to_commit(progress.updates)
+    changes.on_status_change(suppression_events.on_status_changes)
 
 
 @workers.on_dynamodb_record(stream_arn=_settings.messages_stream_arn, batch_size=100,

@@ -270,8 +270,10 @@ SCHEMAS: dict[str, Schema] = {
 
     # --- /applications/{id}/overview and /messages ------------------------------------------------------------
     "MessageItem": obj({"message_id": string(), "channel": ref("Channel"), "target": string(),
-                        "status": ref("StatusWord"), "created_at": TIME, "updated_at": TIME},
-                       ["message_id", "channel", "target", "status", "created_at", "updated_at"]),
+                        "status": ref("StatusWord"), "created_at": TIME, "updated_at": TIME,
+                        "broadcast_id": nullable(string(description="the broadcast that sent it (null: none, or a "
+                                                                    "list by recipient, which does not carry it)"))},
+                       ["message_id", "channel", "target", "status", "created_at", "updated_at", "broadcast_id"]),
     "MessageHistoryEntry": obj({"status": ref("StatusWord"), "at": TIME, "provider_status": nullable(string())},
                                ["status", "at", "provider_status"]),
     "MessageDetail": {"allOf": [ref("MessageItem"), obj({
@@ -283,7 +285,7 @@ SCHEMAS: dict[str, Schema] = {
     "MessagePage": obj({"items": array(ref("MessageItem")),
                         "next_cursor": nullable(string(description="pass as ?cursor= for the next page")),
                         "total": nullable(INT | {"description": "messages of the filter, from the daily counters; "
-                                                                "null with a recipient or a range cut inside a day"})},
+                                                                "null with a recipient, a broadcast or a range cut inside a day"})},
                        ["items", "next_cursor", "total"]),
     "OverviewDay": obj({"date": string(format="date", description="a day in the application's time zone"),
                         "total": INT, "success": INT, "failed": INT}, ["date", "total", "success", "failed"]),

@@ -582,6 +582,8 @@ def _dashboard_paths() -> dict[str, dict[str, Any]]:
                         {"name": "status", "in": "query", "schema": string(), "description": "comma-separated"},
                         {"name": "recipient", "in": "query", "schema": string(), "description":
                          "a phone number in any form the send routes take (0812..., 62812..., +62 812-...) or an email"},
+                        {"name": "broadcast_id", "in": "query", "schema": string(), "description":
+                         "only this broadcast's messages (bc_...), newest first by default, from its own index"},
                         *RANGE, {"name": "order", "in": "query", "schema": string(enum=["desc", "asc"])},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                         {"name": "cursor", "in": "query", "schema": string()}])},

@@ -17,8 +17,13 @@ CHUNK_PREFIX = "chunk#"
 SUPPRESSION_PREFIX = "sup#"
 
 
+def chunk_prefix(broadcast_id: str) -> str:
+    """Every chunk cursor of one broadcast sorts under this (a Query finds them all)."""
+    return f"{CHUNK_PREFIX}{broadcast_id}#"
+
+
 def chunk_sk(broadcast_id: str, number: int) -> str:
-    return f"{CHUNK_PREFIX}{broadcast_id}#{number:05d}"
+    return f"{chunk_prefix(broadcast_id)}{number:05d}"
 
 
 def suppression_sk(target: str) -> str:

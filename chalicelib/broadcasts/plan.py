@@ -21,8 +21,13 @@ class Recipient(NamedTuple):
     values: dict[str, str]
 
 
+def broadcast_prefix(application_id: str, broadcast_id: str) -> str:
+    """Every S3 object of one broadcast starts with this (deleting the broadcast deletes them)."""
+    return f"{PREFIX}/{application_id}/{broadcast_id}/"
+
+
 def upload_key(application_id: str, broadcast_id: str) -> str:
-    return f"{PREFIX}/{application_id}/{broadcast_id}/upload"
+    return broadcast_prefix(application_id, broadcast_id) + "upload"
 
 
 def chunk_key(application_id: str, broadcast_id: str, number: int) -> str:

@@ -19,6 +19,7 @@ from chalicelib.broadcasts.models import (
     Broadcast,
     Chunk,
     Suppression,
+    chunk_prefix,
     suppression_sk,
 )
 from chalicelib.core import aws, clock, cursors, validation
@@ -276,6 +277,34 @@ def delete(bc: Broadcast) -> None:
     except DeleteError:
         bc.refresh(consistent_read=True)
         raise _conflict(bc, "deleted") from None
+    # Only once it is gone (a start racing the delete still finds its chunks): what it left behind.
+    # Its messages and the suppression list stay.
+    _delete_files(bc.application_id, bc.broadcast_id)
+    _delete_chunk_cursors(bc.application_id, bc.broadcast_id)
+
+
+def _delete_files(application_id: str, broadcast_id: str) -> int:
+    """Every S3 object under the broadcast's own prefix: the upload, the chunks, the errors file."""
+    s3, bucket = aws.client("s3"), get_settings().report_bucket
+    prefix = plan.broadcast_prefix(application_id, broadcast_id)
+    deleted = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:  # a page holds at most 1,000 keys: one DeleteObjects
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            deleted += len(keys)
+    return deleted
+
+
+def _delete_chunk_cursors(application_id: str, broadcast_id: str) -> int:
+    """The run's chunk cursors: a Query on the broadcast's own sort-key prefix, deleted in batches."""
+    deleted = 0
+    with Chunk.batch_write() as batch:
+        for chunk in Chunk.query(application_id, Chunk.broadcast_id.startswith(chunk_prefix(broadcast_id)),
+                                 attributes_to_get=["application_id", "broadcast_id"]):
+            batch.delete(chunk)
+            deleted += 1
+    return deleted
 
 
 def upload(bc: Broadcast, body: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,8 @@
             one busy application's writes spread; a reader merges its SHARDS partitions by id.
             Query `by_recipient` (one recipient's messages: the console's search), also in SHARDS
             partitions, projecting only what the message list shows.
+            Query `by_broadcast` (sparse: only a broadcast's messages carry its key) for one
+            broadcast's messages (Monitoring's broadcast filter), in SHARDS partitions too.
             Query `by_sweep` (sparse) for messages whose dispatch is not settled yet.
             Message ids are ULIDs, so ids sort by time and a time range is a key range.
             Its stream (old and new images) feeds messages.changes.
@@ -64,15 +66,33 @@ def recipient_key(application_id: str, target: str, shard: int) -> str:
     return f"{application_id}#{target}#{shard}"
 
 
+def broadcast_key(application_id: str, broadcast_id: str, shard: int) -> str:
+    """`by_broadcast`'s partition key (a broadcast sends at up to 1,000/s: sharded like the others)."""
+    return f"{application_id}#{broadcast_id}#{shard}"
+
+
+def broadcast_of(message: Message) -> str | None:
+    """The broadcast a message was sent by, from its `by_broadcast` key (read by every index that
+    projects all attributes), else from its details; None for a message of no broadcast."""
+    if message.app_broadcast:
+        return message.app_broadcast.split("#")[1]
+    details = message.details_dict() if message.details is not None else {}
+    found = details.get("broadcast_id")
+    return found if isinstance(found, str) else None
+
+
 def index_keys(application_id: str, channel: str, status: str, message_id: str,
-               target: str | None = None) -> dict[str, str]:
-    """The attributes that place a new message in its index partitions (`by_recipient` with a target)."""
+               target: str | None = None, broadcast_id: str | None = None) -> dict[str, str]:
+    """The attributes that place a new message in its index partitions (`by_recipient` with a target,
+    `by_broadcast` with a broadcast)."""
     shard = shard_of(message_id)
     keys = {"app_shard": app_shard_key(application_id, shard),
             "app_channel": app_channel_shard_key(application_id, channel, shard),
             "app_channel_status": status_key(application_id, channel, status, shard)}
     if target is not None:
         keys["app_recipient"] = recipient_key(application_id, target, shard)
+    if broadcast_id:
+        keys["app_broadcast"] = broadcast_key(application_id, broadcast_id, shard)
     return keys
 
 
@@ -86,6 +106,10 @@ def app_channel_partitions(application_id: str, channel: str) -> list[str]:
 
 def recipient_partitions(application_id: str, target: str) -> list[str]:
     return [recipient_key(application_id, target, n) for n in range(SHARDS)]
+
+
+def broadcast_partitions(application_id: str, broadcast_id: str) -> list[str]:
+    return [broadcast_key(application_id, broadcast_id, n) for n in range(SHARDS)]
 
 
 def status_partitions(application_id: str, channel: str, status: str) -> list[str]:
@@ -138,6 +162,7 @@ class Message(Model):
     app_channel = UnicodeAttribute()                   # app_channel_shard_key()
     app_channel_status = UnicodeAttribute(null=True)   # status_key(), kept with status
     app_recipient = UnicodeAttribute(null=True)        # recipient_key(); absent on messages sent before it
+    app_broadcast = UnicodeAttribute(null=True)        # broadcast_key(); only on a broadcast's messages
     day = UnicodeAttribute()                # local day of created_at: the counter it counts in
     cost = NumberAttribute(default=1)       # quota units debited (SMS segments), refunded on rejection
     provider = UnicodeAttribute(null=True)
@@ -165,6 +190,8 @@ class Message(Model):
     by_status = index("by_status", "app_channel_status", "message_id")
     # Only the message list's fields: an index item of ~200 bytes, rewritten only when one of them changes.
     by_recipient = index("by_recipient", "app_recipient", "message_id", projection=IncludeProjection(
+        ["application_id", "channel", "target", "status", "created_at", "updated_at"]))
+    by_broadcast = index("by_broadcast", "app_broadcast", "message_id", projection=IncludeProjection(
         ["application_id", "channel", "target", "status", "created_at", "updated_at"]))
     by_sweep = index("by_sweep", "sweep", "sweep_at", projection=KeysOnlyProjection())
 

@@ -7,11 +7,13 @@ after the last id returned, so page 1000 costs what page 1 costs.
   items, usually one round of them (at most limit+1 items each, for a limit up to 9).
 - Without: one partition per shard of `by_app` (every channel) or `by_app_channel` (some), whose
   partitions no status change moves, read lazily and merged in id order, at most limit+1 items each.
-- With a recipient (whatever the other filters): the recipient's SHARDS partitions of `by_recipient`
+- With a recipient (whatever the other filters but a broadcast): the recipient's SHARDS partitions of `by_recipient`
   (a status change never moves them), merged the same way, channel and status as a filter on the Query.
+- With a broadcast (a recipient then filters): the broadcast's SHARDS partitions of the sparse `by_broadcast`
+  (only its messages are there), merged the same way, channel and status as a filter on the Query.
 
 `total`: the messages of the filter, from the daily counters (one Query per channel over the day items),
-when the range is whole local days; null for a recipient search or a range cut inside a day (counting
+when the range is whole local days; null for a recipient search, a broadcast filter or a range cut inside a day (counting
 those would mean reading every message).
 """
 from __future__ import annotations
@@ -29,13 +31,17 @@ from chalicelib.core import cursors, validation
 from chalicelib.core.channels import CHANNELS, SMS_OTP
 from chalicelib.core.errors import bad_parameter
 from chalicelib.core.phone_numbers import normalise_phone
-from chalicelib.messages.models import Message, app_partitions, id_range, recipient_partitions
+from chalicelib.messages.models import (
+    Message, app_partitions, broadcast_of, broadcast_partitions, id_range, recipient_partitions,
+)
 from chalicelib.messages.queries import channel_partitions, daily_counts, find, merged, status_page
 from chalicelib.messages.status_rules import RULES
 from chalicelib.monitoring.ranges import Range, parse_range
 
 MAX_LIMIT = 200
 RECIPIENT_FIELD = "recipient"
+BROADCAST_FIELD = "broadcast_id"
+_BROADCAST_ID = re.compile(r"bc_[0-9A-Z]{26}")
 _OTP_DIGITS = re.compile(r"\d{4,8}")
 
 
@@ -48,6 +54,16 @@ def recipient_from(query: dict[str, str]) -> str | None:
     if "@" in raw:
         return validation.email_address(raw, RECIPIENT_FIELD)
     return normalise_phone(raw, RECIPIENT_FIELD)
+
+
+def broadcast_from(query: dict[str, str]) -> str | None:
+    """The `broadcast_id` filter: a broadcast's id as the broadcasts API gives it."""
+    raw = query.get(BROADCAST_FIELD, "").strip()
+    if not raw:
+        return None
+    if not _BROADCAST_ID.fullmatch(raw):
+        raise bad_parameter(BROADCAST_FIELD, "broadcast_id is a broadcast's id, as bc_01...")
+    return raw
 
 
 def channels_from(query: dict[str, str]) -> list[str]:
@@ -104,10 +120,13 @@ def list_messages(application_id: str, app_channels: list[str], query: dict[str,
     limit = validation.whole_number(query.get("limit", "50"), "limit", 1, MAX_LIMIT)
     statuses = _statuses(query, channels or list(CHANNELS))
     recipient = recipient_from(query)
+    broadcast = broadcast_from(query)
     # The cursor is bound to the filter as the client wrote it (an open-ended `to` means "now"
     # on page 1), and carries the range page 1 resolved, so later pages read the same window.
     filter_key = {"app": application_id, "channels": channels, "statuses": statuses, "from": query.get("from"),
                   "to": query.get("to"), "order": order, "recipient": recipient}
+    if broadcast is not None:  # only when given, so that cursors signed before the filter existed still work
+        filter_key["broadcast"] = broadcast
     scope = "messages:" + hashlib.sha256(json.dumps(filter_key, sort_keys=True).encode()).hexdigest()[:32]
     after, resumed = _resume(cursors.decode(query.get("cursor"), scope))
     if resumed:
@@ -115,11 +134,18 @@ def list_messages(application_id: str, app_channels: list[str], query: dict[str,
     descending = order == "desc"
     low, high = id_range(span.start, span.end)
     # limit + 1 messages, to know if more exist.
-    if recipient is not None:
+    if recipient is not None or broadcast is not None:
         where = Message.channel.is_in(*channels) if channels else Message.channel == ""
         if statuses:
             where &= Message.status.is_in(*statuses)
-        partitions = [(Message.by_recipient, "app_recipient", p) for p in recipient_partitions(application_id, recipient)]
+        if broadcast is not None:  # the broadcast's own partitions, the recipient (if any) as a filter
+            partitions = [(Message.by_broadcast, "app_broadcast", p)
+                          for p in broadcast_partitions(application_id, broadcast)]
+            if recipient is not None:
+                where &= Message.target == recipient
+        else:
+            partitions = [(Message.by_recipient, "app_recipient", p)
+                          for p in recipient_partitions(application_id, recipient)]
         page = list(islice(merged(partitions, low, high, descending=descending, after=after, limit=limit + 1,
                                   where=where), limit + 1))
     elif statuses:
@@ -135,7 +161,7 @@ def list_messages(application_id: str, app_channels: list[str], query: dict[str,
     page = page[:limit]
     next_cursor = cursors.encode({"after": page[-1].message_id, "start": span.start.isoformat(),
                                   "end": span.end.isoformat()}, scope) if more else None
-    total = None if recipient is not None or not with_total else _total(application_id, channels, statuses, span, timezone_name,
+    total = None if recipient is not None or broadcast is not None or not with_total else _total(application_id, channels, statuses, span, timezone_name,
                                                        open_end=not query.get("to"))
     return {"items": [list_item(m) for m in page], "next_cursor": next_cursor, "total": total}
 
@@ -159,7 +185,8 @@ def _total(application_id: str, channels: list[str], statuses: list[str] | None,
 
 def list_item(message: Message) -> dict[str, Any]:
     return {"message_id": message.message_id, "channel": message.channel, "target": message.target,
-            "status": message.status, "created_at": message.created_at, "updated_at": message.updated_at}
+            "status": message.status, "created_at": message.created_at, "updated_at": message.updated_at,
+            "broadcast_id": broadcast_of(message)}
 
 
 def message_detail(application_id: str, message_id: str) -> dict[str, Any]:

@@ -38,7 +38,8 @@ def send(sender: Sender, prepared: Prepared, respond: Callable[[str], dict[str, 
     initial = RULES[sender.channel].initial
     message_id = str(ULID.from_datetime(now))
     message = Message(message_id, application_id=sender.application_id, channel=sender.channel,
-                      **index_keys(sender.application_id, sender.channel, initial, message_id, prepared.target),
+                      **index_keys(sender.application_id, sender.channel, initial, message_id, prepared.target,
+                                   (prepared.details or {}).get("broadcast_id")),
                       target=prepared.target, status=initial, created_at=at, updated_at=at,
                       day=local_day(now, sender.timezone), cost=prepared.cost,
                       provider=provider.name, details=prepared.details,

@@ -43,7 +43,8 @@ GLOBAL_KEYS = {"aws:SourceAccount", "aws:SourceArn", "aws:PrincipalAccount", "aw
 ACTION_FOR = {("sqs", "SendMessageBatch"): "SendMessage", ("s3", "CreateMultipartUpload"): "PutObject",
               ("s3", "UploadPart"): "PutObject", ("s3", "CompleteMultipartUpload"): "PutObject",
               ("s3", "ListParts"): "ListMultipartUploadParts", ("dynamodb", "TransactGetItems"): "GetItem",
-              ("s3", "HeadObject"): "GetObject"}
+              ("s3", "HeadObject"): "GetObject", ("s3", "DeleteObjects"): "DeleteObject",
+              ("s3", "ListObjectsV2"): "ListBucket"}
 
 
 # ------------------------------------------------------------------ the template against AWS's data

@@ -58,6 +58,7 @@ TABLES = {
                                 "by_app": ("app_shard", "message_id", "ALL"),
                                 "by_status": ("app_channel_status", "message_id", "ALL"),
                                 "by_recipient": ("app_recipient", "message_id", "INCLUDE"),
+                                "by_broadcast": ("app_broadcast", "message_id", "INCLUDE"),
                                 "by_sweep": ("sweep", "sweep_at", "KEYS_ONLY")}, None),
     "idempotency": ("id", {}, "expiration"),
     "counters": (("pk", "sk"), {}, None),

@@ -165,7 +165,7 @@ def test_list_items_and_detail(seeded):
     shop, ids = seeded
     [item] = shop.listed("channel=email&status=Opened&from=2026-11-20&to=2026-11-23")
     assert item == {"message_id": ids["e1"], "channel": "email", "target": "budi@example.com", "status": "Opened",
-                    "created_at": "2026-11-21T02:00:00.000Z", "updated_at": item["updated_at"]}
+                    "created_at": "2026-11-21T02:00:00.000Z", "updated_at": item["updated_at"], "broadcast_id": None}
     detail = shop.api.call("GET", f"/applications/{shop.app_id}/messages/{ids['s4']}", headers=shop.session).json_body
     assert detail["status"] == "Delivered"
     assert [(h["status"], h["provider_status"]) for h in detail["history"]] == [

@@ -1038,7 +1038,7 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
           )}
           <a class="btn btn-ghost" href={monitoringLink(b, app?.timezone)} data-testid="monitoring-link">
             <Icon name="monitor" size={18} />
-            {t('See its messages in Monitoring')}
+            {t('See the messages')}
           </a>
         </div>
       </Card>

@@ -1,13 +1,14 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, appPath, get, post } from '../api/client';
-import type { Channel, Delivery, MessageDetail, MessagePage, StatusWord } from '../api/types';
+import { broadcastsPath, type Broadcast } from '../api/broadcasts';
+import type { Channel, Delivery, MessageDetail, MessageItem, MessagePage, StatusWord } from '../api/types';
 import { CHANNEL_LABEL, STATUS_WORDS, allStatusWords, outcome } from '../channels';
 import { failureReason } from '../failures';
 import { formatNumber, formatTime } from '../format';
 import { useLang, useT } from '../i18n';
 import { navigate, type Route } from '../router';
 import { useSession } from '../state';
-import { Card, DateRangePicker, Dialog, Fact, PageHeader, Select, StatusBadge, Table, WhenLoaded, presetRange, useLoad, type DateRange, type RangePreset } from '../ui';
+import { Card, DateRangePicker, Dialog, Fact, Icon, PageHeader, Select, StatusBadge, Table, WhenLoaded, presetRange, useLoad, type DateRange, type RangePreset } from '../ui';
 import { NoApplication, messageColumns } from './common';
 
 const PAGE_SIZE = 20;
@@ -15,6 +16,7 @@ const PRESETS: RangePreset[] = ['today', 'yesterday', '7', '30'];
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
 const PHONE = /^\+?[0-9 ().-]+$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const BROADCAST = /^bc_[0-9A-Z]{26}$/;
 
 interface Filters {
   channel: '' | Channel;
@@ -23,6 +25,8 @@ interface Filters {
   order: 'desc' | 'asc';
   /** a recipient: a phone number as typed, or an email */
   q: string;
+  /** one broadcast's messages (the Broadcast page's link) */
+  broadcast: string;
 }
 
 /** The filters the URL's query holds (`#/monitoring?channel=sms&range=yesterday&q=0812...`): what a
@@ -40,7 +44,7 @@ function readFilters(query: URLSearchParams, channels: Channel[], zone: string):
     r && PRESETS.includes(r) ? presetRange(r, undefined, zone)
       : DAY.test(from) && DAY.test(to) ? { preset: 'custom' as const, from: from <= to ? from : to, to: from <= to ? to : from }
         : presetRange('7', undefined, zone);
-  return { channel, status, range, order: query.get('order') === 'asc' ? 'asc' : 'desc', q: (query.get('q') || '').slice(0, 254) };
+  return { channel, status, range, order: query.get('order') === 'asc' ? 'asc' : 'desc', q: (query.get('q') || '').slice(0, 254), broadcast: BROADCAST.test(query.get('broadcast') || '') ? query.get('broadcast')! : '' };
 }
 
 function filterQuery(f: Filters): string {
@@ -53,6 +57,7 @@ function filterQuery(f: Filters): string {
   } else if (f.range.preset !== '7') q.set('range', f.range.preset);
   if (f.order === 'asc') q.set('order', 'asc');
   if (f.q) q.set('q', f.q);
+  if (f.broadcast) q.set('broadcast', f.broadcast);
   const text = q.toString();
   return text ? '?' + text : '';
 }
@@ -71,21 +76,21 @@ export function Monitoring({ route }: { route: Route }) {
   const zone = app?.timezone;
   const appChannels = app ? app.channels.map((c) => c.channel) : [];
   const filters = readFilters(route.query, appChannels, zone || 'Asia/Jakarta');
-  const { channel, status, range, order, q } = filters;
+  const { channel, status, range, order, q, broadcast } = filters;
   const qs = filterQuery(filters);
   const openId = route.path[1];
   const setFilters = (next: Partial<Filters>) => navigate('/monitoring' + filterQuery({ ...filters, ...next }));
   // Another application: its own channels and recipients, so only the date range stays.
   const shownApp = useRef(app?.application_id);
   useEffect(() => {
-    if (shownApp.current && app && shownApp.current !== app.application_id) setFilters({ channel: '', status: '', q: '' });
+    if (shownApp.current && app && shownApp.current !== app.application_id) setFilters({ channel: '', status: '', q: '', broadcast: '' });
     shownApp.current = app?.application_id;
   }, [app?.application_id]);
   const [text, setText] = useState(q);
   const [searchError, setSearchError] = useState(false);
   useEffect(() => setText(q), [q]);
   // cursors[i] opens page i+1 (page 1 needs none); another filter starts again at page 1
-  const filterKey = [app?.application_id, channel, status, range.from, range.to, order, q].join('|');
+  const filterKey = [app?.application_id, channel, status, range.from, range.to, order, q, broadcast].join('|');
   const [paging, setPaging] = useState<{ key: string; cursors: (string | null)[] }>({ key: filterKey, cursors: [null] });
   const cursors = paging.key === filterKey ? paging.cursors : [null];
   const setCursors = (next: (string | null)[]) => setPaging({ key: filterKey, cursors: next });
@@ -95,12 +100,13 @@ export function Monitoring({ route }: { route: Route }) {
       ? (signal) =>
           get<MessagePage>(
             appPath(app.application_id) + '/messages',
-            { channel, status, from: range.from, to: range.to, order, limit: PAGE_SIZE, recipient: q, cursor: cursors[cursors.length - 1] },
+            { channel, status, from: range.from, to: range.to, order, limit: PAGE_SIZE, recipient: q, broadcast_id: broadcast, cursor: cursors[cursors.length - 1] },
             signal,
           )
       : null,
     [filterKey, cursors.length],
   );
+  const names = useBroadcastNames(app?.application_id, [broadcast, ...(loaded.data?.items || []).map((m) => m.broadcast_id || '')]);
   if (!app) return <NoApplication title={t('Monitoring')} />;
   const words = channel ? STATUS_WORDS[channel] : allStatusWords(appChannels);
   const search = (e: Event) => {
@@ -152,6 +158,16 @@ export function Monitoring({ route }: { route: Route }) {
         />
         <Select label={t('Status')} name="status" value={status} options={[{ value: '' as const, label: t('All statuses') }, ...words.map((w) => ({ value: w, label: w }))]} onChange={(s) => setFilters({ status: s })} />
         <DateRangePicker value={range} onChange={(r) => setFilters({ range: r })} zone={zone} />
+        {broadcast && (
+          <div class="chips filter-chips" data-testid="broadcast-chip">
+            <span class="chip chip-on">
+              {t('Broadcast: {name}', { name: names[broadcast] || '…' })}
+              <button type="button" class="chip-remove" aria-label={t('Remove the broadcast filter')} title={t('Remove the broadcast filter')} onClick={() => setFilters({ broadcast: '' })}>
+                <Icon name="close" size={16} />
+              </button>
+            </span>
+          </div>
+        )}
       </div>
       <Card title={q ? t('Messages to {recipient}', { recipient: q }) : t('Messages')}>
         {refused ? null : (
@@ -175,6 +191,9 @@ export function Monitoring({ route }: { route: Route }) {
                       ),
                     },
                     ...messageColumns(t),
+                    ...(data.items.some((m) => m.broadcast_id)
+                      ? [{ label: t('Broadcast'), cell: (m: MessageItem) => m.broadcast_id && <BroadcastLink id={m.broadcast_id} name={names[m.broadcast_id]} /> }]
+                      : []),
                     {
                       label: t('Time'),
                       class: 'nowrap',
@@ -208,6 +227,39 @@ export function Monitoring({ route }: { route: Route }) {
   );
 }
 
+// Broadcast names by application and id: a page of messages names a few broadcasts, each asked for once.
+const nameCache = new Map<string, Promise<string>>();
+
+function useBroadcastNames(applicationId: string | undefined, ids: string[]): Record<string, string> {
+  const wanted = [...new Set(ids.filter(Boolean))];
+  const [names, setNames] = useState<Record<string, string>>({});
+  useEffect(() => {
+    if (!applicationId) return;
+    let live = true;
+    for (const id of wanted) {
+      const key = applicationId + '|' + id;
+      if (!nameCache.has(key)) {
+        nameCache.set(key, get<Broadcast>(broadcastsPath(applicationId, id)).then((b) => b.name, () => {
+          nameCache.delete(key); // deleted or not reachable now: ask again another time
+          return '';
+        }));
+      }
+      nameCache.get(key)!.then((name) => live && name && setNames((n) => (n[id] === name ? n : { ...n, [id]: name })));
+    }
+    return () => { live = false; };
+  }, [applicationId, wanted.join(',')]);
+  return names;
+}
+
+function BroadcastLink({ id, name }: { id: string; name?: string }) {
+  const t = useT();
+  return (
+    <a href={`#/broadcasts/${id}`} onClick={(e) => e.stopPropagation()} data-testid="message-broadcast">
+      {name || t('Open the broadcast')}
+    </a>
+  );
+}
+
 /** An email's stored HTML as the text a reader sees (DOMParser runs no script and loads nothing). */
 function htmlText(html: string): string {
   const doc = new DOMParser().parseFromString(html, 'text/html');
@@ -219,6 +271,7 @@ function MessageDialog({ applicationId, messageId, zone, onClose }: { applicatio
   const { lang } = useLang();
   const loaded = useLoad((signal) => get<MessageDetail>(`${appPath(applicationId)}/messages/${encodeURIComponent(messageId)}`, undefined, signal), [messageId]);
   const missing = loaded.error instanceof ApiError && loaded.error.status === 404;
+  const names = useBroadcastNames(applicationId, [loaded.data?.broadcast_id || '']);
   return (
     <Dialog open title={t('Status history')} onClose={onClose} wide>
       {missing ? (
@@ -245,6 +298,11 @@ function MessageDialog({ applicationId, messageId, zone, onClose }: { applicatio
                     </Fact>
                   )}
                   {m.subject && <Fact label={t('Subject')}>{m.subject}</Fact>}
+                  {m.broadcast_id && (
+                    <Fact label={t('Broadcast')}>
+                      <BroadcastLink id={m.broadcast_id} name={names[m.broadcast_id]} />
+                    </Fact>
+                  )}
                 </dl>
                 {body && (
                   <section class="message-body" aria-label={t('Message text')}>
