@@ -56,6 +56,7 @@ def test_a_deleted_broadcast_leaves_no_file_nor_cursor_but_its_messages_stay(sho
                     s).status_code == 200
     settle_changes()
     assert _keys(shop, gone) == sorted([plan.upload_key(shop.app_id, gone), plan.errors_key(shop.app_id, gone),
+                                        plan.errors_key(shop.app_id, gone, "id"),
                                         *(plan.chunk_key(shop.app_id, gone, n) for n in range(3))])
     assert len(_cursors(shop, gone)) == 3
     kept_keys, kept_cursors = _keys(shop, kept), _cursors(shop, kept)
