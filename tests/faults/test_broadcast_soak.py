@@ -1,8 +1,8 @@
 """Broadcasts under chaos (issue 22): a seeded soak of three SMS broadcasts of two shops run to completed
 while faults meet the chunk workers, then each invariant is a test of its own.
 
-What meets the workers, all drawn from one seed (SOAK_SEED; SOAK_SENDS recipients in all, 90 by default,
-`make soak` runs more), injected by local/faults.py inside botocore's retry loop:
+What meets the workers, all drawn from one seed (SOAK_SEED, 22 by default; BROADCAST_SOAK_RECIPIENTS in all,
+90 by default, about a minute; `make soak` runs 600), injected by local/faults.py inside botocore's retry loop:
 - lost answers after the call was applied (botocore sends it again: a quota debit's UpdateItem is then
   applied twice, a transaction is not) and throttles, on every DynamoDB call of a job;
 - S3 refusing a chunk file's read now and then (SlowDown);
@@ -30,7 +30,7 @@ from tests.broadcasts.helpers import CountingProvider, Killed, fake_head, fake_v
 from tests.conftest import Api, FrozenClock, Shop, set_quota, settle_changes
 
 SEED = int(os.environ.get("SOAK_SEED", "22"))
-RECIPIENTS = int(os.environ.get("SOAK_SENDS", "90"))
+RECIPIENTS = int(os.environ.get("BROADCAST_SOAK_RECIPIENTS", "90"))
 LONG_NAME = "x" * 1600          # past 10 SMS segments once filled in: the worker refuses it (not_sent invalid)
 LOST, THROTTLED = 0.04, 0.03    # each DynamoDB attempt of a job: its answer lost / refused
 KILL_JOB, KILL_AFTER_SEND, TWICE, PAUSE = 0.35, 0.03, 0.2, 0.02
