@@ -125,7 +125,8 @@ def soak(client):
                 figures["start"][shop.app_id] = units[key]
             for name, (app_id, broadcast_id) in figures["broadcasts"].items():
                 shop = shops[owner[name]]
-                started = api.call("POST", f"/applications/{app_id}/broadcasts/{broadcast_id}/start", None, shop.session)
+                started = api.call("POST", f"/applications/{app_id}/broadcasts/{broadcast_id}/start", None,
+                                   shop.session)
                 assert started.status_code == 200, started.json_body
 
             paused: set[str] = set()
