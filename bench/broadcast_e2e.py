@@ -7,7 +7,8 @@ The stage is the soak's (tests/scripts/chaos_soak.py) without its faults: moto (
 the stack, queues and bucket; AWS's DynamoDB Local holds the tables. So this process's CPU is Kirim's
 (the API, the jobs, the worker, the stream consumer, and the simulator standing in for the provider),
 never the fake AWS's. One worker takes the jobs one by one (Lambda would run up to 10 at once); the
-pacer's clock is moved a minute at a time (no real waits: the chunks' DelaySeconds are 0 here, spread over the minute on AWS).
+pacer's clock is moved a minute at a time (no real waits: the chunks' DelaySeconds are 0 here, spread
+over the minute on AWS).
 
 It prints figures and checks exactly-once (each recipient reached the provider once, and one message per
 recipient was written); it never checks a time, so `make bench` cannot fail on one.
