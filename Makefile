@@ -54,9 +54,12 @@ test-long: lint console dynamodb-local
 # seed each time; the seed is printed first. `make soak SOAK_SENDS=10000 SOAK_SEED=7` chooses both.
 SOAK_SENDS ?= 3000
 SOAK_SEED ?= $(shell date +%s)
+# The broadcast soak beside it (tests/faults/test_broadcast_soak.py: 90 recipients in make test), same seed.
+BROADCAST_SOAK_RECIPIENTS ?= 600
 
 soak: install dynamodb-local
-	SOAK_SENDS=$(SOAK_SENDS) SOAK_SEED=$(SOAK_SEED) $(PY) -m pytest -q tests/faults/test_chaos_soak.py
+	SOAK_SENDS=$(SOAK_SENDS) SOAK_SEED=$(SOAK_SEED) BROADCAST_SOAK_RECIPIENTS=$(BROADCAST_SOAK_RECIPIENTS) \
+		$(PY) -m pytest -q tests/faults/test_chaos_soak.py tests/faults/test_broadcast_soak.py
 
 # The documentation site (mkdocs.yml, docs/) into site/; --strict fails on a broken link or a page missing
 # from the nav (make test builds it too, tests/docs/).

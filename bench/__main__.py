@@ -7,6 +7,7 @@ from bench import (
     auth_paths,
     broadcast_validation,
     broadcast_run,
+    broadcast_e2e,
     callbacks,
     cold_import,
     console,
@@ -33,9 +34,10 @@ if __name__ == "__main__":
     broadcast_validation.run(quick)  # quick: 200,000 rows, the CPU time scaled to 1,000,000
     broadcast_run.run()
     if quick:
-        print("\nquick: left out the monitoring, report writer, report pipeline and console benchmarks "
-              "(about 50 minutes); `make bench` runs them all")
+        print("\nquick: left out the broadcast end-to-end, monitoring, report writer, report pipeline and console "
+              "benchmarks (about an hour); `make bench` runs them all")
     else:
+        broadcast_e2e.run()
         monitoring.run()
         report_writers.run()
         report_pipeline.run()

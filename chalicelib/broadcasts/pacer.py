@@ -150,7 +150,14 @@ def pace(application_id: str, broadcast_id: str, now: float | None = None) -> st
 
 
 def _queue_lost(bc: Any, now: float) -> str:
-    """Every chunk is queued: queue again the ones not done and not heard from for QUEUE_GRACE."""
+    """Every chunk is queued: queue again the ones not done and not heard from for QUEUE_GRACE; once
+    all are done, complete the broadcast (its last chunk ended while it was paused, or its worker died
+    before completing it)."""
+    if int(bc.chunks_done or 0) >= int(bc.chunks or 0):
+        from chalicelib.broadcasts import run
+
+        run.complete_if_done(bc)
+        return "completed"
     update_if(bc, [Broadcast.due_at.set(int(now) + QUEUE_GRACE)], Broadcast.status == broadcasts.RUNNING,
               "this broadcast")
     started = clock.parse_iso(bc.started_at).timestamp() if bc.started_at else now

@@ -209,6 +209,8 @@ def run_chunk(application_id: str, broadcast_id: str, number: int) -> str:
         return "gone"
     chunk = _chunk(application_id, broadcast_id, number)
     if chunk.state == DONE:
+        # Its worker may have died between the chunk's last save and the broadcast's completion.
+        complete_if_done(bc)
         return "done already"
     cursor = int(chunk.cursor or 0)
     not_sent: Counter = Counter()
@@ -257,11 +259,12 @@ def run_chunk(application_id: str, broadcast_id: str, number: int) -> str:
         at += 1
     if not _save(chunk, len(recipients), not_sent, bc=bc, done=True):
         return "raced"
-    _complete_if_done(bc)
+    complete_if_done(bc)
     return "done"
 
 
-def _complete_if_done(bc: Any) -> None:
+def complete_if_done(bc: Any) -> None:
+    """Completed once every chunk is done (and only from running: a paused one completes on resume)."""
     bc.refresh(consistent_read=True)
     if int(bc.chunks_done or 0) >= int(bc.chunks or 0) and bc.status == broadcasts.RUNNING:
         update_if(bc, [Broadcast.status.set(broadcasts.COMPLETED), Broadcast.completed_at.set(clock.now_iso()),

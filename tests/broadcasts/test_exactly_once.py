@@ -211,3 +211,45 @@ def test_the_quota_running_out_pauses_and_a_top_up_resumes_each_once(shop, monke
     _run_all(queued_jobs())
     _each_once(provider)
     assert _status(shop, broadcast_id) == ("completed", None)
+
+
+def test_a_worker_killed_before_completing_the_broadcast_leaves_it_to_the_redelivery(shop, monkeypatch):
+    """Found by the broadcast soak: the last chunk saved done, then its worker died before completing the
+    broadcast; its job came again, found the chunk done, and the broadcast stayed running for ever."""
+    provider = _provider(monkeypatch)
+    broadcast_id, jobs = _running(shop)
+    complete = run.complete_if_done
+
+    def die_at_the_last(bc) -> None:
+        bc.refresh(consistent_read=True)
+        if int(bc.chunks_done) == int(bc.chunks):
+            monkeypatch.setattr(run, "complete_if_done", complete)
+            raise Killed()
+        complete(bc)
+
+    monkeypatch.setattr(run, "complete_if_done", die_at_the_last)
+    with pytest.raises(Killed):
+        _run_all(jobs)
+    assert _status(shop, broadcast_id) == ("running", None)
+    _run_all(jobs[-1:])   # the killed job, handed over again
+    _each_once(provider)
+    assert _status(shop, broadcast_id) == ("completed", None)
+
+
+def test_a_broadcast_paused_as_its_last_chunk_ends_completes_on_resume(shop, monkeypatch):
+    """Found by the broadcast soak: a pause after the last chunk's last status check lets that chunk end
+    while the broadcast is paused; on resume nothing was held, so nothing ever completed it."""
+    holder: dict = {}
+
+    def pause_at_the_last(total: int) -> None:
+        if total == RECIPIENTS:
+            broadcasts.pause(broadcasts.get(shop.app_id, holder["id"]))
+
+    provider = _provider(monkeypatch, pause_at_the_last)
+    holder["id"], jobs = _running(shop)
+    _run_all(jobs)
+    assert _status(shop, holder["id"]) == ("paused", None)
+    resumed = shop.api.call("POST", f"/applications/{shop.app_id}/broadcasts/{holder['id']}/resume", None,
+                            shop.session)
+    assert resumed.status_code == 200 and resumed.json_body["status"] == "completed", resumed.json_body
+    _each_once(provider)
