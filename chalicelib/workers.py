@@ -257,9 +257,10 @@ def _broadcast_record(record: Any) -> None:
                                      "chunk": body.get("chunk"), "outcome": outcome})
 
 
-# One chunk (<= 500 sends) or one validation per invocation; at most 10 at once per account, so a
-# broadcast never takes the concurrency the API's own sends need.
-@_sqs_worker(_settings.broadcast_queue_name, "broadcast_worker", 1, instances=10)
+# One chunk (<= 500 sends, 20 at once) or one validation per invocation; at most 16 at once per account
+# (~1,400 sends a second with Meta's ~200 ms), so a broadcast never takes the concurrency the API's own
+# sends need.
+@_sqs_worker(_settings.broadcast_queue_name, "broadcast_worker", 1, instances=16)
 def broadcast_worker(event: Any) -> dict:
     return _partial_batch(event, _broadcast_record)
 

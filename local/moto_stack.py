@@ -36,6 +36,7 @@ def deployed_stack() -> Iterator[dict[str, str]]:
 
     # moto's CloudFormation skips the alarms with a warning per resource (no CloudWatch alarms in moto).
     logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
+    serialise_moto()
     with mock_aws():
         outputs = deploy_stack(boto3.client("cloudformation"), STAGE, str(ROOT / "infra" / "template.yaml"))
         apply_what_moto_skips(STAGE)
@@ -43,6 +44,26 @@ def deployed_stack() -> Iterator[dict[str, str]]:
         os.environ.update(outputs_to_env(outputs))
         get_settings.cache_clear()
         yield outputs
+
+
+def serialise_moto() -> None:
+    """Each in-process moto call handled whole before the next, as local.moto_server does for the
+    server: moto's backends copy and change their tables without a lock, and Kirim's threads (a
+    broadcast chunk sends many recipients at once) would otherwise interleave inside them."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    if getattr(BotocoreStubber.__call__, "serialised", False):
+        return
+    lock, call = threading.RLock(), BotocoreStubber.__call__
+
+    def serialised(self, event_name, request, **kwargs):  # noqa: ANN001 - botocore's event signature
+        with lock:
+            return call(self, event_name, request, **kwargs)
+
+    serialised.serialised = True
+    BotocoreStubber.__call__ = serialised
 
 
 def load_template(path: Path) -> dict:

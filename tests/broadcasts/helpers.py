@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections import Counter
 from typing import Any
 
@@ -86,12 +87,15 @@ class CountingProvider:
         self.sent: Counter = Counter()
         self.total = 0
         self.on_send = on_send
+        self.lock = threading.Lock()  # a chunk sends from several threads at once
 
     def send(self, outbound) -> str:
-        self.sent[outbound.target] += 1
-        self.total += 1
+        with self.lock:
+            self.sent[outbound.target] += 1
+            self.total += 1
+            total = self.total
         if self.on_send:
-            self.on_send(self.total)
+            self.on_send(total)
         return "counted-" + outbound.message_id
 
 

@@ -37,6 +37,10 @@ KILL_JOB, KILL_AFTER_SEND, TWICE, PAUSE = 0.35, 0.03, 0.2, 0.02
 SHORT_BY = 15                   # the short shop's quota runs out this many units before its broadcast's end
 
 
+def _drawn(total: int, what: str) -> float:
+    return random.Random(f"{SEED}:{what}:{total}").random()
+
+
 class _Chaos:
     """The seeded faults, armed only while a job runs."""
 
@@ -135,7 +139,8 @@ def soak(client):
             def on_send(total: int) -> None:
                 chaos.on = False
                 try:
-                    if rng.random() < PAUSE and current["job"]["broadcast_id"] not in paused:
+                    # Drawn by the send's number, not in turn: a chunk's sends run in threads, in any order.
+                    if _drawn(total, "pause") < PAUSE and current["job"]["broadcast_id"] not in paused:
                         app_id, broadcast_id = current["job"]["application_id"], current["job"]["broadcast_id"]
                         bc = Broadcast.get(app_id, broadcast_id, consistent_read=True)
                         if bc.status == broadcasts.RUNNING:
@@ -144,7 +149,7 @@ def soak(client):
                             chaos.injected["paused mid-chunk"] += 1
                 finally:
                     chaos.on = True
-                if rng.random() < KILL_AFTER_SEND:
+                if _drawn(total, "kill") < KILL_AFTER_SEND:
                     chaos.injected["killed after a provider send"] += 1
                     raise Killed()
 

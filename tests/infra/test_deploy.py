@@ -33,7 +33,7 @@ DEPLOY = ROOT / "infra" / "deploy.py"
 # writes Swagger 2.0: the step of `chalice deploy` moto cannot take (test_moto_is_what_stops...).
 MOTO_LIMIT = "An error occurred (500) when calling the ImportRestApi operation"
 WORKERS = {"dispatch_worker": 10, "simulator_clock": 5, "report_worker": 2, "callbacks_worker": 5,
-           "broadcast_worker": 10}  # maximum concurrency
+           "broadcast_worker": 16}  # maximum concurrency
 # The messages stream's consumer (counters, the quota ledger, status callbacks' deliveries) and the
 # schedules: their own functions and roles.
 RELIABILITY = ("message_stream", "dispatch_sweeper", "quota_reconciler", "callback_sweeper", "report_sweeper",
