@@ -20,6 +20,11 @@ from local.moto_stack import STAGE, deployed_stack, use_fake_aws_env  # noqa: E4
 
 use_fake_aws_env()
 
+# moto's Query without its whole-table sort (local/moto_query.py), also for the tests' own mock_aws.
+from local import moto_query  # noqa: E402
+
+moto_query.install()
+
 from tests.contract import check_dashboard_answer  # noqa: E402
 
 PASSWORD = "correct horse battery"
