@@ -47,6 +47,28 @@ def client(aws):
         yield test_client
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_scrypt():
+    """Accounts registered by tests hash with scrypt's N=2**10 instead of production's 2**15: each of the
+    suite's registrations and logins cost a tenth of a second or more of CPU, seconds on busy cores. A
+    hash records its own N, so verifying works as in production; `production_scrypt` checks the real one."""
+    from chalicelib.accounts import passwords
+
+    production = passwords._N
+    passwords._N = 2**10
+    yield production
+    passwords._N = production
+
+
+@pytest.fixture
+def production_scrypt(cheap_scrypt, monkeypatch) -> int:
+    """scrypt at production's cost, for the tests of the hash itself; returns its N."""
+    from chalicelib.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_N", cheap_scrypt)
+    return cheap_scrypt
+
+
 SOURCE_HEADER = "X-Test-Source-Ip"
 _source = {"ip": "127.0.0.1"}
 
