@@ -20,10 +20,10 @@ from local.moto_stack import STAGE, deployed_stack, use_fake_aws_env  # noqa: E4
 
 use_fake_aws_env()
 
-# moto's Query without its whole-table sort (local/moto_query.py), also for the tests' own mock_aws.
-from local import moto_query  # noqa: E402
+# moto's Query without its whole-table sort (local/moto_fast.py), also for the tests' own mock_aws.
+from local import moto_fast  # noqa: E402
 
-moto_query.install()
+moto_fast.install()
 
 from tests.contract import check_dashboard_answer  # noqa: E402
 
@@ -434,8 +434,8 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
 # The longest files, longest first (a `--durations` run on 2 busy cores). `make test` hands out whole
 # files (`--dist loadfile`) in collection order (`--no-loadscope-reorder`: xdist would otherwise sort them by
 # test count), so a long file collected last leaves one worker running it alone at the end; started first,
-# the short files fill in beside it. The worker's moto tables are also still small then: moto answers a
-# Query by walking the whole table, so the list filters' tests ran 10x slower late in a worker's session.
+# the short files fill in beside it. (Late files once also met big tables: moto sorted the whole table for
+# every Query; local/moto_fast.py drops that sort, and a table's Query reads only its partition.)
 LONGEST_FIRST = [
     "tests/local/test_fresh_clone.py", "tests/monitoring/test_moving_statuses.py", "tests/sending/test_concurrency.py",
     "tests/reports/test_slices.py", "tests/reports/test_killed_worker.py", "tests/faults/test_chaos_soak.py",

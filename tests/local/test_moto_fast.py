@@ -1,11 +1,11 @@
-"""local/moto_query.py: moto's Query without its whole-table sort answers exactly as moto's own does
+"""local/moto_fast.py: moto's Query without its whole-table sort answers exactly as moto's own does
 (items, order, LastEvaluatedKey), on a table's partitions and on an index, both directions and pages."""
 from __future__ import annotations
 
 import boto3
 from moto import mock_aws
 
-from local import moto_query
+from local import moto_fast
 
 
 def _answers(table: str) -> list:
@@ -18,13 +18,26 @@ def _answers(table: str) -> list:
         GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
                                  "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
                                                {"AttributeName": "gs", "KeyType": "RANGE"}]}])
+    rich = {"pk": {"S": "rich"}, "sk": {"S": "s"}, "n": {"N": "1.5"}, "t": {"BOOL": True}, "z": {"NULL": True},
+            "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}, "b": {"B": b"\x00bin"}, "bs": {"BS": [b"x", b"y"]},
+            "m": {"M": {"a": {"S": "x"}, "l": {"L": [{"N": "1"}, {"M": {"deep": {"BOOL": False}}}, {"B": b"z"}]}}},
+            "e": {"M": {}}, "el": {"L": []}}
+    client.put_item(TableName=table, Item=rich)
+    answers = [client.get_item(TableName=table, Key={"pk": {"S": "rich"}, "sk": {"S": "s"}})["Item"],
+               client.update_item(TableName=table, Key={"pk": {"S": "rich"}, "sk": {"S": "s"}},
+                                  UpdateExpression="SET n = n + :one, m.a = :s", ReturnValues="ALL_NEW",
+                                  ExpressionAttributeValues={":one": {"N": "1"}, ":s": {"S": "y"}})["Attributes"],
+               client.put_item(TableName=table, Item={**rich, "n": {"N": "7"}}, ReturnValues="ALL_OLD")["Attributes"],
+               client.batch_get_item(RequestItems={table: {"Keys": [{"pk": {"S": "rich"}, "sk": {"S": "s"}}]}}
+                                     )["Responses"][table],
+               client.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": {
+                   "pk": {"S": "rich"}, "sk": {"S": "s"}}}}])["Responses"]]
     for i in range(300):  # written out of key order; every 5th item is missing from the index
         n = (i * 7919) % 300
         item = {"pk": {"S": f"p{n % 30}"}, "sk": {"S": f"s{n:04d}"}, "v": {"N": str(n)}}
         if n % 5:
             item.update(g={"S": f"g{n % 3}"}, gs={"S": f"x{n % 40:04d}"})  # gs repeats: ties go by the table's keys
         client.put_item(TableName=table, Item=item)
-    answers = []
 
     def query(**kwargs) -> None:
         pages = 0
@@ -49,15 +62,17 @@ def _answers(table: str) -> list:
     return answers
 
 
-def test_a_query_answers_as_moto_alone_does(monkeypatch):
+def test_reads_and_writes_answer_as_moto_alone_does(monkeypatch):
+    from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models.table import Table
 
-    assert moto_query.install(), "moto's version changed: check local/moto_query.py against it"
+    assert moto_fast.install(), "moto's version changed: check local/moto_fast.py against it"
     with mock_aws():
         fast = _answers("moto-query-fast")
-    monkeypatch.setattr(Table, "query", moto_query.original["query"])
-    monkeypatch.setattr(Table, "all_items", moto_query.original["all_items"])
+    monkeypatch.setattr(Table, "query", moto_fast.original["query"])
+    monkeypatch.setattr(Table, "all_items", moto_fast.original["all_items"])
+    monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", moto_fast.original["serialize_structure"])
     with mock_aws():
         slow = _answers("moto-query-slow")
-    assert len(fast) > 20 and any(items for items, _ in fast)
+    assert len(fast) > 20 and fast[0]["m"]["M"]["l"]["L"][1] == {"M": {"deep": {"BOOL": False}}}
     assert fast == slow
