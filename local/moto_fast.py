@@ -10,6 +10,8 @@
   ten possible members through four alias rules, for every attribute of every item; a value already in
   DynamoDB's wire shape ({"S": "x"}, {"M": {...}}, ...) is written out as the generic path would write it.
   Anything else (binary, an unexpected shape) still takes the generic path.
+- A projection converts the item once. moto turned the whole item into plain JSON again for each path of a
+  ProjectionExpression (seven paths: seven conversions of every item a Query returned).
 
 `install()` patches moto once; it does nothing with another moto version (then moto is as slow as it was,
 never wrong), since the patches lean on that version's internals.
@@ -97,6 +99,22 @@ def install() -> bool:
                 return
         structure(self, serialized, value, shape, key)
 
+    import copy
+
+    from moto.dynamodb.models import dynamo_type
+
+    original.update(project=dynamo_type.Item.project)
+
+    def project(self, projection_expressions):
+        result: dict[str, Any] = {}
+        plain = self.to_regular_json()
+        for expr in projection_expressions:
+            # A copy of the found part, as each fresh conversion was: merging never touches `plain`.
+            dynamo_type.merge_dicts(result, copy.deepcopy(dynamo_type.find_nested_key(expr, plain)))
+        return dynamo_type.Item(hash_key=self.hash_key, range_key=self.range_key,
+                                attrs=dynamo_type.serializer.serialize(result)["M"])
+
+    dynamo_type.Item.project = project
     fast_query._kirim_fast = True  # type: ignore[attr-defined]
     Table.all_items = all_items
     Table.query = fast_query
