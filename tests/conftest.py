@@ -437,12 +437,12 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
 # the short files fill in beside it. (Late files once also met big tables: moto sorted the whole table for
 # every Query; local/moto_fast.py drops that sort, and a table's Query reads only its partition.)
 LONGEST_FIRST = [
-    "tests/local/test_fresh_clone.py", "tests/monitoring/test_moving_statuses.py", "tests/sending/test_concurrency.py",
-    "tests/reports/test_slices.py", "tests/reports/test_killed_worker.py", "tests/faults/test_chaos_soak.py",
-    "tests/local/test_schemathesis.py", "tests/infra/test_master_key.py", "tests/monitoring/test_monitoring.py",
+    "tests/local/test_fresh_clone.py", "tests/local/test_schemathesis.py", "tests/reports/test_slices.py",
+    "tests/sending/test_concurrency.py", "tests/reports/test_killed_worker.py", "tests/faults/test_chaos_soak.py",
+    "tests/infra/test_master_key.py", "tests/messages/test_reads_while_moving.py", "tests/monitoring/test_monitoring.py",
     "tests/faults/test_auth_faults.py", "tests/faults/test_settings_faults.py", "tests/faults/test_status_faults.py",
     "tests/e2e/test_console.py", "tests/faults/test_concurrency_faults.py", "tests/e2e/test_console_errors.py",
-    "tests/messages/test_reads_while_moving.py", "tests/messages/test_shards.py",
+    "tests/messages/test_shards.py", "tests/monitoring/test_moving_statuses.py", "tests/monitoring/test_usage.py",
 ]
 
 
