@@ -31,6 +31,10 @@ def make(host: str, port: int, wrap: Callable[[Any], Any] = _serialised):
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    from local import moto_fast
+
+    moto_fast.install()
+
     app = wrap(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     server.wrapped = app

@@ -33,6 +33,9 @@ def deployed_stack() -> Iterator[dict[str, str]]:
 
     from chalicelib.core.config import get_settings
     from infra.deploy import deploy_stack, outputs_to_env
+    from local import moto_fast
+
+    moto_fast.install()
 
     # moto's CloudFormation skips the alarms with a warning per resource (no CloudWatch alarms in moto).
     logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)

@@ -20,6 +20,11 @@ from local.moto_stack import STAGE, deployed_stack, use_fake_aws_env  # noqa: E4
 
 use_fake_aws_env()
 
+# moto's Query without its whole-table sort (local/moto_fast.py), also for the tests' own mock_aws.
+from local import moto_fast  # noqa: E402
+
+moto_fast.install()
+
 from tests.contract import check_dashboard_answer  # noqa: E402
 
 PASSWORD = "correct horse battery"
@@ -40,6 +45,28 @@ def client(aws):
 
     with Client(app, stage_name=STAGE, project_dir=str(ROOT)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_scrypt():
+    """Accounts registered by tests hash with scrypt's N=2**10 instead of production's 2**15: each of the
+    suite's registrations and logins cost a tenth of a second or more of CPU, seconds on busy cores. A
+    hash records its own N, so verifying works as in production; `production_scrypt` checks the real one."""
+    from chalicelib.accounts import passwords
+
+    production = passwords._N
+    passwords._N = 2**10
+    yield production
+    passwords._N = production
+
+
+@pytest.fixture
+def production_scrypt(cheap_scrypt, monkeypatch) -> int:
+    """scrypt at production's cost, for the tests of the hash itself; returns its N."""
+    from chalicelib.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_N", cheap_scrypt)
+    return cheap_scrypt
 
 
 SOURCE_HEADER = "X-Test-Source-Ip"
@@ -407,15 +434,15 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
 # The longest files, longest first (a `--durations` run on 2 busy cores). `make test` hands out whole
 # files (`--dist loadfile`) in collection order (`--no-loadscope-reorder`: xdist would otherwise sort them by
 # test count), so a long file collected last leaves one worker running it alone at the end; started first,
-# the short files fill in beside it. The worker's moto tables are also still small then: moto answers a
-# Query by walking the whole table, so the list filters' tests ran 10x slower late in a worker's session.
+# the short files fill in beside it. (Late files once also met big tables: moto sorted the whole table for
+# every Query; local/moto_fast.py drops that sort, and a table's Query reads only its partition.)
 LONGEST_FIRST = [
-    "tests/local/test_fresh_clone.py", "tests/monitoring/test_moving_statuses.py", "tests/sending/test_concurrency.py",
-    "tests/reports/test_slices.py", "tests/reports/test_killed_worker.py", "tests/faults/test_chaos_soak.py",
-    "tests/local/test_schemathesis.py", "tests/infra/test_master_key.py", "tests/monitoring/test_monitoring.py",
+    "tests/local/test_fresh_clone.py", "tests/local/test_schemathesis.py", "tests/reports/test_slices.py",
+    "tests/sending/test_concurrency.py", "tests/reports/test_killed_worker.py", "tests/faults/test_chaos_soak.py",
+    "tests/infra/test_master_key.py", "tests/messages/test_reads_while_moving.py", "tests/monitoring/test_monitoring.py",
     "tests/faults/test_auth_faults.py", "tests/faults/test_settings_faults.py", "tests/faults/test_status_faults.py",
     "tests/e2e/test_console.py", "tests/faults/test_concurrency_faults.py", "tests/e2e/test_console_errors.py",
-    "tests/messages/test_reads_while_moving.py", "tests/messages/test_shards.py",
+    "tests/messages/test_shards.py", "tests/monitoring/test_moving_statuses.py", "tests/monitoring/test_usage.py",
 ]
 
 

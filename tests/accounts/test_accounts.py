@@ -26,14 +26,17 @@ def _email() -> str:
     return f"acct-{uuid.uuid4().hex[:10]}@example.com"
 
 
-def test_register_returns_the_account_and_stores_only_a_scrypt_hash(api):
+def test_register_returns_the_account_and_stores_only_a_scrypt_hash(api, production_scrypt):
     email = _email()
     response = api.call("POST", "/auth/register", {"email": email.upper(), "password": PASSWORD, "name": "Budi"})
     assert response.status_code == 201
     body = response.json_body
     assert body["email"] == email and body["name"] == "Budi" and uuid.UUID(body["user_id"])
     item = boto3.resource("dynamodb").Table("kirim-local-users").get_item(Key={"email": email})["Item"]
-    assert item["password_hash"].startswith("scrypt$") and PASSWORD not in str(item)
+    # Production's parameters (the rest of the suite hashes cheaper: tests/conftest.py's cheap_scrypt).
+    assert item["password_hash"].startswith("scrypt$32768$8$3$") and PASSWORD not in str(item)
+    assert production_scrypt == 2**15
+    assert api.call("POST", "/auth/login", {"email": email, "password": PASSWORD}).status_code == 200
 
 
 def test_duplicate_email_is_409(api):

@@ -1,0 +1,122 @@
+"""moto's DynamoDB, faster for the tests and the local stack, with the same answers.
+
+- Query without the whole-table sort. moto 5.2.5 answers every Query (a table's or an index's) by sorting
+  all of the table's items and then walking them; a table of a few thousand items (a test session's, a
+  local stack's after a while) made each Query cost a sort of thousands, so tests ran slower the later they
+  came. Here a table's Query walks only its partition's items, and an index's Query walks the items
+  unsorted (moto sorts the matches by the index's keys afterwards). The table's keys are unique, so both
+  orders are total.
+- Attribute values written out directly. moto's response serializer looks up each of an attribute value's
+  ten possible members through four alias rules, for every attribute of every item; a value already in
+  DynamoDB's wire shape ({"S": "x"}, {"M": {...}}, ...) is written out as the generic path would write it.
+  Anything else (binary, an unexpected shape) still takes the generic path.
+- A projection converts the item once. moto turned the whole item into plain JSON again for each path of a
+  ProjectionExpression (seven paths: seven conversions of every item a Query returned).
+
+`install()` patches moto once; it does nothing with another moto version (then moto is as slow as it was,
+never wrong), since the patches lean on that version's internals.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+VERSION = "5.2.5"
+_local = threading.local()
+original: dict[str, Any] = {}  # moto's own functions, once patched
+_STRINGS, _BOOLEANS = ("S", "N"), ("BOOL", "NULL")
+
+
+def _wire(value: Any) -> Any:
+    """An attribute value as moto's JSON serializer writes it, or None for the generic path."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    ((kind, inner),) = value.items()
+    if kind in _STRINGS:
+        return value if type(inner) is str else None
+    if kind in _BOOLEANS:
+        return value if type(inner) is bool else None
+    if kind in ("SS", "NS"):
+        return value if type(inner) is list and all(type(v) is str for v in inner) else None
+    if kind == "M" and type(inner) is dict:
+        members = {}
+        for name, member in inner.items():
+            members[name] = _wire(member)
+            if members[name] is None:
+                return None
+        return {"M": members}
+    if kind == "L" and type(inner) is list:
+        items = [_wire(item) for item in inner]
+        return None if any(item is None for item in items) else {"L": items}
+    return None
+
+
+def install() -> bool:
+    """Returns whether moto was patched."""
+    import moto
+    from moto.dynamodb.models.table import Table
+
+    if moto.__version__ != VERSION:
+        return False
+    if getattr(Table.query, "_kirim_fast", False):
+        return True
+    sorted_all_items, query = Table.all_items, Table.query
+    original.update(query=query, all_items=sorted_all_items)
+
+    def all_items(self: Table) -> list:
+        chosen = getattr(_local, "chosen", None)
+        if chosen is not None and chosen[0] is self:
+            return chosen[1]
+        return sorted_all_items(self)
+
+    def fast_query(self: Table, hash_key: Any, range_comparison: Any, range_objs: Any, limit: Any,
+                   exclusive_start_key: Any, scan_index_forward: Any, projection_expressions: Any,
+                   index_name: str | None = None, *args: Any, **kwargs: Any):
+        if index_name:
+            items = [item for bucket in self.items.values()
+                     for item in (bucket.values() if self.range_key_attr else (bucket,))]
+        else:
+            bucket = self.items.get(hash_key)  # .get: a defaultdict would grow on []
+            items = [] if bucket is None else list(bucket.values()) if self.range_key_attr else [bucket]
+        # Per thread: the in-process mock serves concurrent tests' threads.
+        _local.chosen = (self, items)
+        try:
+            return query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                         scan_index_forward, projection_expressions, index_name, *args, **kwargs)
+        finally:
+            _local.chosen = None
+
+    from moto.core.serialize import BaseJSONSerializer
+
+    structure = BaseJSONSerializer._serialize_type_structure
+    original.update(serialize_structure=structure)
+
+    def serialize_structure(self, serialized, value, shape, key) -> None:
+        if key and shape.name == "AttributeValue" and self.service_model.service_name == "dynamodb":
+            wire = _wire(value)
+            if wire is not None:
+                self._default_serialize(serialized, wire, shape, key)
+                return
+        structure(self, serialized, value, shape, key)
+
+    import copy
+
+    from moto.dynamodb.models import dynamo_type
+
+    original.update(project=dynamo_type.Item.project)
+
+    def project(self, projection_expressions):
+        result: dict[str, Any] = {}
+        plain = self.to_regular_json()
+        for expr in projection_expressions:
+            # A copy of the found part, as each fresh conversion was: merging never touches `plain`.
+            dynamo_type.merge_dicts(result, copy.deepcopy(dynamo_type.find_nested_key(expr, plain)))
+        return dynamo_type.Item(hash_key=self.hash_key, range_key=self.range_key,
+                                attrs=dynamo_type.serializer.serialize(result)["M"])
+
+    dynamo_type.Item.project = project
+    fast_query._kirim_fast = True  # type: ignore[attr-defined]
+    Table.all_items = all_items
+    Table.query = fast_query
+    BaseJSONSerializer._serialize_type_structure = serialize_structure
+    return True

@@ -1,0 +1,97 @@
+"""local/moto_fast.py: moto with its faster Query, attribute-value writer and projection answers exactly as
+moto's own does: items, order and LastEvaluatedKey on a table's partitions and on an index, both directions
+and pages; every kind of attribute value (nested, binary) from each read and write that returns items;
+projections of nested paths and list items."""
+from __future__ import annotations
+
+import boto3
+from moto import mock_aws
+
+from local import moto_fast
+
+
+def _answers(table: str) -> list:
+    """The answers of a set of Queries; `table` is new each time (mock_aws nests inside a session's moto)."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "g", "gs")],
+        GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                               {"AttributeName": "gs", "KeyType": "RANGE"}]}])
+    rich = {"pk": {"S": "rich"}, "sk": {"S": "s"}, "n": {"N": "1.5"}, "t": {"BOOL": True}, "z": {"NULL": True},
+            "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}, "b": {"B": b"\x00bin"}, "bs": {"BS": [b"x", b"y"]},
+            "m": {"M": {"a": {"S": "x"}, "l": {"L": [{"N": "1"}, {"M": {"deep": {"BOOL": False}}}, {"B": b"z"}]}}},
+            "e": {"M": {}}, "el": {"L": []}}
+    client.put_item(TableName=table, Item=rich)
+    answers = [client.get_item(TableName=table, Key={"pk": {"S": "rich"}, "sk": {"S": "s"}})["Item"],
+               client.update_item(TableName=table, Key={"pk": {"S": "rich"}, "sk": {"S": "s"}},
+                                  UpdateExpression="SET n = n + :one, m.a = :s", ReturnValues="ALL_NEW",
+                                  ExpressionAttributeValues={":one": {"N": "1"}, ":s": {"S": "y"}})["Attributes"],
+               client.put_item(TableName=table, Item={**rich, "n": {"N": "7"}}, ReturnValues="ALL_OLD")["Attributes"],
+               client.batch_get_item(RequestItems={table: {"Keys": [{"pk": {"S": "rich"}, "sk": {"S": "s"}}]}}
+                                     )["Responses"][table],
+               client.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": {
+                   "pk": {"S": "rich"}, "sk": {"S": "s"}}}}])["Responses"]]
+    for expression in ("m.l[1].deep, n, m.a", "m, m.a, ss", "m.l[2], m.l[0], nothere, el, e", "bs, b, m.l"):
+        answers.append(client.query(TableName=table, KeyConditionExpression="pk = :p", ProjectionExpression=expression,
+                                    ExpressionAttributeValues={":p": {"S": "rich"}})["Items"])
+    for i in range(300):  # written out of key order; every 5th item is missing from the index
+        n = (i * 7919) % 300
+        item = {"pk": {"S": f"p{n % 30}"}, "sk": {"S": f"s{n:04d}"}, "v": {"N": str(n)}}
+        if n % 5:
+            item.update(g={"S": f"g{n % 3}"}, gs={"S": f"x{n % 40:04d}"})  # gs repeats: ties go by the table's keys
+        client.put_item(TableName=table, Item=item)
+
+    def query(**kwargs) -> None:
+        pages = 0
+        while pages < 20:
+            answer = client.query(TableName=table, **kwargs)
+            answers.append((answer["Items"], answer.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"], pages = answer["LastEvaluatedKey"], pages + 1
+
+    for forward in (True, False):
+        query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p7"}}, Limit=3,
+              ScanIndexForward=forward)
+        query(KeyConditionExpression="pk = :p AND sk > :s", ExpressionAttributeValues={":p": {"S": "p3"},
+              ":s": {"S": "s0100"}}, ScanIndexForward=forward)
+        query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "none"}}, ScanIndexForward=forward)
+        query(IndexName="by-g", KeyConditionExpression="g = :g AND gs BETWEEN :a AND :b", Limit=7,
+              ExpressionAttributeValues={":g": {"S": "g1"}, ":a": {"S": "x0005"}, ":b": {"S": "x0020"}},
+              ScanIndexForward=forward)
+        query(KeyConditionExpression="pk = :p", ProjectionExpression="sk, v, gs", ScanIndexForward=forward,
+              ExpressionAttributeValues={":p": {"S": "p4"}}, Limit=4)
+        query(IndexName="by-g", KeyConditionExpression="g = :g", FilterExpression="v > :v", Limit=9,
+              ExpressionAttributeValues={":g": {"S": "g2"}, ":v": {"N": "150"}}, ScanIndexForward=forward)
+    return answers
+
+
+def _unordered_sets(value):
+    """DynamoDB's sets have no order (moto's follows Python's set order, which varies from run to run)."""
+    if isinstance(value, dict):
+        return {k: sorted(v) if k in ("SS", "NS", "BS") else _unordered_sets(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_unordered_sets(v) for v in value]
+    return value
+
+
+def test_reads_and_writes_answer_as_moto_alone_does(monkeypatch):
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.table import Table
+
+    assert moto_fast.install(), "moto's version changed: check local/moto_fast.py against it"
+    with mock_aws():
+        fast = _answers("moto-query-fast")
+    monkeypatch.setattr(Table, "query", moto_fast.original["query"])
+    monkeypatch.setattr(Table, "all_items", moto_fast.original["all_items"])
+    monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", moto_fast.original["serialize_structure"])
+    monkeypatch.setattr(dynamo_type.Item, "project", moto_fast.original["project"])
+    with mock_aws():
+        slow = _answers("moto-query-slow")
+    assert len(fast) > 20 and fast[0]["m"]["M"]["l"]["L"][1] == {"M": {"deep": {"BOOL": False}}}
+    assert fast[5][0]["m"]["M"]["l"]["L"] == [{"M": {"deep": {"BOOL": False}}}]  # a projection's nested part
+    assert _unordered_sets(fast) == _unordered_sets(slow)
