@@ -40,3 +40,26 @@ def sign_in(stack, email: str) -> dict[str, str]:
     status, body, _ = stack.request("POST", "/auth/login", {"email": email, "password": PASSWORD})
     assert status == 200, body
     return {"Authorization": "Bearer " + body["session_token"]}
+
+
+def open_signed_in(browser, stack, email: str, at: str = "overview", *, width: int = 1280, height: int = 800,
+                   locale: str = "en-GB", timezone: str = "Asia/Jakarta", before=None, **options):
+    """A new browser context signed in through the page at `#/{at}`, watched for errors and CSP reports
+    (a phone's menu hides the links, so the page's own link is waited for attached). `before(page)` runs
+    before the first load (routes, say); `options` go to the context."""
+    from tests.e2e.conftest import CSP_WATCH, Watched
+
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=stack.api, locale=locale,
+                                  timezone_id=timezone, **options)
+    context.add_init_script(CSP_WATCH)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    if before:
+        before(page)
+    watched = Watched(page)
+    page.goto(f"{stack.console}#/{at}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("form").get_by_role("button", name="Sign in").click()
+    page.locator(f"[data-nav={at}]").wait_for(state="attached")
+    return watched

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-from tests.e2e.helpers import PASSWORD, eventually, register, sign_in
+from tests.e2e.conftest import Watched, axe_serious
+from tests.e2e.helpers import open_signed_in, eventually, register, sign_in
 from tests.e2e.test_console_language import english_left
 
 # 6 rows: 4 to send, one bad number (line 5), one duplicate of line 2 (line 6, in another form).
@@ -35,18 +35,8 @@ def owner(stack):
 
 
 def _open(browser, stack, owner, viewport=(1280, 800)) -> Watched:
-    ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, base_url=stack.api,
-                              locale="en-GB", timezone_id="Asia/Jakarta", accept_downloads=True)
-    ctx.add_init_script(CSP_WATCH)
-    page = ctx.new_page()
-    page.set_default_timeout(30_000)
-    watched = Watched(page)
-    page.goto(f"{stack.console}#/broadcasts")
-    page.get_by_label("Email").fill(owner["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("[data-nav=broadcasts]").wait_for(state="attached")  # behind the menu on a phone
-    return watched
+    return open_signed_in(browser, stack, owner["email"], "broadcasts", width=viewport[0], height=viewport[1],
+                          accept_downloads=True)
 
 
 def _language(page, lang: str) -> None:

@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-from tests.e2e.helpers import PASSWORD, eventually, register, sign_in
+from tests.e2e.conftest import Watched, axe_serious
+from tests.e2e.helpers import open_signed_in, eventually, register, sign_in
 from tests.e2e.test_console_language import english_left
 
 CSV = b"phone;name;kota\n081234567890;Budi;Solo\n628111222333;Sari;Medan\n+6281399988877;Andi;Bandung\n"
@@ -166,11 +166,11 @@ REPORT = {"report_id": "rep_bc1", "name": "Lebaran sale results", "channel": "wh
 
 
 def _open(browser, stack, owner, fake: FakeBroadcasts, viewport=(1280, 800), viewer: bool = False) -> Watched:
-    ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, base_url=stack.api,
-                              locale="en-GB", timezone_id="Asia/Jakarta", accept_downloads=True)
-    ctx.add_init_script(CSP_WATCH)
-    page = ctx.new_page()
-    page.set_default_timeout(20_000)
+    return open_signed_in(browser, stack, owner["email"], "broadcasts", width=viewport[0], height=viewport[1],
+                          accept_downloads=True, before=lambda page: _routes(page, stack, fake, viewer))
+
+
+def _routes(page, stack, fake: FakeBroadcasts, viewer: bool) -> None:
     page.route(re.compile(r".*/applications/[^/]+/broadcasts.*"), fake.handle)
     # The presigned S3 form, the bad rows file and the results file.
     page.route("**/__upload", lambda route, request: route.fulfill(status=204))
@@ -190,13 +190,6 @@ def _open(browser, stack, owner, fake: FakeBroadcasts, viewport=(1280, 800), vie
                 item["role"] = "viewer"
             route.fulfill(response=answer, body=json.dumps(body))
         page.route(re.compile(r".*/applications(\?.*)?$"), as_viewer)
-    watched = Watched(page)
-    page.goto(f"{stack.console}#/broadcasts")
-    page.get_by_label("Email").fill(owner["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("[data-nav=broadcasts]").wait_for()
-    return watched
 
 
 def _language(page, lang: str) -> None:

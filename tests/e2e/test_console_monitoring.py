@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-from tests.e2e.helpers import PASSWORD, eventually as _eventually, expect as _expect, register, sign_in
+from tests.e2e.conftest import axe_serious
+from tests.e2e.helpers import open_signed_in, eventually as _eventually, expect as _expect, register, sign_in
 
 NUMBER = "+6281234567890"
 
@@ -64,21 +64,10 @@ def owner(stack):
 @pytest.fixture(scope="module")
 def signed_in(browser, stack, owner):
     """A browser on UTC time (a laptop that is not in Jakarta), signed in through the page."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=stack.api, locale="en-GB",
-                                  timezone_id="UTC")
-    context.add_init_script(CSP_WATCH)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    watched = Watched(page)
-    page.goto(f"{stack.console}#/overview")
-    expect = _expect()
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Email").fill(owner["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("form").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    watched = open_signed_in(browser, stack, owner["email"], timezone="UTC")
+    _expect()(watched.page.get_by_role("heading", name="Overview")).to_be_visible()
     yield watched
-    context.close()
+    watched.page.context.close()
 
 
 def _lang(page, lang: str) -> None:

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.e2e.conftest import CSP_WATCH, Watched, axe_serious
-from tests.e2e.helpers import PASSWORD, eventually as _eventually, expect as _expect, register, sign_in
+from tests.e2e.conftest import Watched, axe_serious
+from tests.e2e.helpers import open_signed_in, eventually as _eventually, expect as _expect, register, sign_in
 
 NAME = "Promo Lebaran"
 
@@ -86,17 +86,9 @@ def owner(stack):
 
 
 def _open(browser, stack, owner, viewport, locale, lang: str = "en") -> Watched:
-    context = browser.new_context(viewport=viewport, base_url=stack.api, locale=locale, timezone_id="Asia/Jakarta")
-    context.add_init_script(CSP_WATCH)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    watched = Watched(page)
-    page.goto(f"{stack.console}#/overview")
-    expect = _expect()
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Email").fill(owner["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("form").get_by_role("button", name="Sign in").click()
+    watched = open_signed_in(browser, stack, owner["email"], width=viewport["width"], height=viewport["height"],
+                             locale=locale)
+    page, expect = watched.page, _expect()
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     if lang != "en":
         page.get_by_role("button", name=lang.upper(), exact=True).click()

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from tests.e2e.conftest import Watched, axe_serious
+from tests.e2e.conftest import axe_serious
 from tests.e2e.stack import ROOT
-from tests.e2e.helpers import PASSWORD, eventually as _eventually, register, sign_in
+from tests.e2e.helpers import open_signed_in, eventually as _eventually, register, sign_in
 
 
 def _admin(stack, *args: str) -> str:
@@ -56,19 +56,10 @@ def owner(stack):
 
 @pytest.fixture(scope="module")
 def page(browser, stack, owner):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=stack.api, locale="en-GB",
-                              timezone_id="Asia/Jakarta")
-    page = ctx.new_page()
-    page.set_default_timeout(20_000)
-    watched = Watched(page)
-    page.goto(f"{stack.console}#/usage")
-    page.get_by_label("Email").fill(owner["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("[data-nav=usage]").wait_for()
+    watched = open_signed_in(browser, stack, owner["email"], "usage")
     yield watched
     watched.assert_clean()
-    ctx.close()
+    watched.page.context.close()
 
 
 def _language(page, lang: str) -> None:
