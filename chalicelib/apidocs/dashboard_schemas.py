@@ -284,8 +284,9 @@ SCHEMAS: dict[str, Schema] = {
         ["body", "body_masked", "subject", "history", "callbacks"])]},
     "MessagePage": obj({"items": array(ref("MessageItem")),
                         "next_cursor": nullable(string(description="pass as ?cursor= for the next page")),
-                        "total": nullable(INT | {"description": "messages of the filter, from the daily counters; "
-                                                                "null with a recipient, a broadcast or a range cut inside a day"})},
+                        "total": nullable(INT | {"description": "messages of the filter, from the daily "
+                                                                "counters; null with a recipient, a broadcast "
+                                                                "or a range cut inside a day"})},
                        ["items", "next_cursor", "total"]),
     "OverviewDay": obj({"date": string(format="date", description="a day in the application's time zone"),
                         "total": INT, "success": INT, "failed": INT}, ["date", "total", "success", "failed"]),

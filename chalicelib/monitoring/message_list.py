@@ -7,14 +7,15 @@ after the last id returned, so page 1000 costs what page 1 costs.
   items, usually one round of them (at most limit+1 items each, for a limit up to 9).
 - Without: one partition per shard of `by_app` (every channel) or `by_app_channel` (some), whose
   partitions no status change moves, read lazily and merged in id order, at most limit+1 items each.
-- With a recipient (whatever the other filters but a broadcast): the recipient's SHARDS partitions of `by_recipient`
-  (a status change never moves them), merged the same way, channel and status as a filter on the Query.
-- With a broadcast (a recipient then filters): the broadcast's SHARDS partitions of the sparse `by_broadcast`
-  (only its messages are there), merged the same way, channel and status as a filter on the Query.
+- With a recipient (whatever the other filters but a broadcast): the recipient's SHARDS partitions of
+  `by_recipient` (a status change never moves them), merged the same way, channel and status as a
+  filter on the Query.
+- With a broadcast (a recipient then filters): the broadcast's SHARDS partitions of the sparse
+  `by_broadcast` (only its messages are there), merged the same way, channel and status as a filter.
 
 `total`: the messages of the filter, from the daily counters (one Query per channel over the day items),
-when the range is whole local days; null for a recipient search, a broadcast filter or a range cut inside a day (counting
-those would mean reading every message).
+when the range is whole local days; null for a recipient search, a broadcast filter or a range cut inside
+a day (counting those would mean reading every message).
 """
 from __future__ import annotations
 
@@ -161,8 +162,9 @@ def list_messages(application_id: str, app_channels: list[str], query: dict[str,
     page = page[:limit]
     next_cursor = cursors.encode({"after": page[-1].message_id, "start": span.start.isoformat(),
                                   "end": span.end.isoformat()}, scope) if more else None
-    total = None if recipient is not None or broadcast is not None or not with_total else _total(application_id, channels, statuses, span, timezone_name,
-                                                       open_end=not query.get("to"))
+    searched = recipient is not None or broadcast is not None
+    total = None if searched or not with_total else _total(application_id, channels, statuses, span, timezone_name,
+                                                           open_end=not query.get("to"))
     return {"items": [list_item(m) for m in page], "next_cursor": next_cursor, "total": total}
 
 
