@@ -1,7 +1,8 @@
 """local/moto_fast.py: moto with its faster Query, attribute-value writer and projection answers exactly as
 moto's own does: items, order and LastEvaluatedKey on a table's partitions and on an index, both directions
 and pages; every kind of attribute value (nested, binary) from each read and write that returns items;
-projections of nested paths and list items."""
+projections of nested paths and list items; and SQS sends (standard, FIFO by content or by id) leave the
+same queue counts."""
 from __future__ import annotations
 
 import boto3
@@ -95,3 +96,42 @@ def test_reads_and_writes_answer_as_moto_alone_does(monkeypatch):
     assert len(fast) > 20 and fast[0]["m"]["M"]["l"]["L"][1] == {"M": {"deep": {"BOOL": False}}}
     assert fast[5][0]["m"]["M"]["l"]["L"] == [{"M": {"deep": {"BOOL": False}}}]  # a projection's nested part
     assert _unordered_sets(fast) == _unordered_sets(slow)
+
+
+def _queue_answers() -> list:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    answers = []
+    plain = sqs.create_queue(QueueName="plain")["QueueUrl"]
+    by_content = sqs.create_queue(QueueName="c.fifo", Attributes={"FifoQueue": "true",
+                                                                   "ContentBasedDeduplication": "true"})["QueueUrl"]
+    by_id = sqs.create_queue(QueueName="i.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    sqs.send_message_batch(QueueUrl=plain, Entries=[{"Id": str(n), "MessageBody": f"m{n}"} for n in range(7)])
+    sqs.send_message(QueueUrl=plain, MessageBody="later", DelaySeconds=60)
+    sqs.receive_message(QueueUrl=plain, MaxNumberOfMessages=2, VisibilityTimeout=60)
+    for _ in range(2):   # the same body twice: one message
+        sqs.send_message(QueueUrl=by_content, MessageBody="same", MessageGroupId="g")
+    try:
+        sqs.send_message(QueueUrl=by_id, MessageBody="no id", MessageGroupId="g")
+    except sqs.exceptions.ClientError as error:
+        answers.append(error.response["Error"]["Code"])
+    for url in (plain, by_content, by_id):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        answers.append({k: v for k, v in attributes.items() if k.startswith("Approximate")})
+    return answers
+
+
+def test_sending_to_a_queue_answers_as_moto_alone_does(monkeypatch):
+    from moto.sqs.models import Queue, SQSBackend
+
+    assert moto_fast.install()
+    with mock_aws():
+        fast = _queue_answers()
+    for name in moto_fast._COUNTS:
+        monkeypatch.setattr(Queue, name, moto_fast.original[name])
+    for name in ("send_message", "_validate_message"):
+        monkeypatch.setattr(SQSBackend, name, moto_fast.original[name])
+    with mock_aws():
+        slow = _queue_answers()
+    assert fast[1] == {"ApproximateNumberOfMessages": "5", "ApproximateNumberOfMessagesDelayed": "1",
+                       "ApproximateNumberOfMessagesNotVisible": "2"}, fast
+    assert fast[2]["ApproximateNumberOfMessages"] == "1" and fast == slow
