@@ -197,8 +197,11 @@ def run_e2e(recipients: int) -> dict:
             moment = time.time()
             while True:
                 batch = _jobs(sqs, url)
-                for job in batch:
+                for done, job in enumerate(batch, 1):
                     run.handle(job)
+                    if done % 10 == 0:   # a long run shows it is moving
+                        print(f"  ... {len(counted.sent):,} of {recipients:,} sent, "
+                              f"{time.perf_counter() - wall:.0f} s", file=sys.stderr, flush=True)
                     # Nobody reads the simulator's events here, and moto slows as a queue grows.
                     try:
                         sqs.purge_queue(QueueUrl=simulator_url)
