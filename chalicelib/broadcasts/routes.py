@@ -34,11 +34,25 @@ def _query() -> dict:
     return dict(broadcast_routes.current_request.query_params or {})
 
 
+def _base_url() -> str:
+    """This API's address as the caller reached it (API Gateway's default host carries the stage):
+    where a broadcast email's unsubscribe link points."""
+    from chalicelib.core.config import get_settings
+
+    request = broadcast_routes.current_request
+    host = request.headers.get("host") or "localhost"
+    scheme = request.headers.get("x-forwarded-proto") or (
+        "http" if get_settings().stage in ("local", "test") else "https")
+    stage = (request.context or {}).get("stage")
+    return f"{scheme}://{host}" + (f"/{stage}" if stage and ".execute-api." in host else "")
+
+
 @broadcast_routes.route(BASE, methods=["POST"])
 def create(application_id: str) -> Response:
     from chalicelib.broadcasts import service
 
-    return Response(service.render(service.create(_app(application_id, DEVELOP), _body())), status_code=201)
+    bc = service.create(_app(application_id, DEVELOP), _body(), links_base=_base_url())
+    return Response(service.render(bc), status_code=201)
 
 
 @broadcast_routes.route(BASE, methods=["GET"])
@@ -189,3 +203,36 @@ def remove_suppression(application_id: str, target: str) -> Response:
 
     service.remove_suppression(_app(application_id, DEVELOP).application_id, target)
     return Response(body="", status_code=204)
+
+
+# --- email one-click unsubscribe (no session: the signed token is the credential) --------------------
+
+unsubscribe_routes = Blueprint(__name__ + ".unsubscribe")
+UNSUBSCRIBE = "/unsubscribe/{token}"
+# RFC 8058's POST is form data (Gmail: urlencoded); the page's own form posts urlencoded too.
+_FORMS = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "application/json"]
+
+
+def _html(status: int, page: str) -> Response:
+    from chalicelib.broadcasts import unsubscribe
+
+    return Response(body=page, status_code=status, headers={
+        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+        "Content-Security-Policy": unsubscribe.CSP})
+
+
+@unsubscribe_routes.route(UNSUBSCRIBE, methods=["GET"])
+def unsubscribe_page(token: str) -> Response:
+    from chalicelib.broadcasts import unsubscribe
+
+    return _html(*unsubscribe.confirm_page(token))
+
+
+@unsubscribe_routes.route(UNSUBSCRIBE, methods=["POST"], content_types=_FORMS)
+def unsubscribe_one_click(token: str) -> Response:
+    from chalicelib.broadcasts import unsubscribe
+
+    raw = unsubscribe_routes.current_request.raw_body or b""
+    if not unsubscribe.is_one_click(raw if isinstance(raw, bytes) else str(raw).encode()):
+        return _html(400, unsubscribe.bad_request_page())
+    return _html(*unsubscribe.unsubscribe(token))
