@@ -655,7 +655,7 @@ def _unsubscribe_paths() -> dict[str, Any]:
                  "responses": {"200": {"description": "unsubscribed (now or before)", **html},
                                "400": {"description": "the body is not List-Unsubscribe=One-Click", **html},
                                "404": {"description": "a token Kirim did not sign", **html},
-                               **_errors((415, 500), "DashboardError")}}}
+                               **_errors((500,), "DashboardError")}}}
 
 
 def _other_paths() -> dict[str, dict[str, Any]]:

@@ -78,13 +78,13 @@ def is_one_click(raw: bytes) -> bool:
 
 def unsubscribe(token: str) -> tuple[int, str]:
     """POST: (status, page). Adds the address once; a repeat answers the same."""
-    from chalicelib.broadcasts.suppression_events import add_once
+    from chalicelib.broadcasts.suppression_events import opt_out
 
     found = read_token(token)
     if found is None:
         return 404, _invalid()
     application_id, _channel, address = found
-    add_once(application_id, address, "unsubscribed")
+    opt_out(application_id, address)
     return 200, _page("Anda sudah berhenti berlangganan", "You are unsubscribed",
                       f"<p>Alamat <b>{_masked(address)}</b> tidak akan menerima email promosi dari pengirim "
                       "ini lagi.</p>",
