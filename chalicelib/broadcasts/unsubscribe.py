@@ -55,6 +55,22 @@ def read_token(token: str) -> tuple[str, str, str] | None:
     return data[0], data[1], data[2]
 
 
+def _resolve(token: str) -> tuple[str, str, str] | None:
+    """read_token, and the application still exists (a deleted one's link must not write into its
+    emptied partition)."""
+    from chalicelib.applications import service as applications
+    from chalicelib.core.errors import ApiError
+
+    found = read_token(token)
+    if found is None:
+        return None
+    try:
+        applications.get(found[0])
+    except ApiError:
+        return None
+    return found
+
+
 def links_base(captured: str | None) -> str | None:
     """Where the links point: PUBLIC_API_URL when the operator set one (a custom domain), else the
     address the broadcast's creator reached the API at; None when neither is known."""
@@ -80,7 +96,7 @@ def unsubscribe(token: str) -> tuple[int, str]:
     """POST: (status, page). Adds the address once; a repeat answers the same."""
     from chalicelib.broadcasts.suppression_events import opt_out
 
-    found = read_token(token)
+    found = _resolve(token)
     if found is None:
         return 404, _invalid()
     application_id, _channel, address = found
@@ -94,7 +110,7 @@ def unsubscribe(token: str) -> tuple[int, str]:
 
 def confirm_page(token: str) -> tuple[int, str]:
     """GET: the page with the button (changes nothing)."""
-    found = read_token(token)
+    found = _resolve(token)
     if found is None:
         return 404, _invalid()
     address = _masked(found[2])

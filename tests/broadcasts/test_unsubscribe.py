@@ -193,3 +193,11 @@ def test_an_outbound_with_headers_survives_the_outbox():
     outbound = Outbound("01JTESTMESSAGE0000000000000", "email", "a@example.com", subject="s", html="h",
                         headers={"List-Unsubscribe": "<https://x/unsubscribe/t>"})
     assert outbox.decode(outbox.encode(outbound)) == outbound
+
+
+def test_a_token_of_an_application_that_no_longer_exists_is_a_404(shops):
+    shop, _ = shops
+    token = unsubscribe.make_token("00000000-0000-4000-8000-000000000000", "email", "gone@example.com")
+    assert unsubscribe.read_token(token) is not None   # well signed, but its application is gone
+    assert shop.api.call("GET", f"/unsubscribe/{token}").status_code == 404
+    assert _post(shop, token).status_code == 404
