@@ -1,5 +1,6 @@
 """Dashboard routes for broadcasts and the suppression list (session auth; reads need READ, changes
-DEVELOP). Thin: the rules are in broadcasts.service, imported on first use (bench/cold_import.py)."""
+DEVELOP), and the broadcast emails' unsubscribe link (no session: its signed token). Thin: the rules are
+in broadcasts.service and broadcasts.unsubscribe, imported on first use (bench/cold_import.py)."""
 from __future__ import annotations
 
 from typing import Any
