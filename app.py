@@ -3,7 +3,7 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice
 
 from chalicelib.accounts.routes import auth_routes
-from chalicelib.broadcasts.routes import broadcast_routes
+from chalicelib.broadcasts.routes import broadcast_routes, unsubscribe_routes
 from chalicelib.apidocs.routes import apidocs_routes
 from chalicelib.applications.routes import application_routes
 from chalicelib.callbacks.routes import callback_routes
@@ -28,8 +28,8 @@ app.api.binary_types.append("multipart/form-data")
 
 middleware.register(app, logger, oca_table.dialect_of)
 for blueprint in (auth_routes, application_routes, ivr_routes, template_routes, monitoring_routes, report_routes,
-                  broadcast_routes, callback_routes, channel_routes, verify_routes, whatsapp_webhook_routes,
-                  console_routes, apidocs_routes, workers):
+                  broadcast_routes, unsubscribe_routes, callback_routes, channel_routes, verify_routes,
+                  whatsapp_webhook_routes, console_routes, apidocs_routes, workers):
     app.register_blueprint(blueprint)
 # The test inbox shows full bodies (OTP codes included): it exists in the local stage only.
 if get_settings().stage == "local":

@@ -488,6 +488,8 @@ SCHEMAS: dict[str, Schema] = {
                       "sender_email": string(), "sender_name": string(), "html": string(description="email"),
                       "ssml": string(description="IVR"), "from_number": string(),
                       "template": obj({}, description="WhatsApp: Meta's template message, parameters filled in"),
-                      "attachment": string(description="email: the file's name")},
+                      "attachment": string(description="email: the file's name"),
+                      "headers": obj({}, additionalProperties=string(),
+                                     description="email: extra headers (a broadcast's List-Unsubscribe pair)")},
                      description="What the recipient got, in full (the code of a verification included)."),
 }

@@ -635,6 +635,29 @@ def _file(summary: str) -> dict[str, Any]:
             "responses": {"200": {"description": "a file"}, **_errors((404, 500), "DashboardError")}}
 
 
+def _unsubscribe_paths() -> dict[str, Any]:
+    """A broadcast email's List-Unsubscribe link (RFC 8058): the token signs the application and address."""
+    token = [{"name": "token", "in": "path", "required": True, "schema": string(),
+              "description": "from the email's List-Unsubscribe header"}]
+    html = {"content": {"text/html": {"schema": string()}}}
+    return {
+        "get": {"summary": "The unsubscribe page, in Indonesian and English, with its button (changes nothing)",
+                "tags": ["Webhooks"], "parameters": token,
+                "responses": {"200": {"description": "the page", **html},
+                              "404": {"description": "a token Kirim did not sign", **html},
+                              **_errors((500,), "DashboardError")}},
+        "post": {"summary": "One-click unsubscribe: the address joins the application's suppression list "
+                            "(`unsubscribed`), once; a repeat answers the same",
+                 "tags": ["Webhooks"], "parameters": token,
+                 "requestBody": {"required": True, "content": {
+                     media: {"schema": string(), "example": "List-Unsubscribe=One-Click"}
+                     for media in ("application/x-www-form-urlencoded", "multipart/form-data")}},
+                 "responses": {"200": {"description": "unsubscribed (now or before)", **html},
+                               "400": {"description": "the body is not List-Unsubscribe=One-Click", **html},
+                               "404": {"description": "a token Kirim did not sign", **html},
+                               **_errors((500,), "DashboardError")}}}
+
+
 def _other_paths() -> dict[str, dict[str, Any]]:
     text = lambda media: {"content": {media: {"schema": string()}}}  # noqa: E731
     return {
@@ -652,6 +675,7 @@ def _other_paths() -> dict[str, dict[str, Any]]:
                      "responses": {"200": {"description": "Applied", "content": {"application/json": {
                          "schema": obj({"received": INT, "applied": INT}, ["received", "applied"])}}},
                          **_errors((401, 406, 413, 415, 500), "DashboardError")}}},
+        "/unsubscribe/{token}": _unsubscribe_paths(),
         "/console": {"get": _page("The web console", (404, 500))},
         "/console/assets/{name}": {"get": _file("The console's files")},
         "/openapi.json": {"get": {"summary": "This document", "tags": ["Console and docs"],

@@ -55,6 +55,7 @@ class _BroadcastItem(Model):
     content, schedule = strings(2)
     file, mapping, validation = strings(3, null=True)
     started_at, completed_at = strings(2, null=True)
+    links_base = UnicodeAttribute(null=True)    # the API's address at creation: email unsubscribe links
     due_at = NumberAttribute(null=True)
     write_id = UnicodeAttribute(null=True)      # core.db.update_if's mark
     # The run: chunks written by validation, the next one the pacer queues, the ones finished.

@@ -1,5 +1,6 @@
 """Dashboard routes for broadcasts and the suppression list (session auth; reads need READ, changes
-DEVELOP). Thin: the rules are in broadcasts.service, imported on first use (bench/cold_import.py)."""
+DEVELOP), and the broadcast emails' unsubscribe link (no session: its signed token). Thin: the rules are
+in broadcasts.service and broadcasts.unsubscribe, imported on first use (bench/cold_import.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -34,11 +35,25 @@ def _query() -> dict:
     return dict(broadcast_routes.current_request.query_params or {})
 
 
+def _base_url() -> str:
+    """This API's address as the caller reached it (API Gateway's default host carries the stage):
+    where a broadcast email's unsubscribe link points."""
+    from chalicelib.core.config import get_settings
+
+    request = broadcast_routes.current_request
+    host = request.headers.get("host") or "localhost"
+    scheme = request.headers.get("x-forwarded-proto") or (
+        "http" if get_settings().stage in ("local", "test") else "https")
+    stage = (request.context or {}).get("stage")
+    return f"{scheme}://{host}" + (f"/{stage}" if stage and ".execute-api." in host else "")
+
+
 @broadcast_routes.route(BASE, methods=["POST"])
 def create(application_id: str) -> Response:
     from chalicelib.broadcasts import service
 
-    return Response(service.render(service.create(_app(application_id, DEVELOP), _body())), status_code=201)
+    bc = service.create(_app(application_id, DEVELOP), _body(), links_base=_base_url())
+    return Response(service.render(bc), status_code=201)
 
 
 @broadcast_routes.route(BASE, methods=["GET"])
@@ -189,3 +204,36 @@ def remove_suppression(application_id: str, target: str) -> Response:
 
     service.remove_suppression(_app(application_id, DEVELOP).application_id, target)
     return Response(body="", status_code=204)
+
+
+# --- email one-click unsubscribe (no session: the signed token is the credential) --------------------
+
+unsubscribe_routes = Blueprint(__name__ + ".unsubscribe")
+UNSUBSCRIBE = "/unsubscribe/{token}"
+# RFC 8058's POST is form data, urlencoded or multipart (which API Gateway passes as binary: Chalice takes
+# both on one route only as "*/*"); the body itself is checked (unsubscribe.is_one_click).
+
+
+def _html(status: int, page: str) -> Response:
+    from chalicelib.broadcasts import unsubscribe
+
+    return Response(body=page, status_code=status, headers={
+        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+        "Content-Security-Policy": unsubscribe.CSP})
+
+
+@unsubscribe_routes.route(UNSUBSCRIBE, methods=["GET"])
+def unsubscribe_page(token: str) -> Response:
+    from chalicelib.broadcasts import unsubscribe
+
+    return _html(*unsubscribe.confirm_page(token))
+
+
+@unsubscribe_routes.route(UNSUBSCRIBE, methods=["POST"], content_types=["*/*"])
+def unsubscribe_one_click(token: str) -> Response:
+    from chalicelib.broadcasts import unsubscribe
+
+    raw = unsubscribe_routes.current_request.raw_body or b""
+    if not unsubscribe.is_one_click(raw if isinstance(raw, bytes) else str(raw).encode()):
+        return _html(400, unsubscribe.bad_request_page())
+    return _html(*unsubscribe.unsubscribe(token))

@@ -125,6 +125,7 @@ def prepare(sender: Any, bc: Any, content: dict[str, Any], recipient: plan.Recip
         prepared = email.prepare(sender, {"email": recipient.to, "sender_email": content["sender_email"],
                                           "subject": _fill(content["subject"], values),
                                           "message": _fill(content["html"], values)})
+        prepared = _with_unsubscribe(prepared, bc)
     elif bc.channel == IVR:
         from chalicelib.sending.request_rules import ivr
 
@@ -140,6 +141,18 @@ def prepare(sender: Any, bc: Any, content: dict[str, Any], recipient: plan.Recip
             "payload": _whatsapp_payload(templates.as_dict(template), content, values)}}})
     # Monitoring and status callbacks know the message by its broadcast.
     return prepared._replace(details={**prepared.details, "broadcast_id": bc.broadcast_id, "source": "broadcast"})
+
+
+def _with_unsubscribe(prepared: Any, bc: Any) -> Any:
+    """A broadcast email carries RFC 8058's one-click List-Unsubscribe (Gmail and Yahoo require it of
+    bulk senders); the API's transactional emails do not (broadcasts.unsubscribe)."""
+    from chalicelib.broadcasts import unsubscribe
+
+    extra = unsubscribe.headers(unsubscribe.links_base(bc.links_base), bc.application_id, prepared.target)
+    if extra is None:
+        return prepared
+    build = prepared.outbound
+    return prepared._replace(outbound=lambda message_id: build(message_id)._replace(headers=extra))
 
 
 def claim_for(application_id: str, broadcast_id: str, row: int) -> Any:

@@ -213,7 +213,7 @@ def _rate_limit(app: Any) -> int:
     return int(app.rate_limit or get_settings().limits.default_rate_limit)
 
 
-def create(app: Any, body: dict[str, Any]) -> Broadcast:
+def create(app: Any, body: dict[str, Any], links_base: str | None = None) -> Broadcast:
     from ulid import ULID
 
     name = validation.string(body, "name", max_len=100)
@@ -226,7 +226,7 @@ def create(app: Any, body: dict[str, Any]) -> Broadcast:
     content = check_content(app, channel, body.get("content"))
     now = clock.now_iso()
     bc = Broadcast(app.application_id, BROADCAST_PREFIX + str(ULID()), name=name, channel=channel, status=DRAFT,
-                   content=json.dumps(content), created_at=now, updated_at=now,
+                   content=json.dumps(content), created_at=now, updated_at=now, links_base=links_base,
                    schedule=json.dumps({"start_at": None, "rate_per_second": _rate_limit(app), "quiet_hours": None}))
     bc.save(condition=Broadcast.broadcast_id.does_not_exist())
     return bc

@@ -8,6 +8,8 @@
             Query `by_broadcast` (sparse: only a broadcast's messages carry its key) for one
             broadcast's messages (Monitoring's broadcast filter), in SHARDS partitions too.
             Query `by_sweep` (sparse) for messages whose dispatch is not settled yet.
+            Query `by_wamid` (sparse: WhatsApp messages once Meta named them) for the message a
+            customer's reply answers.
             Message ids are ULIDs, so ids sort by time and a time range is a key range.
             Its stream (old and new images) feeds messages.changes.
 - counters: one item per application+channel and local day, with one number per status word;
@@ -167,6 +169,7 @@ class Message(Model):
     cost = NumberAttribute(default=1)       # quota units debited (SMS segments), refunded on rejection
     provider = UnicodeAttribute(null=True)
     provider_message_id = UnicodeAttribute(null=True)
+    wamid = UnicodeAttribute(null=True)     # WhatsApp only: provider_message_id again, keyed by `by_wamid`
     details = MapAttribute(null=True)
     history = ListAttribute(of=MapAttribute, null=True)
     # The quota journal minute its debit was written under (applications.quota), so that its
@@ -194,6 +197,8 @@ class Message(Model):
     by_broadcast = index("by_broadcast", "app_broadcast", "message_id", projection=IncludeProjection(
         ["application_id", "channel", "target", "status", "created_at", "updated_at"]))
     by_sweep = index("by_sweep", "sweep", "sweep_at", projection=KeysOnlyProjection())
+    # Sparse: a customer's WhatsApp reply names the wamid it answers (whatsapp_webhook).
+    by_wamid = index("by_wamid", "wamid", projection=KeysOnlyProjection())
 
     def history_entries(self) -> list[dict[str, Any]]:
         return [plain(entry) for entry in (self.history or [])]

@@ -33,6 +33,19 @@ MAX_ID_LENGTH = 64
 MIN_PAGE = 10
 
 
+def by_wamid(wamid: str) -> Message | None:
+    """The WhatsApp message Meta knows as `wamid` (what a customer's reply names), or None: one
+    Query of the sparse `by_wamid` index, then one GetItem."""
+    if not wamid or len(wamid) > 256:
+        return None
+    for key in Message.by_wamid.query(wamid, limit=1):
+        try:
+            return Message.get(key.message_id)
+        except Message.DoesNotExist:
+            return None
+    return None
+
+
 def find(application_id: str, message_id: str, channel: str | None = None) -> Message:
     """One GetItem by id; a message of another application (or channel) does not exist here."""
     if not message_id or len(message_id) > MAX_ID_LENGTH:

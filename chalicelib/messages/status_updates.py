@@ -44,7 +44,7 @@ def apply(event: StatusEvent) -> str | None:
                 return word
         else:
             entry["status"] = message.status
-            if transitions.note(message, entry):
+            if transitions.note(message, entry, provider_message_id=event.provider_message_id):
                 return message.status
         # The message moved between our read and write: read it again.
     raise RuntimeError(f"could not apply {event.provider_status} to {event.message_id}")

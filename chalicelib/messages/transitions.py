@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.core import clock
+from chalicelib.core.channels import WHATSAPP
 from chalicelib.core.db import update_if
 from chalicelib.messages.models import Message, shard_of, status_key
 
@@ -58,6 +59,8 @@ def move(message: Message, new_status: str, entry: dict[str, Any], *, refund: bo
     condition = Message.status == message.status
     if provider_message_id:
         actions.append(Message.provider_message_id.set(provider_message_id))
+        if message.channel == WHATSAPP:   # by_wamid: only WhatsApp replies look a message up by it
+            actions.append(Message.wamid.set(provider_message_id))
     if refund:
         actions.append(Message.refunded_at.set(clock.now_iso()))
         condition &= Message.refunded_at.does_not_exist()
@@ -66,10 +69,15 @@ def move(message: Message, new_status: str, entry: dict[str, Any], *, refund: bo
     return _update(message, actions, condition)
 
 
-def note(message: Message, entry: dict[str, Any]) -> bool:
+def note(message: Message, entry: dict[str, Any], *, provider_message_id: str | None = None) -> bool:
     """Keep a provider event in the history without a status change (capped, so a message
-    opened a thousand times does not grow without bound)."""
-    if len(message.history or []) >= HISTORY_LIMIT:
+    opened a thousand times does not grow without bound). A WhatsApp message not named yet takes
+    Meta's id here too: its `sent` usually changes no status, and a reply may name it."""
+    actions = []
+    if provider_message_id and message.channel == WHATSAPP and message.wamid is None:
+        actions += [Message.provider_message_id.set(provider_message_id), Message.wamid.set(provider_message_id)]
+    if len(message.history or []) < HISTORY_LIMIT:
+        actions += [Message.history.set((Message.history | []).append([entry])), *settled_dispatch(message)]
+    if not actions:
         return True
-    actions = [Message.history.set((Message.history | []).append([entry])), *settled_dispatch(message)]
     return _update(message, actions, Message.status == message.status)

@@ -49,6 +49,7 @@ class Outbound(NamedTuple):
     subject: str | None = None
     html: str | None = None
     attachment: Attachment | None = None
+    headers: dict[str, str] | None = None   # extra headers (a broadcast's List-Unsubscribe pair)
     # ivr
     ssml: str | None = None
     from_number: str | None = None  # E.164 caller id -> OriginationIdentity

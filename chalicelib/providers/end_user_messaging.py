@@ -7,7 +7,9 @@ every event (parsed in events.py).
 Error classification (see base.py for what each exception means):
 - ProviderRejected, provider_status = the error code: the cause is in this message:
   ValidationException (bad number, country not enabled, sender ID not registered...),
-  ConflictException (recipient opted out, unverified destination in the sandbox),
+  ConflictException (recipient opted out, unverified destination in the sandbox); a recipient on
+  the opt-out list (reason DESTINATION_PHONE_NUMBER_OPTED_OUT) is OPTED_OUT, so the suppression
+  list can learn it (broadcasts.suppression_events),
   ResourceNotFoundException (usually the masking's origination identity does not exist),
   a request botocore's validation refuses (text too long...), and any other 4xx.
 - ProviderUnavailable (not taken): ThrottlingException, ServiceQuotaExceededException (spend
@@ -27,6 +29,7 @@ from chalicelib.providers.aws_adapter import COMMON_TRANSIENT_CODES, AwsAdapter
 from chalicelib.providers.base import Outbound, ProviderRejected
 
 CONTEXT_KEY = "kirim_id"
+OPTED_OUT = "ConflictException:DESTINATION_PHONE_NUMBER_OPTED_OUT"
 
 TRANSIENT_CODES = COMMON_TRANSIENT_CODES | frozenset({"ServiceQuotaExceededException"})
 
@@ -66,6 +69,15 @@ class EumSmsProvider(AwsAdapter):
         else:
             raise ProviderRejected(f"channel {message.channel!r} is not sent through End User Messaging", "Channel")
         return self.call(operation, request)["MessageId"]
+
+    def classify(self, error: Any) -> Exception:
+        """AwsAdapter's reading, with an opted-out recipient told apart from the other conflicts."""
+        result = super().classify(error)
+        reason = error.response.get("Reason") or error.response.get("Error", {}).get("Reason")
+        if (isinstance(result, ProviderRejected) and result.provider_status == "ConflictException"
+                and reason == "DESTINATION_PHONE_NUMBER_OPTED_OUT"):
+            result.provider_status = OPTED_OUT
+        return result
 
     def text_request(self, message: Outbound) -> dict[str, Any]:
         """send_text_message arguments. OTP is always TRANSACTIONAL and goes out under its masking."""

@@ -1,6 +1,6 @@
 """WhatsApp templates through Meta's Cloud API (Graph API over HTTPS, urllib3), plus the
 webhook helpers: the subscription check, the X-Hub-Signature-256 check and the status /
-template-review parser (the whatsapp_webhook slice applies what they read).
+template-review / customer-reply parsers (the whatsapp_webhook slice applies what they read).
 
 Kirim's message id rides in `biz_opaque_callback_data`, which every status webhook echoes.
 
@@ -28,7 +28,7 @@ import json
 import logging
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import urllib3
 
@@ -197,6 +197,40 @@ def parse_webhook(payload: dict[str, Any]) -> tuple[list[StatusEvent], list[dict
                 if event is not None:
                     events.append(event)
     return events, reviews
+
+
+class Reply(NamedTuple):
+    """A customer's message to the business (Meta's `value.messages`), as far as Kirim reads it."""
+    sender: str                     # Meta's `from`: the customer's number, digits without '+'
+    words: tuple[str, ...]          # what it says: a text's body, or a quick-reply button's payload and text
+    context_id: str | None          # the wamid of the business message it answers, if it answers one
+
+
+def parse_replies(payload: dict[str, Any]) -> list[Reply]:
+    """Every inbound text or quick-reply button message of a webhook (any other type is skipped:
+    media, reactions, locations say nothing Kirim acts on)."""
+    replies: list[Reply] = []
+    for entry in _dicts(payload.get("entry") if isinstance(payload, dict) else None):
+        for change in _dicts(entry.get("changes")):
+            value = change.get("value")
+            if change.get("field") == TEMPLATE_REVIEW_FIELD or not isinstance(value, dict):
+                continue
+            for message in _dicts(value.get("messages")):
+                sender, kind = message.get("from"), message.get("type")
+                body = message.get(kind) if isinstance(kind, str) else None
+                if not isinstance(sender, str) or not sender or not isinstance(body, dict):
+                    continue
+                if kind == "text":
+                    words = (body.get("body"),)
+                elif kind == "button":
+                    words = (body.get("payload"), body.get("text"))
+                else:
+                    continue
+                context = message.get("context")
+                context_id = context.get("id") if isinstance(context, dict) else None
+                replies.append(Reply(sender, tuple(w for w in words if isinstance(w, str)),
+                                     context_id if isinstance(context_id, str) and context_id else None))
+    return replies
 
 
 def _status_event(status: dict[str, Any]) -> StatusEvent | None:

@@ -63,6 +63,8 @@ class SesEmailProvider(AwsAdapter):
             "Subject": {"Data": message.subject or "", "Charset": CHARSET},
             "Body": {"Html": {"Data": message.html or "", "Charset": CHARSET}},
         }
+        if message.headers:
+            simple["Headers"] = [{"Name": name, "Value": value} for name, value in message.headers.items()]
         if message.attachment is not None:
             simple["Attachments"] = [{
                 "RawContent": message.attachment.data,

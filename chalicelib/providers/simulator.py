@@ -101,7 +101,8 @@ def inbox_entry(message: Outbound) -> dict[str, Any]:
             "sender_email": message.sender_email, "sender_name": message.sender_name,
             "html": (message.html or "")[:INBOX_TEXT_LIMIT] or None, "ssml": message.ssml,
             "from_number": message.from_number, "template": message.template,
-            "attachment": message.attachment.filename if message.attachment else None}
+            "attachment": message.attachment.filename if message.attachment else None,
+            "headers": message.headers or None}
     return {"message_id": message.message_id, "channel": message.channel, "to": message.target,
             "body": {k: v for k, v in body.items() if v is not None}}
 

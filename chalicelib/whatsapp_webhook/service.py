@@ -1,14 +1,24 @@
 """Meta's WhatsApp webhook, applied. providers.meta_whatsapp checks Meta's subscription token and
-signature and reads the payload; each status event goes to messages.status_updates and each
-template review to templates, the slices that own what they change."""
+signature and reads the payload; each status event goes to messages.status_updates, each template
+review to templates, and each customer reply that asks to stop to the broadcasts slice's suppression
+list, in the application of the message it answers (found by the wamid Meta names in `context.id`).
+
+A STOP typed without answering a message (no `context`) is ignored: Kirim sends every application's
+WhatsApp messages from one business number, and no index finds a number's newest message across
+applications (`by_recipient` is per application), so such a STOP names no application. Every other
+inbound message is ignored too; Meta gets its 200 all the same."""
 from __future__ import annotations
 
 import json
 
+from chalicelib.broadcasts import suppression_events
 from chalicelib.core import secrets
+from chalicelib.core.channels import WHATSAPP
 from chalicelib.core.errors import INVALID_CREDENTIALS, ApiError, bad_parameter
-from chalicelib.messages import status_updates
-from chalicelib.providers.meta_whatsapp import parse_webhook, subscription_challenge, verify_signature
+from chalicelib.messages import queries, status_updates
+from chalicelib.providers.meta_whatsapp import (
+    Reply, parse_replies, parse_webhook, subscription_challenge, verify_signature,
+)
 from chalicelib.templates import service as templates
 
 
@@ -34,4 +44,18 @@ def receive(raw: bytes, signature: str | None) -> dict[str, int]:
     reviewed = sum(templates.apply_provider_review(review.get("message_template_id"), review.get("event"),
                                                    review.get("reason"), review.get("time")) is not None
                    for review in reviews)
-    return {"received": len(events) + len(reviews), "applied": applied + reviewed}
+    replies = parse_replies(payload)
+    stopped = sum(_stop(reply) for reply in replies)
+    return {"received": len(events) + len(reviews) + len(replies), "applied": applied + reviewed + stopped}
+
+
+def _stop(reply: Reply) -> bool:
+    """A STOP answering a WhatsApp message Kirim sent suppresses that message's number in that
+    message's application (once: the same webhook again finds it listed). True when it was one."""
+    if reply.context_id is None or not suppression_events.is_stop(reply.words):
+        return False
+    message = queries.by_wamid(reply.context_id)
+    if message is None or message.channel != WHATSAPP:
+        return False
+    suppression_events.opt_out(message.application_id, message.target)
+    return True

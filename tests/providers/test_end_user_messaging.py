@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from chalicelib.ivr.ssml import MissingVariables, build_ssml
 from chalicelib.providers.base import Outbound, ProviderRejected, ProviderUnavailable, ProviderUnsure
-from chalicelib.providers.end_user_messaging import EumSmsProvider
+from chalicelib.providers.end_user_messaging import OPTED_OUT, EumSmsProvider
 
 KIRIM_ID = "01J9Z3K6W8QF2M4T7V0XYZABCD"
 OTP_ARN = "arn:aws:sms-voice:us-east-1:111122223333:sender-id/KIRIM/ID"
@@ -117,6 +117,7 @@ def test_ivr_without_any_caller_id_is_rejected_before_calling():
 @pytest.mark.parametrize("code, status, modeled, expected", [
     ("ValidationException", 400, {"Reason": "INVALID_PARAMETER"}, ProviderRejected),
     ("ConflictException", 400, {"Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT"}, ProviderRejected),
+    ("ConflictException", 400, {"Reason": "DESTINATION_PHONE_NUMBER_NOT_VERIFIED"}, ProviderRejected),
     ("ResourceNotFoundException", 404, {"ResourceType": "sender-id"}, ProviderRejected),
     ("ThrottlingException", 400, {}, ProviderUnavailable),
     ("ServiceQuotaExceededException", 400, {"Reason": "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"}, ProviderUnavailable),
@@ -132,7 +133,9 @@ def test_errors_are_classified(code, status, modeled, expected):
             provider(sms_client).send(sms())
         assert type(caught.value) is expected
         if expected is ProviderRejected:
-            assert caught.value.provider_status == code
+            # An opted-out recipient is told apart, so the suppression list learns it.
+            opted_out = modeled.get("Reason") == "DESTINATION_PHONE_NUMBER_OPTED_OUT"
+            assert caught.value.provider_status == (OPTED_OUT if opted_out else code)
             if "Reason" in modeled:
                 assert modeled["Reason"] in caught.value.reason
 

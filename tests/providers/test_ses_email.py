@@ -102,6 +102,20 @@ def test_send_without_attachment_or_configuration_set(ses):
     assert len(ses.delivered()) == 1
 
 
+def test_extra_headers_go_as_simple_contents_headers(ses):
+    """A broadcast's List-Unsubscribe pair (RFC 8058) reaches SES on the wire; an email without any sends none."""
+    unsubscribe = {"List-Unsubscribe": "<https://api.kirim.example/unsubscribe/0~abc.def>",
+                   "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    SesEmailProvider(ses.client).send(email(attachment=None, headers=unsubscribe))
+    SesEmailProvider(ses.client).send(email(attachment=None))
+    with_headers, without = ses.requests
+    assert with_headers["Content"]["Simple"]["Headers"] == [
+        {"Name": "List-Unsubscribe", "Value": "<https://api.kirim.example/unsubscribe/0~abc.def>"},
+        {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"}]
+    assert "Headers" not in without["Content"]["Simple"]
+    assert len(ses.delivered()) == 2
+
+
 def test_unverified_sender_is_rejected(ses):
     with pytest.raises(ProviderRejected) as caught:
         SesEmailProvider(ses.client).send(email(sender_email="stranger@elsewhere.example"))

@@ -87,6 +87,8 @@ function InboxBody({ item }: { item: InboxItem }) {
       </p>
     );
   }
+  // A broadcast email's List-Unsubscribe header, <url>: the page its recipient would open.
+  const unsubscribe = b.headers?.['List-Unsubscribe']?.replace(/^<|>$/g, '');
   return (
     <div class="inbox-body">
       {b.subject && (
@@ -98,6 +100,13 @@ function InboxBody({ item }: { item: InboxItem }) {
       {b.sender_id && <p class="muted small">{t('Sender ID')}: {b.sender_id}</p>}
       <pre class="pre-wrap">{b.text || b.html || b.ssml || ''}</pre>
       {b.attachment && <p class="muted small">{t('Attachment')}: {b.attachment}</p>}
+      {unsubscribe && (
+        <p class="small">
+          <a href={unsubscribe} target="_blank" rel="noreferrer" data-testid="inbox-unsubscribe">
+            {t('Unsubscribe link')}
+          </a>
+        </p>
+      )}
     </div>
   );
 }
