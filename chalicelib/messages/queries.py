@@ -258,10 +258,10 @@ def iter_messages(application_id: str, channel: str, statuses: list[str], start:
     streams = [_pages(index, partition, low, high, shard_page, condition, indexed) for partition in partitions]
     messages: Iterator[dict[str, Any]] = heapq.merge(*streams, key=itemgetter("message_id"))
     if projected is not None and (wanted is None or not projected.issuperset(wanted)):
-        # Fetched rather than projected: the index entry stays ~200 bytes, one write unit at each of a
+        # Fetched rather than projected: the index entry stays ~285 bytes, one write unit at each of a
         # message's status changes, where `details` (an email's body: 2,000 characters) would make it
         # up to three, for every broadcast message, exported or not. A million-row export pays 0.5
-        # read units a row for the fetch instead: ~$0.07 (docs/broadcasts.md, "Results").
+        # read units a row for the fetch instead: ~$0.07 (docs/broadcasts.md, "What the results read").
         messages = _completed(messages, None if wanted is None else ["message_id", *set(wanted) - projected])
     for message in messages:
         if start <= clock.parse_iso(message["created_at"]) < end:
