@@ -23,8 +23,8 @@ def _count(model: Any, **_: Any) -> None:
 
 
 def _items(model: Any, parsed: dict | None = None, **_: Any) -> None:
-    """DynamoDB items read: ScannedCount of a Query, 1 for a GetItem that found its item; and
-    conflicts met."""
+    """DynamoDB items read: ScannedCount of a Query, 1 for a GetItem that found its item, the items
+    a BatchGetItem returned; and conflicts met."""
     if model.service_model.service_name != "dynamodb" or not isinstance(parsed, dict):
         return
     error = parsed.get("Error", {}).get("Code")
@@ -37,6 +37,8 @@ def _items(model: Any, parsed: dict | None = None, **_: Any) -> None:
         _counts[ITEMS] += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
     elif model.name == "GetItem" and "Item" in parsed:
         _counts[ITEMS] += 1
+    elif model.name == "BatchGetItem":
+        _counts[ITEMS] += sum(len(items) for items in parsed.get("Responses", {}).values())
 
 
 def install() -> None:

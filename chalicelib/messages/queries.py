@@ -9,7 +9,7 @@ A status change moves a message from one `by_status` partition to another, so a 
 statuses never merges their partitions lazily (a message moving from one it has not reached yet to
 one it has read past would be missed, and one moving the other way read twice): `status_page` reads
 them in rounds, and a report reads `by_app_channel`, whose partitions a status change never moves,
-and filters."""
+and filters (a broadcast's results read `by_broadcast`, whose partitions none moves either)."""
 from __future__ import annotations
 
 import heapq
@@ -23,7 +23,8 @@ from typing import Any, Iterator
 from chalicelib.core import clock
 from chalicelib.core.errors import not_found
 from chalicelib.messages.models import (
-    SHARDS, Counter, Message, app_channel_key, app_channel_partitions, id_range, status_partitions,
+    SHARDS, Counter, Message, app_channel_key, app_channel_partitions, broadcast_partitions, id_range,
+    status_partitions,
 )
 from chalicelib.messages.status_rules import RULES
 
@@ -181,26 +182,57 @@ def _plain(value: dict[str, Any]) -> Any:
     return None if kind == "NULL" else raw
 
 
-def _pages(partition: str, low: str, high: str, page_size: int, statuses: list[str],
-           attributes: list[str] | None, broadcast_id: str | None = None) -> Iterator[dict[str, Any]]:
-    """One `by_app_channel` partition's messages in [low, high] and these statuses (and of this
-    broadcast), page by page, as plain dicts. `page_size` counts the items read before the filter
-    (DynamoDB's Limit)."""
+def _pages(index: Any, partition: str, low: str, high: str, page_size: int, condition: Any,
+           attributes: list[str] | None) -> Iterator[dict[str, Any]]:
+    """One index partition's messages in [low, high] that meet `condition`, page by page, as plain
+    dicts. `page_size` counts the items read before the filter (DynamoDB's Limit)."""
     connection = Message._get_connection()
     start_key = None
-    condition = Message.status.is_in(*statuses)
-    if broadcast_id is not None:
-        condition = condition & (Message.details["broadcast_id"] == broadcast_id)
     while True:
-        page = connection.query(partition, Message.message_id.between(low, high),
-                                filter_condition=condition,
-                                index_name=Message.by_app_channel.Meta.index_name, limit=page_size,
+        page = connection.query(partition, Message.message_id.between(low, high), filter_condition=condition,
+                                index_name=index.Meta.index_name, limit=page_size,
                                 exclusive_start_key=start_key, attributes_to_get=attributes)
         for item in page.get("Items", []):
             yield {name: _plain(value) for name, value in item.items()}
         start_key = page.get("LastEvaluatedKey")
         if not start_key:
             return
+
+
+# BatchGetItem's most keys per call.
+FETCH_KEYS = 100
+
+
+def _fetch(message_ids: list[str], attributes: list[str] | None) -> dict[str, dict[str, Any]]:
+    """{id: these attributes of its item} by BatchGetItem (eventually consistent: 0.5 read units an
+    item); keys DynamoDB left unprocessed are asked again, and any not found once more, consistently
+    (an index may show a message a lagging replica does not have yet)."""
+    connection = Message._get_connection()
+    table = Message.Meta.table_name
+    found: dict[str, dict[str, Any]] = {}
+    for consistent in (False, True):
+        keys = [i for i in message_ids if i not in found]
+        tries = 0
+        while keys:
+            answer = connection.batch_get_item([{"message_id": {"S": key}} for key in keys], consistent_read=consistent,
+                                               attributes_to_get=attributes)
+            for item in answer.get("Responses", {}).get(table, []):
+                plain_item = {name: _plain(value) for name, value in item.items()}
+                found[plain_item["message_id"]] = plain_item
+            keys = [key["message_id"]["S"] for key in answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])]
+            if keys:  # throttled: back off as DynamoDB asks, up to a second
+                tries += 1
+                clock.sleep(min(1.0, 0.05 * 2 ** tries))
+    return found
+
+
+def _completed(messages: Iterator[dict[str, Any]], attributes: list[str] | None) -> Iterator[dict[str, Any]]:
+    """Messages read from an index, in the same order, each with `attributes` of its table item
+    added (None: all of them); what the index read stays as read."""
+    while batch := list(islice(messages, FETCH_KEYS)):
+        items = _fetch([m["message_id"] for m in batch], attributes)
+        for message in batch:
+            yield {**items.get(message["message_id"], {}), **message}
 
 
 def iter_messages(application_id: str, channel: str, statuses: list[str], start: datetime, end: datetime,
@@ -218,7 +250,9 @@ def iter_messages(application_id: str, channel: str, statuses: list[str], start:
     `after`: only messages whose id sorts after it (a report resuming where it stopped). Ids are
     fixed-length ULIDs, so the key range starts at `after + " "`: no other id lies between the two.
     `attributes`: read only these (a smaller page, faster to parse); the id and created_at always.
-    `broadcast_id`: only that broadcast's messages (its results), by the same reads and one more filter."""
+    `broadcast_id`: only that broadcast's messages (its results), read the same way from its own
+    `by_broadcast` shards (no other message is there, and a status change moves none out of them);
+    what that index does not project (`details`, `history`) is fetched by BatchGetItem."""
     low, high = id_range(start, end)
     if after is not None:
         low = max(low, after + " ")
@@ -226,8 +260,22 @@ def iter_messages(application_id: str, channel: str, statuses: list[str], start:
         return
     wanted = None if attributes is None else sorted({*attributes, "message_id", "created_at"})
     shard_page = math.ceil(page_size / SHARDS)
-    streams = [_pages(partition, low, high, shard_page, statuses, wanted, broadcast_id)
-               for partition in app_channel_partitions(application_id, channel)]
-    for message in heapq.merge(*streams, key=itemgetter("message_id")):
+    condition = Message.status.is_in(*statuses)
+    if broadcast_id is None:
+        index, partitions = Message.by_app_channel, app_channel_partitions(application_id, channel)
+    else:
+        index, partitions = Message.by_broadcast, broadcast_partitions(application_id, broadcast_id)
+        condition = condition & (Message.channel == channel)
+    projected = None if broadcast_id is None else {"message_id", *index.Meta.projection.non_key_attributes}
+    indexed = wanted if projected is None else sorted(projected.intersection(wanted or projected))
+    streams = [_pages(index, partition, low, high, shard_page, condition, indexed) for partition in partitions]
+    messages: Iterator[dict[str, Any]] = heapq.merge(*streams, key=itemgetter("message_id"))
+    if projected is not None and (wanted is None or not projected.issuperset(wanted)):
+        # Fetched rather than projected: the index entry stays ~285 bytes, one write unit at each of a
+        # message's status changes, where `details` (an email's body: 2,000 characters) would make it
+        # up to three, for every broadcast message, exported or not. A million-row export pays 0.5
+        # read units a row for the fetch instead: ~$0.07 (docs/broadcasts.md, "What the results read").
+        messages = _completed(messages, None if wanted is None else ["message_id", *set(wanted) - projected])
+    for message in messages:
         if start <= clock.parse_iso(message["created_at"]) < end:
             yield message

@@ -3,7 +3,8 @@
 - Claim: a new lease token (job_state.claim); a delivery while a live slice holds the lease, or
   after Done or Failed, does nothing.
 - A slice reads the messages in the report's statuses after the checkpoint's last id, oldest first
-  (queries.iter_messages: by_app_channel, which no status change moves, filtered), into the writer,
+  (queries.iter_messages: by_app_channel, which no status change moves, filtered; a broadcast's
+  results: its own by_broadcast shards, the rest of each message fetched), into the writer,
   whose bytes collect in memory. Each time PART_BYTES (8 MiB) are there, at a row's end, the writer
   checkpoints (every byte out, a zlib full flush for XLSX and csv.gz), the buffer
   goes up as the next part of the one multipart upload, and the checkpoint is saved under the
@@ -106,8 +107,11 @@ class Slice:
         from chalicelib.reports.s3_sink import MultipartUpload
 
         report = self.report
-        span = parse_range({"from": report.start, "to": report.end}, report.timezone)
-        total = reports.expected_rows(report.application_id, report.channel, list(report.statuses), span)
+        if report.broadcast_id:  # its recipients, counted when it was asked for: the channel's days hold others
+            total = int(report.expected_rows or 0)
+        else:
+            span = parse_range({"from": report.start, "to": report.end}, report.timezone)
+            total = reports.expected_rows(report.application_id, report.channel, list(report.statuses), span)
         upload = MultipartUpload.create(self.s3, self.bucket, self.key, content_type=CONTENT_TYPES[report.format],
                                         content_disposition=content_disposition(report.name, report.format))
         checkpoint = {"upload_id": upload.upload_id, "parts": [], "last_id": None, "rows": 0, "size": 0,

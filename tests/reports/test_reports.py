@@ -66,6 +66,19 @@ def seeded(client):
     return shop, sent, email
 
 
+@pytest.fixture
+def empty_report_queue(aws):
+    """The report queue (and its DLQ) without the jobs earlier tests of this process left there (a test
+    that runs a report's slices itself leaves its job queued): a test that drains the queue, or counts its
+    own job's receives, then sees its own jobs only, whatever ran before it."""
+    sqs = boto3.client("sqs")
+    for queue in (aws["ReportQueueUrl"], aws["ReportDlqUrl"]):
+        while stale := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            sqs.delete_message_batch(QueueUrl=queue, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(stale)])
+    return aws["ReportQueueUrl"]
+
+
 def _create(shop: Shop, **overrides):
     body = {"name": "Laporan November", "channel": "sms", "statuses": ["Delivered", "Failed"], "format": "csv",
             "from": "2026-11-20", "to": "2026-11-22", **overrides}
@@ -82,7 +95,7 @@ def _fetch(shop: Shop, report_id: str, http_s3, monkeypatch) -> tuple[bytes, dic
         return response.read(), {name.lower(): value for name, value in response.headers.items()}
 
 
-def test_csv_report_end_to_end(seeded, worker, http_s3, monkeypatch):
+def test_csv_report_end_to_end(seeded, worker, http_s3, empty_report_queue, monkeypatch):
     shop, sent, _ = seeded
     created = _create(shop)
     assert created.status_code == 202
@@ -214,7 +227,7 @@ def test_an_expired_report_says_so(seeded, monkeypatch):
     assert_oca_error(response, 410, NOT_FOUND)
 
 
-def test_after_three_failed_attempts_the_job_is_in_the_dlq(seeded, aws, monkeypatch):
+def test_after_three_failed_attempts_the_job_is_in_the_dlq(seeded, aws, empty_report_queue, monkeypatch):
     """The real queue and its redrive policy: each failed attempt is made visible again at once
     (instead of after the 5,400 s visibility timeout), and the fourth receive finds it in the DLQ."""
     from app import app
@@ -222,9 +235,7 @@ def test_after_three_failed_attempts_the_job_is_in_the_dlq(seeded, aws, monkeypa
     shop, _, _ = seeded
     monkeypatch.setattr(report_jobs.Slice, "run", lambda self: (_ for _ in ()).throw(OSError("S3 unreachable")))
     sqs = boto3.client("sqs")
-    queue, dlq = aws["ReportQueueUrl"], aws["ReportDlqUrl"]
-    for stale in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        sqs.delete_message(QueueUrl=queue, ReceiptHandle=stale["ReceiptHandle"])  # other tests' jobs
+    queue, dlq = empty_report_queue, aws["ReportDlqUrl"]
     report_id = _create(shop).json_body["report_id"]
     source = next(s for s in LocalWorker(app, sqs, boto3.client("sns")).sources if s.name == "report_worker")
     for attempt in (1, 2, 3):
