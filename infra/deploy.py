@@ -8,7 +8,8 @@
    holds (its layout; --check-layout does only this), chalice's own validation of the app and
    config, every function has its role in the template, and every provider the stage selects has
    its settings (from the secret already stored, the operator's environment, or a prompt).
-1. Creates or updates the stack ``kirim-<stage>`` from infra/template.yaml.
+1. Creates or updates the stack ``kirim-<stage>`` from infra/template.yaml; an update that would add or
+   remove more than one index of a table goes in steps of one (infra/index_steps.py).
 2. Stores the provider settings the operator gave in the stack's Secrets Manager secret.
 3. Writes the stack outputs (UsersTable -> USERS_TABLE, ...) into the stage's
    ``environment_variables`` in .chalice/config.json, and each function's role ARN.
