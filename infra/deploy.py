@@ -321,6 +321,8 @@ def _index_steps(cfn_client, dynamodb_client, stack, body):
     for logical, table in physical.items():
         if table:
             try:
+                # An index an interrupted run left being built or deleted counts once it is done.
+                wait_for_indexes(dynamodb_client, [table])
                 described[logical] = dynamodb_client.describe_table(TableName=table)["Table"]
             except dynamodb_client.exceptions.ResourceNotFoundException:
                 pass  # deleted by hand: the update makes it again, with its indexes

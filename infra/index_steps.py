@@ -129,6 +129,8 @@ def _apply(properties, old, new, table, change):
     if change.verb == "adding":
         indexes.append(copy.deepcopy(_indexes(new)[change.index]))
     properties["GlobalSecondaryIndexes"] = indexes
+    if not indexes:
+        properties.pop("GlobalSecondaryIndexes")
     types = {a["AttributeName"]: a for a in (*table.get("AttributeDefinitions", []),
                                              *old.get("AttributeDefinitions", []),
                                              *new.get("AttributeDefinitions", []))}
