@@ -64,6 +64,23 @@ def _from_table(description):
     return index
 
 
+def _shape(index):
+    """An index's key and projection, or None when an intrinsic function makes part of it."""
+    projection = index.get("Projection") or {}
+    values = [(k.get("AttributeName"), k.get("KeyType")) for k in index.get("KeySchema") or []]
+    values.append((projection.get("ProjectionType", "ALL"), *(projection.get("NonKeyAttributes") or [])))
+    if not all(isinstance(v, str) for group in values for v in group):
+        return None
+    return values[:-1], values[-1][0], sorted(values[-1][1:])
+
+
+def _differs(deployed, wanted):
+    """Whether the template's index has another key or projection than the table's (a part not known
+    before the update, made by an intrinsic function, counts as the same)."""
+    shape = _shape(wanted)
+    return shape is not None and _shape(deployed) != shape
+
+
 class Change:
     """One index added to or removed from one table: `number` of `count` for that table."""
 
@@ -90,10 +107,12 @@ def changes(deployed, new, described):
         old = old_tables[logical]
         if (old.get("TableName"), old.get("KeySchema")) != (properties.get("TableName"), properties.get("KeySchema")):
             continue
-        have = [i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])]
-        want = list(_indexes(properties))
-        steps = [("removing", name) for name in have if name not in want]
-        steps += [("adding", name) for name in want if name not in have]
+        have = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
+        want = _indexes(properties)
+        # An index whose key or projection changes is deleted and created again: two changes.
+        rebuilt = [name for name in want if name in have and _differs(have[name], want[name])]
+        steps = [("removing", name) for name in have if name not in want or name in rebuilt]
+        steps += [("adding", name) for name in want if name not in have or name in rebuilt]
         if steps:
             planned[logical] = [Change(logical, table["TableName"], verb, name, number, len(steps))
                                 for number, (verb, name) in enumerate(steps, 1)]

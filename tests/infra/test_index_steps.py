@@ -348,3 +348,29 @@ def test_a_step_waits_for_the_index_being_built(monkeypatch, capsys):
     assert capsys.readouterr().out.splitlines() == [
         "deploy: waiting for table kirim-dev-messages: by_wamid (CREATING) (the table keeps serving; interrupting "
         "and running make deploy again is safe)"]
+
+
+def test_an_index_whose_projection_changes_is_removed_then_added():
+    """CloudFormation deletes and creates again an index whose key or projection changes: two changes of
+    one table, so a step removes it and the template adds it back."""
+    from infra import index_steps
+
+    deployed = index_steps.load(TEMPLATE.read_text())
+    new = copy.deepcopy(deployed)
+    [by_wamid] = [i for i in new["Resources"]["MessagesTable"]["Properties"]["GlobalSecondaryIndexes"]
+                  if i["IndexName"] == "by_wamid"]
+    by_wamid["Projection"] = {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["application_id"]}
+    properties = deployed["Resources"]["MessagesTable"]["Properties"]
+    described = {"MessagesTable": {"TableName": "kirim-dev-messages",
+                                   "AttributeDefinitions": properties["AttributeDefinitions"],
+                                   "GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"]}}
+    planned = index_steps.changes(deployed, new, described)
+    assert [c.describe("kirim-dev") for c in planned["MessagesTable"]] == [
+        "kirim-dev messages table: removing index by_wamid (1 of 2)",
+        "kirim-dev messages table: adding index by_wamid (2 of 2)"]
+    [(step, _)] = index_steps.step_templates(deployed, new, described, planned)
+    assert "by_wamid" not in gsi_names(step)["MessagesTable"]
+    # The same index again, or one whose projection an intrinsic function makes, is no change.
+    assert index_steps.changes(deployed, deployed, described) == {}
+    by_wamid["Projection"] = {"ProjectionType": {"Fn::If": ["IsProd", "ALL", "KEYS_ONLY"]}}
+    assert index_steps.changes(deployed, new, described) == {}
