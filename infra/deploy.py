@@ -8,7 +8,8 @@
    holds (its layout; --check-layout does only this), chalice's own validation of the app and
    config, every function has its role in the template, and every provider the stage selects has
    its settings (from the secret already stored, the operator's environment, or a prompt).
-1. Creates or updates the stack ``kirim-<stage>`` from infra/template.yaml.
+1. Creates or updates the stack ``kirim-<stage>`` from infra/template.yaml; an update that would add or
+   remove more than one index of a table goes in steps of one (infra/index_steps.py).
 2. Stores the provider settings the operator gave in the stack's Secrets Manager secret.
 3. Writes the stack outputs (UsersTable -> USERS_TABLE, ...) into the stage's
    ``environment_variables`` in .chalice/config.json, and each function's role ARN.
@@ -40,6 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # chalicelib: the provider settings each provider needs
+from infra import index_steps  # noqa: E402  (ROOT, just above, when run as a script)
 TEMPLATE = ROOT / "infra" / "template.yaml"
 MERGE_TEMPLATE = ROOT / "infra" / "chalice-merge.yaml"
 CONFIG = ROOT / ".chalice" / "config.json"
@@ -215,12 +217,14 @@ def check_layout(cfn_client, dynamodb_client, stage, template_path=TEMPLATE):
     return notes
 
 
-def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None):
+def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None, dynamodb_client=None):
     """Create or update stack kirim-<stage>; return its outputs as {OutputKey: OutputValue}.
 
     ``parameters`` may override the template's other parameters
     (e.g. {"ReportRetentionDays": "30"}); Stage always comes from ``stage``. A value of None
     keeps what the stack has (an alarm email given once stays), or the default on a create.
+    An update that would add or remove more than one index of a table goes in steps
+    (infra/index_steps.py; ``dynamodb_client`` reads the deployed tables).
     """
     name = stack_name(stage)
     body = Path(template_path).read_text()
@@ -255,20 +259,26 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None):
                 EnableTerminationProtection=(stage == "prod"),
                 Tags=[{"Key": "app", "Value": "kirim"}, {"Key": "stage", "Value": stage}],
             )
-            waiter = "stack_create_complete"
+            cfn_client.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER_CONFIG)
         else:
-            try:
-                cfn_client.update_stack(StackName=name, TemplateBody=body, Parameters=params,
-                                        Capabilities=CAPABILITIES)
-            except ClientError as err:
-                # Re-running a deploy with nothing changed is normal, not an error.
-                if "No updates are to be performed" not in str(err):
-                    raise
-                waiter = None
-            else:
-                waiter = "stack_update_complete"
-        if waiter:
-            cfn_client.get_waiter(waiter).wait(StackName=name, WaiterConfig=WAITER_CONFIG)
+            dynamodb_client = dynamodb_client or _dynamodb_beside(cfn_client)
+            planned, steps = _index_steps(cfn_client, dynamodb_client, stack, body)
+            # The stack's own parameters, as they are: a step is the deployed template, one index on
+            # (a NoEcho value reads "****": AWS keeps it; moto cannot keep a value given by its default).
+            kept = [{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} if p.get("ParameterValue") == "****"
+                    else {"ParameterKey": p["ParameterKey"], "ParameterValue": p.get("ParameterValue", "")}
+                    for p in stack.get("Parameters", [])]
+            for template, made in steps:
+                wait_for_indexes(dynamodb_client, [c.table_name for c in made])
+                for change in made:
+                    print(f"deploy: {change.describe(name)}")
+                _update(cfn_client, name, index_steps.dump(template), kept)
+            last = [changes[-1] for changes in planned.values()]
+            wait_for_indexes(dynamodb_client, [c.table_name for c in last])
+            for change in last:
+                print(f"deploy: {change.describe(name)}" + (", with the rest of the template" if steps else ""))
+            _update(cfn_client, name, body, params)
+            wait_for_indexes(dynamodb_client, [c.table_name for c in last])
     except WaiterError as err:
         raise RuntimeError(
             f"stack {name} failed: {err}\n{_failure_reasons(cfn_client, name)}"
@@ -276,6 +286,70 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None):
 
     stack = cfn_client.describe_stacks(StackName=name)["Stacks"][0]
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def _update(cfn_client, name, body, params):
+    """One stack update, waited for; False when there was nothing to change."""
+    try:
+        cfn_client.update_stack(StackName=name, TemplateBody=body, Parameters=params, Capabilities=CAPABILITIES)
+    except ClientError as err:
+        # Re-running a deploy with nothing changed is normal, not an error.
+        if "No updates are to be performed" not in str(err):
+            raise
+        return False
+    cfn_client.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=WAITER_CONFIG)
+    return True
+
+
+def _dynamodb_beside(cfn_client):
+    """A DynamoDB client for the CloudFormation client's account, region and (moto's) endpoint."""
+    endpoint = cfn_client.meta.endpoint_url
+    aws = (urlparse(endpoint).hostname or "").endswith((".amazonaws.com", ".amazonaws.com.cn"))
+    return boto3.client("dynamodb", region_name=cfn_client.meta.region_name, endpoint_url=None if aws else endpoint)
+
+
+def _index_steps(cfn_client, dynamodb_client, stack, body):
+    """({logical id: [Change]}, [(step template, [Change])]) for updating `stack` to `body`: the tables
+    whose indexes change, compared with the deployed tables, and the steps before the full update."""
+    deployed = cfn_client.get_template(StackName=stack["StackName"], TemplateStage="Original")["TemplateBody"]
+    deployed, new = index_steps.load(deployed), index_steps.load(body)
+    both = set(index_steps.tables(deployed)) & set(index_steps.tables(new))
+    physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId")
+                for page in cfn_client.get_paginator("list_stack_resources").paginate(StackName=stack["StackName"])
+                for r in page["StackResourceSummaries"] if r["LogicalResourceId"] in both}
+    described = {}
+    for logical, table in physical.items():
+        if table:
+            try:
+                # An index an interrupted run left being built or deleted counts once it is done.
+                wait_for_indexes(dynamodb_client, [table])
+                described[logical] = dynamodb_client.describe_table(TableName=table)["Table"]
+            except dynamodb_client.exceptions.ResourceNotFoundException:
+                pass  # deleted by hand: the update makes it again, with its indexes
+    planned = index_steps.changes(deployed, new, described)
+    return planned, index_steps.step_templates(deployed, new, described, planned)
+
+
+# An index is built in the background (minutes per GB of the table); a step starts once it is ACTIVE.
+INDEX_POLL_SECONDS = 15
+
+
+def wait_for_indexes(dynamodb_client, table_names):
+    """Wait until each table and all its indexes are ACTIVE: DynamoDB builds or deletes one index of a
+    table at a time, and the app must not query an index still being built."""
+    for table_name in dict.fromkeys(table_names):
+        said = False
+        while True:
+            table = dynamodb_client.describe_table(TableName=table_name)["Table"]
+            busy = [f"{i['IndexName']} ({i.get('IndexStatus', '?')})" for i in table.get("GlobalSecondaryIndexes", [])
+                    if i.get("IndexStatus", "ACTIVE") != "ACTIVE"]
+            if table.get("TableStatus", "ACTIVE") == "ACTIVE" and not busy:
+                break
+            if not said:
+                print(f"deploy: waiting for table {table_name}: {', '.join(busy) or table['TableStatus']} "
+                      "(the table keeps serving; interrupting and running make deploy again is safe)")
+                said = True
+            time.sleep(INDEX_POLL_SECONDS)
 
 
 def env_name(output_key):
@@ -772,7 +846,8 @@ def _deploy(args):
     given = gather_settings(args.stage, stage_env, stored, ask=_ask if interactive else None)
 
     # 1-3. The stack, the secret, config.json.
-    outputs = deploy_stack(client("cloudformation"), args.stage, args.template, {"AlarmEmail": args.alarm_email})
+    outputs = deploy_stack(client("cloudformation"), args.stage, args.template, {"AlarmEmail": args.alarm_email},
+                           client("dynamodb"))
     store_settings(secrets_client, outputs, stored, given)
     env = outputs_to_env(outputs)
     write_env(args.config, args.stage, env)

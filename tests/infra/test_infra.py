@@ -302,8 +302,15 @@ def test_no_updates_error_is_not_a_failure(aws_env):
             self.calls = []
 
         def describe_stacks(self, StackName):
-            return {"Stacks": [{"StackStatus": "CREATE_COMPLETE",
+            return {"Stacks": [{"StackName": StackName, "StackStatus": "CREATE_COMPLETE",
                                 "Outputs": [{"OutputKey": "UsersTable", "OutputValue": "kirim-test-users"}]}]}
+
+        def get_template(self, StackName, TemplateStage):  # the same template: no index to add in steps
+            return {"TemplateBody": TEMPLATE.read_text()}
+
+        def get_paginator(self, name):
+            assert name == "list_stack_resources"
+            return type("Pages", (), {"paginate": lambda self, StackName: [{"StackResourceSummaries": []}]})()
 
         def update_stack(self, **kwargs):
             self.calls.append(kwargs)
@@ -316,7 +323,7 @@ def test_no_updates_error_is_not_a_failure(aws_env):
             raise AssertionError("nothing to wait for")
 
     cfn = FakeCfn()
-    assert deploy.deploy_stack(cfn, STAGE, TEMPLATE) == {"UsersTable": "kirim-test-users"}
+    assert deploy.deploy_stack(cfn, STAGE, TEMPLATE, dynamodb_client=object()) == {"UsersTable": "kirim-test-users"}
     assert cfn.calls[0]["Parameters"] == [{"ParameterKey": "Stage", "ParameterValue": STAGE}]
 
 
