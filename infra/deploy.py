@@ -41,7 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # chalicelib: the provider settings each provider needs
-from infra import index_steps  # noqa: E402  (ROOT, just above, when run as a script)
+from infra import index_steps, template_source  # noqa: E402  (ROOT, just above, when run as a script)
 TEMPLATE = ROOT / "infra" / "template.yaml"
 MERGE_TEMPLATE = ROOT / "infra" / "chalice-merge.yaml"
 CONFIG = ROOT / ".chalice" / "config.json"
@@ -251,7 +251,7 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None, dyn
         if stack is None:
             cfn_client.create_stack(
                 StackName=name,
-                TemplateBody=body,
+                **template_source.template_argument(cfn_client, body, name),
                 Parameters=params,
                 Capabilities=CAPABILITIES,
                 # The tables hold user data: deleting the prod stack takes a
@@ -261,7 +261,7 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None, dyn
             )
             cfn_client.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER_CONFIG)
         else:
-            dynamodb_client = dynamodb_client or _dynamodb_beside(cfn_client)
+            dynamodb_client = dynamodb_client or template_source.beside(cfn_client, "dynamodb")
             planned, steps = _index_steps(cfn_client, dynamodb_client, stack, body)
             # The stack's own parameters, as they are: a step is the deployed template, one index on
             # (a NoEcho value reads "****": AWS keeps it; moto cannot keep a value given by its default).
@@ -291,7 +291,8 @@ def deploy_stack(cfn_client, stage, template_path=TEMPLATE, parameters=None, dyn
 def _update(cfn_client, name, body, params):
     """One stack update, waited for; False when there was nothing to change."""
     try:
-        cfn_client.update_stack(StackName=name, TemplateBody=body, Parameters=params, Capabilities=CAPABILITIES)
+        cfn_client.update_stack(StackName=name, **template_source.template_argument(cfn_client, body, name),
+                                Parameters=params, Capabilities=CAPABILITIES)
     except ClientError as err:
         # Re-running a deploy with nothing changed is normal, not an error.
         if "No updates are to be performed" not in str(err):
@@ -299,13 +300,6 @@ def _update(cfn_client, name, body, params):
         return False
     cfn_client.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=WAITER_CONFIG)
     return True
-
-
-def _dynamodb_beside(cfn_client):
-    """A DynamoDB client for the CloudFormation client's account, region and (moto's) endpoint."""
-    endpoint = cfn_client.meta.endpoint_url
-    aws = (urlparse(endpoint).hostname or "").endswith((".amazonaws.com", ".amazonaws.com.cn"))
-    return boto3.client("dynamodb", region_name=cfn_client.meta.region_name, endpoint_url=None if aws else endpoint)
 
 
 def _index_steps(cfn_client, dynamodb_client, stack, body):

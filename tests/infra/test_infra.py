@@ -298,6 +298,9 @@ def test_deploy_twice_is_a_no_op(stack):
 def test_no_updates_error_is_not_a_failure(aws_env):
     # Real CloudFormation's answer when nothing changed, which moto never gives.
     class FakeCfn:
+        meta = type("Meta", (), {"region_name": "us-east-1",
+                                 "endpoint_url": "https://cloudformation.us-east-1.amazonaws.com"})()
+
         def __init__(self):
             self.calls = []
 
@@ -323,7 +326,8 @@ def test_no_updates_error_is_not_a_failure(aws_env):
             raise AssertionError("nothing to wait for")
 
     cfn = FakeCfn()
-    assert deploy.deploy_stack(cfn, STAGE, TEMPLATE, dynamodb_client=object()) == {"UsersTable": "kirim-test-users"}
+    with mock_aws():   # the template's upload (it is over the inline limit)
+        assert deploy.deploy_stack(cfn, STAGE, TEMPLATE, dynamodb_client=object()) == {"UsersTable": "kirim-test-users"}
     assert cfn.calls[0]["Parameters"] == [{"ParameterKey": "Stage", "ParameterValue": STAGE}]
 
 
