@@ -98,13 +98,14 @@ def test_reads_and_writes_answer_as_moto_alone_does(monkeypatch):
     assert _unordered_sets(fast) == _unordered_sets(slow)
 
 
-def _queue_answers() -> list:
+def _queue_answers(prefix: str) -> list:
+    """Counts after sends; the queues are new each time (mock_aws nests inside a session's moto)."""
     sqs = boto3.client("sqs", region_name="us-east-1")
     answers = []
-    plain = sqs.create_queue(QueueName="plain")["QueueUrl"]
-    by_content = sqs.create_queue(QueueName="c.fifo", Attributes={"FifoQueue": "true",
-                                                                   "ContentBasedDeduplication": "true"})["QueueUrl"]
-    by_id = sqs.create_queue(QueueName="i.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    plain = sqs.create_queue(QueueName=f"{prefix}-plain")["QueueUrl"]
+    by_content = sqs.create_queue(QueueName=f"{prefix}-c.fifo", Attributes={
+        "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+    by_id = sqs.create_queue(QueueName=f"{prefix}-i.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     sqs.send_message_batch(QueueUrl=plain, Entries=[{"Id": str(n), "MessageBody": f"m{n}"} for n in range(7)])
     sqs.send_message(QueueUrl=plain, MessageBody="later", DelaySeconds=60)
     sqs.receive_message(QueueUrl=plain, MaxNumberOfMessages=2, VisibilityTimeout=60)
@@ -125,13 +126,13 @@ def test_sending_to_a_queue_answers_as_moto_alone_does(monkeypatch):
 
     assert moto_fast.install()
     with mock_aws():
-        fast = _queue_answers()
+        fast = _queue_answers("moto-sqs-fast")
     for name in moto_fast._COUNTS:
         monkeypatch.setattr(Queue, name, moto_fast.original[name])
     for name in ("send_message", "_validate_message"):
         monkeypatch.setattr(SQSBackend, name, moto_fast.original[name])
     with mock_aws():
-        slow = _queue_answers()
+        slow = _queue_answers("moto-sqs-slow")
     assert fast[1] == {"ApproximateNumberOfMessages": "5", "ApproximateNumberOfMessagesDelayed": "1",
                        "ApproximateNumberOfMessagesNotVisible": "2"}, fast
     assert fast[2]["ApproximateNumberOfMessages"] == "1" and fast == slow
