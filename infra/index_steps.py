@@ -15,7 +15,7 @@ import copy
 import yaml
 
 
-class _Loader(yaml.SafeLoader):
+class CfnLoader(yaml.SafeLoader):
     """YAML that keeps CloudFormation's short-form tags, as their long form."""
 
 
@@ -32,12 +32,12 @@ def _tag(loader, suffix, node):
     return {name: value}
 
 
-_Loader.add_multi_constructor("!", _tag)
+CfnLoader.add_multi_constructor("!", _tag)
 
 
 def load(body):
     """A template (YAML or JSON text, or what boto3 already decoded) as data with its intrinsics."""
-    return copy.deepcopy(body) if isinstance(body, dict) else yaml.load(body, Loader=_Loader)  # noqa: S506
+    return copy.deepcopy(body) if isinstance(body, dict) else yaml.load(body, Loader=CfnLoader)  # noqa: S506
 
 
 def dump(template):

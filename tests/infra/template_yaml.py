@@ -5,28 +5,10 @@ from pathlib import Path
 
 import yaml
 
+from infra.index_steps import CfnLoader
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
-
-
-class CfnLoader(yaml.SafeLoader):
-    """YAML loader that keeps CloudFormation tags."""
-
-
-def _cfn_tag(loader, suffix, node):
-    tag = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {tag: value}
-
-
-CfnLoader.add_multi_constructor("!", _cfn_tag)
 
 
 def load_template() -> dict:

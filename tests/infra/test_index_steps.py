@@ -21,6 +21,7 @@ import yaml
 from botocore.exceptions import ClientError, WaiterError
 from moto import mock_aws
 
+from tests.infra.fake_aws import fake_credentials
 from tests.infra.template_yaml import ROOT, CfnLoader
 
 _spec = importlib.util.spec_from_file_location("kirim_infra_deploy_index_steps", ROOT / "infra" / "deploy.py")
@@ -187,11 +188,7 @@ class AwsLikeCloudFormation:
 
 @pytest.fixture
 def moto(monkeypatch, tmp_path):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    fake_credentials(monkeypatch)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*AWS::SNS::TopicPolicy.*")
         with mock_aws():
@@ -324,6 +321,14 @@ def test_an_upgrade_adding_one_index_is_one_step(moto, capsys):
     assert message_indexes() == ALL
 
 
+def described_as_deployed(template: dict) -> dict:
+    """DescribeTable's answer for the messages table as `template` made it."""
+    properties = template["Resources"]["MessagesTable"]["Properties"]
+    return {"MessagesTable": {"TableName": "kirim-dev-messages",
+                              "AttributeDefinitions": properties["AttributeDefinitions"],
+                              "GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"]}}
+
+
 def test_removing_two_indexes_removes_one_a_step():
     """The steps of a template that drops two indexes (data only): the first step drops one, and the key
     attributes it alone used; the new template drops the other."""
@@ -331,10 +336,7 @@ def test_removing_two_indexes_removes_one_a_step():
 
     new_text = without_indexes(TEMPLATE.read_text(), "by_broadcast", "by_wamid")
     deployed, new = index_steps.load(TEMPLATE.read_text()), index_steps.load(new_text)
-    properties = deployed["Resources"]["MessagesTable"]["Properties"]
-    described = {"MessagesTable": {"TableName": "kirim-dev-messages",
-                                   "AttributeDefinitions": properties["AttributeDefinitions"],
-                                   "GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"]}}
+    described = described_as_deployed(deployed)
     planned = index_steps.changes(deployed, new, described)
     assert [c.describe("kirim-dev") for c in planned["MessagesTable"]] == [
         "kirim-dev messages table: removing index by_broadcast (1 of 2)",
@@ -377,10 +379,7 @@ def test_an_index_whose_projection_changes_is_removed_then_added():
     [by_wamid] = [i for i in new["Resources"]["MessagesTable"]["Properties"]["GlobalSecondaryIndexes"]
                   if i["IndexName"] == "by_wamid"]
     by_wamid["Projection"] = {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["application_id"]}
-    properties = deployed["Resources"]["MessagesTable"]["Properties"]
-    described = {"MessagesTable": {"TableName": "kirim-dev-messages",
-                                   "AttributeDefinitions": properties["AttributeDefinitions"],
-                                   "GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"]}}
+    described = described_as_deployed(deployed)
     planned = index_steps.changes(deployed, new, described)
     assert [c.describe("kirim-dev") for c in planned["MessagesTable"]] == [
         "kirim-dev messages table: removing index by_wamid (1 of 2)",

@@ -8,16 +8,13 @@ import pytest
 from moto import mock_aws
 
 from infra import template_source
+from tests.infra.fake_aws import fake_credentials
 from tests.infra.template_yaml import ROOT
 
 
 @pytest.fixture
 def aws(monkeypatch):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "ap-southeast-3"}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    fake_credentials(monkeypatch, "ap-southeast-3")
     with mock_aws():
         yield boto3.client("cloudformation")
 

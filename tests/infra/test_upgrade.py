@@ -17,6 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.infra.fake_aws import fake_credentials
 from tests.infra.template_yaml import ROOT
 
 _spec = importlib.util.spec_from_file_location("kirim_infra_deploy_upgrade", ROOT / "infra" / "deploy.py")
@@ -57,11 +58,7 @@ def moto(monkeypatch, tmp_path):
     (tmp_path / "chalicelib").symlink_to(ROOT / "chalicelib")
     (tmp_path / ".chalice").mkdir()
     (tmp_path / ".chalice" / "config.json").write_text((ROOT / ".chalice" / "config.json").read_text())
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    fake_credentials(monkeypatch)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*AWS::SNS::TopicPolicy.*")
         with mock_aws():
