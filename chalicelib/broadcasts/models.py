@@ -1,7 +1,9 @@
 """The broadcasts table, one partition per application, three kinds of item by their sort key:
 - `bc_<ULID>`: a broadcast (newest first by its time-ordered id);
 - `chunk#bc_<ULID>#00042`: the cursor of one chunk of a broadcast's run (how far its worker got);
-- `sup#<target>`: one entry of the application's suppression list (BatchGet by target).
+- `sup#<target>`: one entry of the application's suppression list (BatchGet by target);
+and one item of the stage's own, `#stage` / `tier#whatsapp`: the WhatsApp messaging-tier window every
+application's broadcasts share (the stage sends WhatsApp through one Meta number).
 `by_due` (sparse, keys only) holds broadcasts the pacer must look at, by status and when: nothing Scans."""
 from __future__ import annotations
 
@@ -63,9 +65,6 @@ class _BroadcastItem(Model):
     total = NumberAttribute(default=0)
     next_chunk = NumberAttribute(default=0)
     chunks_done = NumberAttribute(default=0)
-    # WhatsApp's messaging tier: recipients queued since `tier_since` (a 24-hour window).
-    tier_since = NumberAttribute(null=True)
-    tier_used = NumberAttribute(null=True)
     # Progress: messages written and their statuses now (by the messages stream consumer, once per
     # change: broadcasts.progress), and recipients not sent by reason (by the worker, with its cursor).
     sent = NumberAttribute(default=0)
@@ -120,3 +119,18 @@ class Suppression(Model):
     broadcast_id = UnicodeAttribute(range_key=True)   # suppression_sk(target)
     target, reason, created_at = strings(3)
 
+
+
+TIER_PARTITION, WHATSAPP_TIER = "#stage", "tier#whatsapp"   # no application id starts with "#"
+
+
+class TierWindow(Model):
+    """Recipients queued by WhatsApp broadcasts since `since` (a 24-hour window), of every application:
+    Meta's messaging tier belongs to the sending number, and the stage has one."""
+
+    Meta = table("broadcasts_table")
+
+    application_id = UnicodeAttribute(hash_key=True, default=TIER_PARTITION)
+    broadcast_id = UnicodeAttribute(range_key=True, default=WHATSAPP_TIER)
+    since = NumberAttribute(null=True)
+    used = NumberAttribute(default=0)

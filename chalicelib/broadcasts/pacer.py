@@ -9,8 +9,9 @@ index per status, never a Scan, it
 - once every chunk is queued, looks every QUEUE_GRACE for chunks never finished (a lost message)
   and queues them again: a chunk run twice sends nobody twice (broadcasts.run);
 - resumes a broadcast paused for quota once the channel has quota again;
-- keeps a WhatsApp broadcast within Meta's messaging tier (Limits.whatsapp_tier_limit recipients per
-  24 hours, counted per broadcast in whole chunks): past it, the broadcast waits with reason tier_limit."""
+- keeps WhatsApp broadcasts within Meta's messaging tier of the stage's number (Limits.whatsapp_tier_limit
+  recipients per 24 hours, counted in whole chunks across every application's broadcasts in one window
+  item, taken in the same transaction as the chunks): past it, a broadcast waits with reason tier_limit."""
 from __future__ import annotations
 
 import json
@@ -19,13 +20,16 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
 from chalicelib.broadcasts import plan
 from chalicelib.broadcasts import service as broadcasts
-from chalicelib.broadcasts.models import Broadcast, Chunk, chunk_sk
+from chalicelib.broadcasts.models import TIER_PARTITION, WHATSAPP_TIER, Broadcast, Chunk, TierWindow, chunk_sk
 from chalicelib.core import aws, clock
 from chalicelib.core.channels import WHATSAPP
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import update_if
+from chalicelib.core.db import busy, cancellation_reasons, connection, update_if
 
 log = logging.getLogger(__name__)
 PER_TICK = 200
@@ -126,27 +130,60 @@ def pace(application_id: str, broadcast_id: str, now: float | None = None) -> st
     if next_chunk >= chunks:
         return _queue_lost(bc, now)
     numbers, wait = plan_minute(int(schedule["rate_per_second"]), next_chunk, chunks)
-    tier_actions: list[Any] = []
     tier = get_settings().limits.whatsapp_tier_limit if bc.channel == WHATSAPP else 0
     if tier:
-        since = int(bc.tier_since or now)
-        used = int(bc.tier_used or 0) if now - since < DAY else 0
-        since = since if now - since < DAY else int(now)
+        window = _tier_window()
+        since = int(window.since) if window.since is not None and now - window.since < DAY else int(now)
+        used = int(window.used or 0) if since == window.since else 0
         room = max(0, (tier - used) // plan.CHUNK_SIZE)
         if room == 0:
             update_if(bc, [Broadcast.status_reason.set("tier_limit"), Broadcast.due_at.set(since + DAY)],
                       (Broadcast.status == broadcasts.RUNNING) & (Broadcast.due_at == bc.due_at), "this broadcast")
             return "tier_limit"
         numbers = numbers[:room]
-        tier_actions = [Broadcast.tier_since.set(since), Broadcast.tier_used.set(used + len(numbers) * plan.CHUNK_SIZE)]
-    moved = update_if(bc, [Broadcast.next_chunk.set(next_chunk + len(numbers)), *tier_actions,
-                           Broadcast.due_at.set(int(now) + wait), Broadcast.status_reason.remove()],
-                      (Broadcast.status == broadcasts.RUNNING) & (Broadcast.next_chunk == next_chunk),
-                      "this broadcast", mark=Broadcast.write_id)
-    if not moved:
+        if not _queue_within_tier(bc, next_chunk, len(numbers), int(now) + wait, window, since, tier):
+            return "moved"
+    elif not update_if(bc, [Broadcast.next_chunk.set(next_chunk + len(numbers)), Broadcast.due_at.set(int(now) + wait),
+                            Broadcast.status_reason.remove()],
+                       (Broadcast.status == broadcasts.RUNNING) & (Broadcast.next_chunk == next_chunk),
+                       "this broadcast", mark=Broadcast.write_id):
         return "moved"
     _send(bc, numbers, min(wait, 60))
     return f"queued {len(numbers)}"
+
+
+def _tier_window() -> TierWindow:
+    try:
+        return TierWindow.get(TIER_PARTITION, WHATSAPP_TIER, consistent_read=True)
+    except TierWindow.DoesNotExist:
+        return TierWindow()
+
+
+def _queue_within_tier(bc: Any, next_chunk: int, count: int, due_at: int, window: TierWindow, since: int,
+                       tier: int) -> bool:
+    """Moves the broadcast's next chunk on and takes its recipients from the tier window, in one
+    transaction (safe to resend: botocore gives it a token). False when another pacer moved the
+    broadcast, or the window, first: the next minute looks again."""
+    taken = count * plan.CHUNK_SIZE
+    if since == window.since:
+        window_actions = [TierWindow.used.add(taken)]
+        window_condition = (TierWindow.since == since) & (TierWindow.used <= tier - taken)
+    else:   # a new window, from this moment
+        window_actions = [TierWindow.since.set(since), TierWindow.used.set(taken)]
+        window_condition = (TierWindow.since.does_not_exist() if window.since is None
+                            else TierWindow.since == window.since)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(bc, [Broadcast.next_chunk.set(next_chunk + count), Broadcast.due_at.set(due_at),
+                                    Broadcast.status_reason.remove()],
+                               condition=(Broadcast.status == broadcasts.RUNNING) & (Broadcast.next_chunk == next_chunk))
+            transaction.update(window, window_actions, condition=window_condition)
+    except TransactWriteError as error:
+        reasons = cancellation_reasons(error)
+        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+            return False
+        raise busy(error) or error from None
+    return True
 
 
 def _queue_lost(bc: Any, now: float) -> str:

@@ -219,18 +219,24 @@ def test_the_pacer_queues_one_message_per_chunk_a_minute_at_the_rate():
     assert plan.CHUNK_SIZE == 500
 
 
-def test_a_whatsapp_broadcast_waits_at_metas_messaging_tier(shop, provider, frozen_clock, monkeypatch):
-    """The tier is counted in whole chunks (500 recipients in production): at 1,000 a day, two."""
-    frozen_clock.set(datetime(2026, 12, 5, 3, 0, tzinfo=timezone.utc))
+def _tiered(monkeypatch, limit: int = 1000) -> None:
+    """Meta's tier at `limit`, its window empty (it is the stage's: an earlier test's would be here)."""
+    from chalicelib.broadcasts.models import TierWindow
+
+    TierWindow().delete()
     settings = get_settings()
-    tiered = settings._replace(limits=settings.limits._replace(whatsapp_tier_limit=1000))
+    tiered = settings._replace(limits=settings.limits._replace(whatsapp_tier_limit=limit))
     monkeypatch.setattr(pacer, "get_settings", lambda: tiered)
+
+
+def _running_whatsapp(shop, rows: int) -> str:
+    """A WhatsApp broadcast of `rows` recipients, started: its path."""
     api, base, s = shop.api, _base(shop), shop.session
     created = api.call("POST", base, {"name": "WA", "channel": "whatsapp", "content": {
         "template_id": shop.template["template_id"], "header_media_url": None}}, s).json_body
     one = f"{base}/{created['broadcast_id']}"
     api.call("POST", one + "/upload", {"filename": "wa.csv", "size": 10}, s)
-    put_upload(shop.app_id, created["broadcast_id"], csv_of(table(35, 300)))
+    put_upload(shop.app_id, created["broadcast_id"], csv_of(table(rows, 300)))
     assert api.call("POST", one + "/file", None, s).status_code == 200
     checked = api.call("POST", one + "/validate", {"mapping": {"recipient": "phone",
                                                                "values": {"1": {"column": "name"}}}}, s)
@@ -238,20 +244,48 @@ def test_a_whatsapp_broadcast_waits_at_metas_messaging_tier(shop, provider, froz
     run_jobs()
     assert api.call("GET", one, headers=s).json_body["status"] == "ready"
     assert api.call("POST", one + "/start", None, s).json_body["status"] == "running"
+    return one
+
+
+def test_a_whatsapp_broadcast_waits_at_metas_messaging_tier(shop, provider, frozen_clock, monkeypatch):
+    """The tier is counted in whole chunks (500 recipients in production): at 1,000 a day, two."""
+    frozen_clock.set(datetime(2026, 12, 5, 3, 0, tzinfo=timezone.utc))
+    _tiered(monkeypatch)
+    one = _running_whatsapp(shop, 35)
+    broadcast_id = one.rsplit("/", 1)[1]
     assert [job["chunk"] for job in queued_jobs()] == [0, 1]
     frozen_clock.advance(61)
     pacer.tick()
     assert queued_jobs() == []
-    waiting = api.call("GET", one + "/progress", headers=s).json_body
+    waiting = shop.api.call("GET", one + "/progress", headers=shop.session).json_body
     assert waiting["status"] == "running" and waiting["status_reason"] == "tier_limit"
     frozen_clock.advance(24 * 3600)
     session = shop.api.login(shop.email)
     pacer.tick()
     assert [job["chunk"] for job in queued_jobs()] == [2, 3]
     for number in range(4):
-        run.run_chunk(shop.app_id, created["broadcast_id"], number)
+        run.run_chunk(shop.app_id, broadcast_id, number)
     assert provider.total == 35 and set(provider.sent.values()) == {1}
-    assert api.call("GET", one, headers=session).json_body["status"] == "completed"
+    assert shop.api.call("GET", one, headers=session).json_body["status"] == "completed"
+
+
+def test_whatsapp_broadcasts_at_once_share_the_numbers_tier(shop, frozen_clock, monkeypatch):
+    """Meta's tier is the sending number's, and every broadcast of the stage sends through one: two
+    broadcasts running together queue two chunks in all within the 24 hours, not two each."""
+    frozen_clock.set(datetime(2026, 12, 5, 3, 0, tzinfo=timezone.utc))
+    _tiered(monkeypatch)
+    first = _running_whatsapp(shop, 10)     # one chunk: 500 of the tier's 1,000
+    assert [(job["broadcast_id"], job["chunk"]) for job in queued_jobs()] == [(first.rsplit("/", 1)[1], 0)]
+    second = _running_whatsapp(shop, 35)    # wants four: one fits
+    assert [(job["broadcast_id"], job["chunk"]) for job in queued_jobs()] == [(second.rsplit("/", 1)[1], 0)]
+    frozen_clock.advance(61)
+    pacer.tick()
+    assert queued_jobs() == []
+    waiting = shop.api.call("GET", second + "/progress", headers=shop.session).json_body
+    assert waiting["status"] == "running" and waiting["status_reason"] == "tier_limit"
+    frozen_clock.advance(24 * 3600)
+    pacer.tick()   # a new window: two more chunks (and first's chunk 0, never run here, queued again)
+    assert [job["chunk"] for job in queued_jobs() if second.endswith(job["broadcast_id"])] == [1, 2]
 
 
 def test_a_lost_validation_job_is_queued_again_by_the_pacer(shop, frozen_clock):
