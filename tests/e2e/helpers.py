@@ -1,5 +1,6 @@
-"""What the browser test files share: the accounts' password, a poll for an outcome, Playwright's expect, an
-account with its application, a page signed in, and the checks of a page at each screen size."""
+"""What the browser test files share: the accounts' password, a poll for an outcome (and one that moves the
+page's clock past the console's polls), Playwright's expect, an account with its application, a page signed
+in, and the checks of a page at each screen size."""
 from __future__ import annotations
 
 import time
