@@ -9,7 +9,9 @@
 - Attribute values written out directly. moto's response serializer looks up each of an attribute value's
   ten possible members through four alias rules, for every attribute of every item; a value already in
   DynamoDB's wire shape ({"S": "x"}, {"M": {...}}, ...) is written out as the generic path would write it.
-  Anything else (binary, an unexpected shape) still takes the generic path.
+  Anything else (binary, an unexpected shape) still takes the generic path. The same for a stream record's
+  keys and images (GetRecords): the stream consumers' reads of a few thousand seeded messages took most of
+  a test's setup.
 - A projection converts the item once. moto turned the whole item into plain JSON again for each path of a
   ProjectionExpression (seven paths: seven conversions of every item a Query returned).
 - SendMessage without counting the queue. moto's SendMessage reads the queue's attributes for one flag
@@ -29,6 +31,7 @@ VERSION = "5.2.5"
 _local = threading.local()
 original: dict[str, Any] = {}  # moto's own functions, once patched
 _STRINGS, _BOOLEANS = ("S", "N"), ("BOOL", "NULL")
+_DYNAMODB = ("dynamodb", "dynamodbstreams")  # a stream record's images are attribute values too
 
 
 def _wire(value: Any) -> Any:
@@ -96,7 +99,7 @@ def install() -> bool:
     original.update(serialize_structure=structure)
 
     def serialize_structure(self, serialized, value, shape, key) -> None:
-        if key and shape.name == "AttributeValue" and self.service_model.service_name == "dynamodb":
+        if key and shape.name == "AttributeValue" and self.service_model.service_name in _DYNAMODB:
             wire = _wire(value)
             if wire is not None:
                 self._default_serialize(serialized, wire, shape, key)

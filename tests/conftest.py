@@ -431,18 +431,22 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
             summary.unlink()
 
 
-# The longest files, longest first (a `--durations` run on 2 busy cores). `make test` hands out whole
-# files (`--dist loadfile`) in collection order (`--no-loadscope-reorder`: xdist would otherwise sort them by
-# test count), so a long file collected last leaves one worker running it alone at the end; started first,
-# the short files fill in beside it. (Late files once also met big tables: moto sorted the whole table for
-# every Query; local/moto_fast.py drops that sort, and a table's Query reads only its partition.)
+# The longest files, longest first (`--durations` runs folder by folder, on 2 cores shared with other runs).
+# `make test` hands out whole files (`--dist loadfile`) in collection order (`--no-loadscope-reorder`: xdist
+# would otherwise sort them by test count), so a long file collected last leaves one worker running it alone
+# at the end; started first, the short files fill in beside it. (Late files once also met big tables: moto
+# sorted the whole table for every Query; local/moto_fast.py drops that sort, and a table's Query reads only
+# its partition.)
 LONGEST_FIRST = [
-    "tests/local/test_fresh_clone.py", "tests/local/test_schemathesis.py", "tests/reports/test_slices.py",
-    "tests/sending/test_concurrency.py", "tests/reports/test_killed_worker.py", "tests/faults/test_chaos_soak.py",
-    "tests/infra/test_master_key.py", "tests/messages/test_reads_while_moving.py", "tests/monitoring/test_monitoring.py",
-    "tests/faults/test_auth_faults.py", "tests/faults/test_settings_faults.py", "tests/faults/test_status_faults.py",
-    "tests/e2e/test_console.py", "tests/faults/test_concurrency_faults.py", "tests/e2e/test_console_errors.py",
-    "tests/messages/test_shards.py", "tests/monitoring/test_moving_statuses.py", "tests/monitoring/test_usage.py",
+    "tests/local/test_fresh_clone.py", "tests/local/test_schemathesis.py", "tests/sending/test_concurrency.py",
+    "tests/faults/test_chaos_soak.py", "tests/e2e/test_console_finish.py", "tests/reports/test_slices.py",
+    "tests/faults/test_concurrency_faults.py", "tests/reports/test_killed_worker.py", "tests/e2e/test_console.py",
+    "tests/infra/test_master_key.py", "tests/faults/test_send_faults.py", "tests/broadcasts/test_exactly_once.py",
+    "tests/faults/test_auth_faults.py", "tests/e2e/test_console_polish.py", "tests/e2e/test_console_errors.py",
+    "tests/messages/test_reads_while_moving.py", "tests/monitoring/test_monitoring.py", "tests/local/test_make_run.py",
+    "tests/e2e/test_console_monitoring.py", "tests/e2e/test_console_broadcasts.py", "tests/e2e/test_console_team.py",
+    "tests/e2e/test_console_broadcast_run.py", "tests/messages/test_shards.py",
+    "tests/monitoring/test_moving_statuses.py", "tests/monitoring/test_usage.py",
 ]
 
 

@@ -15,13 +15,6 @@ from tests.broadcasts.helpers import CountingProvider, ready_sms, run_jobs, tabl
 from tests.conftest import Shop, settle_changes
 
 
-@pytest.fixture(scope="module")
-def shop(client) -> Shop:
-    from tests.conftest import Api
-
-    return Shop(Api(client))
-
-
 @pytest.fixture(autouse=True)
 def provider(monkeypatch):
     monkeypatch.setattr(pipeline, "provider_for", lambda channel: CountingProvider())

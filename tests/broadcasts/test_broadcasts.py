@@ -27,13 +27,6 @@ from tests.broadcasts.helpers import (
 from tests.conftest import Shop, assert_dashboard_error, settle_changes
 
 
-@pytest.fixture(scope="module")
-def shop(client) -> Shop:
-    from tests.conftest import Api
-
-    return Shop(Api(client))
-
-
 @pytest.fixture
 def provider(monkeypatch) -> CountingProvider:
     counting = CountingProvider()

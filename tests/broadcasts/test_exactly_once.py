@@ -24,13 +24,6 @@ from tests.conftest import Shop, set_quota
 RECIPIENTS = 30   # three chunks of the tests' 10
 
 
-@pytest.fixture(scope="module")
-def shop(client) -> Shop:
-    from tests.conftest import Api
-
-    return Shop(Api(client))
-
-
 @pytest.fixture(autouse=True)
 def often(monkeypatch):
     monkeypatch.setattr(run, "CHECKPOINT", 3)   # a cursor save (and a status check) every 3 sends

@@ -16,13 +16,6 @@ from tests.fakes.quiet_provider import QuietProvider
 from tests.sends import email_body, whatsapp_body
 
 
-@pytest.fixture(scope="module")
-def shop(client) -> Shop:
-    from tests.conftest import Api
-
-    return Shop(Api(client))
-
-
 @pytest.fixture(autouse=True)
 def quiet(monkeypatch):
     monkeypatch.setattr(pipeline, "provider_for", lambda channel: QuietProvider())

@@ -11,9 +11,8 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import Watched, axe_serious
-from tests.e2e.helpers import open_signed_in, eventually, register, sign_in
-from tests.e2e.test_console_language import english_left
+from tests.e2e.conftest import Watched
+from tests.e2e.helpers import BOTH_SIZES, check_sizes, eventually, fast_polls, open_signed_in, owner_with_application
 
 # 6 rows: 4 to send, one bad number (line 5), one duplicate of line 2 (line 6, in another form).
 CSV = ("phone;name;kota\n081234567890;Budi;Solo\n628111222333;Sari;Medan\n+6281399988877;Andi;Bandung\n"
@@ -23,37 +22,21 @@ TEXT = "Halo {{name}}, diskon Lebaran untuk warga {{kota}}!"
 
 @pytest.fixture(scope="module")
 def owner(stack):
-    email = register(stack, "broadcast-run", "Toko Wati")
-    session = sign_in(stack, email)
-    status, app, _ = stack.request("POST", "/applications", {"name": "Toko Wati", "channels": ["sms"]}, session)
-    assert status == 201, app
-    app_id = app["application_id"]
     # An SMS broadcast sends from one of the application's sender ids (the simulator takes any).
-    status, body, _ = stack.request("PUT", f"/applications/{app_id}/settings", {"sender_ids": ["TOKOWATI"]}, session)
-    assert status == 200, body
-    return {"email": email, "application_id": app_id, "session": session}
+    return owner_with_application(stack, "broadcast-run", "Toko Wati", sender_ids=("TOKOWATI",))
 
 
 def _open(browser, stack, owner, viewport=(1280, 800)) -> Watched:
     return open_signed_in(browser, stack, owner["email"], "broadcasts", width=viewport[0], height=viewport[1],
-                          accept_downloads=True)
+                          accept_downloads=True, before=lambda page: page.clock.install())  # for fast_polls
 
 
 def _language(page, lang: str) -> None:
     page.get_by_role("button", name=lang.upper(), exact=True).click()
 
 
-def _check(page, screenshot_dir, name: str, lang: str, sizes=((1280, 800), (390, 844))) -> None:
-    """Axe clean, nothing wider than the screen, no English left in Indonesian, and a screenshot to look at."""
-    for width, height in sizes:
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(100)  # the layout settles; no timing is asserted
-        if lang == "id":
-            assert [f for f in english_left(page) if not re.search(r"'[\d.]+ unit'", f)] == [], (name, width)
-        assert axe_serious(page) == [], (name, lang, width)
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (name, lang, width)
-        page.screenshot(path=str(screenshot_dir / f"broadcast-run-{name}-{lang}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
+def _check(page, screenshot_dir, name: str, lang: str, sizes=BOTH_SIZES) -> None:
+    check_sizes(page, lang, name, lambda width: screenshot_dir / f"broadcast-run-{name}-{lang}-{width}.png", sizes)
 
 
 def _bad_rows(page) -> list[list[str]]:
@@ -96,7 +79,7 @@ def test_an_sms_broadcast_from_a_real_file_to_completed(browser, stack, owner, s
 
     # The validation worker reads the whole file: 4 to send, 1 bad number, 1 duplicate.
     p.get_by_role("button", name="Check the file").click()
-    expect(p.get_by_test_id("validation")).to_be_visible(timeout=90_000)
+    fast_polls(p, lambda: p.get_by_test_id("validation").is_visible(), "the validation worker")
     expect(p.get_by_test_id("valid-count")).to_have_text("4")
     facts = p.get_by_test_id("validation")
     expect(facts).to_contain_text(re.compile(r"Rows in the file\s*6"))
@@ -126,12 +109,12 @@ def test_an_sms_broadcast_from_a_real_file_to_completed(browser, stack, owner, s
     # The chunk worker and the pacer send it; the page follows through /progress to Completed.
     status = p.get_by_test_id("broadcast-status")
     expect(status).to_have_attribute("data-status", re.compile("running|completed"))
-    expect(status).to_have_attribute("data-status", "completed", timeout=120_000)
+    fast_polls(p, lambda: status.get_attribute("data-status") == "completed", "the broadcast to complete")
     expect(p.get_by_test_id("n-sent")).to_have_text("4")
     expect(p.get_by_test_id("n-queued")).to_have_text("0")
     expect(p.get_by_test_id("progress")).to_contain_text("4 of 4 handled")
     # The simulator's delivery reports reach the page too: it polls on after Completed until they are in.
-    expect(p.get_by_test_id("n-delivered")).to_have_text("4", timeout=90_000)
+    fast_polls(p, lambda: p.get_by_test_id("n-delivered").inner_text() == "4", "the delivery reports")
     _check(p, screenshot_dir, "detail", "en")
     _language(p, "id")
     expect(status).to_have_text("Selesai")
@@ -166,7 +149,8 @@ def test_a_second_broadcast_is_paused_and_resumed_on_a_phone(browser, stack, own
     _language(p, "en")
     _draft(p, "Flash sale SMS")
     p.get_by_role("button", name="Check the file").click()
-    expect(p.get_by_test_id("valid-count")).to_have_text("4", timeout=90_000)
+    fast_polls(p, lambda: p.get_by_test_id("valid-count").is_visible(), "the validation worker")
+    expect(p.get_by_test_id("valid-count")).to_have_text("4")
     p.get_by_role("button", name="Next").click()
     # One message a second, so there is time to pause it (the outcome is checked, never the timing).
     p.get_by_label("Messages per second").fill("1")
@@ -188,7 +172,7 @@ def test_a_second_broadcast_is_paused_and_resumed_on_a_phone(browser, stack, own
             _check(p, screenshot_dir, "paused", "id", sizes=((390, 844),))
             _language(p, "en")
             p.get_by_role("button", name="Resume").click()
-    expect(status).to_have_attribute("data-status", "completed", timeout=120_000)
+    fast_polls(p, lambda: status.get_attribute("data-status") == "completed", "the broadcast to complete")
     expect(p.get_by_test_id("n-sent")).to_have_text("4")
     _check(p, screenshot_dir, "detail-phone", "en", sizes=((390, 844),))
 

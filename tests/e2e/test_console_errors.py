@@ -291,8 +291,10 @@ def test_a_rejection_is_told_in_words_not_metas_code(signed_in, stack, owner):
     words = {"en": "The template does not follow WhatsApp’s format rules.",
              "id": "Template belum sesuai aturan format WhatsApp."}[lang]
     page.goto(f"{stack.console}#/templates")
+    row = page.locator(f"tr[data-name='reject_{lang}_{width}']")
     for _ in range(20):  # the review lands within seconds; the list shows it when read again
-        if page.get_by_text(words).count():
+        expect(row).to_be_visible()  # the list has loaded: a count before it would always be 0
+        if row.get_by_text(words).count():
             break
         page.wait_for_timeout(1000)
         page.reload()

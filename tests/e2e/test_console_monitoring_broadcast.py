@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.e2e.conftest import Watched, axe_serious
-from tests.e2e.helpers import open_signed_in, eventually as _eventually, expect as _expect, register, sign_in
+from tests.e2e.helpers import open_signed_in, eventually as _eventually, expect as _expect, owner_with_application
 
 NAME = "Promo Lebaran"
 
@@ -36,13 +36,8 @@ def owner(stack):
 
     from chalicelib.messages.models import index_keys
 
-    email = register(stack, "bcmon", "Toko Sari")
-    session = sign_in(stack, email)
-    status, app, _ = stack.request("POST", "/applications", {"name": "Toko Sari", "channels": ["sms"]}, session)
-    assert status == 201, app
-    app_id = app["application_id"]
-    status, body, _ = stack.request("PUT", f"/applications/{app_id}/settings", {"sender_ids": ["TOKOSARI"]}, session)
-    assert status == 200, body
+    made = owner_with_application(stack, "bcmon", "Toko Sari", sender_ids=("TOKOSARI",))
+    email, session, app_id = made["email"], made["session"], made["application_id"]
     status, token, _ = stack.request("POST", f"/applications/{app_id}/channels/sms/token", None, session)
     assert status == 201, token
     status, plain, _ = stack.request("POST", "/sms/v2/sms", {"phone": "081234567890", "message": "Pesanan dikirim"},

@@ -6,6 +6,7 @@ same queue counts."""
 from __future__ import annotations
 
 import boto3
+from botocore.config import Config
 from moto import mock_aws
 
 from local import moto_fast
@@ -20,7 +21,8 @@ def _answers(table: str) -> list:
         AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "g", "gs")],
         GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
                                  "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
-                                               {"AttributeName": "gs", "KeyType": "RANGE"}]}])
+                                               {"AttributeName": "gs", "KeyType": "RANGE"}]}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     rich = {"pk": {"S": "rich"}, "sk": {"S": "s"}, "n": {"N": "1.5"}, "t": {"BOOL": True}, "z": {"NULL": True},
             "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}, "b": {"B": b"\x00bin"}, "bs": {"BS": [b"x", b"y"]},
             "m": {"M": {"a": {"S": "x"}, "l": {"L": [{"N": "1"}, {"M": {"deep": {"BOOL": False}}}, {"B": b"z"}]}}},
@@ -67,6 +69,16 @@ def _answers(table: str) -> list:
               ExpressionAttributeValues={":p": {"S": "p4"}}, Limit=4)
         query(IndexName="by-g", KeyConditionExpression="g = :g", FilterExpression="v > :v", Limit=9,
               ExpressionAttributeValues={":g": {"S": "g2"}, ":v": {"N": "150"}}, ScanIndexForward=forward)
+    # The stream's records: every write's keys and images (their times, and moto's size estimate made from the
+    # time's text, differ from run to run).
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
+                           config=Config(account_id_endpoint_mode="disabled"))
+    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+    varying = ("ApproximateCreationDateTime", "SizeBytes")
+    answers.append([(r["eventName"], {k: v for k, v in r["dynamodb"].items() if k not in varying}) for r in records])
     return answers
 
 
@@ -95,6 +107,7 @@ def test_reads_and_writes_answer_as_moto_alone_does(monkeypatch):
         slow = _answers("moto-query-slow")
     assert len(fast) > 20 and fast[0]["m"]["M"]["l"]["L"][1] == {"M": {"deep": {"BOOL": False}}}
     assert fast[5][0]["m"]["M"]["l"]["L"] == [{"M": {"deep": {"BOOL": False}}}]  # a projection's nested part
+    assert len(fast[-1]) == 303 and fast[-1][1][0] == "MODIFY"  # 3 writes of the rich item, then 300 others
     assert _unordered_sets(fast) == _unordered_sets(slow)
 
 
