@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import Watched, axe_serious
-from tests.e2e.helpers import eventually, expect, open_signed_in, register, sign_in
+from tests.e2e.helpers import eventually, expect, open_signed_in, owner_with_application
 from tests.e2e.test_console_language import english_left
 
 
@@ -32,11 +32,8 @@ def _multipart(url: str, fields: dict[str, str], filename: str, data: bytes) -> 
 
 @pytest.fixture(scope="module")
 def owner(stack):
-    email = register(stack, "unsub", "Toko Melati")
-    session = sign_in(stack, email)
-    status, app, _ = stack.request("POST", "/applications", {"name": "Toko Melati", "channels": ["email"]}, session)
-    assert status == 201, app
-    app_id = app["application_id"]
+    made = owner_with_application(stack, "unsub", "Toko Melati", channels=("email",))
+    email, session, app_id = made["email"], made["session"], made["application_id"]
     domain = f"melati-{uuid.uuid4().hex[:8]}.example"   # the simulator verifies it at once
     status, body, _ = stack.request("POST", f"/applications/{app_id}/email-identities", {"identity": domain}, session)
     assert status == 201 and body["status"] == "verified", body
