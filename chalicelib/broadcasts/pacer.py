@@ -141,12 +141,14 @@ def pace(application_id: str, broadcast_id: str, now: float | None = None) -> st
                       (Broadcast.status == broadcasts.RUNNING) & (Broadcast.due_at == bc.due_at), "this broadcast")
             return "tier_limit"
         numbers = numbers[:room]
-        if not _queue_within_tier(bc, next_chunk, len(numbers), int(now) + wait, window, since, tier):
-            return "moved"
-    elif not update_if(bc, [Broadcast.next_chunk.set(next_chunk + len(numbers)), Broadcast.due_at.set(int(now) + wait),
-                            Broadcast.status_reason.remove()],
-                       (Broadcast.status == broadcasts.RUNNING) & (Broadcast.next_chunk == next_chunk),
-                       "this broadcast", mark=Broadcast.write_id):
+    move_on = [Broadcast.next_chunk.set(next_chunk + len(numbers)), Broadcast.due_at.set(int(now) + wait),
+               Broadcast.status_reason.remove()]
+    unmoved = (Broadcast.status == broadcasts.RUNNING) & (Broadcast.next_chunk == next_chunk)
+    if tier:
+        moved = _queue_within_tier(bc, move_on, unmoved, len(numbers) * plan.CHUNK_SIZE, window, since, tier)
+    else:
+        moved = update_if(bc, move_on, unmoved, "this broadcast", mark=Broadcast.write_id)
+    if not moved:
         return "moved"
     _send(bc, numbers, min(wait, 60))
     return f"queued {len(numbers)}"
@@ -159,12 +161,11 @@ def _tier_window() -> TierWindow:
         return TierWindow()
 
 
-def _queue_within_tier(bc: Any, next_chunk: int, count: int, due_at: int, window: TierWindow, since: int,
+def _queue_within_tier(bc: Any, move_on: list[Any], unmoved: Any, taken: int, window: TierWindow, since: int,
                        tier: int) -> bool:
-    """Moves the broadcast's next chunk on and takes its recipients from the tier window, in one
-    transaction (safe to resend: botocore gives it a token). False when another pacer moved the
+    """Moves the broadcast on (`move_on` if `unmoved`) and takes `taken` recipients from the tier window,
+    in one transaction (safe to resend: botocore gives it a token). False when another pacer moved the
     broadcast, or the window, first: the next minute looks again."""
-    taken = count * plan.CHUNK_SIZE
     if since == window.since:
         window_actions = [TierWindow.used.add(taken)]
         window_condition = (TierWindow.since == since) & (TierWindow.used <= tier - taken)
@@ -174,9 +175,7 @@ def _queue_within_tier(bc: Any, next_chunk: int, count: int, due_at: int, window
                             else TierWindow.since == window.since)
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.update(bc, [Broadcast.next_chunk.set(next_chunk + count), Broadcast.due_at.set(due_at),
-                                    Broadcast.status_reason.remove()],
-                               condition=(Broadcast.status == broadcasts.RUNNING) & (Broadcast.next_chunk == next_chunk))
+            transaction.update(bc, move_on, condition=unmoved)
             transaction.update(window, window_actions, condition=window_condition)
     except TransactWriteError as error:
         reasons = cancellation_reasons(error)

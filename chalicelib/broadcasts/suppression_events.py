@@ -25,11 +25,11 @@ from chalicelib.core import clock
 from chalicelib.core.channels import EMAIL, SMS, SMS_OTP, WHATSAPP
 from chalicelib.core.errors import ApiError
 from chalicelib.messages.status_rules import RULES
+from chalicelib.providers.end_user_messaging import OPTED_OUT as SMS_OPTED_OUT
 
 log = logging.getLogger(__name__)
 HARD_BOUNCE = "Bounce:Permanent"
 WHATSAPP_OPTED_OUT = "failed:131050"
-SMS_OPTED_OUT = "ConflictException:DESTINATION_PHONE_NUMBER_OPTED_OUT"   # providers.end_user_messaging
 # A WhatsApp reply that is one of these (trimmed, any case, spaces collapsed) unsubscribes its sender.
 STOP_WORDS = frozenset({"STOP", "BERHENTI", "UNSUBSCRIBE", "STOP PROMO"})
 
