@@ -240,6 +240,15 @@ def _running_whatsapp(shop, rows: int) -> str:
     return one
 
 
+def _waits_at_tier_a_minute_later(shop, frozen_clock, one: str) -> None:
+    """The next minute's pacer queues nothing: the broadcast waits for the tier window."""
+    frozen_clock.advance(61)
+    pacer.tick()
+    assert queued_jobs() == []
+    waiting = shop.api.call("GET", one + "/progress", headers=shop.session).json_body
+    assert waiting["status"] == "running" and waiting["status_reason"] == "tier_limit"
+
+
 def test_a_whatsapp_broadcast_waits_at_metas_messaging_tier(shop, provider, frozen_clock, monkeypatch):
     """The tier is counted in whole chunks (500 recipients in production): at 1,000 a day, two."""
     frozen_clock.set(datetime(2026, 12, 5, 3, 0, tzinfo=timezone.utc))
@@ -247,11 +256,7 @@ def test_a_whatsapp_broadcast_waits_at_metas_messaging_tier(shop, provider, froz
     one = _running_whatsapp(shop, 35)
     broadcast_id = one.rsplit("/", 1)[1]
     assert [job["chunk"] for job in queued_jobs()] == [0, 1]
-    frozen_clock.advance(61)
-    pacer.tick()
-    assert queued_jobs() == []
-    waiting = shop.api.call("GET", one + "/progress", headers=shop.session).json_body
-    assert waiting["status"] == "running" and waiting["status_reason"] == "tier_limit"
+    _waits_at_tier_a_minute_later(shop, frozen_clock, one)
     frozen_clock.advance(24 * 3600)
     session = shop.api.login(shop.email)
     pacer.tick()
@@ -271,11 +276,7 @@ def test_whatsapp_broadcasts_at_once_share_the_numbers_tier(shop, frozen_clock, 
     assert [(job["broadcast_id"], job["chunk"]) for job in queued_jobs()] == [(first.rsplit("/", 1)[1], 0)]
     second = _running_whatsapp(shop, 35)    # wants four: one fits
     assert [(job["broadcast_id"], job["chunk"]) for job in queued_jobs()] == [(second.rsplit("/", 1)[1], 0)]
-    frozen_clock.advance(61)
-    pacer.tick()
-    assert queued_jobs() == []
-    waiting = shop.api.call("GET", second + "/progress", headers=shop.session).json_body
-    assert waiting["status"] == "running" and waiting["status_reason"] == "tier_limit"
+    _waits_at_tier_a_minute_later(shop, frozen_clock, second)
     frozen_clock.advance(24 * 3600)
     pacer.tick()   # a new window: two more chunks (and first's chunk 0, never run here, queued again)
     assert [job["chunk"] for job in queued_jobs() if second.endswith(job["broadcast_id"])] == [1, 2]
