@@ -36,16 +36,10 @@ def _query() -> dict:
 
 
 def _base_url() -> str:
-    """This API's address as the caller reached it (API Gateway's default host carries the stage):
-    where a broadcast email's unsubscribe link points."""
-    from chalicelib.core.config import get_settings
+    """Where a broadcast email's unsubscribe link points: this API as the caller reached it."""
+    from chalicelib.web.request_url import base_url
 
-    request = broadcast_routes.current_request
-    host = request.headers.get("host") or "localhost"
-    scheme = request.headers.get("x-forwarded-proto") or (
-        "http" if get_settings().stage in ("local", "test") else "https")
-    stage = (request.context or {}).get("stage")
-    return f"{scheme}://{host}" + (f"/{stage}" if stage and ".execute-api." in host else "")
+    return base_url(broadcast_routes.current_request)
 
 
 @broadcast_routes.route(BASE, methods=["POST"])

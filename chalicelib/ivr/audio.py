@@ -19,6 +19,7 @@ from chalicelib.core import aws, clock
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import bad_parameter, not_found
 from chalicelib.ivr.models import AudioFile, audio_key
+from chalicelib.web.request_url import base_url
 
 MAX_AUDIO_BYTES = 4 * 1024 * 1024   # as base64 inside Lambda's 6 MB request payload
 MAX_NAME = 255
@@ -39,19 +40,9 @@ def kind_of(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _base_url(request: Request) -> str:
-    """This API's public address, as the caller reached it (API Gateway's default host carries the stage)."""
-    headers = request.headers
-    host = headers.get("host") or "localhost"
-    scheme = headers.get("x-forwarded-proto") or ("http" if get_settings().stage in ("local", "test") else "https")
-    stage = (request.context or {}).get("stage")
-    prefix = f"/{stage}" if stage and ".execute-api." in host else ""
-    return f"{scheme}://{host}{prefix}"
-
-
 def render(item: AudioFile, request: Request) -> dict[str, Any]:
     return {"id": item.audio_id, "filename": item.filename, "name": item.name,
-            "url": f"{_base_url(request)}/audio/play/{item.filename}", "size": int(item.size),
+            "url": f"{base_url(request)}/audio/play/{item.filename}", "size": int(item.size),
             "created_at": item.created_at}
 
 
