@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -41,10 +42,12 @@ def start(port: int) -> Callable[[], None]:
     if java is None:
         raise Missing("DynamoDB Local needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)")
     path = jar()
+    # Its errors go to a file: a pipe nobody reads would stop the server once 64 KiB were written.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [java, f"-Djava.library.path={path.parent / 'DynamoDBLocal_lib'}", "-jar", str(path),
          "-inMemory", "-sharedDb", "-port", str(port)],
-        cwd=path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=path.parent, stdout=subprocess.DEVNULL, stderr=log)
 
     def stop() -> None:
         process.terminate()
@@ -53,11 +56,13 @@ def start(port: int) -> Callable[[], None]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"DynamoDB Local exited: {process.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"DynamoDB Local exited: {log.read().decode(errors='replace')[-2000:]}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
         except OSError:

@@ -19,6 +19,13 @@
   to a queue of n messages cost O(n) (the simulator's event queue in a broadcast run: most of moto's time).
   While a send runs, the three counts answer 0; the send never reads them.
 
+- TransactWriteItems backs up what it touches, not whole tables. moto deep-copied every table a transaction
+  names, items and stream records included, before each transaction, to swap the copy back in if it was
+  canceled: every send (a transaction) copied the session's messages, so sends got slower as the tables grew,
+  and a canceled transaction's discarded table, held by its exception's traceback, kept gigabytes alive (a
+  test worker was killed for memory). Here each touched item and each table's stream length is saved first,
+  and a canceled transaction puts those items back and drops its stream records.
+
 `install()` patches moto once; it does nothing with another moto version (then moto is as slow as it was,
 never wrong), since the patches lean on that version's internals.
 """
@@ -123,6 +130,7 @@ def install() -> bool:
 
     dynamo_type.Item.project = project
     _send_without_counting()
+    _transactions_back_up_items()
     fast_query._kirim_fast = True  # type: ignore[attr-defined]
     Table.all_items = all_items
     Table.query = fast_query
@@ -158,3 +166,74 @@ def _send_without_counting() -> None:
                 _local.sending = outer
 
         setattr(SQSBackend, name, sending)
+
+
+def _transactions_back_up_items() -> None:
+    import copy
+    import types
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        # moto's own backup of a whole table: the table itself (its swap back is then a no-op), ours instead.
+        if getattr(_local, "backing_up", False) and isinstance(value, Table):
+            return value
+        return copy.deepcopy(value, memo)
+
+    # moto's module calls copy.deepcopy through its global `copy`; everything else in it is the real module's.
+    models.copy = types.SimpleNamespace(**{**vars(copy), "deepcopy": deepcopy})
+    transact = DynamoDBBackend.transact_write_items
+    original.update(transact_write_items=transact)
+
+    def saved(backend: DynamoDBBackend, transact_items: Any) -> list[tuple]:
+        """(table, hash, range, a copy of the item or None) per key the transaction names, and each
+        table's stream length as (table, None, None, length)."""
+        found: list[tuple] = []
+        tables: dict[str, Table] = {}
+        for item in transact_items if isinstance(transact_items, list) else []:
+            for op in item.values() if isinstance(item, dict) else []:
+                table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+                try:
+                    key = op["Item"] if "Item" in op else op["Key"]
+                    hash_key = DynamoType(key[table.hash_key_attr])
+                    range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+                except (AttributeError, KeyError, TypeError):
+                    continue  # moto refuses it before writing anything
+                bucket = table.items.get(hash_key)  # .get: a defaultdict would grow on []
+                current = bucket.get(range_key) if range_key is not None and bucket is not None else bucket
+                found.append((table, hash_key, range_key, copy.deepcopy(current)))
+                tables[table.name] = table
+        for table in tables.values():
+            found.append((table, None, None, len(table.stream_shard.items) if table.stream_shard else 0))
+        return found
+
+    def put_back(found: list[tuple]) -> None:
+        for table, hash_key, range_key, before in reversed(found):  # first save of a key wins
+            if hash_key is None:
+                if table.stream_shard is not None:
+                    del table.stream_shard.items[before:]
+            elif range_key is None:
+                if before is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    table.items[hash_key] = before
+            elif before is None:
+                table.items.get(hash_key, {}).pop(range_key, None)
+            else:
+                table.items[hash_key][range_key] = before
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: Any) -> None:
+        found = saved(self, transact_items)
+        _local.backing_up = True
+        try:
+            return transact(self, transact_items)
+        except BaseException:
+            put_back(found)
+            raise
+        finally:
+            _local.backing_up = False
+
+    DynamoDBBackend.transact_write_items = transact_write_items

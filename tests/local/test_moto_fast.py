@@ -1,8 +1,9 @@
 """local/moto_fast.py: moto with its faster Query, attribute-value writer and projection answers exactly as
 moto's own does: items, order and LastEvaluatedKey on a table's partitions and on an index, both directions
 and pages; every kind of attribute value (nested, binary) from each read and write that returns items;
-projections of nested paths and list items; and SQS sends (standard, FIFO by content or by id) leave the
-same queue counts."""
+projections of nested paths and list items; SQS sends (standard, FIFO by content or by id) leave the
+same queue counts; and TransactWriteItems, done or canceled part way, leaves the same items and stream
+records."""
 from __future__ import annotations
 
 import boto3
@@ -149,3 +150,76 @@ def test_sending_to_a_queue_answers_as_moto_alone_does(monkeypatch):
     assert fast[1] == {"ApproximateNumberOfMessages": "5", "ApproximateNumberOfMessagesDelayed": "1",
                        "ApproximateNumberOfMessagesNotVisible": "2"}, fast
     assert fast[2]["ApproximateNumberOfMessages"] == "1" and fast == slow
+
+
+def _transaction_answers(prefix: str) -> list:
+    """Items and stream records after transactions that succeed and that are canceled after some of their
+    writes were applied (moto writes each in turn, then undoes them)."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    names = {"ranged": f"{prefix}-ranged", "plain": f"{prefix}-plain"}
+    client.create_table(
+        TableName=names["ranged"], BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk")],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    client.create_table(
+        TableName=names["plain"], BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    ranged, plain = names["ranged"], names["plain"]
+    client.put_item(TableName=ranged, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"},
+                                             "m": {"M": {"x": {"L": [{"S": "deep"}]}}}})
+    client.put_item(TableName=plain, Item={"id": {"S": "q"}, "units": {"N": "10"}})
+
+    def debit(units: int, message: str, condition: str = "units >= :u") -> dict:
+        return {"TransactItems": [
+            {"Update": {"TableName": plain, "Key": {"id": {"S": "q"}}, "UpdateExpression": "SET units = units - :u",
+                        "ConditionExpression": condition, "ExpressionAttributeValues": {":u": {"N": str(units)}}}},
+            {"Update": {"TableName": ranged, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                        "UpdateExpression": "SET n = n + :one, m.x[0] = :s",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":s": {"S": message}}}},
+            {"Put": {"TableName": ranged, "Item": {"pk": {"S": "a"}, "sk": {"S": message}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}}]}
+
+    answers = []
+    for request in (debit(3, "first"),                      # done
+                    debit(3, "first"),                      # canceled by its last write, after two applied
+                    debit(30, "big"),                       # canceled by its first
+                    {"TransactItems": [                     # a deletion and a new partition, then a refusal
+                        {"Delete": {"TableName": ranged, "Key": {"pk": {"S": "a"}, "sk": {"S": "first"}}}},
+                        {"Put": {"TableName": plain, "Item": {"id": {"S": "new"}}}},
+                        {"ConditionCheck": {"TableName": plain, "Key": {"id": {"S": "q"}},
+                                            "ConditionExpression": "units > :u",
+                                            "ExpressionAttributeValues": {":u": {"N": "100"}}}}]},
+                    debit(2, "second")):                    # done
+        try:
+            client.transact_write_items(**request)
+            answers.append("done")
+        except client.exceptions.TransactionCanceledException as error:
+            answers.append([reason["Code"] for reason in error.response["CancellationReasons"]])
+    for table in (ranged, plain):
+        answers.append(sorted(map(str, client.scan(TableName=table)["Items"])))
+        streams = boto3.client("dynamodbstreams", region_name="us-east-1",
+                               config=Config(account_id_endpoint_mode="disabled"))
+        arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+        answers.append([(r["eventName"], r["dynamodb"]["Keys"], r["dynamodb"].get("NewImage")) for r in records])
+    return answers
+
+
+def test_transactions_done_or_canceled_leave_what_moto_alone_leaves(monkeypatch):
+    from moto.dynamodb.models import DynamoDBBackend
+
+    assert moto_fast.install()
+    with mock_aws():
+        fast = _transaction_answers("moto-tx-fast")
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_fast.original["transact_write_items"])
+    with mock_aws():
+        slow = _transaction_answers("moto-tx-slow")
+    assert fast[:5] == ["done", ["None", "None", "ConditionalCheckFailed"], ["ConditionalCheckFailed", "None", "None"],
+                        ["None", "None", "ConditionalCheckFailed"], "done"], fast[:5]
+    assert len(fast[6]) == 1 + 2 + 2 and len(fast[8]) == 1 + 1 + 1  # the first writes, then the two done
+    assert fast == slow
