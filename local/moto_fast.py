@@ -22,8 +22,7 @@
 - TransactWriteItems backs up what it touches, not whole tables. moto deep-copied every table a transaction
   names, items and stream records included, before each transaction, to swap the copy back in if it was
   canceled: every send (a transaction) copied the session's messages, so sends got slower as the tables grew,
-  and a canceled transaction's discarded table, held by its exception's traceback, kept gigabytes alive (a
-  test worker was killed for memory). Here each touched item and each table's stream length is saved first,
+  and a test worker's memory grew with them to 16 GB, where the kernel killed it. Here each touched item and each table's stream length is saved first,
   and a canceled transaction puts those items back and drops its stream records.
 
 `install()` patches moto once; it does nothing with another moto version (then moto is as slow as it was,

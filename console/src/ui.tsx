@@ -98,6 +98,24 @@ export function useLoad<T>(load: ((signal: AbortSignal) => Promise<T>) | null, d
   return { data, error, loading, reload, setData };
 }
 
+/** A poll's failure, kept apart from the page's own errors: shown while polls fail, gone at the next good
+ * one. `failures` counts them: among a polling effect's deps, it arms the next poll after a failed one
+ * (the data did not change, so nothing else would). */
+export function usePollFailure() {
+  const [state, setState] = useState<{ error: unknown; failures: number }>({ error: null, failures: 0 });
+  const failed = useCallback((error: unknown) => setState((s) => ({ error, failures: s.failures + 1 })), []);
+  const succeeded = useCallback(() => setState((s) => (s.error ? { error: null, failures: s.failures } : s)), []);
+  return { error: state.error, failures: state.failures, failed, succeeded };
+}
+
+/** A failed poll, said without alarm: the page tries again by itself (an ended session says so instead). */
+export function PollFailure({ error }: { error: unknown }) {
+  const t = useT();
+  if (!error) return null;
+  const ended = error instanceof ApiError && error.status === 401;
+  return <Alert kind="warning">{ended ? errorText(error, t) : t('The latest figures could not be read. The page tries again every few seconds.')}</Alert>;
+}
+
 // ---------------------------------------------------------------- states
 export function Loading({ label }: { label?: string }) {
   const t = useT();

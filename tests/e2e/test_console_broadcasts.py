@@ -297,7 +297,12 @@ def test_a_whatsapp_broadcast_from_the_wizard_to_its_results(browser, stack, own
     p.get_by_role("button", name="Pause").click()
     expect(status).to_have_text("Paused")
     p.get_by_role("button", name="Resume").click()
+    # A failed poll (a dropped connection, a 502) is said without alarm, and the next poll still comes.
+    fake.refuse["progress"] = (502, "", "bad_gateway")
+    warning = p.get_by_text("The latest figures could not be read. The page tries again every few seconds.")
+    fast_polls(p, warning.is_visible, "the failed poll to be said")
     fast_polls(p, lambda: status.get_attribute("data-status") == "completed", "the broadcast to complete")
+    expect(warning).to_be_hidden()
     expect(p.get_by_test_id("n-delivered")).to_contain_text("3")
     # Monitoring on the broadcast's channel and days (STAMP is 5 December in Jakarta).
     expect(p.get_by_test_id("monitoring-link")).to_have_attribute(

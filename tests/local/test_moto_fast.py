@@ -72,15 +72,20 @@ def _answers(table: str) -> list:
               ExpressionAttributeValues={":g": {"S": "g2"}, ":v": {"N": "150"}}, ScanIndexForward=forward)
     # The stream's records: every write's keys and images (their times, and moto's size estimate made from the
     # time's text, differ from run to run).
+    records = _stream_records(client, table)
+    varying = ("ApproximateCreationDateTime", "SizeBytes")
+    answers.append([(r["eventName"], {k: v for k, v in r["dynamodb"].items() if k not in varying}) for r in records])
+    return answers
+
+
+def _stream_records(client, table: str) -> list[dict]:
+    """Every record of the table's stream, from its start."""
     streams = boto3.client("dynamodbstreams", region_name="us-east-1",
                            config=Config(account_id_endpoint_mode="disabled"))
     arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
-    varying = ("ApproximateCreationDateTime", "SizeBytes")
-    answers.append([(r["eventName"], {k: v for k, v in r["dynamodb"].items() if k not in varying}) for r in records])
-    return answers
+    return streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
 
 
 def _unordered_sets(value):
@@ -200,12 +205,7 @@ def _transaction_answers(prefix: str) -> list:
             answers.append([reason["Code"] for reason in error.response["CancellationReasons"]])
     for table in (ranged, plain):
         answers.append(sorted(map(str, client.scan(TableName=table)["Items"])))
-        streams = boto3.client("dynamodbstreams", region_name="us-east-1",
-                               config=Config(account_id_endpoint_mode="disabled"))
-        arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-        records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+        records = _stream_records(client, table)
         answers.append([(r["eventName"], r["dynamodb"]["Keys"], r["dynamodb"].get("NewImage")) for r in records])
     return answers
 

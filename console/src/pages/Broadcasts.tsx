@@ -24,7 +24,7 @@ import { formatNumber, formatTime, isoDay } from '../format';
 import { useLang, useT, type T } from '../i18n';
 import { navigate, type Route } from '../router';
 import { useSession } from '../state';
-import { Alert, Card, Dialog, Empty, Fact, Icon, Loading, ErrorState, PageHeader, Select, Table, TextArea, TextInput, errorText, useLoad, useSubmit } from '../ui';
+import { Alert, Card, Dialog, Empty, Fact, Icon, Loading, ErrorState, PageHeader, PollFailure, Select, Table, TextArea, TextInput, errorText, useLoad, usePollFailure, useSubmit } from '../ui';
 import { NoApplication } from './common';
 import { PhonePreview } from './TemplateForm';
 
@@ -81,7 +81,7 @@ function BroadcastListPage({ applicationId, viewer }: { applicationId: string; v
     if (!anyLive) return;
     const timer = setTimeout(() => loaded.reload(), POLL_MS);
     return () => clearTimeout(timer);
-  }, [loaded.data, anyLive]);
+  }, [loaded.data, loaded.error, anyLive]); // a failed poll is followed by the next
   const loadMore = async () => {
     const page = await get<BroadcastList>(broadcastsPath(applicationId), { limit: 25, cursor: next });
     setMore((m) => [...m, ...page.items]);
@@ -733,17 +733,19 @@ function ValidateStep(props: StepProps) {
   const { lang } = useLang();
   const [error, setError] = useState<Problem>(null);
   const path = broadcastsPath(props.applicationId, b!.broadcast_id);
+  const poll = usePollFailure();
   useEffect(() => {
     if (b!.status !== 'validating') return;
     const timer = setTimeout(async () => {
       try {
         props.setB(await get<Broadcast>(path));
+        poll.succeeded();
       } catch (err) {
-        setError(err);
+        poll.failed(err);
       }
     }, POLL_MS);
     return () => clearTimeout(timer);
-  }, [b]);
+  }, [b, poll.failures]);
   const v = b!.validation;
   const badRows = async () => {
     try {
@@ -757,6 +759,7 @@ function ValidateStep(props: StepProps) {
   return (
     <form class="stack" onSubmit={(e) => (e.preventDefault(), props.go(3))} noValidate>
       {error && <Alert>{say(error, t)}</Alert>}
+      <PollFailure error={poll.error} />
       <Card>
         {b!.status === 'validating' ? (
           <div class="stack" role="status" data-testid="validating">
@@ -946,19 +949,21 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
   // Live progress: the cheap /progress route, every few seconds while it runs or waits for its time, and
   // while a completed one's numbers settle.
   const afterEnd = useRef(0);
+  const poll = usePollFailure();
   useEffect(() => {
     if (!live(b) && !(settling(b) && afterEnd.current++ < SETTLE_POLLS)) return;
     const timer = setTimeout(async () => {
       const before = acted.current;
       try {
         const p = await get<BroadcastProgress>(path + '/progress');
+        poll.succeeded();
         if (acted.current === before) setB({ ...b, ...p });
       } catch (err) {
-        setError(err);
+        poll.failed(err);
       }
     }, POLL_MS);
     return () => clearTimeout(timer);
-  }, [b]);
+  }, [b, poll.failures]);
   const act = async (what: 'pause' | 'resume' | 'cancel') => {
     setBusy(true);
     setError(null);
@@ -983,6 +988,7 @@ function Detail({ b, setB, applicationId }: { b: Broadcast; setB: (b: Broadcast)
         </a>
       </PageHeader>
       {error && <Alert>{say(error, t)}</Alert>}
+      <PollFailure error={poll.error} />
       <Card>
         <div class="bc-head">
           <StatusPill b={b} />
@@ -1068,17 +1074,19 @@ function Results({ applicationId, path }: { applicationId: string; path: string 
   const [error, setError] = useState<Problem>(null);
   const reportPath = (r: Report) => `${appPath(applicationId)}/reports/${r.report_id}`;
   const working = report && (report.status === 'Processing' || report.status === 'Preparing');
+  const poll = usePollFailure();
   useEffect(() => {
     if (!working) return;
     const timer = setTimeout(async () => {
       try {
         setReport(await get<Report>(reportPath(report!)));
+        poll.succeeded();
       } catch (err) {
-        setError(err);
+        poll.failed(err);
       }
     }, 1500);
     return () => clearTimeout(timer);
-  }, [report]);
+  }, [report, poll.failures]);
   const ask = async () => {
     setError(null);
     try {
@@ -1098,6 +1106,7 @@ function Results({ applicationId, path }: { applicationId: string; path: string 
     <Card title={t('Results per customer')}>
       <div class="stack narrow">
         {error && <Alert>{say(error, t)}</Alert>}
+        <PollFailure error={poll.error} />
         <fieldset class="radios">
           <legend>{t('Format')}</legend>
           <label class="radio-card">

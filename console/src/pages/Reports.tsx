@@ -26,7 +26,7 @@ export function Reports() {
     if (!anyRunning || !app) return;
     const timer = setTimeout(() => loaded.reload(), POLL_MS);
     return () => clearTimeout(timer);
-  }, [items, anyRunning]);
+  }, [items, loaded.error, anyRunning]); // a failed poll is followed by the next
   if (!app) return <NoApplication title={t('Generate Report')} />;
 
   const download = async (r: Report) => {

@@ -228,7 +228,7 @@ function EmailSenders({ applicationId }: { applicationId: string }) {
     if (!anyPending) return;
     const timer = setTimeout(() => loaded.reload(), SENDER_POLL_MS);
     return () => clearTimeout(timer);
-  }, [items, anyPending]);
+  }, [items, loaded.error, anyPending]); // a failed poll is followed by the next
   const replace = (one: EmailIdentity) => loaded.setData({ items: [...(items || []).filter((i) => i.identity !== one.identity), one].sort((a, b) => a.identity.localeCompare(b.identity)) });
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
