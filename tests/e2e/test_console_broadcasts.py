@@ -248,9 +248,10 @@ def test_a_whatsapp_broadcast_from_the_wizard_to_its_results(browser, stack, own
 
     # 3. Validate: the mapping is saved, then checked; the numbers and the bad rows file.
     p.get_by_role("button", name="Check the file").click()
+    fast_polls(p, lambda: p.get_by_test_id("validation").is_visible(), "the file to be checked")
+    # Read once the page is past it: the fake's route handler runs while Playwright is called, not before.
     mapping = {"recipient": "phone", "values": {"1": {"column": "name"}, "2": {"value": "20%"}}}
     assert ("PATCH", f"/{list(fake.items)[0]}", {"mapping": mapping}) in fake.calls
-    fast_polls(p, lambda: p.get_by_test_id("validation").is_visible(), "the file to be checked")
     expect(p.get_by_test_id("valid-count")).to_contain_text("3")
     expect(p.get_by_test_id("units")).to_contain_text("3 of 1,000 left in your quota")
     with p.expect_download() as download:
