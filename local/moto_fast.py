@@ -187,11 +187,10 @@ def _transactions_back_up_items() -> None:
     transact = DynamoDBBackend.transact_write_items
     original.update(transact_write_items=transact)
 
-    def saved(backend: DynamoDBBackend, transact_items: Any) -> list[tuple]:
-        """(table, hash, range, a copy of the item or None) per key the transaction names, and each
-        table's stream length as (table, None, None, length)."""
-        found: list[tuple] = []
-        tables: dict[str, Table] = {}
+    def saved(backend: DynamoDBBackend, transact_items: Any) -> tuple[list[tuple], dict[Table, int]]:
+        """(table, hash, range, a copy of the item or None) per key the transaction names, and the
+        length of each such table's stream."""
+        items: list[tuple] = []
         for item in transact_items if isinstance(transact_items, list) else []:
             for op in item.values() if isinstance(item, dict) else []:
                 table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
@@ -203,18 +202,15 @@ def _transactions_back_up_items() -> None:
                     continue  # moto refuses it before writing anything
                 bucket = table.items.get(hash_key)  # .get: a defaultdict would grow on []
                 current = bucket.get(range_key) if range_key is not None and bucket is not None else bucket
-                found.append((table, hash_key, range_key, copy.deepcopy(current)))
-                tables[table.name] = table
-        for table in tables.values():
-            found.append((table, None, None, len(table.stream_shard.items) if table.stream_shard else 0))
-        return found
+                items.append((table, hash_key, range_key, copy.deepcopy(current)))
+        streams = {table: len(table.stream_shard.items) for table, *_ in items if table.stream_shard is not None}
+        return items, streams
 
-    def put_back(found: list[tuple]) -> None:
-        for table, hash_key, range_key, before in reversed(found):  # first save of a key wins
-            if hash_key is None:
-                if table.stream_shard is not None:
-                    del table.stream_shard.items[before:]
-            elif range_key is None:
+    def put_back(items: list[tuple], streams: dict[Table, int]) -> None:
+        for table, length in streams.items():
+            del table.stream_shard.items[length:]
+        for table, hash_key, range_key, before in reversed(items):  # first save of a key wins
+            if range_key is None:
                 if before is None:
                     table.items.pop(hash_key, None)
                 else:
@@ -225,12 +221,12 @@ def _transactions_back_up_items() -> None:
                 table.items[hash_key][range_key] = before
 
     def transact_write_items(self: DynamoDBBackend, transact_items: Any) -> None:
-        found = saved(self, transact_items)
+        items, streams = saved(self, transact_items)
         _local.backing_up = True
         try:
             return transact(self, transact_items)
         except BaseException:
-            put_back(found)
+            put_back(items, streams)
             raise
         finally:
             _local.backing_up = False
