@@ -166,7 +166,9 @@ def _open(browser, stack, owner, fake: FakeBroadcasts, viewport=(1280, 800), vie
 
 
 def _routes(page, stack, fake: FakeBroadcasts, viewer: bool) -> None:
-    page.clock.install()  # its time runs on, and fast_polls moves it a poll on at a time
+    # Its time starts at STAMP (the fake's day in Jakarta, whatever the hour the test runs) and runs on;
+    # fast_polls moves it a poll on at a time.
+    page.clock.install(time=STAMP)
     page.route(re.compile(r".*/applications/[^/]+/broadcasts.*"), fake.handle)
     # The presigned S3 form, the bad rows file and the results file.
     page.route("**/__upload", lambda route, request: route.fulfill(status=204))
